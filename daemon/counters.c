@@ -1,0 +1,240 @@
+/*
+ * counters.c owns the counter schema of SPEC §3.1, tables of counter rows and the
+ * derived values. It does not know where counts come from (engine.c) or where they
+ * go (report.c, publish.c).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chatlogd/counters.h"
+#include "chatlogd/hindex.h"
+
+static const int64_t bucket_upper[HISTOGRAM_BUCKETS] = {
+	1000, 2000, 3000, 4000, 5000, 6000, 8000, 10000, 15000, 20000, 30000, 60000, 120000, 300000,
+	INT64_MAX};
+
+static const char *const fixed_names[COUNTER_FRT_H] = {
+	"inquiries",   "replied",        "no_reply",        "first_responses",
+	"frt_ms_sum",  "frt_breaches",   "responses",       "response_ms_sum",
+	"response_breaches", "unanswered", "buyer_msgs",    "agent_msgs",
+	"bot_msgs",    "orders",         "payments",        "sales_fen",
+	"ordered",     "paid",           "lost",            "clock_skew",
+	"silent_orders", "silent_sales_fen"};
+
+int64_t counters_bucket_upper(unsigned i)
+{
+	return bucket_upper[i];
+}
+
+unsigned counters_bucket(int64_t ms)
+{
+	unsigned i = 0;
+	while (i < HISTOGRAM_BUCKETS - 1 && ms > bucket_upper[i])
+		i++;
+	return i;
+}
+
+const char *counters_field_name(enum counter_id id, const char *const *reason_names, char *out,
+                                size_t out_size)
+{
+	if (id < COUNTER_FRT_H) {
+		snprintf(out, out_size, "%s", fixed_names[id]);
+	} else if (id < COUNTER_LOST_REASON) {
+		int frt = id < COUNTER_RESP_H;
+		unsigned bucket = id - (frt ? COUNTER_FRT_H : COUNTER_RESP_H);
+		if (bucket == HISTOGRAM_BUCKETS - 1)
+			snprintf(out, out_size, "%s:inf", frt ? "frt_h" : "resp_h");
+		else
+			snprintf(out, out_size, "%s:%" PRId64, frt ? "frt_h" : "resp_h",
+			         bucket_upper[bucket]);
+	} else {
+		snprintf(out, out_size, "lost:%s", reason_names[id - COUNTER_LOST_REASON]);
+	}
+	return out;
+}
+
+int reasons_init(struct reasons *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (reasons_intern(r, "no_reply") != REASON_NO_REPLY ||
+	    reasons_intern(r, "slow") != REASON_SLOW || reasons_intern(r, "other") != REASON_OTHER) {
+		reasons_free(r);
+		return -1;
+	}
+	return 0;
+}
+
+unsigned reasons_intern(struct reasons *r, const char *name)
+{
+	for (unsigned i = 0; i < r->count; i++)
+		if (strcmp(r->names[i], name) == 0)
+			return i;
+	if (r->count == LIMIT_REASONS || (r->names[r->count] = strdup(name)) == NULL)
+		return UINT32_MAX;
+	return r->count++;
+}
+
+void reasons_free(struct reasons *r)
+{
+	for (unsigned i = 0; i < r->count; i++)
+		free(r->names[i]);
+	r->count = 0;
+}
+
+struct counter_table {
+	int by_minute;
+	struct counter_row **rows; /* stable pointers: rows never move once made */
+	size_t count, capacity;
+	size_t allocated; /* rows ever allocated (reused after clear) */
+	struct hindex index;
+	struct counter_row *last; /* one-entry cache: consecutive adds hit the same row */
+};
+
+struct row_key {
+	uint32_t shop, agent;
+	int64_t minute;
+};
+
+static uint64_t row_hash(uint32_t shop, uint32_t agent, int64_t minute)
+{
+	struct row_key key = {shop, agent, minute};
+	return hindex_hash(&key, sizeof(key), 0);
+}
+
+static int row_equals(const void *ctx, uint32_t id)
+{
+	const void *const *probe = ctx;
+	const struct counter_table *t = probe[0];
+	const struct row_key *key = probe[1];
+	const struct counter_row *row = t->rows[id];
+	return row->shop == key->shop && row->agent == key->agent && row->minute == key->minute;
+}
+
+static uint64_t row_rehash(const void *ctx, uint32_t id)
+{
+	const struct counter_table *t = ctx;
+	const struct counter_row *row = t->rows[id];
+	return row_hash(row->shop, row->agent, row->minute);
+}
+
+struct counter_table *counter_table_new(int by_minute)
+{
+	struct counter_table *t = calloc(1, sizeof(*t));
+	if (t != NULL)
+		t->by_minute = by_minute;
+	return t;
+}
+
+void counter_table_free(struct counter_table *t)
+{
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < t->allocated; i++)
+		free(t->rows[i]);
+	free(t->rows);
+	hindex_free(&t->index);
+	free(t);
+}
+
+static int64_t minute_of(int64_t ts_ms)
+{
+	int64_t m = ts_ms / 60000;
+	return (ts_ms % 60000 < 0) ? m - 1 : m; /* floor, also before 1970 */
+}
+
+struct counter_row *counter_table_row(struct counter_table *t, uint32_t shop, uint32_t agent,
+                                      int64_t ts_ms)
+{
+	int64_t minute = t->by_minute ? minute_of(ts_ms) : 0;
+	struct row_key key = {shop, agent, minute};
+	const void *probe[2] = {t, &key};
+	struct counter_row *row = t->last;
+	uint64_t hash;
+	uint32_t id;
+
+	if (row != NULL && row->shop == shop && row->agent == agent && row->minute == minute)
+		return row;
+	hash = row_hash(shop, agent, minute);
+	id = hindex_find(&t->index, hash, row_equals, probe);
+	if (id != HINDEX_NONE)
+		return t->last = t->rows[id];
+
+	if (t->count == t->capacity) {
+		size_t capacity = t->capacity ? t->capacity * 2 : 64;
+		struct counter_row **rows = realloc(t->rows, capacity * sizeof(*rows));
+		if (rows == NULL)
+			return NULL;
+		t->rows = rows;
+		t->capacity = capacity;
+	}
+	if (t->count == t->allocated) {
+		if ((t->rows[t->count] = malloc(sizeof(**t->rows))) == NULL)
+			return NULL;
+		t->allocated++;
+	}
+	row = t->rows[t->count];
+	memset(row, 0, sizeof(*row));
+	row->shop = shop;
+	row->agent = agent;
+	row->minute = minute;
+	if (hindex_insert(&t->index, hash, (uint32_t)t->count, row_rehash, t) == -1)
+		return NULL;
+	t->count++;
+	return t->last = row;
+}
+
+size_t counter_table_count(const struct counter_table *t)
+{
+	return t->count;
+}
+
+struct counter_row *counter_table_at(struct counter_table *t, size_t i)
+{
+	return t->rows[i];
+}
+
+void counter_table_clear(struct counter_table *t)
+{
+	t->count = 0;
+	t->last = NULL;
+	if (t->index.slots != NULL)
+		memset(t->index.slots, 0, (t->index.mask + 1) * sizeof(*t->index.slots));
+	t->index.count = 0;
+}
+
+/* num/den rounded half up, for non-negative num and positive den. */
+static int64_t div_round(int64_t num, int64_t den)
+{
+	return (num / den) + ((num % den) * 2 >= den ? 1 : 0);
+}
+
+void counters_derive(const int64_t *v, struct derived *d)
+{
+	memset(d, 0, sizeof(*d));
+	if ((d->has_frt_avg = v[COUNTER_FIRST_RESPONSES] > 0))
+		d->frt_avg_ms = div_round(v[COUNTER_FRT_MS_SUM], v[COUNTER_FIRST_RESPONSES]);
+	if ((d->has_art_avg = v[COUNTER_RESPONSES] > 0))
+		d->art_avg_ms = div_round(v[COUNTER_RESPONSE_MS_SUM], v[COUNTER_RESPONSES]);
+	if ((d->has_reply_rate = v[COUNTER_INQUIRIES] > 0))
+		d->reply_rate_e4 = div_round(v[COUNTER_REPLIED] * 10000, v[COUNTER_INQUIRIES]);
+	if ((d->has_conversion = v[COUNTER_INQUIRIES] > 0))
+		d->conversion_e4 = div_round(v[COUNTER_ORDERED] * 10000, v[COUNTER_INQUIRIES]);
+	if ((d->has_pay_conversion = v[COUNTER_ORDERED] > 0))
+		d->pay_conversion_e4 = div_round(v[COUNTER_PAID] * 10000, v[COUNTER_ORDERED]);
+	if ((d->has_aov = v[COUNTER_PAID] > 0))
+		d->aov_fen = div_round(v[COUNTER_SALES_FEN], v[COUNTER_PAID]);
+}
+
+const char *counters_format_e4(int64_t e4, char *out, size_t out_size)
+{
+	snprintf(out, out_size, "%" PRId64 ".%04" PRId64, e4 / 10000, e4 % 10000);
+	return out;
+}
+
+const char *counters_format_fen(int64_t fen, char *out, size_t out_size)
+{
+	snprintf(out, out_size, "%" PRId64 ".%02" PRId64, fen / 100, fen % 100);
+	return out;
+}

@@ -1,0 +1,698 @@
+/*
+ * engine.c owns the meaning of the metrics (SPEC §3): inquiries, turns, responses,
+ * order attribution and lost reasons, and which (shop, agent, minute) each count
+ * belongs to. It holds per inquiry only fixed-size state (no message text: rules
+ * are matched as messages arrive and only the best rule index is kept).
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chatlogd/engine.h"
+#include "chatlogd/hindex.h"
+
+#define NONE UINT32_MAX
+#define AGENT_UNKNOWN UINT32_MAX
+#define SLAB_SHIFT 12
+#define SLAB_SIZE (1u << SLAB_SHIFT)
+
+enum inquiry_flag {
+	INQ_ALLOCATED = 1 << 0,
+	INQ_OPEN = 1 << 1,       /* still takes messages */
+	INQ_TURN_OPEN = 1 << 2,  /* a buyer message waits for an answer */
+	INQ_RESPONDED = 1 << 3,  /* got at least one response */
+	INQ_BREACHED = 1 << 4,   /* some response breached a target */
+	INQ_ORDERED = 1 << 5,
+	INQ_PAID = 1 << 6,
+	INQ_IN_CLOSE_QUEUE = 1 << 7,
+};
+
+/* 72 bytes. Counts that belong to the inquiry's agent are held in pending_* only
+ * while that agent is not known yet (SPEC: first agent to answer), then emitted. */
+struct inquiry {
+	int64_t open_ms;
+	int64_t last_ms; /* newest message time */
+	int64_t turn_ms; /* when the open turn began */
+	int64_t pending_sales_fen;
+	uint32_t pair;
+	uint32_t next; /* next inquiry of the pair by descending open time; free list link */
+	uint32_t agent;
+	uint32_t generation; /* tells a reused slot from the one a queue entry meant */
+	uint32_t pending_buyer_msgs, pending_bot_msgs, pending_orders, pending_payments;
+	uint16_t first_rule; /* lowest index of a rule that matched, RULES_NONE if none */
+	uint16_t flags;
+};
+
+/* One (shop, buyer): the inquiry taking messages now and all held ones. */
+struct pair {
+	uint64_t hash;
+	union {
+		char inline_name[16];
+		char *heap_name;
+	} buyer;
+	uint32_t buyer_len;
+	uint32_t shop;
+	uint32_t current; /* open inquiry or NONE; also the free list link */
+	uint32_t head;    /* held inquiries, newest opening first */
+};
+
+/* Chunked slabs: items never move, ids are (chunk << SLAB_SHIFT) | slot. */
+struct slab {
+	void **chunks;
+	size_t chunk_count;
+	size_t item_size;
+	uint32_t used;      /* ids handed out so far */
+	uint32_t free_head; /* recycled ids */
+};
+
+struct deadline {
+	int64_t at;
+	uint32_t inquiry;
+	uint32_t generation;
+};
+
+struct deadline_queue {
+	struct deadline *items;
+	size_t count, capacity;
+};
+
+struct engine {
+	struct engine_settings settings;
+	struct names *names;
+	struct reasons *reasons;
+	struct counter_table *sink;
+	struct rules *rules;
+	unsigned rule_reason[LIMIT_RULES]; /* rule index -> reason id */
+
+	struct slab inquiries, pairs;
+	struct hindex pair_index;
+	size_t held;
+	uint32_t generation;
+	int64_t event_time;
+	struct deadline_queue close_queue, decide_queue;
+	int out_of_memory;
+};
+
+/* ---- slabs ---- */
+
+static void *slab_at(const struct slab *s, uint32_t id)
+{
+	return (char *)s->chunks[id >> SLAB_SHIFT] + (size_t)(id & (SLAB_SIZE - 1)) * s->item_size;
+}
+
+/* The free list threads through the first uint32_t field named by link_offset. */
+static uint32_t slab_alloc(struct slab *s, size_t link_offset)
+{
+	uint32_t id;
+
+	if (s->free_head != NONE) {
+		id = s->free_head;
+		memcpy(&s->free_head, (char *)slab_at(s, id) + link_offset, sizeof(uint32_t));
+		return id;
+	}
+	if ((s->used >> SLAB_SHIFT) == s->chunk_count) {
+		void **chunks = realloc(s->chunks, (s->chunk_count + 1) * sizeof(*chunks));
+		if (chunks == NULL)
+			return NONE;
+		s->chunks = chunks;
+		if ((chunks[s->chunk_count] = malloc(SLAB_SIZE * s->item_size)) == NULL)
+			return NONE;
+		s->chunk_count++;
+	}
+	return s->used++;
+}
+
+static void slab_release(struct slab *s, uint32_t id, size_t link_offset)
+{
+	memcpy((char *)slab_at(s, id) + link_offset, &s->free_head, sizeof(uint32_t));
+	s->free_head = id;
+}
+
+static void slab_free(struct slab *s)
+{
+	for (size_t i = 0; i < s->chunk_count; i++)
+		free(s->chunks[i]);
+	free(s->chunks);
+	s->chunks = NULL;
+	s->chunk_count = 0;
+}
+
+static struct inquiry *inquiry_at(const struct engine *e, uint32_t id)
+{
+	return slab_at(&e->inquiries, id);
+}
+
+static struct pair *pair_at(const struct engine *e, uint32_t id)
+{
+	return slab_at(&e->pairs, id);
+}
+
+/* ---- deadline queues (binary min-heaps; entries may be stale, checked on pop) ---- */
+
+static int queue_push(struct deadline_queue *q, int64_t at, uint32_t inquiry, uint32_t gen)
+{
+	size_t i;
+
+	if (q->count == q->capacity) {
+		size_t capacity = q->capacity ? q->capacity * 2 : 1024;
+		struct deadline *items = realloc(q->items, capacity * sizeof(*items));
+		if (items == NULL)
+			return -1;
+		q->items = items;
+		q->capacity = capacity;
+	}
+	i = q->count++;
+	while (i > 0 && q->items[(i - 1) / 2].at > at) {
+		q->items[i] = q->items[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	q->items[i] = (struct deadline){at, inquiry, gen};
+	return 0;
+}
+
+static struct deadline queue_pop(struct deadline_queue *q)
+{
+	struct deadline top = q->items[0];
+	struct deadline last = q->items[--q->count];
+	size_t i = 0;
+
+	for (;;) {
+		size_t child = 2 * i + 1;
+		if (child >= q->count)
+			break;
+		if (child + 1 < q->count && q->items[child + 1].at < q->items[child].at)
+			child++;
+		if (q->items[child].at >= last.at)
+			break;
+		q->items[i] = q->items[child];
+		i = child;
+	}
+	if (q->count > 0)
+		q->items[i] = last;
+	return top;
+}
+
+/* ---- emitting counts ---- */
+
+static void emit(struct engine *e, uint32_t shop, uint32_t agent, int64_t ts_ms,
+                 enum counter_id id, int64_t delta)
+{
+	if (delta != 0 && counter_table_add(e->sink, shop, agent, ts_ms, id, delta) == -1)
+		e->out_of_memory = 1;
+}
+
+static uint32_t inquiry_shop(const struct engine *e, const struct inquiry *inq)
+{
+	return pair_at(e, inq->pair)->shop;
+}
+
+/* Counts something about the inquiry: to its agent at its opening minute, or held
+ * in pending_* until the agent is known. */
+static void count_for_inquiry(struct engine *e, struct inquiry *inq, enum counter_id id,
+                              int64_t delta)
+{
+	if (inq->agent != AGENT_UNKNOWN) {
+		emit(e, inquiry_shop(e, inq), inq->agent, inq->open_ms, id, delta);
+		return;
+	}
+	switch (id) {
+	case COUNTER_BUYER_MSGS:
+		inq->pending_buyer_msgs += (uint32_t)delta;
+		break;
+	case COUNTER_BOT_MSGS:
+		inq->pending_bot_msgs += (uint32_t)delta;
+		break;
+	case COUNTER_ORDERS:
+		inq->pending_orders += (uint32_t)delta;
+		break;
+	case COUNTER_PAYMENTS:
+		inq->pending_payments += (uint32_t)delta;
+		break;
+	case COUNTER_SALES_FEN:
+		inq->pending_sales_fen += delta;
+		break;
+	default:
+		break; /* ORDERED/PAID are flags, emitted from the flags */
+	}
+}
+
+/* Fixes the inquiry's agent and emits everything that waited for it. */
+static void assign_agent(struct engine *e, struct inquiry *inq, uint32_t agent)
+{
+	uint32_t shop = inquiry_shop(e, inq);
+
+	inq->agent = agent;
+	emit(e, shop, agent, inq->open_ms, COUNTER_INQUIRIES, 1);
+	emit(e, shop, agent, inq->open_ms, COUNTER_BUYER_MSGS, inq->pending_buyer_msgs);
+	emit(e, shop, agent, inq->open_ms, COUNTER_BOT_MSGS, inq->pending_bot_msgs);
+	emit(e, shop, agent, inq->open_ms, COUNTER_ORDERS, inq->pending_orders);
+	emit(e, shop, agent, inq->open_ms, COUNTER_PAYMENTS, inq->pending_payments);
+	emit(e, shop, agent, inq->open_ms, COUNTER_SALES_FEN, inq->pending_sales_fen);
+	emit(e, shop, agent, inq->open_ms, COUNTER_ORDERED, (inq->flags & INQ_ORDERED) != 0);
+	emit(e, shop, agent, inq->open_ms, COUNTER_PAID, (inq->flags & INQ_PAID) != 0);
+	inq->pending_buyer_msgs = inq->pending_bot_msgs = 0;
+	inq->pending_orders = inq->pending_payments = 0;
+	inq->pending_sales_fen = 0;
+}
+
+/* ---- pairs ---- */
+
+static const char *pair_buyer(const struct pair *p)
+{
+	return p->buyer_len < sizeof(p->buyer.inline_name) ? p->buyer.inline_name
+	                                                   : p->buyer.heap_name;
+}
+
+struct pair_probe {
+	const struct engine *engine;
+	uint32_t shop;
+	const char *buyer;
+	size_t len;
+};
+
+static int pair_equals(const void *ctx, uint32_t id)
+{
+	const struct pair_probe *probe = ctx;
+	const struct pair *p = pair_at(probe->engine, id);
+	return p->shop == probe->shop && p->buyer_len == probe->len &&
+	       memcmp(pair_buyer(p), probe->buyer, probe->len) == 0;
+}
+
+static uint64_t pair_rehash(const void *ctx, uint32_t id)
+{
+	return pair_at(ctx, id)->hash;
+}
+
+static uint32_t pair_find(struct engine *e, uint32_t shop, struct text_view buyer, int create)
+{
+	uint64_t hash = hindex_hash(buyer.ptr, buyer.len, shop);
+	struct pair_probe probe = {e, shop, buyer.ptr, buyer.len};
+	uint32_t id = hindex_find(&e->pair_index, hash, pair_equals, &probe);
+	struct pair *p;
+
+	if (id != NONE || !create)
+		return id;
+	if ((id = slab_alloc(&e->pairs, offsetof(struct pair, current))) == NONE)
+		return NONE;
+	p = pair_at(e, id);
+	p->hash = hash;
+	p->buyer_len = (uint32_t)buyer.len;
+	if (buyer.len < sizeof(p->buyer.inline_name)) {
+		memcpy(p->buyer.inline_name, buyer.ptr, buyer.len);
+		p->buyer.inline_name[buyer.len] = '\0';
+	} else if ((p->buyer.heap_name = strndup(buyer.ptr, buyer.len)) == NULL) {
+		slab_release(&e->pairs, id, offsetof(struct pair, current));
+		return NONE;
+	}
+	p->shop = shop;
+	p->current = NONE;
+	p->head = NONE;
+	if (hindex_insert(&e->pair_index, hash, id, pair_rehash, e) == -1) {
+		if (buyer.len >= sizeof(p->buyer.inline_name))
+			free(p->buyer.heap_name);
+		slab_release(&e->pairs, id, offsetof(struct pair, current));
+		return NONE;
+	}
+	return id;
+}
+
+static void pair_release(struct engine *e, uint32_t id)
+{
+	struct pair *p = pair_at(e, id);
+
+	hindex_remove(&e->pair_index, p->hash, id, pair_rehash, e);
+	if (p->buyer_len >= sizeof(p->buyer.inline_name))
+		free(p->buyer.heap_name);
+	slab_release(&e->pairs, id, offsetof(struct pair, current));
+}
+
+/* ---- inquiry life ---- */
+
+static uint32_t inquiry_open(struct engine *e, uint32_t pair_id, const struct record *rec,
+                             uint32_t agent)
+{
+	uint32_t id = slab_alloc(&e->inquiries, offsetof(struct inquiry, next));
+	struct pair *p = pair_at(e, pair_id);
+	struct inquiry *inq;
+	uint32_t *link;
+
+	if (id == NONE)
+		return NONE;
+	inq = inquiry_at(e, id);
+	memset(inq, 0, sizeof(*inq));
+	inq->open_ms = inq->last_ms = rec->ts_ms;
+	inq->pair = pair_id;
+	inq->agent = AGENT_UNKNOWN;
+	inq->generation = ++e->generation;
+	inq->first_rule = RULES_NONE;
+	inq->flags = INQ_ALLOCATED | INQ_OPEN;
+
+	/* Keep the pair's list sorted by opening time, newest first; on a tie the one
+	 * opened last comes first (SPEC: "the one opened last, on a tie"). */
+	link = &p->head;
+	while (*link != NONE && inquiry_at(e, *link)->open_ms > rec->ts_ms)
+		link = &inquiry_at(e, *link)->next;
+	inq->next = *link;
+	*link = id;
+	p->current = id;
+	e->held++;
+
+	if (e->settings.track_deadlines) {
+		inq->flags |= INQ_IN_CLOSE_QUEUE;
+		if (queue_push(&e->close_queue, rec->ts_ms + e->settings.session_idle_ms, id,
+		               inq->generation) == -1 ||
+		    queue_push(&e->decide_queue, rec->ts_ms + e->settings.order_window_ms, id,
+		               inq->generation) == -1)
+			e->out_of_memory = 1;
+	}
+	if (agent != AGENT_UNKNOWN)
+		assign_agent(e, inq, agent);
+	return id;
+}
+
+/* Stops the inquiry taking messages and counts what its close decides. */
+static void inquiry_close(struct engine *e, uint32_t id)
+{
+	struct inquiry *inq = inquiry_at(e, id);
+
+	if (!(inq->flags & INQ_OPEN))
+		return;
+	if (inq->agent == AGENT_UNKNOWN)
+		assign_agent(e, inq, NAME_NO_AGENT);
+	if (inq->flags & INQ_TURN_OPEN)
+		count_for_inquiry(e, inq, COUNTER_UNANSWERED, 1);
+	count_for_inquiry(e, inq, (inq->flags & INQ_RESPONDED) ? COUNTER_REPLIED : COUNTER_NO_REPLY,
+	                  1);
+	inq->flags &= (uint16_t) ~(INQ_OPEN | INQ_TURN_OPEN);
+	pair_at(e, inq->pair)->current = NONE;
+}
+
+static unsigned lost_reason(const struct engine *e, const struct inquiry *inq)
+{
+	if (!(inq->flags & INQ_RESPONDED))
+		return REASON_NO_REPLY;
+	if (inq->first_rule != RULES_NONE)
+		return e->rule_reason[inq->first_rule];
+	if (inq->flags & INQ_BREACHED)
+		return REASON_SLOW;
+	return REASON_OTHER;
+}
+
+/* The order window has passed (or input ended): counts a loss and lets go. */
+static void inquiry_decide(struct engine *e, uint32_t id)
+{
+	struct inquiry *inq = inquiry_at(e, id);
+	uint32_t pair_id = inq->pair;
+	struct pair *p = pair_at(e, pair_id);
+	uint32_t *link;
+
+	inquiry_close(e, id);
+	if (!(inq->flags & INQ_ORDERED)) {
+		count_for_inquiry(e, inq, COUNTER_LOST, 1);
+		count_for_inquiry(e, inq, COUNTER_LOST_REASON + lost_reason(e, inq), 1);
+	}
+	for (link = &p->head; *link != id; link = &inquiry_at(e, *link)->next)
+		;
+	*link = inq->next;
+	inq->flags = 0;
+	slab_release(&e->inquiries, id, offsetof(struct inquiry, next));
+	e->held--;
+	if (p->head == NONE)
+		pair_release(e, pair_id);
+}
+
+/* ---- records ---- */
+
+static void respond(struct engine *e, struct inquiry *inq, uint32_t shop, uint32_t agent,
+                    int64_t ts_ms)
+{
+	int64_t ms = ts_ms - inq->turn_ms;
+
+	if (ms < 0) {
+		ms = 0;
+		emit(e, shop, agent, ts_ms, COUNTER_CLOCK_SKEW, 1);
+	}
+	if (!(inq->flags & INQ_RESPONDED)) {
+		emit(e, shop, agent, ts_ms, COUNTER_FIRST_RESPONSES, 1);
+		emit(e, shop, agent, ts_ms, COUNTER_FRT_MS_SUM, ms);
+		emit(e, shop, agent, ts_ms, COUNTER_FRT_H + counters_bucket(ms), 1);
+		if (ms > e->settings.frt_target_ms) {
+			emit(e, shop, agent, ts_ms, COUNTER_FRT_BREACHES, 1);
+			inq->flags |= INQ_BREACHED;
+		}
+	}
+	emit(e, shop, agent, ts_ms, COUNTER_RESPONSES, 1);
+	emit(e, shop, agent, ts_ms, COUNTER_RESPONSE_MS_SUM, ms);
+	emit(e, shop, agent, ts_ms, COUNTER_RESP_H + counters_bucket(ms), 1);
+	if (ms > e->settings.art_target_ms) {
+		emit(e, shop, agent, ts_ms, COUNTER_RESPONSE_BREACHES, 1);
+		inq->flags |= INQ_BREACHED;
+	}
+	inq->flags |= INQ_RESPONDED;
+	inq->flags &= (uint16_t)~INQ_TURN_OPEN;
+}
+
+static void classify(struct engine *e, struct inquiry *inq, const struct record *rec)
+{
+	unsigned match;
+
+	/* An ordered inquiry can never be lost, and no rule can beat rule 0. */
+	if (e->rules == NULL || rec->text.len == 0 || (inq->flags & INQ_ORDERED) ||
+	    inq->first_rule == 0)
+		return;
+	match = rules_first_match(e->rules, rec->from, rec->text.ptr, rec->text.len,
+	                          inq->first_rule);
+	if (match != RULES_NONE)
+		inq->first_rule = (uint16_t)match;
+}
+
+static int feed_message(struct engine *e, const struct record *rec, uint32_t shop,
+                        uint32_t agent)
+{
+	uint32_t pair_id = pair_find(e, shop, rec->buyer, rec->from == FROM_BUYER);
+	uint32_t id = pair_id == NONE ? NONE : pair_at(e, pair_id)->current;
+	struct inquiry *inq;
+
+	if (rec->from == FROM_BUYER && pair_id == NONE)
+		return -1;
+	if (id != NONE && rec->ts_ms - inquiry_at(e, id)->last_ms > e->settings.session_idle_ms) {
+		inquiry_close(e, id);
+		id = NONE;
+	}
+	if (rec->from == FROM_AGENT)
+		emit(e, shop, agent, rec->ts_ms, COUNTER_AGENT_MSGS, 1);
+	if (id == NONE) {
+		if (rec->from == FROM_BOT)
+			emit(e, shop, NAME_NO_AGENT, rec->ts_ms, COUNTER_BOT_MSGS, 1);
+		if (rec->from != FROM_BUYER)
+			return 0; /* agent and bot messages never open an inquiry */
+		if ((id = inquiry_open(e, pair_id, rec, agent)) == NONE)
+			return -1;
+	}
+	inq = inquiry_at(e, id);
+	if (rec->ts_ms > inq->last_ms)
+		inq->last_ms = rec->ts_ms;
+
+	switch (rec->from) {
+	case FROM_BUYER:
+		count_for_inquiry(e, inq, COUNTER_BUYER_MSGS, 1);
+		if (!(inq->flags & INQ_TURN_OPEN)) {
+			inq->flags |= INQ_TURN_OPEN;
+			inq->turn_ms = rec->ts_ms;
+		}
+		break;
+	case FROM_BOT:
+		count_for_inquiry(e, inq, COUNTER_BOT_MSGS, 1);
+		break;
+	case FROM_AGENT:
+		if (inq->agent == AGENT_UNKNOWN)
+			assign_agent(e, inq, agent);
+		if (inq->flags & INQ_TURN_OPEN)
+			respond(e, inq, shop, agent, rec->ts_ms);
+		break;
+	case FROM_NONE:
+		break;
+	}
+	classify(e, inq, rec);
+	return 0;
+}
+
+/* The held inquiry an order or payment belongs to: the latest opened at or before
+ * it, no more than order_window before it. */
+static uint32_t attribution(const struct engine *e, uint32_t pair_id, int64_t ts_ms)
+{
+	for (uint32_t id = pair_at(e, pair_id)->head; id != NONE; id = inquiry_at(e, id)->next) {
+		const struct inquiry *inq = inquiry_at(e, id);
+		if (inq->open_ms > ts_ms)
+			continue;
+		return ts_ms - inq->open_ms <= e->settings.order_window_ms ? id : NONE;
+	}
+	return NONE;
+}
+
+static void feed_order(struct engine *e, const struct record *rec, uint32_t shop)
+{
+	uint32_t pair_id = pair_find(e, shop, rec->buyer, 0);
+	uint32_t id = pair_id == NONE ? NONE : attribution(e, pair_id, rec->ts_ms);
+	struct inquiry *inq;
+
+	if (id == NONE) {
+		if (rec->kind == RECORD_ORDER)
+			emit(e, shop, NAME_WHOLE_SHOP, rec->ts_ms, COUNTER_SILENT_ORDERS, 1);
+		else
+			emit(e, shop, NAME_WHOLE_SHOP, rec->ts_ms, COUNTER_SILENT_SALES_FEN,
+			     rec->amount_fen);
+		return;
+	}
+	inq = inquiry_at(e, id);
+	if (rec->kind == RECORD_ORDER) {
+		count_for_inquiry(e, inq, COUNTER_ORDERS, 1);
+	} else {
+		count_for_inquiry(e, inq, COUNTER_PAYMENTS, 1);
+		count_for_inquiry(e, inq, COUNTER_SALES_FEN, rec->amount_fen);
+		if (!(inq->flags & INQ_PAID)) {
+			inq->flags |= INQ_PAID;
+			count_for_inquiry(e, inq, COUNTER_PAID, 1);
+		}
+	}
+	if (!(inq->flags & INQ_ORDERED)) { /* a payment implies an order */
+		inq->flags |= INQ_ORDERED;
+		count_for_inquiry(e, inq, COUNTER_ORDERED, 1);
+	}
+}
+
+int engine_feed(struct engine *e, const struct record *rec, char *err, size_t errlen)
+{
+	uint32_t shop, agent = AGENT_UNKNOWN;
+
+	if (rec->agent.len == 1 && rec->agent.ptr[0] == '*') {
+		snprintf(err, errlen, "reserved agent name");
+		return -1;
+	}
+	if (rec->from == FROM_AGENT && rec->agent.len == 1 && rec->agent.ptr[0] == '-') {
+		snprintf(err, errlen, "reserved agent name");
+		return -1;
+	}
+	if ((shop = names_intern(e->names, rec->shop.ptr, rec->shop.len)) == UINT32_MAX)
+		goto out_of_memory;
+	/* "-" on a buyer or bot message means "no agent", like an absent field. */
+	if (rec->agent.len > 0 && !(rec->agent.len == 1 && rec->agent.ptr[0] == '-') &&
+	    (agent = names_intern(e->names, rec->agent.ptr, rec->agent.len)) == UINT32_MAX)
+		goto out_of_memory;
+	if (rec->ts_ms > e->event_time)
+		e->event_time = rec->ts_ms;
+
+	if (rec->kind == RECORD_MSG) {
+		if (feed_message(e, rec, shop, agent) == -1)
+			goto out_of_memory;
+	} else {
+		feed_order(e, rec, shop);
+	}
+	if (e->out_of_memory)
+		goto out_of_memory;
+	return 0;
+
+out_of_memory:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+/* ---- time ---- */
+
+void engine_advance(struct engine *e, int64_t now_ms)
+{
+	while (e->close_queue.count > 0 && e->close_queue.items[0].at < now_ms) {
+		struct deadline d = queue_pop(&e->close_queue);
+		struct inquiry *inq = inquiry_at(e, d.inquiry);
+		int64_t due;
+
+		if (!(inq->flags & INQ_ALLOCATED) || inq->generation != d.generation ||
+		    !(inq->flags & INQ_OPEN))
+			continue;
+		due = inq->last_ms + e->settings.session_idle_ms;
+		if (due < now_ms)
+			inquiry_close(e, d.inquiry);
+		else if (queue_push(&e->close_queue, due, d.inquiry, d.generation) == -1)
+			e->out_of_memory = 1; /* it still closes at its decide deadline */
+	}
+	while (e->decide_queue.count > 0 && e->decide_queue.items[0].at < now_ms) {
+		struct deadline d = queue_pop(&e->decide_queue);
+		struct inquiry *inq = inquiry_at(e, d.inquiry);
+
+		if ((inq->flags & INQ_ALLOCATED) && inq->generation == d.generation)
+			inquiry_decide(e, d.inquiry);
+	}
+}
+
+void engine_finish(struct engine *e)
+{
+	for (uint32_t id = 0; id < e->inquiries.used; id++)
+		if (inquiry_at(e, id)->flags & INQ_ALLOCATED)
+			inquiry_decide(e, id);
+	e->close_queue.count = 0;
+	e->decide_queue.count = 0;
+}
+
+int64_t engine_event_time(const struct engine *e)
+{
+	return e->event_time;
+}
+
+size_t engine_held(const struct engine *e)
+{
+	return e->held;
+}
+
+/* ---- setup ---- */
+
+struct engine *engine_new(const struct engine_settings *settings, struct names *names,
+                          struct reasons *reasons, struct counter_table *sink)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+
+	if (e == NULL)
+		return NULL;
+	e->settings = *settings;
+	e->names = names;
+	e->reasons = reasons;
+	e->sink = sink;
+	e->event_time = INT64_MIN;
+	e->inquiries.item_size = sizeof(struct inquiry);
+	e->inquiries.free_head = NONE;
+	e->pairs.item_size = sizeof(struct pair);
+	e->pairs.free_head = NONE;
+	return e;
+}
+
+int engine_set_rules(struct engine *e, struct rules *rules)
+{
+	unsigned count = rules ? rules_count(rules) : 0;
+
+	for (unsigned i = 0; i < count; i++) {
+		unsigned reason = reasons_intern(e->reasons, rules_reason(rules, i));
+		if (reason == UINT32_MAX)
+			return -1;
+		e->rule_reason[i] = reason;
+	}
+	e->rules = rules;
+	return 0;
+}
+
+void engine_free(struct engine *e)
+{
+	if (e == NULL)
+		return;
+	for (uint32_t id = 0; id < e->pairs.used; id++) {
+		struct pair *p = pair_at(e, id);
+		/* Live pairs hold an inquiry; released ones were emptied before release. */
+		if (p->head != NONE && p->buyer_len >= sizeof(p->buyer.inline_name))
+			free(p->buyer.heap_name);
+	}
+	slab_free(&e->inquiries);
+	slab_free(&e->pairs);
+	hindex_free(&e->pair_index);
+	free(e->close_queue.items);
+	free(e->decide_queue.items);
+	free(e);
+}

@@ -1,0 +1,113 @@
+/*
+ * hindex.c owns the open-addressing hash index used by name interning, the
+ * engine's buyer table and the counter tables. It stores ids, never keys.
+ */
+#include <stdlib.h>
+
+#include "chatlogd/hindex.h"
+
+static inline uint64_t hash_mix(uint64_t a, uint64_t b)
+{
+	__uint128_t r = (__uint128_t)a * b;
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+uint64_t hindex_hash(const void *data, size_t len, uint64_t seed)
+{
+	const unsigned char *p = data;
+	uint64_t h = seed ^ 0x9e3779b97f4a7c15ull ^ len;
+
+	while (len >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		h = hash_mix(h ^ w, 0xa0761d6478bd642full);
+		p += 8;
+		len -= 8;
+	}
+	if (len > 0) {
+		uint64_t w = 0;
+		memcpy(&w, p, len);
+		h = hash_mix(h ^ w ^ ((uint64_t)len << 56), 0xe7037ed1a0b428dbull);
+	}
+	return hash_mix(h, 0x8ebc6af09c88c6e3ull);
+}
+
+static void slot_put(struct hindex *h, uint64_t hash, uint32_t id)
+{
+	size_t i = (size_t)hash & h->mask;
+	while (h->slots[i].id_plus_one != 0)
+		i = (i + 1) & h->mask;
+	h->slots[i].id_plus_one = id + 1;
+	h->slots[i].hash_low = (uint32_t)hash;
+}
+
+static int hindex_grow(struct hindex *h, uint64_t (*rehash)(const void *, uint32_t),
+                       const void *ctx)
+{
+	size_t old_capacity = h->slots ? h->mask + 1 : 0;
+	size_t capacity = old_capacity ? old_capacity * 2 : 64;
+	struct hindex_slot *old = h->slots;
+	struct hindex_slot *slots = calloc(capacity, sizeof(*slots));
+
+	if (slots == NULL)
+		return -1;
+	h->slots = slots;
+	h->mask = capacity - 1;
+	for (size_t i = 0; i < old_capacity; i++) {
+		if (old[i].id_plus_one != 0) {
+			uint32_t id = old[i].id_plus_one - 1;
+			slot_put(h, rehash(ctx, id), id);
+		}
+	}
+	free(old);
+	return 0;
+}
+
+int hindex_insert(struct hindex *h, uint64_t hash, uint32_t id,
+                  uint64_t (*rehash)(const void *ctx, uint32_t id), const void *ctx)
+{
+	/* Keep the load under 1/2 so probe chains stay short. */
+	if (h->slots == NULL || (h->count + 1) * 2 > h->mask + 1) {
+		if (hindex_grow(h, rehash, ctx) == -1)
+			return -1;
+	}
+	slot_put(h, hash, id);
+	h->count++;
+	return 0;
+}
+
+void hindex_remove(struct hindex *h, uint64_t hash, uint32_t id,
+                   uint64_t (*rehash)(const void *ctx, uint32_t id), const void *ctx)
+{
+	size_t i = (size_t)hash & h->mask;
+
+	if (h->slots == NULL)
+		return;
+	while (h->slots[i].id_plus_one != id + 1) {
+		if (h->slots[i].id_plus_one == 0)
+			return;
+		i = (i + 1) & h->mask;
+	}
+	/* Backward-shift deletion: move later members of the chain into the hole
+	 * when their home slot does not lie between the hole and them. */
+	for (size_t j = i;;) {
+		j = (j + 1) & h->mask;
+		if (h->slots[j].id_plus_one == 0)
+			break;
+		size_t home = (size_t)rehash(ctx, h->slots[j].id_plus_one - 1) & h->mask;
+		if (((j - home) & h->mask) >= ((j - i) & h->mask)) {
+			h->slots[i] = h->slots[j];
+			i = j;
+		}
+	}
+	h->slots[i].id_plus_one = 0;
+	h->count--;
+}
+
+void hindex_free(struct hindex *h)
+{
+	free(h->slots);
+	h->slots = NULL;
+	h->mask = 0;
+	h->count = 0;
+}

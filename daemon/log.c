@@ -1,0 +1,129 @@
+/*
+ * log.c owns how chatlogd talks to operators: stderr lines with journald priority
+ * prefixes, and rate limiting of repeated events. It does not decide what to log.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "chatlogd/log.h"
+
+static enum log_level log_max_level = LOG_LEVEL_INFO;
+
+void log_set_level(enum log_level level)
+{
+	log_max_level = level;
+}
+
+static void log_vwrite(enum log_level level, const char *fmt, va_list ap, int with_errno)
+{
+	char line[2048];
+	int saved_errno = errno;
+	int n;
+
+	if (level > log_max_level)
+		return;
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	if (n < 0)
+		return;
+	if (with_errno)
+		fprintf(stderr, "<%d>chatlogd: %s: %s\n", level, line, strerror(saved_errno));
+	else
+		fprintf(stderr, "<%d>chatlogd: %s\n", level, line);
+}
+
+#define LOG_FUNCTION(name, level, with_errno)                                                      \
+	void name(const char *fmt, ...)                                                            \
+	{                                                                                          \
+		va_list ap;                                                                        \
+		va_start(ap, fmt);                                                                 \
+		log_vwrite(level, fmt, ap, with_errno);                                            \
+		va_end(ap);                                                                        \
+	}
+
+LOG_FUNCTION(log_warn, LOG_LEVEL_WARNING, 1)
+LOG_FUNCTION(log_warnx, LOG_LEVEL_WARNING, 0)
+LOG_FUNCTION(log_info, LOG_LEVEL_INFO, 0)
+LOG_FUNCTION(log_debug, LOG_LEVEL_DEBUG, 0)
+
+void fatal(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_vwrite(LOG_LEVEL_ERR, fmt, ap, 1);
+	va_end(ap);
+	exit(1);
+}
+
+void fatalx(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_vwrite(LOG_LEVEL_ERR, fmt, ap, 0);
+	va_end(ap);
+	exit(1);
+}
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int log_ratelimit_allow(struct log_ratelimit *rl, const char *what)
+{
+	int64_t now = monotonic_ms();
+
+	if (now - rl->window_start_ms >= 1000) {
+		if (rl->suppressed > 0)
+			log_warnx("%s suppressed=%llu", what, (unsigned long long)rl->suppressed);
+		rl->window_start_ms = now;
+		rl->in_window = 0;
+		rl->suppressed = 0;
+	}
+	if (rl->in_window < rl->per_second) {
+		rl->in_window++;
+		return 1;
+	}
+	rl->suppressed++;
+	return 0;
+}
+
+char *log_escape(char *out, size_t out_size, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	if (out_size == 0)
+		return out;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[4];
+		size_t n;
+
+		if (c < 0x20 || c == 0x7f) {
+			esc[0] = '\\';
+			esc[1] = 'x';
+			esc[2] = hex[c >> 4];
+			esc[3] = hex[c & 15];
+			n = 4;
+		} else if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			n = 2;
+		} else {
+			esc[0] = (char)c;
+			n = 1;
+		}
+		if (o + n >= out_size)
+			break;
+		memcpy(out + o, esc, n);
+		o += n;
+	}
+	out[o] = '\0';
+	return out;
+}

@@ -1,0 +1,260 @@
+/*
+ * main.c: options, configuration, and wiring the modules together for the mode
+ * asked for. Batch mode (--once) reads files to the end and prints the report.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chatlogd/batch.h"
+#include "chatlogd/config.h"
+#include "chatlogd/engine.h"
+#include "chatlogd/ingest.h"
+#include "chatlogd/log.h"
+#include "chatlogd/parse.h"
+#include "chatlogd/report.h"
+#include "chatlogd/rules.h"
+#include "chatlogd/timefmt.h"
+
+#define EXIT_USAGE 2
+
+struct options {
+	const char *config_path;
+	int once;
+	int check_config;
+	const char *output; /* json or table */
+};
+
+static void usage(FILE *out)
+{
+	fputs("usage: chatlogd [--config FILE] [--set KEY=VALUE]... [--check-config]\n"
+	      "       chatlogd --once [--config FILE] [--patterns FILE] [--format F]\n"
+	      "                [--set KEY=VALUE]... [--output json|table] FILE...|-\n"
+	      "\n"
+	      "  --once          read FILEs (or - for stdin) to the end, print the report, exit\n"
+	      "  --config FILE   settings file (INI); see chatlogd.conf\n"
+	      "  --patterns FILE lost-reason patterns (same as --set patterns=FILE)\n"
+	      "  --format F      json or regex:FILE (same as --set format=F)\n"
+	      "  --set KEY=VALUE override one setting of the config file\n"
+	      "  --output FMT    json (the SPEC report, default) or table (a scoreboard)\n"
+	      "  --check-config  validate the settings and patterns, print them, exit\n"
+	      "  --version       print the version\n",
+	      out);
+}
+
+static void usage_error(const char *fmt, const char *arg)
+{
+	fputs("chatlogd: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\n", stderr);
+	usage(stderr);
+	exit(EXIT_USAGE);
+}
+
+static void config_error(const char *message)
+{
+	fprintf(stderr, "chatlogd: %s\n", message);
+	exit(EXIT_USAGE);
+}
+
+/* An unset `patterns` means the shipped file: installed, or in the source tree. */
+static const char *default_patterns(void)
+{
+	static const char *const candidates[] = {
+		"/etc/chatlogd/lost-reasons.conf",
+		CHATLOGD_DATADIR "/lost-reasons.conf",
+		CHATLOGD_SOURCE_PATTERNS,
+	};
+	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++)
+		if (access(candidates[i], R_OK) == 0)
+			return candidates[i];
+	return NULL;
+}
+
+static struct rules *load_rules(const struct config *cfg)
+{
+	const char *path = cfg->patterns[0] ? cfg->patterns : default_patterns();
+	char err[512];
+	struct rules *rules;
+
+	if (path == NULL || strcmp(path, "none") == 0)
+		return rules_empty();
+	if ((rules = rules_load(path, err, sizeof(err))) == NULL)
+		config_error(err);
+	return rules;
+}
+
+static enum log_level parse_log_level(const char *name)
+{
+	if (strcmp(name, "err") == 0)
+		return LOG_LEVEL_ERR;
+	if (strcmp(name, "warning") == 0)
+		return LOG_LEVEL_WARNING;
+	if (strcmp(name, "debug") == 0)
+		return LOG_LEVEL_DEBUG;
+	return LOG_LEVEL_INFO;
+}
+
+/* Batch mode: every file in order through one engine, then the report. */
+static int run_once(const struct config *cfg, const struct options *opt, char **files,
+                    int file_count)
+{
+	struct engine_settings settings = {
+		.session_idle_ms = cfg->session_idle_ms,
+		.order_window_ms = cfg->order_window_ms,
+		.frt_target_ms = cfg->frt_target_ms,
+		.art_target_ms = cfg->art_target_ms,
+		.track_deadlines = 0,
+	};
+	struct names *names = names_new();
+	struct reasons reasons;
+	struct counter_table *totals = counter_table_new(0);
+	struct rules *rules = load_rules(cfg);
+	struct parser *parser;
+	struct engine *engine;
+	struct ingest in;
+	char err[512];
+	int rc = 0;
+
+	if ((parser = parser_new(cfg->format, err, sizeof(err))) == NULL)
+		config_error(err);
+	for (int i = 0; i < file_count; i++)
+		if (strcmp(files[i], "-") != 0 && access(files[i], R_OK) == -1)
+			usage_error("cannot read %s", files[i]);
+	if (names == NULL || totals == NULL || reasons_init(&reasons) == -1 ||
+	    (engine = engine_new(&settings, names, &reasons, totals)) == NULL)
+		fatalx("out of memory");
+	if (engine_set_rules(engine, rules) == -1)
+		config_error("too many distinct lost reasons");
+
+	ingest_init(&in, parser, engine);
+	for (int i = 0; i < file_count; i++)
+		if (batch_read_file(&in, files[i], (size_t)cfg->max_line_bytes) == -1)
+			rc = 1;
+	engine_finish(engine);
+
+	if (strcmp(opt->output, "table") == 0)
+		report_table(stdout, totals, names, &reasons, &in.stats);
+	else if (report_json(stdout, totals, names, &reasons, &in.stats) == -1)
+		rc = 1;
+	if (fflush(stdout) != 0)
+		rc = 1;
+
+	engine_free(engine);
+	parser_free(parser);
+	rules_free(rules);
+	counter_table_free(totals);
+	reasons_free(&reasons);
+	names_free(names);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_ONCE = 256, OPT_CONFIG, OPT_PATTERNS, OPT_FORMAT, OPT_SET, OPT_OUTPUT,
+	       OPT_CHECK, OPT_VERSION, OPT_HELP };
+	static const struct option long_options[] = {
+		{"once", no_argument, NULL, OPT_ONCE},
+		{"config", required_argument, NULL, OPT_CONFIG},
+		{"patterns", required_argument, NULL, OPT_PATTERNS},
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"set", required_argument, NULL, OPT_SET},
+		{"output", required_argument, NULL, OPT_OUTPUT},
+		{"check-config", no_argument, NULL, OPT_CHECK},
+		{"version", no_argument, NULL, OPT_VERSION},
+		{"help", no_argument, NULL, OPT_HELP},
+		{NULL, 0, NULL, 0},
+	};
+	struct options opt = {.output = "json"};
+	/* Overrides apply after the config file, whatever their order on the line. */
+	char **overrides = calloc((size_t)argc, sizeof(*overrides));
+	int override_count = 0;
+	struct config cfg;
+	char err[512];
+	int c, rc;
+
+	if (overrides == NULL)
+		fatalx("out of memory");
+	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_ONCE:
+			opt.once = 1;
+			break;
+		case OPT_CONFIG:
+			opt.config_path = optarg;
+			break;
+		case OPT_PATTERNS:
+		case OPT_FORMAT: {
+			const char *key = c == OPT_PATTERNS ? "patterns=" : "format=";
+			char *kv = malloc(strlen(key) + strlen(optarg) + 1);
+			if (kv == NULL)
+				fatalx("out of memory");
+			strcpy(kv, key);
+			strcat(kv, optarg);
+			overrides[override_count++] = kv;
+			break;
+		}
+		case OPT_SET:
+			if ((overrides[override_count++] = strdup(optarg)) == NULL)
+				fatalx("out of memory");
+			break;
+		case OPT_OUTPUT:
+			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "table") != 0)
+				usage_error("--output takes json or table, not %s", optarg);
+			opt.output = optarg;
+			break;
+		case OPT_CHECK:
+			opt.check_config = 1;
+			break;
+		case OPT_VERSION:
+			printf("chatlogd %s\n", CHATLOGD_VERSION);
+			return 0;
+		case OPT_HELP:
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+
+	config_defaults(&cfg);
+	if (opt.config_path != NULL && config_load(&cfg, opt.config_path, err, sizeof(err)) == -1)
+		config_error(err);
+	for (int i = 0; i < override_count; i++) {
+		char *eq = strchr(overrides[i], '=');
+		if (eq == NULL)
+			usage_error("--set takes KEY=VALUE, not %s", overrides[i]);
+		*eq = '\0';
+		if (config_set(&cfg, overrides[i], eq + 1, err, sizeof(err)) == -1)
+			config_error(err);
+		free(overrides[i]);
+	}
+	free(overrides);
+	log_set_level(parse_log_level(cfg.log_level));
+	if (timefmt_set_timezone(cfg.timezone) == -1)
+		config_error("unknown timezone (see /usr/share/zoneinfo)");
+
+	if (opt.check_config) {
+		struct parser *parser = parser_new(cfg.format, err, sizeof(err));
+		if (parser == NULL)
+			config_error(err);
+		parser_free(parser);
+		rules_free(load_rules(&cfg));
+		config_dump(&cfg, stdout);
+		config_free(&cfg);
+		return 0;
+	}
+	if (!opt.once) {
+		config_free(&cfg);
+		fputs("chatlogd: the live daemon is not available yet; use --once FILE...\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (optind >= argc)
+		usage_error("%s", "--once needs at least one FILE (or - for stdin)");
+	rc = run_once(&cfg, &opt, argv + optind, argc - optind);
+	config_free(&cfg);
+	return rc;
+}

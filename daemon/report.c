@@ -1,0 +1,351 @@
+/*
+ * report.c owns the batch report's shape (SPEC §5) and the human scoreboard. It
+ * only reads counter rows; all metric meaning lives in engine.c and counters.c.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chatlogd/report.h"
+
+/* One shop: its agents' rows (sorted by name) and its whole-shop row. */
+struct shop_view {
+	uint32_t shop;
+	struct counter_row **agents;
+	size_t agent_count;
+	const struct counter_row *whole; /* silent orders; may be NULL */
+	int64_t totals[COUNTER_WIDTH];
+};
+
+struct report_view {
+	struct shop_view *shops;
+	size_t shop_count;
+	struct counter_row **rows; /* storage for all shops' agent arrays */
+	int64_t totals[COUNTER_WIDTH];
+};
+
+static const struct names *sort_names; /* qsort has no context argument in C11 */
+
+static int compare_rows(const void *a, const void *b)
+{
+	const struct counter_row *x = *(const struct counter_row *const *)a;
+	const struct counter_row *y = *(const struct counter_row *const *)b;
+	int c = strcmp(names_get(sort_names, x->shop), names_get(sort_names, y->shop));
+	if (c != 0)
+		return c;
+	return strcmp(names_get(sort_names, x->agent), names_get(sort_names, y->agent));
+}
+
+static void add_row(int64_t *sum, const int64_t *value)
+{
+	for (size_t i = 0; i < COUNTER_WIDTH; i++)
+		sum[i] += value[i];
+}
+
+/* Groups rows by shop in name order and sums the totals. */
+static int view_build(struct report_view *v, struct counter_table *t, const struct names *names)
+{
+	size_t n = counter_table_count(t);
+
+	memset(v, 0, sizeof(*v));
+	if ((v->rows = calloc(n ? n : 1, sizeof(*v->rows))) == NULL ||
+	    (v->shops = calloc(n ? n : 1, sizeof(*v->shops))) == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		v->rows[i] = counter_table_at(t, i);
+	sort_names = names;
+	qsort(v->rows, n, sizeof(*v->rows), compare_rows);
+	for (size_t i = 0; i < n; i++) {
+		struct counter_row *row = v->rows[i];
+		struct shop_view *s;
+		if (v->shop_count == 0 || v->shops[v->shop_count - 1].shop != row->shop) {
+			s = &v->shops[v->shop_count++];
+			s->shop = row->shop;
+			s->agents = &v->rows[i];
+		}
+		s = &v->shops[v->shop_count - 1];
+		if (row->agent == NAME_WHOLE_SHOP) {
+			s->whole = row;
+			continue;
+		}
+		/* Compacts the shop's agent rows in place, skipping its "*" row. */
+		if (s->agent_count == 0)
+			s->agents = &v->rows[i];
+		s->agents[s->agent_count++] = row;
+		add_row(s->totals, row->value);
+	}
+	for (size_t i = 0; i < v->shop_count; i++)
+		add_row(v->totals, v->shops[i].totals);
+	return 0;
+}
+
+static void view_free(struct report_view *v)
+{
+	free(v->rows);
+	free(v->shops);
+}
+
+/* ---- JSON ---- */
+
+static void json_string(FILE *out, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			fputc('\\', out);
+			fputc(c, out);
+		} else if (c < 0x20) {
+			fprintf(out, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
+		} else {
+			fputc(c, out);
+		}
+	}
+	fputc('"', out);
+}
+
+/* Writes `"key": {"sub": N, ...}` for the non-zero counters in [first, first+count);
+ * nothing when all are zero. */
+static void json_group(FILE *out, const char *key, const int64_t *value, unsigned first,
+                       unsigned count, const struct reasons *reasons, int *need_comma)
+{
+	int opened = 0;
+
+	for (unsigned i = 0; i < count; i++) {
+		if (value[first + i] == 0)
+			continue;
+		if (opened)
+			fputs(", ", out);
+		else
+			fprintf(out, "%s\"%s\": {", *need_comma ? ", " : "", key);
+		opened = 1;
+		if (first == COUNTER_LOST_REASON)
+			json_string(out, reasons->names[i]);
+		else if (i == HISTOGRAM_BUCKETS - 1)
+			fputs("\"inf\"", out);
+		else
+			fprintf(out, "\"%" PRId64 "\"", counters_bucket_upper(i));
+		fprintf(out, ": %" PRId64, value[first + i]);
+	}
+	if (opened) {
+		fputc('}', out);
+		*need_comma = 1;
+	}
+}
+
+static void json_counters(FILE *out, const int64_t *value, const struct reasons *reasons)
+{
+	struct derived d;
+	char buf[32];
+	int comma = 0;
+
+	fputc('{', out);
+	for (unsigned id = 0; id < COUNTER_SILENT_ORDERS; id++) {
+		char name[64];
+		if (value[id] == 0)
+			continue;
+		fprintf(out, "%s\"%s\": %" PRId64, comma ? ", " : "",
+		        counters_field_name(id, NULL, name, sizeof(name)), value[id]);
+		comma = 1;
+	}
+	json_group(out, "lost_reasons", value, COUNTER_LOST_REASON, reasons->count, reasons,
+	           &comma);
+	json_group(out, "frt_h", value, COUNTER_FRT_H, HISTOGRAM_BUCKETS, reasons, &comma);
+	json_group(out, "resp_h", value, COUNTER_RESP_H, HISTOGRAM_BUCKETS, reasons, &comma);
+
+	counters_derive(value, &d);
+#define DERIVED(has, fmt, ...)                                                                    \
+	if (d.has) {                                                                              \
+		fprintf(out, "%s" fmt, comma ? ", " : "", __VA_ARGS__);                           \
+		comma = 1;                                                                        \
+	}
+	DERIVED(has_frt_avg, "\"frt_avg_ms\": %" PRId64, d.frt_avg_ms)
+	DERIVED(has_art_avg, "\"art_avg_ms\": %" PRId64, d.art_avg_ms)
+	DERIVED(has_reply_rate, "\"reply_rate\": %s",
+	        counters_format_e4(d.reply_rate_e4, buf, sizeof(buf)))
+	DERIVED(has_conversion, "\"conversion\": %s",
+	        counters_format_e4(d.conversion_e4, buf, sizeof(buf)))
+	DERIVED(has_pay_conversion, "\"pay_conversion\": %s",
+	        counters_format_e4(d.pay_conversion_e4, buf, sizeof(buf)))
+	DERIVED(has_aov, "\"aov\": %s", counters_format_fen(d.aov_fen, buf, sizeof(buf)))
+#undef DERIVED
+	fputc('}', out);
+}
+
+int report_json(FILE *out, struct counter_table *folded, const struct names *names,
+                const struct reasons *reasons, const struct ingest_stats *stats)
+{
+	struct report_view v;
+
+	if (view_build(&v, folded, names) == -1) {
+		view_free(&v);
+		return -1;
+	}
+	fprintf(out,
+	        "{\"input\": {\"lines\": %" PRIu64 ", \"records\": %" PRIu64
+	        ", \"errors\": %" PRIu64 "},\n \"totals\": ",
+	        stats->lines, stats->records, stats->errors);
+	json_counters(out, v.totals, reasons);
+	fputs(",\n \"shops\": {", out);
+	for (size_t i = 0; i < v.shop_count; i++) {
+		const struct shop_view *s = &v.shops[i];
+		fputs(i ? ",\n  " : "\n  ", out);
+		json_string(out, names_get(names, s->shop));
+		fputs(": {\"totals\": ", out);
+		json_counters(out, s->totals, reasons);
+		fprintf(out, ",\n   \"silent_orders\": %" PRId64 ", \"silent_sales_fen\": %" PRId64,
+		        s->whole ? s->whole->value[COUNTER_SILENT_ORDERS] : 0,
+		        s->whole ? s->whole->value[COUNTER_SILENT_SALES_FEN] : 0);
+		fputs(",\n   \"agents\": {", out);
+		for (size_t j = 0; j < s->agent_count; j++) {
+			fputs(j ? ",\n    " : "\n    ", out);
+			json_string(out, names_get(names, s->agents[j]->agent));
+			fputs(": ", out);
+			json_counters(out, s->agents[j]->value, reasons);
+		}
+		fputs("}}", out);
+	}
+	fputs("}}\n", out);
+	view_free(&v);
+	return ferror(out) ? -1 : 0;
+}
+
+/* ---- scoreboard ---- */
+
+static uint32_t utf8_next(const unsigned char **p, const unsigned char *end)
+{
+	const unsigned char *s = *p;
+	uint32_t cp = *s++;
+	int extra = cp >= 0xf0 ? 3 : cp >= 0xe0 ? 2 : cp >= 0xc0 ? 1 : 0;
+
+	cp &= extra == 3 ? 0x07 : extra == 2 ? 0x0f : extra == 1 ? 0x1f : 0x7f;
+	while (extra-- > 0 && s < end && (*s & 0xc0) == 0x80)
+		cp = (cp << 6) | (*s++ & 0x3f);
+	*p = s;
+	return cp;
+}
+
+size_t text_display_width(const char *text, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)text, *end = p + len;
+	size_t width = 0;
+
+	while (p < end) {
+		uint32_t cp = utf8_next(&p, end);
+		if ((cp >= 0x0300 && cp <= 0x036f) || (cp >= 0x200b && cp <= 0x200f) ||
+		    (cp >= 0xfe00 && cp <= 0xfe0f))
+			continue; /* combining marks, zero-width spaces, variation selectors */
+		if ((cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0x303e) ||
+		    (cp >= 0x3041 && cp <= 0x33ff) || (cp >= 0x3400 && cp <= 0x4dbf) ||
+		    (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0xa000 && cp <= 0xa4cf) ||
+		    (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
+		    (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
+		    (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x1f300 && cp <= 0x1f64f) ||
+		    (cp >= 0x1f900 && cp <= 0x1f9ff) || (cp >= 0x20000 && cp <= 0x3fffd))
+			width += 2;
+		else
+			width += 1;
+	}
+	return width;
+}
+
+/* Prints s left-aligned in `width` terminal columns. */
+static void print_padded(FILE *out, const char *s, size_t width)
+{
+	size_t w = text_display_width(s, strlen(s));
+	fputs(s, out);
+	while (w++ < width)
+		fputc(' ', out);
+}
+
+static void format_ms(char *out, size_t size, int has, int64_t ms)
+{
+	if (has)
+		snprintf(out, size, "%" PRId64 ".%01" PRId64 "s", ms / 1000, (ms % 1000) / 100);
+	else
+		snprintf(out, size, "-");
+}
+
+static void format_percent(char *out, size_t size, int has, int64_t e4)
+{
+	if (has)
+		snprintf(out, size, "%" PRId64 ".%01" PRId64 "%%", e4 / 100, (e4 % 100) / 10);
+	else
+		snprintf(out, size, "-");
+}
+
+static const char *top_reason(const int64_t *value, const struct reasons *reasons)
+{
+	unsigned best = UINT32_MAX;
+	for (unsigned i = 0; i < reasons->count; i++)
+		if (value[COUNTER_LOST_REASON + i] > 0 &&
+		    (best == UINT32_MAX ||
+		     value[COUNTER_LOST_REASON + i] > value[COUNTER_LOST_REASON + best]))
+			best = i;
+	return best == UINT32_MAX ? "-" : reasons->names[best];
+}
+
+static void table_row(FILE *out, const char *name, size_t name_width, const int64_t *v,
+                      const struct reasons *reasons)
+{
+	struct derived d;
+	char frt[16], art[16], reply[16], conv[16], pay[16], aov[24];
+
+	counters_derive(v, &d);
+	format_ms(frt, sizeof(frt), d.has_frt_avg, d.frt_avg_ms);
+	format_ms(art, sizeof(art), d.has_art_avg, d.art_avg_ms);
+	format_percent(reply, sizeof(reply), d.has_reply_rate, d.reply_rate_e4);
+	format_percent(conv, sizeof(conv), d.has_conversion, d.conversion_e4);
+	format_percent(pay, sizeof(pay), d.has_pay_conversion, d.pay_conversion_e4);
+	if (d.has_aov)
+		counters_format_fen(d.aov_fen, aov, sizeof(aov));
+	else
+		snprintf(aov, sizeof(aov), "-");
+	fputs("  ", out);
+	print_padded(out, name, name_width);
+	fprintf(out,
+	        " %9" PRId64 " %7s %6" PRId64 " %7s %6" PRId64 " %7s %7s %7s %9s %6" PRId64 "  %s\n",
+	        v[COUNTER_INQUIRIES], frt, v[COUNTER_FRT_BREACHES], art,
+	        v[COUNTER_RESPONSE_BREACHES], reply, conv, pay, aov, v[COUNTER_LOST],
+	        top_reason(v, reasons));
+}
+
+int report_table(FILE *out, struct counter_table *folded, const struct names *names,
+                 const struct reasons *reasons, const struct ingest_stats *stats)
+{
+	struct report_view v;
+
+	if (view_build(&v, folded, names) == -1) {
+		view_free(&v);
+		return -1;
+	}
+	fprintf(out, "lines %" PRIu64 "  records %" PRIu64 "  errors %" PRIu64 "\n", stats->lines,
+	        stats->records, stats->errors);
+	for (size_t i = 0; i < v.shop_count; i++) {
+		const struct shop_view *s = &v.shops[i];
+		size_t width = 8;
+		for (size_t j = 0; j < s->agent_count; j++) {
+			const char *name = names_get(names, s->agents[j]->agent);
+			size_t w = text_display_width(name, strlen(name));
+			if (w > width)
+				width = w;
+		}
+		fputs("\nshop ", out);
+		fputs(names_get(names, s->shop), out);
+		fprintf(out, "  (silent orders %" PRId64 ")\n",
+		        s->whole ? s->whole->value[COUNTER_SILENT_ORDERS] : 0);
+		fputs("  ", out);
+		print_padded(out, "agent", width);
+		fputs(" inquiries FRT avg FRT>6s ART avg  >10s   reply    conv  paid/o       AOV   "
+		      "lost  top lost reason\n",
+		      out);
+		for (size_t j = 0; j < s->agent_count; j++)
+			table_row(out, names_get(names, s->agents[j]->agent), width,
+			          s->agents[j]->value, reasons);
+		table_row(out, "(shop)", width, s->totals, reasons);
+	}
+	view_free(&v);
+	return ferror(out) ? -1 : 0;
+}

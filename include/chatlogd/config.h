@@ -1,0 +1,68 @@
+/*
+ * Settings: one declarative table of every tunable (name, type, bounds, default),
+ * read from an INI file with libinih and overridable from the command line.
+ * A reload parses into a fresh struct config and swaps it in only when it is clean.
+ */
+#ifndef CHATLOGD_CONFIG_H
+#define CHATLOGD_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct config {
+	/* input */
+	char *format;         /* "json" or "regex:FILE" */
+	char *patterns;       /* lost-reason patterns file; "" = none */
+	char **inputs;        /* files and glob patterns to follow (live mode) */
+	size_t input_count;
+	int64_t max_line_bytes;
+	char *timezone;       /* for day keys and timestamps without offset */
+
+	/* metrics (SPEC §3) */
+	int64_t frt_target_ms;
+	int64_t art_target_ms;
+	int64_t session_idle_ms;
+	int64_t order_window_ms;
+
+	/* alerts (SPEC §7) */
+	int64_t alert_window_ms;
+	int64_t alert_min_samples;
+	char *alert_webhook;  /* "" = none */
+
+	/* Redis (SPEC §6) */
+	char *redis;          /* redis://[user:pass@]host:port/db or unix:///path */
+	char *redis_password_file;
+	char *prefix;
+	int64_t flush_interval_ms;
+	int64_t minute_ttl_ms;
+	int64_t day_ttl_ms;
+	int64_t max_pending_bytes;
+
+	/* service */
+	char *state_dir;
+	char *http_listen;    /* "127.0.0.1:9187"; "" = off */
+	char *log_level;      /* err, warning, info, debug */
+};
+
+/* Fills every field with its default (strings are heap copies). */
+void config_defaults(struct config *cfg);
+
+/* Reads an INI file over cfg. Keys may stand before any section or in any section;
+ * `input` may repeat. Returns 0, or -1 with "FILE:LINE: message" in err (unknown key,
+ * bad value, out of range). cfg is left partly updated on error: load into a copy. */
+int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
+
+/* Sets one key from text, exactly as a line `key = value` would. Durations take a unit
+ * suffix (ms, s, m, h, d); a bare number is in the key's own unit (milliseconds for
+ * keys ending in _ms, otherwise seconds). Returns 0, or -1 with a reason in err. */
+int config_set(struct config *cfg, const char *key, const char *value, char *err, size_t errlen);
+
+/* Writes the effective settings as an INI file that config_load reads back identically.
+ * Secrets are never printed (there are none in struct config: passwords live in files). */
+void config_dump(const struct config *cfg, FILE *out);
+
+/* Frees the strings cfg owns and zeroes it; accepts a zeroed struct. */
+void config_free(struct config *cfg);
+
+#endif

@@ -1,0 +1,127 @@
+/*
+ * Counters of SPEC §3.1: the row schema (fixed counters, histogram buckets, lost
+ * reasons), tables of rows keyed by (shop, agent, minute), and the derived values.
+ * A table either keeps minutes apart (live deltas) or folds them (batch totals).
+ */
+#ifndef CHATLOGD_COUNTERS_H
+#define CHATLOGD_COUNTERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "limits.h"
+
+enum counter_id {
+	COUNTER_INQUIRIES,
+	COUNTER_REPLIED,
+	COUNTER_NO_REPLY,
+	COUNTER_FIRST_RESPONSES,
+	COUNTER_FRT_MS_SUM,
+	COUNTER_FRT_BREACHES,
+	COUNTER_RESPONSES,
+	COUNTER_RESPONSE_MS_SUM,
+	COUNTER_RESPONSE_BREACHES,
+	COUNTER_UNANSWERED,
+	COUNTER_BUYER_MSGS,
+	COUNTER_AGENT_MSGS,
+	COUNTER_BOT_MSGS,
+	COUNTER_ORDERS,
+	COUNTER_PAYMENTS,
+	COUNTER_SALES_FEN,
+	COUNTER_ORDERED,
+	COUNTER_PAID,
+	COUNTER_LOST,
+	COUNTER_CLOCK_SKEW,
+	COUNTER_SILENT_ORDERS,    /* shop level only (agent "*") */
+	COUNTER_SILENT_SALES_FEN, /* shop level only (agent "*") */
+	COUNTER_FRT_H,            /* first of HISTOGRAM_BUCKETS */
+	COUNTER_RESP_H = COUNTER_FRT_H + 15,
+	COUNTER_LOST_REASON = COUNTER_RESP_H + 15, /* first of COUNTER_REASONS */
+	COUNTER_WIDTH = COUNTER_LOST_REASON + LIMIT_REASONS
+};
+
+#define HISTOGRAM_BUCKETS 15
+
+/* Built-in lost reasons: their ids in the reason registry. */
+#define REASON_NO_REPLY 0u
+#define REASON_SLOW 1u
+#define REASON_OTHER 2u
+
+/* Upper bound (ms) of histogram bucket i; INT64_MAX for the last ("inf"). */
+int64_t counters_bucket_upper(unsigned i);
+
+/* Index of the bucket a time in ms falls in (<= upper, > previous upper). */
+unsigned counters_bucket(int64_t ms);
+
+/* The field name of a counter as the report and Redis spell it: "inquiries",
+ * "frt_h:1000", "resp_h:inf", "lost:price" (reasons named from reason_names).
+ * Writes into out (64 bytes is enough) and returns it. */
+const char *counters_field_name(enum counter_id id, const char *const *reason_names, char *out,
+                                size_t out_size);
+
+/* The lost-reason registry: reason names keep their id for the life of the
+ * process, so rows stay comparable across pattern reloads. */
+struct reasons {
+	char *names[LIMIT_REASONS];
+	unsigned count;
+};
+
+/* Fills in the built-ins (no_reply, slow, other). Returns 0, or -1 (no memory). */
+int reasons_init(struct reasons *r);
+/* Returns the id of name, registering it if new; UINT32_MAX when the registry is full. */
+unsigned reasons_intern(struct reasons *r, const char *name);
+void reasons_free(struct reasons *r);
+
+/* One row: counters of one (shop, agent[, minute]). */
+struct counter_row {
+	uint32_t shop;
+	uint32_t agent;
+	int64_t minute; /* epoch minute (ms / 60000), or 0 in folded tables */
+	int64_t value[COUNTER_WIDTH];
+};
+
+struct counter_table;
+
+/* A table of rows; by_minute = 0 folds every minute into one row per (shop, agent). */
+struct counter_table *counter_table_new(int by_minute);
+void counter_table_free(struct counter_table *t);
+
+/* The row for (shop, agent, minute of ts_ms), created zeroed if absent.
+ * NULL only when out of memory. The pointer is valid until the next call. */
+struct counter_row *counter_table_row(struct counter_table *t, uint32_t shop, uint32_t agent,
+                                      int64_t ts_ms);
+
+/* Adds delta to one counter. Returns 0, or -1 when out of memory. */
+static inline int counter_table_add(struct counter_table *t, uint32_t shop, uint32_t agent,
+                                    int64_t ts_ms, enum counter_id id, int64_t delta)
+{
+	struct counter_row *row = counter_table_row(t, shop, agent, ts_ms);
+	if (row == NULL)
+		return -1;
+	row->value[id] += delta;
+	return 0;
+}
+
+/* Rows in insertion order: valid while the table is not changed. */
+size_t counter_table_count(const struct counter_table *t);
+struct counter_row *counter_table_at(struct counter_table *t, size_t i);
+
+/* Empties the table, keeping its memory for reuse. */
+void counter_table_clear(struct counter_table *t);
+
+/* Derived values (SPEC §3): absent when the denominator is 0. */
+struct derived {
+	int has_frt_avg, has_art_avg, has_reply_rate, has_conversion, has_pay_conversion, has_aov;
+	int64_t frt_avg_ms, art_avg_ms;       /* rounded half up */
+	int64_t reply_rate_e4, conversion_e4; /* ratio × 10000, rounded half up */
+	int64_t pay_conversion_e4;
+	int64_t aov_fen; /* sales_fen / paid, rounded half up to whole fen */
+};
+
+void counters_derive(const int64_t *value, struct derived *d);
+
+/* Writes a ratio×10000 as "0.6667" and fen as "59.90"; returns out. */
+const char *counters_format_e4(int64_t e4, char *out, size_t out_size);
+const char *counters_format_fen(int64_t fen, char *out, size_t out_size);
+
+#endif

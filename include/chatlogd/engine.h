@@ -1,0 +1,57 @@
+/*
+ * The metrics engine (SPEC §3): fed one record at a time, it keeps the open and
+ * held inquiries and emits counter deltas into a counter table, attributed to the
+ * right (shop, agent, minute). It reads no files and talks to no network.
+ */
+#ifndef CHATLOGD_ENGINE_H
+#define CHATLOGD_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "counters.h"
+#include "names.h"
+#include "record.h"
+#include "rules.h"
+
+struct engine_settings {
+	int64_t session_idle_ms;
+	int64_t order_window_ms;
+	int64_t frt_target_ms;
+	int64_t art_target_ms;
+	/* 1: keep deadline queues so engine_advance() can close and decide by event
+	 * time (live mode). 0: nothing is decided before engine_finish() (batch mode,
+	 * exact whatever order the files come in). */
+	int track_deadlines;
+};
+
+struct engine;
+
+/* Creates an engine emitting into `sink`. names, reasons and sink are borrowed and
+ * must outlive the engine. NULL when out of memory. */
+struct engine *engine_new(const struct engine_settings *settings, struct names *names,
+                          struct reasons *reasons, struct counter_table *sink);
+void engine_free(struct engine *e);
+
+/* Uses `rules` (borrowed) for lost reasons from now on; registers their reasons.
+ * Returns 0, or -1 when the reason registry is full. */
+int engine_set_rules(struct engine *e, struct rules *rules);
+
+/* Processes one record. Returns 0, or -1 with a reason in err when the record is
+ * rejected (a reserved agent name) or memory ran out; nothing was counted then. */
+int engine_feed(struct engine *e, const struct record *rec, char *err, size_t errlen);
+
+/* Closes inquiries idle for more than session_idle before `now_ms` and decides those
+ * opened more than order_window before it. Needs track_deadlines. */
+void engine_advance(struct engine *e, int64_t now_ms);
+
+/* End of input: closes every inquiry and decides every outcome. */
+void engine_finish(struct engine *e);
+
+/* Newest record timestamp seen (event time); INT64_MIN before any record. */
+int64_t engine_event_time(const struct engine *e);
+
+/* Inquiries held (open, or closed and waiting for the order window). */
+size_t engine_held(const struct engine *e);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * An open-addressing index from hashes to 32-bit ids. The caller keeps the keys
+ * (in its own arrays) and tells whether an id's key equals the probe; the index
+ * only stores id and hash. Lookups are inline so the equality test inlines too.
+ */
+#ifndef CHATLOGD_HINDEX_H
+#define CHATLOGD_HINDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define HINDEX_NONE UINT32_MAX
+
+struct hindex_slot {
+	uint32_t id_plus_one; /* 0 = empty */
+	uint32_t hash_low;
+};
+
+struct hindex {
+	struct hindex_slot *slots;
+	size_t mask; /* capacity - 1; capacity is a power of two */
+	size_t count;
+};
+
+/* A fast 64-bit hash of bytes (not for hostile-collision resistance: keys are
+ * bounded names, and the table degrades to linear probing, never fails). */
+uint64_t hindex_hash(const void *data, size_t len, uint64_t seed);
+
+/* Returns the id whose key `eq` accepts, or HINDEX_NONE. */
+static inline uint32_t hindex_find(const struct hindex *h, uint64_t hash,
+                                   int (*eq)(const void *ctx, uint32_t id), const void *ctx)
+{
+	if (h->slots == NULL)
+		return HINDEX_NONE;
+	for (size_t i = (size_t)hash & h->mask;; i = (i + 1) & h->mask) {
+		const struct hindex_slot *s = &h->slots[i];
+		if (s->id_plus_one == 0)
+			return HINDEX_NONE;
+		if (s->hash_low == (uint32_t)hash && eq(ctx, s->id_plus_one - 1))
+			return s->id_plus_one - 1;
+	}
+}
+
+/* Adds id under hash (the caller checked it is absent). `rehash` gives the hash of
+ * any stored id, for growing. Returns 0, or -1 when out of memory. */
+int hindex_insert(struct hindex *h, uint64_t hash, uint32_t id,
+                  uint64_t (*rehash)(const void *ctx, uint32_t id), const void *ctx);
+
+/* Removes id (stored under hash) keeping probe chains intact. */
+void hindex_remove(struct hindex *h, uint64_t hash, uint32_t id,
+                   uint64_t (*rehash)(const void *ctx, uint32_t id), const void *ctx);
+
+void hindex_free(struct hindex *h);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * Every hard limit of chatlogd in one place, each with the reason for its value.
+ * Tunables a user may change live in config.h; these are the ceilings behind them.
+ */
+#ifndef CHATLOGD_LIMITS_H
+#define CHATLOGD_LIMITS_H
+
+/* Default and ceiling for max_line_bytes: chat lines are short; 64 KiB holds any
+ * real message while keeping one hostile line from pinning memory. */
+#define LIMIT_LINE_BYTES_DEFAULT 65536
+#define LIMIT_LINE_BYTES_MAX (16 * 1024 * 1024)
+
+/* Read size for batch input and tailing: large enough that syscalls are noise. */
+#define LIMIT_READ_CHUNK (1024 * 1024)
+
+/* JSON tokens per line: a record has ~10 fields; 256 leaves room for unknown
+ * nested fields while bounding the per-line work. More is a parse error. */
+#define LIMIT_JSON_TOKENS 256
+
+/* Lost-reason rules per patterns file and distinct reasons. The reason count is
+ * the width of every counter row, so it is kept small. */
+#define LIMIT_RULES 256
+#define LIMIT_REASONS 48
+
+/* PCRE2 bounds per match: a catastrophic pattern on a hostile line gives up
+ * after this much work (counted as "no match") instead of stalling the engine. */
+#define LIMIT_PCRE2_MATCH 200000
+#define LIMIT_PCRE2_DEPTH 2000
+#define LIMIT_PCRE2_HEAP_KIB 4096
+
+/* Names (shop, agent, buyer) longer than this are an invalid record: they are
+ * identifiers, and they become parts of Redis keys. */
+#define LIMIT_NAME_BYTES 256
+
+/* Error lines logged per input file per second before further ones are only counted. */
+#define LIMIT_ERROR_LOGS_PER_SECOND 10
+
+#endif

@@ -1,0 +1,627 @@
+/*
+ * Engine semantics (SPEC §3), one case per rule and edge. Expected numbers are
+ * worked out by hand in each test's comment. Times are ms from T0.
+ */
+#include <stdlib.h>
+
+#include "chatlogd/engine.h"
+#include "check.h"
+
+#define T0 1763949600000LL /* 2026-11-24T10:00:00+08:00 */
+#define S 1000LL
+#define MIN (60 * S)
+#define IDLE (600 * S)
+#define WINDOW (86400 * S)
+
+struct fixture {
+	struct names *names;
+	struct reasons reasons;
+	struct counter_table *table;
+	struct rules *rules;
+	struct engine *engine;
+};
+
+static void setup(struct fixture *f, int by_minute, int track_deadlines, const char *patterns)
+{
+	struct engine_settings settings = {IDLE, WINDOW, 6000, 10000, track_deadlines};
+	char err[256];
+
+	f->names = names_new();
+	reasons_init(&f->reasons);
+	f->table = counter_table_new(by_minute);
+	f->rules = patterns ? rules_load_buffer("test.conf", patterns, strlen(patterns), err,
+	                                        sizeof(err))
+	                    : rules_empty();
+	if (f->rules == NULL) {
+		fprintf(stderr, "rules: %s\n", err);
+		exit(1);
+	}
+	f->engine = engine_new(&settings, f->names, &f->reasons, f->table);
+	engine_set_rules(f->engine, f->rules);
+}
+
+static void teardown(struct fixture *f)
+{
+	engine_free(f->engine);
+	rules_free(f->rules);
+	counter_table_free(f->table);
+	reasons_free(&f->reasons);
+	names_free(f->names);
+}
+
+static struct text_view view(const char *s)
+{
+	struct text_view v = {s, s ? strlen(s) : 0};
+	return v;
+}
+
+static int feed(struct fixture *f, int64_t at, const char *shop, const char *buyer,
+                const char *agent, enum record_from from, const char *text)
+{
+	struct record r;
+	char err[64];
+	record_clear(&r);
+	r.ts_ms = T0 + at;
+	r.kind = RECORD_MSG;
+	r.from = from;
+	r.shop = view(shop);
+	r.buyer = view(buyer);
+	r.agent = view(agent);
+	r.text = view(text);
+	return engine_feed(f->engine, &r, err, sizeof(err));
+}
+
+static void feed_order(struct fixture *f, int64_t at, enum record_kind kind, const char *shop,
+                       const char *buyer, int64_t fen)
+{
+	struct record r;
+	char err[64];
+	record_clear(&r);
+	r.ts_ms = T0 + at;
+	r.kind = kind;
+	r.shop = view(shop);
+	r.buyer = view(buyer);
+	r.order = view("O1");
+	r.amount_fen = fen;
+	engine_feed(f->engine, &r, err, sizeof(err));
+}
+
+#define BUYER(f, at, buyer, agent, text) feed(f, at, "s1", buyer, agent, FROM_BUYER, text)
+#define AGENT(f, at, buyer, agent, text) feed(f, at, "s1", buyer, agent, FROM_AGENT, text)
+#define BOT(f, at, buyer, text) feed(f, at, "s1", buyer, NULL, FROM_BOT, text)
+
+/* Folded counter of (shop s1, agent) — 0 when the row does not exist. */
+static int64_t get(struct fixture *f, const char *agent, enum counter_id id)
+{
+	uint32_t shop = names_find(f->names, "s1", 2);
+	uint32_t a = names_find(f->names, agent, strlen(agent));
+	if (shop == UINT32_MAX || a == UINT32_MAX)
+		return 0;
+	for (size_t i = 0; i < counter_table_count(f->table); i++) {
+		struct counter_row *row = counter_table_at(f->table, i);
+		if (row->shop == shop && row->agent == a)
+			return row->value[id];
+	}
+	return 0;
+}
+
+static int64_t reason(struct fixture *f, const char *agent, const char *name)
+{
+	unsigned id = reasons_intern(&f->reasons, name);
+	return get(f, agent, COUNTER_LOST_REASON + id);
+}
+
+/* buyer@0, alice@4.5s: one inquiry, first response 4500 ms (bucket 5000), no
+ * breach; never ordered, so lost with reason "other" (responded, no rule, no breach). */
+static void test_first_response_counts_once(void)
+{
+	struct fixture f;
+	setup(&f, 0, 0, NULL);
+	BUYER(&f, 0, "b1", "alice", "在吗,这款有现货吗");
+	AGENT(&f, 4500, "b1", "alice", "亲,在的哦");
+	engine_finish(f.engine);
+	CHECK_INT(get(&f, "alice", COUNTER_INQUIRIES), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_REPLIED), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_NO_REPLY), 0);
+	CHECK_INT(get(&f, "alice", COUNTER_FIRST_RESPONSES), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_FRT_MS_SUM), 4500);
+	CHECK_INT(get(&f, "alice", COUNTER_RESPONSES), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_RESPONSE_MS_SUM), 4500);
+	CHECK_INT(get(&f, "alice", COUNTER_FRT_H + 4), 1); /* 4000 < 4500 <= 5000 */
+	CHECK_INT(get(&f, "alice", COUNTER_RESP_H + 4), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_FRT_BREACHES), 0);
+	CHECK_INT(get(&f, "alice", COUNTER_BUYER_MSGS), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_AGENT_MSGS), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_UNANSWERED), 0);
+	CHECK_INT(get(&f, "alice", COUNTER_LOST), 1);
+	CHECK_INT(reason(&f, "alice", "other"), 1);
+	teardown(&f);
+}
+
+/* Gap of exactly session_idle after the last message: still the same inquiry. The
+ * second buyer message opens a turn nobody answers: unanswered 1. */
+static void test_idle_gap_exactly_session_idle_continues(void)
+{
+	struct fixture f;
+	setup(&f, 0, 0, NULL);
+	BUYER(&f, 0, "b1", "alice", "hi");
+	AGENT(&f, 1 * S, "b1", "alice", "hello");
+	BUYER(&f, 1 * S + IDLE, "b1", "alice", "still there?");
+	engine_finish(f.engine);
+	CHECK_INT(get(&f, "alice", COUNTER_INQUIRIES), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_BUYER_MSGS), 2);
+	CHECK_INT(get(&f, "alice", COUNTER_UNANSWERED), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_REPLIED), 1);
+	teardown(&f);
+}
+
+/* One ms more than session_idle: the first inquiry closed (replied), the buyer's
+ * message opens a second inquiry that nobody answers (no_reply, unanswered). */
+static void test_idle_gap_one_ms_more_opens_new_inquiry(void)
+{
+	struct fixture f;
+	setup(&f, 0, 0, NULL);
+	BUYER(&f, 0, "b1", "alice", "hi");
+	AGENT(&f, 1 * S, "b1", "alice", "hello");
+	BUYER(&f, 1 * S + IDLE + 1, "b1", "alice", "still there?");
+	engine_finish(f.engine);
+	CHECK_INT(get(&f, "alice", COUNTER_INQUIRIES), 2);
+	CHECK_INT(get(&f, "alice", COUNTER_REPLIED), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_NO_REPLY), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_UNANSWERED), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_LOST), 2);
+	CHECK_INT(reason(&f, "alice", "no_reply"), 1);
+	CHECK_INT(reason(&f, "alice", "other"), 1);
+	teardown(&f);
+}
+
+/* An agent message after the idle gap belongs to no inquiry: counted in agent_msgs
+ * but it is no response. */
+static void test_agent_message_after_close_is_not_a_response(void)
+{
+	struct fixture f;
+	setup(&f, 0, 0, NULL);
+	BUYER(&f, 0, "b1", "alice", "hi");
+	AGENT(&f, IDLE + 1, "b1", "alice", "sorry, late");
+	engine_finish(f.engine);
+	CHECK_INT(get(&f, "alice", COUNTER_AGENT_MSGS), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_RESPONSES), 0);
+	CHECK_INT(get(&f, "alice", COUNTER_NO_REPLY), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_UNANSWERED), 1);
+	teardown(&f);
+}
+
+/* frt exactly at the 6 s target is no breach; 6001 ms is. art: 10000 no, 10001 yes. */
+static void test_breach_is_strictly_longer_than_target(void)
+{
+	struct fixture f;
+	setup(&f, 0, 0, NULL);
+	BUYER(&f, 0, "b1", "alice", "q");
+	AGENT(&f, 6000, "b1", "alice", "a");  /* frt 6000: no breach */
+	BUYER(&f, 7000, "b1", "alice", "q2");
+	AGENT(&f, 17000, "b1", "alice", "a2"); /* 10000: no breach */
+	BUYER(&f, 0, "b2", "alice", "q");
+	AGENT(&f, 6001, "b2", "alice", "a");   /* frt 6001: frt breach only */
+	BUYER(&f, 7000, "b2", "alice", "q2");
+	AGENT(&f, 17001, "b2", "alice", "a2"); /* 10001: response breach */
+	engine_finish(f.engine);
+	CHECK_INT(get(&f, "alice", COUNTER_FIRST_RESPONSES), 2);
+	CHECK_INT(get(&f, "alice", COUNTER_FRT_MS_SUM), 12001);
+	CHECK_INT(get(&f, "alice", COUNTER_FRT_BREACHES), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_RESPONSES), 4);
+	CHECK_INT(get(&f, "alice", COUNTER_RESPONSE_MS_SUM), 6000 + 10000 + 6001 + 10001);
+	CHECK_INT(get(&f, "alice", COUNTER_RESPONSE_BREACHES), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_FRT_H + 5), 1);  /* 6000 in (5000, 6000] */
+	CHECK_INT(get(&f, "alice", COUNTER_FRT_H + 6), 1);  /* 6001 in (6000, 8000] */
+	CHECK_INT(get(&f, "alice", COUNTER_RESP_H + 7), 1); /* 10000 in (8000, 10000] */
+	CHECK_INT(get(&f, "alice", COUNTER_RESP_H + 8), 1); /* 10001 in (10000, 15000] */
+	/* b1 no breach → other; b2 breached → slow */
+	CHECK_INT(reason(&f, "alice", "other"), 1);
+	CHECK_INT(reason(&f, "alice", "slow"), 1);
+	teardown(&f);
+}
+
+/* A turn is opened by the first unanswered buyer message; later buyer messages do
+ * not restart it. buyer@0, alice@3s (3000), buyer@10s, buyer@15s, alice@22s: the
+ * second response is 22-10 = 12000 ms, a breach. A bot message never answers. */
+static void test_turn_starts_at_first_unanswered_buyer_message(void)
+{
+	struct fixture f;
+	setup(&f, 0, 0, NULL);
+	BUYER(&f, 0, "b1", "alice", "q");
+	AGENT(&f, 3 * S, "b1", "alice", "a");
+	BUYER(&f, 10 * S, "b1", "alice", "q2");
+	BOT(&f, 11 * S, "b1", "[自动回复] 稍等");
+	BUYER(&f, 15 * S, "b1", "alice", "q3");
+	AGENT(&f, 22 * S, "b1", "alice", "a2");
+	AGENT(&f, 23 * S, "b1", "alice", "a3"); /* no open turn: not a response */
+	engine_finish(f.engine);
+	CHECK_INT(get(&f, "alice", COUNTER_RESPONSES), 2);
+	CHECK_INT(get(&f, "alice", COUNTER_RESPONSE_MS_SUM), 15000);
+	CHECK_INT(get(&f, "alice", COUNTER_RESPONSE_BREACHES), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_FIRST_RESPONSES), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_FRT_MS_SUM), 3000);
+	CHECK_INT(get(&f, "alice", COUNTER_BUYER_MSGS), 3);
+	CHECK_INT(get(&f, "alice", COUNTER_BOT_MSGS), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_AGENT_MSGS), 3);
+	CHECK_INT(get(&f, "alice", COUNTER_UNANSWERED), 0);
+	teardown(&f);
+}
+
+/* Bot-only answers: the inquiry never gets a response (no_reply, unanswered), bot
+ * messages count to the inquiry's agent; a bot message outside any inquiry counts
+ * to agent "-". */
+static void test_bot_replies_are_not_responses(void)
+{
+	struct fixture f;
+	setup(&f, 0, 0, NULL);
+	BOT(&f, 0, "b0", "欢迎光临"); /* before any inquiry of b0 */
+	BUYER(&f, 1 * S, "b1", "alice", "q");
+	BOT(&f, 2 * S, "b1", "您好,客服马上来");
+	engine_finish(f.engine);
+	CHECK_INT(get(&f, "-", COUNTER_BOT_MSGS), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_BOT_MSGS), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_RESPONSES), 0);
+	CHECK_INT(get(&f, "alice", COUNTER_NO_REPLY), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_UNANSWERED), 1);
+	CHECK_INT(reason(&f, "alice", "no_reply"), 1);
+	teardown(&f);
+}
+
+/* Routed to alice, answered by bob (a transfer): inquiry counters to alice,
+ * response counters to bob. */
+static void test_transfer_routed_vs_answering_agent(void)
+{
+	struct fixture f;
+	setup(&f, 0, 0, NULL);
+	BUYER(&f, 0, "b1", "alice", "q");
+	AGENT(&f, 8 * S, "b1", "bob", "a");
+	feed_order(&f, 60 * S, RECORD_ORDER, "s1", "b1", 0);
+	engine_finish(f.engine);
+	CHECK_INT(get(&f, "alice", COUNTER_INQUIRIES), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_REPLIED), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_ORDERS), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_ORDERED), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_RESPONSES), 0);
+	CHECK_INT(get(&f, "bob", COUNTER_FIRST_RESPONSES), 1);
+	CHECK_INT(get(&f, "bob", COUNTER_FRT_BREACHES), 1);
+	CHECK_INT(get(&f, "bob", COUNTER_AGENT_MSGS), 1);
+	CHECK_INT(get(&f, "bob", COUNTER_INQUIRIES), 0);
+	CHECK_INT(get(&f, "alice", COUNTER_LOST), 0);
+	teardown(&f);
+}
+
+/* No agent on the opening message: the first non-bot agent to speak owns the
+ * inquiry, including what happened before (buyer and bot messages, an order). */
+static void test_first_agent_owns_inquiry_without_routing(void)
+{
+	struct fixture f;
+	setup(&f, 0, 0, NULL);
+	BUYER(&f, 0, "b1", NULL, "q");
+	BOT(&f, 1 * S, "b1", "auto");
+	feed_order(&f, 2 * S, RECORD_PAY, "s1", "b1", 5990);
+	AGENT(&f, 3 * S, "b1", "carol", "a");
+	AGENT(&f, 4 * S, "b1", "dave", "a2");
+	engine_finish(f.engine);
+	CHECK_INT(get(&f, "carol", COUNTER_INQUIRIES), 1);
+	CHECK_INT(get(&f, "carol", COUNTER_BUYER_MSGS), 1);
+	CHECK_INT(get(&f, "carol", COUNTER_BOT_MSGS), 1);
+	CHECK_INT(get(&f, "carol", COUNTER_PAYMENTS), 1);
+	CHECK_INT(get(&f, "carol", COUNTER_SALES_FEN), 5990);
+	CHECK_INT(get(&f, "carol", COUNTER_PAID), 1);
+	CHECK_INT(get(&f, "carol", COUNTER_ORDERED), 1);
+	CHECK_INT(get(&f, "dave", COUNTER_INQUIRIES), 0);
+	CHECK_INT(get(&f, "dave", COUNTER_AGENT_MSGS), 1);
+	teardown(&f);
+}
+
+/* Nobody ever answers and no agent was routed: everything goes to agent "-". */
+static void test_inquiry_without_any_agent_goes_to_dash(void)
+{
+	struct fixture f;
+	setup(&f, 0, 0, NULL);
+	BUYER(&f, 0, "b1", NULL, "q");
+	BUYER(&f, 5 * S, "b1", NULL, "q again");
+	engine_finish(f.engine);
+	CHECK_INT(get(&f, "-", COUNTER_INQUIRIES), 1);
+	CHECK_INT(get(&f, "-", COUNTER_BUYER_MSGS), 2);
+	CHECK_INT(get(&f, "-", COUNTER_NO_REPLY), 1);
+	CHECK_INT(get(&f, "-", COUNTER_UNANSWERED), 1);
+	CHECK_INT(get(&f, "-", COUNTER_LOST), 1);
+	teardown(&f);
+}
+
+/* Agent reply stamped 2 s before the buyer's question: response 0, clock_skew 1. */
+static void test_negative_response_counts_zero_and_clock_skew(void)
+{
+	struct fixture f;
+	setup(&f, 0, 0, NULL);
+	BUYER(&f, 10 * S, "b1", "alice", "q");
+	AGENT(&f, 8 * S, "b1", "alice", "a");
+	engine_finish(f.engine);
+	CHECK_INT(get(&f, "alice", COUNTER_RESPONSES), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_RESPONSE_MS_SUM), 0);
+	CHECK_INT(get(&f, "alice", COUNTER_FRT_MS_SUM), 0);
+	CHECK_INT(get(&f, "alice", COUNTER_FRT_H + 0), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_CLOCK_SKEW), 1);
+	teardown(&f);
+}
+
+/* Order exactly order_window after the opening belongs to the inquiry; one ms
+ * later it is a silent order (shop level). */
+static void test_order_exactly_at_window_edge_is_attributed(void)
+{
+	struct fixture f;
+	setup(&f, 0, 0, NULL);
+	BUYER(&f, 0, "b1", "alice", "q");
+	AGENT(&f, 1 * S, "b1", "alice", "a");
+	feed_order(&f, WINDOW, RECORD_ORDER, "s1", "b1", 0);
+	BUYER(&f, 0, "b2", "alice", "q");
+	AGENT(&f, 1 * S, "b2", "alice", "a");
+	feed_order(&f, WINDOW + 1, RECORD_ORDER, "s1", "b2", 0);
+	engine_finish(f.engine);
+	CHECK_INT(get(&f, "alice", COUNTER_ORDERS), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_ORDERED), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_LOST), 1);
+	CHECK_INT(get(&f, "*", COUNTER_SILENT_ORDERS), 1);
+	teardown(&f);
+}
+
+/* Orders before the inquiry opened, and orders of buyers who never chatted, are
+ * silent; a silent pay adds its amount to silent_sales_fen. */
+static void test_silent_orders_and_payments(void)
+{
+	struct fixture f;
+	setup(&f, 0, 0, NULL);
+	feed_order(&f, 0, RECORD_ORDER, "s1", "b1", 0);
+	feed_order(&f, 1, RECORD_PAY, "s1", "b1", 12345);
+	BUYER(&f, 10 * S, "b1", "alice", "q");
+	feed_order(&f, 9 * S, RECORD_PAY, "s1", "b1", 100); /* before the opening */
+	feed_order(&f, 20 * S, RECORD_PAY, "s1", "nobody", 1);
+	engine_finish(f.engine);
+	CHECK_INT(get(&f, "*", COUNTER_SILENT_ORDERS), 1);
+	CHECK_INT(get(&f, "*", COUNTER_SILENT_SALES_FEN), 12345 + 100 + 1);
+	CHECK_INT(get(&f, "alice", COUNTER_PAYMENTS), 0);
+	teardown(&f);
+}
+
+/* A payment with no order record still makes the inquiry ordered and paid; two
+ * payments add up but count paid once. */
+static void test_payment_without_order_implies_ordered(void)
+{
+	struct fixture f;
+	setup(&f, 0, 0, NULL);
+	BUYER(&f, 0, "b1", "alice", "q");
+	AGENT(&f, 2 * S, "b1", "alice", "a");
+	feed_order(&f, 5 * MIN, RECORD_PAY, "s1", "b1", 5990);
+	feed_order(&f, 6 * MIN, RECORD_PAY, "s1", "b1", 1000);
+	engine_finish(f.engine);
+	CHECK_INT(get(&f, "alice", COUNTER_ORDERS), 0);
+	CHECK_INT(get(&f, "alice", COUNTER_ORDERED), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_PAYMENTS), 2);
+	CHECK_INT(get(&f, "alice", COUNTER_PAID), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_SALES_FEN), 6990);
+	CHECK_INT(get(&f, "alice", COUNTER_LOST), 0);
+	teardown(&f);
+}
+
+/* Two inquiries of one buyer (a day apart): an order goes to the latest one opened
+ * at or before it. Orders read after both (e.g. from a separate orders file) still
+ * find the right one in batch mode. */
+static void test_order_goes_to_latest_inquiry_opened_before_it(void)
+{
+	struct fixture f;
+	setup(&f, 0, 0, NULL);
+	BUYER(&f, 0, "b1", "alice", "q");
+	AGENT(&f, 1 * S, "b1", "alice", "a");
+	BUYER(&f, 2 * WINDOW, "b1", "bob", "q");
+	AGENT(&f, 2 * WINDOW + 1 * S, "b1", "bob", "a");
+	feed_order(&f, 10 * MIN, RECORD_ORDER, "s1", "b1", 0);          /* alice's */
+	feed_order(&f, 2 * WINDOW + 5 * MIN, RECORD_ORDER, "s1", "b1", 0); /* bob's */
+	feed_order(&f, 2 * WINDOW + 6 * MIN, RECORD_ORDER, "s1", "b1", 0); /* bob's */
+	engine_finish(f.engine);
+	CHECK_INT(get(&f, "alice", COUNTER_ORDERS), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_ORDERED), 1);
+	CHECK_INT(get(&f, "bob", COUNTER_ORDERS), 2);
+	CHECK_INT(get(&f, "bob", COUNTER_ORDERED), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_LOST) + get(&f, "bob", COUNTER_LOST), 0);
+	teardown(&f);
+}
+
+/* Lost reason: the first rule in file order that matched any message in its scope,
+ * not the first message that matched. Agent text never matches buyer-scope rules;
+ * a bot message counts for agent scope. An ordered inquiry is never lost. */
+static void test_lost_reason_is_first_rule_in_file_order(void)
+{
+	static const char patterns[] = "# test rules\n"
+	                               "out_of_stock 缺货 buyer 没货|缺货\n"
+	                               "price 价格 buyer 太贵|便宜\n"
+	                               "shipping 发货 agent 明天发货\n";
+	struct fixture f;
+	setup(&f, 0, 0, patterns);
+	/* b1: price first, stock later → out_of_stock */
+	BUYER(&f, 0, "b1", "alice", "太贵了");
+	AGENT(&f, 1 * S, "b1", "alice", "亲,不贵的");
+	BUYER(&f, 2 * S, "b1", "alice", "是不是没货了");
+	/* b2: the agent says 缺货 (buyer rule: no match), bot says 明天发货 → shipping */
+	BUYER(&f, 0, "b2", "alice", "在吗");
+	AGENT(&f, 1 * S, "b2", "alice", "缺货了亲");
+	BOT(&f, 2 * S, "b2", "明天发货哦");
+	/* b3: matched price but ordered → not lost */
+	BUYER(&f, 0, "b3", "alice", "能便宜点吗");
+	AGENT(&f, 1 * S, "b3", "alice", "好的");
+	feed_order(&f, 5 * S, RECORD_ORDER, "s1", "b3", 0);
+	/* b4: matched price but never answered → no_reply wins */
+	BUYER(&f, 0, "b4", "alice", "太贵");
+	engine_finish(f.engine);
+	CHECK_INT(get(&f, "alice", COUNTER_LOST), 3);
+	CHECK_INT(reason(&f, "alice", "out_of_stock"), 1);
+	CHECK_INT(reason(&f, "alice", "shipping"), 1);
+	CHECK_INT(reason(&f, "alice", "price"), 0);
+	CHECK_INT(reason(&f, "alice", "no_reply"), 1);
+	teardown(&f);
+}
+
+/* Inquiry counters belong to the minute the inquiry opened, response counters to
+ * the minute of the answer. buyer@10:00:50, alice@10:01:10, closed at the end. */
+static void test_counts_go_to_the_right_minute(void)
+{
+	struct fixture f;
+	uint32_t shop, alice;
+	int64_t open_minute = (T0 + 50 * S) / MIN, answer_minute = (T0 + 70 * S) / MIN;
+	int seen = 0;
+
+	setup(&f, 1, 0, NULL);
+	BUYER(&f, 50 * S, "b1", "alice", "q");
+	AGENT(&f, 70 * S, "b1", "alice", "a");
+	engine_finish(f.engine);
+	shop = names_find(f.names, "s1", 2);
+	alice = names_find(f.names, "alice", 5);
+	CHECK(open_minute + 1 == answer_minute);
+	for (size_t i = 0; i < counter_table_count(f.table); i++) {
+		struct counter_row *row = counter_table_at(f.table, i);
+		CHECK(row->shop == shop && row->agent == alice);
+		if (row->minute == open_minute) {
+			CHECK_INT(row->value[COUNTER_INQUIRIES], 1);
+			CHECK_INT(row->value[COUNTER_REPLIED], 1);
+			CHECK_INT(row->value[COUNTER_BUYER_MSGS], 1);
+			CHECK_INT(row->value[COUNTER_LOST], 1);
+			CHECK_INT(row->value[COUNTER_RESPONSES], 0);
+			seen++;
+		} else if (row->minute == answer_minute) {
+			CHECK_INT(row->value[COUNTER_RESPONSES], 1);
+			CHECK_INT(row->value[COUNTER_FRT_MS_SUM], 20000);
+			CHECK_INT(row->value[COUNTER_AGENT_MSGS], 1);
+			CHECK_INT(row->value[COUNTER_INQUIRIES], 0);
+			seen++;
+		}
+	}
+	CHECK_INT(seen, 2);
+	teardown(&f);
+}
+
+/* Live mode: engine_advance closes an idle inquiry and decides it after the order
+ * window, emitting the same totals batch mode does, and lets it go. */
+static void test_advance_closes_and_decides_by_event_time(void)
+{
+	struct fixture f;
+	setup(&f, 0, 1, NULL);
+	BUYER(&f, 0, "b1", "alice", "q");
+	BUYER(&f, 30 * S, "b2", "alice", "q");
+	AGENT(&f, 40 * S, "b2", "alice", "a");
+	engine_advance(f.engine, T0 + IDLE); /* b1 idle exactly IDLE: still open */
+	CHECK_INT(get(&f, "alice", COUNTER_NO_REPLY), 0);
+	engine_advance(f.engine, T0 + IDLE + 1);
+	CHECK_INT(get(&f, "alice", COUNTER_NO_REPLY), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_UNANSWERED), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_REPLIED), 0);
+	CHECK_INT(engine_held(f.engine), 2);
+	engine_advance(f.engine, T0 + 40 * S + IDLE + 1);
+	CHECK_INT(get(&f, "alice", COUNTER_REPLIED), 1);
+	engine_advance(f.engine, T0 + WINDOW);
+	CHECK_INT(get(&f, "alice", COUNTER_LOST), 0);
+	engine_advance(f.engine, T0 + WINDOW + 1);
+	CHECK_INT(get(&f, "alice", COUNTER_LOST), 1);
+	CHECK_INT(reason(&f, "alice", "no_reply"), 1);
+	CHECK_INT(engine_held(f.engine), 1);
+	engine_advance(f.engine, T0 + 30 * S + WINDOW + 1);
+	CHECK_INT(get(&f, "alice", COUNTER_LOST), 2);
+	CHECK_INT(engine_held(f.engine), 0);
+	/* the buyer comes back: a fresh inquiry after the old one was let go */
+	BUYER(&f, 2 * WINDOW, "b1", "alice", "again");
+	CHECK_INT(get(&f, "alice", COUNTER_INQUIRIES), 3);
+	engine_finish(f.engine);
+	CHECK_INT(get(&f, "alice", COUNTER_LOST), 3);
+	teardown(&f);
+}
+
+/* A message that keeps an inquiry alive pushes its close deadline: advance must not
+ * close it at the first, stale deadline. */
+static void test_advance_respects_extended_idle_deadline(void)
+{
+	struct fixture f;
+	setup(&f, 0, 1, NULL);
+	BUYER(&f, 0, "b1", "alice", "q");
+	AGENT(&f, 500 * S, "b1", "alice", "a");
+	engine_advance(f.engine, T0 + IDLE + 1);
+	CHECK_INT(get(&f, "alice", COUNTER_REPLIED), 0);
+	engine_advance(f.engine, T0 + 500 * S + IDLE + 1);
+	CHECK_INT(get(&f, "alice", COUNTER_REPLIED), 1);
+	teardown(&f);
+}
+
+static void test_reserved_agent_names_are_rejected(void)
+{
+	struct fixture f;
+	setup(&f, 0, 0, NULL);
+	CHECK_INT(BUYER(&f, 0, "b1", "*", "q"), -1);
+	CHECK_INT(AGENT(&f, 0, "b1", "-", "a"), -1);
+	CHECK_INT(BUYER(&f, 0, "b1", "-", "q"), 0); /* "-" = no agent */
+	engine_finish(f.engine);
+	CHECK_INT(get(&f, "-", COUNTER_INQUIRIES), 1);
+	teardown(&f);
+}
+
+/* Pairs are per shop: the same buyer name in two shops is two buyers. */
+static void test_same_buyer_in_two_shops_is_two_inquiries(void)
+{
+	struct fixture f;
+	setup(&f, 0, 0, NULL);
+	feed(&f, 0, "s1", "b1", "alice", FROM_BUYER, "q");
+	feed(&f, 1 * S, "s2", "b1", "alice", FROM_BUYER, "q");
+	feed(&f, 2 * S, "s2", "b1", "alice", FROM_AGENT, "a");
+	engine_finish(f.engine);
+	CHECK_INT(get(&f, "alice", COUNTER_INQUIRIES), 1); /* s1 only */
+	CHECK_INT(get(&f, "alice", COUNTER_NO_REPLY), 1);
+	teardown(&f);
+}
+
+/* Many inquiries through open/decide cycles reuse slots without mixing them up. */
+static void test_slot_reuse_keeps_inquiries_apart(void)
+{
+	struct fixture f;
+	char buyer[32];
+	setup(&f, 0, 1, NULL);
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < 5000; i++) {
+			snprintf(buyer, sizeof(buyer), "b%d", i);
+			BUYER(&f, round * 2 * WINDOW + i, buyer, "alice", "q");
+			if (i % 2 == 0)
+				AGENT(&f, round * 2 * WINDOW + i + 1000, buyer, "alice", "a");
+		}
+		engine_advance(f.engine, T0 + round * 2 * WINDOW + WINDOW + 10 * S);
+		CHECK_INT(engine_held(f.engine), 0);
+	}
+	CHECK_INT(get(&f, "alice", COUNTER_INQUIRIES), 15000);
+	CHECK_INT(get(&f, "alice", COUNTER_REPLIED), 7500);
+	CHECK_INT(get(&f, "alice", COUNTER_NO_REPLY), 7500);
+	CHECK_INT(get(&f, "alice", COUNTER_LOST), 15000);
+	teardown(&f);
+}
+
+int main(void)
+{
+	RUN(test_first_response_counts_once);
+	RUN(test_idle_gap_exactly_session_idle_continues);
+	RUN(test_idle_gap_one_ms_more_opens_new_inquiry);
+	RUN(test_agent_message_after_close_is_not_a_response);
+	RUN(test_breach_is_strictly_longer_than_target);
+	RUN(test_turn_starts_at_first_unanswered_buyer_message);
+	RUN(test_bot_replies_are_not_responses);
+	RUN(test_transfer_routed_vs_answering_agent);
+	RUN(test_first_agent_owns_inquiry_without_routing);
+	RUN(test_inquiry_without_any_agent_goes_to_dash);
+	RUN(test_negative_response_counts_zero_and_clock_skew);
+	RUN(test_order_exactly_at_window_edge_is_attributed);
+	RUN(test_silent_orders_and_payments);
+	RUN(test_payment_without_order_implies_ordered);
+	RUN(test_order_goes_to_latest_inquiry_opened_before_it);
+	RUN(test_lost_reason_is_first_rule_in_file_order);
+	RUN(test_counts_go_to_the_right_minute);
+	RUN(test_advance_closes_and_decides_by_event_time);
+	RUN(test_advance_respects_extended_idle_deadline);
+	RUN(test_reserved_agent_names_are_rejected);
+	RUN(test_same_buyer_in_two_shops_is_two_inquiries);
+	RUN(test_slot_reuse_keeps_inquiries_apart);
+	return check_done();
+}

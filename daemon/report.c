@@ -291,7 +291,7 @@ static void table_row(FILE *out, const char *name, size_t name_width, const int6
                       const struct reasons *reasons)
 {
 	struct derived d;
-	char frt[16], art[16], reply[16], conv[16], pay[16], aov[24];
+	char frt[32], art[32], reply[32], conv[32], pay[32], aov[32];
 
 	counters_derive(v, &d);
 	format_ms(frt, sizeof(frt), d.has_frt_avg, d.frt_avg_ms);

@@ -7,7 +7,7 @@
 #include "chatlogd/engine.h"
 #include "check.h"
 
-#define T0 1763949600000LL /* 2026-11-24T10:00:00+08:00 */
+#define T0 1795485600000LL /* 2026-11-24T10:00:00+08:00 */
 #define S 1000LL
 #define MIN (60 * S)
 #define IDLE (600 * S)

@@ -112,13 +112,6 @@ static int row_equals(const void *ctx, uint32_t id)
 	return row->shop == key->shop && row->agent == key->agent && row->minute == key->minute;
 }
 
-static uint64_t row_rehash(const void *ctx, uint32_t id)
-{
-	const struct counter_table *t = ctx;
-	const struct counter_row *row = t->rows[id];
-	return row_hash(row->shop, row->agent, row->minute);
-}
-
 struct counter_table *counter_table_new(int by_minute)
 {
 	struct counter_table *t = calloc(1, sizeof(*t));
@@ -179,7 +172,7 @@ struct counter_row *counter_table_row(struct counter_table *t, uint32_t shop, ui
 	row->shop = shop;
 	row->agent = agent;
 	row->minute = minute;
-	if (hindex_insert(&t->index, hash, (uint32_t)t->count, row_rehash, t) == -1)
+	if (hindex_insert(&t->index, hash, (uint32_t)t->count) == -1)
 		return NULL;
 	t->count++;
 	return t->last = row;

@@ -279,11 +279,6 @@ static int pair_equals(const void *ctx, uint32_t id)
 	       memcmp(pair_buyer(p), probe->buyer, probe->len) == 0;
 }
 
-static uint64_t pair_rehash(const void *ctx, uint32_t id)
-{
-	return pair_at(ctx, id)->hash;
-}
-
 static uint32_t pair_find(struct engine *e, uint32_t shop, struct text_view buyer, int create)
 {
 	uint64_t hash = hindex_hash(buyer.ptr, buyer.len, shop);
@@ -308,7 +303,7 @@ static uint32_t pair_find(struct engine *e, uint32_t shop, struct text_view buye
 	p->shop = shop;
 	p->current = NONE;
 	p->head = NONE;
-	if (hindex_insert(&e->pair_index, hash, id, pair_rehash, e) == -1) {
+	if (hindex_insert(&e->pair_index, hash, id) == -1) {
 		if (buyer.len >= sizeof(p->buyer.inline_name))
 			free(p->buyer.heap_name);
 		slab_release(&e->pairs, id, offsetof(struct pair, current));
@@ -321,7 +316,7 @@ static void pair_release(struct engine *e, uint32_t id)
 {
 	struct pair *p = pair_at(e, id);
 
-	hindex_remove(&e->pair_index, p->hash, id, pair_rehash, e);
+	hindex_remove(&e->pair_index, p->hash, id);
 	if (p->buyer_len >= sizeof(p->buyer.inline_name))
 		free(p->buyer.heap_name);
 	slab_release(&e->pairs, id, offsetof(struct pair, current));

@@ -41,8 +41,7 @@ static void slot_put(struct hindex *h, uint64_t hash, uint32_t id)
 	h->slots[i].hash_low = (uint32_t)hash;
 }
 
-static int hindex_grow(struct hindex *h, uint64_t (*rehash)(const void *, uint32_t),
-                       const void *ctx)
+static int hindex_grow(struct hindex *h)
 {
 	size_t old_capacity = h->slots ? h->mask + 1 : 0;
 	size_t capacity = old_capacity ? old_capacity * 2 : 64;
@@ -54,21 +53,18 @@ static int hindex_grow(struct hindex *h, uint64_t (*rehash)(const void *, uint32
 	h->slots = slots;
 	h->mask = capacity - 1;
 	for (size_t i = 0; i < old_capacity; i++) {
-		if (old[i].id_plus_one != 0) {
-			uint32_t id = old[i].id_plus_one - 1;
-			slot_put(h, rehash(ctx, id), id);
-		}
+		if (old[i].id_plus_one != 0)
+			slot_put(h, old[i].hash_low, old[i].id_plus_one - 1);
 	}
 	free(old);
 	return 0;
 }
 
-int hindex_insert(struct hindex *h, uint64_t hash, uint32_t id,
-                  uint64_t (*rehash)(const void *ctx, uint32_t id), const void *ctx)
+int hindex_insert(struct hindex *h, uint64_t hash, uint32_t id)
 {
 	/* Keep the load under 1/2 so probe chains stay short. */
 	if (h->slots == NULL || (h->count + 1) * 2 > h->mask + 1) {
-		if (hindex_grow(h, rehash, ctx) == -1)
+		if ((h->slots != NULL && h->mask + 1 > UINT32_MAX / 2) || hindex_grow(h) == -1)
 			return -1;
 	}
 	slot_put(h, hash, id);
@@ -76,8 +72,7 @@ int hindex_insert(struct hindex *h, uint64_t hash, uint32_t id,
 	return 0;
 }
 
-void hindex_remove(struct hindex *h, uint64_t hash, uint32_t id,
-                   uint64_t (*rehash)(const void *ctx, uint32_t id), const void *ctx)
+void hindex_remove(struct hindex *h, uint64_t hash, uint32_t id)
 {
 	size_t i = (size_t)hash & h->mask;
 
@@ -94,7 +89,7 @@ void hindex_remove(struct hindex *h, uint64_t hash, uint32_t id,
 		j = (j + 1) & h->mask;
 		if (h->slots[j].id_plus_one == 0)
 			break;
-		size_t home = (size_t)rehash(ctx, h->slots[j].id_plus_one - 1) & h->mask;
+		size_t home = (size_t)h->slots[j].hash_low & h->mask;
 		if (((j - home) & h->mask) >= ((j - i) & h->mask)) {
 			h->slots[i] = h->slots[j];
 			i = j;

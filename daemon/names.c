@@ -13,7 +13,6 @@
 struct name_entry {
 	const char *ptr;
 	uint32_t len;
-	uint64_t hash;
 };
 
 struct names {
@@ -36,12 +35,6 @@ static int name_equals(const void *ctx, uint32_t id)
 	const struct name_probe *p = ctx;
 	const struct name_entry *e = &p->names->entries[id];
 	return e->len == p->len && memcmp(e->ptr, p->s, p->len) == 0;
-}
-
-static uint64_t name_rehash(const void *ctx, uint32_t id)
-{
-	const struct names *n = ctx;
-	return n->entries[id].hash;
 }
 
 static char *arena_copy(struct names *n, const char *s, size_t len)
@@ -119,8 +112,7 @@ uint32_t names_intern(struct names *n, const char *s, size_t len)
 	if ((e->ptr = arena_copy(n, s, len)) == NULL)
 		return UINT32_MAX;
 	e->len = (uint32_t)len;
-	e->hash = hash;
-	if (hindex_insert(&n->index, hash, n->count, name_rehash, n) == -1)
+	if (hindex_insert(&n->index, hash, n->count) == -1)
 		return UINT32_MAX;
 	return n->count++;
 }

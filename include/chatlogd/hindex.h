@@ -19,7 +19,7 @@ struct hindex_slot {
 
 struct hindex {
 	struct hindex_slot *slots;
-	size_t mask; /* capacity - 1; capacity is a power of two */
+	size_t mask; /* capacity - 1; a power of two, at most 2^32 so hash_low holds the home */
 	size_t count;
 };
 
@@ -42,14 +42,13 @@ static inline uint32_t hindex_find(const struct hindex *h, uint64_t hash,
 	}
 }
 
-/* Adds id under hash (the caller checked it is absent). `rehash` gives the hash of
- * any stored id, for growing. Returns 0, or -1 when out of memory. */
-int hindex_insert(struct hindex *h, uint64_t hash, uint32_t id,
-                  uint64_t (*rehash)(const void *ctx, uint32_t id), const void *ctx);
+/* Adds id under hash (the caller checked it is absent). Returns 0, or -1 when out
+ * of memory. The low 32 bits of the hash stored per slot are enough to find any
+ * entry's home slot again, so growing and removing never ask the owner. */
+int hindex_insert(struct hindex *h, uint64_t hash, uint32_t id);
 
 /* Removes id (stored under hash) keeping probe chains intact. */
-void hindex_remove(struct hindex *h, uint64_t hash, uint32_t id,
-                   uint64_t (*rehash)(const void *ctx, uint32_t id), const void *ctx);
+void hindex_remove(struct hindex *h, uint64_t hash, uint32_t id);
 
 void hindex_free(struct hindex *h);
 

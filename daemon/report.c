@@ -262,16 +262,18 @@ static void print_padded(FILE *out, const char *s, size_t width)
 
 static void format_ms(char *out, size_t size, int has, int64_t ms)
 {
+	int64_t tenths = (ms + 50) / 100; /* rounded half up, like the report */
 	if (has)
-		snprintf(out, size, "%" PRId64 ".%01" PRId64 "s", ms / 1000, (ms % 1000) / 100);
+		snprintf(out, size, "%" PRId64 ".%01" PRId64 "s", tenths / 10, tenths % 10);
 	else
 		snprintf(out, size, "-");
 }
 
 static void format_percent(char *out, size_t size, int has, int64_t e4)
 {
+	int64_t permille = (e4 + 5) / 10;
 	if (has)
-		snprintf(out, size, "%" PRId64 ".%01" PRId64 "%%", e4 / 100, (e4 % 100) / 10);
+		snprintf(out, size, "%" PRId64 ".%01" PRId64 "%%", permille / 10, permille % 10);
 	else
 		snprintf(out, size, "-");
 }
@@ -338,7 +340,7 @@ int report_table(FILE *out, struct counter_table *folded, const struct names *na
 		        s->whole ? s->whole->value[COUNTER_SILENT_ORDERS] : 0);
 		fputs("  ", out);
 		print_padded(out, "agent", width);
-		fputs(" inquiries FRT avg FRT>6s ART avg  >10s   reply    conv  paid/o       AOV   "
+		fputs(" inquiries FRT avg   late ART avg   late   reply    conv  paid/o       AOV   "
 		      "lost  top lost reason\n",
 		      out);
 		for (size_t j = 0; j < s->agent_count; j++)

@@ -11,17 +11,32 @@
 #include "chatlogd/counters.h"
 #include "chatlogd/hindex.h"
 
-static const int64_t bucket_upper[HISTOGRAM_BUCKETS] = {
-	1000, 2000, 3000, 4000, 5000, 6000, 8000, 10000, 15000, 20000, 30000, 60000, 120000, 300000,
-	INT64_MAX};
+static const int64_t bucket_upper[HISTOGRAM_BUCKETS] = {1000,  2000,  3000,   4000,   5000,
+                                                        6000,  8000,  10000,  15000,  20000,
+                                                        30000, 60000, 120000, 300000, INT64_MAX};
 
-static const char *const fixed_names[COUNTER_FRT_H] = {
-	"inquiries",   "replied",        "no_reply",        "first_responses",
-	"frt_ms_sum",  "frt_breaches",   "responses",       "response_ms_sum",
-	"response_breaches", "unanswered", "buyer_msgs",    "agent_msgs",
-	"bot_msgs",    "orders",         "payments",        "sales_fen",
-	"ordered",     "paid",           "lost",            "clock_skew",
-	"silent_orders", "silent_sales_fen"};
+static const char *const fixed_names[COUNTER_FRT_H] = {"inquiries",
+                                                       "replied",
+                                                       "no_reply",
+                                                       "first_responses",
+                                                       "frt_ms_sum",
+                                                       "frt_breaches",
+                                                       "responses",
+                                                       "response_ms_sum",
+                                                       "response_breaches",
+                                                       "unanswered",
+                                                       "buyer_msgs",
+                                                       "agent_msgs",
+                                                       "bot_msgs",
+                                                       "orders",
+                                                       "payments",
+                                                       "sales_fen",
+                                                       "ordered",
+                                                       "paid",
+                                                       "lost",
+                                                       "clock_skew",
+                                                       "silent_orders",
+                                                       "silent_sales_fen"};
 
 int64_t counters_bucket_upper(unsigned i)
 {
@@ -59,7 +74,8 @@ int reasons_init(struct reasons *r)
 {
 	memset(r, 0, sizeof(*r));
 	if (reasons_intern(r, "no_reply") != REASON_NO_REPLY ||
-	    reasons_intern(r, "slow") != REASON_SLOW || reasons_intern(r, "other") != REASON_OTHER) {
+	    reasons_intern(r, "slow") != REASON_SLOW ||
+	    reasons_intern(r, "other") != REASON_OTHER) {
 		reasons_free(r);
 		return -1;
 	}

@@ -19,10 +19,10 @@
 
 enum inquiry_flag {
 	INQ_ALLOCATED = 1 << 0,
-	INQ_OPEN = 1 << 1,       /* still takes messages */
-	INQ_TURN_OPEN = 1 << 2,  /* a buyer message waits for an answer */
-	INQ_RESPONDED = 1 << 3,  /* got at least one response */
-	INQ_BREACHED = 1 << 4,   /* some response breached a target */
+	INQ_OPEN = 1 << 1,      /* still takes messages */
+	INQ_TURN_OPEN = 1 << 2, /* a buyer message waits for an answer */
+	INQ_RESPONDED = 1 << 3, /* got at least one response */
+	INQ_BREACHED = 1 << 4,  /* some response breached a target */
 	INQ_ORDERED = 1 << 5,
 	INQ_PAID = 1 << 6,
 	INQ_IN_CLOSE_QUEUE = 1 << 7,
@@ -195,8 +195,8 @@ static struct deadline queue_pop(struct deadline_queue *q)
 
 /* ---- emitting counts ---- */
 
-static void emit(struct engine *e, uint32_t shop, uint32_t agent, int64_t ts_ms,
-                 enum counter_id id, int64_t delta)
+static void emit(struct engine *e, uint32_t shop, uint32_t agent, int64_t ts_ms, enum counter_id id,
+                 int64_t delta)
 {
 	if (delta != 0 && counter_table_add(e->sink, shop, agent, ts_ms, id, delta) == -1)
 		e->out_of_memory = 1;
@@ -456,14 +456,13 @@ static void classify(struct engine *e, struct inquiry *inq, const struct record 
 	if (e->rules == NULL || rec->text.len == 0 || (inq->flags & INQ_ORDERED) ||
 	    inq->first_rule == 0)
 		return;
-	match = rules_first_match(e->rules, rec->from, rec->text.ptr, rec->text.len,
-	                          inq->first_rule);
+	match =
+	    rules_first_match(e->rules, rec->from, rec->text.ptr, rec->text.len, inq->first_rule);
 	if (match != RULES_NONE)
 		inq->first_rule = (uint16_t)match;
 }
 
-static int feed_message(struct engine *e, const struct record *rec, uint32_t shop,
-                        uint32_t agent)
+static int feed_message(struct engine *e, const struct record *rec, uint32_t shop, uint32_t agent)
 {
 	uint32_t pair_id = pair_find(e, shop, rec->buyer, rec->from == FROM_BUYER);
 	uint32_t id = pair_id == NONE ? NONE : pair_at(e, pair_id)->current;

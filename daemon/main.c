@@ -63,9 +63,9 @@ static void config_error(const char *message)
 static const char *default_patterns(void)
 {
 	static const char *const candidates[] = {
-		"/etc/chatlogd/lost-reasons.conf",
-		CHATLOGD_DATADIR "/lost-reasons.conf",
-		CHATLOGD_SOURCE_PATTERNS,
+	    "/etc/chatlogd/lost-reasons.conf",
+	    CHATLOGD_DATADIR "/lost-reasons.conf",
+	    CHATLOGD_SOURCE_PATTERNS,
 	};
 	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++)
 		if (access(candidates[i], R_OK) == 0)
@@ -102,11 +102,11 @@ static int run_once(const struct config *cfg, const struct options *opt, char **
                     int file_count)
 {
 	struct engine_settings settings = {
-		.session_idle_ms = cfg->session_idle_ms,
-		.order_window_ms = cfg->order_window_ms,
-		.frt_target_ms = cfg->frt_target_ms,
-		.art_target_ms = cfg->art_target_ms,
-		.track_deadlines = 0,
+	    .session_idle_ms = cfg->session_idle_ms,
+	    .order_window_ms = cfg->order_window_ms,
+	    .frt_target_ms = cfg->frt_target_ms,
+	    .art_target_ms = cfg->art_target_ms,
+	    .track_deadlines = 0,
 	};
 	struct names *names = names_new();
 	struct reasons reasons;
@@ -153,19 +153,28 @@ static int run_once(const struct config *cfg, const struct options *opt, char **
 
 int main(int argc, char **argv)
 {
-	enum { OPT_ONCE = 256, OPT_CONFIG, OPT_PATTERNS, OPT_FORMAT, OPT_SET, OPT_OUTPUT,
-	       OPT_CHECK, OPT_VERSION, OPT_HELP };
+	enum {
+		OPT_ONCE = 256,
+		OPT_CONFIG,
+		OPT_PATTERNS,
+		OPT_FORMAT,
+		OPT_SET,
+		OPT_OUTPUT,
+		OPT_CHECK,
+		OPT_VERSION,
+		OPT_HELP
+	};
 	static const struct option long_options[] = {
-		{"once", no_argument, NULL, OPT_ONCE},
-		{"config", required_argument, NULL, OPT_CONFIG},
-		{"patterns", required_argument, NULL, OPT_PATTERNS},
-		{"format", required_argument, NULL, OPT_FORMAT},
-		{"set", required_argument, NULL, OPT_SET},
-		{"output", required_argument, NULL, OPT_OUTPUT},
-		{"check-config", no_argument, NULL, OPT_CHECK},
-		{"version", no_argument, NULL, OPT_VERSION},
-		{"help", no_argument, NULL, OPT_HELP},
-		{NULL, 0, NULL, 0},
+	    {"once", no_argument, NULL, OPT_ONCE},
+	    {"config", required_argument, NULL, OPT_CONFIG},
+	    {"patterns", required_argument, NULL, OPT_PATTERNS},
+	    {"format", required_argument, NULL, OPT_FORMAT},
+	    {"set", required_argument, NULL, OPT_SET},
+	    {"output", required_argument, NULL, OPT_OUTPUT},
+	    {"check-config", no_argument, NULL, OPT_CHECK},
+	    {"version", no_argument, NULL, OPT_VERSION},
+	    {"help", no_argument, NULL, OPT_HELP},
+	    {NULL, 0, NULL, 0},
 	};
 	struct options opt = {.output = "json"};
 	/* Overrides apply after the config file, whatever their order on the line. */
@@ -249,7 +258,8 @@ int main(int argc, char **argv)
 	}
 	if (!opt.once) {
 		config_free(&cfg);
-		fputs("chatlogd: the live daemon is not available yet; use --once FILE...\n", stderr);
+		fputs("chatlogd: the live daemon is not available yet; use --once FILE...\n",
+		      stderr);
 		return EXIT_USAGE;
 	}
 	if (optind >= argc)

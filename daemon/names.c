@@ -66,7 +66,8 @@ struct names *names_new(void)
 
 	if (n == NULL)
 		return NULL;
-	if (names_intern(n, "-", 1) != NAME_NO_AGENT || names_intern(n, "*", 1) != NAME_WHOLE_SHOP) {
+	if (names_intern(n, "-", 1) != NAME_NO_AGENT ||
+	    names_intern(n, "*", 1) != NAME_WHOLE_SHOP) {
 		names_free(n);
 		return NULL;
 	}

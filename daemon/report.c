@@ -156,10 +156,10 @@ static void json_counters(FILE *out, const int64_t *value, const struct reasons 
 	json_group(out, "resp_h", value, COUNTER_RESP_H, HISTOGRAM_BUCKETS, reasons, &comma);
 
 	counters_derive(value, &d);
-#define DERIVED(has, fmt, ...)                                                                    \
-	if (d.has) {                                                                              \
-		fprintf(out, "%s" fmt, comma ? ", " : "", __VA_ARGS__);                           \
-		comma = 1;                                                                        \
+#define DERIVED(has, fmt, ...)                                                                     \
+	if (d.has) {                                                                               \
+		fprintf(out, "%s" fmt, comma ? ", " : "", __VA_ARGS__);                            \
+		comma = 1;                                                                         \
 	}
 	DERIVED(has_frt_avg, "\"frt_avg_ms\": %" PRId64, d.frt_avg_ms)
 	DERIVED(has_art_avg, "\"art_avg_ms\": %" PRId64, d.art_avg_ms)
@@ -307,11 +307,11 @@ static void table_row(FILE *out, const char *name, size_t name_width, const int6
 		snprintf(aov, sizeof(aov), "-");
 	fputs("  ", out);
 	print_padded(out, name, name_width);
-	fprintf(out,
-	        " %9" PRId64 " %7s %6" PRId64 " %7s %6" PRId64 " %7s %7s %7s %9s %6" PRId64 "  %s\n",
-	        v[COUNTER_INQUIRIES], frt, v[COUNTER_FRT_BREACHES], art,
-	        v[COUNTER_RESPONSE_BREACHES], reply, conv, pay, aov, v[COUNTER_LOST],
-	        top_reason(v, reasons));
+	fprintf(
+	    out,
+	    " %9" PRId64 " %7s %6" PRId64 " %7s %6" PRId64 " %7s %7s %7s %9s %6" PRId64 "  %s\n",
+	    v[COUNTER_INQUIRIES], frt, v[COUNTER_FRT_BREACHES], art, v[COUNTER_RESPONSE_BREACHES],
+	    reply, conv, pay, aov, v[COUNTER_LOST], top_reason(v, reasons));
 }
 
 int report_table(FILE *out, struct counter_table *folded, const struct names *names,
@@ -340,9 +340,10 @@ int report_table(FILE *out, struct counter_table *folded, const struct names *na
 		        s->whole ? s->whole->value[COUNTER_SILENT_ORDERS] : 0);
 		fputs("  ", out);
 		print_padded(out, "agent", width);
-		fputs(" inquiries FRT avg   late ART avg   late   reply    conv  paid/o       AOV   "
-		      "lost  top lost reason\n",
-		      out);
+		fputs(
+		    " inquiries FRT avg   late ART avg   late   reply    conv  paid/o       AOV   "
+		    "lost  top lost reason\n",
+		    out);
 		for (size_t j = 0; j < s->agent_count; j++)
 			table_row(out, names_get(names, s->agents[j]->agent), width,
 			          s->agents[j]->value, reasons);

@@ -13,51 +13,49 @@
 static int check_passed;
 static int check_failed;
 
-#define CHECK(cond)                                                            \
-	do {                                                                       \
-		if (cond)                                                              \
-			check_passed++;                                                    \
-		else {                                                                 \
-			check_failed++;                                                    \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__,   \
-			        #cond);                                                    \
-		}                                                                      \
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (cond)                                                                          \
+			check_passed++;                                                            \
+		else {                                                                             \
+			check_failed++;                                                            \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
+		}                                                                                  \
 	} while (0)
 
-#define CHECK_INT(got, want)                                                   \
-	do {                                                                       \
-		long long check_got_ = (long long)(got);                               \
-		long long check_want_ = (long long)(want);                             \
-		if (check_got_ == check_want_)                                         \
-			check_passed++;                                                    \
-		else {                                                                 \
-			check_failed++;                                                    \
-			fprintf(stderr, "%s:%d: %s = %lld, want %lld\n", __FILE__,         \
-			        __LINE__, #got, check_got_, check_want_);                  \
-		}                                                                      \
+#define CHECK_INT(got, want)                                                                       \
+	do {                                                                                       \
+		long long check_got_ = (long long)(got);                                           \
+		long long check_want_ = (long long)(want);                                         \
+		if (check_got_ == check_want_)                                                     \
+			check_passed++;                                                            \
+		else {                                                                             \
+			check_failed++;                                                            \
+			fprintf(stderr, "%s:%d: %s = %lld, want %lld\n", __FILE__, __LINE__, #got, \
+			        check_got_, check_want_);                                          \
+		}                                                                                  \
 	} while (0)
 
-#define CHECK_STR(got, want)                                                   \
-	do {                                                                       \
-		const char *check_got_ = (got);                                        \
-		const char *check_want_ = (want);                                      \
-		if (check_got_ != NULL && strcmp(check_got_, check_want_) == 0)        \
-			check_passed++;                                                    \
-		else {                                                                 \
-			check_failed++;                                                    \
-			fprintf(stderr, "%s:%d: %s = \"%s\", want \"%s\"\n", __FILE__,     \
-			        __LINE__, #got, check_got_ ? check_got_ : "(null)",         \
-			        check_want_);                                              \
-		}                                                                      \
+#define CHECK_STR(got, want)                                                                       \
+	do {                                                                                       \
+		const char *check_got_ = (got);                                                    \
+		const char *check_want_ = (want);                                                  \
+		if (check_got_ != NULL && strcmp(check_got_, check_want_) == 0)                    \
+			check_passed++;                                                            \
+		else {                                                                             \
+			check_failed++;                                                            \
+			fprintf(stderr, "%s:%d: %s = \"%s\", want \"%s\"\n", __FILE__, __LINE__,   \
+			        #got, check_got_ ? check_got_ : "(null)", check_want_);            \
+		}                                                                                  \
 	} while (0)
 
 /* Runs one named test function, printing its name so failures are located. */
-#define RUN(test)                                                              \
-	do {                                                                       \
-		int check_before_ = check_failed;                                      \
-		test();                                                                \
-		fprintf(stderr, "%s %s\n", check_failed == check_before_ ? "ok  " : "FAIL", \
-		        #test);                                                        \
+#define RUN(test)                                                                                  \
+	do {                                                                                       \
+		int check_before_ = check_failed;                                                  \
+		test();                                                                            \
+		fprintf(stderr, "%s %s\n", check_failed == check_before_ ? "ok  " : "FAIL",        \
+		        #test);                                                                    \
 	} while (0)
 
 static inline int check_done(void)

@@ -114,9 +114,9 @@ static void test_many_rows_survive_growth(void)
 		counter_table_add(t, (uint32_t)(m % 7), (uint32_t)(m % 13), m * 60000,
 		                  COUNTER_AGENT_MSGS, m);
 	CHECK_INT(counter_table_count(t), 20000);
-	CHECK_INT(counter_table_row(t, 12345 % 7, 12345 % 13, 12345LL * 60000)
-	              ->value[COUNTER_AGENT_MSGS],
-	          12345);
+	CHECK_INT(
+	    counter_table_row(t, 12345 % 7, 12345 % 13, 12345LL * 60000)->value[COUNTER_AGENT_MSGS],
+	    12345);
 	counter_table_free(t);
 }
 

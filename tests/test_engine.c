@@ -29,9 +29,9 @@ static void setup(struct fixture *f, int by_minute, int track_deadlines, const c
 	f->names = names_new();
 	reasons_init(&f->reasons);
 	f->table = counter_table_new(by_minute);
-	f->rules = patterns ? rules_load_buffer("test.conf", patterns, strlen(patterns), err,
-	                                        sizeof(err))
-	                    : rules_empty();
+	f->rules =
+	    patterns ? rules_load_buffer("test.conf", patterns, strlen(patterns), err, sizeof(err))
+	             : rules_empty();
 	if (f->rules == NULL) {
 		fprintf(stderr, "rules: %s\n", err);
 		exit(1);
@@ -197,11 +197,11 @@ static void test_breach_is_strictly_longer_than_target(void)
 	struct fixture f;
 	setup(&f, 0, 0, NULL);
 	BUYER(&f, 0, "b1", "alice", "q");
-	AGENT(&f, 6000, "b1", "alice", "a");  /* frt 6000: no breach */
+	AGENT(&f, 6000, "b1", "alice", "a"); /* frt 6000: no breach */
 	BUYER(&f, 7000, "b1", "alice", "q2");
 	AGENT(&f, 17000, "b1", "alice", "a2"); /* 10000: no breach */
 	BUYER(&f, 0, "b2", "alice", "q");
-	AGENT(&f, 6001, "b2", "alice", "a");   /* frt 6001: frt breach only */
+	AGENT(&f, 6001, "b2", "alice", "a"); /* frt 6001: frt breach only */
 	BUYER(&f, 7000, "b2", "alice", "q2");
 	AGENT(&f, 17001, "b2", "alice", "a2"); /* 10001: response breach */
 	engine_finish(f.engine);
@@ -416,7 +416,7 @@ static void test_order_goes_to_latest_inquiry_opened_before_it(void)
 	AGENT(&f, 1 * S, "b1", "alice", "a");
 	BUYER(&f, 2 * WINDOW, "b1", "bob", "q");
 	AGENT(&f, 2 * WINDOW + 1 * S, "b1", "bob", "a");
-	feed_order(&f, 10 * MIN, RECORD_ORDER, "s1", "b1", 0);          /* alice's */
+	feed_order(&f, 10 * MIN, RECORD_ORDER, "s1", "b1", 0);             /* alice's */
 	feed_order(&f, 2 * WINDOW + 5 * MIN, RECORD_ORDER, "s1", "b1", 0); /* bob's */
 	feed_order(&f, 2 * WINDOW + 6 * MIN, RECORD_ORDER, "s1", "b1", 0); /* bob's */
 	engine_finish(f.engine);

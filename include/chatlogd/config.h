@@ -12,12 +12,12 @@
 
 struct config {
 	/* input */
-	char *format;         /* "json" or "regex:FILE" */
-	char *patterns;       /* lost-reason patterns file; "" = none */
-	char **inputs;        /* files and glob patterns to follow (live mode) */
+	char *format;   /* "json" or "regex:FILE" */
+	char *patterns; /* lost-reason patterns file; "" = the shipped one (main) */
+	char **inputs;  /* files and glob patterns to follow (live mode) */
 	size_t input_count;
 	int64_t max_line_bytes;
-	char *timezone;       /* for day keys and timestamps without offset */
+	char *timezone; /* for day keys and timestamps without offset */
 
 	/* metrics (SPEC §3) */
 	int64_t frt_target_ms;
@@ -28,10 +28,10 @@ struct config {
 	/* alerts (SPEC §7) */
 	int64_t alert_window_ms;
 	int64_t alert_min_samples;
-	char *alert_webhook;  /* "" = none */
+	char *alert_webhook; /* "" = none */
 
 	/* Redis (SPEC §6) */
-	char *redis;          /* redis://[user:pass@]host:port/db or unix:///path */
+	char *redis; /* redis://[user:pass@]host:port/db or unix:///path */
 	char *redis_password_file;
 	char *prefix;
 	int64_t flush_interval_ms;
@@ -41,8 +41,8 @@ struct config {
 
 	/* service */
 	char *state_dir;
-	char *http_listen;    /* "127.0.0.1:9187"; "" = off */
-	char *log_level;      /* err, warning, info, debug */
+	char *http_listen; /* "127.0.0.1:9187"; "" = off */
+	char *log_level;   /* err, warning, info, debug */
 };
 
 /* Fills every field with its default (strings are heap copies). */
@@ -53,9 +53,14 @@ void config_defaults(struct config *cfg);
  * bad value, out of range). cfg is left partly updated on error: load into a copy. */
 int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 
+/* Same from memory (len bytes, no NUL needed); name is the FILE of error messages. */
+int config_load_buffer(struct config *cfg, const char *name, const char *data, size_t len,
+                       char *err, size_t errlen);
+
 /* Sets one key from text, exactly as a line `key = value` would. Durations take a unit
  * suffix (ms, s, m, h, d); a bare number is in the key's own unit (milliseconds for
- * keys ending in _ms, otherwise seconds). Returns 0, or -1 with a reason in err. */
+ * keys ending in _ms, otherwise seconds). Sizes take k, m or g (binary). Returns 0,
+ * or -1 with "key: reason" in err. */
 int config_set(struct config *cfg, const char *key, const char *value, char *err, size_t errlen);
 
 /* Writes the effective settings as an INI file that config_load reads back identically.

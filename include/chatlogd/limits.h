@@ -35,4 +35,12 @@
 /* Error lines logged per input file per second before further ones are only counted. */
 #define LIMIT_ERROR_LOGS_PER_SECOND 10
 
+/* A lost reason becomes part of counter names (`lost:REASON`) and Redis hash fields:
+ * short identifiers only. */
+#define LIMIT_REASON_BYTES 64
+
+/* Config and patterns files are read whole into memory; a real one is a few KiB,
+ * so anything past 1 MiB is a mistake (a log file named by accident). */
+#define LIMIT_SETTINGS_FILE_BYTES (1024 * 1024)
+
 #endif

@@ -12,8 +12,7 @@
 /* Called once per line, without its '\n'. overlong != 0 means the line exceeded the
  * limit: line/len are then only its first bytes and the line is to be counted as an
  * error. line_no counts from 1. */
-typedef void (*lines_fn)(void *ctx, const char *line, size_t len, uint64_t line_no,
-                         int overlong);
+typedef void (*lines_fn)(void *ctx, const char *line, size_t len, uint64_t line_no, int overlong);
 
 struct lines {
 	char *buf;
@@ -21,8 +20,8 @@ struct lines {
 	size_t start; /* first byte of the pending partial line */
 	size_t end;   /* bytes in buf */
 	size_t max_line;
-	uint64_t line_no;   /* lines completed so far */
-	int skipping;       /* inside an overlong line already reported */
+	uint64_t line_no; /* lines completed so far */
+	int skipping;     /* inside an overlong line already reported */
 };
 
 /* Prepares a reader for lines of at most max_line bytes. Returns 0, or -1 (no memory). */

@@ -1,0 +1,690 @@
+/*
+ * config.c owns the settings: one declarative table of every key (type, bounds,
+ * default, field, help), reading an INI file through libinih, setting single keys
+ * from the command line, and writing the effective settings back out. It checks
+ * values only as far as their text goes; whether a timezone exists or Redis answers
+ * is for the modules that use them.
+ *
+ * Reading rules, beyond libinih's (`key = value` or `key: value`, `;`/`#` comment
+ * lines, ` ;` starts a trailing comment, a UTF-8 byte order mark is skipped):
+ *   - sections are allowed and ignored: any key may stand in any section or none;
+ *   - indentation is ignored (there are no continuation lines);
+ *   - an unknown key is an error, so a typo cannot pass silently;
+ *   - a key given twice keeps its last value, except `input`, which appends
+ *     (an empty `input =` clears the list gathered so far);
+ *   - durations take a unit, ms s m h d; a bare number is in the key's unit
+ *     (milliseconds for keys ending in _ms, else seconds); whole numbers only;
+ *   - sizes take k, m or g (binary: 1k = 1024; kb, kib, mb, mib, gb, gib too,
+ *     any case); a bare number is bytes;
+ *   - lines hold at most INI_MAX_LINE - 2 bytes (198 with Debian's libinih), and a
+ *     value is refused when its `key = value` line would not fit.
+ */
+#include <errno.h>
+#include <ini.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "chatlogd/config.h"
+#include "chatlogd/limits.h"
+#include "chatlogd/log.h"
+
+/* Longest line libinih reads whole: its buffer holds the line, '\n' and NUL. Values
+ * are limited so that config_dump's `key = value` lines fit too. */
+#define CONFIG_LINE_MAX ((size_t)INI_MAX_LINE - 2)
+
+#define MS_PER_SECOND INT64_C(1000)
+#define MS_PER_DAY (INT64_C(86400) * MS_PER_SECOND)
+#define KIB INT64_C(1024)
+#define MIB (KIB * KIB)
+#define GIB (MIB * KIB)
+
+enum config_type {
+	CONFIG_STRING,
+	CONFIG_INT,
+	CONFIG_DURATION_MS, /* bare number: milliseconds */
+	CONFIG_DURATION_S,  /* bare number: seconds */
+	CONFIG_BYTES,
+	CONFIG_LIST, /* of strings; each setting appends */
+};
+
+/* Extra check of a string value; fills err with the reason on failure. */
+typedef int (*config_check)(const char *value, char *err, size_t errlen);
+
+struct config_option {
+	const char *name;
+	enum config_type type;
+	int64_t min, max;          /* numbers, in the stored unit (ms, bytes) */
+	const char *default_value; /* as written in a file; NULL: none (lists) */
+	size_t offset;             /* of the field in struct config */
+	config_check check;        /* strings and list items, or NULL */
+	const char *help;
+};
+
+static int check_format(const char *value, char *err, size_t errlen);
+static int check_not_empty(const char *value, char *err, size_t errlen);
+static int check_webhook(const char *value, char *err, size_t errlen);
+static int check_redis(const char *value, char *err, size_t errlen);
+static int check_prefix(const char *value, char *err, size_t errlen);
+static int check_listen(const char *value, char *err, size_t errlen);
+static int check_log_level(const char *value, char *err, size_t errlen);
+
+#define FIELD(name) offsetof(struct config, name)
+
+/* Every key chatlogd reads, in the order config_dump writes them. */
+static const struct config_option config_options[] = {
+    {"format", CONFIG_STRING, 0, 0, "json", FIELD(format), check_format,
+     "input format: json (JSON Lines) or regex:FILE (SPEC 2.2)"},
+    {"patterns", CONFIG_STRING, 0, 0, "", FIELD(patterns), NULL,
+     "lost-reason patterns file; empty: the shipped one; none: no rules"},
+    {"input", CONFIG_LIST, 0, 0, NULL, FIELD(inputs), check_not_empty,
+     "file or glob to follow in live mode; repeat the key for more"},
+    {"max_line_bytes", CONFIG_BYTES, 256, LIMIT_LINE_BYTES_MAX, "65536", FIELD(max_line_bytes),
+     NULL, "longer input lines are counted as errors and skipped"},
+    {"timezone", CONFIG_STRING, 0, 0, "Asia/Shanghai", FIELD(timezone), check_not_empty,
+     "zone of day keys and of timestamps without an offset"},
+    {"frt_target_ms", CONFIG_DURATION_MS, 1, MS_PER_DAY, "6000", FIELD(frt_target_ms), NULL,
+     "first-response target; slower first responses are frt_breaches"},
+    {"art_target_ms", CONFIG_DURATION_MS, 1, MS_PER_DAY, "10000", FIELD(art_target_ms), NULL,
+     "response target; slower responses are response_breaches"},
+    {"session_idle", CONFIG_DURATION_S, MS_PER_SECOND, 7 * MS_PER_DAY, "10m",
+     FIELD(session_idle_ms), NULL, "an inquiry closes after this much silence"},
+    {"order_window", CONFIG_DURATION_S, MS_PER_SECOND, 30 * MS_PER_DAY, "1d",
+     FIELD(order_window_ms), NULL,
+     "orders this long after an inquiry opened still count for it; then it is lost"},
+    {"alert_window", CONFIG_DURATION_S, 10 * MS_PER_SECOND, MS_PER_DAY, "5m",
+     FIELD(alert_window_ms), NULL, "alerts average an agent's responses over this window"},
+    {"alert_min_samples", CONFIG_INT, 1, 1000000, "3", FIELD(alert_min_samples), NULL,
+     "fewer responses in the window raise no alert"},
+    {"alert_webhook", CONFIG_STRING, 0, 0, "", FIELD(alert_webhook), check_webhook,
+     "http(s) URL that alert messages are also sent to; empty: none"},
+    {"redis", CONFIG_STRING, 0, 0, "redis://127.0.0.1:6379/0", FIELD(redis), check_redis,
+     "redis://[user:pass@]host:port/db or unix:///path/to/socket"},
+    {"redis_password_file", CONFIG_STRING, 0, 0, "", FIELD(redis_password_file), NULL,
+     "file holding the Redis password; empty: none or in the URL"},
+    {"prefix", CONFIG_STRING, 0, 0, "cs", FIELD(prefix), check_prefix,
+     "first part of every Redis key"},
+    {"flush_interval_ms", CONFIG_DURATION_MS, 10, 60 * MS_PER_SECOND, "1000",
+     FIELD(flush_interval_ms), NULL, "counters reach Redis within this time"},
+    {"minute_ttl", CONFIG_DURATION_S, 60 * MS_PER_SECOND, 3650 * MS_PER_DAY, "2d",
+     FIELD(minute_ttl_ms), NULL, "per-minute keys expire after this"},
+    {"day_ttl", CONFIG_DURATION_S, MS_PER_DAY, 3650 * MS_PER_DAY, "400d", FIELD(day_ttl_ms), NULL,
+     "per-day keys expire after this"},
+    {"max_pending_bytes", CONFIG_BYTES, MIB, 64 * GIB, "256M", FIELD(max_pending_bytes), NULL,
+     "most memory counters not yet in Redis may hold"},
+    {"state_dir", CONFIG_STRING, 0, 0, "/var/lib/chatlogd", FIELD(state_dir), check_not_empty,
+     "where read offsets and unflushed counters survive a restart"},
+    {"http_listen", CONFIG_STRING, 0, 0, "127.0.0.1:9187", FIELD(http_listen), check_listen,
+     "HOST:PORT of the HTTP endpoint; empty: none"},
+    {"log_level", CONFIG_STRING, 0, 0, "info", FIELD(log_level), check_log_level,
+     "err, warning, info or debug"},
+};
+
+#define OPTION_COUNT (sizeof(config_options) / sizeof(config_options[0]))
+
+/* ---- value checks ---------------------------------------------------------------------- */
+
+static int check_not_empty(const char *value, char *err, size_t errlen)
+{
+	if (value[0] != '\0')
+		return 0;
+	snprintf(err, errlen, "must not be empty");
+	return -1;
+}
+
+static int check_format(const char *value, char *err, size_t errlen)
+{
+	if (strcmp(value, "json") == 0 || (strncmp(value, "regex:", 6) == 0 && value[6] != '\0'))
+		return 0;
+	snprintf(err, errlen, "expected json or regex:FILE");
+	return -1;
+}
+
+static int check_webhook(const char *value, char *err, size_t errlen)
+{
+	if (value[0] == '\0' || strncmp(value, "http://", 7) == 0 ||
+	    strncmp(value, "https://", 8) == 0)
+		return 0;
+	snprintf(err, errlen, "expected an http:// or https:// URL, or nothing");
+	return -1;
+}
+
+static int check_redis(const char *value, char *err, size_t errlen)
+{
+	if ((strncmp(value, "redis://", 8) == 0 && value[8] != '\0') ||
+	    (strncmp(value, "unix://", 7) == 0 && value[7] == '/'))
+		return 0;
+	snprintf(err, errlen, "expected redis://[user:pass@]host:port/db or unix:///path");
+	return -1;
+}
+
+/* The prefix starts every key, before the {SHOP} hash tag: a brace in it would
+ * become the hash tag instead, and blanks make keys awkward in every client. */
+static int check_prefix(const char *value, char *err, size_t errlen)
+{
+	if (check_not_empty(value, err, errlen) == -1)
+		return -1;
+	if (strpbrk(value, "{} \t") == NULL)
+		return 0;
+	snprintf(err, errlen, "must not contain braces or blanks");
+	return -1;
+}
+
+static int check_listen(const char *value, char *err, size_t errlen)
+{
+	const char *colon = strrchr(value, ':');
+	char *end;
+	long port;
+
+	if (value[0] == '\0')
+		return 0;
+	if (colon == NULL || colon == value || colon[1] == '\0')
+		goto bad;
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || errno != 0 || port < 1 || port > 65535 || colon[1] == '+' ||
+	    colon[1] == '-' || colon[1] == ' ')
+		goto bad;
+	return 0;
+bad:
+	snprintf(err, errlen, "expected HOST:PORT (port 1-65535), or nothing");
+	return -1;
+}
+
+static int check_log_level(const char *value, char *err, size_t errlen)
+{
+	static const char *const levels[] = {"err", "warning", "info", "debug"};
+
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (strcmp(value, levels[i]) == 0)
+			return 0;
+	snprintf(err, errlen, "expected err, warning, info or debug");
+	return -1;
+}
+
+/* Every string must survive config_dump and config_load unchanged: no control
+ * characters, and nothing a config file would read as a comment. */
+static int check_writable(const char *value, char *err, size_t errlen)
+{
+	for (const char *p = value; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			snprintf(err, errlen, "control character in value");
+			return -1;
+		}
+		if (*p == ';' && (p == value || p[-1] == ' ')) {
+			snprintf(err, errlen,
+			         "';' at the start or after a blank would begin a "
+			         "comment in a config file");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* ---- numbers ------------------------------------------------------------------------------ */
+
+struct unit {
+	const char *suffix;
+	int64_t factor;
+};
+
+static const struct unit duration_units[] = {
+    {"ms", 1},         {"s", MS_PER_SECOND}, {"m", 60 * MS_PER_SECOND}, {"h", 3600 * MS_PER_SECOND},
+    {"d", MS_PER_DAY},
+};
+
+static const struct unit byte_units[] = {
+    {"b", 1},    {"k", KIB},   {"kb", KIB}, {"kib", KIB}, {"m", MIB},
+    {"mb", MIB}, {"mib", MIB}, {"g", GIB},  {"gb", GIB},  {"gib", GIB},
+};
+
+/*
+ * Parses "DIGITS[blanks][UNIT]" into a non-negative count of the smallest unit.
+ * `bare` is the factor of a number without a unit. Units match case-insensitively
+ * for sizes, exactly for durations (m is minutes; M would read as months).
+ */
+static int parse_number(const struct config_option *opt, const char *value, int64_t *out, char *err,
+                        size_t errlen)
+{
+	const struct unit *units = NULL;
+	size_t unit_count = 0;
+	int64_t number = 0, factor = 1;
+	const char *p = value;
+
+	if (opt->type == CONFIG_DURATION_MS || opt->type == CONFIG_DURATION_S) {
+		units = duration_units;
+		unit_count = sizeof(duration_units) / sizeof(duration_units[0]);
+		factor = opt->type == CONFIG_DURATION_MS ? 1 : MS_PER_SECOND;
+	} else if (opt->type == CONFIG_BYTES) {
+		units = byte_units;
+		unit_count = sizeof(byte_units) / sizeof(byte_units[0]);
+	}
+	if (*p == '\0') {
+		snprintf(err, errlen, "missing value");
+		return -1;
+	}
+	if (*p == '-') {
+		snprintf(err, errlen, "must not be negative");
+		return -1;
+	}
+	if (*p < '0' || *p > '9') {
+		snprintf(err, errlen, "expected a whole number, not \"%s\"", value);
+		return -1;
+	}
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (number > (INT64_MAX - (*p - '0')) / 10) {
+			snprintf(err, errlen, "%s is too large", value);
+			return -1;
+		}
+		number = number * 10 + (*p - '0');
+	}
+	if (*p == '.' || *p == ',') {
+		snprintf(err, errlen, "expected a whole number (use a smaller unit for fractions)");
+		return -1;
+	}
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p != '\0') {
+		size_t i;
+		for (i = 0; i < unit_count; i++)
+			if (opt->type == CONFIG_BYTES ? strcasecmp(p, units[i].suffix) == 0
+			                              : strcmp(p, units[i].suffix) == 0)
+				break;
+		if (i == unit_count) {
+			if (opt->type == CONFIG_INT)
+				snprintf(err, errlen, "expected a whole number, not \"%s\"", value);
+			else
+				snprintf(err, errlen, "unknown unit \"%s\" (use %s)", p,
+				         opt->type == CONFIG_BYTES ? "k, m or g"
+				                                   : "ms, s, m, h or d");
+			return -1;
+		}
+		factor = units[i].factor;
+	}
+	if (number > INT64_MAX / factor) {
+		snprintf(err, errlen, "%s is too large", value);
+		return -1;
+	}
+	*out = number * factor;
+	return 0;
+}
+
+/* Writes a number of the option's stored unit the way a person would: durations of
+ * seconds keys and sizes in the largest unit that is exact, _ms keys bare. */
+static void format_number(const struct config_option *opt, int64_t value, char *out, size_t size)
+{
+	const struct unit *units = NULL;
+	size_t count = 0;
+
+	if (opt->type == CONFIG_DURATION_S) {
+		units = duration_units;
+		count = sizeof(duration_units) / sizeof(duration_units[0]);
+	} else if (opt->type == CONFIG_BYTES) {
+		static const struct unit sizes[] = {{"", 1}, {"K", KIB}, {"M", MIB}, {"G", GIB}};
+		units = sizes;
+		count = sizeof(sizes) / sizeof(sizes[0]);
+	}
+	for (size_t i = count; i-- > 0;)
+		if (value != 0 && value % units[i].factor == 0) {
+			snprintf(out, size, "%" PRId64 "%s", value / units[i].factor,
+			         units[i].suffix);
+			return;
+		}
+	if (opt->type == CONFIG_DURATION_S)
+		snprintf(out, size, "%" PRId64 "ms", value);
+	else
+		snprintf(out, size, "%" PRId64, value);
+}
+
+/* ---- setting values ------------------------------------------------------------------------- */
+
+static const struct config_option *find_option(const char *name)
+{
+	for (size_t i = 0; i < OPTION_COUNT; i++)
+		if (strcmp(config_options[i].name, name) == 0)
+			return &config_options[i];
+	return NULL;
+}
+
+/* Edit distance of two short names, for "did you mean". */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64];
+
+	if (la >= 64 || lb >= 64)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diagonal = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t above = row[j];
+			size_t best = diagonal + (a[i - 1] != b[j - 1]);
+			if (above + 1 < best)
+				best = above + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diagonal = above;
+		}
+	}
+	return row[lb];
+}
+
+static void unknown_key(const char *name, char *err, size_t errlen)
+{
+	const char *best = NULL;
+	size_t best_distance = 3; /* suggest only close misspellings */
+	char quoted[128];
+
+	for (size_t i = 0; i < OPTION_COUNT; i++) {
+		size_t d = edit_distance(name, config_options[i].name);
+		if (d < best_distance) {
+			best_distance = d;
+			best = config_options[i].name;
+		}
+	}
+	log_escape(quoted, sizeof(quoted), name, strlen(name));
+	if (best != NULL)
+		snprintf(err, errlen, "%s: unknown key (did you mean %s?)", quoted, best);
+	else
+		snprintf(err, errlen, "%s: unknown key", quoted);
+}
+
+static int append_input(struct config *cfg, const char *value)
+{
+	char **grown, *copy;
+
+	if (value[0] == '\0') { /* `input =` starts the list over */
+		for (size_t i = 0; i < cfg->input_count; i++)
+			free(cfg->inputs[i]);
+		free(cfg->inputs);
+		cfg->inputs = NULL;
+		cfg->input_count = 0;
+		return 0;
+	}
+	if ((copy = strdup(value)) == NULL)
+		return -1;
+	if ((grown = realloc(cfg->inputs, (cfg->input_count + 1) * sizeof(*grown))) == NULL) {
+		free(copy);
+		return -1;
+	}
+	grown[cfg->input_count++] = copy;
+	cfg->inputs = grown;
+	return 0;
+}
+
+/* Sets opt from value (already stripped of surrounding blanks). err gets the bare
+ * reason; callers add "key: " and, from a file, "FILE:LINE: ". */
+static int option_set(struct config *cfg, const struct config_option *opt, const char *value,
+                      char *err, size_t errlen)
+{
+	char *field = (char *)cfg + opt->offset;
+	char low[32], high[32], *copy;
+	int64_t number;
+
+	if (check_writable(value, err, errlen) == -1)
+		return -1; /* also keeps the values quoted in messages below printable */
+	switch (opt->type) {
+	case CONFIG_STRING:
+	case CONFIG_LIST:
+		if (strlen(opt->name) + strlen(" = ") + strlen(value) > CONFIG_LINE_MAX) {
+			snprintf(err, errlen, "value longer than a config line allows (%zu bytes)",
+			         CONFIG_LINE_MAX - strlen(opt->name) - strlen(" = "));
+			return -1;
+		}
+		if (opt->type == CONFIG_LIST && value[0] == '\0')
+			return append_input(cfg, value);
+		if (opt->check != NULL && opt->check(value, err, errlen) == -1)
+			return -1;
+		if (opt->type == CONFIG_LIST) {
+			if (append_input(cfg, value) == -1)
+				goto oom;
+			return 0;
+		}
+		if ((copy = strdup(value)) == NULL)
+			goto oom;
+		free(*(char **)field);
+		*(char **)field = copy;
+		return 0;
+	case CONFIG_INT:
+	case CONFIG_DURATION_MS:
+	case CONFIG_DURATION_S:
+	case CONFIG_BYTES:
+		if (parse_number(opt, value, &number, err, errlen) == -1)
+			return -1;
+		if (number < opt->min || number > opt->max) {
+			format_number(opt, opt->min, low, sizeof(low));
+			format_number(opt, opt->max, high, sizeof(high));
+			snprintf(err, errlen, "%s is out of range (%s to %s)", value, low, high);
+			return -1;
+		}
+		*(int64_t *)field = number;
+		return 0;
+	}
+	return -1;
+oom:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+int config_set(struct config *cfg, const char *key, const char *value, char *err, size_t errlen)
+{
+	const struct config_option *opt = find_option(key);
+	char reason[256], *stripped;
+	size_t len;
+	int rc;
+
+	if (opt == NULL) {
+		unknown_key(key, err, errlen);
+		return -1;
+	}
+	while (*value == ' ' || *value == '\t')
+		value++;
+	len = strlen(value);
+	while (len > 0 && (value[len - 1] == ' ' || value[len - 1] == '\t'))
+		len--;
+	if ((stripped = strndup(value, len)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", key);
+		return -1;
+	}
+	if ((rc = option_set(cfg, opt, stripped, reason, sizeof(reason))) == -1)
+		snprintf(err, errlen, "%s: %s", key, reason);
+	free(stripped);
+	return rc;
+}
+
+void config_defaults(struct config *cfg)
+{
+	char err[256];
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < OPTION_COUNT; i++) {
+		const struct config_option *opt = &config_options[i];
+		if (opt->default_value == NULL)
+			continue;
+		/* Defaults pass the same checks as any value; a failure is a bug in the
+		 * table (tests/test_config.c loads them) or out of memory at start-up. */
+		if (option_set(cfg, opt, opt->default_value, err, sizeof(err)) == -1) {
+			fprintf(stderr, "chatlogd: default of %s: %s\n", opt->name, err);
+			abort();
+		}
+	}
+}
+
+void config_free(struct config *cfg)
+{
+	for (size_t i = 0; i < OPTION_COUNT; i++)
+		if (config_options[i].type == CONFIG_STRING)
+			free(*(char **)((char *)cfg + config_options[i].offset));
+	for (size_t i = 0; i < cfg->input_count; i++)
+		free(cfg->inputs[i]);
+	free(cfg->inputs);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+/* ---- files ------------------------------------------------------------------------------------
+ */
+
+/* One load in progress: libinih pulls lines through config_reader (which knows the
+ * line number, since libinih's handler is not told it) and hands keys to
+ * config_handler. Only the first error is kept; reading stops there. */
+struct config_parse {
+	struct config *cfg;
+	const char *name;
+	const char *data, *end, *pos;
+	int line;
+	int failed;     /* an error is in err */
+	int error_line; /* its line */
+	char *err;
+	size_t errlen;
+};
+
+static void parse_error(struct config_parse *parse, const char *reason)
+{
+	snprintf(parse->err, parse->errlen, "%s:%d: %s", parse->name, parse->line, reason);
+	parse->failed = 1;
+	parse->error_line = parse->line;
+}
+
+/*
+ * An fgets-like reader over the buffer for libinih. It drops each line's leading
+ * blanks, so libinih never sees an indented line as the continuation of the key
+ * above (a silent surprise), and refuses lines libinih would cut at `size` and NUL
+ * bytes it would stop at, rather than let either change the meaning of a line.
+ */
+static char *config_reader(char *out, int size, void *stream)
+{
+	struct config_parse *parse = stream;
+	const char *p = parse->pos, *newline;
+	size_t len;
+
+	if (parse->failed || p >= parse->end || size < 2)
+		return NULL;
+	parse->line++;
+	newline = memchr(p, '\n', (size_t)(parse->end - p));
+	parse->pos = newline != NULL ? newline + 1 : parse->end;
+	while (p < parse->pos && (*p == ' ' || *p == '\t'))
+		p++;
+	len = (size_t)(parse->pos - p);
+	if (memchr(p, '\0', len) != NULL) {
+		parse_error(parse, "NUL byte");
+		return NULL;
+	}
+	if (len > (size_t)size - 1) {
+		char reason[64];
+		snprintf(reason, sizeof(reason), "line longer than %d bytes", size - 2);
+		parse_error(parse, reason);
+		return NULL;
+	}
+	memcpy(out, p, len);
+	out[len] = '\0';
+	return out;
+}
+
+static int config_handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct config_parse *parse = user;
+	char reason[512];
+
+	(void)section; /* sections only group keys for the reader */
+	if (parse->failed)
+		return 1;
+	if (name[0] == '\0') {
+		parse_error(parse, "missing key before '='");
+		return 0;
+	}
+	if (config_set(parse->cfg, name, value, reason, sizeof(reason)) == -1) {
+		parse_error(parse, reason);
+		return 0;
+	}
+	return 1;
+}
+
+int config_load_buffer(struct config *cfg, const char *name, const char *data, size_t len,
+                       char *err, size_t errlen)
+{
+	struct config_parse parse = {.cfg = cfg,
+	                             .name = name,
+	                             .data = data,
+	                             .end = data + len,
+	                             .pos = data,
+	                             .err = err,
+	                             .errlen = errlen};
+	int rc = ini_parse_stream(config_reader, &parse, config_handler, &parse);
+
+	/* libinih reports the first line it could not read or whose handler failed;
+	 * a syntax error before our first error is the one to show. */
+	if (rc > 0 && (!parse.failed || rc < parse.error_line)) {
+		parse.line = rc;
+		parse_error(&parse, "expected key = value, [section] or a comment");
+	} else if (rc < 0 && !parse.failed) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -1;
+	}
+	return parse.failed ? -1 : 0;
+}
+
+int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *data = NULL;
+	size_t len;
+	int rc = -1;
+
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if ((data = malloc(LIMIT_SETTINGS_FILE_BYTES + 1)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto end;
+	}
+	len = fread(data, 1, LIMIT_SETTINGS_FILE_BYTES + 1, f);
+	if (ferror(f))
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	else if (len > LIMIT_SETTINGS_FILE_BYTES)
+		snprintf(err, errlen, "%s: larger than %d bytes", path, LIMIT_SETTINGS_FILE_BYTES);
+	else
+		rc = config_load_buffer(cfg, path, data, len, err, errlen);
+end:
+	free(data);
+	fclose(f);
+	return rc;
+}
+
+void config_dump(const struct config *cfg, FILE *out)
+{
+	fputs("# chatlogd settings in effect; config_load reads this back unchanged\n", out);
+	for (size_t i = 0; i < OPTION_COUNT; i++) {
+		const struct config_option *opt = &config_options[i];
+		const char *field = (const char *)cfg + opt->offset;
+		const char *text;
+		char number[32];
+
+		fprintf(out, "\n# %s\n", opt->help);
+		switch (opt->type) {
+		case CONFIG_LIST:
+			if (cfg->input_count == 0)
+				fprintf(out, "#%s =\n", opt->name);
+			for (size_t j = 0; j < cfg->input_count; j++)
+				fprintf(out, "%s = %s\n", opt->name, cfg->inputs[j]);
+			continue;
+		case CONFIG_STRING:
+			text = *(char *const *)field;
+			break;
+		default:
+			format_number(opt, *(const int64_t *)field, number, sizeof(number));
+			text = number;
+			break;
+		}
+		if (text == NULL || text[0] == '\0')
+			fprintf(out, "%s =\n", opt->name);
+		else
+			fprintf(out, "%s = %s\n", opt->name, text);
+	}
+}

@@ -1,0 +1,1254 @@
+/*
+ * Tests for rules.c: the patterns file format and its errors (with exact
+ * FILE:LINE:COLUMN), first-match order, scopes, limits, PCRE2 options, bounded
+ * matching, the JIT fallback, the literal prefilter against plain matching, and the
+ * shipped patterns/lost-reasons.conf against real chat messages.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include <errno.h>
+#include <pcre2.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
+#include "chatlogd/limits.h"
+#include "chatlogd/log.h"
+#include "chatlogd/rules.h"
+#include "check.h"
+
+#define SHIPPED SOURCE_DIR "/patterns/lost-reasons.conf"
+
+static struct rules *load_text(const char *text, char *err, size_t errlen)
+{
+	return rules_load_buffer("t.conf", text, strlen(text), err, errlen);
+}
+
+static unsigned match(struct rules *r, enum record_from from, const char *text)
+{
+	return rules_first_match(r, from, text, strlen(text), RULES_NONE);
+}
+
+/* The reason of the first matching rule, or "-" for none. */
+static const char *reason_of(struct rules *r, enum record_from from, const char *text)
+{
+	unsigned i = match(r, from, text);
+	return i == RULES_NONE ? "-" : rules_reason(r, i);
+}
+
+/* Loads text expecting failure, and checks the whole error message. */
+static void check_error(const char *text, const char *want)
+{
+	char err[512] = "";
+	struct rules *r = load_text(text, err, sizeof(err));
+
+	CHECK(r == NULL);
+	rules_free(r);
+	if (strcmp(err, want) != 0)
+		fprintf(stderr, "  for %s\n", text);
+	CHECK_STR(err, want);
+}
+
+/* Returns the file text with \Q\E (a no-op PCRE2 accepts anywhere) put before every
+ * pattern. The prefilter cannot read \Q, so in the result every rule always runs:
+ * the reference the prefilter must agree with. */
+static char *without_prefilter(const char *text)
+{
+	size_t len = strlen(text);
+	char *out = malloc(2 * len + 1), *o = out;
+	const char *line = text;
+
+	if (out == NULL)
+		abort();
+	while (*line != '\0') {
+		const char *end = strchr(line, '\n'), *p = line;
+		size_t line_len = end != NULL ? (size_t)(end - line) + 1 : strlen(line);
+		int field = 0;
+
+		while (p < line + line_len && (*p == ' ' || *p == '\t'))
+			p++;
+		if (*p != '#' && *p != '\n' && *p != '\r' && *p != '\0') {
+			/* Past three fields and the blanks after them. */
+			for (; field < 3 && *p != '\n' && *p != '\0'; field++) {
+				while (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\0')
+					p++;
+				while (*p == ' ' || *p == '\t')
+					p++;
+			}
+			memcpy(o, line, (size_t)(p - line));
+			o += p - line;
+			memcpy(o, "\\Q\\E", 4);
+			o += 4;
+			memcpy(o, p, line_len - (size_t)(p - line));
+			o += line_len - (size_t)(p - line);
+		} else {
+			memcpy(o, line, line_len);
+			o += line_len;
+		}
+		line += line_len;
+	}
+	*o = '\0';
+	return out;
+}
+
+static char *read_whole(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *data;
+	long size;
+
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	rewind(f);
+	if ((data = calloc(1, (size_t)size + 1)) == NULL ||
+	    fread(data, 1, (size_t)size, f) != (size_t)size) {
+		free(data);
+		data = NULL;
+	}
+	fclose(f);
+	return data;
+}
+
+/* Deterministic xorshift so failures reproduce. */
+static uint32_t random_next(uint32_t *state)
+{
+	uint32_t x = *state;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return *state = x;
+}
+
+/* Every character of s (UTF-8), as separate NUL-terminated strings in out. */
+static size_t split_chars(const char *s, char out[][5], size_t max)
+{
+	size_t n = 0;
+
+	while (*s != '\0' && n < max) {
+		size_t len = 1;
+		unsigned char c = (unsigned char)*s;
+		if (c >= 0xf0)
+			len = 4;
+		else if (c >= 0xe0)
+			len = 3;
+		else if (c >= 0xc0)
+			len = 2;
+		memcpy(out[n], s, len);
+		out[n][len] = '\0';
+		n++;
+		s += len;
+	}
+	return n;
+}
+
+/* ---- the file format ----------------------------------------------------------------- */
+
+static void test_rule_fields_reason_label_and_count(void)
+{
+	char err[256];
+	struct rules *r = load_text("out_of_stock 缺货 buyer 没货\n"
+	                            "price 价格 buyer 太贵\n"
+	                            "out_of_stock 缺货 agent 卖完了\n",
+	                            err, sizeof(err));
+
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	CHECK_INT(rules_count(r), 3);
+	CHECK_STR(rules_reason(r, 0), "out_of_stock");
+	CHECK_STR(rules_label(r, 0), "缺货");
+	CHECK_STR(rules_reason(r, 1), "price");
+	CHECK_STR(rules_label(r, 1), "价格");
+	CHECK_STR(rules_reason(r, 2), "out_of_stock");
+	CHECK(rules_reason(r, 3) == NULL);
+	CHECK(rules_label(r, 3) == NULL);
+	CHECK_INT(rules_limit_hits(r), 0);
+	rules_free(r);
+}
+
+static void test_comment_blank_and_crlf_lines_are_skipped(void)
+{
+	char err[256];
+	struct rules *r = load_text("# a comment\r\n"
+	                            "\r\n"
+	                            "   \t \r\n"
+	                            "  # an indented comment\r\n"
+	                            "\n"
+	                            "r 标签 buyer 没货$\r\n"
+	                            "#no space after the hash\n",
+	                            err, sizeof(err));
+
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	CHECK_INT(rules_count(r), 1);
+	/* '$' proves the '\r' is not part of the pattern. */
+	CHECK_INT(match(r, FROM_BUYER, "这个没货"), 0);
+	rules_free(r);
+}
+
+static void test_last_line_without_newline_is_read(void)
+{
+	char err[256];
+	struct rules *r = load_text("r 标签 buyer 没货", err, sizeof(err));
+
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	CHECK_INT(rules_count(r), 1);
+	CHECK_INT(match(r, FROM_BUYER, "没货"), 0);
+	rules_free(r);
+}
+
+static void test_trailing_blanks_are_stripped_inner_ones_kept(void)
+{
+	char err[256];
+	struct rules *r = load_text("r 标签 buyer a b#c   \t\n"
+	                            "s 标签 buyer ^x$ \t \r\n",
+	                            err, sizeof(err));
+
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	CHECK_INT(match(r, FROM_BUYER, "1 a b#c 2"), 0);
+	CHECK_INT(match(r, FROM_BUYER, "a  b#c"), RULES_NONE);
+	CHECK_INT(match(r, FROM_BUYER, "x"), 1);
+	CHECK_INT(match(r, FROM_BUYER, "x "), RULES_NONE);
+	rules_free(r);
+}
+
+static void test_tabs_and_runs_of_blanks_separate_fields(void)
+{
+	char err[256];
+	struct rules *r = load_text("  r\t\t标签  \t any \t 没货\n", err, sizeof(err));
+
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	CHECK_STR(rules_reason(r, 0), "r");
+	CHECK_STR(rules_label(r, 0), "标签");
+	CHECK_INT(match(r, FROM_AGENT, "没货"), 0);
+	rules_free(r);
+}
+
+static void test_byte_order_mark_is_skipped(void)
+{
+	char err[256];
+	struct rules *r = load_text("\xef\xbb\xbfr 标签 buyer 没货\n", err, sizeof(err));
+
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	CHECK_STR(rules_reason(r, 0), "r");
+	rules_free(r);
+}
+
+static void test_empty_file_has_no_rules(void)
+{
+	char err[256];
+	struct rules *r = load_text("# nothing\n\n", err, sizeof(err));
+
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	CHECK_INT(rules_count(r), 0);
+	CHECK_INT(match(r, FROM_BUYER, "没货"), RULES_NONE);
+	rules_free(r);
+}
+
+static void test_rules_empty_matches_nothing(void)
+{
+	struct rules *r = rules_empty();
+
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	CHECK_INT(rules_count(r), 0);
+	CHECK_INT(match(r, FROM_BUYER, "没货"), RULES_NONE);
+	CHECK(rules_reason(r, 0) == NULL);
+	rules_free(r);
+	rules_free(NULL);
+}
+
+/* ---- errors, with columns counted by hand ---------------------------------------------- */
+
+static void test_error_invalid_utf8_column_counts_characters(void)
+{
+	/* r(1) ' '(2) 缺(3) 货(4) ' '(5) buyer(6-10) ' '(11) 没(12) then the bad byte. */
+	check_error("r 缺货 buyer 没\xff货\n", "t.conf:1:13: invalid UTF-8");
+	/* An overlong '/' and a surrogate are not UTF-8 either. */
+	check_error("# ok\nr 缺货 buyer \xc0\xaf\n", "t.conf:2:12: invalid UTF-8");
+	check_error("r 缺货 buyer \xed\xa0\x80\n", "t.conf:1:12: invalid UTF-8");
+	/* Inside a comment too: the file as a whole must be UTF-8. */
+	check_error("# 注释\xe6\x97\n", "t.conf:1:5: invalid UTF-8");
+}
+
+static void test_error_nul_character(void)
+{
+	static const char text[] = "r 缺货 buyer 没\0货\n";
+	char err[256] = "";
+	struct rules *r = rules_load_buffer("t.conf", text, sizeof(text) - 1, err, sizeof(err));
+
+	CHECK(r == NULL);
+	CHECK_STR(err, "t.conf:1:13: NUL character");
+}
+
+static void test_error_missing_fields_point_past_the_line(void)
+{
+	check_error("out_of_stock\n",
+	            "t.conf:1:13: missing LABEL (a rule is REASON LABEL SCOPE PATTERN)");
+	check_error("r 缺货\n", "t.conf:1:5: missing SCOPE (a rule is REASON LABEL SCOPE PATTERN)");
+	/* Trailing blanks and \r do not count: the column is right after "buyer". */
+	check_error("# c\n\nr 缺货 buyer  \t\r\n",
+	            "t.conf:3:11: missing PATTERN (a rule is REASON LABEL SCOPE PATTERN)");
+}
+
+static void test_error_bad_scope_column(void)
+{
+	check_error("r 缺货 buyers 没货\n",
+	            "t.conf:1:6: scope \"buyers\": expected buyer, agent or any");
+	/* A tab is one column. */
+	check_error("r\t缺货\tBuyer\t没货\n",
+	            "t.conf:1:6: scope \"Buyer\": expected buyer, agent or any");
+	/* A byte order mark is not a column. */
+	check_error("\xef\xbb\xbfr 缺货 all 没货\n",
+	            "t.conf:1:6: scope \"all\": expected buyer, agent or any");
+}
+
+static void test_error_full_width_space_gets_a_hint(void)
+{
+	/* 缺货　buyer is one field (U+3000 is not a separator), so the scope is 没货:
+	 * r(1) ' '(2) 缺(3) 货(4) U+3000(5) buyer(6-10) ' '(11) 没(12). */
+	check_error("r 缺货\xe3\x80\x80"
+	            "buyer 没货 x\n",
+	            "t.conf:1:12: scope \"没货\": expected buyer, agent or any (a full-width "
+	            "space does not separate fields)");
+}
+
+static void test_error_bad_reason_name_points_at_the_character(void)
+{
+	check_error("Out_of_stock 缺货 buyer 没货\n",
+	            "t.conf:1:1: reason \"Out_of_stock\": only a-z, 0-9 and _ are allowed");
+	check_error("out-of-stock 缺货 buyer 没货\n",
+	            "t.conf:1:4: reason \"out-of-stock\": only a-z, 0-9 and _ are allowed");
+	check_error("  缺货 缺货 buyer 没货\n",
+	            "t.conf:1:3: reason \"缺货\": only a-z, 0-9 and _ are allowed");
+}
+
+static void test_error_reason_too_long(void)
+{
+	char text[256], want[256];
+
+	memset(text, 'a', LIMIT_REASON_BYTES + 1);
+	strcpy(text + LIMIT_REASON_BYTES + 1, " 标签 buyer x\n");
+	snprintf(want, sizeof(want), "t.conf:1:%d: reason longer than %d characters",
+	         LIMIT_REASON_BYTES + 1, LIMIT_REASON_BYTES);
+	check_error(text, want);
+	/* Exactly the limit is fine. */
+	text[LIMIT_REASON_BYTES] = ' ';
+	{
+		char err[256];
+		struct rules *r = load_text(text, err, sizeof(err));
+		CHECK(r != NULL);
+		rules_free(r);
+	}
+}
+
+static void test_error_builtin_reasons_cannot_be_redefined(void)
+{
+	check_error("other 其他 buyer 没货\n",
+	            "t.conf:1:1: reason \"other\" is built in and cannot be redefined");
+	check_error("  slow 慢 any 慢\n",
+	            "t.conf:1:3: reason \"slow\" is built in and cannot be redefined");
+	check_error("# x\nno_reply 未回复 agent 忙\n",
+	            "t.conf:2:1: reason \"no_reply\" is built in and cannot be redefined");
+	/* Names that merely contain them are fine. */
+	{
+		char err[256];
+		struct rules *r =
+		    load_text("other_shop 别家 buyer 别家\nslowly 慢 any 慢\n", err, sizeof(err));
+		CHECK(r != NULL);
+		rules_free(r);
+	}
+}
+
+static void test_error_same_reason_with_another_label(void)
+{
+	check_error("price 价格 buyer 贵\n"
+	            "courier 快递 buyer 顺丰\n"
+	            "price 价钱 buyer 便宜\n",
+	            "t.conf:3:7: reason price is labelled \"价格\" on line 1");
+}
+
+static void test_error_pattern_column_inside_pattern_counts_characters(void)
+{
+	/* The pattern starts at column 12 (r 缺货 buyer = 11 characters). */
+	check_error("r 缺货 buyer 没货)缺\n",
+	            "t.conf:1:14: bad pattern: unmatched closing parenthesis");
+	check_error("r 缺货 buyer 没货(缺\n",
+	            "t.conf:1:16: bad pattern: missing closing parenthesis");
+	/* PCRE2 points at the '}': 货(12) {(13) 2(14) ,(15) 1(16) }(17). */
+	check_error("# 第一行\nr 缺货 buyer 货{2,1}\n",
+	            "t.conf:2:17: bad pattern: numbers out of order in {} quantifier");
+	/* ... and just past \C: a(12) \(13) C(14). */
+	check_error("r 缺货 buyer a\\C\n",
+	            "t.conf:1:15: bad pattern: using \\C is disabled by the application");
+}
+
+static void test_error_pattern_matching_empty_text(void)
+{
+	check_error("r 缺货 buyer 没货|缺货|\n",
+	            "t.conf:1:12: pattern matches empty text, so it would match every "
+	            "message (a stray '|'?)");
+	check_error("r 缺货 buyer (?:没货)?\n",
+	            "t.conf:1:12: pattern matches empty text, so it would match every "
+	            "message (a stray '|'?)");
+}
+
+static void test_error_more_than_limit_rules(void)
+{
+	size_t size = (LIMIT_RULES + 1) * 32;
+	char *text = malloc(size), *p = text, want[128];
+
+	for (int i = 0; i < LIMIT_RULES + 1; i++)
+		p += sprintf(p, "r 标签 buyer ^x%d$\n", i);
+	snprintf(want, sizeof(want), "t.conf:%d:1: more than %d rules", LIMIT_RULES + 1,
+	         LIMIT_RULES);
+	check_error(text, want);
+	/* Exactly LIMIT_RULES loads. */
+	*strstr(text, "r 标签 buyer ^x256$\n") = '\0';
+	{
+		char err[256];
+		struct rules *r = load_text(text, err, sizeof(err));
+		CHECK(r != NULL);
+		if (r != NULL) {
+			CHECK_INT(rules_count(r), LIMIT_RULES);
+			CHECK_INT(match(r, FROM_BUYER, "x255"), LIMIT_RULES - 1);
+			CHECK_INT(match(r, FROM_BUYER, "x25"), 25);
+		}
+		rules_free(r);
+	}
+	free(text);
+}
+
+static void test_error_more_than_limit_reasons(void)
+{
+	char text[LIMIT_REASONS * 40], *p = text, want[128];
+
+	for (int i = 0; i < LIMIT_REASONS + 1; i++)
+		p += sprintf(p, "reason%d 标签%d buyer x%d\n", i, i, i);
+	snprintf(want, sizeof(want), "t.conf:%d:1: more than %d distinct reasons",
+	         LIMIT_REASONS + 1, LIMIT_REASONS);
+	check_error(text, want);
+}
+
+static void test_error_missing_file(void)
+{
+	char err[256] = "";
+	struct rules *r = rules_load("/nonexistent/lost.conf", err, sizeof(err));
+
+	CHECK(r == NULL);
+	CHECK_STR(err, "/nonexistent/lost.conf: No such file or directory");
+}
+
+static void test_error_message_is_cut_to_the_buffer(void)
+{
+	char err[12];
+	struct rules *r = load_text("r 缺货 buyers x\n", err, sizeof(err));
+
+	CHECK(r == NULL);
+	CHECK_STR(err, "t.conf:1:6:");
+	CHECK(load_text("r 缺货 buyers x\n", err, 0) == NULL);
+}
+
+/* ---- matching ---------------------------------------------------------------------------- */
+
+static void test_first_rule_in_file_order_wins(void)
+{
+	char err[256];
+	struct rules *r = load_text("late 晚 buyer 发货\n"
+	                            "stock 缺货 buyer 没货\n"
+	                            "late 晚 buyer 慢\n",
+	                            err, sizeof(err));
+
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	/* Rule 0 wins though 没货 comes first in the text. */
+	CHECK_INT(match(r, FROM_BUYER, "没货了，发货吧"), 0);
+	CHECK_INT(match(r, FROM_BUYER, "没货了，好慢"), 1);
+	CHECK_INT(match(r, FROM_BUYER, "好慢"), 2);
+	CHECK_INT(match(r, FROM_BUYER, "好的"), RULES_NONE);
+	rules_free(r);
+}
+
+static void test_limit_stops_before_rule_index(void)
+{
+	char err[256];
+	struct rules *r =
+	    load_text("a 甲 buyer 甲\nb 乙 buyer 乙\nc 丙 buyer 丙\n", err, sizeof(err));
+
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "丙乙", 6, RULES_NONE), 1);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "丙乙", 6, 2), 1);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "丙乙", 6, 1), RULES_NONE);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "丙乙", 6, 0), RULES_NONE);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "丙", 3, 3), 2);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "丙", 3, 2), RULES_NONE);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "丙", 3, 1000), 2);
+	rules_free(r);
+}
+
+static void test_limit_past_the_first_64_rules(void)
+{
+	char text[200 * 32], *p = text, err[256];
+	struct rules *r;
+
+	for (int i = 0; i < 200; i++)
+		p += sprintf(p, "r 标签 %s 词%d号\n", i % 2 ? "agent" : "buyer", i);
+	r = load_text(text, err, sizeof(err));
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	CHECK_INT(match(r, FROM_BUYER, "词130号"), 130);
+	CHECK_INT(match(r, FROM_AGENT, "词131号"), 131);
+	CHECK_INT(match(r, FROM_AGENT, "词130号"), RULES_NONE);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "词130号", 9, 130), RULES_NONE);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "词130号", 9, 131), 130);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "词128号 词64号", 18, 129), 64);
+	rules_free(r);
+}
+
+static void test_scope_buyer_never_matches_agent_or_bot_text(void)
+{
+	char err[256];
+	struct rules *r = load_text("price 价格 buyer 太贵\n", err, sizeof(err));
+
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	CHECK_INT(match(r, FROM_BUYER, "太贵了"), 0);
+	CHECK_INT(match(r, FROM_AGENT, "太贵了"), RULES_NONE);
+	CHECK_INT(match(r, FROM_BOT, "太贵了"), RULES_NONE);
+	CHECK_INT(match(r, FROM_NONE, "太贵了"), RULES_NONE);
+	rules_free(r);
+}
+
+static void test_scope_agent_covers_agent_and_bot_not_buyer(void)
+{
+	char err[256];
+	struct rules *r = load_text("out_of_stock 缺货 agent 暂时没货\n", err, sizeof(err));
+
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	CHECK_INT(match(r, FROM_AGENT, "亲，暂时没货哦"), 0);
+	CHECK_INT(match(r, FROM_BOT, "亲，暂时没货哦"), 0);
+	CHECK_INT(match(r, FROM_BUYER, "亲，暂时没货哦"), RULES_NONE);
+	CHECK_INT(match(r, FROM_NONE, "亲，暂时没货哦"), RULES_NONE);
+	rules_free(r);
+}
+
+static void test_scope_any_covers_every_sender(void)
+{
+	char err[256];
+	struct rules *r = load_text("out_of_stock 缺货 any 售罄\n", err, sizeof(err));
+
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	CHECK_INT(match(r, FROM_BUYER, "已售罄"), 0);
+	CHECK_INT(match(r, FROM_AGENT, "已售罄"), 0);
+	CHECK_INT(match(r, FROM_BOT, "已售罄"), 0);
+	CHECK_INT(match(r, FROM_NONE, "已售罄"), 0);
+	CHECK_INT(match(r, (enum record_from)7, "已售罄"), RULES_NONE);
+	rules_free(r);
+}
+
+static void test_scope_skips_to_a_later_rule_in_scope(void)
+{
+	char err[256];
+	struct rules *r = load_text("a 甲 agent 没货\nb 乙 buyer 没货\n", err, sizeof(err));
+
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	CHECK_INT(match(r, FROM_BUYER, "没货"), 1);
+	CHECK_INT(match(r, FROM_BOT, "没货"), 0);
+	rules_free(r);
+}
+
+static void test_caseless_ascii(void)
+{
+	char err[256];
+	struct rules *r =
+	    load_text("courier 快递 buyer (?<![a-z])sf(?![a-z])|EMS\n", err, sizeof(err));
+
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	CHECK_INT(match(r, FROM_BUYER, "能发SF吗"), 0);
+	CHECK_INT(match(r, FROM_BUYER, "能发sf吗"), 0);
+	CHECK_INT(match(r, FROM_BUYER, "能发Sf吗"), 0);
+	CHECK_INT(match(r, FROM_BUYER, "ems可以吗"), 0);
+	CHECK_INT(match(r, FROM_BUYER, "transfer"), RULES_NONE);
+	/* Unicode caseless partners of ASCII letters: U+017F long s, U+212A Kelvin. */
+	CHECK_INT(match(r, FROM_BUYER,
+	                "\xc5\xbf"
+	                "f"),
+	          0);
+	rules_free(r);
+	r = load_text("k 开尔文 buyer kg\n", err, sizeof(err));
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	CHECK_INT(match(r, FROM_BUYER, "5\xe2\x84\xaaG"), 0);
+	CHECK_INT(match(r, FROM_BUYER, "5KG"), 0);
+	rules_free(r);
+}
+
+static void test_ucp_digits_and_word_characters(void)
+{
+	char err[256];
+	struct rules *r = load_text("a 甲 buyer \\d+小时\n"
+	                            "b 乙 buyer ^\\w{2}$\n",
+	                            err, sizeof(err));
+
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	CHECK_INT(match(r, FROM_BUYER, "48小时内发吗"), 0);
+	CHECK_INT(match(r, FROM_BUYER, "\xef\xbc\x94\xef\xbc\x98小时内发吗"),
+	          0);                               /* full width 48 */
+	CHECK_INT(match(r, FROM_BUYER, "缺货"), 1); /* Han is \w */
+	CHECK_INT(match(r, FROM_BUYER, "缺货了"), RULES_NONE);
+	rules_free(r);
+}
+
+static void test_empty_and_null_text_match_nothing(void)
+{
+	char err[256];
+	struct rules *r = load_text("a 甲 any x\n", err, sizeof(err));
+
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "", 0, RULES_NONE), RULES_NONE);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, NULL, 0, RULES_NONE), RULES_NONE);
+	rules_free(r);
+}
+
+static void test_text_length_is_respected_not_nul(void)
+{
+	char err[256];
+	struct rules *r = load_text("a 甲 any 没货\n", err, sizeof(err));
+
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "没货", 3, RULES_NONE), RULES_NONE);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "x\0没货", 8, RULES_NONE), 0);
+	rules_free(r);
+}
+
+static void test_catastrophic_pattern_gives_up_and_counts_limit_hit(void)
+{
+	static const char *const patterns[] = {"(a+)+$", "(a|aa)+$", "(\\w+\\s?)+$"};
+	size_t len = 60000;
+	char *text = malloc(len + 2), err[256];
+
+	memset(text, 'a', len);
+	text[len] = '!';
+	text[len + 1] = '\0';
+	for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
+		char rule[64];
+		struct rules *r;
+
+		snprintf(rule, sizeof(rule), "evil 恶意 any %s\n", patterns[i]);
+		r = load_text(rule, err, sizeof(err));
+		CHECK(r != NULL);
+		if (r == NULL)
+			continue;
+		CHECK_INT(rules_first_match(r, FROM_BUYER, text, len + 1, RULES_NONE), RULES_NONE);
+		CHECK_INT(rules_limit_hits(r), 1);
+		CHECK_INT(rules_first_match(r, FROM_BUYER, text + len - 30, 31, RULES_NONE),
+		          RULES_NONE);
+		CHECK_INT(rules_limit_hits(r), 2);
+		/* A rule after it still gets its turn. */
+		rules_free(r);
+		snprintf(rule, sizeof(rule), "evil 恶意 any %s\nok 好 any !\n", patterns[i]);
+		r = load_text(rule, err, sizeof(err));
+		CHECK(r != NULL);
+		if (r != NULL)
+			CHECK_INT(rules_first_match(r, FROM_BUYER, text, len + 1, RULES_NONE), 1);
+		rules_free(r);
+	}
+	free(text);
+}
+
+static void test_catastrophic_pattern_without_its_literal_never_runs(void)
+{
+	/* (?:a|a)*b needs a 'b': on a line of a's neither the prefilter nor PCRE2's own
+	 * required-character check lets it start, so it ends at once, no limit hit. */
+	size_t len = 60000;
+	char *text = malloc(len), err[256];
+	struct rules *r = load_text("evil 恶意 any (?:a|a)*b\n", err, sizeof(err));
+
+	memset(text, 'a', len);
+	CHECK(r != NULL);
+	if (r != NULL) {
+		CHECK_INT(rules_first_match(r, FROM_BUYER, text, len, RULES_NONE), RULES_NONE);
+		CHECK_INT(rules_limit_hits(r), 0);
+	}
+	rules_free(r);
+	free(text);
+}
+
+static void test_no_jit_pattern_runs_on_the_interpreter(void)
+{
+	char err[256];
+	struct rules *r =
+	    load_text("a 甲 buyer (*NO_JIT)没货\nb 乙 buyer 太贵\n", err, sizeof(err));
+
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	CHECK_INT(rules_jit_enabled(r), 0);
+	CHECK_INT(match(r, FROM_BUYER, "没货了"), 0);
+	CHECK_INT(match(r, FROM_BUYER, "太贵了"), 1);
+	rules_free(r);
+}
+
+#if defined(__x86_64__)
+#define TEST_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define TEST_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+#ifdef TEST_AUDIT_ARCH
+/* What systemd's MemoryDenyWriteExecute=yes does, a little stricter: mmap and
+ * mprotect asking for PROT_EXEC fail with EPERM. Irreversible: only in a child. */
+static int deny_executable_memory(void)
+{
+	struct sock_filter filter[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TEST_AUDIT_ARCH, 1, 0),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mmap, 2, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mprotect, 1, 0),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+	    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, PROT_EXEC, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog program = {sizeof(filter) / sizeof(filter[0]), filter};
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == -1)
+		return -1;
+	return 0;
+}
+#endif
+
+/*
+ * Must run before any other test JIT-compiles: PCRE2's JIT allocator keeps freed
+ * executable memory for reuse, which a forked child would inherit.
+ */
+static void test_jit_fallback_when_executable_memory_is_denied(void)
+{
+#ifdef TEST_AUDIT_ARCH
+	uint32_t jit_built = 0;
+	int status = 0;
+	pid_t pid;
+
+	pcre2_config(PCRE2_CONFIG_JIT, &jit_built);
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		int before = check_failed;
+		char err[512];
+		struct rules *r;
+		char *text = malloc(60001);
+
+		if (deny_executable_memory() == -1)
+			_exit(77);
+		log_set_level(LOG_LEVEL_ERR); /* the expected JIT warning */
+		r = rules_load(SHIPPED, err, sizeof(err));
+		CHECK(r != NULL);
+		if (r == NULL)
+			_exit(1);
+		CHECK_INT(rules_jit_enabled(r), 0);
+		CHECK_STR(reason_of(r, FROM_BUYER, "这件太贵了"), "price");
+		CHECK_STR(reason_of(r, FROM_AGENT, "亲，暂时没货了"), "out_of_stock");
+		CHECK_STR(reason_of(r, FROM_BUYER, "在吗"), "-");
+		rules_free(r);
+		/* The interpreter's limits hold too. */
+		if ((r = load_text("evil 恶意 any (a+)+$\n", err, sizeof(err))) == NULL)
+			_exit(1);
+		memset(text, 'a', 60000);
+		text[60000] = '!';
+		CHECK_INT(rules_first_match(r, FROM_BUYER, text, 60001, RULES_NONE), RULES_NONE);
+		CHECK_INT(rules_limit_hits(r), 1);
+		rules_free(r);
+		free(text);
+		fflush(NULL);
+		_exit(check_failed - before > 0 ? 1 : 0);
+	}
+	CHECK(pid > 0);
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
+		fprintf(stderr, "     (seccomp unavailable: JIT fallback not exercised)\n");
+		return;
+	}
+	CHECK_INT(WEXITSTATUS(status), 0);
+	if (jit_built) {
+		/* And with executable memory allowed, JIT is on. */
+		char err[512];
+		struct rules *r = rules_load(SHIPPED, err, sizeof(err));
+		CHECK(r != NULL);
+		if (r != NULL)
+			CHECK_INT(rules_jit_enabled(r), 1);
+		rules_free(r);
+	}
+#else
+	fprintf(stderr, "     (no seccomp filter for this architecture: skipped)\n");
+#endif
+}
+
+/* ---- the prefilter never changes an answer ----------------------------------------------- */
+
+/* Runs random texts over alphabet against rules_text with and without the prefilter
+ * and checks that every answer agrees, for every sender and a few limits. */
+static void check_prefilter_agrees(const char *rules_text, const char *alphabet, int rounds,
+                                   uint32_t seed)
+{
+	static char chars[1024][5];
+	char err[512], *plain_text = without_prefilter(rules_text);
+	struct rules *fast = load_text(rules_text, err, sizeof(err));
+	struct rules *plain = load_text(plain_text, err, sizeof(err));
+	size_t n = split_chars(alphabet, chars, 1024);
+	int disagreements = 0;
+
+	CHECK(fast != NULL && plain != NULL);
+	if (fast == NULL || plain == NULL)
+		goto end;
+	for (int round = 0; round < rounds; round++) {
+		char text[128];
+		size_t len = 0, count = random_next(&seed) % 12;
+		unsigned limit = random_next(&seed) % 4 == 0
+		                     ? random_next(&seed) % (rules_count(fast) + 1)
+		                     : RULES_NONE;
+
+		for (size_t i = 0; i < count; i++) {
+			const char *c = chars[random_next(&seed) % n];
+			memcpy(text + len, c, strlen(c));
+			len += strlen(c);
+		}
+		text[len] = '\0';
+		for (int from = FROM_NONE; from <= FROM_BOT; from++) {
+			unsigned a =
+			    rules_first_match(fast, (enum record_from)from, text, len, limit);
+			unsigned b =
+			    rules_first_match(plain, (enum record_from)from, text, len, limit);
+			if (a != b && disagreements++ < 5)
+				fprintf(stderr,
+				        "  prefilter %u, plain %u: from=%d limit=%u text=\"%s\"\n",
+				        a, b, from, limit, text);
+		}
+	}
+	CHECK_INT(disagreements, 0);
+end:
+	rules_free(fast);
+	rules_free(plain);
+	free(plain_text);
+}
+
+static void test_prefilter_agrees_on_tricky_syntax(void)
+{
+	static const char *const patterns[] = {
+	    "a(?=b)c",
+	    "(?<!x)ab",
+	    "ab?c",
+	    "(ab|cd)?ef",
+	    "a{2,3}b",
+	    "a*b",
+	    "(?:a|b)(?:c|d)",
+	    "[ab]c",
+	    "\\bab\\b",
+	    "a.b",
+	    "^ab$",
+	    "a\\.b",
+	    "(?>ab|a)c",
+	    "a(b|)c",
+	    "x?y?z",
+	    "(a|b)+c",
+	    "(?:ab){2}",
+	    "a\\d+b",
+	    "缺货?了",
+	    "没有?货",
+	    "\\p{Han}货",
+	    "[[:alpha:]]b",
+	    "[]a]b",
+	    "[^]a]b",
+	    "a]b",
+	    "a}b",
+	    "(?i:ab)",
+	    "a\\x{62}",
+	    "\\Qa.b\\E",
+	    "ſf",
+	    "sf",
+	    "k",
+	    "\\w货",
+	    "(?|(a)|(b))c",
+	    "a{2}",
+	    "(?:a|b|c|d)",
+	    "a(?!b)",
+	    "(?<=a)b",
+	    "(a)\\1",
+	    "a\\Kb",
+	    "[a-c]{1,2}",
+	    "a+?b",
+	    "(?:a(?:b(?:c)))",
+	    ".",
+	    "a|b",
+	    "货$",
+	    "^没",
+	    "[缺货]了",
+	    "(?:缺|没)(?:货|有)",
+	    "a\\sb",
+	    "x*",
+	    "a{0}b",
+	    "(?:)a",
+	    "a(?:)",
+	    "\\A缺",
+	    "了\\z",
+	    "(?=.*缺).*货",
+	    "a{1,}b",
+	    "(?:ab|a)(?:bc|c)",
+	    "K",
+	};
+	char text[64];
+
+	for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
+		char err[256];
+		struct rules *r;
+
+		snprintf(text, sizeof(text), "r 标签 any %s\n", patterns[i]);
+		if ((r = load_text(text, err, sizeof(err))) == NULL)
+			continue; /* x* and a{0}b match empty text: refused, fine */
+		rules_free(r);
+		check_prefilter_agrees(text, "abcdxyzsfkKS ſK.缺货了没有]}[\xe2\x84\xaa", 4000,
+		                       (uint32_t)i + 1);
+	}
+}
+
+static void test_prefilter_agrees_with_plain_matching_on_shipped_file(void)
+{
+	char *text = read_whole(SHIPPED);
+	/* Characters of the shipped patterns, plus frequent chat characters. */
+	static const char alphabet[] =
+	    "没货缺断码售罄卖完光抢库存现补到通知预定订什么时候有还会色款号的了"
+	    "暂无已经需要等在啥几多久天哪长间能可以才发出寄收今明当马上晚吗不"
+	    "太好真很这慢小内之急用着赶上得及前快递物流你们那边我里儿送偏远新"
+	    "疆西藏青海蒙古宁夏甘肃南港澳台香门湾外国个家换指定顺丰京东邮政中"
+	    "圆申韵达极兔德自提闪同城配您范围超区票开专普增值税点含报销对公便"
+	    "宜贵挺蛮偏那呀啊优惠打折扣券满减降涨少算收再一些块抹零砍讲议价底"
+	    "最低批团购拼单返现红包赠品活动双十二大促保差别其他店只包费运险付"
+	    "后修质维坏新延联三安装正宗假高仿原版盗柜规授权效果手感口味道用起"
+	    "穿如何咋样量做工材面料成分耐球缩水变形尺寸数选大标准合身体重色差"
+	    "掉褪实物拍图片一跟和异甲醛过敏肌刺激孕妇哺乳期婴副生产日临鲜退理"
+	    "由适怎别区哪低礼棉皮洗比昨机纯料穿三0123456789sfemSFEMS ，。？！,.";
+
+	CHECK(text != NULL);
+	if (text == NULL)
+		return;
+	check_prefilter_agrees(text, alphabet, 200000, 12345);
+	free(text);
+}
+
+/* ---- the shipped patterns file ------------------------------------------------------------- */
+
+static void test_shipped_file_loads_in_the_documented_order(void)
+{
+	static const char *const reasons[] = {
+	    "out_of_stock", "out_of_stock", "shipping_time", "shipping_time",
+	    "courier",      "courier",      "invoice",       "price",
+	    "price",        "courier",      "after_sales",   "product_doubt",
+	};
+	char err[512] = "";
+	struct rules *r = rules_load(SHIPPED, err, sizeof(err));
+
+	CHECK_STR(err, "");
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	CHECK_INT(rules_count(r), sizeof(reasons) / sizeof(reasons[0]));
+	for (unsigned i = 0; i < rules_count(r) && i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		CHECK_STR(rules_reason(r, i), reasons[i]);
+	CHECK_STR(rules_label(r, 0), "缺货");
+	CHECK_STR(rules_label(r, 2), "发货");
+	CHECK_STR(rules_label(r, 4), "快递");
+	CHECK_STR(rules_label(r, 7), "价格");
+	CHECK_STR(rules_label(r, 11), "产品疑虑");
+	rules_free(r);
+}
+
+struct message_case {
+	enum record_from from;
+	const char *text;
+	const char *reason; /* "-": no rule */
+};
+
+static void test_shipped_file_classifies_real_messages(void)
+{
+	static const struct message_case cases[] = {
+	    /* out of stock */
+	    {FROM_BUYER, "这个颜色没货了吗", "out_of_stock"},
+	    {FROM_BUYER, "黑色M码还会补货吗", "out_of_stock"},
+	    {FROM_BUYER, "怎么显示缺货了", "out_of_stock"},
+	    {FROM_BUYER, "XL码的没有了吗", "out_of_stock"},
+	    {FROM_BUYER, "是预售吗？", "out_of_stock"},
+	    {FROM_BUYER, "什么时候有货啊", "out_of_stock"},
+	    {FROM_BUYER, "卖完了？", "out_of_stock"},
+	    {FROM_BUYER, "没有现货吗", "out_of_stock"},
+	    {FROM_BUYER, "能不能到货通知我一下", "out_of_stock"},
+	    {FROM_AGENT, "亲，这款暂时没货了哦", "out_of_stock"},
+	    {FROM_AGENT, "这个颜色已经卖完了", "out_of_stock"},
+	    {FROM_BOT, "亲，M码的没有了，其他码数有的", "out_of_stock"},
+	    /* shipping time */
+	    {FROM_BUYER, "今天能发货吗", "shipping_time"},
+	    {FROM_BUYER, "什么时候发货", "shipping_time"},
+	    {FROM_BUYER, "下单后多久能发", "shipping_time"},
+	    {FROM_BUYER, "几天能到上海", "shipping_time"},
+	    {FROM_BUYER, "我急用，明天能发出吗", "shipping_time"},
+	    {FROM_BUYER, "48小时内能发吗", "shipping_time"},
+	    {FROM_BUYER, "４８小时内能发吗", "shipping_time"},
+	    {FROM_BUYER, "你们发货太慢了", "shipping_time"},
+	    {FROM_BUYER, "周六之前能到吗", "shipping_time"},
+	    {FROM_BUYER, "要多少天才能到", "shipping_time"},
+	    {FROM_AGENT, "亲，这个需要等7天才能发哦", "shipping_time"},
+	    /* courier */
+	    {FROM_BUYER, "发什么快递", "courier"},
+	    {FROM_BUYER, "能发顺丰吗", "courier"},
+	    {FROM_BUYER, "可以发SF吗", "courier"},
+	    {FROM_BUYER, "新疆能发吗", "courier"},
+	    {FROM_BUYER, "我在西藏，能寄吗", "courier"},
+	    {FROM_BUYER, "我们这边快递不到", "courier"},
+	    {FROM_BUYER, "偏远地区发不发", "courier"},
+	    {FROM_BUYER, "能发邮政吗", "courier"},
+	    {FROM_BUYER, "请问贵店从哪里发货", "courier"},
+	    {FROM_BUYER, "包邮吗", "courier"},
+	    {FROM_BUYER, "运费多少", "courier"},
+	    {FROM_AGENT, "亲，您那边快递到不了呢", "courier"},
+	    /* invoice */
+	    {FROM_BUYER, "可以开发票吗", "invoice"},
+	    {FROM_BUYER, "能开专票吗，公司采购", "invoice"},
+	    {FROM_BUYER, "价格含税吗", "invoice"},
+	    /* price */
+	    {FROM_BUYER, "太贵了", "price"},
+	    {FROM_BUYER, "能便宜点吗", "price"},
+	    {FROM_BUYER, "有优惠券吗", "price"},
+	    {FROM_BUYER, "满300减多少", "price"},
+	    {FROM_BUYER, "别家才卖99", "price"},
+	    {FROM_BUYER, "可以少一点吗", "price"},
+	    {FROM_BUYER, "双十一会降价吗", "price"},
+	    {FROM_BUYER, "最低多少钱", "price"},
+	    {FROM_BUYER, "价格能不能再低一点", "price"},
+	    {FROM_BUYER, "这个链接的价格怎么比昨天高", "price"},
+	    {FROM_BUYER, "我去别家看看", "price"},
+	    {FROM_AGENT, "亲，已经是最低价了哦", "price"},
+	    /* after-sales */
+	    {FROM_BUYER, "保修多久", "after_sales"},
+	    {FROM_BUYER, "坏了怎么办", "after_sales"},
+	    {FROM_BUYER, "包安装吗", "after_sales"},
+	    /* product doubts */
+	    {FROM_BUYER, "是正品吗", "product_doubt"},
+	    {FROM_BUYER, "质量怎么样", "product_doubt"},
+	    {FROM_BUYER, "165cm穿什么码", "product_doubt"},
+	    {FROM_BUYER, "会不会掉色", "product_doubt"},
+	    {FROM_BUYER, "敏感肌能用吗", "product_doubt"},
+	    {FROM_BUYER, "保质期多久", "product_doubt"},
+	    {FROM_BUYER, "不合适可以退吗", "product_doubt"},
+	    {FROM_BUYER, "支持七天无理由吗", "product_doubt"},
+	    {FROM_BUYER, "偏大还是偏小", "product_doubt"},
+	    {FROM_BUYER, "我175穿多大的", "product_doubt"},
+	    {FROM_BUYER, "是纯棉的吗", "product_doubt"},
+	    {FROM_BUYER, "有运费险吗", "product_doubt"},
+	    {FROM_BUYER, "宁夏枸杞是正宗的吗", "product_doubt"},
+	    /* one message, two reasons: the file order decides */
+	    {FROM_BUYER, "有点贵，什么时候发货", "shipping_time"},
+	    {FROM_BUYER, "缺货吗？太贵了", "out_of_stock"},
+	    {FROM_BUYER, "包邮吗？能便宜点吗", "price"},
+	    {FROM_BUYER, "顺丰包邮吗", "courier"},
+	    {FROM_BUYER, "是正品吗，能开发票吗", "invoice"},
+	    /* greetings and routine questions: no reason */
+	    {FROM_BUYER, "你好", "-"},
+	    {FROM_BUYER, "在吗", "-"},
+	    {FROM_BUYER, "在吗？", "-"},
+	    {FROM_BUYER, "在吗,这款有现货吗", "-"},
+	    {FROM_BUYER, "有货吗", "-"},
+	    {FROM_BUYER, "谢谢", "-"},
+	    {FROM_BUYER, "好的，谢谢亲", "-"},
+	    {FROM_BUYER, "嗯嗯", "-"},
+	    {FROM_BUYER, "亲在不在", "-"},
+	    {FROM_BUYER, "请问有人吗", "-"},
+	    {FROM_BUYER, "hello", "-"},
+	    {FROM_BUYER, "OK", "-"},
+	    {FROM_BUYER, "多少钱", "-"},
+	    {FROM_BUYER, "我考虑一下", "-"},
+	    {FROM_BUYER, "好的我拍了", "-"},
+	    {FROM_BUYER, "已付款", "-"},
+	    {FROM_BUYER, "宝贝还有吗", "-"},
+	    {FROM_BUYER, "能帮我改一下地址吗", "-"},
+	    {FROM_BUYER, "是新疆棉的吗", "-"},
+	    {FROM_BUYER, "请问贵店在哪里", "-"},
+	    {FROM_AGENT, "亲，在的哦，有什么可以帮您", "-"},
+	    {FROM_AGENT, "好的亲，已经为您备注了", "-"},
+	    {FROM_BOT, "亲，欢迎光临本店，48小时内发货，偏远地区不包邮，如遇缺货会及时联系您", "-"},
+	    {FROM_BOT, "本店商品不议价，感谢理解", "-"},
+	    /* buyer-only rules ignore the shop's side */
+	    {FROM_AGENT, "太贵了", "-"},
+	    {FROM_AGENT, "包邮吗", "-"},
+	    {FROM_BOT, "正品保证，假一赔十", "-"},
+	    {FROM_AGENT, "什么时候发货", "-"},
+	    {FROM_NONE, "没货了", "-"},
+	};
+	char err[512];
+	struct rules *r = rules_load(SHIPPED, err, sizeof(err));
+
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *got = reason_of(r, cases[i].from, cases[i].text);
+		if (strcmp(got, cases[i].reason) != 0)
+			fprintf(stderr, "  from=%d \"%s\": got %s, want %s\n", cases[i].from,
+			        cases[i].text, got, cases[i].reason);
+		CHECK_STR(got, cases[i].reason);
+	}
+	CHECK_INT(rules_limit_hits(r), 0);
+	rules_free(r);
+}
+
+/* The prefilter keys on a character only when nothing else matches it caselessly.
+ * These are the ranges literal_char_safe() in daemon/rules.c trusts (keep in step):
+ * a caseless class of them must match no code point outside them. */
+static void test_prefilter_safe_ranges_have_no_case_partners_outside(void)
+{
+	static const char safe[] = "[\\x{2000}-\\x{206f}\\x{3000}-\\x{30ff}\\x{3400}-\\x{4dbf}"
+	                           "\\x{4e00}-\\x{9fff}\\x{f900}-\\x{faff}\\x{ff01}-\\x{ff20}"
+	                           "\\x{20000}-\\x{3ffff}\\x{0}-\\x{7f}\\x{17f}\\x{212a}]";
+	int code, outside_matches = 0;
+	PCRE2_SIZE offset;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)safe, PCRE2_ZERO_TERMINATED,
+	                               PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS | PCRE2_ANCHORED,
+	                               &code, &offset, NULL);
+	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+
+	CHECK(re != NULL);
+	if (re == NULL)
+		goto end;
+	for (uint32_t cp = 0x80; cp < 0x110000; cp++) {
+		unsigned char s[4];
+		size_t n;
+
+		if ((cp >= 0xd800 && cp < 0xe000) || cp == 0x17f || cp == 0x212a ||
+		    (cp >= 0x2000 && cp <= 0x206f) || (cp >= 0x3000 && cp <= 0x30ff) ||
+		    (cp >= 0x3400 && cp <= 0x4dbf) || (cp >= 0x4e00 && cp <= 0x9fff) ||
+		    (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0xff01 && cp <= 0xff20) ||
+		    (cp >= 0x20000 && cp <= 0x3ffff))
+			continue;
+		if (cp < 0x800) {
+			s[0] = (unsigned char)(0xc0 | cp >> 6);
+			s[1] = (unsigned char)(0x80 | (cp & 0x3f));
+			n = 2;
+		} else if (cp < 0x10000) {
+			s[0] = (unsigned char)(0xe0 | cp >> 12);
+			s[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+			s[2] = (unsigned char)(0x80 | (cp & 0x3f));
+			n = 3;
+		} else {
+			s[0] = (unsigned char)(0xf0 | cp >> 18);
+			s[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+			s[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+			s[3] = (unsigned char)(0x80 | (cp & 0x3f));
+			n = 4;
+		}
+		if (pcre2_match(re, s, n, 0, 0, md, NULL) >= 0 && outside_matches++ < 5)
+			fprintf(stderr, "  U+%04X matches a safe character caselessly\n", cp);
+	}
+	CHECK_INT(outside_matches, 0);
+end:
+	pcre2_match_data_free(md);
+	pcre2_code_free(re);
+}
+
+int main(void)
+{
+	/* First: it needs a process that has not JIT-compiled yet. */
+	RUN(test_jit_fallback_when_executable_memory_is_denied);
+
+	RUN(test_rule_fields_reason_label_and_count);
+	RUN(test_comment_blank_and_crlf_lines_are_skipped);
+	RUN(test_last_line_without_newline_is_read);
+	RUN(test_trailing_blanks_are_stripped_inner_ones_kept);
+	RUN(test_tabs_and_runs_of_blanks_separate_fields);
+	RUN(test_byte_order_mark_is_skipped);
+	RUN(test_empty_file_has_no_rules);
+	RUN(test_rules_empty_matches_nothing);
+
+	RUN(test_error_invalid_utf8_column_counts_characters);
+	RUN(test_error_nul_character);
+	RUN(test_error_missing_fields_point_past_the_line);
+	RUN(test_error_bad_scope_column);
+	RUN(test_error_full_width_space_gets_a_hint);
+	RUN(test_error_bad_reason_name_points_at_the_character);
+	RUN(test_error_reason_too_long);
+	RUN(test_error_builtin_reasons_cannot_be_redefined);
+	RUN(test_error_same_reason_with_another_label);
+	RUN(test_error_pattern_column_inside_pattern_counts_characters);
+	RUN(test_error_pattern_matching_empty_text);
+	RUN(test_error_more_than_limit_rules);
+	RUN(test_error_more_than_limit_reasons);
+	RUN(test_error_missing_file);
+	RUN(test_error_message_is_cut_to_the_buffer);
+
+	RUN(test_first_rule_in_file_order_wins);
+	RUN(test_limit_stops_before_rule_index);
+	RUN(test_limit_past_the_first_64_rules);
+	RUN(test_scope_buyer_never_matches_agent_or_bot_text);
+	RUN(test_scope_agent_covers_agent_and_bot_not_buyer);
+	RUN(test_scope_any_covers_every_sender);
+	RUN(test_scope_skips_to_a_later_rule_in_scope);
+	RUN(test_caseless_ascii);
+	RUN(test_ucp_digits_and_word_characters);
+	RUN(test_empty_and_null_text_match_nothing);
+	RUN(test_text_length_is_respected_not_nul);
+	RUN(test_catastrophic_pattern_gives_up_and_counts_limit_hit);
+	RUN(test_catastrophic_pattern_without_its_literal_never_runs);
+	RUN(test_no_jit_pattern_runs_on_the_interpreter);
+
+	RUN(test_prefilter_agrees_on_tricky_syntax);
+	RUN(test_prefilter_agrees_with_plain_matching_on_shipped_file);
+	RUN(test_prefilter_safe_ranges_have_no_case_partners_outside);
+
+	RUN(test_shipped_file_loads_in_the_documented_order);
+	RUN(test_shipped_file_classifies_real_messages);
+	return check_done();
+}

@@ -10,6 +10,7 @@
 
 #include "chatlogd/counters.h"
 #include "chatlogd/hindex.h"
+#include "chatlogd/wire.h"
 
 static const int64_t bucket_upper[HISTOGRAM_BUCKETS] = {1000,  2000,  3000,   4000,   5000,
                                                         6000,  8000,  10000,  15000,  20000,
@@ -97,6 +98,31 @@ void reasons_free(struct reasons *r)
 	for (unsigned i = 0; i < r->count; i++)
 		free(r->names[i]);
 	r->count = 0;
+}
+
+void reasons_save(const struct reasons *r, struct wire_writer *w)
+{
+	wire_put_u32(w, r->count);
+	for (unsigned i = 0; i < r->count; i++)
+		wire_put_bytes(w, r->names[i], strlen(r->names[i]));
+}
+
+int reasons_load(struct reasons *r, struct wire_reader *rd)
+{
+	uint32_t count = wire_get_u32(rd);
+
+	for (uint32_t i = 0; i < count && !rd->failed; i++) {
+		size_t len;
+		const char *s = wire_get_bytes(rd, &len);
+		char name[LIMIT_REASON_BYTES + 1];
+		if (rd->failed || len > LIMIT_REASON_BYTES || memchr(s, '\0', len) != NULL)
+			return -1;
+		memcpy(name, s, len);
+		name[len] = '\0';
+		if (reasons_intern(r, name) != i)
+			return -1;
+	}
+	return rd->failed ? -1 : 0;
 }
 
 struct counter_table {
@@ -211,6 +237,50 @@ void counter_table_clear(struct counter_table *t)
 	if (t->index.slots != NULL)
 		memset(t->index.slots, 0, (t->index.mask + 1) * sizeof(*t->index.slots));
 	t->index.count = 0;
+}
+
+void counter_table_save(struct counter_table *t, struct wire_writer *w)
+{
+	wire_put_u64(w, t->count);
+	for (size_t i = 0; i < t->count; i++) {
+		const struct counter_row *row = t->rows[i];
+		uint32_t nonzero = 0;
+		for (unsigned id = 0; id < COUNTER_WIDTH; id++)
+			nonzero += row->value[id] != 0;
+		wire_put_u32(w, row->shop);
+		wire_put_u32(w, row->agent);
+		wire_put_i64(w, row->minute);
+		wire_put_u32(w, nonzero);
+		for (unsigned id = 0; id < COUNTER_WIDTH; id++) {
+			if (row->value[id] == 0)
+				continue;
+			wire_put_u32(w, id);
+			wire_put_i64(w, row->value[id]);
+		}
+	}
+}
+
+int counter_table_load(struct counter_table *t, struct wire_reader *r)
+{
+	uint64_t count = wire_get_u64(r);
+
+	for (uint64_t i = 0; i < count && !r->failed; i++) {
+		uint32_t shop = wire_get_u32(r), agent = wire_get_u32(r);
+		int64_t minute = wire_get_i64(r);
+		uint32_t nonzero = wire_get_u32(r);
+		/* rows are keyed by minute; the table folds minutes itself when it must */
+		struct counter_row *row = counter_table_row(t, shop, agent, minute * 60000);
+		if (row == NULL || nonzero > COUNTER_WIDTH)
+			return -1;
+		for (uint32_t k = 0; k < nonzero; k++) {
+			uint32_t id = wire_get_u32(r);
+			int64_t value = wire_get_i64(r);
+			if (id >= COUNTER_WIDTH)
+				return -1;
+			row->value[id] += value;
+		}
+	}
+	return r->failed ? -1 : 0;
 }
 
 /* num/den rounded half up, for non-negative num and positive den. */

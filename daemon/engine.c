@@ -11,6 +11,7 @@
 
 #include "chatlogd/engine.h"
 #include "chatlogd/hindex.h"
+#include "chatlogd/wire.h"
 
 #define NONE UINT32_MAX
 #define AGENT_UNKNOWN UINT32_MAX
@@ -636,6 +637,126 @@ int64_t engine_event_time(const struct engine *e)
 size_t engine_held(const struct engine *e)
 {
 	return e->held;
+}
+
+/* ---- snapshots ---- */
+
+#define ENGINE_SECTION_VERSION 1u
+
+/* Pair by pair, inquiries in list order (newest opening first), so the lists and
+ * their tie order come back exactly; slot ids are not kept (nothing depends on them). */
+void engine_save(const struct engine *e, struct wire_writer *w)
+{
+	uint32_t pairs = 0;
+
+	for (uint32_t id = 0; id < e->pairs.used; id++)
+		pairs += pair_at(e, id)->head != NONE;
+	wire_put_u32(w, ENGINE_SECTION_VERSION);
+	wire_put_i64(w, e->event_time);
+	wire_put_u32(w, e->generation);
+	wire_put_u32(w, pairs);
+	for (uint32_t id = 0; id < e->pairs.used; id++) {
+		const struct pair *p = pair_at(e, id);
+		uint32_t count = 0;
+		if (p->head == NONE)
+			continue;
+		for (uint32_t q = p->head; q != NONE; q = inquiry_at(e, q)->next)
+			count++;
+		wire_put_u32(w, p->shop);
+		wire_put_bytes(w, pair_buyer(p), p->buyer_len);
+		wire_put_u32(w, count);
+		for (uint32_t q = p->head; q != NONE; q = inquiry_at(e, q)->next) {
+			const struct inquiry *inq = inquiry_at(e, q);
+			wire_put_i64(w, inq->open_ms);
+			wire_put_i64(w, inq->last_ms);
+			wire_put_i64(w, inq->turn_ms);
+			wire_put_i64(w, inq->pending_sales_fen);
+			wire_put_u32(w, inq->agent);
+			wire_put_u32(w, inq->generation);
+			wire_put_u32(w, inq->pending_buyer_msgs);
+			wire_put_u32(w, inq->pending_bot_msgs);
+			wire_put_u32(w, inq->pending_orders);
+			wire_put_u32(w, inq->pending_payments);
+			wire_put_u32(w, inq->first_rule);
+			wire_put_u32(w, inq->flags & (uint16_t)~INQ_IN_CLOSE_QUEUE);
+		}
+	}
+}
+
+static int load_inquiry(struct engine *e, struct wire_reader *r, uint32_t pair_id, uint32_t **tail)
+{
+	uint32_t id = slab_alloc(&e->inquiries, offsetof(struct inquiry, next));
+	struct inquiry *inq;
+
+	if (id == NONE)
+		return -1;
+	inq = inquiry_at(e, id);
+	inq->open_ms = wire_get_i64(r);
+	inq->last_ms = wire_get_i64(r);
+	inq->turn_ms = wire_get_i64(r);
+	inq->pending_sales_fen = wire_get_i64(r);
+	inq->agent = wire_get_u32(r);
+	inq->generation = wire_get_u32(r);
+	inq->pending_buyer_msgs = wire_get_u32(r);
+	inq->pending_bot_msgs = wire_get_u32(r);
+	inq->pending_orders = wire_get_u32(r);
+	inq->pending_payments = wire_get_u32(r);
+	inq->first_rule = (uint16_t)wire_get_u32(r);
+	inq->flags = (uint16_t)wire_get_u32(r);
+	inq->pair = pair_id;
+	inq->next = NONE;
+	**tail = id;
+	*tail = &inq->next;
+	e->held++;
+	if (r->failed || !(inq->flags & INQ_ALLOCATED) ||
+	    (inq->agent != AGENT_UNKNOWN && inq->agent >= names_count(e->names)) ||
+	    (inq->first_rule != RULES_NONE && inq->first_rule >= LIMIT_RULES))
+		return -1;
+	if (inq->flags & INQ_OPEN) {
+		struct pair *p = pair_at(e, pair_id);
+		if (p->current != NONE)
+			return -1; /* two inquiries taking messages for one buyer */
+		p->current = id;
+	}
+	if (e->settings.track_deadlines) {
+		if (inq->flags & INQ_OPEN) {
+			inq->flags |= INQ_IN_CLOSE_QUEUE;
+			if (queue_push(&e->close_queue, inq->last_ms + e->settings.session_idle_ms,
+			               id, inq->generation) == -1)
+				return -1;
+		}
+		if (queue_push(&e->decide_queue, inq->open_ms + e->settings.order_window_ms, id,
+		               inq->generation) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int engine_load(struct engine *e, struct wire_reader *r)
+{
+	uint32_t pairs;
+
+	if (wire_get_u32(r) != ENGINE_SECTION_VERSION)
+		return -1;
+	e->event_time = wire_get_i64(r);
+	e->generation = wire_get_u32(r);
+	pairs = wire_get_u32(r);
+	for (uint32_t i = 0; i < pairs && !r->failed; i++) {
+		struct text_view buyer;
+		uint32_t shop = wire_get_u32(r), count, pair_id, *tail;
+		buyer.ptr = wire_get_bytes(r, &buyer.len);
+		count = wire_get_u32(r);
+		if (r->failed || shop >= names_count(e->names) || buyer.len == 0 || count == 0)
+			return -1;
+		if ((pair_id = pair_find(e, shop, buyer, 1)) == NONE ||
+		    pair_at(e, pair_id)->head != NONE)
+			return -1; /* out of memory, or the same buyer twice */
+		tail = &pair_at(e, pair_id)->head;
+		for (uint32_t k = 0; k < count; k++)
+			if (load_inquiry(e, r, pair_id, &tail) == -1)
+				return -1;
+	}
+	return r->failed ? -1 : 0;
 }
 
 /* ---- setup ---- */

@@ -7,6 +7,7 @@
 
 #include "chatlogd/hindex.h"
 #include "chatlogd/names.h"
+#include "chatlogd/wire.h"
 
 #define ARENA_CHUNK 65536
 
@@ -131,4 +132,24 @@ size_t names_length(const struct names *n, uint32_t id)
 uint32_t names_count(const struct names *n)
 {
 	return n->count;
+}
+
+void names_save(const struct names *n, struct wire_writer *w)
+{
+	wire_put_u32(w, n->count);
+	for (uint32_t id = 0; id < n->count; id++)
+		wire_put_bytes(w, n->entries[id].ptr, n->entries[id].len);
+}
+
+int names_load(struct names *n, struct wire_reader *r)
+{
+	uint32_t count = wire_get_u32(r);
+
+	for (uint32_t id = 0; id < count && !r->failed; id++) {
+		size_t len;
+		const char *s = wire_get_bytes(r, &len);
+		if (r->failed || names_intern(n, s, len) != id)
+			return -1;
+	}
+	return r->failed ? -1 : 0;
 }

@@ -72,6 +72,14 @@ int reasons_init(struct reasons *r);
 unsigned reasons_intern(struct reasons *r, const char *name);
 void reasons_free(struct reasons *r);
 
+struct wire_writer;
+struct wire_reader;
+
+/* State file sections: the registry in id order; a table's non-zero counters. */
+void reasons_save(const struct reasons *r, struct wire_writer *w);
+/* Into a registry fresh from reasons_init; ids come back as they were. 0 or -1. */
+int reasons_load(struct reasons *r, struct wire_reader *rd);
+
 /* One row: counters of one (shop, agent[, minute]). */
 struct counter_row {
 	uint32_t shop;
@@ -108,6 +116,11 @@ struct counter_row *counter_table_at(struct counter_table *t, size_t i);
 
 /* Empties the table, keeping its memory for reuse. */
 void counter_table_clear(struct counter_table *t);
+
+/* Writes the rows' non-zero counters. Minutes are stored as they are. */
+void counter_table_save(struct counter_table *t, struct wire_writer *w);
+/* Adds saved rows into t (which may already hold rows). Returns 0 or -1. */
+int counter_table_load(struct counter_table *t, struct wire_reader *r);
 
 /* Derived values (SPEC §3): absent when the denominator is 0. */
 struct derived {

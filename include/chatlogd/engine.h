@@ -54,4 +54,16 @@ int64_t engine_event_time(const struct engine *e);
 /* Inquiries held (open, or closed and waiting for the order window). */
 size_t engine_held(const struct engine *e);
 
+struct wire_writer;
+struct wire_reader;
+
+/* Writes the held inquiries and event time (names are saved separately: the ids
+ * in the section refer to the names table). */
+void engine_save(const struct engine *e, struct wire_writer *w);
+
+/* Restores what engine_save wrote into a fresh engine (nothing fed yet), so that it
+ * then emits exactly what the saved one would have. Returns 0, or -1 on a malformed
+ * section (the engine is then unusable: free it). */
+int engine_load(struct engine *e, struct wire_reader *r);
+
 #endif

@@ -32,4 +32,14 @@ size_t names_length(const struct names *n, uint32_t id);
 
 uint32_t names_count(const struct names *n);
 
+struct wire_writer;
+struct wire_reader;
+
+/* Writes every name in id order. */
+void names_save(const struct names *n, struct wire_writer *w);
+
+/* Reads names written by names_save into a fresh table (from names_new), giving each
+ * the id it had. Returns 0, or -1 on a malformed or inconsistent section. */
+int names_load(struct names *n, struct wire_reader *r);
+
 #endif

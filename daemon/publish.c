@@ -1,0 +1,399 @@
+/*
+ * publish.c owns the Redis key schema of SPEC §6 and the apply script that makes a
+ * batch exactly-once. It turns deltas into batches; redisconn.c sends them.
+ *
+ * Batch arguments after the sequence are operations:
+ *   I KEY TTL N FIELD VALUE ...   HINCRBY each field, then EXPIRE KEY TTL
+ *   W KEY N FIELD VALUE ...       replace the hash (DEL, HSET): rolling windows
+ *   S KEY N MEMBER ...            SADD
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chatlogd/publish.h"
+#include "chatlogd/timefmt.h"
+
+/* Checks every key's type before the first write: Redis does not roll back a
+ * script that fails half way, so a foreign key must stop the batch up front. */
+const char publish_script[] =
+    "local seq = tonumber(ARGV[1])\n"
+    "local applied = tonumber(redis.call('GET', KEYS[1]) or '0')\n"
+    "if seq <= applied then return {0, applied} end\n"
+    "local ops = {}\n"
+    "local i, n = 2, #ARGV\n"
+    "while i <= n do\n"
+    "  local op, key = ARGV[i], ARGV[i + 1]\n"
+    "  local want, first, count, step\n"
+    "  if op == 'I' then want, count, first, step = 'hash', tonumber(ARGV[i + 3]), i + 4, 2\n"
+    "  elseif op == 'W' then want, count, first, step = 'hash', tonumber(ARGV[i + 2]), i + 3, 2\n"
+    "  elseif op == 'S' then want, count, first, step = 'set', tonumber(ARGV[i + 2]), i + 3, 1\n"
+    "  else return redis.error_reply('chatlogd: bad batch operation') end\n"
+    "  local t = redis.call('TYPE', key).ok\n"
+    "  if t ~= 'none' and t ~= want then\n"
+    "    return redis.error_reply('chatlogd: key ' .. key .. ' is a ' .. t .. ', not a ' .. want)\n"
+    "  end\n"
+    "  ops[#ops + 1] = {op, key, first, count, i}\n"
+    "  i = first + count * step\n"
+    "end\n"
+    "for _, o in ipairs(ops) do\n"
+    "  local op, key, first, count = o[1], o[2], o[3], o[4]\n"
+    "  if op == 'I' then\n"
+    "    for k = first, first + 2 * count - 1, 2 do\n"
+    "      redis.call('HINCRBY', key, ARGV[k], ARGV[k + 1])\n"
+    "    end\n"
+    "    local ttl = tonumber(ARGV[o[5] + 2])\n"
+    "    if ttl > 0 then redis.call('EXPIRE', key, ttl) end\n"
+    "  elseif op == 'W' then\n"
+    "    redis.call('DEL', key)\n"
+    "    for k = first, first + 2 * count - 1, 2 do\n"
+    "      redis.call('HSET', key, ARGV[k], ARGV[k + 1])\n"
+    "    end\n"
+    "  else\n"
+    "    for k = first, first + count - 1 do redis.call('SADD', key, ARGV[k]) end\n"
+    "  end\n"
+    "end\n"
+    "redis.call('SET', KEYS[1], seq)\n"
+    "return {1, applied}\n";
+
+/* Arguments of the batch being built; strings live in one growing arena. */
+struct args {
+	char *arena;
+	size_t arena_len, arena_capacity;
+	size_t *offsets, *lengths;
+	int count, capacity;
+	int failed;
+};
+
+static void args_add(struct args *a, const char *s, size_t len)
+{
+	if (a->failed)
+		return;
+	if (a->count == a->capacity) {
+		int capacity = a->capacity ? a->capacity * 2 : 256;
+		size_t *offsets = realloc(a->offsets, (size_t)capacity * sizeof(*offsets));
+		size_t *lengths =
+		    offsets ? realloc(a->lengths, (size_t)capacity * sizeof(*lengths)) : NULL;
+		if (offsets)
+			a->offsets = offsets;
+		if (lengths == NULL) {
+			a->failed = 1;
+			return;
+		}
+		a->lengths = lengths;
+		a->capacity = capacity;
+	}
+	if (a->arena_len + len + 1 > a->arena_capacity) {
+		size_t capacity = a->arena_capacity ? a->arena_capacity : 4096;
+		char *arena;
+		while (capacity < a->arena_len + len + 1)
+			capacity *= 2;
+		if ((arena = realloc(a->arena, capacity)) == NULL) {
+			a->failed = 1;
+			return;
+		}
+		a->arena = arena;
+		a->arena_capacity = capacity;
+	}
+	memcpy(a->arena + a->arena_len, s, len);
+	a->arena[a->arena_len + len] = '\0';
+	a->offsets[a->count] = a->arena_len;
+	a->lengths[a->count] = len;
+	a->arena_len += len + 1;
+	a->count++;
+}
+
+static void args_addf(struct args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void args_addf(struct args *a, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(buf)) {
+		a->failed = 1;
+		return;
+	}
+	args_add(a, buf, (size_t)n);
+}
+
+/* Moves the arguments into a batch (argv pointers into one block). */
+static int args_to_batch(struct args *a, uint64_t seq, struct publish_batch *b)
+{
+	char *block;
+
+	if (a->failed)
+		return -1;
+	b->seq = seq;
+	b->argc = a->count;
+	b->argv = malloc((size_t)a->count * sizeof(*b->argv));
+	b->argvlen = malloc((size_t)a->count * sizeof(*b->argvlen));
+	block = malloc(a->arena_len ? a->arena_len : 1);
+	if (b->argv == NULL || b->argvlen == NULL || block == NULL) {
+		free(b->argv);
+		free(b->argvlen);
+		free(block);
+		return -1;
+	}
+	memcpy(block, a->arena, a->arena_len);
+	for (int i = 0; i < a->count; i++) {
+		b->argv[i] = block + a->offsets[i];
+		b->argvlen[i] = a->lengths[i];
+	}
+	a->count = 0;
+	a->arena_len = 0;
+	return 0;
+}
+
+void publish_seq_key(const struct publish_settings *s, char *out, size_t out_size)
+{
+	snprintf(out, out_size, "%s:instance:%s:seq", s->prefix, s->instance);
+}
+
+static int compare_rows(const void *a, const void *b)
+{
+	const struct counter_row *x = *(const struct counter_row *const *)a;
+	const struct counter_row *y = *(const struct counter_row *const *)b;
+	if (x->shop != y->shop)
+		return x->shop < y->shop ? -1 : 1;
+	if (x->agent != y->agent)
+		return x->agent < y->agent ? -1 : 1;
+	if (x->minute != y->minute)
+		return x->minute < y->minute ? -1 : 1;
+	return 0;
+}
+
+/* Day tables are keyed by YYYYMMDD in the `minute` slot; this is its fake time. */
+static int64_t day_slot(int64_t minute)
+{
+	char day[9];
+	timefmt_day_key(minute * 60000, day);
+	return strtoll(day, NULL, 10) * 60000;
+}
+
+static void add_row(struct counter_table *t, uint32_t shop, uint32_t agent, int64_t ts,
+                    const int64_t *value, int *failed)
+{
+	struct counter_row *row = counter_table_row(t, shop, agent, ts);
+	if (row == NULL) {
+		*failed = 1;
+		return;
+	}
+	for (int id = 0; id < COUNTER_WIDTH; id++)
+		row->value[id] += value[id];
+}
+
+/* One I operation: KEY TTL N and the non-zero fields of the row. */
+static void add_increments(struct args *a, const char *key, int64_t ttl, const int64_t *value,
+                           const struct reasons *reasons)
+{
+	char name[80];
+	int fields = 0;
+
+	for (int id = 0; id < COUNTER_WIDTH; id++)
+		fields += value[id] != 0;
+	args_add(a, "I", 1);
+	args_add(a, key, strlen(key));
+	args_addf(a, "%" PRId64, ttl);
+	args_addf(a, "%d", fields);
+	for (int id = 0; id < COUNTER_WIDTH; id++) {
+		if (value[id] == 0)
+			continue;
+		counters_field_name((enum counter_id)id, (const char *const *)reasons->names, name,
+		                    sizeof(name));
+		args_add(a, name, strlen(name));
+		args_addf(a, "%" PRId64, value[id]);
+	}
+}
+
+static struct counter_row **sorted_rows(struct counter_table *t)
+{
+	size_t n = counter_table_count(t);
+	struct counter_row **rows = malloc((n ? n : 1) * sizeof(*rows));
+	if (rows == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		rows[i] = counter_table_at(t, i);
+	qsort(rows, n, sizeof(*rows), compare_rows);
+	return rows;
+}
+
+struct builder {
+	const struct publish_settings *s;
+	const struct names *names;
+	const struct reasons *reasons;
+	struct args args;
+	char seq_key[256];
+	struct publish_batch *batches;
+	int batch_count, batch_capacity;
+	uint64_t next_seq;
+	size_t rows_in_batch;
+};
+
+static void builder_begin(struct builder *b)
+{
+	b->args.count = 0;
+	b->args.arena_len = 0;
+	args_add(&b->args, b->seq_key, strlen(b->seq_key));
+	args_addf(&b->args, "%" PRIu64, b->next_seq);
+	b->rows_in_batch = 0;
+}
+
+static int builder_end(struct builder *b)
+{
+	if (b->rows_in_batch == 0)
+		return 0;
+	if (b->batch_count == b->batch_capacity) {
+		int capacity = b->batch_capacity ? b->batch_capacity * 2 : 4;
+		struct publish_batch *batches =
+		    realloc(b->batches, (size_t)capacity * sizeof(*batches));
+		if (batches == NULL)
+			return -1;
+		b->batches = batches;
+		b->batch_capacity = capacity;
+	}
+	if (args_to_batch(&b->args, b->next_seq, &b->batches[b->batch_count]) == -1)
+		return -1;
+	b->batch_count++;
+	b->next_seq++;
+	builder_begin(b);
+	return 0;
+}
+
+/* Starts a new batch when the current one is full. */
+static int builder_room(struct builder *b)
+{
+	if (b->rows_in_batch >= b->s->max_rows_per_batch && builder_end(b) == -1)
+		return -1;
+	b->rows_in_batch++;
+	return 0;
+}
+
+static int emit_hashes(struct builder *b, struct counter_table *t, int days)
+{
+	struct counter_row **rows = sorted_rows(t);
+	size_t n = counter_table_count(t);
+	char key[1024];
+
+	if (rows == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct counter_row *row = rows[i];
+		if (builder_room(b) == -1) {
+			free(rows);
+			return -1;
+		}
+		if (days) {
+			snprintf(key, sizeof(key), "%s:{%s}:a:%s:d:%08" PRId64, b->s->prefix,
+			         names_get(b->names, row->shop), names_get(b->names, row->agent),
+			         row->minute);
+			add_increments(&b->args, key, b->s->day_ttl_s, row->value, b->reasons);
+		} else {
+			char minute[13];
+			timefmt_minute_key(row->minute * 60000, minute);
+			snprintf(key, sizeof(key), "%s:{%s}:a:%s:m:%s", b->s->prefix,
+			         names_get(b->names, row->shop), names_get(b->names, row->agent),
+			         minute);
+			add_increments(&b->args, key, b->s->minute_ttl_s, row->value, b->reasons);
+		}
+	}
+	free(rows);
+	return 0;
+}
+
+/* SADD of every agent per shop and of every shop; rows are sorted by shop, agent. */
+static int emit_sets(struct builder *b, struct counter_table *days)
+{
+	struct counter_row **rows = sorted_rows(days);
+	size_t n = counter_table_count(days);
+	char key[512];
+
+	if (rows == NULL)
+		return -1;
+	for (size_t i = 0; i < n;) {
+		uint32_t shop = rows[i]->shop;
+		size_t j = i, agents = 0;
+		while (j < n && rows[j]->shop == shop)
+			j++;
+		if (builder_room(b) == -1)
+			break;
+		snprintf(key, sizeof(key), "%s:{%s}:agents", b->s->prefix,
+		         names_get(b->names, shop));
+		for (size_t k = i; k < j; k++)
+			agents += rows[k]->agent != NAME_WHOLE_SHOP &&
+			          (k == i || rows[k]->agent != rows[k - 1]->agent);
+		if (agents > 0) {
+			args_add(&b->args, "S", 1);
+			args_add(&b->args, key, strlen(key));
+			args_addf(&b->args, "%zu", agents);
+			for (size_t k = i; k < j; k++)
+				if (rows[k]->agent != NAME_WHOLE_SHOP &&
+				    (k == i || rows[k]->agent != rows[k - 1]->agent))
+					args_add(&b->args, names_get(b->names, rows[k]->agent),
+					         names_length(b->names, rows[k]->agent));
+		}
+		snprintf(key, sizeof(key), "%s:shops", b->s->prefix);
+		args_add(&b->args, "S", 1);
+		args_add(&b->args, key, strlen(key));
+		args_add(&b->args, "1", 1);
+		args_add(&b->args, names_get(b->names, shop), names_length(b->names, shop));
+		i = j;
+	}
+	free(rows);
+	return b->args.failed ? -1 : 0;
+}
+
+int publish_build(const struct publish_settings *s, struct counter_table *cut,
+                  const struct names *names, const struct reasons *reasons, uint64_t first_seq,
+                  struct publish_batch **out)
+{
+	struct counter_table *minutes = counter_table_new(1), *days = counter_table_new(1);
+	struct builder b = {.s = s, .names = names, .reasons = reasons, .next_seq = first_seq};
+	int failed = 0;
+
+	*out = NULL;
+	if (minutes == NULL || days == NULL)
+		failed = 1;
+	/* Every agent row also counts for the whole shop ("*"). */
+	for (size_t i = 0; !failed && i < counter_table_count(cut); i++) {
+		const struct counter_row *row = counter_table_at(cut, i);
+		int64_t ts = row->minute * 60000, day = day_slot(row->minute);
+		add_row(minutes, row->shop, row->agent, ts, row->value, &failed);
+		add_row(days, row->shop, row->agent, day, row->value, &failed);
+		if (row->agent != NAME_WHOLE_SHOP) {
+			add_row(minutes, row->shop, NAME_WHOLE_SHOP, ts, row->value, &failed);
+			add_row(days, row->shop, NAME_WHOLE_SHOP, day, row->value, &failed);
+		}
+	}
+	publish_seq_key(s, b.seq_key, sizeof(b.seq_key));
+	builder_begin(&b);
+	if (failed || emit_hashes(&b, minutes, 0) == -1 || emit_hashes(&b, days, 1) == -1 ||
+	    emit_sets(&b, days) == -1 || builder_end(&b) == -1) {
+		publish_batches_free(b.batches, b.batch_count);
+		b.batches = NULL;
+		b.batch_count = -1;
+	}
+	free(b.args.arena);
+	free(b.args.offsets);
+	free(b.args.lengths);
+	counter_table_free(minutes);
+	counter_table_free(days);
+	*out = b.batches;
+	return b.batch_count;
+}
+
+void publish_batches_free(struct publish_batch *batches, int count)
+{
+	for (int i = 0; i < count; i++) {
+		if (batches[i].argc > 0)
+			free(batches[i].argv[0]); /* the block all arguments live in */
+		free(batches[i].argv);
+		free(batches[i].argvlen);
+	}
+	free(batches);
+}

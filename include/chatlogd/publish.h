@@ -1,0 +1,53 @@
+/*
+ * Publishing counter deltas to Redis (SPEC §6): turns a cut table of deltas into
+ * batches for the apply script, which checks and advances the instance's applied
+ * sequence and applies the batch in one atomic, idempotent step
+ * (docs/exactly-once.md). Builds commands; does not talk to Redis itself.
+ */
+#ifndef CHATLOGD_PUBLISH_H
+#define CHATLOGD_PUBLISH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "counters.h"
+#include "names.h"
+
+struct publish_settings {
+	const char *prefix;   /* "cs" */
+	const char *instance; /* names this daemon's applied-sequence key */
+	int64_t minute_ttl_s;
+	int64_t day_ttl_s;
+	size_t max_rows_per_batch; /* bounds the time one script blocks Redis */
+};
+
+/* The apply script: KEYS[1] = the sequence key; ARGV[1] = the batch's sequence, then
+ * operations (see publish.c). Returns {1, previous} when applied, {0, applied} when
+ * the batch was applied before (a re-send), or an error before writing anything when
+ * a key has the wrong type. */
+extern const char publish_script[];
+
+/* One EVALSHA's arguments: argv[0] is the sequence key, argv[1] the sequence. */
+struct publish_batch {
+	uint64_t seq;
+	int argc;
+	char **argv;
+	size_t *argvlen;
+};
+
+/* Builds the batches for one cut (a by-minute table of deltas): per (shop, agent,
+ * minute) the minute and day hashes, and for each shop the same under agent "*"
+ * (the sum of its agents plus shop-level counters), TTLs, and the agents and shops
+ * sets. Rows are sorted first, so the same deltas always give the same batches,
+ * whatever order they were emitted in. Batches are numbered from first_seq.
+ * Returns the number of batches in *out (0 for an empty cut), or -1 (no memory). */
+int publish_build(const struct publish_settings *s, struct counter_table *cut,
+                  const struct names *names, const struct reasons *reasons, uint64_t first_seq,
+                  struct publish_batch **out);
+
+void publish_batches_free(struct publish_batch *batches, int count);
+
+/* The key of the instance's applied sequence: PREFIX:instance:NAME:seq. */
+void publish_seq_key(const struct publish_settings *s, char *out, size_t out_size);
+
+#endif

@@ -1,0 +1,287 @@
+/*
+ * The Redis schema and the apply script (SPEC §6, docs/exactly-once.md), against a
+ * real redis-server: exact hash contents, whole-shop sums, TTLs, sets, splitting into
+ * batches, idempotent re-sends, deterministic batches, and a foreign key stopping a
+ * batch before it writes anything.
+ */
+#include <stdlib.h>
+
+#include "chatlogd/publish.h"
+#include "chatlogd/timefmt.h"
+#include "check.h"
+#include "redis_server.h"
+
+/* 2026-11-24T10:00:30+08:00 = 02:00:30Z: minute key 202611240200, Shanghai day 20261124.
+ * 2026-11-24T23:59:10+08:00 = 15:59:10Z: minute 202611241559, same local day.
+ * 2026-11-25T00:00:10+08:00 = 16:00:10Z: minute 202611241600, local day 20261125. */
+#define T_MORNING 1795485630000LL
+#define T_LATE 1795535950000LL
+#define T_NEXT_DAY 1795536010000LL
+
+static struct publish_settings settings = {"cs", "test", 172800, 34560000, 1000};
+
+struct fixture {
+	struct names *names;
+	struct reasons reasons;
+	struct counter_table *cut;
+	uint32_t s1, alice, bob;
+};
+
+static void setup(struct fixture *f)
+{
+	f->names = names_new();
+	reasons_init(&f->reasons);
+	reasons_intern(&f->reasons, "price");
+	f->cut = counter_table_new(1);
+	f->s1 = names_intern(f->names, "s1", 2);
+	f->alice = names_intern(f->names, "alice", 5);
+	f->bob = names_intern(f->names, "客服小美", strlen("客服小美"));
+}
+
+static void fill(struct fixture *f, int reverse)
+{
+	struct {
+		uint32_t agent;
+		int64_t ts;
+		enum counter_id id;
+		int64_t delta;
+	} adds[] = {
+	    {f->alice, T_MORNING, COUNTER_INQUIRIES, 1},
+	    {f->alice, T_MORNING, COUNTER_FRT_MS_SUM, 4500},
+	    {f->alice, T_MORNING, COUNTER_FRT_H + 4, 1},
+	    {f->alice, T_MORNING, COUNTER_LOST_REASON + 3, 1},
+	    {f->bob, T_MORNING, COUNTER_INQUIRIES, 2},
+	    {f->bob, T_LATE, COUNTER_RESPONSES, 3},
+	    {f->bob, T_NEXT_DAY, COUNTER_RESPONSES, 5},
+	    {NAME_WHOLE_SHOP, T_MORNING, COUNTER_SILENT_ORDERS, 1},
+	};
+	int n = (int)(sizeof(adds) / sizeof(adds[0]));
+	for (int k = 0; k < n; k++) {
+		int i = reverse ? n - 1 - k : k;
+		counter_table_add(f->cut, f->s1, adds[i].agent, adds[i].ts, adds[i].id,
+		                  adds[i].delta);
+	}
+}
+
+static void teardown(struct fixture *f)
+{
+	counter_table_free(f->cut);
+	reasons_free(&f->reasons);
+	names_free(f->names);
+}
+
+/* Runs one batch with EVAL; returns the script's first element (1 applied, 0
+ * skipped) or -1 for an error reply. */
+static int apply(const struct redis_server *srv, const struct publish_batch *b)
+{
+	redisContext *c = redis_server_connect(srv, 0);
+	int argc = b->argc + 3;
+	const char **argv = malloc((size_t)argc * sizeof(*argv));
+	size_t *lens = malloc((size_t)argc * sizeof(*lens));
+	redisReply *reply;
+	int result = -1;
+
+	argv[0] = "EVAL";
+	lens[0] = 4;
+	argv[1] = publish_script;
+	lens[1] = strlen(publish_script);
+	argv[2] = "1";
+	lens[2] = 1;
+	for (int i = 0; i < b->argc; i++) {
+		argv[i + 3] = b->argv[i];
+		lens[i + 3] = b->argvlen[i];
+	}
+	reply = redisCommandArgv(c, argc, argv, lens);
+	if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2)
+		result = (int)reply->element[0]->integer;
+	else if (reply && reply->type == REDIS_REPLY_ERROR)
+		fprintf(stderr, "script error: %s\n", reply->str);
+	freeReplyObject(reply);
+	redisFree(c);
+	free(argv);
+	free(lens);
+	return result;
+}
+
+static long long hget(const struct redis_server *srv, const char *key, const char *field)
+{
+	redisReply *r = redis_server_command(srv, 0, "HGET %s %s", key, field);
+	long long v = r && r->type == REDIS_REPLY_STRING ? atoll(r->str) : -1;
+	freeReplyObject(r);
+	return v;
+}
+
+static long long integer(const struct redis_server *srv, const char *fmt, const char *arg)
+{
+	redisReply *r = redis_server_command(srv, 0, fmt, arg);
+	long long v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+	freeReplyObject(r);
+	return v;
+}
+
+static void test_batch_writes_the_spec_schema(void)
+{
+	struct redis_server srv;
+	struct redis_server_options opt = {1, NULL, NULL, NULL};
+	struct fixture f;
+	struct publish_batch *batches;
+	int n;
+
+	if (redis_server_start(&srv, &opt) == -1) {
+		CHECK(!"redis-server did not start");
+		return;
+	}
+	setup(&f);
+	fill(&f, 0);
+	n = publish_build(&settings, f.cut, f.names, &f.reasons, 1, &batches);
+	CHECK_INT(n, 1);
+	CHECK_INT(apply(&srv, &batches[0]), 1);
+
+	CHECK_INT(hget(&srv, "cs:{s1}:a:alice:m:202611240200", "inquiries"), 1);
+	CHECK_INT(hget(&srv, "cs:{s1}:a:alice:m:202611240200", "frt_ms_sum"), 4500);
+	CHECK_INT(hget(&srv, "cs:{s1}:a:alice:m:202611240200", "frt_h:5000"), 1);
+	CHECK_INT(hget(&srv, "cs:{s1}:a:alice:m:202611240200", "lost:price"), 1);
+	CHECK_INT(hget(&srv, "cs:{s1}:a:alice:d:20261124", "inquiries"), 1);
+	CHECK_INT(hget(&srv, "cs:{s1}:a:客服小美:d:20261124", "responses"), 3);
+	CHECK_INT(hget(&srv, "cs:{s1}:a:客服小美:d:20261125", "responses"), 5);
+	CHECK_INT(hget(&srv, "cs:{s1}:a:客服小美:m:202611241600", "responses"), 5);
+	/* the whole shop: sum of agents plus shop-level counters */
+	CHECK_INT(hget(&srv, "cs:{s1}:a:*:m:202611240200", "inquiries"), 3);
+	CHECK_INT(hget(&srv, "cs:{s1}:a:*:m:202611240200", "silent_orders"), 1);
+	CHECK_INT(hget(&srv, "cs:{s1}:a:*:d:20261124", "responses"), 3);
+	CHECK_INT(hget(&srv, "cs:{s1}:a:*:d:20261124", "inquiries"), 3);
+	CHECK_INT(hget(&srv, "cs:{s1}:a:alice:m:202611240200", "silent_orders"), -1);
+	/* TTLs: minute keys 2 days, day keys 400 days */
+	long long ttl = integer(&srv, "TTL %s", "cs:{s1}:a:alice:m:202611240200");
+	CHECK(ttl > 172700 && ttl <= 172800);
+	ttl = integer(&srv, "TTL %s", "cs:{s1}:a:*:d:20261124");
+	CHECK(ttl > 34559000 && ttl <= 34560000);
+	/* sets: agents seen (not "*"), shops seen */
+	CHECK_INT(integer(&srv, "SCARD %s", "cs:{s1}:agents"), 2);
+	CHECK_INT(integer(&srv, "SISMEMBER cs:{s1}:agents %s", "客服小美"), 1);
+	CHECK_INT(integer(&srv, "SISMEMBER cs:shops %s", "s1"), 1);
+	CHECK_INT(hget(&srv, "cs:instance:test:seq", "x"), -1); /* it is a string */
+	redisReply *r = redis_server_command(&srv, 0, "GET cs:instance:test:seq");
+	CHECK_STR(r ? r->str : NULL, "1");
+	freeReplyObject(r);
+
+	/* a re-send of the same batch is a no-op */
+	CHECK_INT(apply(&srv, &batches[0]), 0);
+	CHECK_INT(hget(&srv, "cs:{s1}:a:*:m:202611240200", "inquiries"), 3);
+	publish_batches_free(batches, n);
+	teardown(&f);
+	redis_server_stop(&srv);
+}
+
+/* Small batches: the cut splits into several with consecutive sequences; applying
+ * all, then all again, gives the same totals as one batch. */
+static void test_split_batches_apply_once_each(void)
+{
+	struct redis_server srv;
+	struct redis_server_options opt = {1, NULL, NULL, NULL};
+	struct publish_settings small = settings;
+	struct fixture f;
+	struct publish_batch *batches;
+	int n, applied = 0;
+
+	small.max_rows_per_batch = 2;
+	if (redis_server_start(&srv, &opt) == -1) {
+		CHECK(!"redis-server did not start");
+		return;
+	}
+	setup(&f);
+	fill(&f, 0);
+	n = publish_build(&small, f.cut, f.names, &f.reasons, 7, &batches);
+	CHECK(n >= 4);
+	CHECK_INT(batches[0].seq, 7);
+	CHECK_INT(batches[n - 1].seq, 7 + n - 1);
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < n; i++)
+			applied += apply(&srv, &batches[i]);
+	CHECK_INT(applied, n);
+	CHECK_INT(hget(&srv, "cs:{s1}:a:*:m:202611240200", "inquiries"), 3);
+	CHECK_INT(hget(&srv, "cs:{s1}:a:客服小美:d:20261125", "responses"), 5);
+	CHECK_INT(integer(&srv, "SCARD %s", "cs:{s1}:agents"), 2);
+	publish_batches_free(batches, n);
+	teardown(&f);
+	redis_server_stop(&srv);
+}
+
+/* The same deltas added in another order give byte-identical batches. */
+static void test_batches_do_not_depend_on_emission_order(void)
+{
+	struct fixture a, b;
+	struct publish_batch *ba, *bb;
+	struct publish_settings small = settings;
+	int na, nb, same = 1;
+
+	small.max_rows_per_batch = 3;
+	setup(&a);
+	setup(&b);
+	fill(&a, 0);
+	fill(&b, 1);
+	na = publish_build(&small, a.cut, a.names, &a.reasons, 1, &ba);
+	nb = publish_build(&small, b.cut, b.names, &b.reasons, 1, &bb);
+	CHECK_INT(na, nb);
+	for (int i = 0; i < na && i < nb; i++) {
+		if (ba[i].argc != bb[i].argc) {
+			same = 0;
+			continue;
+		}
+		for (int k = 0; k < ba[i].argc; k++)
+			if (ba[i].argvlen[k] != bb[i].argvlen[k] ||
+			    memcmp(ba[i].argv[k], bb[i].argv[k], ba[i].argvlen[k]) != 0)
+				same = 0;
+	}
+	CHECK(same);
+	publish_batches_free(ba, na);
+	publish_batches_free(bb, nb);
+	teardown(&a);
+	teardown(&b);
+}
+
+/* A key of the wrong type stops the batch before anything is written. */
+static void test_foreign_key_stops_batch_before_any_write(void)
+{
+	struct redis_server srv;
+	struct redis_server_options opt = {1, NULL, NULL, NULL};
+	struct fixture f;
+	struct publish_batch *batches;
+	int n;
+
+	if (redis_server_start(&srv, &opt) == -1) {
+		CHECK(!"redis-server did not start");
+		return;
+	}
+	freeReplyObject(redis_server_command(&srv, 0, "SET %s oops", "cs:{s1}:agents"));
+	setup(&f);
+	fill(&f, 0);
+	n = publish_build(&settings, f.cut, f.names, &f.reasons, 1, &batches);
+	CHECK_INT(apply(&srv, &batches[0]), -1);
+	CHECK_INT(integer(&srv, "EXISTS %s", "cs:{s1}:a:alice:m:202611240200"), 0);
+	CHECK_INT(integer(&srv, "EXISTS %s", "cs:instance:test:seq"), 0);
+	publish_batches_free(batches, n);
+	teardown(&f);
+	redis_server_stop(&srv);
+}
+
+static void test_empty_cut_builds_no_batch(void)
+{
+	struct fixture f;
+	struct publish_batch *batches;
+	setup(&f);
+	CHECK_INT(publish_build(&settings, f.cut, f.names, &f.reasons, 1, &batches), 0);
+	publish_batches_free(batches, 0);
+	teardown(&f);
+}
+
+int main(void)
+{
+	timefmt_set_timezone("Asia/Shanghai");
+	RUN(test_batch_writes_the_spec_schema);
+	RUN(test_split_batches_apply_once_each);
+	RUN(test_batches_do_not_depend_on_emission_order);
+	RUN(test_foreign_key_stops_batch_before_any_write);
+	RUN(test_empty_cut_builds_no_batch);
+	return check_done();
+}

@@ -7,9 +7,9 @@
 
 #include "chatlogd/wire.h"
 
-static void wire_put_raw(struct wire_writer *w, const void *p, size_t len)
+void wire_put_data(struct wire_writer *w, const void *p, size_t len)
 {
-	if (w->failed)
+	if (w->failed || len == 0)
 		return;
 	if (w->len + len > w->capacity) {
 		size_t capacity = w->capacity ? w->capacity : 4096;
@@ -29,14 +29,14 @@ static void wire_put_raw(struct wire_writer *w, const void *p, size_t len)
 
 void wire_put_u8(struct wire_writer *w, uint8_t v)
 {
-	wire_put_raw(w, &v, 1);
+	wire_put_data(w, &v, 1);
 }
 
 void wire_put_u32(struct wire_writer *w, uint32_t v)
 {
 	unsigned char b[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
 	                      (unsigned char)(v >> 24)};
-	wire_put_raw(w, b, sizeof(b));
+	wire_put_data(w, b, sizeof(b));
 }
 
 void wire_put_u64(struct wire_writer *w, uint64_t v)
@@ -57,7 +57,7 @@ void wire_put_bytes(struct wire_writer *w, const void *p, size_t len)
 		return;
 	}
 	wire_put_u32(w, (uint32_t)len);
-	wire_put_raw(w, p, len);
+	wire_put_data(w, p, len);
 }
 
 void wire_writer_free(struct wire_writer *w)

@@ -25,6 +25,8 @@ void wire_put_u8(struct wire_writer *w, uint8_t v);
 void wire_put_u32(struct wire_writer *w, uint32_t v);
 void wire_put_u64(struct wire_writer *w, uint64_t v);
 void wire_put_i64(struct wire_writer *w, int64_t v);
+/* Raw bytes, no length. */
+void wire_put_data(struct wire_writer *w, const void *p, size_t len);
 /* A length-prefixed byte string. */
 void wire_put_bytes(struct wire_writer *w, const void *p, size_t len);
 void wire_writer_free(struct wire_writer *w);

@@ -1,0 +1,300 @@
+/*
+ * state.c owns the files in state_dir and their crash safety: atomic snapshot
+ * replacement and a framed, checksummed journal. It never interprets records.
+ *
+ * snapshot:  "CLDSNAP1" u64 generation u64 length body u32 crc(generation..body)
+ * journal:   "CLDJRNL1" u64 generation, then records: u32 length u32 crc payload
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "chatlogd/state.h"
+#include "chatlogd/wire.h"
+
+#define SNAPSHOT_MAGIC "CLDSNAP1"
+#define JOURNAL_MAGIC "CLDJRNL1"
+#define MAGIC_LEN 8
+#define MAX_RECORD (256u * 1024 * 1024)
+
+struct state_journal {
+	int fd;
+	uint64_t size;
+	struct wire_writer queued;
+};
+
+static void path_join(char *out, size_t size, const char *dir, const char *name)
+{
+	snprintf(out, size, "%s/%s", dir, name);
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc;
+	if (fd == -1)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* Writes header+body to dir/name via dir/name.tmp, durably. */
+static int replace_file(const char *dir, const char *name, const struct wire_writer *w, char *err,
+                        size_t errlen)
+{
+	char path[4096], tmp[4200];
+	int fd;
+
+	path_join(path, sizeof(path), dir, name);
+	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, name);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1)
+		goto fail;
+	if (write_all(fd, w->data, w->len) == -1 || fsync(fd) == -1) {
+		close(fd);
+		unlink(tmp);
+		goto fail;
+	}
+	if (close(fd) == -1 || rename(tmp, path) == -1 || sync_dir(dir) == -1)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+	return -1;
+}
+
+int state_snapshot_write(const char *dir, uint64_t generation, const void *body, size_t len,
+                         char *err, size_t errlen)
+{
+	struct wire_writer w = {0};
+	uint32_t crc;
+	int rc;
+
+	for (size_t i = 0; i < MAGIC_LEN; i++)
+		wire_put_u8(&w, (uint8_t)SNAPSHOT_MAGIC[i]);
+	wire_put_u64(&w, generation);
+	wire_put_u64(&w, len);
+	wire_put_data(&w, body, len);
+	crc = wire_crc32(0, w.data ? w.data + MAGIC_LEN : NULL, w.len - MAGIC_LEN);
+	wire_put_u32(&w, crc);
+	if (w.failed) {
+		wire_writer_free(&w);
+		snprintf(err, errlen, "out of memory writing the snapshot");
+		return -1;
+	}
+	rc = replace_file(dir, "snapshot", &w, err, errlen);
+	wire_writer_free(&w);
+	return rc;
+}
+
+/* Reads a whole file; 0 when it does not exist. */
+static int read_file(const char *path, unsigned char **data, size_t *len, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	size_t got = 0;
+
+	*data = NULL;
+	*len = 0;
+	if (fd == -1 && errno == ENOENT)
+		return 0;
+	if (fd == -1 || fstat(fd, &st) == -1)
+		goto fail;
+	if ((*data = malloc((size_t)st.st_size + 1)) == NULL)
+		goto fail;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, *data + got, (size_t)st.st_size - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	*len = got;
+	return 1;
+fail:
+	snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+	if (fd != -1)
+		close(fd);
+	free(*data);
+	*data = NULL;
+	return -1;
+}
+
+int state_snapshot_read(const char *dir, uint64_t *generation, void **body, size_t *len, char *err,
+                        size_t errlen)
+{
+	char path[4096];
+	unsigned char *data;
+	size_t size;
+	struct wire_reader r;
+	uint64_t body_len;
+	int found;
+
+	*body = NULL;
+	*len = 0;
+	path_join(path, sizeof(path), dir, "snapshot");
+	if ((found = read_file(path, &data, &size, err, errlen)) <= 0)
+		return found;
+	wire_reader_init(&r, data, size);
+	if (size < MAGIC_LEN + 20 || memcmp(data, SNAPSHOT_MAGIC, MAGIC_LEN) != 0)
+		goto corrupt;
+	r.pos = MAGIC_LEN;
+	*generation = wire_get_u64(&r);
+	body_len = wire_get_u64(&r);
+	if (body_len != size - MAGIC_LEN - 20 ||
+	    wire_crc32(0, data + MAGIC_LEN, size - MAGIC_LEN - 4) !=
+	        (uint32_t)(data[size - 4] | data[size - 3] << 8 | data[size - 2] << 16 |
+	                   (uint32_t)data[size - 1] << 24))
+		goto corrupt;
+	memmove(data, data + MAGIC_LEN + 16, body_len);
+	*body = data;
+	*len = body_len;
+	return 1;
+corrupt:
+	snprintf(err, errlen, "%s is corrupt (bad header, length or checksum)", path);
+	free(data);
+	return -1;
+}
+
+struct state_journal *state_journal_create(const char *dir, uint64_t generation, char *err,
+                                           size_t errlen)
+{
+	struct state_journal *j = calloc(1, sizeof(*j));
+	struct wire_writer header = {0};
+	char path[4096];
+
+	if (j == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < MAGIC_LEN; i++)
+		wire_put_u8(&header, (uint8_t)JOURNAL_MAGIC[i]);
+	wire_put_u64(&header, generation);
+	if (header.failed || replace_file(dir, "journal", &header, err, errlen) == -1)
+		goto fail;
+	path_join(path, sizeof(path), dir, "journal");
+	if ((j->fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	j->size = header.len;
+	wire_writer_free(&header);
+	return j;
+fail:
+	wire_writer_free(&header);
+	free(j);
+	return NULL;
+}
+
+int state_journal_append(struct state_journal *j, const void *record, size_t len)
+{
+	if (len > MAX_RECORD)
+		return -1;
+	wire_put_u32(&j->queued, (uint32_t)len);
+	wire_put_u32(&j->queued, wire_crc32(0, record, len));
+	wire_put_data(&j->queued, record, len);
+	return j->queued.failed ? -1 : 0;
+}
+
+int state_journal_sync(struct state_journal *j, char *err, size_t errlen)
+{
+	if (j->queued.failed) {
+		snprintf(err, errlen, "out of memory queueing journal records");
+		return -1;
+	}
+	if (j->queued.len > 0 && write_all(j->fd, j->queued.data, j->queued.len) == -1)
+		goto fail;
+	if (fdatasync(j->fd) == -1)
+		goto fail;
+	j->size += j->queued.len;
+	j->queued.len = 0;
+	return 0;
+fail:
+	/* A partial write leaves a torn record that replay ignores; drop it from the
+	 * file so the retry appends after intact records. */
+	snprintf(err, errlen, "cannot write the journal: %s", strerror(errno));
+	if (ftruncate(j->fd, (off_t)j->size) == -1)
+		return -1;
+	return -1;
+}
+
+uint64_t state_journal_size(const struct state_journal *j)
+{
+	return j->size;
+}
+
+size_t state_journal_queued(const struct state_journal *j)
+{
+	return j->queued.len;
+}
+
+void state_journal_close(struct state_journal *j)
+{
+	if (j == NULL)
+		return;
+	close(j->fd);
+	wire_writer_free(&j->queued);
+	free(j);
+}
+
+long state_journal_replay(const char *dir, uint64_t generation,
+                          int (*fn)(void *ctx, const void *record, size_t len), void *ctx,
+                          char *err, size_t errlen)
+{
+	char path[4096];
+	unsigned char *data;
+	size_t size, pos = MAGIC_LEN + 8;
+	long records = 0;
+	int found;
+	struct wire_reader r;
+
+	path_join(path, sizeof(path), dir, "journal");
+	if ((found = read_file(path, &data, &size, err, errlen)) <= 0)
+		return found;
+	wire_reader_init(&r, data, size);
+	r.pos = MAGIC_LEN;
+	if (size < pos || memcmp(data, JOURNAL_MAGIC, MAGIC_LEN) != 0 ||
+	    wire_get_u64(&r) != generation) {
+		free(data);
+		return 0; /* another generation's journal: stale */
+	}
+	while (size - pos >= 8) {
+		uint32_t len, crc;
+		r.pos = pos;
+		len = wire_get_u32(&r);
+		crc = wire_get_u32(&r);
+		if (len > size - pos - 8 || wire_crc32(0, data + pos + 8, len) != crc)
+			break; /* torn by a crash while appending */
+		if (fn(ctx, data + pos + 8, len) == -1) {
+			snprintf(err, errlen, "%s: record %ld could not be replayed", path,
+			         records + 1);
+			free(data);
+			return -1;
+		}
+		records++;
+		pos += 8 + (size_t)len;
+	}
+	free(data);
+	return records;
+}

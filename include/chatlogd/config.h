@@ -41,6 +41,9 @@ struct config {
 
 	/* service */
 	char *state_dir;
+	char *instance; /* "" = the host name */
+	int64_t checkpoint_interval_ms;
+	int64_t wall_clock_lag_ms;
 	char *http_listen; /* "127.0.0.1:9187"; "" = off */
 	char *log_level;   /* err, warning, info, debug */
 };

@@ -780,6 +780,11 @@ struct engine *engine_new(const struct engine_settings *settings, struct names *
 	return e;
 }
 
+void engine_set_sink(struct engine *e, struct counter_table *sink)
+{
+	e->sink = sink;
+}
+
 int engine_set_rules(struct engine *e, struct rules *rules)
 {
 	unsigned count = rules ? rules_count(rules) : 0;

@@ -12,6 +12,7 @@
 #include "chatlogd/config.h"
 #include "chatlogd/engine.h"
 #include "chatlogd/ingest.h"
+#include "chatlogd/live.h"
 #include "chatlogd/log.h"
 #include "chatlogd/parse.h"
 #include "chatlogd/report.h"
@@ -73,13 +74,20 @@ static const char *default_patterns(void)
 	return NULL;
 }
 
-static struct rules *load_rules(const struct config *cfg)
+/* The patterns file in effect, or NULL for none. */
+static const char *rules_path(const struct config *cfg)
 {
 	const char *path = cfg->patterns[0] ? cfg->patterns : default_patterns();
+	return path == NULL || strcmp(path, "none") == 0 ? NULL : path;
+}
+
+static struct rules *load_rules(const struct config *cfg)
+{
+	const char *path = rules_path(cfg);
 	char err[512];
 	struct rules *rules;
 
-	if (path == NULL || strcmp(path, "none") == 0)
+	if (path == NULL)
 		return rules_empty();
 	if ((rules = rules_load(path, err, sizeof(err))) == NULL)
 		config_error(err);
@@ -257,10 +265,16 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!opt.once) {
+		if (optind < argc)
+			usage_error("files to follow are set with `input` in the config, not %s",
+			            argv[optind]);
+		if (cfg.input_count == 0)
+			config_error(
+			    "nothing to follow: set `input = /path/*.jsonl` in the config");
+		rules_free(load_rules(&cfg)); /* a bad patterns file stops us here, exit 2 */
+		rc = live_run(&cfg, rules_path(&cfg));
 		config_free(&cfg);
-		fputs("chatlogd: the live daemon is not available yet; use --once FILE...\n",
-		      stderr);
-		return EXIT_USAGE;
+		return rc;
 	}
 	if (optind >= argc)
 		usage_error("%s", "--once needs at least one FILE (or - for stdin)");

@@ -297,8 +297,7 @@ static inline int redis_server_add_arg(struct redis_server *s, int *argc, const 
 
 /* Starts a fresh server as opt says and waits until it answers. On failure
  * everything is cleaned up already (redis_server_stop is still safe to call). */
-static inline int redis_server_start(struct redis_server *s,
-                                     const struct redis_server_options *opt)
+static inline int redis_server_start(struct redis_server *s, const struct redis_server_options *opt)
 {
 	char port[16], logfile[128];
 	int argc = 0, i, ok = 0;

@@ -37,6 +37,9 @@ void engine_free(struct engine *e);
  * Returns 0, or -1 when the reason registry is full. */
 int engine_set_rules(struct engine *e, struct rules *rules);
 
+/* Emits into `sink` (borrowed) from now on: the live daemon swaps tables at a cut. */
+void engine_set_sink(struct engine *e, struct counter_table *sink);
+
 /* Processes one record. Returns 0, or -1 with a reason in err when the record is
  * rejected (a reserved agent name) or memory ran out; nothing was counted then. */
 int engine_feed(struct engine *e, const struct record *rec, char *err, size_t errlen);

@@ -1,0 +1,847 @@
+/*
+ * live.c owns live mode: the wiring of tail -> journal -> ingest/engine -> cuts ->
+ * publish -> Redis on one libevent loop, the snapshot and journal replay at start,
+ * signals and sd_notify. Every line goes through process_line() both live and in
+ * replay, so a replay repeats exactly what the live run did (docs/exactly-once.md).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+#include <systemd/sd-daemon.h>
+
+#include "chatlogd/engine.h"
+#include "chatlogd/ingest.h"
+#include "chatlogd/live.h"
+#include "chatlogd/log.h"
+#include "chatlogd/parse.h"
+#include "chatlogd/publish.h"
+#include "chatlogd/redisconn.h"
+#include "chatlogd/rules.h"
+#include "chatlogd/state.h"
+#include "chatlogd/tail.h"
+#include "chatlogd/wire.h"
+
+#define SNAPSHOT_VERSION 1u
+#define MAX_SOURCES 65536
+#define SHUTDOWN_GRACE_MS 5000
+#define JOURNAL_SNAPSHOT_BYTES (256ull * 1024 * 1024)
+
+/* Journal record types. */
+enum { REC_SOURCE = 'S', REC_LINE = 'L', REC_ADVANCE = 'A', REC_CUT = 'C' };
+
+struct live {
+	struct event_base *base;
+	const struct config *cfg;
+	struct publish_settings publish;
+	char instance[256];
+
+	struct names *names;
+	struct reasons reasons;
+	struct rules *rules;
+	char *rules_name, *rules_text; /* kept for snapshots: restores use the same rules */
+	size_t rules_len;
+	struct parser *parser;
+	struct engine *engine;
+	struct ingest ingest;
+	struct counter_table *pending; /* deltas since the last cut */
+
+	/* the cut in flight: its table, batches, and the next one to send */
+	struct counter_table *inflight;
+	struct publish_batch *batches;
+	int batch_count, batch_next, awaiting_reply;
+	uint64_t next_seq;
+
+	/* sources named in the current journal */
+	char *sources[MAX_SOURCES];
+	uint32_t source_count;
+
+	struct state_journal *journal;
+	uint64_t generation;
+	int64_t last_snapshot_ms;
+	int journal_failing;
+
+	struct tail *tail;
+	struct tail_position *positions; /* as of the last cut (replay) */
+	size_t position_count;
+	int paused;
+	uint64_t lines_since_tick;
+
+	struct redisconn *redis;
+	int script;
+
+	struct event *flush_timer, *watchdog_timer, *sigterm, *sigint, *sighup;
+	int stopping;
+	int64_t stop_deadline_ms;
+	int exit_status;
+	int replaying;
+};
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the one path every line takes, live and in replay ---- */
+
+static void process_line(struct live *l, uint32_t source, const char *line, size_t len,
+                         uint64_t line_no, int overlong)
+{
+	l->ingest.source = l->sources[source];
+	ingest_line(&l->ingest, line, len, line_no, overlong);
+	/* After every line, so a replay closes and decides at exactly the same points. */
+	if (engine_event_time(l->engine) != INT64_MIN)
+		engine_advance(l->engine, engine_event_time(l->engine));
+}
+
+static int add_source(struct live *l, uint32_t id, const char *path, size_t len)
+{
+	if (id != l->source_count || id >= MAX_SOURCES ||
+	    (l->sources[id] = strndup(path, len)) == NULL)
+		return -1;
+	l->source_count++;
+	return 0;
+}
+
+static void clear_sources(struct live *l)
+{
+	for (uint32_t i = 0; i < l->source_count; i++)
+		free(l->sources[i]);
+	l->source_count = 0;
+}
+
+/* The journal id of path, declaring it in the journal the first time. */
+static uint32_t source_id(struct live *l, const char *path)
+{
+	struct wire_writer w = {0};
+
+	for (uint32_t i = 0; i < l->source_count; i++)
+		if (strcmp(l->sources[i], path) == 0)
+			return i;
+	if (add_source(l, l->source_count, path, strlen(path)) == -1)
+		fatalx("too many input files (%d)", MAX_SOURCES);
+	wire_put_u8(&w, REC_SOURCE);
+	wire_put_u32(&w, l->source_count - 1);
+	wire_put_bytes(&w, path, strlen(path));
+	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1)
+		fatalx("out of memory journaling");
+	wire_writer_free(&w);
+	return l->source_count - 1;
+}
+
+static void on_line(void *ctx, const char *path, const char *line, size_t len, uint64_t line_no,
+                    int overlong)
+{
+	struct live *l = ctx;
+	uint32_t source = source_id(l, path);
+	struct wire_writer w = {0};
+
+	wire_put_u8(&w, REC_LINE);
+	wire_put_u32(&w, source);
+	wire_put_u64(&w, line_no);
+	wire_put_u8(&w, (uint8_t)(overlong != 0));
+	wire_put_bytes(&w, line, overlong ? 0 : len);
+	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1)
+		fatalx("out of memory journaling");
+	wire_writer_free(&w);
+	process_line(l, source, line, len, line_no, overlong);
+	l->lines_since_tick++;
+}
+
+/* ---- positions ---- */
+
+static void positions_put(struct wire_writer *w, const struct tail_position *p, size_t count)
+{
+	wire_put_u32(w, (uint32_t)count);
+	for (size_t i = 0; i < count; i++) {
+		wire_put_bytes(w, p[i].path, strlen(p[i].path));
+		wire_put_u64(w, p[i].dev);
+		wire_put_u64(w, p[i].ino);
+		wire_put_u64(w, p[i].offset);
+		wire_put_u64(w, p[i].line_no);
+		wire_put_u64(w, p[i].head_hash);
+		wire_put_u32(w, p[i].head_len);
+		wire_put_u64(w, p[i].before_hash);
+		wire_put_u32(w, p[i].before_len);
+	}
+}
+
+static int positions_get(struct wire_reader *r, struct tail_position **out, size_t *count)
+{
+	uint32_t n = wire_get_u32(r);
+	struct tail_position *p;
+
+	if (r->failed || n > MAX_SOURCES || (p = calloc(n ? n : 1, sizeof(*p))) == NULL)
+		return -1;
+	for (uint32_t i = 0; i < n; i++) {
+		size_t len;
+		const char *path = wire_get_bytes(r, &len);
+		if (r->failed || (p[i].path = strndup(path, len)) == NULL) {
+			tail_positions_free(p, i);
+			return -1;
+		}
+		p[i].dev = wire_get_u64(r);
+		p[i].ino = wire_get_u64(r);
+		p[i].offset = wire_get_u64(r);
+		p[i].line_no = wire_get_u64(r);
+		p[i].head_hash = wire_get_u64(r);
+		p[i].head_len = wire_get_u32(r);
+		p[i].before_hash = wire_get_u64(r);
+		p[i].before_len = wire_get_u32(r);
+	}
+	if (r->failed) {
+		tail_positions_free(p, n);
+		return -1;
+	}
+	*out = p;
+	*count = n;
+	return 0;
+}
+
+static void positions_replace(struct live *l, struct tail_position *p, size_t count)
+{
+	tail_positions_free(l->positions, l->position_count);
+	l->positions = p;
+	l->position_count = count;
+}
+
+/* ---- cuts and sending ---- */
+
+static void send_next_batch(struct live *l);
+
+static void on_batch_reply(void *ctx, struct redisReply *reply, void *privdata)
+{
+	struct live *l = ctx;
+	(void)privdata;
+
+	l->awaiting_reply = 0;
+	if (reply == NULL)
+		return; /* connection lost or timed out: re-sent when it is back */
+	if (reply->type == REDIS_REPLY_ERROR) {
+		log_warnx("redis rejected batch seq=%llu error=\"%s\"",
+		          (unsigned long long)l->batches[l->batch_next].seq, reply->str);
+		return; /* retried at the next flush tick */
+	}
+	if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+	    reply->element[0]->integer == 0)
+		log_debug("batch seq=%llu was already applied",
+		          (unsigned long long)l->batches[l->batch_next].seq);
+	l->batch_next++;
+	if (l->batch_next < l->batch_count) {
+		send_next_batch(l);
+		return;
+	}
+	publish_batches_free(l->batches, l->batch_count);
+	l->batches = NULL;
+	l->batch_count = l->batch_next = 0;
+	counter_table_clear(l->inflight);
+}
+
+static void send_next_batch(struct live *l)
+{
+	const struct publish_batch *b;
+
+	if (l->replaying || l->journal_failing || l->awaiting_reply ||
+	    l->batch_next >= l->batch_count || l->redis == NULL || !redisconn_connected(l->redis))
+		return;
+	b = &l->batches[l->batch_next];
+	if (redisconn_eval(l->redis, l->script, b->argc, (const char **)b->argv, b->argvlen, 1,
+	                   on_batch_reply, NULL) == 0)
+		l->awaiting_reply = 1;
+}
+
+static int inflight_busy(const struct live *l)
+{
+	return l->batch_next < l->batch_count;
+}
+
+/* Turns the pending deltas into the cut in flight, numbered from next_seq. */
+static int cut_tables(struct live *l, uint64_t first_seq)
+{
+	struct counter_table *swap = l->inflight;
+	int count;
+
+	publish_batches_free(l->batches, l->batch_count);
+	l->batches = NULL;
+	l->batch_count = l->batch_next = 0;
+	counter_table_clear(swap);
+	l->inflight = l->pending;
+	l->pending = swap;
+	engine_set_sink(l->engine, l->pending);
+	count =
+	    publish_build(&l->publish, l->inflight, l->names, &l->reasons, first_seq, &l->batches);
+	if (count < 0)
+		return -1;
+	l->batch_count = count;
+	l->next_seq = first_seq + (uint64_t)count;
+	return 0;
+}
+
+static int journal_sync(struct live *l)
+{
+	char err[512];
+
+	if (state_journal_sync(l->journal, err, sizeof(err)) == -1) {
+		if (!l->journal_failing)
+			log_warnx("%s; nothing is sent to Redis until it works again", err);
+		l->journal_failing = 1;
+		return -1;
+	}
+	if (l->journal_failing)
+		log_info("journal writes work again");
+	l->journal_failing = 0;
+	return 0;
+}
+
+/* Cuts the pending deltas: journal the cut (with file positions) durably, then send. */
+static void cut(struct live *l)
+{
+	struct wire_writer w = {0};
+	struct tail_position *p = NULL;
+	size_t count = 0;
+
+	if (tail_positions(l->tail, &p, &count) == -1)
+		fatalx("out of memory taking file positions");
+	wire_put_u8(&w, REC_CUT);
+	wire_put_u64(&w, l->next_seq);
+	positions_put(&w, p, count);
+	tail_positions_free(p, count);
+	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1 ||
+	    cut_tables(l, l->next_seq) == -1)
+		fatalx("out of memory cutting a batch");
+	wire_writer_free(&w);
+	/* Sent only once the cut is durable: a crash then replays the same cut. */
+	if (journal_sync(l) == 0)
+		send_next_batch(l);
+}
+
+/* ---- snapshots ---- */
+
+static void snapshot_body(struct live *l, struct wire_writer *w)
+{
+	struct tail_position *p = NULL;
+	size_t count = 0;
+
+	if (l->tail != NULL && tail_positions(l->tail, &p, &count) == -1)
+		w->failed = 1;
+
+	wire_put_u32(w, SNAPSHOT_VERSION);
+	wire_put_u64(w, l->next_seq);
+	wire_put_bytes(w, l->rules_name, strlen(l->rules_name));
+	wire_put_bytes(w, l->rules_text, l->rules_len);
+	names_save(l->names, w);
+	reasons_save(&l->reasons, w);
+	engine_save(l->engine, w);
+	wire_put_u64(w, l->ingest.stats.lines);
+	wire_put_u64(w, l->ingest.stats.records);
+	wire_put_u64(w, l->ingest.stats.errors);
+	if (l->tail)
+		positions_put(w, p, count);
+	else
+		positions_put(w, l->positions, l->position_count);
+	tail_positions_free(p, count);
+	/* the cut not yet acknowledged (from its next unsent batch on) and pending deltas */
+	wire_put_u64(w, inflight_busy(l) ? l->batches[l->batch_next].seq : 0);
+	wire_put_u64(w, inflight_busy(l) ? l->batches[0].seq : 0);
+	counter_table_save(l->inflight, w);
+	counter_table_save(l->pending, w);
+}
+
+/* Writes a snapshot of generation+1 and starts its empty journal. */
+static int snapshot(struct live *l)
+{
+	struct wire_writer w = {0};
+	char err[512];
+	struct state_journal *journal;
+
+	snapshot_body(l, &w);
+	if (w.failed) {
+		wire_writer_free(&w);
+		log_warnx("out of memory writing a snapshot");
+		return -1;
+	}
+	if (state_snapshot_write(l->cfg->state_dir, l->generation + 1, w.data, w.len, err,
+	                         sizeof(err)) == -1) {
+		wire_writer_free(&w);
+		log_warnx("%s", err);
+		return -1;
+	}
+	wire_writer_free(&w);
+	if ((journal = state_journal_create(l->cfg->state_dir, l->generation + 1, err,
+	                                    sizeof(err))) == NULL)
+		fatalx("%s", err); /* the new snapshot stands; without a journal we cannot go on */
+	state_journal_close(l->journal);
+	l->journal = journal;
+	l->generation++;
+	clear_sources(l);
+	l->last_snapshot_ms = monotonic_ms();
+	log_debug("snapshot generation=%llu", (unsigned long long)l->generation);
+	return 0;
+}
+
+static int load_rules_text(struct live *l, const char *name, const char *text, size_t len)
+{
+	char err[512];
+	struct rules *rules =
+	    len ? rules_load_buffer(name, text, len, err, sizeof(err)) : rules_empty();
+
+	if (rules == NULL) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	free(l->rules_name);
+	free(l->rules_text);
+	l->rules_name = strdup(name);
+	l->rules_text = malloc(len ? len : 1);
+	if (l->rules_name == NULL || l->rules_text == NULL)
+		fatalx("out of memory");
+	memcpy(l->rules_text, text, len);
+	l->rules_len = len;
+	rules_free(l->rules);
+	l->rules = rules;
+	return engine_set_rules(l->engine, rules);
+}
+
+/* Restores a snapshot body into the fresh tables. Returns 0 or -1 (corrupt). */
+static int restore(struct live *l, const void *body, size_t len)
+{
+	struct wire_reader r;
+	const char *name, *text;
+	size_t name_len, text_len;
+	char rules_name[4096];
+	struct tail_position *p;
+	size_t count;
+	uint64_t resend_from, first_seq;
+
+	wire_reader_init(&r, body, len);
+	if (wire_get_u32(&r) != SNAPSHOT_VERSION)
+		return -1;
+	l->next_seq = wire_get_u64(&r);
+	name = wire_get_bytes(&r, &name_len);
+	text = wire_get_bytes(&r, &text_len);
+	if (r.failed || name_len >= sizeof(rules_name))
+		return -1;
+	memcpy(rules_name, name, name_len);
+	rules_name[name_len] = '\0';
+	if (names_load(l->names, &r) == -1 || reasons_load(&l->reasons, &r) == -1 ||
+	    load_rules_text(l, rules_name, text, text_len) == -1 ||
+	    engine_load(l->engine, &r) == -1)
+		return -1;
+	l->ingest.stats.lines = wire_get_u64(&r);
+	l->ingest.stats.records = wire_get_u64(&r);
+	l->ingest.stats.errors = wire_get_u64(&r);
+	if (positions_get(&r, &p, &count) == -1)
+		return -1;
+	positions_replace(l, p, count);
+	resend_from = wire_get_u64(&r);
+	first_seq = wire_get_u64(&r);
+	if (counter_table_load(l->pending, &r) == -1)
+		return -1;
+	/* Rebuild the cut in flight exactly as it was numbered; send what was not acked. */
+	if (counter_table_count(l->pending) > 0) {
+		uint64_t saved_next = l->next_seq;
+		if (cut_tables(l, first_seq) == -1)
+			return -1;
+		while (l->batch_next < l->batch_count &&
+		       l->batches[l->batch_next].seq < resend_from)
+			l->batch_next++;
+		l->next_seq = saved_next;
+	}
+	if (counter_table_load(l->pending, &r) == -1)
+		return -1;
+	return r.failed || r.pos != r.len ? -1 : 0;
+}
+
+/* ---- replay ---- */
+
+struct replay {
+	struct live *live;
+	long record, last_cut; /* replay only up to the last cut: later lines are re-read */
+};
+
+static int count_cuts(void *ctx, const void *record, size_t len)
+{
+	struct replay *rp = ctx;
+	rp->record++;
+	if (len > 0 && *(const unsigned char *)record == REC_CUT)
+		rp->last_cut = rp->record;
+	return 0;
+}
+
+static int replay_record(void *ctx, const void *record, size_t len)
+{
+	struct replay *rp = ctx;
+	struct live *l = rp->live;
+	struct wire_reader r;
+	struct tail_position *p;
+	size_t count, text_len;
+	const char *text;
+
+	if (++rp->record > rp->last_cut)
+		return 0;
+	wire_reader_init(&r, record, len);
+	switch (wire_get_u8(&r)) {
+	case REC_SOURCE: {
+		uint32_t id = wire_get_u32(&r);
+		text = wire_get_bytes(&r, &text_len);
+		return r.failed ? -1 : add_source(l, id, text, text_len);
+	}
+	case REC_LINE: {
+		uint32_t source = wire_get_u32(&r);
+		uint64_t line_no = wire_get_u64(&r);
+		int overlong = wire_get_u8(&r);
+		text = wire_get_bytes(&r, &text_len);
+		if (r.failed || source >= l->source_count)
+			return -1;
+		process_line(l, source, text, text_len, line_no, overlong);
+		return 0;
+	}
+	case REC_ADVANCE: {
+		int64_t t = wire_get_i64(&r);
+		if (r.failed)
+			return -1;
+		engine_advance(l->engine, t);
+		return 0;
+	}
+	case REC_CUT: {
+		/* The live run cut only after the previous cut was acknowledged. */
+		uint64_t first_seq = wire_get_u64(&r);
+		if (r.failed || positions_get(&r, &p, &count) == -1)
+			return -1;
+		positions_replace(l, p, count);
+		return cut_tables(l, first_seq);
+	}
+	default:
+		return -1;
+	}
+}
+
+/* Loads the snapshot and replays its journal, then starts a fresh generation. */
+static int recover(struct live *l, const char *rules_path)
+{
+	char err[512];
+	void *body;
+	size_t len;
+	uint64_t generation = 0;
+	int found =
+	    state_snapshot_read(l->cfg->state_dir, &generation, &body, &len, err, sizeof(err));
+	struct replay rp = {l, 0, 0};
+	long records;
+
+	if (found == -1) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	if (found == 1) {
+		if (restore(l, body, len) == -1) {
+			free(body);
+			log_warnx("snapshot in %s is unreadable", l->cfg->state_dir);
+			return -1;
+		}
+		free(body);
+		l->generation = generation;
+	} else {
+		/* First start: the configured rules. */
+		char *text = NULL;
+		size_t text_len = 0;
+		if (rules_path != NULL && rules_path[0] != '\0') {
+			FILE *f = fopen(rules_path, "r");
+			if (f == NULL)
+				fatal("cannot read %s", rules_path);
+			text = malloc(1024 * 1024);
+			if (text == NULL)
+				fatalx("out of memory");
+			text_len = fread(text, 1, 1024 * 1024, f);
+			fclose(f);
+		}
+		if (load_rules_text(l, rules_path ? rules_path : "", text ? text : "", text_len) ==
+		    -1)
+			fatalx("bad patterns file %s", rules_path);
+		free(text);
+	}
+	l->replaying = 1;
+	if (state_journal_replay(l->cfg->state_dir, l->generation, count_cuts, &rp, err,
+	                         sizeof(err)) == -1)
+		return -1;
+	rp.record = 0;
+	records = state_journal_replay(l->cfg->state_dir, l->generation, replay_record, &rp, err,
+	                               sizeof(err));
+	l->replaying = 0;
+	if (records == -1) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	if (found == 1 || records > 0)
+		log_info("recovered generation=%llu journal_records=%ld held_inquiries=%zu "
+		         "next_seq=%llu",
+		         (unsigned long long)l->generation, rp.last_cut, engine_held(l->engine),
+		         (unsigned long long)l->next_seq);
+	return snapshot(l);
+}
+
+/* ---- timers, signals ---- */
+
+static size_t pending_bytes(const struct live *l)
+{
+	return (counter_table_count(l->pending) + counter_table_count(l->inflight)) *
+	           sizeof(struct counter_row) +
+	       state_journal_queued(l->journal);
+}
+
+static void backpressure(struct live *l)
+{
+	size_t bytes = pending_bytes(l);
+	size_t cap = (size_t)l->cfg->max_pending_bytes;
+
+	if (!l->paused && bytes > cap) {
+		log_warnx("pending counters reached max_pending_bytes=%zu; reading paused until "
+		          "Redis catches up",
+		          cap);
+		tail_pause(l->tail);
+		l->paused = 1;
+	} else if (l->paused && bytes < cap / 4 * 3) {
+		log_info("reading resumed");
+		tail_resume(l->tail);
+		l->paused = 0;
+	}
+}
+
+static void quit(struct live *l)
+{
+	event_base_loopexit(l->base, NULL);
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *ctx)
+{
+	struct live *l = ctx;
+	int64_t event_time = engine_event_time(l->engine);
+	(void)fd;
+	(void)what;
+
+	/* Quiet logs: event time follows the wall clock, so idle shops still close. */
+	if (l->lines_since_tick == 0 && event_time != INT64_MIN &&
+	    wall_ms() - l->cfg->wall_clock_lag_ms > event_time && !l->stopping) {
+		int64_t t = wall_ms() - l->cfg->wall_clock_lag_ms;
+		struct wire_writer w = {0};
+		wire_put_u8(&w, REC_ADVANCE);
+		wire_put_i64(&w, t);
+		if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1)
+			fatalx("out of memory journaling");
+		wire_writer_free(&w);
+		engine_advance(l->engine, t);
+	}
+	l->lines_since_tick = 0;
+
+	if (l->journal_failing && journal_sync(l) == 0)
+		send_next_batch(l);
+	if (!inflight_busy(l) && counter_table_count(l->pending) > 0)
+		cut(l);
+	else if (state_journal_queued(l->journal) > 0)
+		journal_sync(l); /* bounds memory; lines after the last cut replay as re-reads */
+	else
+		send_next_batch(l); /* an error reply is retried here */
+
+	if (!l->stopping && !l->journal_failing &&
+	    (monotonic_ms() - l->last_snapshot_ms >= l->cfg->checkpoint_interval_ms ||
+	     state_journal_size(l->journal) > JOURNAL_SNAPSHOT_BYTES))
+		snapshot(l);
+	backpressure(l);
+	sd_notifyf(0, "STATUS=lines=%llu records=%llu errors=%llu held=%zu redis=%s",
+	           (unsigned long long)l->ingest.stats.lines,
+	           (unsigned long long)l->ingest.stats.records,
+	           (unsigned long long)l->ingest.stats.errors, engine_held(l->engine),
+	           redisconn_connected(l->redis) ? "up" : "down");
+
+	if (l->stopping && ((!inflight_busy(l) && counter_table_count(l->pending) == 0) ||
+	                    monotonic_ms() > l->stop_deadline_ms)) {
+		if (inflight_busy(l))
+			log_warnx("stopping with batch seq=%llu unacknowledged; it is sent at the "
+			          "next start",
+			          (unsigned long long)l->batches[l->batch_next].seq);
+		snapshot(l);
+		quit(l);
+	}
+}
+
+static void on_watchdog(evutil_socket_t fd, short what, void *ctx)
+{
+	(void)fd;
+	(void)what;
+	(void)ctx;
+	sd_notify(0, "WATCHDOG=1");
+}
+
+static void on_stop_signal(evutil_socket_t fd, short what, void *ctx)
+{
+	struct live *l = ctx;
+	(void)what;
+	if (l->stopping)
+		return;
+	log_info("signal=%d: flushing and stopping", (int)fd);
+	sd_notify(0, "STOPPING=1");
+	l->stopping = 1;
+	l->stop_deadline_ms = monotonic_ms() + SHUTDOWN_GRACE_MS;
+	tail_pause(l->tail);
+}
+
+static void on_hangup(evutil_socket_t fd, short what, void *ctx)
+{
+	(void)fd;
+	(void)what;
+	(void)ctx;
+	log_warnx("SIGHUP: reloading is not supported yet; restart to apply new settings");
+}
+
+static void on_redis_state(void *ctx, int connected, const char *reason)
+{
+	struct live *l = ctx;
+	if (connected) {
+		log_info("redis connected");
+		send_next_batch(l);
+	} else {
+		log_warnx("redis disconnected reason=\"%s\"", reason ? reason : "");
+	}
+}
+
+/* ---- setup ---- */
+
+static int live_init(struct live *l, const struct config *cfg)
+{
+	struct engine_settings settings = {cfg->session_idle_ms, cfg->order_window_ms,
+	                                   cfg->frt_target_ms, cfg->art_target_ms, 1};
+	char err[512];
+
+	memset(l, 0, sizeof(*l));
+	l->cfg = cfg;
+	l->next_seq = 1;
+	if (cfg->instance[0] != '\0')
+		snprintf(l->instance, sizeof(l->instance), "%s", cfg->instance);
+	else if (gethostname(l->instance, sizeof(l->instance) - 1) == -1)
+		snprintf(l->instance, sizeof(l->instance), "chatlogd");
+	l->publish = (struct publish_settings){cfg->prefix, l->instance, cfg->minute_ttl_ms / 1000,
+	                                       cfg->day_ttl_ms / 1000, 2000};
+	if ((l->names = names_new()) == NULL || reasons_init(&l->reasons) == -1 ||
+	    (l->pending = counter_table_new(1)) == NULL ||
+	    (l->inflight = counter_table_new(1)) == NULL ||
+	    (l->engine = engine_new(&settings, l->names, &l->reasons, l->pending)) == NULL)
+		fatalx("out of memory");
+	if ((l->parser = parser_new(cfg->format, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	ingest_init(&l->ingest, l->parser, l->engine);
+	if (mkdir(cfg->state_dir, 0700) == -1 && errno != EEXIST)
+		fatal("cannot create state_dir %s", cfg->state_dir);
+	return 0;
+}
+
+static void live_free(struct live *l)
+{
+	publish_batches_free(l->batches, l->batch_count);
+	tail_free(l->tail);
+	redisconn_free(l->redis);
+	state_journal_close(l->journal);
+	positions_replace(l, NULL, 0);
+	clear_sources(l);
+	engine_free(l->engine);
+	parser_free(l->parser);
+	rules_free(l->rules);
+	free(l->rules_name);
+	free(l->rules_text);
+	counter_table_free(l->pending);
+	counter_table_free(l->inflight);
+	reasons_free(&l->reasons);
+	names_free(l->names);
+	if (l->flush_timer)
+		event_free(l->flush_timer);
+	if (l->watchdog_timer)
+		event_free(l->watchdog_timer);
+	if (l->sigterm)
+		event_free(l->sigterm);
+	if (l->sigint)
+		event_free(l->sigint);
+	if (l->sighup)
+		event_free(l->sighup);
+	if (l->base)
+		event_base_free(l->base);
+}
+
+static struct event *add_timer(struct live *l, int64_t every_ms,
+                               void (*fn)(evutil_socket_t, short, void *))
+{
+	struct timeval tv = {(time_t)(every_ms / 1000), (suseconds_t)(every_ms % 1000) * 1000};
+	struct event *ev = event_new(l->base, -1, EV_PERSIST, fn, l);
+	if (ev == NULL || event_add(ev, &tv) == -1)
+		fatalx("cannot arm a timer");
+	return ev;
+}
+
+static struct event *add_signal(struct live *l, int signo,
+                                void (*fn)(evutil_socket_t, short, void *))
+{
+	struct event *ev = evsignal_new(l->base, signo, fn, l);
+	if (ev == NULL || event_add(ev, NULL) == -1)
+		fatalx("cannot watch signal %d", signo);
+	return ev;
+}
+
+int live_run(const struct config *cfg, const char *rules_path)
+{
+	struct live l;
+	struct tail_settings tail_settings = {(const char *const *)cfg->inputs,
+	                                      cfg->input_count,
+	                                      (size_t)cfg->max_line_bytes,
+	                                      1000,
+	                                      5000,
+	                                      4u * 1024 * 1024,
+	                                      0};
+	struct redisconn_settings redis_settings = {
+	    cfg->redis, cfg->redis_password_file,
+	    5000,       cfg->flush_interval_ms * 5 > 10000 ? cfg->flush_interval_ms * 5 : 10000,
+	    100,        5000};
+	uint64_t watchdog_usec = 0;
+	char err[512];
+
+	live_init(&l, cfg);
+	signal(SIGPIPE, SIG_IGN);
+	if ((l.base = event_base_new()) == NULL)
+		fatalx("cannot create the event loop");
+	if (recover(&l, rules_path) == -1)
+		fatalx("cannot recover state from %s (move it away to start afresh)",
+		       cfg->state_dir);
+	if ((l.tail = tail_new(l.base, &tail_settings, on_line, &l, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if (tail_restore(l.tail, l.positions, l.position_count) == -1 || tail_start(l.tail) == -1)
+		fatalx("cannot start following the inputs");
+	if ((l.redis = redisconn_new(l.base, &redis_settings, on_redis_state, &l, err,
+	                             sizeof(err))) == NULL)
+		fatalx("%s", err);
+	l.script = redisconn_script(l.redis, publish_script);
+	l.flush_timer = add_timer(&l, cfg->flush_interval_ms, on_flush);
+	if (sd_watchdog_enabled(0, &watchdog_usec) > 0)
+		l.watchdog_timer = add_timer(&l, (int64_t)(watchdog_usec / 2000), on_watchdog);
+	l.sigterm = add_signal(&l, SIGTERM, on_stop_signal);
+	l.sigint = add_signal(&l, SIGINT, on_stop_signal);
+	l.sighup = add_signal(&l, SIGHUP, on_hangup);
+	log_info("started instance=%s inputs=%zu redis=%s state_dir=%s", l.instance,
+	         cfg->input_count, cfg->redis, cfg->state_dir);
+	sd_notify(0, "READY=1");
+	event_base_dispatch(l.base);
+	live_free(&l);
+	return l.exit_status;
+}

@@ -1,0 +1,1195 @@
+/*
+ * redisconn.c owns one resilient asynchronous connection to Redis on the libevent
+ * loop: parsing its URL, resolving the host without blocking, AUTH, SELECT and
+ * SCRIPT LOAD before the connection counts as up, a deadline on every command,
+ * reconnection with capped exponential backoff, and EVALSHA with an EVAL fallback.
+ * It does not know what the commands mean and never retries one (except EVALSHA
+ * answered NOSCRIPT, which did not run).
+ *
+ * Freeing discipline (hiredis 0.14 frees its context by itself after a failed
+ * connect and after a lost connection, and defers redisAsyncFree only inside reply
+ * callbacks): every entry from the loop into this file counts itself in
+ * c->depth; redisconn_free inside any of our callbacks only marks the object and
+ * the outermost entry frees it on the way out. The hiredis context is freed by us
+ * only when hiredis will not free it itself, and before that we detach it
+ * (ac->data = NULL, every pending request's conn = NULL) so the callbacks hiredis
+ * still runs while tearing it down touch nothing but their own request.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/util.h>
+
+#include <hiredis/hiredis.h>
+#include <hiredis/async.h>
+#include <hiredis/adapters/libevent.h>
+
+#include "chatlogd/log.h"
+#include "chatlogd/redisconn.h"
+
+/* A Redis password is a line of text; anything longer than this in the password
+ * file is a wrong file, not a password. */
+#define REDISCONN_PASSWORD_BYTES 4096
+
+/* Addresses kept from one name lookup; attempts rotate through them. */
+#define REDISCONN_MAX_ADDRESSES 8
+
+#define REDISCONN_DEFAULT_PORT 6379
+
+enum redisconn_state {
+	REDISCONN_WAITING,   /* no connection; the step timer starts the next attempt */
+	REDISCONN_RESOLVING, /* waiting for evdns; the step timer continues */
+	REDISCONN_HANDSHAKE, /* context made; AUTH, SELECT, SCRIPT LOAD, PING queued */
+	REDISCONN_READY,     /* PING answered: commands accepted */
+	REDISCONN_CLOSING,   /* hiredis is failing every pending command; on_disconnect follows */
+};
+
+enum request_kind {
+	REQUEST_COMMAND, /* the caller's; counted in in_flight */
+	REQUEST_EVAL,    /* the caller's; keeps its arguments for the EVAL fallback */
+	REQUEST_AUTH,
+	REQUEST_SELECT,
+	REQUEST_SCRIPT_LOAD,
+	REQUEST_PING,
+};
+
+/* One command handed to hiredis. hiredis calls redisconn_on_reply exactly once per
+ * request; while conn is set, that call is ours to act on; once conn is NULL the
+ * request was already answered (with NULL) and that call only frees it. */
+struct request {
+	TAILQ_ENTRY(request) entry; /* in conn->pending while conn is set */
+	struct redisconn *conn;
+	enum request_kind kind;
+	redisconn_reply_fn fn;
+	void *privdata;
+	int64_t deadline_ms;
+	int script;  /* REQUEST_EVAL, REQUEST_SCRIPT_LOAD */
+	int retried; /* REQUEST_EVAL: sent as EVAL already, no second try */
+	int numkeys; /* REQUEST_EVAL */
+	int argc;    /* REQUEST_EVAL: copies below, in this allocation */
+	const char **argv;
+	size_t *argvlen;
+};
+TAILQ_HEAD(request_list, request);
+
+struct script {
+	char *lua;
+	size_t lua_len;
+	char sha[41]; /* "" until a SCRIPT LOAD answered */
+};
+
+/* The evdns base outlives the connection while a cancelled lookup still has to
+ * be called back (evdns touches its base in that callback). */
+struct resolver {
+	struct evdns_base *dns;
+	int users; /* the connection, plus each lookup not yet called back */
+};
+
+struct lookup {
+	struct resolver *resolver;
+	struct redisconn *conn; /* NULL when the answer is no longer wanted */
+};
+
+struct redisconn {
+	struct event_base *base;
+	redisconn_state_fn state_fn;
+	void *ctx;
+
+	/* Where and who, from the URL and the password file. */
+	char *host;      /* NULL for a Unix socket */
+	char *unix_path; /* NULL for TCP */
+	int port;
+	int db;
+	char *user;     /* NULL: AUTH with the password alone */
+	char *password; /* NULL: no AUTH */
+	int64_t connect_timeout_ms, command_timeout_ms, backoff_min_ms, backoff_max_ms;
+
+	enum redisconn_state state;
+	redisAsyncContext *ac;
+	struct request_list pending;   /* handed to hiredis, unanswered, in send order */
+	struct request_list answering; /* being answered NULL by redisconn_drop */
+	size_t in_flight;              /* the caller's requests among them */
+	int64_t backoff_ms;            /* wait before the attempt after the next failure */
+	unsigned failed_attempts;      /* since the last success; picks the address */
+
+	struct event *step_timer;     /* next attempt; continue after a lookup */
+	struct event *connect_timer;  /* attempt start to READY */
+	struct event *deadline_timer; /* the oldest pending request's deadline */
+
+	struct resolver *resolver; /* NULL for numeric hosts and Unix sockets */
+	struct lookup *lookup;     /* the lookup in progress, if any */
+	struct evdns_getaddrinfo_request *lookup_request;
+	int lookup_done, lookup_error;
+	char addresses[REDISCONN_MAX_ADDRESSES][INET6_ADDRSTRLEN];
+	int address_count;
+
+	struct script *scripts;
+	int script_count;
+
+	int depth;          /* our callbacks on the stack right now */
+	int free_requested; /* redisconn_free was called; free at depth 0 */
+};
+
+static void redisconn_drop(struct redisconn *c, const char *reason);
+
+static int64_t redisconn_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct timeval redisconn_timeval(int64_t ms)
+{
+	struct timeval tv;
+
+	if (ms < 0)
+		ms = 0;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	return tv;
+}
+
+/* ---- URL and password file ---- */
+
+static int redisconn_hex_value(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* Copies [s, s+len) with %XX decoded into a new string; NULL if malformed or out
+ * of memory. User names and passwords may carry any byte this way. */
+static char *redisconn_percent_decode(const char *s, size_t len)
+{
+	char *out, *o;
+	size_t i;
+	int hi, lo;
+
+	if ((out = malloc(len + 1)) == NULL)
+		return NULL;
+	for (i = 0, o = out; i < len; i++) {
+		if (s[i] != '%') {
+			*o++ = s[i];
+			continue;
+		}
+		if (i + 2 >= len) {
+			free(out);
+			return NULL;
+		}
+		if ((hi = redisconn_hex_value(s[i + 1])) < 0 ||
+		    (lo = redisconn_hex_value(s[i + 2])) < 0 || (hi == 0 && lo == 0)) {
+			free(out);
+			return NULL;
+		}
+		*o++ = (char)(hi * 16 + lo);
+		i += 2;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Parses all of [s, s+len) as a decimal number in [min, max]; -1 if it is not. */
+static long redisconn_parse_number(const char *s, size_t len, long min, long max)
+{
+	long value = 0;
+	size_t i;
+
+	if (len == 0 || len > 10)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		value = value * 10 + (s[i] - '0');
+	}
+	return value >= min && value <= max ? value : -1;
+}
+
+static char *redisconn_strndup(const char *s, size_t len)
+{
+	char *out;
+
+	if ((out = malloc(len + 1)) == NULL)
+		return NULL;
+	memcpy(out, s, len);
+	out[len] = '\0';
+	return out;
+}
+
+/* unix:///absolute/path[?db=N] */
+static int redisconn_parse_unix_url(struct redisconn *c, const char *rest, char *err, size_t errlen)
+{
+	const char *query = strchr(rest, '?');
+	size_t path_len = query != NULL ? (size_t)(query - rest) : strlen(rest);
+	long db = 0;
+
+	if (path_len == 0 || rest[0] != '/') {
+		snprintf(err, errlen, "redis url: unix:// needs an absolute socket path");
+		return -1;
+	}
+	if (path_len >= sizeof(((struct sockaddr_un *)NULL)->sun_path)) {
+		snprintf(err, errlen, "redis url: socket path longer than %zu bytes",
+		         sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1);
+		return -1;
+	}
+	if (query != NULL) {
+		if (strncmp(query, "?db=", 4) != 0 ||
+		    (db = redisconn_parse_number(query + 4, strlen(query + 4), 0, INT_MAX)) < 0) {
+			snprintf(err, errlen, "redis url: the only query is ?db=N (N >= 0)");
+			return -1;
+		}
+	}
+	if ((c->unix_path = redisconn_strndup(rest, path_len)) == NULL) {
+		snprintf(err, errlen, "redis url: out of memory");
+		return -1;
+	}
+	c->db = (int)db;
+	return 0;
+}
+
+/* [user[:password]@] or [:password@]; either part may be %-encoded. */
+static int redisconn_parse_userinfo(struct redisconn *c, const char *s, size_t len, char *err,
+                                    size_t errlen)
+{
+	const char *colon = memchr(s, ':', len);
+	size_t user_len = colon != NULL ? (size_t)(colon - s) : len;
+
+	if (user_len > 0 && (c->user = redisconn_percent_decode(s, user_len)) == NULL) {
+		snprintf(err, errlen, "redis url: bad %%-escape in the user name");
+		return -1;
+	}
+	if (colon == NULL)
+		return 0;
+	if (colon + 1 == s + len) {
+		snprintf(err, errlen, "redis url: empty password after ':'");
+		return -1;
+	}
+	if ((c->password = redisconn_percent_decode(colon + 1, (size_t)(s + len - colon - 1))) ==
+	    NULL) {
+		snprintf(err, errlen, "redis url: bad %%-escape in the password");
+		return -1;
+	}
+	return 0;
+}
+
+/* redis://[user[:password]@]host[:port][/db]; host may be [IPv6]. Error texts
+ * never quote the URL: it may hold a password. */
+static int redisconn_parse_tcp_url(struct redisconn *c, const char *rest, char *err, size_t errlen)
+{
+	size_t authority_len = strcspn(rest, "/?#");
+	const char *path = rest + authority_len;
+	const char *host, *port = NULL, *at, *end = rest + authority_len;
+	size_t host_len;
+	long value;
+
+	if (*path == '?' || *path == '#') {
+		snprintf(err, errlen, "redis url: redis:// takes no query or fragment");
+		return -1;
+	}
+	for (at = end; at > rest && at[-1] != '@'; at--)
+		;
+	if (at > rest && redisconn_parse_userinfo(c, rest, (size_t)(at - 1 - rest), err, errlen))
+		return -1;
+	host = at;
+	if (*host == '[') {
+		const char *close = memchr(host, ']', (size_t)(end - host));
+		if (close == NULL) {
+			snprintf(err, errlen, "redis url: '[' without ']' around an IPv6 address");
+			return -1;
+		}
+		host_len = (size_t)(close - host - 1);
+		host++;
+		if (close + 1 < end) {
+			if (close[1] != ':') {
+				snprintf(err, errlen, "redis url: junk after ']'");
+				return -1;
+			}
+			port = close + 2;
+		}
+	} else {
+		const char *colon = memchr(host, ':', (size_t)(end - host));
+		if (colon != NULL && memchr(colon + 1, ':', (size_t)(end - colon - 1)) != NULL) {
+			snprintf(err, errlen, "redis url: an IPv6 address needs [brackets]");
+			return -1;
+		}
+		host_len = colon != NULL ? (size_t)(colon - host) : (size_t)(end - host);
+		if (colon != NULL)
+			port = colon + 1;
+	}
+	if (host_len == 0) {
+		snprintf(err, errlen, "redis url: missing host");
+		return -1;
+	}
+	c->port = REDISCONN_DEFAULT_PORT;
+	if (port != NULL) {
+		if ((value = redisconn_parse_number(port, (size_t)(end - port), 1, 65535)) < 0) {
+			snprintf(err, errlen, "redis url: port must be 1-65535");
+			return -1;
+		}
+		c->port = (int)value;
+	}
+	c->db = 0;
+	if (*path == '/' && path[1] != '\0') {
+		if ((value = redisconn_parse_number(path + 1, strlen(path + 1), 0, INT_MAX)) < 0) {
+			snprintf(err, errlen, "redis url: the path must be /DB with DB >= 0");
+			return -1;
+		}
+		c->db = (int)value;
+	}
+	if ((c->host = redisconn_strndup(host, host_len)) == NULL) {
+		snprintf(err, errlen, "redis url: out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int redisconn_parse_url(struct redisconn *c, const char *url, char *err, size_t errlen)
+{
+	if (url == NULL || url[0] == '\0') {
+		snprintf(err, errlen, "redis url: empty");
+		return -1;
+	}
+	if (strncmp(url, "redis://", 8) == 0)
+		return redisconn_parse_tcp_url(c, url + 8, err, errlen);
+	if (strncmp(url, "unix://", 7) == 0)
+		return redisconn_parse_unix_url(c, url + 7, err, errlen);
+	if (strncmp(url, "rediss://", 9) == 0)
+		snprintf(err, errlen, "redis url: TLS (rediss://) is not supported");
+	else
+		snprintf(err, errlen, "redis url: must start with redis:// or unix://");
+	return -1;
+}
+
+/* Reads the first line of path (without its line ending) as the password. Warns
+ * when other users may read the file. */
+static int redisconn_read_password(struct redisconn *c, const char *path, char *err, size_t errlen)
+{
+	char buf[REDISCONN_PASSWORD_BYTES + 1];
+	struct stat st;
+	ssize_t n;
+	size_t len, got = 0;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		snprintf(err, errlen, "%s: cannot open password file: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: password file is not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if (st.st_mode & (S_IROTH | S_IWOTH))
+		log_warnx("redis: password file is accessible to all users file=%s mode=%04o", path,
+		          (unsigned)(st.st_mode & 07777));
+	while (got < sizeof(buf) - 1 && (n = read(fd, buf + got, sizeof(buf) - 1 - got)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			snprintf(err, errlen, "%s: cannot read password file: %s", path,
+			         strerror(errno));
+			close(fd);
+			explicit_bzero(buf, sizeof(buf));
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	len = strcspn(buf, "\r\n");
+	if (len == REDISCONN_PASSWORD_BYTES) {
+		snprintf(err, errlen, "%s: password longer than %d bytes", path,
+		         REDISCONN_PASSWORD_BYTES - 1);
+		explicit_bzero(buf, sizeof(buf));
+		return -1;
+	}
+	buf[len] = '\0';
+	if (len == 0 || strlen(buf) != len) {
+		snprintf(err, errlen, "%s: password file's first line is empty", path);
+		explicit_bzero(buf, sizeof(buf));
+		return -1;
+	}
+	c->password = redisconn_strndup(buf, len);
+	explicit_bzero(buf, sizeof(buf));
+	if (c->password == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- requests ---- */
+
+static int redisconn_is_callers(const struct request *req)
+{
+	return req->kind == REQUEST_COMMAND || req->kind == REQUEST_EVAL;
+}
+
+/* Arms the deadline timer for the oldest pending request. Deadlines grow in send
+ * order, so the head is always the first to expire; the timer re-arms itself for
+ * the new head when it fires early. */
+static void redisconn_arm_deadline(struct redisconn *c)
+{
+	struct request *head = TAILQ_FIRST(&c->pending);
+	struct timeval tv;
+
+	if (head == NULL || evtimer_pending(c->deadline_timer, NULL))
+		return;
+	tv = redisconn_timeval(head->deadline_ms - redisconn_now_ms());
+	evtimer_add(c->deadline_timer, &tv);
+}
+
+static void redisconn_on_reply(redisAsyncContext *ac, void *r, void *privdata);
+
+/* Hands req to hiredis (which copies the arguments into its output buffer) and
+ * tracks it. On failure nothing is tracked and the caller still owns req. */
+static int redisconn_send(struct redisconn *c, struct request *req, int argc, const char **argv,
+                          const size_t *argvlen)
+{
+	if (c->ac == NULL ||
+	    redisAsyncCommandArgv(c->ac, redisconn_on_reply, req, argc, argv, argvlen) != REDIS_OK)
+		return -1;
+	req->conn = c;
+	req->deadline_ms = redisconn_now_ms() + c->command_timeout_ms;
+	TAILQ_INSERT_TAIL(&c->pending, req, entry);
+	if (redisconn_is_callers(req))
+		c->in_flight++;
+	redisconn_arm_deadline(c);
+	return 0;
+}
+
+/* Sends an internal command (handshake or SCRIPT LOAD); -1 if it could not. */
+static int redisconn_send_internal(struct redisconn *c, enum request_kind kind, int script,
+                                   int argc, const char **argv)
+{
+	size_t argvlen[4];
+	struct request *req;
+	int i;
+
+	for (i = 0; i < argc; i++)
+		argvlen[i] = kind == REQUEST_SCRIPT_LOAD && i == 2 ? c->scripts[script].lua_len
+		                                                   : strlen(argv[i]);
+	if ((req = calloc(1, sizeof(*req))) == NULL)
+		return -1;
+	req->kind = kind;
+	req->script = script;
+	if (redisconn_send(c, req, argc, argv, argvlen) == -1) {
+		free(req);
+		return -1;
+	}
+	return 0;
+}
+
+static int redisconn_send_script_load(struct redisconn *c, int script)
+{
+	const char *argv[3] = {"SCRIPT", "LOAD", c->scripts[script].lua};
+
+	return redisconn_send_internal(c, REQUEST_SCRIPT_LOAD, script, 3, argv);
+}
+
+/* Sends an eval request as EVALSHA, or as EVAL when the SHA is unknown or this is
+ * the retry after NOSCRIPT (EVAL also puts the script back in the server's cache). */
+static int redisconn_send_eval(struct redisconn *c, struct request *req)
+{
+	const struct script *script = &c->scripts[req->script];
+	int argc = req->argc + 3, i, rc;
+	char numkeys[16];
+	const char **argv;
+	size_t *argvlen;
+
+	if (script->sha[0] == '\0')
+		req->retried = 1;
+	argv = malloc((size_t)argc * (sizeof(*argv) + sizeof(*argvlen)));
+	if (argv == NULL)
+		return -1;
+	argvlen = (size_t *)(argv + argc);
+	snprintf(numkeys, sizeof(numkeys), "%d", req->numkeys);
+	argv[0] = req->retried ? "EVAL" : "EVALSHA";
+	argvlen[0] = strlen(argv[0]);
+	argv[1] = req->retried ? script->lua : script->sha;
+	argvlen[1] = req->retried ? script->lua_len : strlen(script->sha);
+	argv[2] = numkeys;
+	argvlen[2] = strlen(numkeys);
+	for (i = 0; i < req->argc; i++) {
+		argv[i + 3] = req->argv[i];
+		argvlen[i + 3] = req->argvlen[i];
+	}
+	rc = redisconn_send(c, req, argc, argv, argvlen);
+	free(argv);
+	return rc;
+}
+
+/* ---- connection life cycle ---- */
+
+static void redisconn_enter(struct redisconn *c)
+{
+	c->depth++;
+}
+
+static void redisconn_destroy(struct redisconn *c);
+
+/* Leaves one of our callbacks; the outermost one carries out a redisconn_free
+ * that was requested inside. */
+static void redisconn_leave(struct redisconn *c)
+{
+	if (--c->depth == 0 && c->free_requested)
+		redisconn_destroy(c);
+}
+
+static void redisconn_resolver_release(struct resolver *r)
+{
+	if (--r->users > 0)
+		return;
+	evdns_base_free(r->dns, 0);
+	free(r);
+}
+
+/* Stops wanting the answer of the lookup in progress. evdns still calls back
+ * (later, with EVUTIL_EAI_CANCEL); the lookup then frees itself. */
+static void redisconn_cancel_lookup(struct redisconn *c)
+{
+	if (c->lookup != NULL) {
+		c->lookup->conn = NULL;
+		if (c->lookup_request != NULL)
+			evdns_getaddrinfo_cancel(c->lookup_request);
+	}
+	c->lookup = NULL;
+	c->lookup_request = NULL;
+	c->lookup_done = 0;
+}
+
+/* Tears the connection down: every pending request is answered NULL now, in send
+ * order, the hiredis context is freed (or left to hiredis when c->ac was already
+ * cleared because hiredis frees it itself), the state callback hears 0 with the
+ * reason, and the next attempt is scheduled after the backoff. reason NULL: we
+ * are being freed, nobody is told and nothing is scheduled. */
+static void redisconn_drop(struct redisconn *c, const char *reason)
+{
+	redisAsyncContext *ac = c->ac;
+	struct request *req;
+	struct timeval tv;
+	char why[256];
+
+	/* reason may live in the context about to be freed. */
+	snprintf(why, sizeof(why), "%s", reason != NULL ? reason : "freed");
+	c->state = REDISCONN_WAITING;
+	evtimer_del(c->step_timer);
+	evtimer_del(c->connect_timer);
+	evtimer_del(c->deadline_timer);
+	redisconn_cancel_lookup(c);
+	c->ac = NULL;
+	if (ac != NULL)
+		ac->data = NULL;
+	TAILQ_CONCAT(&c->answering, &c->pending, entry);
+	c->in_flight = 0;
+	/* Detached requests stay allocated until hiredis calls back for them: inside
+	 * redisAsyncFree below, or after we return when hiredis is tearing the context
+	 * down itself; never during this loop, as the caller cannot reach ac. The list
+	 * lives in c so that a redisconn_free inside one of these callbacks answers
+	 * the rest before it returns. */
+	while ((req = TAILQ_FIRST(&c->answering)) != NULL) {
+		TAILQ_REMOVE(&c->answering, req, entry);
+		req->conn = NULL;
+		if (req->fn != NULL)
+			req->fn(c->ctx, NULL, req->privdata);
+	}
+	if (ac != NULL)
+		redisAsyncFree(ac); /* deferred by hiredis when we are inside its callback */
+	if (reason == NULL || c->free_requested)
+		return;
+	log_debug("redis: disconnected reason=\"%s\" retry_in_ms=%lld", why,
+	          (long long)c->backoff_ms);
+	c->failed_attempts++;
+	if (c->state_fn != NULL)
+		c->state_fn(c->ctx, 0, why);
+	if (c->free_requested)
+		return;
+	tv = redisconn_timeval(c->backoff_ms);
+	evtimer_add(c->step_timer, &tv);
+	c->backoff_ms =
+	    c->backoff_ms > c->backoff_max_ms / 2 ? c->backoff_max_ms : c->backoff_ms * 2;
+}
+
+static void redisconn_ready(struct redisconn *c)
+{
+	c->state = REDISCONN_READY;
+	evtimer_del(c->connect_timer);
+	c->backoff_ms = c->backoff_min_ms;
+	c->failed_attempts = 0;
+	log_debug("redis: connected db=%d", c->db);
+	if (c->state_fn != NULL)
+		c->state_fn(c->ctx, 1, "connected");
+}
+
+/* hiredis' context pointer is const in its connect and disconnect callbacks but
+ * the context is ours to detach: it is about to be freed by hiredis. */
+static void redisconn_forget_context(const redisAsyncContext *ac)
+{
+	((redisAsyncContext *)ac)->data = NULL;
+}
+
+/* A failed connect: hiredis frees the context itself right after this returns,
+ * first calling the pending (handshake) callbacks with NULL. */
+static void redisconn_on_connect(const redisAsyncContext *ac, int status)
+{
+	struct redisconn *c = ac->data;
+	char reason[256];
+
+	if (c == NULL)
+		return;
+	if (status == REDIS_OK) {
+		log_debug("redis: socket connected, handshake under way");
+		return;
+	}
+	redisconn_enter(c);
+	/* ac->err is not set yet here in 0.14; the context's own errstr is. */
+	snprintf(reason, sizeof(reason), "connect: %s",
+	         ac->c.errstr[0] != '\0' ? ac->c.errstr : "failed");
+	redisconn_forget_context(ac);
+	c->ac = NULL;
+	redisconn_drop(c, reason);
+	redisconn_leave(c);
+}
+
+/* A lost connection: hiredis has already called every pending callback with NULL
+ * and frees the context right after this returns. Not called for contexts we
+ * detached (data is NULL) nor for failed connects. */
+static void redisconn_on_disconnect(const redisAsyncContext *ac, int status)
+{
+	struct redisconn *c = ac->data;
+	char reason[256];
+
+	if (c == NULL)
+		return;
+	redisconn_enter(c);
+	snprintf(reason, sizeof(reason), "connection lost: %s",
+	         status != REDIS_OK && ac->c.errstr[0] != '\0' ? ac->c.errstr : "closed");
+	redisconn_forget_context(ac);
+	c->ac = NULL;
+	redisconn_drop(c, reason);
+	redisconn_leave(c);
+}
+
+/* Starts the hiredis context for one attempt and queues the handshake: AUTH,
+ * SELECT, SCRIPT LOAD of every script, then PING, whose answer makes it READY
+ * (PING also proves the server answers: a stopped one still accepts sockets). */
+static void redisconn_connect(struct redisconn *c, const char *address)
+{
+	const char *auth[3] = {"AUTH", NULL, NULL};
+	const char *select[2] = {"SELECT", NULL};
+	const char *ping[1] = {"PING"};
+	redisAsyncContext *ac;
+	char reason[256], db[16];
+	int i, ok = 1;
+
+	if (c->unix_path != NULL)
+		ac = redisAsyncConnectUnix(c->unix_path);
+	else
+		ac = redisAsyncConnect(address, c->port);
+	if (ac == NULL) {
+		redisconn_drop(c, "connect: out of memory");
+		return;
+	}
+	if (ac->err != 0) {
+		snprintf(reason, sizeof(reason), "connect: %s", ac->errstr);
+		redisAsyncFree(ac);
+		redisconn_drop(c, reason);
+		return;
+	}
+	ac->data = c;
+	if (redisLibeventAttach(ac, c->base) != REDIS_OK ||
+	    redisAsyncSetConnectCallback(ac, redisconn_on_connect) != REDIS_OK ||
+	    redisAsyncSetDisconnectCallback(ac, redisconn_on_disconnect) != REDIS_OK) {
+		ac->data = NULL;
+		redisAsyncFree(ac);
+		redisconn_drop(c, "connect: cannot attach to the event loop");
+		return;
+	}
+	c->ac = ac;
+	c->state = REDISCONN_HANDSHAKE;
+	log_debug("redis: connecting address=%s port=%d",
+	          c->unix_path != NULL ? c->unix_path : address, c->port);
+	if (c->password != NULL) {
+		if (c->user != NULL) {
+			auth[1] = c->user;
+			auth[2] = c->password;
+		} else {
+			auth[1] = c->password;
+		}
+		ok =
+		    redisconn_send_internal(c, REQUEST_AUTH, 0, c->user != NULL ? 3 : 2, auth) == 0;
+	}
+	if (ok && c->db != 0) {
+		snprintf(db, sizeof(db), "%d", c->db);
+		select[1] = db;
+		ok = redisconn_send_internal(c, REQUEST_SELECT, 0, 2, select) == 0;
+	}
+	for (i = 0; ok && i < c->script_count; i++)
+		ok = redisconn_send_script_load(c, i) == 0;
+	if (ok)
+		ok = redisconn_send_internal(c, REQUEST_PING, 0, 1, ping) == 0;
+	if (!ok)
+		redisconn_drop(c, "connect: cannot queue the handshake");
+}
+
+/* evdns' answer. It may come synchronously from inside evdns_getaddrinfo (numeric
+ * hosts, /etc/hosts) or later from the loop; either way it only records the
+ * answer and wakes the step timer, so no caller code ever runs inside evdns. */
+static void redisconn_on_resolved(int result, struct evutil_addrinfo *res, void *arg)
+{
+	struct lookup *lookup = arg;
+	struct redisconn *c = lookup->conn;
+	const struct evutil_addrinfo *ai;
+	const void *addr;
+	int pass;
+
+	if (c != NULL) {
+		c->lookup = NULL;
+		c->lookup_request = NULL;
+		c->lookup_done = 1;
+		c->lookup_error = result;
+		c->address_count = 0;
+		/* IPv4 first: a Redis bound to 127.0.0.1 is the common case. */
+		for (pass = 0; pass < 2; pass++) {
+			for (ai = res; ai != NULL; ai = ai->ai_next) {
+				if (c->address_count == REDISCONN_MAX_ADDRESSES)
+					break;
+				if (ai->ai_family != (pass == 0 ? AF_INET : AF_INET6))
+					continue;
+				if (ai->ai_family == AF_INET)
+					addr =
+					    &((const struct sockaddr_in *)(const void *)ai->ai_addr)
+					         ->sin_addr;
+				else
+					addr = &((const struct sockaddr_in6 *)(const void *)
+					             ai->ai_addr)
+					            ->sin6_addr;
+				if (evutil_inet_ntop(ai->ai_family, addr,
+				                     c->addresses[c->address_count],
+				                     sizeof(c->addresses[0])) != NULL)
+					c->address_count++;
+			}
+		}
+		event_active(c->step_timer, EV_TIMEOUT, 1);
+	}
+	if (res != NULL)
+		evutil_freeaddrinfo(res);
+	redisconn_resolver_release(lookup->resolver);
+	free(lookup);
+}
+
+static void redisconn_resolve(struct redisconn *c)
+{
+	struct evdns_getaddrinfo_request *request;
+	struct evutil_addrinfo hints;
+	struct lookup *lookup;
+
+	if ((lookup = calloc(1, sizeof(*lookup))) == NULL) {
+		redisconn_drop(c, "resolve: out of memory");
+		return;
+	}
+	lookup->resolver = c->resolver;
+	lookup->conn = c;
+	c->resolver->users++;
+	c->lookup = lookup;
+	c->lookup_done = 0;
+	c->state = REDISCONN_RESOLVING;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	request = evdns_getaddrinfo(c->resolver->dns, c->host, NULL, &hints, redisconn_on_resolved,
+	                            lookup);
+	if (c->lookup != NULL) /* not answered synchronously */
+		c->lookup_request = request;
+}
+
+static void redisconn_on_step(evutil_socket_t fd, short what, void *arg)
+{
+	struct redisconn *c = arg;
+	struct timeval tv;
+	char reason[256];
+
+	(void)fd;
+	(void)what;
+	redisconn_enter(c);
+	if (c->state == REDISCONN_WAITING) {
+		tv = redisconn_timeval(c->connect_timeout_ms);
+		evtimer_add(c->connect_timer, &tv);
+		if (c->resolver != NULL)
+			redisconn_resolve(c);
+		else
+			redisconn_connect(c, c->host);
+	} else if (c->state == REDISCONN_RESOLVING && c->lookup_done) {
+		c->lookup_done = 0;
+		if (c->lookup_error != 0 || c->address_count == 0) {
+			snprintf(reason, sizeof(reason), "resolve %s: %s", c->host,
+			         c->lookup_error != 0 ? evutil_gai_strerror(c->lookup_error)
+			                              : "no IPv4 or IPv6 address");
+			redisconn_drop(c, reason);
+		} else {
+			redisconn_connect(
+			    c, c->addresses[c->failed_attempts % (unsigned)c->address_count]);
+		}
+	}
+	redisconn_leave(c);
+}
+
+static void redisconn_on_connect_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct redisconn *c = arg;
+	char reason[128];
+
+	(void)fd;
+	(void)what;
+	if (c->state == REDISCONN_READY)
+		return;
+	redisconn_enter(c);
+	snprintf(reason, sizeof(reason), "not connected within connect_timeout_ms=%lld",
+	         (long long)c->connect_timeout_ms);
+	redisconn_drop(c, reason);
+	redisconn_leave(c);
+}
+
+static void redisconn_on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct redisconn *c = arg;
+	struct request *head = TAILQ_FIRST(&c->pending);
+	char reason[128];
+
+	(void)fd;
+	(void)what;
+	if (head == NULL)
+		return;
+	if (head->deadline_ms > redisconn_now_ms()) {
+		redisconn_arm_deadline(c);
+		return;
+	}
+	redisconn_enter(c);
+	snprintf(reason, sizeof(reason), "no reply within command_timeout_ms=%lld",
+	         (long long)c->command_timeout_ms);
+	redisconn_drop(c, reason);
+	redisconn_leave(c);
+}
+
+/* Acts on the reply to a handshake step or a late SCRIPT LOAD. An error during the
+ * handshake fails the attempt, with the server's words as the reason. */
+static void redisconn_internal_reply(struct redisconn *c, struct request *req,
+                                     const redisReply *reply)
+{
+	static const char *const step[] = {[REQUEST_AUTH] = "AUTH",
+	                                   [REQUEST_SELECT] = "SELECT",
+	                                   [REQUEST_SCRIPT_LOAD] = "SCRIPT LOAD",
+	                                   [REQUEST_PING] = "PING"};
+	struct script *script;
+	char reason[256], text[160];
+
+	if (reply == NULL)
+		return; /* the connection is going; on_disconnect or the dropper reports it */
+	if (reply->type == REDIS_REPLY_ERROR) {
+		log_escape(text, sizeof(text), reply->str, reply->len);
+		if (c->state != REDISCONN_HANDSHAKE) {
+			log_warnx("redis: SCRIPT LOAD failed script=%d error=\"%s\"", req->script,
+			          text);
+			return;
+		}
+		snprintf(reason, sizeof(reason), "%s failed: %s", step[req->kind], text);
+		redisconn_drop(c, reason);
+		return;
+	}
+	if (req->kind == REQUEST_SCRIPT_LOAD) {
+		script = &c->scripts[req->script];
+		if (reply->type == REDIS_REPLY_STRING && reply->len == sizeof(script->sha) - 1)
+			memcpy(script->sha, reply->str, sizeof(script->sha));
+	} else if (req->kind == REQUEST_PING && c->state == REDISCONN_HANDSHAKE) {
+		redisconn_ready(c);
+	}
+}
+
+/* The one hiredis reply callback, for every request. */
+static void redisconn_on_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct request *req = privdata;
+	struct redisconn *c = req->conn;
+	redisReply *reply = r;
+
+	(void)ac;
+	if (c == NULL) {
+		free(req); /* answered NULL when it was detached */
+		return;
+	}
+	redisconn_enter(c);
+	TAILQ_REMOVE(&c->pending, req, entry);
+	req->conn = NULL;
+	if (redisconn_is_callers(req))
+		c->in_flight--;
+	if (reply == NULL) /* hiredis is failing every pending request */
+		c->state = REDISCONN_CLOSING;
+	if (req->kind == REQUEST_EVAL && reply != NULL && reply->type == REDIS_REPLY_ERROR &&
+	    strncmp(reply->str, "NOSCRIPT", 8) == 0 && !req->retried &&
+	    c->state == REDISCONN_READY) {
+		req->retried = 1;
+		log_debug("redis: NOSCRIPT, retrying as EVAL script=%d", req->script);
+		if (redisconn_send_eval(c, req) == 0)
+			goto out;
+	}
+	if (redisconn_is_callers(req)) {
+		if (req->fn != NULL)
+			req->fn(c->ctx, reply, req->privdata);
+	} else {
+		redisconn_internal_reply(c, req, reply);
+	}
+	free(req);
+out:
+	redisconn_leave(c);
+}
+
+static void redisconn_destroy(struct redisconn *c)
+{
+	int i;
+
+	if (c->step_timer != NULL)
+		event_free(c->step_timer);
+	if (c->connect_timer != NULL)
+		event_free(c->connect_timer);
+	if (c->deadline_timer != NULL)
+		event_free(c->deadline_timer);
+	if (c->resolver != NULL)
+		redisconn_resolver_release(c->resolver);
+	for (i = 0; i < c->script_count; i++)
+		free(c->scripts[i].lua);
+	free(c->scripts);
+	free(c->host);
+	free(c->unix_path);
+	free(c->user);
+	if (c->password != NULL) {
+		explicit_bzero(c->password, strlen(c->password));
+		free(c->password);
+	}
+	free(c);
+}
+
+/* ---- public interface ---- */
+
+struct redisconn *redisconn_new(struct event_base *base, const struct redisconn_settings *s,
+                                redisconn_state_fn state_fn, void *ctx, char *err, size_t errlen)
+{
+	struct redisconn *c;
+	struct sigaction sa;
+	struct in6_addr addr6;
+	struct in_addr addr4;
+	struct timeval now = {0, 0};
+
+	if (s->connect_timeout_ms <= 0 || s->command_timeout_ms <= 0 || s->backoff_min_ms <= 0 ||
+	    s->backoff_max_ms < s->backoff_min_ms) {
+		snprintf(err, errlen,
+		         "redis: timeouts must be positive and "
+		         "backoff_min_ms <= backoff_max_ms");
+		return NULL;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		snprintf(err, errlen, "redis: out of memory");
+		return NULL;
+	}
+	c->base = base;
+	c->state_fn = state_fn;
+	c->ctx = ctx;
+	c->connect_timeout_ms = s->connect_timeout_ms;
+	c->command_timeout_ms = s->command_timeout_ms;
+	c->backoff_min_ms = c->backoff_ms = s->backoff_min_ms;
+	c->backoff_max_ms = s->backoff_max_ms;
+	c->state = REDISCONN_WAITING;
+	TAILQ_INIT(&c->pending);
+	TAILQ_INIT(&c->answering);
+	c->step_timer = evtimer_new(base, redisconn_on_step, c);
+	c->connect_timer = evtimer_new(base, redisconn_on_connect_timeout, c);
+	c->deadline_timer = evtimer_new(base, redisconn_on_deadline, c);
+	if (c->step_timer == NULL || c->connect_timer == NULL || c->deadline_timer == NULL) {
+		snprintf(err, errlen, "redis: cannot create timers");
+		goto fail;
+	}
+	if (redisconn_parse_url(c, s->url, err, errlen) == -1)
+		goto fail;
+	if (s->password_file != NULL && s->password_file[0] != '\0') {
+		if (c->password != NULL) {
+			snprintf(err, errlen,
+			         "redis: password given both in the url and in "
+			         "password_file");
+			goto fail;
+		}
+		if (redisconn_read_password(c, s->password_file, err, errlen) == -1)
+			goto fail;
+	}
+	if (c->user != NULL && c->password == NULL) {
+		snprintf(err, errlen,
+		         "redis url: user name without a password (give it in the "
+		         "url or in password_file)");
+		goto fail;
+	}
+	/* hiredis' blocking getaddrinfo would stall the loop on a slow DNS server. */
+	if (c->host != NULL && inet_pton(AF_INET, c->host, &addr4) != 1 &&
+	    inet_pton(AF_INET6, c->host, &addr6) != 1) {
+		if ((c->resolver = calloc(1, sizeof(*c->resolver))) == NULL ||
+		    (c->resolver->dns =
+		         evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+		                                  EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL) {
+			free(c->resolver);
+			c->resolver = NULL;
+			snprintf(err, errlen, "redis: cannot set up the DNS resolver");
+			goto fail;
+		}
+		c->resolver->users = 1;
+	}
+	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+		log_warnx("redis: SIGPIPE is not ignored; a write to a dropped connection "
+		          "would kill the process");
+	/* The first attempt starts from the loop, so no callback runs before the
+	 * caller holds the pointer. */
+	evtimer_add(c->step_timer, &now);
+	return c;
+fail:
+	redisconn_destroy(c);
+	return NULL;
+}
+
+int redisconn_script(struct redisconn *c, const char *lua)
+{
+	struct script *scripts;
+	int id = c->script_count;
+
+	scripts = realloc(c->scripts, (size_t)(id + 1) * sizeof(*scripts));
+	if (scripts == NULL)
+		return -1;
+	c->scripts = scripts;
+	memset(&scripts[id], 0, sizeof(scripts[id]));
+	scripts[id].lua_len = strlen(lua);
+	if ((scripts[id].lua = redisconn_strndup(lua, scripts[id].lua_len)) == NULL)
+		return -1;
+	c->script_count++;
+	/* Up or handshaking (its SCRIPT LOADs are queued already): load it now, after
+	 * the PING; until that answers, evals of it go out as EVAL. */
+	if ((c->state == REDISCONN_READY || c->state == REDISCONN_HANDSHAKE) &&
+	    redisconn_send_script_load(c, id) == -1)
+		log_warnx("redis: cannot queue SCRIPT LOAD script=%d", id);
+	return id;
+}
+
+int redisconn_command(struct redisconn *c, int argc, const char **argv, const size_t *argvlen,
+                      redisconn_reply_fn fn, void *privdata)
+{
+	struct request *req;
+
+	if (!redisconn_connected(c) || argc <= 0)
+		return -1;
+	if ((req = calloc(1, sizeof(*req))) == NULL)
+		return -1;
+	req->kind = REQUEST_COMMAND;
+	req->fn = fn;
+	req->privdata = privdata;
+	if (redisconn_send(c, req, argc, argv, argvlen) == -1) {
+		free(req);
+		return -1;
+	}
+	return 0;
+}
+
+int redisconn_eval(struct redisconn *c, int script, int argc, const char **argv,
+                   const size_t *argvlen, int numkeys, redisconn_reply_fn fn, void *privdata)
+{
+	struct request *req;
+	size_t bytes = 0;
+	char *data;
+	int i;
+
+	if (!redisconn_connected(c) || script < 0 || script >= c->script_count || argc < 0 ||
+	    numkeys < 0 || numkeys > argc)
+		return -1;
+	for (i = 0; i < argc; i++)
+		bytes += argvlen[i];
+	/* The request keeps its own copy of the arguments for the EVAL retry. */
+	req =
+	    calloc(1, sizeof(*req) + (size_t)argc * (sizeof(*req->argv) + sizeof(size_t)) + bytes);
+	if (req == NULL)
+		return -1;
+	req->kind = REQUEST_EVAL;
+	req->fn = fn;
+	req->privdata = privdata;
+	req->script = script;
+	req->numkeys = numkeys;
+	req->argc = argc;
+	req->argv = (const char **)(void *)(req + 1);
+	req->argvlen = (size_t *)(void *)(req->argv + argc);
+	data = (char *)(req->argvlen + argc);
+	for (i = 0; i < argc; i++) {
+		if (argvlen[i] > 0)
+			memcpy(data, argv[i], argvlen[i]);
+		req->argv[i] = data;
+		req->argvlen[i] = argvlen[i];
+		data += argvlen[i];
+	}
+	if (redisconn_send_eval(c, req) == -1) {
+		free(req);
+		return -1;
+	}
+	return 0;
+}
+
+int redisconn_connected(const struct redisconn *c)
+{
+	return c->state == REDISCONN_READY && !c->free_requested && c->ac != NULL;
+}
+
+size_t redisconn_in_flight(const struct redisconn *c)
+{
+	return c->in_flight;
+}
+
+const char *redisconn_endpoint(const struct redisconn *c, char *buf, size_t len)
+{
+	if (c->unix_path != NULL)
+		snprintf(buf, len, "unix path=%s db=%d auth=%s", c->unix_path, c->db,
+		         c->password == NULL ? "none"
+		         : c->user != NULL   ? "acl"
+		                             : "password");
+	else
+		snprintf(buf, len, "tcp host=%s port=%d db=%d auth=%s%s%s", c->host, c->port, c->db,
+		         c->password == NULL ? "none"
+		         : c->user != NULL   ? "acl"
+		                             : "password",
+		         c->user != NULL ? " user=" : "", c->user != NULL ? c->user : "");
+	return buf;
+}
+
+/* Answers everything pending now, so the caller may release what its privdata
+ * points to as soon as this returns; only the memory is released later when we
+ * are inside one of our own callbacks. */
+void redisconn_free(struct redisconn *c)
+{
+	if (c == NULL || c->free_requested)
+		return;
+	c->free_requested = 1;
+	redisconn_enter(c);
+	redisconn_drop(c, NULL);
+	redisconn_leave(c);
+}

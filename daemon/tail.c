@@ -1,0 +1,1360 @@
+/*
+ * tail.c owns following log files live: glob expansion, inotify as a hint with an
+ * fstat/stat backstop, rotation (rename+create, copytruncate), deletion, and the
+ * exact position of every file (end of the last complete line handed out). It does
+ * not interpret lines or store positions: lines go to the caller's callback, and
+ * positions to whoever checkpoints them. docs/tailing.md explains the design.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/queue.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "chatlogd/hindex.h"
+#include "chatlogd/limits.h"
+#include "chatlogd/lines.h"
+#include "chatlogd/log.h"
+#include "chatlogd/tail.h"
+
+/* Seed of the position fingerprints: part of the checkpoint format, never change it. */
+#define TAIL_HASH_SEED 0x7461696c66707631ull
+#define TAIL_POLL_DEFAULT_MS 1000
+#define TAIL_RESCAN_DEFAULT_MS 5000
+/* Paths remembered so a non-regular file matched by a glob is warned about once
+ * per path rather than at every rescan; past this, further ones go to debug. */
+#define TAIL_WARNED_PATHS 64
+#define TAIL_WATCH_MASK                                                                            \
+	(IN_MODIFY | IN_CREATE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE | IN_DELETE_SELF |        \
+	 IN_MOVE_SELF | IN_ATTRIB | IN_ONLYDIR)
+
+/* Reading state of one open file: how far it was read, how far lines were handed
+ * out, and enough of the bytes read to fingerprint the position exactly and to
+ * notice a truncation or rewrite before the next read. */
+struct tail_stream {
+	struct lines lines;
+	uint64_t read_offset;  /* bytes read: the next read starts here */
+	uint64_t done;         /* end of the last complete line handed out */
+	uint64_t done_line_no; /* lines handed out */
+	int done_in_overlong;  /* done lies inside an overlong line already reported */
+	unsigned char done_before[TAIL_BEFORE_BYTES]; /* bytes before done, if in_overlong */
+	size_t done_before_len;
+	unsigned char head[TAIL_HEAD_BYTES];     /* the file's first head_len bytes */
+	size_t head_len;                         /* min(read_offset, TAIL_HEAD_BYTES) */
+	unsigned char last[TAIL_BEFORE_BYTES];   /* the bytes ending at read_offset */
+	size_t last_len;                         /* min(read_offset, TAIL_BEFORE_BYTES) */
+	unsigned char prefix[TAIL_BEFORE_BYTES]; /* the bytes ending where lines.buf starts */
+	size_t prefix_len;
+	int finishing; /* inside lines_finish: the last line has no newline */
+};
+
+/* Why a file is only being read to its end: it is no longer the file its path names. */
+enum tail_drain { DRAIN_NONE, DRAIN_ROTATED, DRAIN_DELETED, DRAIN_COPY };
+
+/* A followed name: counters survive rotations, and files share it by reference. */
+struct tail_source {
+	TAILQ_ENTRY(tail_source) link;
+	char *path;
+	unsigned refs;
+	uint64_t lines, bytes, rotations, truncations;
+};
+
+struct tail_file {
+	TAILQ_ENTRY(tail_file) link;
+	struct tail *tail;
+	struct tail_source *source;
+	struct event *read_event;
+	int fd;
+	int wd; /* inotify watch of its directory, -1 without one */
+	uint64_t dev, ino;
+	enum tail_drain drain;
+	int let_go_armed; /* let go at the end of the next read that reaches end of file */
+	int restart;      /* the head changed: start again at 0 before the next read */
+	int at_eof;
+	int64_t last_data_ms;
+	struct tail_stream stream;
+};
+
+TAILQ_HEAD(tail_file_list, tail_file);
+TAILQ_HEAD(tail_source_list, tail_source);
+
+struct tail {
+	struct event_base *base;
+	char **patterns;
+	size_t pattern_count;
+	size_t max_line_bytes, read_budget;
+	int64_t poll_ms, rescan_ms, rotate_wait_ms;
+	tail_line_fn fn;
+	void *ctx;
+	struct tail_file_list files;
+	struct tail_source_list sources;
+	struct tail_position *restored;
+	size_t restored_count;
+	int inotify_fd;
+	struct event *inotify_event, *poll_event, *rescan_event, *check_event;
+	int want_rescan, want_check;
+	int started, paused, watch_limit_logged;
+	char *warned[TAIL_WARNED_PATHS];
+	size_t warned_count;
+	struct log_ratelimit warn_limit;
+};
+
+static void file_read_cb(evutil_socket_t fd, short what, void *arg);
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static size_t min_size(uint64_t a, size_t b)
+{
+	return a < b ? (size_t)a : b;
+}
+
+/* Paths come from globs over directories others can write to: escape them. */
+static const char *log_path(char *out, size_t size, const char *path)
+{
+	return log_escape(out, size, path, strlen(path));
+}
+
+/* The directory part of path ("." for a bare name). */
+static void dir_of(const char *path, char *out, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		snprintf(out, size, ".");
+	else if (slash == path)
+		snprintf(out, size, "/");
+	else
+		snprintf(out, size, "%.*s", (int)(slash - path), path);
+}
+
+static const char *base_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+/* ---- sources ---------------------------------------------------------------- */
+
+static struct tail_source *source_get(struct tail *t, const char *path)
+{
+	struct tail_source *s;
+
+	TAILQ_FOREACH(s, &t->sources, link)
+	{
+		if (strcmp(s->path, path) == 0) {
+			s->refs++;
+			return s;
+		}
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	if ((s->path = strdup(path)) == NULL) {
+		free(s);
+		return NULL;
+	}
+	s->refs = 1;
+	TAILQ_INSERT_TAIL(&t->sources, s, link);
+	return s;
+}
+
+static void source_put(struct tail *t, struct tail_source *s)
+{
+	if (s == NULL || --s->refs > 0)
+		return;
+	TAILQ_REMOVE(&t->sources, s, link);
+	free(s->path);
+	free(s);
+}
+
+/* ---- stream bookkeeping ------------------------------------------------------- */
+
+/* Keeps the last TAIL_BEFORE_BYTES bytes of everything appended. */
+static void window_append(unsigned char *win, size_t *len, const char *data, size_t n)
+{
+	size_t keep;
+
+	if (n >= TAIL_BEFORE_BYTES) {
+		memcpy(win, data + n - TAIL_BEFORE_BYTES, TAIL_BEFORE_BYTES);
+		*len = TAIL_BEFORE_BYTES;
+		return;
+	}
+	keep = *len < TAIL_BEFORE_BYTES - n ? *len : TAIL_BEFORE_BYTES - n;
+	memmove(win, win + *len - keep, keep);
+	memcpy(win + keep, data, n);
+	*len = keep + n;
+}
+
+/* Back to offset 0 with nothing pending, keeping the framer's buffer. */
+static void stream_reset(struct tail_stream *s)
+{
+	struct lines keep = s->lines;
+
+	memset(s, 0, sizeof(*s));
+	s->lines = keep;
+	s->lines.start = s->lines.end = 0;
+	s->lines.line_no = 0;
+	s->lines.skipping = 0;
+}
+
+/* The bytes ending at file offset `at`, taken from the framer's buffer and the
+ * prefix kept in front of it. `at` must lie between the buffer's start and
+ * read_offset, which holds for `done` unless it is inside an overlong line. */
+static size_t stream_bytes_before(const struct tail_stream *s, uint64_t at, unsigned char *out)
+{
+	uint64_t base = s->read_offset - s->lines.end;
+	size_t want = min_size(at, TAIL_BEFORE_BYTES);
+	size_t in_buf = min_size(at - base, want);
+	size_t from_prefix = want - in_buf;
+
+	memcpy(out, s->prefix + s->prefix_len - from_prefix, from_prefix);
+	if (in_buf > 0)
+		memcpy(out + from_prefix, s->lines.buf + (at - base) - in_buf, in_buf);
+	return want;
+}
+
+/* lines_space, keeping the prefix right when the framer slides its partial line
+ * to the front (the bytes before it are overwritten by the move). */
+static size_t stream_space(struct tail_stream *s, char **space)
+{
+	unsigned char moved[TAIL_BEFORE_BYTES];
+	size_t moved_len = 0, start = s->lines.start, room;
+
+	if (start > 0)
+		moved_len = stream_bytes_before(s, s->read_offset - s->lines.end + start, moved);
+	room = lines_space(&s->lines, space);
+	if (start > 0 && s->lines.start == 0) {
+		memcpy(s->prefix, moved, moved_len);
+		s->prefix_len = moved_len;
+	}
+	return room;
+}
+
+/* Records n bytes just read at read_offset; called before lines_commit so the
+ * line callback can turn buffer pointers into file offsets. */
+static void stream_note_read(struct tail_stream *s, const char *data, size_t n)
+{
+	if (s->read_offset < TAIL_HEAD_BYTES) {
+		size_t k = min_size(TAIL_HEAD_BYTES - s->read_offset, n);
+		memcpy(s->head + s->read_offset, data, k);
+		s->head_len = (size_t)s->read_offset + k;
+	}
+	window_append(s->last, &s->last_len, data, n);
+	s->read_offset += n;
+}
+
+/* After lines_commit: an emptied framer starts its buffer at read_offset. */
+static void stream_after_commit(struct tail_stream *s)
+{
+	if (s->lines.end == 0) {
+		memcpy(s->prefix, s->last, s->last_len);
+		s->prefix_len = s->last_len;
+	}
+}
+
+/* ---- fingerprints ----------------------------------------------------------- */
+
+/* The bytes that identify a file's content up to an offset. */
+struct fingerprint {
+	unsigned char head[TAIL_HEAD_BYTES];
+	size_t head_len;
+	unsigned char before[TAIL_BEFORE_BYTES];
+	size_t before_len;
+};
+
+static int pread_full(int fd, unsigned char *buf, size_t len, uint64_t offset)
+{
+	while (len > 0) {
+		ssize_t n = pread(fd, buf, len, (off_t)offset);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+		offset += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Reads the fingerprint bytes of fd at offset; -1 when the file is shorter. */
+static int fingerprint_read(int fd, uint64_t offset, struct fingerprint *fp)
+{
+	fp->head_len = min_size(offset, TAIL_HEAD_BYTES);
+	fp->before_len = min_size(offset, TAIL_BEFORE_BYTES);
+	if (pread_full(fd, fp->head, fp->head_len, 0) == -1)
+		return -1;
+	return pread_full(fd, fp->before, fp->before_len, offset - fp->before_len);
+}
+
+static int fingerprint_matches(const struct fingerprint *fp, const struct tail_position *pos)
+{
+	return fp->head_len == pos->head_len && fp->before_len == pos->before_len &&
+	       hindex_hash(fp->head, fp->head_len, TAIL_HASH_SEED) == pos->head_hash &&
+	       hindex_hash(fp->before, fp->before_len, TAIL_HASH_SEED) == pos->before_hash;
+}
+
+/* The position of a stream at `offset` (read_offset or done), from bytes in memory. */
+static void stream_position(const struct tail_stream *s, uint64_t offset, struct tail_position *pos)
+{
+	unsigned char before[TAIL_BEFORE_BYTES];
+	size_t before_len;
+
+	if (offset == s->done && s->done_in_overlong) {
+		memcpy(before, s->done_before, s->done_before_len);
+		before_len = s->done_before_len;
+	} else if (offset == s->read_offset) {
+		memcpy(before, s->last, s->last_len);
+		before_len = s->last_len;
+	} else {
+		before_len = stream_bytes_before(s, offset, before);
+	}
+	pos->offset = offset;
+	pos->head_len = (uint32_t)min_size(offset, TAIL_HEAD_BYTES);
+	pos->head_hash = hindex_hash(s->head, pos->head_len, TAIL_HASH_SEED);
+	pos->before_len = (uint32_t)before_len;
+	pos->before_hash = hindex_hash(before, before_len, TAIL_HASH_SEED);
+}
+
+/* Resumes a fresh stream at a saved position whose bytes were just verified. */
+static void stream_resume(struct tail_stream *s, const struct tail_position *pos,
+                          const struct fingerprint *fp)
+{
+	s->read_offset = s->done = pos->offset;
+	s->done_line_no = s->lines.line_no = pos->line_no;
+	s->done_in_overlong = s->lines.skipping = pos->in_overlong != 0;
+	memcpy(s->head, fp->head, fp->head_len);
+	s->head_len = fp->head_len;
+	memcpy(s->last, fp->before, fp->before_len);
+	s->last_len = fp->before_len;
+	memcpy(s->prefix, fp->before, fp->before_len);
+	s->prefix_len = fp->before_len;
+	memcpy(s->done_before, fp->before, fp->before_len);
+	s->done_before_len = fp->before_len;
+}
+
+/* ---- files ------------------------------------------------------------------ */
+
+static struct tail_file *file_by_inode(const struct tail *t, uint64_t dev, uint64_t ino)
+{
+	struct tail_file *f;
+
+	TAILQ_FOREACH(f, &t->files, link)
+	{
+		if (f->dev == dev && f->ino == ino)
+			return f;
+	}
+	return NULL;
+}
+
+/* The file its path names now (not a predecessor being read to its end). */
+static struct tail_file *file_current(const struct tail *t, const char *path)
+{
+	struct tail_file *f;
+
+	TAILQ_FOREACH(f, &t->files, link)
+	{
+		if (f->drain == DRAIN_NONE && strcmp(f->source->path, path) == 0)
+			return f;
+	}
+	return NULL;
+}
+
+/* A file waits while a predecessor under the same name is still being read, so
+ * the lines of one name arrive in the order they were written. */
+static int file_blocked(const struct tail_file *f)
+{
+	const struct tail_file *p;
+
+	for (p = TAILQ_FIRST(&f->tail->files); p != f; p = TAILQ_NEXT(p, link)) {
+		if (p->source == f->source && p->drain != DRAIN_NONE)
+			return 1;
+	}
+	return 0;
+}
+
+static void schedule_read(struct tail_file *f)
+{
+	/* A zero timeout rather than event_active: libevent runs events activated
+	 * from a callback in the same pass, which would starve I/O and timers. */
+	static const struct timeval now = {0, 0};
+
+	if (event_add(f->read_event, &now) == -1)
+		log_warnx("cannot schedule a read file=%s", f->source->path);
+}
+
+static int watch_dir(struct tail *t, const char *dir)
+{
+	char shown[256];
+	int wd;
+
+	if (t->inotify_fd == -1)
+		return -1;
+	if ((wd = inotify_add_watch(t->inotify_fd, dir, TAIL_WATCH_MASK)) != -1)
+		return wd;
+	if (errno == ENOSPC && !t->watch_limit_logged) {
+		t->watch_limit_logged = 1;
+		log_warnx("inotify watch limit reached, falling back to polling dir=%s "
+		          "poll_interval_ms=%" PRId64,
+		          log_path(shown, sizeof(shown), dir), t->poll_ms);
+	} else if (errno != ENOENT && errno != ENOSPC) {
+		log_debug("cannot watch dir=%s errno=%d", log_path(shown, sizeof(shown), dir),
+		          errno);
+	}
+	return -1;
+}
+
+/* A followed file around fd (taken: closed on failure), at offset 0, not yet in
+ * the list. */
+static struct tail_file *file_alloc(struct tail *t, const char *path, int fd, const struct stat *st)
+{
+	char dir[PATH_MAX], shown[256];
+	struct tail_file *f;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		goto fail;
+	f->tail = t;
+	f->fd = fd;
+	f->dev = (uint64_t)st->st_dev;
+	f->ino = (uint64_t)st->st_ino;
+	f->last_data_ms = monotonic_ms();
+	if ((f->source = source_get(t, path)) == NULL)
+		goto fail;
+	if ((f->read_event = event_new(t->base, -1, 0, file_read_cb, f)) == NULL)
+		goto fail;
+	if (lines_init(&f->stream.lines, t->max_line_bytes) == -1)
+		goto fail;
+	dir_of(path, dir, sizeof(dir));
+	f->wd = watch_dir(t, dir);
+	return f;
+fail:
+	log_warnx("out of memory following file=%s", log_path(shown, sizeof(shown), path));
+	if (f != NULL) {
+		if (f->read_event != NULL)
+			event_free(f->read_event);
+		source_put(t, f->source);
+		free(f);
+	}
+	close(fd);
+	return NULL;
+}
+
+static void file_free(struct tail *t, struct tail_file *f)
+{
+	TAILQ_REMOVE(&t->files, f, link);
+	event_free(f->read_event);
+	lines_free(&f->stream.lines);
+	close(f->fd);
+	source_put(t, f->source);
+	free(f);
+}
+
+/* Predecessors go in front of the file their path names now. */
+static void file_insert(struct tail *t, struct tail_file *f)
+{
+	struct tail_file *current;
+
+	if (f->drain != DRAIN_NONE && (current = file_current(t, f->source->path)) != NULL)
+		TAILQ_INSERT_BEFORE(current, f, link);
+	else
+		TAILQ_INSERT_TAIL(&t->files, f, link);
+}
+
+/* Opens path for reading only if it is a regular file, never blocking on a FIFO
+ * or touching a device: stat first, then open non-blocking and check again. */
+static int open_regular(const char *path, struct stat *st)
+{
+	int fd;
+
+	if (stat(path, st) == -1 || !S_ISREG(st->st_mode))
+		return -1;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) == -1)
+		return -1;
+	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* ---- finding where a file went ---------------------------------------------- */
+
+/* Opens dir/name if it is a regular file not followed already whose bytes match
+ * pos (and, by_inode, whose inode is pos's). Fills *st and *fp. */
+static int candidate_open(const struct tail *t, int dir_fd, const char *name,
+                          const struct tail_position *pos, int by_inode, struct stat *st,
+                          struct fingerprint *fp)
+{
+	int fd;
+
+	if (fstatat(dir_fd, name, st, AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st->st_mode))
+		return -1;
+	if ((uint64_t)st->st_size < pos->offset || file_by_inode(t, st->st_dev, st->st_ino))
+		return -1;
+	if (by_inode && ((uint64_t)st->st_dev != pos->dev || (uint64_t)st->st_ino != pos->ino))
+		return -1;
+	fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, st) == -1 || fingerprint_read(fd, pos->offset, fp) == -1 ||
+	    !fingerprint_matches(fp, pos)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* One pass over a directory for candidate_open; the name found goes to name. */
+static int scan_dir(const struct tail *t, DIR *d, const struct tail_position *pos, int by_inode,
+                    struct stat *st, struct fingerprint *fp, char *name, size_t name_size)
+{
+	struct dirent *de;
+	int fd;
+
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		if (by_inode && (uint64_t)de->d_ino != pos->ino)
+			continue;
+		fd = candidate_open(t, dirfd(d), de->d_name, pos, by_inode, st, fp);
+		if (fd != -1) {
+			snprintf(name, name_size, "%s", de->d_name);
+			return fd;
+		}
+	}
+	return -1;
+}
+
+/* Looks in pos's directory for the file that holds pos's bytes: first the inode
+ * it had (renamed, e.g. to a.log.1), then any file whose fingerprints match (a
+ * copytruncate copy; not at offset 0, where the fingerprints are empty and match
+ * anything). Skips files already followed; *by_inode says which pass found it. */
+static int find_continuation(const struct tail *t, const struct tail_position *pos, struct stat *st,
+                             struct fingerprint *fp, int *by_inode, char *name, size_t name_size)
+{
+	char dir[PATH_MAX];
+	DIR *d;
+	int fd;
+
+	dir_of(pos->path, dir, sizeof(dir));
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	*by_inode = 1;
+	if ((fd = scan_dir(t, d, pos, 1, st, fp, name, name_size)) == -1 && pos->offset > 0) {
+		*by_inode = 0;
+		fd = scan_dir(t, d, pos, 0, st, fp, name, name_size);
+	}
+	closedir(d);
+	return fd;
+}
+
+/* ---- reading ---------------------------------------------------------------- */
+
+/* lines_fn: turns the framer's line into the caller's, and records exactly where
+ * the line ends in the file so a position taken at any moment is exact. */
+static void file_line(void *ctx, const char *line, size_t len, uint64_t line_no, int overlong)
+{
+	struct tail_file *f = ctx;
+	struct tail_stream *s = &f->stream;
+	uint64_t base = s->read_offset - s->lines.end;
+	const char *end = line + len;
+
+	if (overlong && line_no != s->lines.line_no) {
+		/* Reported before its newline: everything read is consumed and the
+		 * framer skips the rest of the line. */
+		s->done = s->read_offset;
+		s->done_line_no = line_no - 1;
+		s->done_in_overlong = 1;
+		memcpy(s->done_before, s->last, s->last_len);
+		s->done_before_len = s->last_len;
+	} else {
+		if (overlong) /* only its first bytes were given: find its newline */
+			end = memchr(end, '\n', (size_t)(s->lines.buf + s->lines.end - end));
+		s->done = base + (uint64_t)(end - s->lines.buf) + (s->finishing ? 0 : 1);
+		s->done_line_no = line_no;
+		s->done_in_overlong = 0;
+	}
+	f->source->lines++;
+	f->tail->fn(f->tail->ctx, f->source->path, line, len, line_no, overlong);
+}
+
+/* Moves f's stream (with any partial line) to the copy a copytruncate left behind,
+ * so the lines we had not read yet come from there; f starts afresh at 0. */
+static int file_split_copy(struct tail *t, struct tail_file *f)
+{
+	struct tail_position want = {.path = f->source->path};
+	struct fingerprint fp;
+	struct tail_file *copy;
+	struct lines fresh;
+	struct stat st;
+	char name[NAME_MAX + 1], shown[256];
+	int by_inode, fd;
+
+	stream_position(&f->stream, f->stream.read_offset, &want);
+	fd = find_continuation(t, &want, &st, &fp, &by_inode, name, sizeof(name));
+	if (fd == -1 || (copy = file_alloc(t, f->source->path, fd, &st)) == NULL)
+		return -1;
+	copy->drain = DRAIN_COPY;
+	fresh = copy->stream.lines;
+	copy->stream = f->stream;
+	memset(&f->stream, 0, sizeof(f->stream));
+	f->stream.lines = fresh;
+	TAILQ_INSERT_BEFORE(f, copy, link);
+	log_info(
+	    "file truncated, reading the rest from its copy first file=%s copy=%s offset=%" PRIu64,
+	    log_path(shown, sizeof(shown), f->source->path), name, copy->stream.read_offset);
+	schedule_read(copy);
+	return 0;
+}
+
+/* The bytes before read_offset changed: the file was truncated (copytruncate, maybe
+ * regrown already) or rewritten. Reads the rest from a copy if one is found, then
+ * the file again from 0. */
+static void file_truncated(struct tail_file *f)
+{
+	struct tail *t = f->tail;
+	char shown[256];
+
+	f->source->truncations++;
+	if (f->stream.read_offset > 0 && file_split_copy(t, f) == 0)
+		return;
+	log_info("file truncated or rewritten, reading from the start file=%s offset=%" PRIu64
+	         " dropped_partial_bytes=%zu",
+	         log_path(shown, sizeof(shown), f->source->path), f->stream.read_offset,
+	         lines_pending(&f->stream.lines));
+	stream_reset(&f->stream);
+}
+
+/* One read: the bytes just before read_offset (to verify) and new data, in one
+ * system call. Returns the new bytes, 0 at end of file, -1 if the file changed
+ * under us, -2 on a read error. */
+static ssize_t file_pread(struct tail_file *f, char *space, size_t want)
+{
+	struct tail_stream *s = &f->stream;
+	unsigned char check[TAIL_BEFORE_BYTES];
+	size_t check_len = s->last_len;
+	struct iovec iov[2] = {{check, check_len}, {space, want}};
+	ssize_t n;
+
+	do
+		n = preadv(f->fd, iov, 2, (off_t)(s->read_offset - check_len));
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return -2;
+	if ((size_t)n < check_len || memcmp(check, s->last, check_len) != 0)
+		return -1;
+	return n - (ssize_t)check_len;
+}
+
+/* Reads at most the budget, handing out complete lines. Returns 1 when there is
+ * more to read (budget spent, truncation handled, paused), 0 at end of file, -1
+ * on a read error (retried at the next poll). */
+static int file_read_some(struct tail_file *f)
+{
+	struct tail *t = f->tail;
+	struct tail_stream *s = &f->stream;
+	size_t budget = t->read_budget;
+	char shown[256];
+
+	if (f->restart) {
+		f->restart = 0;
+		file_truncated(f);
+		return 1;
+	}
+	while (budget > 0 && !t->paused) {
+		char *space;
+		size_t room = stream_space(s, &space);
+		size_t want = room < budget ? room : budget;
+		ssize_t got = file_pread(f, space, want);
+
+		if (got == -2) {
+			if (log_ratelimit_allow(&t->warn_limit, "tail read errors"))
+				log_warn("read failed file=%s",
+				         log_path(shown, sizeof(shown), f->source->path));
+			return -1;
+		}
+		if (got == -1) {
+			file_truncated(f);
+			return 1;
+		}
+		if (got == 0)
+			return 0;
+		stream_note_read(s, space, (size_t)got);
+		f->source->bytes += (uint64_t)got;
+		f->last_data_ms = monotonic_ms();
+		lines_commit(&s->lines, (size_t)got, file_line, f);
+		stream_after_commit(s);
+		budget -= (size_t)got;
+		if ((size_t)got < want)
+			return 0; /* a short read of a regular file: its end for now */
+	}
+	return 1;
+}
+
+/* ---- letting go --------------------------------------------------------------- */
+
+static const char *drain_name(enum tail_drain drain)
+{
+	switch (drain) {
+	case DRAIN_ROTATED:
+		return "rotated";
+	case DRAIN_DELETED:
+		return "deleted";
+	case DRAIN_COPY:
+		return "copy";
+	default:
+		return "none";
+	}
+}
+
+/* Whether a predecessor read to its end will get no more lines: a deleted file or
+ * a copy never does; a renamed one once its writer has moved on (the new file at
+ * its path has data) or it has been quiet for rotate_wait. */
+static int drain_may_end(const struct tail_file *f)
+{
+	struct stat st;
+
+	if (f->drain != DRAIN_ROTATED)
+		return 1;
+	if (monotonic_ms() - f->last_data_ms >= f->tail->rotate_wait_ms)
+		return 1;
+	return stat(f->source->path, &st) == 0 && st.st_size > 0 &&
+	       ((uint64_t)st.st_dev != f->dev || (uint64_t)st.st_ino != f->ino);
+}
+
+/* Closes a file read to its end; a last line without its newline will never be
+ * completed now, so it is handed out as it is. Wakes the file that waited. */
+static void file_let_go(struct tail *t, struct tail_file *f)
+{
+	struct tail_file *next;
+	char shown[256];
+
+	f->stream.finishing = 1;
+	lines_finish(&f->stream.lines, file_line, f);
+	log_info("file let go file=%s inode=%" PRIu64 " reason=%s offset=%" PRIu64,
+	         log_path(shown, sizeof(shown), f->source->path), f->ino, drain_name(f->drain),
+	         f->stream.read_offset);
+	for (next = TAILQ_NEXT(f, link); next != NULL; next = TAILQ_NEXT(next, link)) {
+		if (next->source == f->source)
+			schedule_read(next);
+	}
+	file_free(t, f);
+}
+
+static void file_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tail_file *f = arg;
+	struct tail *t = f->tail;
+	int armed = f->let_go_armed; /* armed before this read began */
+	int rc;
+
+	(void)fd;
+	(void)what;
+	if (t->paused || file_blocked(f))
+		return;
+	rc = file_read_some(f);
+	f->at_eof = rc == 0;
+	if (rc == 1 && !t->paused)
+		schedule_read(f);
+	if (rc != 0 || f->drain == DRAIN_NONE)
+		return;
+	if (armed) {
+		file_let_go(t, f);
+	} else if (drain_may_end(f)) {
+		/* One more read to the end, begun after the condition held, so a line
+		 * written just before it is not left behind. */
+		f->let_go_armed = 1;
+		schedule_read(f);
+	}
+}
+
+/* ---- noticing rotation, deletion, new files ----------------------------------- */
+
+static void file_drain(struct tail_file *f, enum tail_drain drain)
+{
+	char shown[256];
+
+	if (f->drain == drain)
+		return;
+	if (f->drain == DRAIN_NONE && drain == DRAIN_ROTATED)
+		f->source->rotations++;
+	f->drain = drain;
+	f->last_data_ms = monotonic_ms();
+	f->tail->want_rescan = 1; /* to open the file the path names now */
+	log_info("file %s, reading it to its end file=%s inode=%" PRIu64 " offset=%" PRIu64,
+	         drain_name(drain), log_path(shown, sizeof(shown), f->source->path), f->ino,
+	         f->stream.read_offset);
+}
+
+/* A file whose first bytes changed was rewritten even if its last bytes agree. */
+static int file_head_changed(const struct tail_file *f)
+{
+	unsigned char head[TAIL_HEAD_BYTES];
+	size_t len = f->stream.head_len;
+
+	if (len == 0 || pread_full(f->fd, head, len, 0) == -1)
+		return len != 0;
+	return memcmp(head, f->stream.head, len) != 0;
+}
+
+/* fstat and stat: deleted (no links left), rotated (the path names another inode or
+ * nothing), or renamed back to its path. */
+static void file_check(struct tail_file *f, int check_head)
+{
+	struct stat st, path_st;
+
+	if (fstat(f->fd, &st) == -1)
+		return;
+	if (st.st_nlink == 0) {
+		file_drain(f, DRAIN_DELETED);
+		return;
+	}
+	if (f->drain == DRAIN_DELETED || f->drain == DRAIN_COPY)
+		return;
+	if (stat(f->source->path, &path_st) == -1) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			file_drain(f, DRAIN_ROTATED);
+		return;
+	}
+	if ((uint64_t)path_st.st_dev != f->dev || (uint64_t)path_st.st_ino != f->ino)
+		file_drain(f, DRAIN_ROTATED);
+	else if (f->drain == DRAIN_ROTATED && file_current(f->tail, f->source->path) == NULL)
+		f->drain = DRAIN_NONE; /* renamed back before we let it go */
+	else if (check_head && f->drain == DRAIN_NONE && file_head_changed(f))
+		f->restart = 1;
+}
+
+static void check_all(struct tail *t, int check_head)
+{
+	struct tail_file *f;
+
+	TAILQ_FOREACH(f, &t->files, link)
+	{
+		file_check(f, check_head);
+		schedule_read(f);
+	}
+}
+
+/* Warns once per path about a match we cannot follow (bounded memory). */
+static void warn_skipped(struct tail *t, const char *path, const char *why)
+{
+	char shown[256];
+	size_t i;
+
+	for (i = 0; i < t->warned_count; i++) {
+		if (strcmp(t->warned[i], path) == 0)
+			return;
+	}
+	log_path(shown, sizeof(shown), path);
+	if (t->warned_count == TAIL_WARNED_PATHS) {
+		log_debug("skipped file=%s reason=%s", shown, why);
+		return;
+	}
+	if ((t->warned[t->warned_count] = strdup(path)) != NULL)
+		t->warned_count++;
+	log_warnx("skipped file=%s reason=%s", shown, why);
+}
+
+/* Starts following a path a pattern matched, from its first byte. */
+static void follow_new(struct tail *t, const char *path)
+{
+	struct tail_file *f, *same;
+	struct stat st;
+	char shown[256];
+	int fd;
+
+	if (file_current(t, path) != NULL)
+		return;
+	if (stat(path, &st) == -1)
+		return;
+	if (!S_ISREG(st.st_mode)) {
+		if (!S_ISDIR(st.st_mode))
+			warn_skipped(t, path, "not a regular file");
+		return;
+	}
+	if ((same = file_by_inode(t, st.st_dev, st.st_ino)) != NULL) {
+		if (same->drain == DRAIN_ROTATED && strcmp(same->source->path, path) != 0)
+			warn_skipped(t, path,
+			             "a pattern matches a rotated name; it would be read "
+			             "again once let go");
+		return;
+	}
+	if ((fd = open_regular(path, &st)) == -1)
+		return;
+	if ((f = file_alloc(t, path, fd, &st)) == NULL)
+		return;
+	file_insert(t, f);
+	log_info("following file=%s inode=%" PRIu64 " from=0", log_path(shown, sizeof(shown), path),
+	         f->ino);
+	schedule_read(f);
+}
+
+static int has_glob_chars(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+/* Expands every pattern, following what is new, and (re)watches the directories
+ * named literally (a recreated directory gets a new watch here). */
+static void rescan(struct tail *t)
+{
+	char dir[PATH_MAX];
+	size_t i, j;
+
+	t->want_rescan = 0;
+	for (i = 0; i < t->pattern_count; i++) {
+		glob_t g;
+
+		dir_of(t->patterns[i], dir, sizeof(dir));
+		if (!has_glob_chars(dir))
+			(void)watch_dir(t, dir);
+		if (glob(t->patterns[i], 0, NULL, &g) == 0) {
+			for (j = 0; j < g.gl_pathc; j++)
+				follow_new(t, g.gl_pathv[j]);
+		}
+		globfree(&g);
+	}
+}
+
+/* ---- event handlers --------------------------------------------------------- */
+
+static void check_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tail *t = arg;
+
+	(void)fd;
+	(void)what;
+	if (t->want_check) {
+		t->want_check = 0;
+		check_all(t, 0);
+	}
+	if (t->want_rescan)
+		rescan(t);
+}
+
+static void request_check(struct tail *t)
+{
+	static const struct timeval now = {0, 0};
+
+	if ((t->want_check || t->want_rescan) && event_add(t->check_event, &now) == -1)
+		log_warnx("cannot schedule a file check");
+}
+
+/* A write to a file in a watched directory: read the file of that name; a write
+ * to an unknown name may be a predecessor under its rotated name. */
+static void wake_by_name(struct tail *t, int wd, const char *name)
+{
+	struct tail_file *f;
+
+	TAILQ_FOREACH(f, &t->files, link)
+	{
+		if (f->wd != wd)
+			continue;
+		if (f->drain != DRAIN_NONE ||
+		    (name != NULL && strcmp(base_of(f->source->path), name) == 0))
+			schedule_read(f);
+	}
+}
+
+static void inotify_handle(struct tail *t, const struct inotify_event *ev)
+{
+	struct tail_file *f;
+
+	if (ev->mask & IN_Q_OVERFLOW) {
+		log_warnx("inotify queue overflowed, checking every file and pattern");
+		t->want_check = t->want_rescan = 1;
+		return;
+	}
+	if (ev->mask & IN_IGNORED) { /* directory gone: its watch went with it */
+		TAILQ_FOREACH(f, &t->files, link)
+		{
+			if (f->wd == ev->wd)
+				f->wd = -1;
+		}
+		t->want_check = t->want_rescan = 1;
+		return;
+	}
+	if (ev->mask & (IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF))
+		t->want_rescan = 1;
+	if (ev->mask &
+	    (IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF))
+		t->want_check = 1;
+	if (ev->mask & IN_MODIFY)
+		wake_by_name(t, ev->wd, ev->len > 0 ? ev->name : NULL);
+}
+
+static void inotify_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tail *t = arg;
+	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev;
+	ssize_t n;
+
+	(void)what;
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (char *p = buf; p < buf + n; p += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)(void *)p;
+			inotify_handle(t, ev);
+		}
+	}
+	if (n == -1 && errno != EAGAIN && log_ratelimit_allow(&t->warn_limit, "tail inotify"))
+		log_warn("reading inotify events failed");
+	request_check(t);
+}
+
+/* The backstop: inotify misses writes through symlinks, on some filesystems, and
+ * when its queue overflows; every open file is checked and read this often. */
+static void poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tail *t = arg;
+
+	(void)fd;
+	(void)what;
+	check_all(t, 1);
+	if (t->want_rescan)
+		rescan(t);
+}
+
+static void rescan_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tail *t = arg;
+
+	(void)fd;
+	(void)what;
+	check_all(t, 0);
+	rescan(t);
+}
+
+/* ---- restoring positions ------------------------------------------------------- */
+
+/* Follows fd (taken) as a file resumed at a verified saved position. */
+static void follow_restored(struct tail *t, const struct tail_position *pos, int fd,
+                            const struct stat *st, const struct fingerprint *fp,
+                            enum tail_drain drain)
+{
+	struct tail_file *f;
+
+	if ((f = file_alloc(t, pos->path, fd, st)) == NULL)
+		return;
+	stream_resume(&f->stream, pos, fp);
+	f->drain = drain;
+	file_insert(t, f);
+	schedule_read(f);
+}
+
+/* A saved position: the file its path names resumes where it was if its bytes
+ * match and it has the saved inode or, past offset 0, the same content (device
+ * numbers may change across boots); a file rotated while we were down is found in
+ * its directory and read from the saved offset (the path's new file then comes
+ * from 0 through the rescan); anything else, such as a reused inode, starts at 0. */
+static void restore_one(struct tail *t, const struct tail_position *pos)
+{
+	struct fingerprint fp;
+	struct stat st;
+	char name[NAME_MAX + 1], shown[256];
+	int fd, by_inode;
+
+	log_path(shown, sizeof(shown), pos->path);
+	if ((fd = open_regular(pos->path, &st)) != -1) {
+		if (file_by_inode(t, st.st_dev, st.st_ino) == NULL &&
+		    ((uint64_t)st.st_ino == pos->ino || pos->offset > 0) &&
+		    fingerprint_read(fd, pos->offset, &fp) == 0 && fingerprint_matches(&fp, pos)) {
+			log_info("resuming file=%s inode=%" PRIu64 " offset=%" PRIu64, shown,
+			         (uint64_t)st.st_ino, pos->offset);
+			follow_restored(t, pos, fd, &st, &fp, DRAIN_NONE);
+			return;
+		}
+		if ((uint64_t)st.st_ino == pos->ino)
+			log_info("saved position does not match the file (truncated, rewritten or "
+			         "inode reused) file=%s offset=%" PRIu64,
+			         shown, pos->offset);
+		close(fd);
+	}
+	fd = find_continuation(t, pos, &st, &fp, &by_inode, name, sizeof(name));
+	if (fd == -1) {
+		if (pos->offset > 0)
+			log_warnx(
+			    "file replaced while stopped and its old content is gone (deleted, "
+			    "compressed, or inode reused): lines after the saved offset may be "
+			    "lost file=%s offset=%" PRIu64,
+			    shown, pos->offset);
+		return;
+	}
+	log_info(
+	    "file rotated while stopped, reading the rest first file=%s from=%s offset=%" PRIu64,
+	    shown, name, pos->offset);
+	follow_restored(t, pos, fd, &st, &fp, by_inode ? DRAIN_ROTATED : DRAIN_COPY);
+}
+
+/* ---- public interface ------------------------------------------------------- */
+
+static int tail_settings_apply(struct tail *t, const struct tail_settings *settings, char *err,
+                               size_t errlen)
+{
+	if (settings->pattern_count == 0) {
+		snprintf(err, errlen, "no input files to follow");
+		return -1;
+	}
+	if (settings->max_line_bytes > LIMIT_LINE_BYTES_MAX) {
+		snprintf(err, errlen, "max_line_bytes %zu is above the limit %d",
+		         settings->max_line_bytes, LIMIT_LINE_BYTES_MAX);
+		return -1;
+	}
+	t->max_line_bytes =
+	    settings->max_line_bytes ? settings->max_line_bytes : LIMIT_LINE_BYTES_DEFAULT;
+	t->read_budget =
+	    settings->read_budget_bytes ? settings->read_budget_bytes : LIMIT_READ_CHUNK;
+	t->poll_ms =
+	    settings->poll_interval_ms > 0 ? settings->poll_interval_ms : TAIL_POLL_DEFAULT_MS;
+	t->rescan_ms = settings->rescan_interval_ms > 0 ? settings->rescan_interval_ms
+	                                                : TAIL_RESCAN_DEFAULT_MS;
+	t->rotate_wait_ms =
+	    settings->rotate_wait_ms > 0 ? settings->rotate_wait_ms : TAIL_ROTATE_WAIT_DEFAULT_MS;
+	return 0;
+}
+
+struct tail *tail_new(struct event_base *base, const struct tail_settings *settings,
+                      tail_line_fn fn, void *ctx, char *err, size_t errlen)
+{
+	struct tail *t;
+	size_t i;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	t->base = base;
+	t->fn = fn;
+	t->ctx = ctx;
+	t->inotify_fd = -1;
+	t->warn_limit.per_second = LIMIT_ERROR_LOGS_PER_SECOND;
+	TAILQ_INIT(&t->files);
+	TAILQ_INIT(&t->sources);
+	if (tail_settings_apply(t, settings, err, errlen) == -1)
+		goto fail;
+	if ((t->patterns = calloc(settings->pattern_count, sizeof(*t->patterns))) == NULL)
+		goto oom;
+	for (i = 0; i < settings->pattern_count; i++, t->pattern_count++) {
+		if ((t->patterns[i] = strdup(settings->patterns[i])) == NULL)
+			goto oom;
+	}
+	t->poll_event = event_new(base, -1, EV_PERSIST, poll_cb, t);
+	t->rescan_event = event_new(base, -1, EV_PERSIST, rescan_cb, t);
+	t->check_event = event_new(base, -1, 0, check_cb, t);
+	if (t->poll_event == NULL || t->rescan_event == NULL || t->check_event == NULL)
+		goto oom;
+	return t;
+oom:
+	snprintf(err, errlen, "out of memory");
+fail:
+	tail_free(t);
+	return NULL;
+}
+
+int tail_restore(struct tail *t, const struct tail_position *positions, size_t count)
+{
+	size_t i;
+
+	if (t->started || t->restored != NULL)
+		return -1;
+	if (count == 0)
+		return 0;
+	if ((t->restored = calloc(count, sizeof(*t->restored))) == NULL)
+		return -1;
+	for (i = 0; i < count; i++, t->restored_count++) {
+		t->restored[i] = positions[i];
+		if ((t->restored[i].path = strdup(positions[i].path)) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+static void inotify_start(struct tail *t)
+{
+	t->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (t->inotify_fd == -1) {
+		log_warn(
+		    "inotify unavailable, following files by polling poll_interval_ms=%" PRId64,
+		    t->poll_ms);
+		return;
+	}
+	t->inotify_event = event_new(t->base, t->inotify_fd, EV_READ | EV_PERSIST, inotify_cb, t);
+	if (t->inotify_event == NULL || event_add(t->inotify_event, NULL) == -1) {
+		log_warnx("cannot watch inotify, following files by polling");
+		if (t->inotify_event != NULL)
+			event_free(t->inotify_event);
+		t->inotify_event = NULL;
+		close(t->inotify_fd);
+		t->inotify_fd = -1;
+	}
+}
+
+static struct timeval ms_to_timeval(int64_t ms)
+{
+	struct timeval tv = {.tv_sec = (time_t)(ms / 1000),
+	                     .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+	return tv;
+}
+
+int tail_start(struct tail *t)
+{
+	struct timeval poll = ms_to_timeval(t->poll_ms), again = ms_to_timeval(t->rescan_ms);
+
+	if (t->started)
+		return -1;
+	t->started = 1;
+	inotify_start(t);
+	for (size_t i = 0; i < t->restored_count; i++)
+		restore_one(t, &t->restored[i]);
+	tail_positions_free(t->restored, t->restored_count);
+	t->restored = NULL;
+	t->restored_count = 0;
+	rescan(t);
+	if (event_add(t->poll_event, &poll) == -1 || event_add(t->rescan_event, &again) == -1) {
+		log_warnx("cannot arm the tail timers");
+		return -1;
+	}
+	return 0;
+}
+
+void tail_pause(struct tail *t)
+{
+	t->paused = 1;
+}
+
+void tail_resume(struct tail *t)
+{
+	struct tail_file *f;
+
+	if (!t->paused)
+		return;
+	t->paused = 0;
+	TAILQ_FOREACH(f, &t->files, link)
+	{
+		schedule_read(f);
+	}
+}
+
+int tail_positions(struct tail *t, struct tail_position **out, size_t *count)
+{
+	struct tail_position *positions;
+	struct tail_file *f;
+	size_t n = 0;
+
+	*out = NULL;
+	*count = 0;
+	TAILQ_FOREACH(f, &t->files, link)
+	{
+		n++;
+	}
+	if (n == 0)
+		return 0;
+	if ((positions = calloc(n, sizeof(*positions))) == NULL)
+		return -1;
+	n = 0;
+	TAILQ_FOREACH(f, &t->files, link)
+	{
+		struct tail_position *p = &positions[n];
+		if ((p->path = strdup(f->source->path)) == NULL) {
+			tail_positions_free(positions, n);
+			return -1;
+		}
+		n++;
+		p->dev = f->dev;
+		p->ino = f->ino;
+		p->line_no = f->stream.done_line_no;
+		p->in_overlong = f->stream.done_in_overlong;
+		stream_position(&f->stream, f->stream.done, p);
+	}
+	*out = positions;
+	*count = n;
+	return 0;
+}
+
+void tail_positions_free(struct tail_position *positions, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		free(positions[i].path);
+	free(positions);
+}
+
+int tail_idle(const struct tail *t)
+{
+	const struct tail_file *f;
+	struct stat st;
+
+	TAILQ_FOREACH(f, &t->files, link)
+	{
+		if (!f->at_eof || event_pending(f->read_event, EV_TIMEOUT, NULL))
+			return 0;
+		if (fstat(f->fd, &st) == 0 && (uint64_t)st.st_size != f->stream.read_offset)
+			return 0;
+	}
+	return 1;
+}
+
+size_t tail_stats(const struct tail *t, struct tail_file_stats *out, size_t max)
+{
+	const struct tail_source *s;
+	size_t n = 0;
+
+	TAILQ_FOREACH(s, &t->sources, link)
+	{
+		if (n == max)
+			break;
+		out[n].path = s->path;
+		out[n].lines = s->lines;
+		out[n].bytes = s->bytes;
+		out[n].rotations = s->rotations;
+		out[n].truncations = s->truncations;
+		n++;
+	}
+	return n;
+}
+
+void tail_free(struct tail *t)
+{
+	struct tail_file *f;
+
+	if (t == NULL)
+		return;
+	while ((f = TAILQ_FIRST(&t->files)) != NULL)
+		file_free(t, f);
+	if (t->inotify_event != NULL)
+		event_free(t->inotify_event);
+	if (t->inotify_fd != -1)
+		close(t->inotify_fd);
+	if (t->poll_event != NULL)
+		event_free(t->poll_event);
+	if (t->rescan_event != NULL)
+		event_free(t->rescan_event);
+	if (t->check_event != NULL)
+		event_free(t->check_event);
+	for (size_t i = 0; i < t->pattern_count; i++)
+		free(t->patterns[i]);
+	free(t->patterns);
+	tail_positions_free(t->restored, t->restored_count);
+	for (size_t i = 0; i < t->warned_count; i++)
+		free(t->warned[i]);
+	free(t);
+}

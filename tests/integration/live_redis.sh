@@ -1,0 +1,225 @@
+#!/bin/sh
+# The live daemon against a real redis-server (issue 3's acceptance scenarios): lines
+# appended while it runs, kill -9 at random moments, rotation by rename and by
+# copytruncate (the real logrotate), Redis stopped for 30 s mid-stream. In every case
+# the Redis day totals must equal `chatlogd --once` over the same lines, field by field.
+# usage: live_redis.sh CHATLOGD SOURCE_DIR [SCENARIO...]
+set -u
+BIN=$1
+SRC=$2
+shift 2
+SCENARIOS=${*:-"append kill9 rotate outage"}
+GEN=$(dirname "$BIN")/bench/gen_chatlog
+CMP="python3 $SRC/tests/integration/redis_vs_batch.py"
+TMP=$(mktemp -d /tmp/chatlogd-live-XXXXXX)
+passed=0
+failed=0
+REDIS_PID=
+DAEMON_PID=
+
+cleanup() {
+	[ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null
+	[ -n "$REDIS_PID" ] && kill -9 "$REDIS_PID" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+ok() { passed=$((passed + 1)); echo "ok   $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL $1"; }
+
+start_redis() {
+	redis-server --port 0 --unixsocket "$TMP/redis.sock" --dir "$TMP" --save "" \
+		--appendonly yes --appendfsync always --daemonize no >"$TMP/redis.log" 2>&1 &
+	REDIS_PID=$!
+	for _ in $(seq 100); do
+		redis-cli -s "$TMP/redis.sock" ping >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "redis-server did not start"
+	cat "$TMP/redis.log"
+	return 1
+}
+
+stop_redis() {
+	[ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null
+	REDIS_PID=
+}
+
+# Log lines stamped a day ahead of the wall clock, so quiet moments of the test (an
+# outage, a restart) never let the wall clock close inquiries the next lines continue.
+# seal() then appends one record 30 days later (a silent order in its own shop, which
+# batch counts too): event time passes every deadline and everything is decided, as
+# batch mode decides everything at the end.
+make_log() {
+	start_ms=$(( ($(date +%s) + 86400) * 1000 ))
+	"$GEN" --seed "$1" --lines "$2" --shops 3 --agents-per-shop 3 --start-ms "$start_ms" \
+		--quiet -o "$TMP/all.jsonl"
+}
+
+seal() {
+	printf '{"ts":%s,"kind":"order","shop":"sentinel","buyer":"end","amount":"0.01"}\n' \
+		$(( start_ms / 1000 + 30 * 86400 )) >>"$TMP/all.jsonl"
+	tail -n 1 "$TMP/all.jsonl" >>"$TMP/logs/chat.jsonl"
+}
+
+write_config() {
+	cat >"$TMP/chatlogd.conf" <<CONF
+input = $TMP/logs/*.jsonl
+redis = unix://$TMP/redis.sock
+state_dir = $TMP/state
+instance = test
+flush_interval_ms = 200
+wall_clock_lag = 1s
+checkpoint_interval = 10s
+patterns = $SRC/patterns/lost-reasons.conf
+log_level = warning
+CONF
+}
+
+start_daemon() {
+	"$BIN" --config "$TMP/chatlogd.conf" 2>>"$TMP/daemon.log" &
+	DAEMON_PID=$!
+}
+
+stop_daemon() {
+	if [ -n "$DAEMON_PID" ]; then
+		kill -TERM "$DAEMON_PID" 2>/dev/null
+		wait "$DAEMON_PID" 2>/dev/null
+	fi
+	DAEMON_PID=
+}
+
+# Appends lines [from, to] of all.jsonl to the live log.
+append() {
+	sed -n "$1,$2p" "$TMP/all.jsonl" >>"$TMP/logs/chat.jsonl"
+}
+
+# Waits until the applied sequence in Redis has not moved for 3 s.
+settle() {
+	last=
+	same=0
+	for _ in $(seq 600); do
+		now=$(redis-cli -s "$TMP/redis.sock" get cs:instance:test:seq 2>/dev/null)
+		if [ -n "$now" ] && [ "$now" = "$last" ]; then
+			same=$((same + 1))
+			[ "$same" -ge 15 ] && return 0
+		else
+			same=0
+		fi
+		last=$now
+		sleep 0.2
+	done
+	return 1
+}
+
+compare() {
+	"$BIN" --once --patterns "$SRC/patterns/lost-reasons.conf" "$TMP/all.jsonl" \
+		>"$TMP/batch.json" 2>/dev/null
+	$CMP "$TMP/redis.sock" cs "$TMP/batch.json"
+}
+
+fresh() {
+	stop_daemon
+	stop_redis
+	rm -rf "$TMP/logs" "$TMP/state" "$TMP"/appendonly* "$TMP/daemon.log"
+	mkdir -p "$TMP/logs"
+	write_config
+	start_redis
+}
+
+finish() {
+	name=$1
+	seal
+	settle
+	stop_daemon
+	if compare >"$TMP/cmp.txt" 2>&1; then
+		ok "$name: $(tail -n 1 "$TMP/cmp.txt")"
+	else
+		fail "$name"
+		cat "$TMP/cmp.txt"
+		tail -n 20 "$TMP/daemon.log"
+	fi
+}
+
+scenario_append() {
+	fresh || return
+	make_log 11 20000
+	start_daemon
+	for i in $(seq 0 19); do
+		append $((i * 1000 + 1)) $((i * 1000 + 1000))
+		sleep 0.1
+	done
+	finish "live append (20 chunks, 20000 lines)"
+}
+
+scenario_kill9() {
+	fresh || return
+	make_log 12 30000
+	start_daemon
+	i=0
+	kills=0
+	while [ $i -lt 30 ]; do
+		append $((i * 1000 + 1)) $((i * 1000 + 1000))
+		i=$((i + 1))
+		sleep "0.$(awk 'BEGIN{srand(); printf "%d", rand()*4}')"
+		if [ $((i % 3)) -ne 0 ] || [ $kills -lt 20 ]; then
+			kill -9 "$DAEMON_PID" 2>/dev/null
+			wait "$DAEMON_PID" 2>/dev/null
+			kills=$((kills + 1))
+			start_daemon
+		fi
+	done
+	finish "kill -9 $kills times during 30000 lines"
+}
+
+scenario_rotate() {
+	fresh || return
+	make_log 13 24000
+	cat >"$TMP/logrotate.conf" <<CONF
+$TMP/logs/chat.jsonl {
+	rotate 5
+	missingok
+	nocompress
+}
+CONF
+	cat >"$TMP/logrotate-copy.conf" <<CONF
+$TMP/logs/chat.jsonl {
+	rotate 5
+	missingok
+	nocompress
+	copytruncate
+}
+CONF
+	start_daemon
+	for i in $(seq 0 23); do
+		append $((i * 1000 + 1)) $((i * 1000 + 1000))
+		case $i in
+		5 | 11) /usr/sbin/logrotate -f -s "$TMP/lr.state" "$TMP/logrotate.conf" ;;
+		8 | 17) /usr/sbin/logrotate -f -s "$TMP/lr.state" "$TMP/logrotate-copy.conf" ;;
+		esac
+		sleep 0.2
+	done
+	finish "rotation by rename (2x) and copytruncate (2x) with logrotate"
+}
+
+scenario_outage() {
+	fresh || return
+	make_log 14 20000
+	start_daemon
+	for i in $(seq 0 19); do
+		append $((i * 1000 + 1)) $((i * 1000 + 1000))
+		if [ "$i" -eq 6 ]; then
+			stop_redis
+			sleep "${OUTAGE_SECONDS:-30}"
+			start_redis
+		fi
+		sleep 0.1
+	done
+	finish "redis stopped for ${OUTAGE_SECONDS:-30}s mid-stream"
+}
+
+for s in $SCENARIOS; do
+	"scenario_$s"
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

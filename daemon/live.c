@@ -28,6 +28,7 @@
 #include "chatlogd/rules.h"
 #include "chatlogd/state.h"
 #include "chatlogd/tail.h"
+#include "chatlogd/windows.h"
 #include "chatlogd/wire.h"
 
 #define SNAPSHOT_VERSION 1u
@@ -53,6 +54,7 @@ struct live {
 	struct engine *engine;
 	struct ingest ingest;
 	struct counter_table *pending; /* deltas since the last cut */
+	struct windows *windows;       /* the last day of cuts, for w:WINDOW hashes */
 
 	/* the cut in flight: its table, batches, and the next one to send */
 	struct counter_table *inflight;
@@ -272,8 +274,9 @@ static int inflight_busy(const struct live *l)
 	return l->batch_next < l->batch_count;
 }
 
-/* Turns the pending deltas into the cut in flight, numbered from next_seq. */
-static int cut_tables(struct live *l, uint64_t first_seq)
+/* Turns the pending deltas into the cut in flight, numbered from first_seq. A cut
+ * restored from a snapshot is already in the windows (add_to_windows = 0). */
+static int cut_tables(struct live *l, uint64_t first_seq, int add_to_windows)
 {
 	struct counter_table *swap = l->inflight;
 	int count;
@@ -285,8 +288,11 @@ static int cut_tables(struct live *l, uint64_t first_seq)
 	l->inflight = l->pending;
 	l->pending = swap;
 	engine_set_sink(l->engine, l->pending);
+	if (add_to_windows && windows_add(l->windows, l->inflight) == -1)
+		return -1;
 	count =
-	    publish_build(&l->publish, l->inflight, l->names, &l->reasons, first_seq, &l->batches);
+	    publish_build_with_windows(&l->publish, l->inflight, l->names, &l->reasons, first_seq,
+	                               l->windows, engine_event_time(l->engine), &l->batches);
 	if (count < 0)
 		return -1;
 	l->batch_count = count;
@@ -324,7 +330,7 @@ static void cut(struct live *l)
 	positions_put(&w, p, count);
 	tail_positions_free(p, count);
 	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1 ||
-	    cut_tables(l, l->next_seq) == -1)
+	    cut_tables(l, l->next_seq, 1) == -1)
 		fatalx("out of memory cutting a batch");
 	wire_writer_free(&w);
 	/* Sent only once the cut is durable: a crash then replays the same cut. */
@@ -349,6 +355,7 @@ static void snapshot_body(struct live *l, struct wire_writer *w)
 	names_save(l->names, w);
 	reasons_save(&l->reasons, w);
 	engine_save(l->engine, w);
+	windows_save(l->windows, w);
 	wire_put_u64(w, l->ingest.stats.lines);
 	wire_put_u64(w, l->ingest.stats.records);
 	wire_put_u64(w, l->ingest.stats.errors);
@@ -442,7 +449,7 @@ static int restore(struct live *l, const void *body, size_t len)
 	rules_name[name_len] = '\0';
 	if (names_load(l->names, &r) == -1 || reasons_load(&l->reasons, &r) == -1 ||
 	    load_rules_text(l, rules_name, text, text_len) == -1 ||
-	    engine_load(l->engine, &r) == -1)
+	    engine_load(l->engine, &r) == -1 || windows_load(l->windows, &r) == -1)
 		return -1;
 	l->ingest.stats.lines = wire_get_u64(&r);
 	l->ingest.stats.records = wire_get_u64(&r);
@@ -457,7 +464,7 @@ static int restore(struct live *l, const void *body, size_t len)
 	/* Rebuild the cut in flight exactly as it was numbered; send what was not acked. */
 	if (counter_table_count(l->pending) > 0) {
 		uint64_t saved_next = l->next_seq;
-		if (cut_tables(l, first_seq) == -1)
+		if (cut_tables(l, first_seq, 0) == -1)
 			return -1;
 		while (l->batch_next < l->batch_count &&
 		       l->batches[l->batch_next].seq < resend_from)
@@ -526,7 +533,7 @@ static int replay_record(void *ctx, const void *record, size_t len)
 		if (r.failed || positions_get(&r, &p, &count) == -1)
 			return -1;
 		positions_replace(l, p, count);
-		return cut_tables(l, first_seq);
+		return cut_tables(l, first_seq, 1);
 	}
 	default:
 		return -1;
@@ -739,7 +746,7 @@ static int live_init(struct live *l, const struct config *cfg)
 	                                       cfg->day_ttl_ms / 1000, 2000};
 	if ((l->names = names_new()) == NULL || reasons_init(&l->reasons) == -1 ||
 	    (l->pending = counter_table_new(1)) == NULL ||
-	    (l->inflight = counter_table_new(1)) == NULL ||
+	    (l->inflight = counter_table_new(1)) == NULL || (l->windows = windows_new()) == NULL ||
 	    (l->engine = engine_new(&settings, l->names, &l->reasons, l->pending)) == NULL)
 		fatalx("out of memory");
 	if ((l->parser = parser_new(cfg->format, err, sizeof(err))) == NULL)
@@ -765,6 +772,7 @@ static void live_free(struct live *l)
 	free(l->rules_text);
 	counter_table_free(l->pending);
 	counter_table_free(l->inflight);
+	windows_free(l->windows);
 	reasons_free(&l->reasons);
 	names_free(l->names);
 	if (l->flush_timer)

@@ -348,12 +348,83 @@ static int emit_sets(struct builder *b, struct counter_table *days)
 	return b->args.failed ? -1 : 0;
 }
 
+/* One W operation per window: the non-zero counters, derived values and as_of. */
+struct window_ctx {
+	struct builder *b;
+	int64_t as_of_ms;
+};
+
+static int emit_window(void *ctx, uint32_t shop, uint32_t agent,
+                       const int64_t (*sums)[COUNTER_WIDTH])
+{
+	struct window_ctx *wc = ctx;
+	struct builder *b = wc->b;
+	char key[1024], name[80], as_of[30], value[32];
+
+	timefmt_format_rfc3339(wc->as_of_ms, as_of);
+	for (unsigned win = 0; win < WINDOW_COUNT; win++) {
+		const int64_t *v = sums[win];
+		struct derived d;
+		int fields = 1;
+		if (builder_room(b) == -1)
+			return -1;
+		counters_derive(v, &d);
+		for (int id = 0; id < COUNTER_WIDTH; id++)
+			fields += v[id] != 0;
+		fields += d.has_frt_avg + d.has_art_avg + d.has_reply_rate + d.has_conversion +
+		          d.has_pay_conversion + d.has_aov;
+		snprintf(key, sizeof(key), "%s:{%s}:a:%s:w:%s", b->s->prefix,
+		         names_get(b->names, shop), names_get(b->names, agent), windows_name(win));
+		args_add(&b->args, "W", 1);
+		args_add(&b->args, key, strlen(key));
+		args_addf(&b->args, "%d", fields);
+		for (int id = 0; id < COUNTER_WIDTH; id++) {
+			if (v[id] == 0)
+				continue;
+			counters_field_name((enum counter_id)id,
+			                    (const char *const *)b->reasons->names, name,
+			                    sizeof(name));
+			args_add(&b->args, name, strlen(name));
+			args_addf(&b->args, "%" PRId64, v[id]);
+		}
+#define DERIVED(has, label, text)                                                                  \
+	if (d.has) {                                                                               \
+		args_add(&b->args, label, strlen(label));                                          \
+		args_add(&b->args, text, strlen(text));                                            \
+	}
+		snprintf(value, sizeof(value), "%" PRId64, d.frt_avg_ms);
+		DERIVED(has_frt_avg, "frt_avg_ms", value)
+		snprintf(value, sizeof(value), "%" PRId64, d.art_avg_ms);
+		DERIVED(has_art_avg, "art_avg_ms", value)
+		DERIVED(has_reply_rate, "reply_rate",
+		        counters_format_e4(d.reply_rate_e4, value, sizeof(value)))
+		DERIVED(has_conversion, "conversion",
+		        counters_format_e4(d.conversion_e4, value, sizeof(value)))
+		DERIVED(has_pay_conversion, "pay_conversion",
+		        counters_format_e4(d.pay_conversion_e4, value, sizeof(value)))
+		DERIVED(has_aov, "aov", counters_format_fen(d.aov_fen, value, sizeof(value)))
+#undef DERIVED
+		args_add(&b->args, "as_of", 5);
+		args_add(&b->args, as_of, strlen(as_of));
+	}
+	return b->args.failed ? -1 : 0;
+}
+
 int publish_build(const struct publish_settings *s, struct counter_table *cut,
                   const struct names *names, const struct reasons *reasons, uint64_t first_seq,
                   struct publish_batch **out)
 {
+	return publish_build_with_windows(s, cut, names, reasons, first_seq, NULL, 0, out);
+}
+
+int publish_build_with_windows(const struct publish_settings *s, struct counter_table *cut,
+                               const struct names *names, const struct reasons *reasons,
+                               uint64_t first_seq, struct windows *windows, int64_t as_of_ms,
+                               struct publish_batch **out)
+{
 	struct counter_table *minutes = counter_table_new(1), *days = counter_table_new(1);
 	struct builder b = {.s = s, .names = names, .reasons = reasons, .next_seq = first_seq};
+	struct window_ctx wc = {&b, as_of_ms};
 	int failed = 0;
 
 	*out = NULL;
@@ -373,7 +444,9 @@ int publish_build(const struct publish_settings *s, struct counter_table *cut,
 	publish_seq_key(s, b.seq_key, sizeof(b.seq_key));
 	builder_begin(&b);
 	if (failed || emit_hashes(&b, minutes, 0) == -1 || emit_hashes(&b, days, 1) == -1 ||
-	    emit_sets(&b, days) == -1 || builder_end(&b) == -1) {
+	    emit_sets(&b, days) == -1 ||
+	    (windows != NULL && windows_each(windows, as_of_ms, emit_window, &wc) == -1) ||
+	    builder_end(&b) == -1) {
 		publish_batches_free(b.batches, b.batch_count);
 		b.batches = NULL;
 		b.batch_count = -1;

@@ -12,6 +12,7 @@
 
 #include "counters.h"
 #include "names.h"
+#include "windows.h"
 
 struct publish_settings {
 	const char *prefix;   /* "cs" */
@@ -44,6 +45,13 @@ struct publish_batch {
 int publish_build(const struct publish_settings *s, struct counter_table *cut,
                   const struct names *names, const struct reasons *reasons, uint64_t first_seq,
                   struct publish_batch **out);
+
+/* Same, and also rewrites every rolling-window hash of `windows` as of `as_of_ms`
+ * (counters, derived values, as_of), after the increments. windows may be NULL. */
+int publish_build_with_windows(const struct publish_settings *s, struct counter_table *cut,
+                               const struct names *names, const struct reasons *reasons,
+                               uint64_t first_seq, struct windows *windows, int64_t as_of_ms,
+                               struct publish_batch **out);
 
 void publish_batches_free(struct publish_batch *batches, int count);
 

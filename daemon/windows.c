@@ -1,0 +1,291 @@
+/*
+ * windows.c owns the rolling-window sums of SPEC §6. It stores only non-zero
+ * counters per (shop, agent, minute) for the last day; it knows nothing of Redis.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "chatlogd/hindex.h"
+#include "chatlogd/names.h"
+#include "chatlogd/windows.h"
+#include "chatlogd/wire.h"
+
+#define DAY_MINUTES 1440
+
+static const char *const window_names[WINDOW_COUNT] = {"1m", "5m", "15m", "1h", "24h"};
+static const int64_t window_minutes[WINDOW_COUNT] = {1, 5, 15, 60, DAY_MINUTES};
+
+struct field {
+	uint16_t id;
+	int64_t value;
+};
+
+/* One (shop, agent, minute): its non-zero counters. */
+struct minute {
+	int64_t minute;
+	struct field *fields;
+	uint16_t count, capacity;
+};
+
+/* One (shop, agent): a ring of the last day's minutes, indexed by minute % 1440. */
+struct series {
+	uint32_t shop, agent;
+	struct minute *ring; /* DAY_MINUTES slots, allocated on first use */
+	int64_t newest;      /* newest minute stored */
+};
+
+struct windows {
+	struct series *series;
+	size_t count, capacity;
+	struct hindex index;
+};
+
+const char *windows_name(unsigned i)
+{
+	return window_names[i];
+}
+
+int64_t windows_minutes(unsigned i)
+{
+	return window_minutes[i];
+}
+
+struct windows *windows_new(void)
+{
+	return calloc(1, sizeof(struct windows));
+}
+
+static void series_clear_slot(struct minute *m)
+{
+	free(m->fields);
+	memset(m, 0, sizeof(*m));
+}
+
+void windows_free(struct windows *w)
+{
+	if (w == NULL)
+		return;
+	for (size_t i = 0; i < w->count; i++) {
+		for (int k = 0; w->series[i].ring && k < DAY_MINUTES; k++)
+			series_clear_slot(&w->series[i].ring[k]);
+		free(w->series[i].ring);
+	}
+	free(w->series);
+	hindex_free(&w->index);
+	free(w);
+}
+
+struct series_key {
+	uint32_t shop, agent;
+};
+
+static int series_equals(const void *ctx, uint32_t id)
+{
+	const void *const *probe = ctx;
+	const struct windows *w = probe[0];
+	const struct series_key *key = probe[1];
+	return w->series[id].shop == key->shop && w->series[id].agent == key->agent;
+}
+
+static struct series *series_get(struct windows *w, uint32_t shop, uint32_t agent)
+{
+	struct series_key key = {shop, agent};
+	const void *probe[2] = {w, &key};
+	uint64_t hash = hindex_hash(&key, sizeof(key), 7);
+	uint32_t id = hindex_find(&w->index, hash, series_equals, probe);
+	struct series *s;
+
+	if (id != HINDEX_NONE)
+		return &w->series[id];
+	if (w->count == w->capacity) {
+		size_t capacity = w->capacity ? w->capacity * 2 : 16;
+		struct series *series = realloc(w->series, capacity * sizeof(*series));
+		if (series == NULL)
+			return NULL;
+		w->series = series;
+		w->capacity = capacity;
+	}
+	s = &w->series[w->count];
+	memset(s, 0, sizeof(*s));
+	s->shop = shop;
+	s->agent = agent;
+	s->newest = INT64_MIN;
+	if ((s->ring = calloc(DAY_MINUTES, sizeof(*s->ring))) == NULL ||
+	    hindex_insert(&w->index, hash, (uint32_t)w->count) == -1) {
+		free(s->ring);
+		return NULL;
+	}
+	return &w->series[w->count++];
+}
+
+static struct minute *slot_of(struct series *s, int64_t minute)
+{
+	int64_t i = minute % DAY_MINUTES;
+	return &s->ring[i < 0 ? i + DAY_MINUTES : i];
+}
+
+static int minute_add(struct minute *m, unsigned id, int64_t value)
+{
+	for (uint16_t k = 0; k < m->count; k++)
+		if (m->fields[k].id == id) {
+			m->fields[k].value += value;
+			return 0;
+		}
+	if (m->count == m->capacity) {
+		uint16_t capacity = m->capacity ? (uint16_t)(m->capacity * 2) : 8;
+		struct field *fields = realloc(m->fields, capacity * sizeof(*fields));
+		if (fields == NULL)
+			return -1;
+		m->fields = fields;
+		m->capacity = capacity;
+	}
+	m->fields[m->count++] = (struct field){(uint16_t)id, value};
+	return 0;
+}
+
+/* Adds a row's values at minute, dropping what a newer day already overwrote. */
+static int series_add(struct series *s, int64_t minute, const int64_t *value)
+{
+	struct minute *m;
+
+	if (s->newest != INT64_MIN && minute <= s->newest - DAY_MINUTES)
+		return 0; /* older than the day the ring holds: in no window */
+	if (minute > s->newest)
+		s->newest = minute;
+	m = slot_of(s, minute);
+	if (m->count > 0 && m->minute != minute)
+		series_clear_slot(m); /* a minute a day older lived here */
+	m->minute = minute;
+	for (unsigned id = 0; id < COUNTER_WIDTH; id++)
+		if (value[id] != 0 && minute_add(m, id, value[id]) == -1)
+			return -1;
+	return 0;
+}
+
+int windows_add(struct windows *w, struct counter_table *cut)
+{
+	for (size_t i = 0; i < counter_table_count(cut); i++) {
+		const struct counter_row *row = counter_table_at(cut, i);
+		struct series *s = series_get(w, row->shop, row->agent);
+		if (s == NULL || series_add(s, row->minute, row->value) == -1)
+			return -1;
+		if (row->agent != NAME_WHOLE_SHOP) {
+			s = series_get(w, row->shop, NAME_WHOLE_SHOP);
+			if (s == NULL || series_add(s, row->minute, row->value) == -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int compare_series(const void *a, const void *b)
+{
+	const struct series *x = *(const struct series *const *)a;
+	const struct series *y = *(const struct series *const *)b;
+	if (x->shop != y->shop)
+		return x->shop < y->shop ? -1 : 1;
+	return x->agent < y->agent ? -1 : x->agent > y->agent;
+}
+
+int windows_each(struct windows *w, int64_t as_of_ms, windows_fn fn, void *ctx)
+{
+	int64_t now = as_of_ms / 60000 - (as_of_ms % 60000 < 0);
+	struct series **order = malloc((w->count ? w->count : 1) * sizeof(*order));
+	int64_t(*sums)[COUNTER_WIDTH] = malloc(WINDOW_COUNT * sizeof(*sums));
+	int rc = 0;
+
+	if (order == NULL || sums == NULL) {
+		free(order);
+		free(sums);
+		return -1;
+	}
+	for (size_t i = 0; i < w->count; i++)
+		order[i] = &w->series[i];
+	qsort(order, w->count, sizeof(*order), compare_series);
+	for (size_t i = 0; i < w->count && rc == 0; i++) {
+		struct series *s = order[i];
+		memset(sums, 0, WINDOW_COUNT * sizeof(*sums));
+		for (int k = 0; k < DAY_MINUTES; k++) {
+			const struct minute *m = &s->ring[k];
+			int64_t age = now - m->minute;
+			if (m->count == 0 || age < 0 || age >= DAY_MINUTES)
+				continue;
+			for (unsigned win = 0; win < WINDOW_COUNT; win++)
+				if (age < window_minutes[win])
+					for (uint16_t f = 0; f < m->count; f++)
+						sums[win][m->fields[f].id] += m->fields[f].value;
+		}
+		/* Also when empty: the window's hash must show zeros, not stale counts. */
+		rc = fn(ctx, s->shop, s->agent, (const int64_t(*)[COUNTER_WIDTH])sums);
+	}
+	free(order);
+	free(sums);
+	return rc;
+}
+
+void windows_expire(struct windows *w, int64_t as_of_ms)
+{
+	int64_t now = as_of_ms / 60000 - (as_of_ms % 60000 < 0);
+	for (size_t i = 0; i < w->count; i++)
+		for (int k = 0; k < DAY_MINUTES; k++) {
+			struct minute *m = &w->series[i].ring[k];
+			if (m->count > 0 && now - m->minute >= DAY_MINUTES)
+				series_clear_slot(m);
+		}
+}
+
+void windows_save(const struct windows *w, struct wire_writer *out)
+{
+	wire_put_u64(out, w->count);
+	for (size_t i = 0; i < w->count; i++) {
+		const struct series *s = &w->series[i];
+		uint32_t used = 0;
+		for (int k = 0; k < DAY_MINUTES; k++)
+			used += s->ring[k].count > 0;
+		wire_put_u32(out, s->shop);
+		wire_put_u32(out, s->agent);
+		wire_put_i64(out, s->newest);
+		wire_put_u32(out, used);
+		for (int k = 0; k < DAY_MINUTES; k++) {
+			const struct minute *m = &s->ring[k];
+			if (m->count == 0)
+				continue;
+			wire_put_i64(out, m->minute);
+			wire_put_u32(out, m->count);
+			for (uint16_t f = 0; f < m->count; f++) {
+				wire_put_u32(out, m->fields[f].id);
+				wire_put_i64(out, m->fields[f].value);
+			}
+		}
+	}
+}
+
+int windows_load(struct windows *w, struct wire_reader *in)
+{
+	uint64_t count = wire_get_u64(in);
+
+	for (uint64_t i = 0; i < count && !in->failed; i++) {
+		uint32_t shop = wire_get_u32(in), agent = wire_get_u32(in);
+		struct series *s = series_get(w, shop, agent);
+		int64_t newest = wire_get_i64(in);
+		uint32_t used = wire_get_u32(in);
+		if (s == NULL || used > DAY_MINUTES)
+			return -1;
+		s->newest = newest;
+		for (uint32_t k = 0; k < used && !in->failed; k++) {
+			int64_t minute = wire_get_i64(in);
+			uint32_t fields = wire_get_u32(in);
+			struct minute *m = slot_of(s, minute);
+			if (fields > COUNTER_WIDTH || m->count > 0)
+				return -1;
+			m->minute = minute;
+			for (uint32_t f = 0; f < fields; f++) {
+				uint32_t id = wire_get_u32(in);
+				int64_t value = wire_get_i64(in);
+				if (id >= COUNTER_WIDTH || minute_add(m, id, value) == -1)
+					return -1;
+			}
+		}
+	}
+	return in->failed ? -1 : 0;
+}

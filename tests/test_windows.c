@@ -1,0 +1,148 @@
+/* Rolling windows (SPEC §6 w:WINDOW): which minutes each window covers, the whole
+ * shop, ageing out, and snapshots. Sums worked out by hand in the comments. */
+#include <stdlib.h>
+
+#include "chatlogd/names.h"
+#include "chatlogd/windows.h"
+#include "chatlogd/wire.h"
+#include "check.h"
+
+#define MIN 60000LL
+#define T0 (29924760LL * MIN) /* a whole minute: 2026-11-24T02:00Z */
+
+struct seen {
+	int64_t sums[8][WINDOW_COUNT][COUNTER_WIDTH];
+	uint32_t agent[8];
+	int count;
+};
+
+static int collect(void *ctx, uint32_t shop, uint32_t agent, const int64_t (*sums)[COUNTER_WIDTH])
+{
+	struct seen *s = ctx;
+	(void)shop;
+	s->agent[s->count] = agent;
+	memcpy(s->sums[s->count], sums, sizeof(s->sums[0]));
+	s->count++;
+	return 0;
+}
+
+/* alice answers 1 response at minutes -1440, -61, -59, -14, -4, 0 relative to as_of's
+ * minute (value = 2^k to tell them apart): 1m = 32 (minute 0); 5m = 16+32;
+ * 15m = 8+16+32; 1h = 4+8+16+32 (-59 in, -61 out); 24h = 2+4+8+16+32 (-1440 out). */
+static void test_windows_cover_the_last_n_minutes(void)
+{
+	struct windows *w = windows_new();
+	struct counter_table *cut = counter_table_new(1);
+	struct seen s = {0};
+	int64_t ago[] = {1440, 61, 59, 14, 4, 0};
+
+	for (int k = 0; k < 6; k++)
+		counter_table_add(cut, 2, 3, T0 - ago[k] * MIN, COUNTER_RESPONSES, 1LL << k);
+	CHECK_INT(windows_add(w, cut), 0);
+	CHECK_INT(windows_each(w, T0 + 59999, collect, &s), 0);
+	CHECK_INT(s.count, 2); /* alice and the whole shop */
+	CHECK_INT(s.agent[0], NAME_WHOLE_SHOP);
+	CHECK_INT(s.agent[1], 3);
+	CHECK_INT(s.sums[1][0][COUNTER_RESPONSES], 32);
+	CHECK_INT(s.sums[1][1][COUNTER_RESPONSES], 16 + 32);
+	CHECK_INT(s.sums[1][2][COUNTER_RESPONSES], 8 + 16 + 32);
+	CHECK_INT(s.sums[1][3][COUNTER_RESPONSES], 4 + 8 + 16 + 32);
+	CHECK_INT(s.sums[1][4][COUNTER_RESPONSES], 2 + 4 + 8 + 16 + 32);
+	CHECK_INT(s.sums[0][4][COUNTER_RESPONSES], 2 + 4 + 8 + 16 + 32);
+	/* One minute later everything slides by one: 1m (minute +1) is empty; 5m covers
+	 * +1..-3, so -4 has left it (32 only); -59 is now 60 minutes old: out of 1h. */
+	s.count = 0;
+	CHECK_INT(windows_each(w, T0 + MIN, collect, &s), 0);
+	CHECK_INT(s.sums[1][0][COUNTER_RESPONSES], 0);
+	CHECK_INT(s.sums[1][1][COUNTER_RESPONSES], 32);
+	CHECK_INT(s.sums[1][3][COUNTER_RESPONSES], 8 + 16 + 32);
+	counter_table_free(cut);
+	windows_free(w);
+}
+
+/* Agents add up in the shop's "*" series, which also keeps shop-level counters. */
+static void test_whole_shop_sums_agents_and_shop_counters(void)
+{
+	struct windows *w = windows_new();
+	struct counter_table *cut = counter_table_new(1);
+	struct seen s = {0};
+
+	counter_table_add(cut, 2, 3, T0, COUNTER_INQUIRIES, 2);
+	counter_table_add(cut, 2, 4, T0, COUNTER_INQUIRIES, 5);
+	counter_table_add(cut, 2, NAME_WHOLE_SHOP, T0, COUNTER_SILENT_ORDERS, 1);
+	windows_add(w, cut);
+	windows_each(w, T0, collect, &s);
+	CHECK_INT(s.count, 3);
+	CHECK_INT(s.agent[0], NAME_WHOLE_SHOP);
+	CHECK_INT(s.sums[0][0][COUNTER_INQUIRIES], 7);
+	CHECK_INT(s.sums[0][0][COUNTER_SILENT_ORDERS], 1);
+	CHECK_INT(s.sums[1][0][COUNTER_SILENT_ORDERS], 0);
+	counter_table_free(cut);
+	windows_free(w);
+}
+
+/* A day later the ring slot is reused: the old minute must not leak into sums. */
+static void test_a_day_old_minute_ages_out(void)
+{
+	struct windows *w = windows_new();
+	struct counter_table *cut = counter_table_new(1);
+	struct seen s = {0};
+
+	counter_table_add(cut, 2, 3, T0, COUNTER_ORDERS, 1);
+	windows_add(w, cut);
+	counter_table_clear(cut);
+	counter_table_add(cut, 2, 3, T0 + 1440 * MIN, COUNTER_ORDERS, 10); /* same slot */
+	windows_add(w, cut);
+	windows_each(w, T0 + 1440 * MIN, collect, &s);
+	CHECK_INT(s.sums[1][4][COUNTER_ORDERS], 10);
+	/* and data older than the ring is ignored, not added to the newer minute */
+	counter_table_clear(cut);
+	counter_table_add(cut, 2, 3, T0 - MIN, COUNTER_ORDERS, 100);
+	windows_add(w, cut);
+	s.count = 0;
+	windows_each(w, T0 + 1440 * MIN, collect, &s);
+	CHECK_INT(s.sums[1][4][COUNTER_ORDERS], 10);
+	/* two days later: zeros, but the series is still reported (its hash shows 0) */
+	s.count = 0;
+	windows_expire(w, T0 + 3000 * MIN);
+	windows_each(w, T0 + 3000 * MIN, collect, &s);
+	CHECK_INT(s.count, 2);
+	CHECK_INT(s.sums[1][4][COUNTER_ORDERS], 0);
+	counter_table_free(cut);
+	windows_free(w);
+}
+
+static void test_snapshot_round_trip(void)
+{
+	struct windows *w = windows_new(), *back = windows_new();
+	struct counter_table *cut = counter_table_new(1);
+	struct wire_writer out = {0};
+	struct wire_reader in;
+	struct seen a = {0}, b = {0};
+
+	for (int k = 0; k < 100; k++)
+		counter_table_add(cut, 2, (uint32_t)(3 + k % 3), T0 - k * 7 * MIN,
+		                  (enum counter_id)(k % COUNTER_WIDTH), k + 1);
+	windows_add(w, cut);
+	windows_save(w, &out);
+	wire_reader_init(&in, out.data, out.len);
+	CHECK_INT(windows_load(back, &in), 0);
+	CHECK_INT(in.pos, out.len);
+	windows_each(w, T0, collect, &a);
+	windows_each(back, T0, collect, &b);
+	CHECK_INT(a.count, b.count);
+	CHECK(memcmp(a.sums, b.sums, sizeof(a.sums)) == 0);
+	wire_writer_free(&out);
+	counter_table_free(cut);
+	windows_free(w);
+	windows_free(back);
+}
+
+int main(void)
+{
+	RUN(test_windows_cover_the_last_n_minutes);
+	RUN(test_whole_shop_sums_agents_and_shop_counters);
+	RUN(test_a_day_old_minute_ages_out);
+	RUN(test_snapshot_round_trip);
+	return check_done();
+}

@@ -31,7 +31,7 @@
 #include "chatlogd/windows.h"
 #include "chatlogd/wire.h"
 
-#define SNAPSHOT_VERSION 1u
+#define SNAPSHOT_VERSION 2u
 #define MAX_SOURCES 65536
 #define SHUTDOWN_GRACE_MS 5000
 #define JOURNAL_SNAPSHOT_BYTES (256ull * 1024 * 1024)
@@ -182,6 +182,7 @@ static void positions_put(struct wire_writer *w, const struct tail_position *p, 
 		wire_put_u32(w, p[i].head_len);
 		wire_put_u64(w, p[i].before_hash);
 		wire_put_u32(w, p[i].before_len);
+		wire_put_u8(w, (uint8_t)(p[i].in_overlong != 0));
 	}
 }
 
@@ -207,6 +208,7 @@ static int positions_get(struct wire_reader *r, struct tail_position **out, size
 		p[i].head_len = wire_get_u32(r);
 		p[i].before_hash = wire_get_u64(r);
 		p[i].before_len = wire_get_u32(r);
+		p[i].in_overlong = wire_get_u8(r);
 	}
 	if (r->failed) {
 		tail_positions_free(p, n);

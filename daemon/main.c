@@ -6,9 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "chatlogd/backfill.h"
 #include "chatlogd/batch.h"
+#include "chatlogd/hindex.h"
 #include "chatlogd/config.h"
 #include "chatlogd/engine.h"
 #include "chatlogd/ingest.h"
@@ -26,13 +29,14 @@ struct options {
 	int once;
 	int check_config;
 	const char *output; /* json or table */
+	int backfill;       /* --redis given with --once */
 };
 
 static void usage(FILE *out)
 {
 	fputs("usage: chatlogd [--config FILE] [--set KEY=VALUE]... [--check-config]\n"
 	      "       chatlogd --once [--config FILE] [--patterns FILE] [--format F]\n"
-	      "                [--set KEY=VALUE]... [--output json|table] FILE...|-\n"
+	      "                [--set KEY=VALUE]... [--output json|table] [--redis URL] FILE...|-\n"
 	      "\n"
 	      "  --once          read FILEs (or - for stdin) to the end, print the report, exit\n"
 	      "  --config FILE   settings file (INI); see chatlogd.conf\n"
@@ -40,6 +44,8 @@ static void usage(FILE *out)
 	      "  --format F      json or regex:FILE (same as --set format=F)\n"
 	      "  --set KEY=VALUE override one setting of the config file\n"
 	      "  --output FMT    json (the SPEC report, default) or table (a scoreboard)\n"
+	      "  --redis URL     with --once: also add the counters to Redis (exactly once:\n"
+	      "                  running the same backfill again changes nothing)\n"
 	      "  --check-config  validate the settings and patterns, print them, exit\n"
 	      "  --version       print the version\n",
 	      out);
@@ -105,6 +111,45 @@ static enum log_level parse_log_level(const char *name)
 	return LOG_LEVEL_INFO;
 }
 
+/* A backfill's instance name: the same input files (path, size, mtime) give the same
+ * name, so running it again finds its batches applied and changes nothing. */
+static void backfill_instance(const struct config *cfg, char **files, int file_count, char *out,
+                              size_t size)
+{
+	uint64_t hash = 0;
+	char host[128] = "chatlogd";
+
+	for (int i = 0; i < file_count; i++) {
+		struct stat st;
+		int64_t identity[2] = {0, 0};
+		if (stat(files[i], &st) == 0) {
+			identity[0] = (int64_t)st.st_size;
+			identity[1] = (int64_t)st.st_mtime;
+		}
+		hash = hindex_hash(files[i], strlen(files[i]), hash);
+		hash = hindex_hash(identity, sizeof(identity), hash);
+	}
+	if (cfg->instance[0] == '\0')
+		gethostname(host, sizeof(host) - 1);
+	snprintf(out, size, "%s:backfill:%016llx", cfg->instance[0] ? cfg->instance : host,
+	         (unsigned long long)hash);
+}
+
+/* Folds a by-minute table into one row per (shop, agent) for the report. */
+static struct counter_table *fold(struct counter_table *by_minute)
+{
+	struct counter_table *folded = counter_table_new(0);
+	for (size_t i = 0; folded != NULL && i < counter_table_count(by_minute); i++) {
+		const struct counter_row *row = counter_table_at(by_minute, i);
+		struct counter_row *sum = counter_table_row(folded, row->shop, row->agent, 0);
+		if (sum == NULL)
+			fatalx("out of memory");
+		for (int id = 0; id < COUNTER_WIDTH; id++)
+			sum->value[id] += row->value[id];
+	}
+	return folded;
+}
+
 /* Batch mode: every file in order through one engine, then the report. */
 static int run_once(const struct config *cfg, const struct options *opt, char **files,
                     int file_count)
@@ -118,7 +163,7 @@ static int run_once(const struct config *cfg, const struct options *opt, char **
 	};
 	struct names *names = names_new();
 	struct reasons reasons;
-	struct counter_table *totals = counter_table_new(0);
+	struct counter_table *totals = counter_table_new(opt->backfill);
 	struct rules *rules = load_rules(cfg);
 	struct parser *parser;
 	struct engine *engine;
@@ -142,6 +187,16 @@ static int run_once(const struct config *cfg, const struct options *opt, char **
 		if (batch_read_file(&in, files[i], (size_t)cfg->max_line_bytes) == -1)
 			rc = 1;
 	engine_finish(engine);
+	if (opt->backfill) {
+		char instance[256];
+		struct counter_table *by_minute = totals;
+		backfill_instance(cfg, files, file_count, instance, sizeof(instance));
+		if (backfill_publish(cfg, instance, by_minute, names, &reasons) == -1)
+			rc = 1;
+		if ((totals = fold(by_minute)) == NULL)
+			fatalx("out of memory");
+		counter_table_free(by_minute);
+	}
 
 	if (strcmp(opt->output, "table") == 0)
 		report_table(stdout, totals, names, &reasons, &in.stats);
@@ -159,6 +214,15 @@ static int run_once(const struct config *cfg, const struct options *opt, char **
 	return rc;
 }
 
+static char *key_value(const char *key, const char *value)
+{
+	char *kv = malloc(strlen(key) + strlen(value) + 2);
+	if (kv == NULL)
+		fatalx("out of memory");
+	sprintf(kv, "%s=%s", key, value);
+	return kv;
+}
+
 int main(int argc, char **argv)
 {
 	enum {
@@ -166,6 +230,7 @@ int main(int argc, char **argv)
 		OPT_CONFIG,
 		OPT_PATTERNS,
 		OPT_FORMAT,
+		OPT_REDIS,
 		OPT_SET,
 		OPT_OUTPUT,
 		OPT_CHECK,
@@ -179,6 +244,7 @@ int main(int argc, char **argv)
 	    {"format", required_argument, NULL, OPT_FORMAT},
 	    {"set", required_argument, NULL, OPT_SET},
 	    {"output", required_argument, NULL, OPT_OUTPUT},
+	    {"redis", required_argument, NULL, OPT_REDIS},
 	    {"check-config", no_argument, NULL, OPT_CHECK},
 	    {"version", no_argument, NULL, OPT_VERSION},
 	    {"help", no_argument, NULL, OPT_HELP},
@@ -203,16 +269,15 @@ int main(int argc, char **argv)
 			opt.config_path = optarg;
 			break;
 		case OPT_PATTERNS:
-		case OPT_FORMAT: {
-			const char *key = c == OPT_PATTERNS ? "patterns=" : "format=";
-			char *kv = malloc(strlen(key) + strlen(optarg) + 1);
-			if (kv == NULL)
-				fatalx("out of memory");
-			strcpy(kv, key);
-			strcat(kv, optarg);
-			overrides[override_count++] = kv;
+		case OPT_FORMAT:
+		case OPT_REDIS:
+			/* shorthands for --set KEY=VALUE */
+			overrides[override_count++] = key_value(c == OPT_PATTERNS ? "patterns"
+			                                        : c == OPT_FORMAT ? "format"
+			                                                          : "redis",
+			                                        optarg);
+			opt.backfill |= c == OPT_REDIS;
 			break;
-		}
 		case OPT_SET:
 			if ((overrides[override_count++] = strdup(optarg)) == NULL)
 				fatalx("out of memory");
@@ -278,6 +343,9 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		usage_error("%s", "--once needs at least one FILE (or - for stdin)");
+	if (opt.backfill && !opt.once)
+		usage_error("%s",
+		            "--redis goes with --once (the daemon reads `redis` from its config)");
 	rc = run_once(&cfg, &opt, argv + optind, argc - optind);
 	config_free(&cfg);
 	return rc;

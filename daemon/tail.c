@@ -29,8 +29,6 @@
 #include "chatlogd/log.h"
 #include "chatlogd/tail.h"
 
-/* Seed of the position fingerprints: part of the checkpoint format, never change it. */
-#define TAIL_HASH_SEED 0x7461696c66707631ull
 #define TAIL_POLL_DEFAULT_MS 1000
 #define TAIL_RESCAN_DEFAULT_MS 5000
 /* Paths remembered so a non-regular file matched by a glob is warned about once
@@ -131,17 +129,23 @@ static const char *log_path(char *out, size_t size, const char *path)
 	return log_escape(out, size, path, strlen(path));
 }
 
-/* The directory part of path ("." for a bare name). */
+/* The directory part of path ("." for a bare name); empty if it does not fit,
+ * which no valid path does, so nothing is watched or searched by mistake. */
 static void dir_of(const char *path, char *out, size_t size)
 {
 	const char *slash = strrchr(path, '/');
+	size_t len;
 
-	if (slash == NULL)
-		snprintf(out, size, ".");
-	else if (slash == path)
-		snprintf(out, size, "/");
-	else
-		snprintf(out, size, "%.*s", (int)(slash - path), path);
+	if (slash == NULL) {
+		path = ".";
+		len = 1;
+	} else {
+		len = slash == path ? 1 : (size_t)(slash - path);
+	}
+	if (len >= size)
+		len = 0;
+	memcpy(out, path, len);
+	out[len] = '\0';
 }
 
 static const char *base_of(const char *path)
@@ -223,10 +227,12 @@ static size_t stream_bytes_before(const struct tail_stream *s, uint64_t at, unsi
 	size_t in_buf = min_size(at - base, want);
 	size_t from_prefix = want - in_buf;
 
+	if (from_prefix > s->prefix_len) /* cannot happen; never read outside the array */
+		from_prefix = s->prefix_len;
 	memcpy(out, s->prefix + s->prefix_len - from_prefix, from_prefix);
 	if (in_buf > 0)
 		memcpy(out + from_prefix, s->lines.buf + (at - base) - in_buf, in_buf);
-	return want;
+	return from_prefix + in_buf;
 }
 
 /* lines_space, keeping the prefix right when the framer slides its partial line
@@ -306,8 +312,8 @@ static int fingerprint_read(int fd, uint64_t offset, struct fingerprint *fp)
 static int fingerprint_matches(const struct fingerprint *fp, const struct tail_position *pos)
 {
 	return fp->head_len == pos->head_len && fp->before_len == pos->before_len &&
-	       hindex_hash(fp->head, fp->head_len, TAIL_HASH_SEED) == pos->head_hash &&
-	       hindex_hash(fp->before, fp->before_len, TAIL_HASH_SEED) == pos->before_hash;
+	       hindex_hash(fp->head, fp->head_len, TAIL_FINGERPRINT_SEED) == pos->head_hash &&
+	       hindex_hash(fp->before, fp->before_len, TAIL_FINGERPRINT_SEED) == pos->before_hash;
 }
 
 /* The position of a stream at `offset` (read_offset or done), from bytes in memory. */
@@ -327,9 +333,9 @@ static void stream_position(const struct tail_stream *s, uint64_t offset, struct
 	}
 	pos->offset = offset;
 	pos->head_len = (uint32_t)min_size(offset, TAIL_HEAD_BYTES);
-	pos->head_hash = hindex_hash(s->head, pos->head_len, TAIL_HASH_SEED);
+	pos->head_hash = hindex_hash(s->head, pos->head_len, TAIL_FINGERPRINT_SEED);
 	pos->before_len = (uint32_t)before_len;
-	pos->before_hash = hindex_hash(before, before_len, TAIL_HASH_SEED);
+	pos->before_hash = hindex_hash(before, before_len, TAIL_FINGERPRINT_SEED);
 }
 
 /* Resumes a fresh stream at a saved position whose bytes were just verified. */

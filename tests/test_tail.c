@@ -19,6 +19,7 @@
 
 #include <event2/event.h>
 
+#include "chatlogd/hindex.h"
 #include "chatlogd/tail.h"
 #include "check.h"
 
@@ -440,13 +441,19 @@ static void test_rename_create_rotation_with_writes_just_before_and_after(void)
 static void test_renamed_file_without_successor_is_followed_until_quiet(void)
 {
 	struct fixture fx;
-	char a[PATH_MAX], a1[PATH_MAX];
+	char a[PATH_MAX], a1[PATH_MAX], pattern[PATH_MAX];
+	const char *patterns[1];
+	struct tail_settings settings;
 	int fd;
 
 	if (fixture_init(&fx) == -1)
 		return;
+	/* Long enough that no stall between the writes below can pass for quiet. */
+	patterns[0] = in_dir(&fx, "*.log", pattern);
+	settings = quick_settings(patterns, 1);
+	settings.rotate_wait_ms = 1000;
 	put_file(in_dir(&fx, "a.log", a), "L1\n");
-	CHECK(fixture_start(&fx, "*.log", NULL, 0) == 0);
+	CHECK(fixture_start_with(&fx, &settings, NULL, 0) == 0);
 	CHECK(wait_lines(&fx, 1));
 	fd = open(a, O_WRONLY | O_APPEND | O_CLOEXEC);
 	CHECK(rename(a, in_dir(&fx, "a.log.1", a1)) == 0);
@@ -1010,6 +1017,171 @@ static void test_nul_bytes_and_invalid_utf8_pass_through_as_bytes(void)
 	fixture_free(&fx);
 }
 
+/* ---- positions against the file's own bytes --------------------------------------- */
+
+/* A file written in random pieces, and what the tailer made of it so far. */
+struct random_run {
+	char *content; /* everything that will be written */
+	size_t size, written;
+	size_t max_line;
+	struct tail *tail;
+	struct seen seen;
+	size_t positions_checked, positions_wrong;
+};
+
+static size_t min_len(uint64_t a, size_t b)
+{
+	return a < b ? (size_t)a : b;
+}
+
+/* A position is exact if its line count is the newlines before its offset, the
+ * offset ends a line (or lies inside a line already reported as overlong), and its
+ * hashes are those of the file's own bytes. */
+static int position_is_exact(const struct tail_position *p, const char *content, size_t size)
+{
+	uint64_t newlines = 0;
+	size_t head = min_len(p->offset, TAIL_HEAD_BYTES), before = min_len(p->offset, 64);
+
+	if (p->offset > size)
+		return 0;
+	for (size_t i = 0; i < p->offset; i++)
+		newlines += content[i] == '\n';
+	if (newlines != p->line_no || p->head_len != head || p->before_len != before)
+		return 0;
+	if (!p->in_overlong && p->offset > 0 && content[p->offset - 1] != '\n')
+		return 0;
+	return hindex_hash(content, head, TAIL_FINGERPRINT_SEED) == p->head_hash &&
+	       hindex_hash(content + p->offset - before, before, TAIL_FINGERPRINT_SEED) ==
+	           p->before_hash;
+}
+
+static void random_check_positions(struct random_run *r)
+{
+	struct tail_position *p;
+	size_t n;
+
+	if (tail_positions(r->tail, &p, &n) == -1 || n != 1) {
+		r->positions_wrong++;
+		return;
+	}
+	r->positions_checked++;
+	r->positions_wrong += !position_is_exact(&p[0], r->content, r->written);
+	tail_positions_free(p, n);
+}
+
+static void random_line(void *ctx, const char *path, const char *line, size_t len, uint64_t line_no,
+                        int overlong)
+{
+	struct random_run *r = ctx;
+
+	collect(&r->seen, path, line, len, line_no, overlong);
+	if (line_no % 3 == 0)
+		random_check_positions(r);
+}
+
+static int random_all_seen(void *arg)
+{
+	const struct random_run *r = arg;
+	size_t lines = 0;
+
+	for (size_t i = 0; i < r->size; i++)
+		lines += r->content[i] == '\n';
+	return r->seen.count >= lines;
+}
+
+static uint32_t next_random(uint32_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 17;
+	*state ^= *state << 5;
+	return *state;
+}
+
+/* Lines of 0..50 bytes (some past the 32-byte limit) ending in a newline. */
+static void random_content(struct random_run *r, uint32_t *state)
+{
+	r->size = 0;
+	while (r->size < 6000) {
+		size_t len = next_random(state) % 51;
+		for (size_t i = 0; i < len; i++)
+			r->content[r->size++] = (char)('a' + next_random(state) % 26);
+		r->content[r->size++] = '\n';
+	}
+}
+
+/* The lines handed out against the content: every line once, in order, overlong
+ * ones flagged and cut at the limit. */
+static void random_check_lines(const struct random_run *r)
+{
+	const char *p = r->content, *end = r->content + r->size;
+	size_t i = 0, wrong = 0;
+
+	for (; p < end && i < r->seen.count; i++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = (size_t)(nl - p);
+		const struct seen_line *l = &r->seen.lines[i];
+		int overlong = len > r->max_line;
+
+		wrong += l->overlong != overlong || l->line_no != i + 1 ||
+		         l->len != (overlong ? r->max_line : len) ||
+		         memcmp(l->text, p, l->len) != 0;
+		p = nl + 1;
+	}
+	CHECK_INT(wrong, 0);
+	CHECK(p == end && i == r->seen.count);
+}
+
+static void random_round(size_t budget, uint32_t seed)
+{
+	struct fixture fx;
+	struct random_run r = {.max_line = 32};
+	char a[PATH_MAX], pattern[PATH_MAX], err[256];
+	const char *patterns[1];
+	struct tail_settings settings;
+	uint32_t state = seed;
+
+	if (fixture_init(&fx) == -1 || (r.content = malloc(6100)) == NULL)
+		return;
+	random_content(&r, &state);
+	put_file(in_dir(&fx, "a.log", a), "");
+	patterns[0] = in_dir(&fx, "*.log", pattern);
+	settings = quick_settings(patterns, 1);
+	settings.max_line_bytes = r.max_line;
+	settings.read_budget_bytes = budget;
+	r.tail = tail_new(fx.base, &settings, random_line, &r, err, sizeof(err));
+	CHECK(r.tail != NULL && tail_start(r.tail) == 0);
+	while (r.tail != NULL && r.written < r.size) {
+		size_t n = min_len(r.size - r.written, 1 + next_random(&state) % 200);
+		write_bytes(a, r.content + r.written, n, O_APPEND);
+		r.written += n;
+		for (uint32_t turns = next_random(&state) % 4; turns > 0; turns--) {
+			event_base_loop(fx.base, EVLOOP_NONBLOCK);
+			usleep(100);
+		}
+		random_check_positions(&r);
+	}
+	CHECK(run_until(fx.base, random_all_seen, &r));
+	settle(fx.base);
+	random_check_positions(&r);
+	random_check_lines(&r);
+	CHECK(r.positions_checked > 100);
+	CHECK_INT(r.positions_wrong, 0);
+	tail_free(r.tail);
+	seen_clear(&r.seen);
+	free(r.content);
+	fixture_free(&fx);
+}
+
+/* Random pieces, partial and overlong lines, small and large read budgets, with
+ * positions taken between loop turns and inside the callback: every one of them
+ * must describe the file's bytes exactly. */
+static void test_positions_match_the_file_bytes_at_every_moment(void)
+{
+	random_round(5, 0x12345u);
+	random_round(64, 0xbeef1u);
+	random_round(1 << 20, 0xc0ffeeu);
+}
+
 /* ---- inotify's blind spots, fairness, back-pressure ----------------------------- */
 
 /* Writes to a symlink's target land in a directory nobody watches: only the stat
@@ -1081,7 +1253,8 @@ static void test_inotify_overflow_rescans_every_pattern(void)
 struct turns {
 	size_t count, first_b, last_a;
 	int saw_b;
-	size_t count_at_timer; /* lines seen when a timer armed at the start fired */
+	struct event *timer;   /* armed with a zero timeout at the first line */
+	size_t count_at_timer; /* lines seen when it ran */
 };
 
 static void note_timer(evutil_socket_t fd, short what, void *arg)
@@ -1103,6 +1276,11 @@ static void note_turn(void *ctx, const char *path, const char *line, size_t len,
 	(void)len;
 	(void)line_no;
 	(void)overlong;
+	if (t->count == 0) {
+		static const struct timeval now = {0, 0};
+		if (evtimer_add(t->timer, &now) == -1)
+			abort();
+	}
 	if (path[n - 5] == 'b' && !t->saw_b) {
 		t->saw_b = 1;
 		t->first_b = t->count;
@@ -1119,9 +1297,9 @@ static int turns_done(void *arg)
 }
 
 /* Big files do not hold the loop: with a small budget the two files are read in
- * turns, so b's first line comes long before a's last, and a timer armed at the
- * start runs long before the end (a read that re-activated itself at once would
- * keep libevent in one pass until both files were done). */
+ * turns, so b's first line comes long before a's last, and a timer due at once,
+ * armed at the first line, runs long before the end (a read that re-activated
+ * itself at once would keep libevent in one pass until both files were done). */
 static void test_large_files_are_read_in_turns(void)
 {
 	struct fixture fx;
@@ -1130,8 +1308,6 @@ static void test_large_files_are_read_in_turns(void)
 	char a[PATH_MAX], b[PATH_MAX], pattern[PATH_MAX], err[256];
 	const char *patterns[1];
 	struct tail_settings settings;
-	struct event *timer;
-	struct timeval soon = {0, 1000};
 	char *data = malloc(65536 * 64 + 1);
 
 	if (data == NULL || fixture_init(&fx) == -1) {
@@ -1146,16 +1322,15 @@ static void test_large_files_are_read_in_turns(void)
 	patterns[0] = in_dir(&fx, "*.log", pattern);
 	settings = quick_settings(patterns, 1);
 	settings.read_budget_bytes = 65536;
+	turns.timer = evtimer_new(fx.base, note_timer, &turns);
 	t = tail_new(fx.base, &settings, note_turn, &turns, err, sizeof(err));
-	CHECK(t != NULL && tail_start(t) == 0);
-	timer = evtimer_new(fx.base, note_timer, &turns);
-	CHECK(timer != NULL && evtimer_add(timer, &soon) == 0);
+	CHECK(turns.timer != NULL && t != NULL && tail_start(t) == 0);
 	CHECK(run_until(fx.base, turns_done, &turns));
 	CHECK_INT(turns.count, 2 * 65536);
 	CHECK(turns.saw_b && turns.first_b < turns.last_a);
 	CHECK(turns.first_b < 65536 / 2);
-	CHECK(turns.count_at_timer < 65536);
-	event_free(timer);
+	CHECK(turns.count_at_timer > 0 && turns.count_at_timer < 65536);
+	event_free(turns.timer);
 	tail_free(t);
 	fixture_free(&fx);
 }
@@ -1412,6 +1587,7 @@ int main(void)
 	RUN(test_overlong_lines_are_reported_once_with_their_line_number);
 	RUN(test_position_inside_an_overlong_line_resumes_after_it);
 	RUN(test_nul_bytes_and_invalid_utf8_pass_through_as_bytes);
+	RUN(test_positions_match_the_file_bytes_at_every_moment);
 	RUN(test_file_behind_a_symlink_is_read_by_the_poll);
 	RUN(test_inotify_overflow_rescans_every_pattern);
 	RUN(test_large_files_are_read_in_turns);

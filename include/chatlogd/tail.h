@@ -18,6 +18,9 @@ struct tail;
  * the bytes just before the offset detect a rewrite or truncate-and-regrow. */
 #define TAIL_HEAD_BYTES 1024
 #define TAIL_BEFORE_BYTES 64
+/* The hashes are hindex_hash(bytes, len, TAIL_FINGERPRINT_SEED). Saved positions
+ * depend on it: never change it. */
+#define TAIL_FINGERPRINT_SEED 0x7461696c66707631ull
 
 /* How long a file renamed away is still followed when nothing shows the writer has
  * moved on (a writer keeps appending to its old descriptor until it reopens).
@@ -40,17 +43,20 @@ struct tail_position {
 };
 
 /* Called for each line in file order; path is the name the file is followed
- * under (borrowed for the call). overlong: see lines.h. */
+ * under (borrowed for the call). line_no counts from 1 per file and starts again
+ * after a truncation. overlong: see lines.h. The callback may call tail_positions
+ * and tail_pause, not tail_free. */
 typedef void (*tail_line_fn)(void *ctx, const char *path, const char *line, size_t len,
                              uint64_t line_no, int overlong);
 
 struct tail_settings {
 	const char *const *patterns; /* file names or glob(7) patterns */
 	size_t pattern_count;
-	size_t max_line_bytes;
+	size_t max_line_bytes;      /* 0: LIMIT_LINE_BYTES_DEFAULT */
 	int64_t poll_interval_ms;   /* fstat backstop for every open file (e.g. 1000) */
 	int64_t rescan_interval_ms; /* glob re-expansion for new files (e.g. 5000) */
-	size_t read_budget_bytes;   /* most bytes read per file per loop turn (fairness) */
+	size_t read_budget_bytes;   /* most bytes read per file per loop turn (fairness);
+	                               0: LIMIT_READ_CHUNK */
 	int64_t rotate_wait_ms;     /* 0: TAIL_ROTATE_WAIT_DEFAULT_MS */
 };
 

@@ -8,7 +8,7 @@ set -u
 BIN=$1
 SRC=$2
 shift 2
-SCENARIOS=${*:-"append kill9 rotate outage"}
+SCENARIOS=${*:-"append kill9 rotate outage backfill"}
 GEN=$(dirname "$BIN")/bench/gen_chatlog
 CMP="python3 $SRC/tests/integration/redis_vs_batch.py"
 TMP=$(mktemp -d /tmp/chatlogd-live-XXXXXX)
@@ -216,6 +216,40 @@ scenario_outage() {
 		sleep 0.1
 	done
 	finish "redis stopped for ${OUTAGE_SECONDS:-30}s mid-stream"
+}
+
+# --once --redis: a backfill applied twice, and one killed mid-way then re-run, each
+# leave Redis equal to the batch report.
+scenario_backfill() {
+	fresh || return
+	make_log 15 40000
+	seal
+	backfill() {
+		"$BIN" --once --redis "unix://$TMP/redis.sock" --set instance=test \
+			--patterns "$SRC/patterns/lost-reasons.conf" "$TMP/all.jsonl" >/dev/null \
+			2>>"$TMP/daemon.log"
+	}
+	if backfill && backfill && compare >"$TMP/cmp.txt" 2>&1; then
+		ok "backfill twice: $(tail -n 1 "$TMP/cmp.txt")"
+	else
+		fail "backfill twice"
+		cat "$TMP/cmp.txt"
+	fi
+	fresh || return
+	cp "$TMP/all.jsonl" "$TMP/keep.jsonl"
+	make_log 15 40000
+	cp "$TMP/keep.jsonl" "$TMP/all.jsonl"
+	backfill &
+	pid=$!
+	sleep 0.3
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	if backfill && compare >"$TMP/cmp.txt" 2>&1; then
+		ok "backfill killed then re-run: $(tail -n 1 "$TMP/cmp.txt")"
+	else
+		fail "backfill killed then re-run"
+		cat "$TMP/cmp.txt"
+	fi
 }
 
 for s in $SCENARIOS; do

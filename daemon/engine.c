@@ -785,15 +785,35 @@ void engine_set_sink(struct engine *e, struct counter_table *sink)
 	e->sink = sink;
 }
 
+/* The first rule of the current set with that reason, or RULES_NONE. */
+static uint16_t rule_for_reason(const struct engine *e, unsigned count, unsigned reason)
+{
+	for (unsigned i = 0; i < count; i++)
+		if (e->rule_reason[i] == reason)
+			return (uint16_t)i;
+	return RULES_NONE;
+}
+
 int engine_set_rules(struct engine *e, struct rules *rules)
 {
 	unsigned count = rules ? rules_count(rules) : 0;
+	unsigned old_reason[LIMIT_RULES];
+	unsigned new_reason[LIMIT_RULES];
 
 	for (unsigned i = 0; i < count; i++) {
 		unsigned reason = reasons_intern(e->reasons, rules_reason(rules, i));
 		if (reason == UINT32_MAX)
 			return -1;
-		e->rule_reason[i] = reason;
+		new_reason[i] = reason;
+	}
+	memcpy(old_reason, e->rule_reason, sizeof(old_reason));
+	memcpy(e->rule_reason, new_reason, count * sizeof(new_reason[0]));
+	/* Held inquiries keep the reason they matched (rule numbers change with the file):
+	 * the new file's first rule of that reason, or none if the reason is gone. */
+	for (uint32_t id = 0; e->rules != NULL && id < e->inquiries.used; id++) {
+		struct inquiry *inq = inquiry_at(e, id);
+		if ((inq->flags & INQ_ALLOCATED) && inq->first_rule != RULES_NONE)
+			inq->first_rule = rule_for_reason(e, count, old_reason[inq->first_rule]);
 	}
 	e->rules = rules;
 	return 0;

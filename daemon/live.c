@@ -20,6 +20,7 @@
 
 #include "chatlogd/engine.h"
 #include "chatlogd/ingest.h"
+#include "chatlogd/limits.h"
 #include "chatlogd/live.h"
 #include "chatlogd/log.h"
 #include "chatlogd/parse.h"
@@ -37,7 +38,7 @@
 #define JOURNAL_SNAPSHOT_BYTES (256ull * 1024 * 1024)
 
 /* Journal record types. */
-enum { REC_SOURCE = 'S', REC_LINE = 'L', REC_ADVANCE = 'A', REC_CUT = 'C' };
+enum { REC_SOURCE = 'S', REC_LINE = 'L', REC_ADVANCE = 'A', REC_CUT = 'C', REC_RULES = 'R' };
 
 struct live {
 	struct event_base *base;
@@ -79,6 +80,9 @@ struct live {
 
 	struct redisconn *redis;
 	int script;
+
+	live_reload_fn reload;
+	void *reload_ctx;
 
 	struct event *flush_timer, *watchdog_timer, *sigterm, *sigint, *sighup;
 	int stopping;
@@ -423,9 +427,29 @@ static int load_rules_text(struct live *l, const char *name, const char *text, s
 		fatalx("out of memory");
 	memcpy(l->rules_text, text, len);
 	l->rules_len = len;
+	if (engine_set_rules(l->engine, rules) == -1) {
+		rules_free(rules);
+		log_warnx("%s: too many distinct lost reasons", name);
+		return -1;
+	}
 	rules_free(l->rules);
 	l->rules = rules;
-	return engine_set_rules(l->engine, rules);
+	return 0;
+}
+
+/* Reads a patterns file whole (they are small: LIMIT_SETTINGS_FILE_BYTES at most). */
+static char *read_text_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char *text;
+
+	*len = 0;
+	if (f == NULL)
+		return NULL;
+	if ((text = malloc(LIMIT_SETTINGS_FILE_BYTES + 1)) != NULL)
+		*len = fread(text, 1, LIMIT_SETTINGS_FILE_BYTES, f);
+	fclose(f);
+	return text;
 }
 
 /* Restores a snapshot body into the fresh tables. Returns 0 or -1 (corrupt). */
@@ -529,6 +553,17 @@ static int replay_record(void *ctx, const void *record, size_t len)
 		engine_advance(l->engine, t);
 		return 0;
 	}
+	case REC_RULES: {
+		size_t name_len;
+		const char *name = wire_get_bytes(&r, &name_len);
+		char path[4096];
+		text = wire_get_bytes(&r, &text_len);
+		if (r.failed || name_len >= sizeof(path))
+			return -1;
+		memcpy(path, name, name_len);
+		path[name_len] = '\0';
+		return load_rules_text(l, path, text ? text : "", text_len);
+	}
 	case REC_CUT: {
 		/* The live run cut only after the previous cut was acknowledged. */
 		uint64_t first_seq = wire_get_u64(&r);
@@ -570,16 +605,9 @@ static int recover(struct live *l, const char *rules_path)
 		/* First start: the configured rules. */
 		char *text = NULL;
 		size_t text_len = 0;
-		if (rules_path != NULL && rules_path[0] != '\0') {
-			FILE *f = fopen(rules_path, "r");
-			if (f == NULL)
-				fatal("cannot read %s", rules_path);
-			text = malloc(1024 * 1024);
-			if (text == NULL)
-				fatalx("out of memory");
-			text_len = fread(text, 1, 1024 * 1024, f);
-			fclose(f);
-		}
+		if (rules_path != NULL && rules_path[0] != '\0' &&
+		    (text = read_text_file(rules_path, &text_len)) == NULL)
+			fatal("cannot read %s", rules_path);
 		if (load_rules_text(l, rules_path ? rules_path : "", text ? text : "", text_len) ==
 		    -1)
 			fatalx("bad patterns file %s", rules_path);
@@ -710,12 +738,58 @@ static void on_stop_signal(evutil_socket_t fd, short what, void *ctx)
 	tail_pause(l->tail);
 }
 
+static enum log_level log_level_named(const char *name)
+{
+	return strcmp(name, "err") == 0       ? LOG_LEVEL_ERR
+	       : strcmp(name, "warning") == 0 ? LOG_LEVEL_WARNING
+	       : strcmp(name, "debug") == 0   ? LOG_LEVEL_DEBUG
+	                                      : LOG_LEVEL_INFO;
+}
+
+/* SIGHUP: new patterns take effect at once (journaled, so a replay swaps them at the
+ * same line); a bad file keeps the running set. Other settings need a restart. */
 static void on_hangup(evutil_socket_t fd, short what, void *ctx)
 {
+	struct live *l = ctx;
+	struct config fresh;
+	char path[4096], err[512];
+	char *text = NULL;
+	size_t len = 0;
+	struct rules *check;
+	struct wire_writer w = {0};
 	(void)fd;
 	(void)what;
-	(void)ctx;
-	log_warnx("SIGHUP: reloading is not supported yet; restart to apply new settings");
+
+	memset(&fresh, 0, sizeof(fresh));
+	if (l->reload == NULL ||
+	    l->reload(l->reload_ctx, &fresh, path, sizeof(path), err, sizeof(err)) == -1) {
+		log_warnx("reload failed, keeping the running settings: %s", err);
+		config_free(&fresh);
+		return;
+	}
+	if (path[0] != '\0' && (text = read_text_file(path, &len)) == NULL) {
+		log_warn("reload failed, keeping the running patterns: cannot read %s", path);
+		goto done;
+	}
+	check = len ? rules_load_buffer(path, text, len, err, sizeof(err)) : rules_empty();
+	if (check == NULL) {
+		log_warnx("reload failed, keeping the running patterns: %s", err);
+		goto done;
+	}
+	rules_free(check);
+	wire_put_u8(&w, REC_RULES);
+	wire_put_bytes(&w, path, strlen(path));
+	wire_put_bytes(&w, text ? text : "", len);
+	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1 ||
+	    load_rules_text(l, path, text ? text : "", len) == -1)
+		fatalx("out of memory reloading patterns");
+	log_set_level(log_level_named(fresh.log_level));
+	log_info("reloaded patterns=%s rules=%u; other settings take effect at the next start",
+	         path[0] ? path : "none", rules_count(l->rules));
+done:
+	wire_writer_free(&w);
+	free(text);
+	config_free(&fresh);
 }
 
 static void on_redis_state(void *ctx, int connected, const char *reason)
@@ -810,7 +884,8 @@ static struct event *add_signal(struct live *l, int signo,
 	return ev;
 }
 
-int live_run(const struct config *cfg, const char *rules_path)
+int live_run(const struct config *cfg, const char *rules_path, live_reload_fn reload,
+             void *reload_ctx)
 {
 	struct live l;
 	struct tail_settings tail_settings = {(const char *const *)cfg->inputs,
@@ -828,6 +903,8 @@ int live_run(const struct config *cfg, const char *rules_path)
 	char err[512];
 
 	live_init(&l, cfg);
+	l.reload = reload;
+	l.reload_ctx = reload_ctx;
 	signal(SIGPIPE, SIG_IGN);
 	if ((l.base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");

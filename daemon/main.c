@@ -25,7 +25,6 @@
 #define EXIT_USAGE 2
 
 struct options {
-	const char *config_path;
 	int once;
 	int check_config;
 	const char *output; /* json or table */
@@ -214,6 +213,50 @@ static int run_once(const struct config *cfg, const struct options *opt, char **
 	return rc;
 }
 
+/* Where settings come from: the config file, then --set overrides in order. Kept for
+ * the daemon's SIGHUP, which reads them again the same way. */
+struct settings_source {
+	const char *config_path;
+	char **overrides; /* "KEY=VALUE" */
+	int override_count;
+};
+
+static int load_settings(const struct settings_source *src, struct config *cfg, char *err,
+                         size_t errlen)
+{
+	config_defaults(cfg);
+	if (src->config_path != NULL && config_load(cfg, src->config_path, err, errlen) == -1)
+		return -1;
+	for (int i = 0; i < src->override_count; i++) {
+		char key[128];
+		const char *eq = strchr(src->overrides[i], '=');
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - src->overrides[i]),
+		         src->overrides[i]);
+		if (config_set(cfg, key, eq + 1, err, errlen) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static void free_overrides(struct settings_source *src)
+{
+	for (int i = 0; i < src->override_count; i++)
+		free(src->overrides[i]);
+	free(src->overrides);
+}
+
+static int reload_settings(void *ctx, struct config *fresh, char *patterns, size_t size, char *err,
+                           size_t errlen)
+{
+	const char *path;
+
+	if (load_settings(ctx, fresh, err, errlen) == -1)
+		return -1;
+	path = rules_path(fresh);
+	snprintf(patterns, size, "%s", path ? path : "");
+	return 0;
+}
+
 static char *key_value(const char *key, const char *value)
 {
 	char *kv = malloc(strlen(key) + strlen(value) + 2);
@@ -252,13 +295,12 @@ int main(int argc, char **argv)
 	};
 	struct options opt = {.output = "json"};
 	/* Overrides apply after the config file, whatever their order on the line. */
-	char **overrides = calloc((size_t)argc, sizeof(*overrides));
-	int override_count = 0;
+	struct settings_source src = {NULL, calloc((size_t)argc, sizeof(char *)), 0};
 	struct config cfg;
 	char err[512];
 	int c, rc;
 
-	if (overrides == NULL)
+	if (src.overrides == NULL)
 		fatalx("out of memory");
 	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
 		switch (c) {
@@ -266,20 +308,23 @@ int main(int argc, char **argv)
 			opt.once = 1;
 			break;
 		case OPT_CONFIG:
-			opt.config_path = optarg;
+			src.config_path = optarg;
 			break;
 		case OPT_PATTERNS:
 		case OPT_FORMAT:
 		case OPT_REDIS:
 			/* shorthands for --set KEY=VALUE */
-			overrides[override_count++] = key_value(c == OPT_PATTERNS ? "patterns"
-			                                        : c == OPT_FORMAT ? "format"
-			                                                          : "redis",
-			                                        optarg);
+			src.overrides[src.override_count++] =
+			    key_value(c == OPT_PATTERNS ? "patterns"
+			              : c == OPT_FORMAT ? "format"
+			                                : "redis",
+			              optarg);
 			opt.backfill |= c == OPT_REDIS;
 			break;
 		case OPT_SET:
-			if ((overrides[override_count++] = strdup(optarg)) == NULL)
+			if (strchr(optarg, '=') == NULL)
+				usage_error("--set takes KEY=VALUE, not %s", optarg);
+			if ((src.overrides[src.override_count++] = strdup(optarg)) == NULL)
 				fatalx("out of memory");
 			break;
 		case OPT_OUTPUT:
@@ -302,19 +347,8 @@ int main(int argc, char **argv)
 		}
 	}
 
-	config_defaults(&cfg);
-	if (opt.config_path != NULL && config_load(&cfg, opt.config_path, err, sizeof(err)) == -1)
+	if (load_settings(&src, &cfg, err, sizeof(err)) == -1)
 		config_error(err);
-	for (int i = 0; i < override_count; i++) {
-		char *eq = strchr(overrides[i], '=');
-		if (eq == NULL)
-			usage_error("--set takes KEY=VALUE, not %s", overrides[i]);
-		*eq = '\0';
-		if (config_set(&cfg, overrides[i], eq + 1, err, sizeof(err)) == -1)
-			config_error(err);
-		free(overrides[i]);
-	}
-	free(overrides);
 	log_set_level(parse_log_level(cfg.log_level));
 	if (timefmt_set_timezone(cfg.timezone) == -1)
 		config_error("unknown timezone (see /usr/share/zoneinfo)");
@@ -327,6 +361,7 @@ int main(int argc, char **argv)
 		rules_free(load_rules(&cfg));
 		config_dump(&cfg, stdout);
 		config_free(&cfg);
+		free_overrides(&src);
 		return 0;
 	}
 	if (!opt.once) {
@@ -337,16 +372,15 @@ int main(int argc, char **argv)
 			config_error(
 			    "nothing to follow: set `input = /path/*.jsonl` in the config");
 		rules_free(load_rules(&cfg)); /* a bad patterns file stops us here, exit 2 */
-		rc = live_run(&cfg, rules_path(&cfg));
+		rc = live_run(&cfg, rules_path(&cfg), reload_settings, &src);
 		config_free(&cfg);
+		free_overrides(&src);
 		return rc;
 	}
 	if (optind >= argc)
 		usage_error("%s", "--once needs at least one FILE (or - for stdin)");
-	if (opt.backfill && !opt.once)
-		usage_error("%s",
-		            "--redis goes with --once (the daemon reads `redis` from its config)");
 	rc = run_once(&cfg, &opt, argv + optind, argc - optind);
 	config_free(&cfg);
+	free_overrides(&src);
 	return rc;
 }

@@ -462,6 +462,36 @@ static void test_lost_reason_is_first_rule_in_file_order(void)
 	teardown(&f);
 }
 
+/* A patterns reload while inquiries are held: b1 matched price (rule 1 of the old
+ * file); in the new file price is rule 0 and courier rule 1, so a later courier
+ * message does not beat it: lost:price. b2 matched stock, which the new file no
+ * longer has: it starts over and its courier message counts: lost:courier. */
+static void test_rules_reload_keeps_matched_reasons(void)
+{
+	static const char old_patterns[] = "stock 缺货 buyer 没货\nprice 价格 buyer 贵\n";
+	static const char new_patterns[] = "price 价格 buyer 贵\ncourier 快递 buyer 快递\n";
+	struct fixture f;
+	struct rules *fresh;
+	char err[256];
+
+	setup(&f, 0, 0, old_patterns);
+	BUYER(&f, 0, "b1", "alice", "太贵了");
+	AGENT(&f, 1 * S, "b1", "alice", "不贵");
+	BUYER(&f, 0, "b2", "alice", "没货了吗");
+	AGENT(&f, 1 * S, "b2", "alice", "有的");
+	fresh = rules_load_buffer("new.conf", new_patterns, strlen(new_patterns), err, sizeof(err));
+	CHECK_INT(engine_set_rules(f.engine, fresh), 0);
+	rules_free(f.rules);
+	f.rules = fresh;
+	BUYER(&f, 2 * S, "b1", "alice", "发什么快递");
+	BUYER(&f, 2 * S, "b2", "alice", "发什么快递");
+	engine_finish(f.engine);
+	CHECK_INT(reason(&f, "alice", "price"), 1);
+	CHECK_INT(reason(&f, "alice", "courier"), 1);
+	CHECK_INT(reason(&f, "alice", "stock"), 0);
+	teardown(&f);
+}
+
 /* Inquiry counters belong to the minute the inquiry opened, response counters to
  * the minute of the answer. buyer@10:00:50, alice@10:01:10, closed at the end. */
 static void test_counts_go_to_the_right_minute(void)
@@ -617,6 +647,7 @@ int main(void)
 	RUN(test_payment_without_order_implies_ordered);
 	RUN(test_order_goes_to_latest_inquiry_opened_before_it);
 	RUN(test_lost_reason_is_first_rule_in_file_order);
+	RUN(test_rules_reload_keeps_matched_reasons);
 	RUN(test_counts_go_to_the_right_minute);
 	RUN(test_advance_closes_and_decides_by_event_time);
 	RUN(test_advance_respects_extended_idle_deadline);

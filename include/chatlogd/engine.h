@@ -34,7 +34,9 @@ struct engine *engine_new(const struct engine_settings *settings, struct names *
 void engine_free(struct engine *e);
 
 /* Uses `rules` (borrowed) for lost reasons from now on; registers their reasons.
- * Returns 0, or -1 when the reason registry is full. */
+ * Held inquiries keep the reason they already matched, mapped to the new set's first
+ * rule of that reason (none if the reason is gone). The previous set may be freed
+ * after the call. Returns 0, or -1 when the reason registry is full. */
 int engine_set_rules(struct engine *e, struct rules *rules);
 
 /* Emits into `sink` (borrowed) from now on: the live daemon swaps tables at a cut. */

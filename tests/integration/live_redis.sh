@@ -8,7 +8,7 @@ set -u
 BIN=$1
 SRC=$2
 shift 2
-SCENARIOS=${*:-"append kill9 rotate outage backfill"}
+SCENARIOS=${*:-"append kill9 rotate outage backfill reload"}
 GEN=$(dirname "$BIN")/bench/gen_chatlog
 CMP="python3 $SRC/tests/integration/redis_vs_batch.py"
 TMP=$(mktemp -d /tmp/chatlogd-live-XXXXXX)
@@ -71,8 +71,8 @@ instance = test
 flush_interval_ms = 200
 wall_clock_lag = 1s
 checkpoint_interval = 10s
-patterns = $SRC/patterns/lost-reasons.conf
-log_level = warning
+patterns = $TMP/patterns.conf
+log_level = info
 CONF
 }
 
@@ -123,6 +123,7 @@ fresh() {
 	stop_redis
 	rm -rf "$TMP/logs" "$TMP/state" "$TMP"/appendonly* "$TMP/daemon.log"
 	mkdir -p "$TMP/logs"
+	cp "$SRC/patterns/lost-reasons.conf" "$TMP/patterns.conf"
 	write_config
 	start_redis
 }
@@ -250,6 +251,48 @@ scenario_backfill() {
 		fail "backfill killed then re-run"
 		cat "$TMP/cmp.txt"
 	fi
+}
+
+# SIGHUP: a broken patterns file keeps the running rules and names FILE:LINE:COLUMN;
+# a good one (the same rules plus a comment) is taken, journaled, and survives kill -9.
+scenario_reload() {
+	fresh || return
+	make_log 16 12000
+	start_daemon
+	for i in $(seq 0 11); do
+		append $((i * 1000 + 1)) $((i * 1000 + 1000))
+		case $i in
+		3)
+			printf 'price 价格 buyer (unclosed\n' >"$TMP/patterns.conf"
+			kill -HUP "$DAEMON_PID"
+			sleep 0.5
+			# the column points after "(unclosed": 25 characters into the line
+			if grep -q "keeping the running patterns: $TMP/patterns.conf:1:25: bad pattern" "$TMP/daemon.log"; then
+				ok "reload with a bad pattern keeps the running set and names FILE:LINE:COLUMN"
+			else
+				fail "reload with a bad pattern"
+				tail -n 5 "$TMP/daemon.log"
+			fi
+			;;
+		5)
+			{ cat "$SRC/patterns/lost-reasons.conf"; echo "# reloaded"; } >"$TMP/patterns.conf"
+			kill -HUP "$DAEMON_PID"
+			sleep 0.5
+			if grep -q "reloaded patterns=" "$TMP/daemon.log"; then
+				ok "reload with good patterns is taken"
+			else
+				fail "reload with good patterns"
+			fi
+			;;
+		7)
+			kill -9 "$DAEMON_PID"
+			wait "$DAEMON_PID" 2>/dev/null
+			start_daemon
+			;;
+		esac
+		sleep 0.1
+	done
+	finish "reloads and kill -9 after a reload"
 }
 
 for s in $SCENARIOS; do

@@ -247,10 +247,19 @@ static void on_batch_reply(void *ctx, struct redisReply *reply, void *privdata)
 		          (unsigned long long)l->batches[l->batch_next].seq, reply->str);
 		return; /* retried at the next flush tick */
 	}
-	if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
-	    reply->element[0]->integer == 0)
-		log_debug("batch seq=%llu was already applied",
-		          (unsigned long long)l->batches[l->batch_next].seq);
+	if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
+		uint64_t seq = l->batches[l->batch_next].seq;
+		long long previous = reply->element[1]->integer;
+		if (reply->element[0]->integer == 0)
+			log_debug("batch seq=%llu was already applied", (unsigned long long)seq);
+		else if (previous >= 0 && (uint64_t)previous + 1 < seq)
+			/* Redis lost writes it had acknowledged (e.g. appendfsync everysec and a
+			 * crash): those batches' counts are missing there. */
+			log_warnx("redis had applied only up to seq=%lld before seq=%llu: batches "
+			          "%lld..%llu are missing in Redis (it lost acknowledged writes)",
+			          previous, (unsigned long long)seq, previous + 1,
+			          (unsigned long long)seq - 1);
+	}
 	l->batch_next++;
 	if (l->batch_next < l->batch_count) {
 		send_next_batch(l);

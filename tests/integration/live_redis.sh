@@ -8,7 +8,7 @@ set -u
 BIN=$1
 SRC=$2
 shift 2
-SCENARIOS=${*:-"append kill9 rotate outage backfill reload"}
+SCENARIOS=${*:-"append kill9 rotate outage backfill reload backpressure"}
 GEN=$(dirname "$BIN")/bench/gen_chatlog
 CMP="python3 $SRC/tests/integration/redis_vs_batch.py"
 TMP=$(mktemp -d /tmp/chatlogd-live-XXXXXX)
@@ -293,6 +293,30 @@ scenario_reload() {
 		sleep 0.1
 	done
 	finish "reloads and kill -9 after a reload"
+}
+
+# Redis down from the start with a small memory cap: reading pauses instead of
+# dropping, resumes once Redis takes the backlog, and nothing is lost.
+scenario_backpressure() {
+	fresh || return
+	stop_redis
+	echo "max_pending_bytes = 1M" >>"$TMP/chatlogd.conf"
+	make_log 17 40000
+	start_daemon
+	append 1 40000
+	sleep 4
+	if grep -q "reading paused" "$TMP/daemon.log"; then
+		ok "memory cap reached with redis down: reading paused"
+	else
+		fail "memory cap reached with redis down: reading paused"
+	fi
+	start_redis
+	finish "back-pressure released after redis came back"
+	if grep -q "reading resumed" "$TMP/daemon.log"; then
+		ok "reading resumed"
+	else
+		fail "reading resumed"
+	fi
 }
 
 for s in $SCENARIOS; do

@@ -32,7 +32,7 @@
 #include "chatlogd/windows.h"
 #include "chatlogd/wire.h"
 
-#define SNAPSHOT_VERSION 2u
+#define SNAPSHOT_VERSION 3u
 #define MAX_SOURCES 65536
 #define SHUTDOWN_GRACE_MS 5000
 #define JOURNAL_SNAPSHOT_BYTES (256ull * 1024 * 1024)
@@ -62,6 +62,8 @@ struct live {
 	struct publish_batch *batches;
 	int batch_count, batch_next, awaiting_reply;
 	uint64_t next_seq;
+	int seq_known;  /* next_seq agrees with Redis (restored, or asked after a fresh start) */
+	int seq_asking; /* a GET of the applied sequence is under way */
 
 	/* sources named in the current journal */
 	char *sources[MAX_SOURCES];
@@ -365,6 +367,7 @@ static void snapshot_body(struct live *l, struct wire_writer *w)
 
 	wire_put_u32(w, SNAPSHOT_VERSION);
 	wire_put_u64(w, l->next_seq);
+	wire_put_u8(w, (uint8_t)l->seq_known);
 	wire_put_bytes(w, l->rules_name, strlen(l->rules_name));
 	wire_put_bytes(w, l->rules_text, l->rules_len);
 	names_save(l->names, w);
@@ -476,6 +479,7 @@ static int restore(struct live *l, const void *body, size_t len)
 	if (wire_get_u32(&r) != SNAPSHOT_VERSION)
 		return -1;
 	l->next_seq = wire_get_u64(&r);
+	l->seq_known = wire_get_u8(&r);
 	name = wire_get_bytes(&r, &name_len);
 	text = wire_get_bytes(&r, &text_len);
 	if (r.failed || name_len >= sizeof(rules_name))
@@ -579,6 +583,7 @@ static int replay_record(void *ctx, const void *record, size_t len)
 		if (r.failed || positions_get(&r, &p, &count) == -1)
 			return -1;
 		positions_replace(l, p, count);
+		l->seq_known = 1; /* cuts are only made once the sequence is known */
 		return cut_tables(l, first_seq, 1);
 	}
 	default:
@@ -697,7 +702,7 @@ static void on_flush(evutil_socket_t fd, short what, void *ctx)
 
 	if (l->journal_failing && journal_sync(l) == 0)
 		send_next_batch(l);
-	if (!inflight_busy(l) && counter_table_count(l->pending) > 0)
+	if (!inflight_busy(l) && counter_table_count(l->pending) > 0 && l->seq_known)
 		cut(l);
 	else if (state_journal_queued(l->journal) > 0)
 		journal_sync(l); /* bounds memory; lines after the last cut replay as re-reads */
@@ -801,11 +806,50 @@ done:
 	config_free(&fresh);
 }
 
+/* After a fresh start, sequences continue after what Redis already applied for this
+ * instance: starting again at 1 would have every batch skipped as a re-send. */
+static void on_applied_seq(void *ctx, struct redisReply *reply, void *privdata)
+{
+	struct live *l = ctx;
+	unsigned long long applied;
+	(void)privdata;
+
+	l->seq_asking = 0;
+	if (reply == NULL || (reply->type != REDIS_REPLY_NIL && reply->type != REDIS_REPLY_STRING))
+		return; /* asked again at the next connect */
+	applied = reply->type == REDIS_REPLY_STRING ? strtoull(reply->str, NULL, 10) : 0;
+	if (applied > 0) {
+		log_warnx(
+		    "state_dir %s was empty but Redis already has %llu batches of instance=%s: "
+		    "continuing after them. Lines read again are counted again; restore "
+		    "state_dir or use a new instance name to avoid that.",
+		    l->cfg->state_dir, applied, l->instance);
+		if (l->next_seq <= applied)
+			l->next_seq = applied + 1;
+	}
+	l->seq_known = 1;
+}
+
+static void ask_applied_seq(struct live *l)
+{
+	char key[512];
+	const char *argv[2] = {"GET", key};
+	size_t argvlen[2];
+
+	publish_seq_key(&l->publish, key, sizeof(key));
+	argvlen[0] = 3;
+	argvlen[1] = strlen(key);
+	if (redisconn_command(l->redis, 2, argv, argvlen, on_applied_seq, NULL) == 0)
+		l->seq_asking = 1;
+}
+
 static void on_redis_state(void *ctx, int connected, const char *reason)
 {
 	struct live *l = ctx;
 	if (connected) {
 		log_info("redis connected");
+		if (!l->seq_known && !l->seq_asking)
+			ask_applied_seq(l);
 		send_next_batch(l);
 	} else {
 		log_warnx("redis disconnected reason=\"%s\"", reason ? reason : "");

@@ -8,7 +8,7 @@ set -u
 BIN=$1
 SRC=$2
 shift 2
-SCENARIOS=${*:-"append kill9 rotate outage backfill reload backpressure"}
+SCENARIOS=${*:-"append kill9 rotate outage backfill reload backpressure wiped"}
 GEN=$(dirname "$BIN")/bench/gen_chatlog
 CMP="python3 $SRC/tests/integration/redis_vs_batch.py"
 TMP=$(mktemp -d /tmp/chatlogd-live-XXXXXX)
@@ -316,6 +316,33 @@ scenario_backpressure() {
 		ok "reading resumed"
 	else
 		fail "reading resumed"
+	fi
+}
+
+# state_dir wiped while Redis keeps the instance's batches: the fresh daemon warns,
+# continues the sequence, and its new counts are applied (not skipped as re-sends).
+scenario_wiped() {
+	fresh || return
+	make_log 18 4000
+	start_daemon
+	append 1 2000
+	settle
+	stop_daemon
+	before=$(redis-cli -s "$TMP/redis.sock" get cs:instance:test:seq)
+	msgs_before=$(redis-cli -s "$TMP/redis.sock" eval "local n=0 for _,k in ipairs(redis.call('keys','cs:*:a:[*]:d:*')) do n=n+tonumber(redis.call('hget',k,'agent_msgs') or 0) end return n" 0)
+	rm -rf "$TMP/state" "$TMP/logs/chat.jsonl"
+	start_daemon
+	append 2001 4000
+	settle
+	stop_daemon
+	after=$(redis-cli -s "$TMP/redis.sock" get cs:instance:test:seq)
+	msgs_after=$(redis-cli -s "$TMP/redis.sock" eval "local n=0 for _,k in ipairs(redis.call('keys','cs:*:a:[*]:d:*')) do n=n+tonumber(redis.call('hget',k,'agent_msgs') or 0) end return n" 0)
+	if grep -q "was empty but Redis already has $before batches" "$TMP/daemon.log" &&
+		[ "$after" -gt "$before" ] && [ "$msgs_after" -gt "$msgs_before" ]; then
+		ok "wiped state_dir: warned, sequence continued ($before -> $after), new counts applied"
+	else
+		fail "wiped state_dir (seq $before -> $after, agent_msgs $msgs_before -> $msgs_after)"
+		tail -n 5 "$TMP/daemon.log"
 	fi
 }
 

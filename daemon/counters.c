@@ -306,6 +306,39 @@ void counters_derive(const int64_t *v, struct derived *d)
 		d->aov_fen = div_round(v[COUNTER_SALES_FEN], v[COUNTER_PAID]);
 }
 
+unsigned counters_derived_fields(const int64_t *value, struct derived_field out[DERIVED_FIELDS])
+{
+	struct derived d;
+	unsigned n = 0;
+
+	counters_derive(value, &d);
+	if (d.has_frt_avg) {
+		out[n].name = "frt_avg_ms";
+		snprintf(out[n++].text, sizeof(out->text), "%" PRId64, d.frt_avg_ms);
+	}
+	if (d.has_art_avg) {
+		out[n].name = "art_avg_ms";
+		snprintf(out[n++].text, sizeof(out->text), "%" PRId64, d.art_avg_ms);
+	}
+	if (d.has_reply_rate) {
+		out[n].name = "reply_rate";
+		counters_format_e4(d.reply_rate_e4, out[n++].text, sizeof(out->text));
+	}
+	if (d.has_conversion) {
+		out[n].name = "conversion";
+		counters_format_e4(d.conversion_e4, out[n++].text, sizeof(out->text));
+	}
+	if (d.has_pay_conversion) {
+		out[n].name = "pay_conversion";
+		counters_format_e4(d.pay_conversion_e4, out[n++].text, sizeof(out->text));
+	}
+	if (d.has_aov) {
+		out[n].name = "aov";
+		counters_format_fen(d.aov_fen, out[n++].text, sizeof(out->text));
+	}
+	return n;
+}
+
 const char *counters_format_e4(int64_t e4, char *out, size_t out_size)
 {
 	snprintf(out, out_size, "%" PRId64 ".%04" PRId64, e4 / 10000, e4 % 10000);

@@ -359,25 +359,23 @@ static int emit_window(void *ctx, uint32_t shop, uint32_t agent,
 {
 	struct window_ctx *wc = ctx;
 	struct builder *b = wc->b;
-	char key[1024], name[80], as_of[30], value[32];
+	char key[1024], name[80], as_of[30];
 
 	timefmt_format_rfc3339(wc->as_of_ms, as_of);
 	for (unsigned win = 0; win < WINDOW_COUNT; win++) {
 		const int64_t *v = sums[win];
-		struct derived d;
-		int fields = 1;
+		struct derived_field fields[DERIVED_FIELDS];
+		unsigned derived = counters_derived_fields(v, fields);
+		int count = 1 + (int)derived; /* as_of and the derived values */
 		if (builder_room(b) == -1)
 			return -1;
-		counters_derive(v, &d);
 		for (int id = 0; id < COUNTER_WIDTH; id++)
-			fields += v[id] != 0;
-		fields += d.has_frt_avg + d.has_art_avg + d.has_reply_rate + d.has_conversion +
-		          d.has_pay_conversion + d.has_aov;
+			count += v[id] != 0;
 		snprintf(key, sizeof(key), "%s:{%s}:a:%s:w:%s", b->s->prefix,
 		         names_get(b->names, shop), names_get(b->names, agent), windows_name(win));
 		args_add(&b->args, "W", 1);
 		args_add(&b->args, key, strlen(key));
-		args_addf(&b->args, "%d", fields);
+		args_addf(&b->args, "%d", count);
 		for (int id = 0; id < COUNTER_WIDTH; id++) {
 			if (v[id] == 0)
 				continue;
@@ -387,23 +385,10 @@ static int emit_window(void *ctx, uint32_t shop, uint32_t agent,
 			args_add(&b->args, name, strlen(name));
 			args_addf(&b->args, "%" PRId64, v[id]);
 		}
-#define DERIVED(has, label, text)                                                                  \
-	if (d.has) {                                                                               \
-		args_add(&b->args, label, strlen(label));                                          \
-		args_add(&b->args, text, strlen(text));                                            \
-	}
-		snprintf(value, sizeof(value), "%" PRId64, d.frt_avg_ms);
-		DERIVED(has_frt_avg, "frt_avg_ms", value)
-		snprintf(value, sizeof(value), "%" PRId64, d.art_avg_ms);
-		DERIVED(has_art_avg, "art_avg_ms", value)
-		DERIVED(has_reply_rate, "reply_rate",
-		        counters_format_e4(d.reply_rate_e4, value, sizeof(value)))
-		DERIVED(has_conversion, "conversion",
-		        counters_format_e4(d.conversion_e4, value, sizeof(value)))
-		DERIVED(has_pay_conversion, "pay_conversion",
-		        counters_format_e4(d.pay_conversion_e4, value, sizeof(value)))
-		DERIVED(has_aov, "aov", counters_format_fen(d.aov_fen, value, sizeof(value)))
-#undef DERIVED
+		for (unsigned k = 0; k < derived; k++) {
+			args_add(&b->args, fields[k].name, strlen(fields[k].name));
+			args_add(&b->args, fields[k].text, strlen(fields[k].text));
+		}
 		args_add(&b->args, "as_of", 5);
 		args_add(&b->args, as_of, strlen(as_of));
 	}

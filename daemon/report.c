@@ -137,8 +137,8 @@ static void json_group(FILE *out, const char *key, const int64_t *value, unsigne
 
 static void json_counters(FILE *out, const int64_t *value, const struct reasons *reasons)
 {
-	struct derived d;
-	char buf[32];
+	struct derived_field fields[DERIVED_FIELDS];
+	unsigned derived;
 	int comma = 0;
 
 	fputc('{', out);
@@ -155,22 +155,11 @@ static void json_counters(FILE *out, const int64_t *value, const struct reasons 
 	json_group(out, "frt_h", value, COUNTER_FRT_H, HISTOGRAM_BUCKETS, reasons, &comma);
 	json_group(out, "resp_h", value, COUNTER_RESP_H, HISTOGRAM_BUCKETS, reasons, &comma);
 
-	counters_derive(value, &d);
-#define DERIVED(has, fmt, ...)                                                                     \
-	if (d.has) {                                                                               \
-		fprintf(out, "%s" fmt, comma ? ", " : "", __VA_ARGS__);                            \
-		comma = 1;                                                                         \
+	derived = counters_derived_fields(value, fields);
+	for (unsigned i = 0; i < derived; i++) {
+		fprintf(out, "%s\"%s\": %s", comma ? ", " : "", fields[i].name, fields[i].text);
+		comma = 1;
 	}
-	DERIVED(has_frt_avg, "\"frt_avg_ms\": %" PRId64, d.frt_avg_ms)
-	DERIVED(has_art_avg, "\"art_avg_ms\": %" PRId64, d.art_avg_ms)
-	DERIVED(has_reply_rate, "\"reply_rate\": %s",
-	        counters_format_e4(d.reply_rate_e4, buf, sizeof(buf)))
-	DERIVED(has_conversion, "\"conversion\": %s",
-	        counters_format_e4(d.conversion_e4, buf, sizeof(buf)))
-	DERIVED(has_pay_conversion, "\"pay_conversion\": %s",
-	        counters_format_e4(d.pay_conversion_e4, buf, sizeof(buf)))
-	DERIVED(has_aov, "\"aov\": %s", counters_format_fen(d.aov_fen, buf, sizeof(buf)))
-#undef DERIVED
 	fputc('}', out);
 }
 

@@ -265,6 +265,67 @@ static void test_foreign_key_stops_batch_before_any_write(void)
 	redis_server_stop(&srv);
 }
 
+static int hgetstr(const struct redis_server *srv, const char *key, const char *field, char *out,
+                   size_t size)
+{
+	redisReply *r = redis_server_command(srv, 0, "HGET %s %s", key, field);
+	int found = r && r->type == REDIS_REPLY_STRING;
+	snprintf(out, size, "%s", found ? r->str : "");
+	freeReplyObject(r);
+	return found;
+}
+
+/* Window hashes as of 10:00:59+08:00: alice's 1m and 1h hold her 10:00 minute
+ * (inquiries 1, frt 4500 over 1 first response → frt_avg_ms 4500); the shop's 1h holds
+ * 3 inquiries; as_of is the RFC 3339 time; a later as_of slides the minute out of 1m. */
+static void test_windows_are_rewritten_with_derived_values(void)
+{
+	struct redis_server srv;
+	struct redis_server_options opt = {1, NULL, NULL, NULL};
+	struct fixture f;
+	struct windows *w = windows_new();
+	struct publish_batch *batches;
+	char text[64];
+	int n;
+
+	if (redis_server_start(&srv, &opt) == -1) {
+		CHECK(!"redis-server did not start");
+		return;
+	}
+	setup(&f);
+	counter_table_add(f.cut, f.s1, f.alice, T_MORNING, COUNTER_INQUIRIES, 1);
+	counter_table_add(f.cut, f.s1, f.alice, T_MORNING, COUNTER_FIRST_RESPONSES, 1);
+	counter_table_add(f.cut, f.s1, f.alice, T_MORNING, COUNTER_FRT_MS_SUM, 4500);
+	counter_table_add(f.cut, f.s1, f.bob, T_MORNING, COUNTER_INQUIRIES, 2);
+	CHECK_INT(windows_add(w, f.cut), 0);
+	n = publish_build_with_windows(&settings, f.cut, f.names, &f.reasons, 1, w,
+	                               T_MORNING + 29000, &batches);
+	CHECK_INT(n, 1);
+	CHECK_INT(apply(&srv, &batches[0]), 1);
+	CHECK_INT(hget(&srv, "cs:{s1}:a:alice:w:1m", "inquiries"), 1);
+	CHECK_INT(hget(&srv, "cs:{s1}:a:alice:w:1h", "frt_avg_ms"), 4500);
+	CHECK_INT(hget(&srv, "cs:{s1}:a:*:w:1h", "inquiries"), 3);
+	CHECK(hgetstr(&srv, "cs:{s1}:a:alice:w:24h", "as_of", text, sizeof(text)));
+	CHECK_STR(text, "2026-11-24T10:00:59.000+08:00");
+	CHECK(hgetstr(&srv, "cs:{s1}:a:*:w:5m", "reply_rate", text, sizeof(text)));
+	CHECK_STR(text, "0.0000");
+	publish_batches_free(batches, n);
+
+	/* two minutes later, with nothing new: 1m is empty, 5m still has it */
+	counter_table_clear(f.cut);
+	n = publish_build_with_windows(&settings, f.cut, f.names, &f.reasons, 2, w,
+	                               T_MORNING + 149000, &batches);
+	CHECK_INT(n, 1);
+	CHECK_INT(apply(&srv, &batches[0]), 1);
+	CHECK_INT(hget(&srv, "cs:{s1}:a:alice:w:1m", "inquiries"), -1);
+	CHECK(hgetstr(&srv, "cs:{s1}:a:alice:w:1m", "as_of", text, sizeof(text)));
+	CHECK_INT(hget(&srv, "cs:{s1}:a:alice:w:5m", "inquiries"), 1);
+	publish_batches_free(batches, n);
+	windows_free(w);
+	teardown(&f);
+	redis_server_stop(&srv);
+}
+
 static void test_empty_cut_builds_no_batch(void)
 {
 	struct fixture f;
@@ -282,6 +343,7 @@ int main(void)
 	RUN(test_split_batches_apply_once_each);
 	RUN(test_batches_do_not_depend_on_emission_order);
 	RUN(test_foreign_key_stops_batch_before_any_write);
+	RUN(test_windows_are_rewritten_with_derived_values);
 	RUN(test_empty_cut_builds_no_batch);
 	return check_done();
 }

@@ -133,6 +133,16 @@ struct derived {
 
 void counters_derive(const int64_t *value, struct derived *d);
 
+/* The derived values that are present, named and written as the report and the
+ * Redis window hashes spell them ("frt_avg_ms" "4500", "reply_rate" "0.6667",
+ * "aov" "128.00"), in SPEC order. Fills out and returns how many (at most 6). */
+struct derived_field {
+	const char *name;
+	char text[32];
+};
+#define DERIVED_FIELDS 6
+unsigned counters_derived_fields(const int64_t *value, struct derived_field out[DERIVED_FIELDS]);
+
 /* Writes a ratio×10000 as "0.6667" and fen as "59.90"; returns out. */
 const char *counters_format_e4(int64_t e4, char *out, size_t out_size);
 const char *counters_format_fen(int64_t fen, char *out, size_t out_size);

@@ -93,6 +93,8 @@ struct engine {
 	int64_t event_time;
 	struct deadline_queue close_queue, decide_queue;
 	int out_of_memory;
+	engine_response_fn observer;
+	void *observer_ctx;
 };
 
 /* ---- slabs ---- */
@@ -445,6 +447,8 @@ static void respond(struct engine *e, struct inquiry *inq, uint32_t shop, uint32
 		emit(e, shop, agent, ts_ms, COUNTER_RESPONSE_BREACHES, 1);
 		inq->flags |= INQ_BREACHED;
 	}
+	if (e->observer != NULL)
+		e->observer(e->observer_ctx, shop, agent, ts_ms, ms, !(inq->flags & INQ_RESPONDED));
 	inq->flags |= INQ_RESPONDED;
 	inq->flags &= (uint16_t)~INQ_TURN_OPEN;
 }
@@ -778,6 +782,12 @@ struct engine *engine_new(const struct engine_settings *settings, struct names *
 	e->pairs.item_size = sizeof(struct pair);
 	e->pairs.free_head = NONE;
 	return e;
+}
+
+void engine_set_observer(struct engine *e, engine_response_fn fn, void *ctx)
+{
+	e->observer = fn;
+	e->observer_ctx = ctx;
 }
 
 void engine_set_sink(struct engine *e, struct counter_table *sink)

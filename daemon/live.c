@@ -18,6 +18,7 @@
 #include <hiredis/hiredis.h>
 #include <systemd/sd-daemon.h>
 
+#include "chatlogd/alert.h"
 #include "chatlogd/engine.h"
 #include "chatlogd/ingest.h"
 #include "chatlogd/limits.h"
@@ -32,7 +33,7 @@
 #include "chatlogd/windows.h"
 #include "chatlogd/wire.h"
 
-#define SNAPSHOT_VERSION 3u
+#define SNAPSHOT_VERSION 4u
 #define MAX_SOURCES 65536
 #define SHUTDOWN_GRACE_MS 5000
 #define JOURNAL_SNAPSHOT_BYTES (256ull * 1024 * 1024)
@@ -56,6 +57,10 @@ struct live {
 	struct ingest ingest;
 	struct counter_table *pending; /* deltas since the last cut */
 	struct windows *windows;       /* the last day of cuts, for w:WINDOW hashes */
+	struct alerts *alerts;
+	struct alert_event *inflight_alerts; /* the alerts of the cut in flight */
+	size_t inflight_alert_count;
+	int64_t inflight_as_of; /* event time of the cut in flight: its windows' as_of */
 
 	/* the cut in flight: its table, batches, and the next one to send */
 	struct counter_table *inflight;
@@ -115,8 +120,24 @@ static void process_line(struct live *l, uint32_t source, const char *line, size
 	l->ingest.source = l->sources[source];
 	ingest_line(&l->ingest, line, len, line_no, overlong);
 	/* After every line, so a replay closes and decides at exactly the same points. */
-	if (engine_event_time(l->engine) != INT64_MIN)
+	if (engine_event_time(l->engine) != INT64_MIN) {
 		engine_advance(l->engine, engine_event_time(l->engine));
+		alerts_advance(l->alerts, engine_event_time(l->engine));
+	}
+}
+
+/* Advances to a wall-clock time (quiet logs), live and in replay alike. */
+static void advance_to(struct live *l, int64_t t)
+{
+	engine_advance(l->engine, t);
+	alerts_advance(l->alerts, t);
+}
+
+static void on_response(void *ctx, uint32_t shop, uint32_t agent, int64_t ts_ms, int64_t ms,
+                        int first)
+{
+	struct live *l = ctx;
+	alerts_response(l->alerts, shop, agent, ts_ms, ms, first);
 }
 
 static int add_source(struct live *l, uint32_t id, const char *path, size_t len)
@@ -271,6 +292,7 @@ static void on_batch_reply(void *ctx, struct redisReply *reply, void *privdata)
 	l->batches = NULL;
 	l->batch_count = l->batch_next = 0;
 	counter_table_clear(l->inflight);
+	l->inflight_alert_count = 0;
 }
 
 static void send_next_batch(struct live *l)
@@ -296,6 +318,7 @@ static int inflight_busy(const struct live *l)
 static int cut_tables(struct live *l, uint64_t first_seq, int add_to_windows)
 {
 	struct counter_table *swap = l->inflight;
+	struct publish_extra extra;
 	int count;
 
 	publish_batches_free(l->batches, l->batch_count);
@@ -305,11 +328,30 @@ static int cut_tables(struct live *l, uint64_t first_seq, int add_to_windows)
 	l->inflight = l->pending;
 	l->pending = swap;
 	engine_set_sink(l->engine, l->pending);
-	if (add_to_windows && windows_add(l->windows, l->inflight) == -1)
-		return -1;
-	count =
-	    publish_build_with_windows(&l->publish, l->inflight, l->names, &l->reasons, first_seq,
-	                               l->windows, engine_event_time(l->engine), &l->batches);
+	if (add_to_windows) {
+		/* a fresh cut: this period's alerts go with it (a restored cut has its own) */
+		const struct alert_event *events;
+		size_t n = alerts_take(l->alerts, &events);
+		struct alert_event *copy = malloc((n ? n : 1) * sizeof(*copy));
+		if (copy == NULL || windows_add(l->windows, l->inflight) == -1) {
+			free(copy);
+			return -1;
+		}
+		memcpy(copy, events, n * sizeof(*copy));
+		free(l->inflight_alerts);
+		l->inflight_alerts = copy;
+		l->inflight_alert_count = n;
+	}
+	/* A cut restored from a snapshot is rebuilt as it was cut, byte for byte, so its
+	 * batches keep their number and sequences. */
+	if (add_to_windows)
+		l->inflight_as_of = engine_event_time(l->engine);
+	extra.windows = l->windows;
+	extra.as_of_ms = l->inflight_as_of;
+	extra.alerts = l->inflight_alerts;
+	extra.alert_count = l->inflight_alert_count;
+	count = publish_build_cut(&l->publish, l->inflight, l->names, &l->reasons, first_seq,
+	                          &extra, &l->batches);
 	if (count < 0)
 		return -1;
 	l->batch_count = count;
@@ -374,6 +416,11 @@ static void snapshot_body(struct live *l, struct wire_writer *w)
 	reasons_save(&l->reasons, w);
 	engine_save(l->engine, w);
 	windows_save(l->windows, w);
+	alerts_save(l->alerts, w);
+	wire_put_i64(w, l->inflight_as_of);
+	wire_put_u64(w, l->inflight_alert_count);
+	for (size_t i = 0; i < l->inflight_alert_count; i++)
+		alert_event_save(&l->inflight_alerts[i], w);
 	wire_put_u64(w, l->ingest.stats.lines);
 	wire_put_u64(w, l->ingest.stats.records);
 	wire_put_u64(w, l->ingest.stats.errors);
@@ -464,6 +511,23 @@ static char *read_text_file(const char *path, size_t *len)
 	return text;
 }
 
+static int restore_inflight_alerts(struct live *l, struct wire_reader *r)
+{
+	uint64_t n;
+
+	l->inflight_as_of = wire_get_i64(r);
+	n = wire_get_u64(r);
+
+	if (r->failed || n > 1000000 ||
+	    (l->inflight_alerts = calloc(n ? n : 1, sizeof(*l->inflight_alerts))) == NULL)
+		return -1;
+	for (uint64_t i = 0; i < n; i++)
+		if (alert_event_load(&l->inflight_alerts[i], r) == -1)
+			return -1;
+	l->inflight_alert_count = n;
+	return 0;
+}
+
 /* Restores a snapshot body into the fresh tables. Returns 0 or -1 (corrupt). */
 static int restore(struct live *l, const void *body, size_t len)
 {
@@ -488,7 +552,8 @@ static int restore(struct live *l, const void *body, size_t len)
 	rules_name[name_len] = '\0';
 	if (names_load(l->names, &r) == -1 || reasons_load(&l->reasons, &r) == -1 ||
 	    load_rules_text(l, rules_name, text, text_len) == -1 ||
-	    engine_load(l->engine, &r) == -1 || windows_load(l->windows, &r) == -1)
+	    engine_load(l->engine, &r) == -1 || windows_load(l->windows, &r) == -1 ||
+	    alerts_load(l->alerts, &r) == -1 || restore_inflight_alerts(l, &r) == -1)
 		return -1;
 	l->ingest.stats.lines = wire_get_u64(&r);
 	l->ingest.stats.records = wire_get_u64(&r);
@@ -501,7 +566,7 @@ static int restore(struct live *l, const void *body, size_t len)
 	if (counter_table_load(l->pending, &r) == -1)
 		return -1;
 	/* Rebuild the cut in flight exactly as it was numbered; send what was not acked. */
-	if (counter_table_count(l->pending) > 0) {
+	if (resend_from != 0) {
 		uint64_t saved_next = l->next_seq;
 		if (cut_tables(l, first_seq, 0) == -1)
 			return -1;
@@ -563,7 +628,7 @@ static int replay_record(void *ctx, const void *record, size_t len)
 		int64_t t = wire_get_i64(&r);
 		if (r.failed)
 			return -1;
-		engine_advance(l->engine, t);
+		advance_to(l, t);
 		return 0;
 	}
 	case REC_RULES: {
@@ -696,13 +761,14 @@ static void on_flush(evutil_socket_t fd, short what, void *ctx)
 		if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1)
 			fatalx("out of memory journaling");
 		wire_writer_free(&w);
-		engine_advance(l->engine, t);
+		advance_to(l, t);
 	}
 	l->lines_since_tick = 0;
 
 	if (l->journal_failing && journal_sync(l) == 0)
 		send_next_batch(l);
-	if (!inflight_busy(l) && counter_table_count(l->pending) > 0 && l->seq_known)
+	if (!inflight_busy(l) && l->seq_known &&
+	    (counter_table_count(l->pending) > 0 || alerts_pending(l->alerts) > 0))
 		cut(l);
 	else if (state_journal_queued(l->journal) > 0)
 		journal_sync(l); /* bounds memory; lines after the last cut replay as re-reads */
@@ -720,7 +786,8 @@ static void on_flush(evutil_socket_t fd, short what, void *ctx)
 	           (unsigned long long)l->ingest.stats.errors, engine_held(l->engine),
 	           redisconn_connected(l->redis) ? "up" : "down");
 
-	if (l->stopping && ((!inflight_busy(l) && counter_table_count(l->pending) == 0) ||
+	if (l->stopping && ((!inflight_busy(l) && counter_table_count(l->pending) == 0 &&
+	                     alerts_pending(l->alerts) == 0) ||
 	                    monotonic_ms() > l->stop_deadline_ms)) {
 		if (inflight_busy(l))
 			log_warnx("stopping with batch seq=%llu unacknowledged; it is sent at the "
@@ -862,6 +929,8 @@ static int live_init(struct live *l, const struct config *cfg)
 {
 	struct engine_settings settings = {cfg->session_idle_ms, cfg->order_window_ms,
 	                                   cfg->frt_target_ms, cfg->art_target_ms, 1};
+	struct alert_settings alert_settings = {cfg->alert_window_ms, cfg->alert_min_samples,
+	                                        cfg->frt_target_ms, cfg->art_target_ms};
 	char err[512];
 
 	memset(l, 0, sizeof(*l));
@@ -876,8 +945,10 @@ static int live_init(struct live *l, const struct config *cfg)
 	if ((l->names = names_new()) == NULL || reasons_init(&l->reasons) == -1 ||
 	    (l->pending = counter_table_new(1)) == NULL ||
 	    (l->inflight = counter_table_new(1)) == NULL || (l->windows = windows_new()) == NULL ||
+	    (l->alerts = alerts_new(&alert_settings)) == NULL ||
 	    (l->engine = engine_new(&settings, l->names, &l->reasons, l->pending)) == NULL)
 		fatalx("out of memory");
+	engine_set_observer(l->engine, on_response, l);
 	if ((l->parser = parser_new(cfg->format, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	ingest_init(&l->ingest, l->parser, l->engine);
@@ -902,6 +973,8 @@ static void live_free(struct live *l)
 	counter_table_free(l->pending);
 	counter_table_free(l->inflight);
 	windows_free(l->windows);
+	alerts_free(l->alerts);
+	free(l->inflight_alerts);
 	reasons_free(&l->reasons);
 	names_free(l->names);
 	if (l->flush_timer)

@@ -6,6 +6,10 @@
  *   I KEY TTL N FIELD VALUE ...   HINCRBY each field, then EXPIRE KEY TTL
  *   W KEY N FIELD VALUE ...       replace the hash (DEL, HSET): rolling windows
  *   S KEY N MEMBER ...            SADD
+ *   H KEY FIELD VALUE             HSET (an agent's active alert)
+ *   D KEY FIELD                   HDEL (an alert cleared)
+ *   X KEY MESSAGE                 XADD KEY MAXLEN ~ 100000 * alert MESSAGE
+ *   P CHANNEL MESSAGE             PUBLISH
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -22,21 +26,27 @@ const char publish_script[] =
     "local seq = tonumber(ARGV[1])\n"
     "local applied = tonumber(redis.call('GET', KEYS[1]) or '0')\n"
     "if seq <= applied then return {0, applied} end\n"
+    "-- op -> type its key must have (false: a channel), fields per item, items count at\n"
+    "local spec = {I = {'hash', 2, 3}, W = {'hash', 2, 2}, S = {'set', 1, 2},\n"
+    "              H = {'hash', 2, nil}, D = {'hash', 1, nil}, X = {'stream', 1, nil},\n"
+    "              P = {false, 1, nil}}\n"
     "local ops = {}\n"
     "local i, n = 2, #ARGV\n"
     "while i <= n do\n"
     "  local op, key = ARGV[i], ARGV[i + 1]\n"
-    "  local want, first, count, step\n"
-    "  if op == 'I' then want, count, first, step = 'hash', tonumber(ARGV[i + 3]), i + 4, 2\n"
-    "  elseif op == 'W' then want, count, first, step = 'hash', tonumber(ARGV[i + 2]), i + 3, 2\n"
-    "  elseif op == 'S' then want, count, first, step = 'set', tonumber(ARGV[i + 2]), i + 3, 1\n"
-    "  else return redis.error_reply('chatlogd: bad batch operation') end\n"
-    "  local t = redis.call('TYPE', key).ok\n"
-    "  if t ~= 'none' and t ~= want then\n"
-    "    return redis.error_reply('chatlogd: key ' .. key .. ' is a ' .. t .. ', not a ' .. want)\n"
+    "  local sp = spec[op]\n"
+    "  if not sp then return redis.error_reply('chatlogd: bad batch operation') end\n"
+    "  local count, first = 1, i + 2\n"
+    "  if sp[3] then count, first = tonumber(ARGV[i + sp[3]]), i + sp[3] + 1 end\n"
+    "  if sp[1] then\n"
+    "    local t = redis.call('TYPE', key).ok\n"
+    "    if t ~= 'none' and t ~= sp[1] then\n"
+    "      return redis.error_reply('chatlogd: key ' .. key .. ' is a ' .. t .. ', not a ' .. "
+    "sp[1])\n"
+    "    end\n"
     "  end\n"
     "  ops[#ops + 1] = {op, key, first, count, i}\n"
-    "  i = first + count * step\n"
+    "  i = first + count * sp[2]\n"
     "end\n"
     "for _, o in ipairs(ops) do\n"
     "  local op, key, first, count = o[1], o[2], o[3], o[4]\n"
@@ -51,9 +61,13 @@ const char publish_script[] =
     "    for k = first, first + 2 * count - 1, 2 do\n"
     "      redis.call('HSET', key, ARGV[k], ARGV[k + 1])\n"
     "    end\n"
-    "  else\n"
+    "  elseif op == 'S' then\n"
     "    for k = first, first + count - 1 do redis.call('SADD', key, ARGV[k]) end\n"
-    "  end\n"
+    "  elseif op == 'H' then redis.call('HSET', key, ARGV[first], ARGV[first + 1])\n"
+    "  elseif op == 'D' then redis.call('HDEL', key, ARGV[first])\n"
+    "  elseif op == 'X' then\n"
+    "    redis.call('XADD', key, 'MAXLEN', '~', '100000', '*', 'alert', ARGV[first])\n"
+    "  else redis.call('PUBLISH', key, ARGV[first]) end\n"
     "end\n"
     "redis.call('SET', KEYS[1], seq)\n"
     "return {1, applied}\n";
@@ -395,21 +409,55 @@ static int emit_window(void *ctx, uint32_t shop, uint32_t agent,
 	return b->args.failed ? -1 : 0;
 }
 
+/* Each alert: PUBLISH to PREFIX:alerts, XADD to PREFIX:alerts:log, and the shop's
+ * active-alert hash set (raised) or cleared (cleared); a waiting alert is announced
+ * but is not an agent's standing alert. */
+static int emit_alerts(struct builder *b, const struct alert_event *alerts, size_t count)
+{
+	char channel[256], stream[256], key[1024], message[2048];
+
+	snprintf(channel, sizeof(channel), "%s:alerts", b->s->prefix);
+	snprintf(stream, sizeof(stream), "%s:alerts:log", b->s->prefix);
+	for (size_t i = 0; i < count; i++) {
+		const struct alert_event *ev = &alerts[i];
+		size_t len = alert_format(ev, b->names, message, sizeof(message));
+		const char *agent = names_get(b->names, ev->agent);
+		if (builder_room(b) == -1)
+			return -1;
+		args_add(&b->args, "P", 1);
+		args_add(&b->args, channel, strlen(channel));
+		args_add(&b->args, message, len);
+		args_add(&b->args, "X", 1);
+		args_add(&b->args, stream, strlen(stream));
+		args_add(&b->args, message, len);
+		if (ev->type == ALERT_WAITING)
+			continue;
+		snprintf(key, sizeof(key), "%s:{%s}:alerts", b->s->prefix,
+		         names_get(b->names, ev->shop));
+		args_add(&b->args, ev->type == ALERT_RAISED ? "H" : "D", 1);
+		args_add(&b->args, key, strlen(key));
+		args_add(&b->args, agent, strlen(agent));
+		if (ev->type == ALERT_RAISED)
+			args_add(&b->args, message, len);
+	}
+	return b->args.failed ? -1 : 0;
+}
+
 int publish_build(const struct publish_settings *s, struct counter_table *cut,
                   const struct names *names, const struct reasons *reasons, uint64_t first_seq,
                   struct publish_batch **out)
 {
-	return publish_build_with_windows(s, cut, names, reasons, first_seq, NULL, 0, out);
+	return publish_build_cut(s, cut, names, reasons, first_seq, NULL, out);
 }
 
-int publish_build_with_windows(const struct publish_settings *s, struct counter_table *cut,
-                               const struct names *names, const struct reasons *reasons,
-                               uint64_t first_seq, struct windows *windows, int64_t as_of_ms,
-                               struct publish_batch **out)
+int publish_build_cut(const struct publish_settings *s, struct counter_table *cut,
+                      const struct names *names, const struct reasons *reasons, uint64_t first_seq,
+                      const struct publish_extra *extra, struct publish_batch **out)
 {
+	static const struct publish_extra none = {NULL, 0, NULL, 0};
 	struct counter_table *minutes = counter_table_new(1), *days = counter_table_new(1);
 	struct builder b = {.s = s, .names = names, .reasons = reasons, .next_seq = first_seq};
-	struct window_ctx wc = {&b, as_of_ms};
+	struct window_ctx wc = {&b, 0};
 	int failed = 0;
 
 	*out = NULL;
@@ -426,12 +474,16 @@ int publish_build_with_windows(const struct publish_settings *s, struct counter_
 			add_row(days, row->shop, NAME_WHOLE_SHOP, day, row->value, &failed);
 		}
 	}
+	if (extra == NULL)
+		extra = &none;
+	wc.as_of_ms = extra->as_of_ms;
 	publish_seq_key(s, b.seq_key, sizeof(b.seq_key));
 	builder_begin(&b);
 	if (failed || emit_hashes(&b, minutes, 0) == -1 || emit_hashes(&b, days, 1) == -1 ||
 	    emit_sets(&b, days) == -1 ||
-	    (windows != NULL && windows_each(windows, as_of_ms, emit_window, &wc) == -1) ||
-	    builder_end(&b) == -1) {
+	    (extra->windows != NULL &&
+	     windows_each(extra->windows, extra->as_of_ms, emit_window, &wc) == -1) ||
+	    emit_alerts(&b, extra->alerts, extra->alert_count) == -1 || builder_end(&b) == -1) {
 		publish_batches_free(b.batches, b.batch_count);
 		b.batches = NULL;
 		b.batch_count = -1;

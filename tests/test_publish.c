@@ -284,6 +284,7 @@ static void test_windows_are_rewritten_with_derived_values(void)
 	struct redis_server_options opt = {1, NULL, NULL, NULL};
 	struct fixture f;
 	struct windows *w = windows_new();
+	struct publish_extra extra = {NULL, 0, NULL, 0};
 	struct publish_batch *batches;
 	char text[64];
 	int n;
@@ -298,8 +299,9 @@ static void test_windows_are_rewritten_with_derived_values(void)
 	counter_table_add(f.cut, f.s1, f.alice, T_MORNING, COUNTER_FRT_MS_SUM, 4500);
 	counter_table_add(f.cut, f.s1, f.bob, T_MORNING, COUNTER_INQUIRIES, 2);
 	CHECK_INT(windows_add(w, f.cut), 0);
-	n = publish_build_with_windows(&settings, f.cut, f.names, &f.reasons, 1, w,
-	                               T_MORNING + 29000, &batches);
+	extra.windows = w;
+	extra.as_of_ms = T_MORNING + 29000;
+	n = publish_build_cut(&settings, f.cut, f.names, &f.reasons, 1, &extra, &batches);
 	CHECK_INT(n, 1);
 	CHECK_INT(apply(&srv, &batches[0]), 1);
 	CHECK_INT(hget(&srv, "cs:{s1}:a:alice:w:1m", "inquiries"), 1);
@@ -313,8 +315,8 @@ static void test_windows_are_rewritten_with_derived_values(void)
 
 	/* two minutes later, with nothing new: 1m is empty, 5m still has it */
 	counter_table_clear(f.cut);
-	n = publish_build_with_windows(&settings, f.cut, f.names, &f.reasons, 2, w,
-	                               T_MORNING + 149000, &batches);
+	extra.as_of_ms = T_MORNING + 149000;
+	n = publish_build_cut(&settings, f.cut, f.names, &f.reasons, 2, &extra, &batches);
 	CHECK_INT(n, 1);
 	CHECK_INT(apply(&srv, &batches[0]), 1);
 	CHECK_INT(hget(&srv, "cs:{s1}:a:alice:w:1m", "inquiries"), -1);

@@ -39,6 +39,12 @@ void engine_free(struct engine *e);
  * after the call. Returns 0, or -1 when the reason registry is full. */
 int engine_set_rules(struct engine *e, struct rules *rules);
 
+/* Told of every response as it is counted (first: the inquiry's first response; ms
+ * already clamped at 0). For alerts; it must not call back into the engine. */
+typedef void (*engine_response_fn)(void *ctx, uint32_t shop, uint32_t agent, int64_t ts_ms,
+                                   int64_t ms, int first);
+void engine_set_observer(struct engine *e, engine_response_fn fn, void *ctx);
+
 /* Emits into `sink` (borrowed) from now on: the live daemon swaps tables at a cut. */
 void engine_set_sink(struct engine *e, struct counter_table *sink);
 

@@ -12,6 +12,7 @@
 
 #include "counters.h"
 #include "names.h"
+#include "alert.h"
 #include "windows.h"
 
 struct publish_settings {
@@ -46,12 +47,18 @@ int publish_build(const struct publish_settings *s, struct counter_table *cut,
                   const struct names *names, const struct reasons *reasons, uint64_t first_seq,
                   struct publish_batch **out);
 
-/* Same, and also rewrites every rolling-window hash of `windows` as of `as_of_ms`
- * (counters, derived values, as_of), after the increments. windows may be NULL. */
-int publish_build_with_windows(const struct publish_settings *s, struct counter_table *cut,
-                               const struct names *names, const struct reasons *reasons,
-                               uint64_t first_seq, struct windows *windows, int64_t as_of_ms,
-                               struct publish_batch **out);
+/* What a live cut carries besides the deltas. */
+struct publish_extra {
+	struct windows *windows; /* rewrite every w:WINDOW hash as of as_of_ms; may be NULL */
+	int64_t as_of_ms;
+	const struct alert_event *alerts; /* PUBLISH, XADD and the active-alert hash */
+	size_t alert_count;
+};
+
+/* publish_build plus the extras, after the increments, in the same batches. */
+int publish_build_cut(const struct publish_settings *s, struct counter_table *cut,
+                      const struct names *names, const struct reasons *reasons, uint64_t first_seq,
+                      const struct publish_extra *extra, struct publish_batch **out);
 
 void publish_batches_free(struct publish_batch *batches, int count);
 

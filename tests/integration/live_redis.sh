@@ -8,7 +8,7 @@ set -u
 BIN=$1
 SRC=$2
 shift 2
-SCENARIOS=${*:-"append kill9 rotate outage backfill reload backpressure wiped"}
+SCENARIOS=${*:-"append kill9 rotate outage backfill reload backpressure wiped alerts"}
 GEN=$(dirname "$BIN")/bench/gen_chatlog
 CMP="python3 $SRC/tests/integration/redis_vs_batch.py"
 TMP=$(mktemp -d /tmp/chatlogd-live-XXXXXX)
@@ -343,6 +343,61 @@ scenario_wiped() {
 	else
 		fail "wiped state_dir (seq $before -> $after, agent_msgs $msgs_before -> $msgs_after)"
 		tail -n 5 "$TMP/daemon.log"
+	fi
+}
+
+# Alerts (SPEC §7) reach a subscriber exactly once: three 9 s first responses raise
+# frt (avg 9000 > 6000, 3 samples); a kill -9 and restart send no second raise; when
+# event time moves 30 days on, the samples leave the window and the alert clears.
+scenario_alerts() {
+	fresh || return
+	start_ms=$(( ($(date +%s) + 86400) * 1000 ))
+	base=$((start_ms / 1000))
+	: >"$TMP/all.jsonl"
+	for k in 0 1 2; do
+		t=$((base + k * 20))
+		printf '{"ts":%s,"shop":"sa","buyer":"b%s","agent":"alice","from":"buyer","text":"在吗"}\n' "$t" "$k" >>"$TMP/all.jsonl"
+		printf '{"ts":%s,"shop":"sa","buyer":"b%s","agent":"alice","from":"agent","text":"在的"}\n' $((t + 9)) "$k" >>"$TMP/all.jsonl"
+	done
+	redis-cli -s "$TMP/redis.sock" subscribe cs:alerts >"$TMP/sub.txt" &
+	sub=$!
+	start_daemon
+	append 1 6
+	settle
+	raised=$(redis-cli -s "$TMP/redis.sock" hget 'cs:{sa}:alerts' alice)
+	kill -9 "$DAEMON_PID"
+	wait "$DAEMON_PID" 2>/dev/null
+	start_daemon
+	seal
+	settle
+	stop_daemon
+	kill "$sub" 2>/dev/null
+	wait "$sub" 2>/dev/null
+	grep '^{' "$TMP/sub.txt" >"$TMP/alerts.txt"
+	if python3 - "$TMP/alerts.txt" "$base" "$raised" <<'PY'
+import json, sys
+msgs = [json.loads(l) for l in open(sys.argv[1])]
+base = int(sys.argv[2])
+raised = json.loads(sys.argv[3])
+assert len(msgs) == 2, msgs
+r, c = msgs
+want = {"type": "raised", "shop": "sa", "agent": "alice", "metric": "frt", "value_ms": 9000,
+        "target_ms": 6000, "samples": 3, "window_s": 300}
+assert {k: r[k] for k in want} == want, r
+assert r == raised, (r, raised)
+assert c["type"] == "cleared" and c["metric"] == "frt" and c["agent"] == "alice", c
+PY
+	then
+		ok "alerts: subscriber got exactly raised then cleared; active hash held the raise"
+	else
+		fail "alerts"
+		cat "$TMP/sub.txt"
+	fi
+	if [ "$(redis-cli -s "$TMP/redis.sock" xlen cs:alerts:log)" = 2 ] &&
+		[ "$(redis-cli -s "$TMP/redis.sock" hlen 'cs:{sa}:alerts')" = 0 ]; then
+		ok "alerts: stream has both, active hash empty after the clear"
+	else
+		fail "alerts: stream/hash"
 	fi
 }
 

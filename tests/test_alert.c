@@ -1,0 +1,164 @@
+/* Alert rules (SPEC §7), hand-worked: window 300 s, 3 samples, targets 6 s / 10 s. */
+#include <stdlib.h>
+
+#include "chatlogd/alert.h"
+#include "chatlogd/names.h"
+#include "chatlogd/timefmt.h"
+#include "chatlogd/wire.h"
+#include "check.h"
+
+#define T0 1795485600000LL /* 2026-11-24T10:00:00+08:00 */
+#define S 1000LL
+
+static const struct alert_settings settings = {300 * S, 3, 6000, 10000};
+
+static size_t take(struct alerts *a, struct alert_event *out, size_t max)
+{
+	const struct alert_event *ev;
+	size_t n = alerts_take(a, &ev);
+	for (size_t i = 0; i < n && i < max; i++)
+		out[i] = ev[i];
+	return n;
+}
+
+/* alice's first responses take 9 s at 0, 10, 20, 30 s: the third makes 3 samples
+ * averaging 9000 > 6000 → raised frt at 20 s; the fourth repeats nothing. At 300 s the
+ * 0 s sample leaves (ts <= now - window), 3 remain at 9000: still raised. Past 330 s
+ * every first response has left: cleared, reporting frt with 0 samples. */
+static void test_frt_raise_no_repeat_then_clear(void)
+{
+	struct alerts *a = alerts_new(&settings);
+	struct alert_event ev[8];
+
+	alerts_response(a, 2, 3, T0, 9000, 1);
+	alerts_response(a, 2, 3, T0 + 10 * S, 9000, 1);
+	CHECK_INT(take(a, ev, 8), 0);
+	alerts_response(a, 2, 3, T0 + 20 * S, 9000, 1);
+	CHECK_INT(take(a, ev, 8), 1);
+	CHECK_INT(ev[0].type, ALERT_RAISED);
+	CHECK_INT(ev[0].frt, 1);
+	CHECK_INT(ev[0].value_ms, 9000);
+	CHECK_INT(ev[0].target_ms, 6000);
+	CHECK_INT(ev[0].samples, 3);
+	CHECK_INT(ev[0].window_s, 300);
+	CHECK_INT(ev[0].ts_ms, T0 + 20 * S);
+	CHECK(alerts_active(a, 2, 3));
+	alerts_response(a, 2, 3, T0 + 30 * S, 9000, 1);
+	alerts_response(a, 2, 3, T0 + 40 * S, 1000, 0);
+	CHECK_INT(take(a, ev, 8), 0);
+	alerts_advance(a, T0 + 300 * S);
+	CHECK_INT(take(a, ev, 8), 0);
+	alerts_advance(a, T0 + 330 * S + 1);
+	CHECK_INT(take(a, ev, 8), 1);
+	CHECK_INT(ev[0].type, ALERT_CLEARED);
+	CHECK_INT(ev[0].frt, 1);
+	CHECK_INT(ev[0].samples, 0);
+	CHECK(!alerts_active(a, 2, 3));
+	alerts_free(a);
+}
+
+/* bob answers first in 1 s then slowly, 12 s each: after k slow responses the
+ * average of all responses is (1000 + 12000k) / (k + 1): k=4 → 9800, k=5 → 61000/6 =
+ * 10166.67 → 10167 (half up) > 10000: raised art with 6 samples. First responses
+ * (1 sample) cannot raise frt. Fast answers bring it back: cleared art. */
+static void test_art_raise_uses_all_responses_and_clears_when_back(void)
+{
+	struct alerts *a = alerts_new(&settings);
+	struct alert_event ev[8];
+
+	alerts_response(a, 2, 4, T0, 1000, 1);
+	for (int k = 1; k <= 4; k++)
+		alerts_response(a, 2, 4, T0 + k * S, 12000, 0);
+	CHECK_INT(take(a, ev, 8), 0);
+	alerts_response(a, 2, 4, T0 + 5 * S, 12000, 0);
+	CHECK_INT(take(a, ev, 8), 1);
+	CHECK_INT(ev[0].frt, 0);
+	CHECK_INT(ev[0].value_ms, 10167);
+	CHECK_INT(ev[0].samples, 6);
+	/* 61000 + 1000 m over 6 + m responses <= 10000 once m >= 1: (62000)/7 = 8857 */
+	alerts_response(a, 2, 4, T0 + 6 * S, 1000, 0);
+	CHECK_INT(take(a, ev, 8), 1);
+	CHECK_INT(ev[0].type, ALERT_CLEARED);
+	CHECK_INT(ev[0].frt, 0);
+	CHECK_INT(ev[0].value_ms, 8857);
+	CHECK_INT(ev[0].samples, 7);
+	alerts_free(a);
+}
+
+/* Agents are independent; fewer than min_samples never raise. */
+static void test_agents_are_independent_and_need_min_samples(void)
+{
+	struct alerts *a = alerts_new(&settings);
+	struct alert_event ev[8];
+
+	alerts_response(a, 2, 3, T0, 60000, 1);
+	alerts_response(a, 2, 3, T0 + S, 60000, 1);
+	alerts_response(a, 2, 5, T0 + 2 * S, 60000, 1);
+	CHECK_INT(take(a, ev, 8), 0);
+	alerts_response(a, 2, 5, T0 + 3 * S, 60000, 1);
+	alerts_response(a, 2, 5, T0 + 4 * S, 60000, 1);
+	CHECK_INT(take(a, ev, 8), 1);
+	CHECK_INT(ev[0].agent, 5);
+	alerts_free(a);
+}
+
+static void test_message_is_the_spec_json(void)
+{
+	struct names *names = names_new();
+	struct alert_event ev = {ALERT_RAISED,
+	                         names_intern(names, "s1", 2),
+	                         names_intern(names, "alice", 5),
+	                         0,
+	                         12500,
+	                         10000,
+	                         7,
+	                         300,
+	                         T0 + 7 * 60 * S};
+	char out[512];
+
+	alert_format(&ev, names, out, sizeof(out));
+	CHECK_STR(out,
+	          "{\"type\":\"raised\",\"shop\":\"s1\",\"agent\":\"alice\",\"metric\":\"art\","
+	          "\"value_ms\":12500,\"target_ms\":10000,\"samples\":7,\"window_s\":300,"
+	          "\"ts\":\"2026-11-24T10:07:00.000+08:00\"}");
+	ev.type = ALERT_CLEARED;
+	ev.agent = names_intern(names, "客服\"小美\"", strlen("客服\"小美\""));
+	alert_format(&ev, names, out, sizeof(out));
+	CHECK(strstr(out, "\"agent\":\"客服\\\"小美\\\"\"") != NULL);
+	CHECK(strncmp(out, "{\"type\":\"cleared\"", 17) == 0);
+	names_free(names);
+}
+
+/* Saved mid-stream and restored, the alerts go on exactly as the original. */
+static void test_snapshot_continues_identically(void)
+{
+	struct alerts *a = alerts_new(&settings), *b = alerts_new(&settings);
+	struct wire_writer w = {0};
+	struct wire_reader r;
+	struct alert_event ea[8], eb[8];
+
+	alerts_response(a, 2, 3, T0, 9000, 1);
+	alerts_response(a, 2, 3, T0 + S, 9000, 1);
+	alerts_save(a, &w);
+	wire_reader_init(&r, w.data, w.len);
+	CHECK_INT(alerts_load(b, &r), 0);
+	alerts_response(a, 2, 3, T0 + 2 * S, 9000, 1);
+	alerts_response(b, 2, 3, T0 + 2 * S, 9000, 1);
+	CHECK_INT(take(a, ea, 8), 1);
+	CHECK_INT(take(b, eb, 8), 1);
+	CHECK(memcmp(&ea[0], &eb[0], sizeof(ea[0])) == 0);
+	wire_writer_free(&w);
+	alerts_free(a);
+	alerts_free(b);
+}
+
+int main(void)
+{
+	timefmt_set_timezone("Asia/Shanghai");
+	RUN(test_frt_raise_no_repeat_then_clear);
+	RUN(test_art_raise_uses_all_responses_and_clears_when_back);
+	RUN(test_agents_are_independent_and_need_min_samples);
+	RUN(test_message_is_the_spec_json);
+	RUN(test_snapshot_continues_identically);
+	return check_done();
+}

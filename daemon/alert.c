@@ -120,7 +120,7 @@ static void evaluate(struct alerts *a, struct agent_state *st, int64_t now)
 	int art_over =
 	    st->art_n >= a->s.min_samples && average(st->art_sum, st->art_n) > a->s.art_target_ms;
 	struct alert_event ev = {ALERT_RAISED,          st->shop, st->agent, 0, 0, 0, 0,
-	                         a->s.window_ms / 1000, now};
+	                         a->s.window_ms / 1000, now,      ""};
 
 	if (!st->raised && (frt_over || art_over)) {
 		st->raised = 1;
@@ -256,6 +256,10 @@ size_t alert_format(const struct alert_event *ev, const struct names *names, cha
 	json_escaped(&p, end, names_get(names, ev->shop));
 	p += snprintf(p, (size_t)(end - p), "\",\"agent\":\"");
 	json_escaped(&p, end, names_get(names, ev->agent));
+	if (ev->type == ALERT_WAITING) {
+		p += snprintf(p, (size_t)(end - p), "\",\"buyer\":\"");
+		json_escaped(&p, end, ev->buyer);
+	}
 	p += snprintf(p, (size_t)(end - p),
 	              "\",\"metric\":\"%s\",\"value_ms\":%" PRId64 ",\"target_ms\":%" PRId64
 	              ",\"samples\":%" PRId64 ",\"window_s\":%" PRId64 ",\"ts\":\"%s\"}",
@@ -275,10 +279,14 @@ void alert_event_save(const struct alert_event *ev, struct wire_writer *w)
 	wire_put_i64(w, ev->samples);
 	wire_put_i64(w, ev->window_s);
 	wire_put_i64(w, ev->ts_ms);
+	wire_put_bytes(w, ev->buyer, strlen(ev->buyer));
 }
 
 int alert_event_load(struct alert_event *ev, struct wire_reader *r)
 {
+	const char *buyer;
+	size_t len;
+
 	ev->type = (enum alert_type)wire_get_u8(r);
 	ev->shop = wire_get_u32(r);
 	ev->agent = wire_get_u32(r);
@@ -288,7 +296,12 @@ int alert_event_load(struct alert_event *ev, struct wire_reader *r)
 	ev->samples = wire_get_i64(r);
 	ev->window_s = wire_get_i64(r);
 	ev->ts_ms = wire_get_i64(r);
-	return r->failed || ev->type > ALERT_WAITING ? -1 : 0;
+	buyer = wire_get_bytes(r, &len);
+	if (r->failed || ev->type > ALERT_WAITING || len >= sizeof(ev->buyer))
+		return -1;
+	memcpy(ev->buyer, buyer, len);
+	ev->buyer[len] = '\0';
+	return 0;
 }
 
 void alerts_save(const struct alerts *a, struct wire_writer *w)

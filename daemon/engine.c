@@ -27,6 +27,7 @@ enum inquiry_flag {
 	INQ_ORDERED = 1 << 5,
 	INQ_PAID = 1 << 6,
 	INQ_IN_CLOSE_QUEUE = 1 << 7,
+	INQ_WAIT_REPORTED = 1 << 8, /* the open turn's waiting alert was given */
 };
 
 /* 72 bytes. Counts that belong to the inquiry's agent are held in pending_* only
@@ -91,7 +92,7 @@ struct engine {
 	size_t held;
 	uint32_t generation;
 	int64_t event_time;
-	struct deadline_queue close_queue, decide_queue;
+	struct deadline_queue close_queue, decide_queue, wait_queue;
 	int out_of_memory;
 	engine_response_fn observer;
 	void *observer_ctx;
@@ -422,6 +423,20 @@ static void inquiry_decide(struct engine *e, uint32_t id)
 
 /* ---- records ---- */
 
+static int64_t wait_target(const struct engine *e, const struct inquiry *inq)
+{
+	return (inq->flags & INQ_RESPONDED) ? e->settings.art_target_ms : e->settings.frt_target_ms;
+}
+
+/* Live mode: remember when the new turn's buyer will have waited past the target. */
+static void queue_wait(struct engine *e, uint32_t id, struct inquiry *inq)
+{
+	if (e->settings.track_deadlines &&
+	    queue_push(&e->wait_queue, inq->turn_ms + wait_target(e, inq), id, inq->generation) ==
+	        -1)
+		e->out_of_memory = 1;
+}
+
 static void respond(struct engine *e, struct inquiry *inq, uint32_t shop, uint32_t agent,
                     int64_t ts_ms)
 {
@@ -450,7 +465,7 @@ static void respond(struct engine *e, struct inquiry *inq, uint32_t shop, uint32
 	if (e->observer != NULL)
 		e->observer(e->observer_ctx, shop, agent, ts_ms, ms, !(inq->flags & INQ_RESPONDED));
 	inq->flags |= INQ_RESPONDED;
-	inq->flags &= (uint16_t)~INQ_TURN_OPEN;
+	inq->flags &= (uint16_t) ~(INQ_TURN_OPEN | INQ_WAIT_REPORTED);
 }
 
 static void classify(struct engine *e, struct inquiry *inq, const struct record *rec)
@@ -499,6 +514,7 @@ static int feed_message(struct engine *e, const struct record *rec, uint32_t sho
 		if (!(inq->flags & INQ_TURN_OPEN)) {
 			inq->flags |= INQ_TURN_OPEN;
 			inq->turn_ms = rec->ts_ms;
+			queue_wait(e, id, inq);
 		}
 		break;
 	case FROM_BOT:
@@ -624,6 +640,38 @@ void engine_advance(struct engine *e, int64_t now_ms)
 	}
 }
 
+int engine_waiting_due(const struct engine *e, int64_t now_ms)
+{
+	return e->wait_queue.count > 0 && e->wait_queue.items[0].at < now_ms;
+}
+
+void engine_waiting(struct engine *e, int64_t now_ms,
+                    void (*fn)(void *ctx, const struct engine_wait *w), void *ctx)
+{
+	while (engine_waiting_due(e, now_ms)) {
+		struct deadline d = queue_pop(&e->wait_queue);
+		struct inquiry *inq = inquiry_at(e, d.inquiry);
+		const struct pair *p;
+		struct engine_wait w;
+
+		/* stale: let go, answered, or a later turn (which queued its own entry) */
+		if (!(inq->flags & INQ_ALLOCATED) || inq->generation != d.generation ||
+		    !(inq->flags & INQ_TURN_OPEN) || (inq->flags & INQ_WAIT_REPORTED) ||
+		    inq->turn_ms + wait_target(e, inq) != d.at)
+			continue;
+		inq->flags |= INQ_WAIT_REPORTED;
+		p = pair_at(e, inq->pair);
+		w.shop = p->shop;
+		w.agent = inq->agent == AGENT_UNKNOWN ? NAME_NO_AGENT : inq->agent;
+		w.buyer.ptr = pair_buyer(p);
+		w.buyer.len = p->buyer_len;
+		w.first = !(inq->flags & INQ_RESPONDED);
+		w.since_ms = inq->turn_ms;
+		w.target_ms = wait_target(e, inq);
+		fn(ctx, &w);
+	}
+}
+
 void engine_finish(struct engine *e)
 {
 	for (uint32_t id = 0; id < e->inquiries.used; id++)
@@ -631,6 +679,7 @@ void engine_finish(struct engine *e)
 			inquiry_decide(e, id);
 	e->close_queue.count = 0;
 	e->decide_queue.count = 0;
+	e->wait_queue.count = 0;
 }
 
 int64_t engine_event_time(const struct engine *e)
@@ -730,6 +779,10 @@ static int load_inquiry(struct engine *e, struct wire_reader *r, uint32_t pair_i
 				return -1;
 		}
 		if (queue_push(&e->decide_queue, inq->open_ms + e->settings.order_window_ms, id,
+		               inq->generation) == -1)
+			return -1;
+		if ((inq->flags & INQ_TURN_OPEN) && !(inq->flags & INQ_WAIT_REPORTED) &&
+		    queue_push(&e->wait_queue, inq->turn_ms + wait_target(e, inq), id,
 		               inq->generation) == -1)
 			return -1;
 	}
@@ -844,5 +897,6 @@ void engine_free(struct engine *e)
 	hindex_free(&e->pair_index);
 	free(e->close_queue.items);
 	free(e->decide_queue.items);
+	free(e->wait_queue.items);
 	free(e);
 }

@@ -39,7 +39,14 @@
 #define JOURNAL_SNAPSHOT_BYTES (256ull * 1024 * 1024)
 
 /* Journal record types. */
-enum { REC_SOURCE = 'S', REC_LINE = 'L', REC_ADVANCE = 'A', REC_CUT = 'C', REC_RULES = 'R' };
+enum {
+	REC_SOURCE = 'S',
+	REC_LINE = 'L',
+	REC_ADVANCE = 'A',
+	REC_CUT = 'C',
+	REC_RULES = 'R',
+	REC_WAITING = 'W' /* a wall-clock check for buyers kept waiting */
+};
 
 struct live {
 	struct event_base *base;
@@ -131,6 +138,38 @@ static void advance_to(struct live *l, int64_t t)
 {
 	engine_advance(l->engine, t);
 	alerts_advance(l->alerts, t);
+}
+
+struct waiting_check {
+	struct live *live;
+	int64_t now_ms;
+};
+
+static void on_waiting(void *ctx, const struct engine_wait *w)
+{
+	const struct waiting_check *wc = ctx;
+	struct alert_event ev = {ALERT_WAITING,
+	                         w->shop,
+	                         w->agent,
+	                         w->first,
+	                         wc->now_ms - w->since_ms,
+	                         w->target_ms,
+	                         1,
+	                         wc->live->cfg->alert_window_ms / 1000,
+	                         wc->now_ms,
+	                         ""};
+	size_t len = w->buyer.len < sizeof(ev.buyer) - 1 ? w->buyer.len : sizeof(ev.buyer) - 1;
+
+	memcpy(ev.buyer, w->buyer.ptr, len);
+	ev.buyer[len] = '\0';
+	alerts_push(wc->live->alerts, &ev);
+}
+
+/* Buyers kept waiting past the target by the wall clock: live and in replay alike. */
+static void check_waiting(struct live *l, int64_t now_ms)
+{
+	struct waiting_check wc = {l, now_ms};
+	engine_waiting(l->engine, now_ms, on_waiting, &wc);
 }
 
 static void on_response(void *ctx, uint32_t shop, uint32_t agent, int64_t ts_ms, int64_t ms,
@@ -642,6 +681,13 @@ static int replay_record(void *ctx, const void *record, size_t len)
 		path[name_len] = '\0';
 		return load_rules_text(l, path, text ? text : "", text_len);
 	}
+	case REC_WAITING: {
+		int64_t t = wire_get_i64(&r);
+		if (r.failed)
+			return -1;
+		check_waiting(l, t);
+		return 0;
+	}
 	case REC_CUT: {
 		/* The live run cut only after the previous cut was acknowledged. */
 		uint64_t first_seq = wire_get_u64(&r);
@@ -764,6 +810,18 @@ static void on_flush(evutil_socket_t fd, short what, void *ctx)
 		advance_to(l, t);
 	}
 	l->lines_since_tick = 0;
+
+	/* Buyers waiting past the target: journaled, so a replay repeats the check. */
+	if (!l->stopping && engine_waiting_due(l->engine, wall_ms())) {
+		int64_t t = wall_ms();
+		struct wire_writer w = {0};
+		wire_put_u8(&w, REC_WAITING);
+		wire_put_i64(&w, t);
+		if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1)
+			fatalx("out of memory journaling");
+		wire_writer_free(&w);
+		check_waiting(l, t);
+	}
 
 	if (l->journal_failing && journal_sync(l) == 0)
 		send_next_batch(l);

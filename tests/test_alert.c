@@ -113,7 +113,8 @@ static void test_message_is_the_spec_json(void)
 	                         10000,
 	                         7,
 	                         300,
-	                         T0 + 7 * 60 * S};
+	                         T0 + 7 * 60 * S,
+	                         ""};
 	char out[512];
 
 	alert_format(&ev, names, out, sizeof(out));

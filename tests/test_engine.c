@@ -580,6 +580,52 @@ static void test_advance_respects_extended_idle_deadline(void)
 	teardown(&f);
 }
 
+struct waits {
+	int count;
+	struct engine_wait last;
+};
+
+static void note_wait(void *ctx, const struct engine_wait *w)
+{
+	struct waits *ws = ctx;
+	ws->count++;
+	ws->last = *w;
+}
+
+/* A buyer waiting for a first answer is reported once the wall clock is past
+ * turn + 6 s (not at exactly 6 s), once per turn; after an answer, a new turn is
+ * measured against the 10 s response target. */
+static void test_waiting_buyer_reported_once_per_turn(void)
+{
+	struct fixture f;
+	struct waits ws = {0};
+
+	setup(&f, 0, 1, NULL);
+	BUYER(&f, 0, "b1", NULL, "在吗");
+	engine_waiting(f.engine, T0 + 6000, note_wait, &ws);
+	CHECK_INT(ws.count, 0);
+	CHECK(engine_waiting_due(f.engine, T0 + 6001));
+	engine_waiting(f.engine, T0 + 6001, note_wait, &ws);
+	CHECK_INT(ws.count, 1);
+	CHECK_INT(ws.last.first, 1);
+	CHECK_INT(ws.last.target_ms, 6000);
+	CHECK_INT(ws.last.since_ms, T0);
+	CHECK_INT(ws.last.agent, NAME_NO_AGENT);
+	CHECK(ws.last.buyer.len == 2 && memcmp(ws.last.buyer.ptr, "b1", 2) == 0);
+	engine_waiting(f.engine, T0 + 60000, note_wait, &ws);
+	CHECK_INT(ws.count, 1);
+	AGENT(&f, 61 * S, "b1", "alice", "在的");
+	BUYER(&f, 70 * S, "b1", NULL, "有货吗");
+	engine_waiting(f.engine, T0 + 79 * S, note_wait, &ws);
+	CHECK_INT(ws.count, 1);
+	engine_waiting(f.engine, T0 + 80 * S + 1, note_wait, &ws);
+	CHECK_INT(ws.count, 2);
+	CHECK_INT(ws.last.first, 0);
+	CHECK_INT(ws.last.target_ms, 10000);
+	CHECK_INT(ws.last.agent, names_find(f.names, "alice", 5));
+	teardown(&f);
+}
+
 static void test_reserved_agent_names_are_rejected(void)
 {
 	struct fixture f;
@@ -651,6 +697,7 @@ int main(void)
 	RUN(test_counts_go_to_the_right_minute);
 	RUN(test_advance_closes_and_decides_by_event_time);
 	RUN(test_advance_respects_extended_idle_deadline);
+	RUN(test_waiting_buyer_reported_once_per_turn);
 	RUN(test_reserved_agent_names_are_rejected);
 	RUN(test_same_buyer_in_two_shops_is_two_inquiries);
 	RUN(test_slot_reuse_keeps_inquiries_apart);

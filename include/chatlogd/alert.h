@@ -31,7 +31,8 @@ struct alert_event {
 	int64_t target_ms;
 	int64_t samples;
 	int64_t window_s;
-	int64_t ts_ms; /* event time of the decision */
+	int64_t ts_ms;   /* event time of the decision (waiting: the wall clock) */
+	char buyer[257]; /* waiting alerts: who waits ("" otherwise) */
 };
 
 struct alerts *alerts_new(const struct alert_settings *settings);
@@ -57,7 +58,8 @@ size_t alerts_take(struct alerts *a, const struct alert_event **events);
 /* 1 when the agent's alert is raised. */
 int alerts_active(const struct alerts *a, uint32_t shop, uint32_t agent);
 
-/* The SPEC §7 message: {"type":"raised","shop":...,"ts":"..."}; names resolve ids. */
+/* The SPEC §7 message: {"type":"raised","shop":...,"ts":"..."}; names resolve ids.
+ * A waiting alert also names the buyer ("buyer":"..."). */
 struct names;
 size_t alert_format(const struct alert_event *ev, const struct names *names, char *out,
                     size_t size);

@@ -56,6 +56,23 @@ int engine_feed(struct engine *e, const struct record *rec, char *err, size_t er
  * opened more than order_window before it. Needs track_deadlines. */
 void engine_advance(struct engine *e, int64_t now_ms);
 
+/* A buyer waiting for an answer past the target (frt for a first turn, else art). */
+struct engine_wait {
+	uint32_t shop, agent; /* agent: the inquiry's, or NAME_NO_AGENT when unknown */
+	struct text_view buyer;
+	int first;
+	int64_t since_ms; /* when the turn began */
+	int64_t target_ms;
+};
+
+/* 1 when some open turn may have waited past its target by now_ms. */
+int engine_waiting_due(const struct engine *e, int64_t now_ms);
+
+/* Calls fn once per open turn that has waited past its target by now_ms and was not
+ * reported yet (once per turn, also across snapshots). Needs track_deadlines. */
+void engine_waiting(struct engine *e, int64_t now_ms,
+                    void (*fn)(void *ctx, const struct engine_wait *w), void *ctx);
+
 /* End of input: closes every inquiry and decides every outcome. */
 void engine_finish(struct engine *e);
 

@@ -8,7 +8,7 @@ set -u
 BIN=$1
 SRC=$2
 shift 2
-SCENARIOS=${*:-"append kill9 rotate outage backfill reload backpressure wiped alerts"}
+SCENARIOS=${*:-"append kill9 rotate outage backfill reload backpressure wiped alerts waiting"}
 GEN=$(dirname "$BIN")/bench/gen_chatlog
 CMP="python3 $SRC/tests/integration/redis_vs_batch.py"
 TMP=$(mktemp -d /tmp/chatlogd-live-XXXXXX)
@@ -398,6 +398,34 @@ PY
 		ok "alerts: stream has both, active hash empty after the clear"
 	else
 		fail "alerts: stream/hash"
+	fi
+}
+
+# A buyer kept waiting past 6 s by the wall clock: one "waiting" alert, at once.
+scenario_waiting() {
+	fresh || return
+	redis-cli -s "$TMP/redis.sock" subscribe cs:alerts >"$TMP/sub.txt" &
+	sub=$!
+	start_daemon
+	printf '{"ts":%s,"shop":"sw","buyer":"bw","agent":"bob","from":"buyer","text":"在吗"}\n' \
+		"$(date +%s)" >>"$TMP/logs/chat.jsonl"
+	sleep 10
+	stop_daemon
+	kill "$sub" 2>/dev/null
+	wait "$sub" 2>/dev/null
+	if grep '^{' "$TMP/sub.txt" | python3 -c '
+import json, sys
+msgs = [json.loads(l) for l in sys.stdin]
+assert len(msgs) == 1, msgs
+m = msgs[0]
+assert (m["type"], m["shop"], m["agent"], m["buyer"], m["metric"], m["target_ms"]) == \
+    ("waiting", "sw", "bob", "bw", "frt", 6000), m
+assert 6000 < m["value_ms"] < 9000, m
+'; then
+		ok "waiting: one alert for a buyer kept waiting past 6 s by the wall clock"
+	else
+		fail "waiting"
+		cat "$TMP/sub.txt"
 	fi
 }
 

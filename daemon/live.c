@@ -14,16 +14,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
 #include <systemd/sd-daemon.h>
 
 #include "chatlogd/alert.h"
 #include "chatlogd/engine.h"
+#include "chatlogd/http.h"
 #include "chatlogd/ingest.h"
 #include "chatlogd/limits.h"
 #include "chatlogd/live.h"
 #include "chatlogd/log.h"
+#include "chatlogd/metrics.h"
 #include "chatlogd/parse.h"
 #include "chatlogd/publish.h"
 #include "chatlogd/redisconn.h"
@@ -94,6 +97,13 @@ struct live {
 
 	struct redisconn *redis;
 	int script;
+
+	/* for /metrics */
+	struct http *http;
+	struct counter_table *agent_totals; /* folded per (shop, agent), since start */
+	uint64_t batches_applied, batches_skipped, alerts_by_type[3];
+	int64_t cut_started_ms;
+	double last_flush_seconds;
 
 	live_reload_fn reload;
 	void *reload_ctx;
@@ -312,6 +322,10 @@ static void on_batch_reply(void *ctx, struct redisReply *reply, void *privdata)
 	if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
 		uint64_t seq = l->batches[l->batch_next].seq;
 		long long previous = reply->element[1]->integer;
+		if (reply->element[0]->integer == 1)
+			l->batches_applied++;
+		else
+			l->batches_skipped++;
 		if (reply->element[0]->integer == 0)
 			log_debug("batch seq=%llu was already applied", (unsigned long long)seq);
 		else if (previous >= 0 && (uint64_t)previous + 1 < seq)
@@ -332,6 +346,7 @@ static void on_batch_reply(void *ctx, struct redisReply *reply, void *privdata)
 	l->batch_count = l->batch_next = 0;
 	counter_table_clear(l->inflight);
 	l->inflight_alert_count = 0;
+	l->last_flush_seconds = (double)(monotonic_ms() - l->cut_started_ms) / 1000;
 }
 
 static void send_next_batch(struct live *l)
@@ -377,6 +392,20 @@ static int cut_tables(struct live *l, uint64_t first_seq, int add_to_windows)
 			return -1;
 		}
 		memcpy(copy, events, n * sizeof(*copy));
+		for (size_t i = 0; i < n; i++)
+			l->alerts_by_type[events[i].type]++;
+		for (size_t i = 0; i < counter_table_count(l->inflight); i++) {
+			const struct counter_row *row = counter_table_at(l->inflight, i);
+			struct counter_row *sum =
+			    counter_table_row(l->agent_totals, row->shop, row->agent, 0);
+			if (sum == NULL) {
+				free(copy);
+				return -1;
+			}
+			for (int id = 0; id < COUNTER_WIDTH; id++)
+				sum->value[id] += row->value[id];
+		}
+		l->cut_started_ms = monotonic_ms();
 		free(l->inflight_alerts);
 		l->inflight_alerts = copy;
 		l->inflight_alert_count = n;
@@ -1004,6 +1033,7 @@ static int live_init(struct live *l, const struct config *cfg)
 	    (l->pending = counter_table_new(1)) == NULL ||
 	    (l->inflight = counter_table_new(1)) == NULL || (l->windows = windows_new()) == NULL ||
 	    (l->alerts = alerts_new(&alert_settings)) == NULL ||
+	    (l->agent_totals = counter_table_new(0)) == NULL ||
 	    (l->engine = engine_new(&settings, l->names, &l->reasons, l->pending)) == NULL)
 		fatalx("out of memory");
 	engine_set_observer(l->engine, on_response, l);
@@ -1018,6 +1048,7 @@ static int live_init(struct live *l, const struct config *cfg)
 static void live_free(struct live *l)
 {
 	publish_batches_free(l->batches, l->batch_count);
+	http_free(l->http);
 	tail_free(l->tail);
 	redisconn_free(l->redis);
 	state_journal_close(l->journal);
@@ -1033,6 +1064,7 @@ static void live_free(struct live *l)
 	windows_free(l->windows);
 	alerts_free(l->alerts);
 	free(l->inflight_alerts);
+	counter_table_free(l->agent_totals);
 	reasons_free(&l->reasons);
 	names_free(l->names);
 	if (l->flush_timer)
@@ -1047,6 +1079,44 @@ static void live_free(struct live *l)
 		event_free(l->sighup);
 	if (l->base)
 		event_base_free(l->base);
+}
+
+static void render_metrics(void *ctx, struct evbuffer *out)
+{
+	struct live *l = ctx;
+	struct tail_file_stats files[256];
+	struct metrics_snapshot m = {0};
+
+	m.files = files;
+	m.file_count = tail_stats(l->tail, files, sizeof(files) / sizeof(files[0]));
+	m.input = l->ingest.stats;
+	m.held_inquiries = engine_held(l->engine);
+	m.redis_connected = redisconn_connected(l->redis);
+	m.journal_failing = l->journal_failing;
+	m.reading_paused = l->paused;
+	m.backlog_rows = counter_table_count(l->pending) + counter_table_count(l->inflight);
+	m.backlog_batches = (size_t)(l->batch_count - l->batch_next);
+	m.batches_applied = l->batches_applied;
+	m.batches_skipped = l->batches_skipped;
+	m.last_flush_seconds = l->last_flush_seconds;
+	memcpy(m.alerts, l->alerts_by_type, sizeof(m.alerts));
+	m.agent_totals = l->agent_totals;
+	m.names = l->names;
+	metrics_render(&m, out);
+}
+
+/* Healthy unless the journal cannot be written (then nothing reaches Redis safely). */
+static int report_health(void *ctx, struct evbuffer *out)
+{
+	struct live *l = ctx;
+	evbuffer_add_printf(out,
+	                    "{\"status\":\"%s\",\"redis\":\"%s\",\"journal\":\"%s\","
+	                    "\"reading\":\"%s\",\"held_inquiries\":%zu}\n",
+	                    l->journal_failing ? "failing" : "ok",
+	                    redisconn_connected(l->redis) ? "up" : "down",
+	                    l->journal_failing ? "failing" : "ok", l->paused ? "paused" : "running",
+	                    engine_held(l->engine));
+	return !l->journal_failing;
 }
 
 static struct event *add_timer(struct live *l, int64_t every_ms,
@@ -1103,6 +1173,12 @@ int live_run(const struct config *cfg, const char *rules_path, live_reload_fn re
 	                             sizeof(err))) == NULL)
 		fatalx("%s", err);
 	l.script = redisconn_script(l.redis, publish_script);
+	if (cfg->http_listen[0] != '\0') {
+		struct http_handlers handlers = {render_metrics, report_health, &l};
+		if ((l.http = http_start(l.base, cfg->http_listen, &handlers, err, sizeof(err))) ==
+		    NULL)
+			fatalx("%s", err);
+	}
 	l.flush_timer = add_timer(&l, cfg->flush_interval_ms, on_flush);
 	if (sd_watchdog_enabled(0, &watchdog_usec) > 0)
 		l.watchdog_timer = add_timer(&l, (int64_t)(watchdog_usec / 2000), on_watchdog);

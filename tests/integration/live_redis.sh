@@ -8,7 +8,7 @@ set -u
 BIN=$1
 SRC=$2
 shift 2
-SCENARIOS=${*:-"append kill9 rotate outage backfill reload backpressure wiped alerts waiting"}
+SCENARIOS=${*:-"append kill9 rotate outage backfill reload backpressure wiped alerts waiting http"}
 GEN=$(dirname "$BIN")/bench/gen_chatlog
 CMP="python3 $SRC/tests/integration/redis_vs_batch.py"
 TMP=$(mktemp -d /tmp/chatlogd-live-XXXXXX)
@@ -73,6 +73,7 @@ wall_clock_lag = 1s
 checkpoint_interval = 10s
 patterns = $TMP/patterns.conf
 log_level = info
+http_listen =
 CONF
 }
 
@@ -427,6 +428,63 @@ assert 6000 < m["value_ms"] < 9000, m
 		fail "waiting"
 		cat "$TMP/sub.txt"
 	fi
+}
+
+# /metrics passes promtool and shows what was read; /healthz answers; other paths 404.
+scenario_http() {
+	fresh || return
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	sed -i "s/^http_listen =.*/http_listen = 127.0.0.1:$port/" "$TMP/chatlogd.conf"
+	make_log 19 3000
+	start_daemon
+	append 1 3000
+	settle
+	get() { python3 -c 'import sys, urllib.request
+try:
+    r = urllib.request.urlopen(sys.argv[1], timeout=5); print(r.status); sys.stdout.write(r.read().decode())
+except urllib.error.HTTPError as e:
+    print(e.code)' "http://127.0.0.1:$port$1"; }
+	get /metrics >"$TMP/metrics.txt"
+	tail -n +2 "$TMP/metrics.txt" >"$TMP/metrics.prom"
+	"$BIN" --once --patterns "$TMP/patterns.conf" "$TMP/all.jsonl" >"$TMP/batch.json" 2>/dev/null
+	if [ "$(head -n 1 "$TMP/metrics.txt")" = 200 ] &&
+		promtool check metrics <"$TMP/metrics.prom" >"$TMP/promtool.txt" 2>&1 &&
+		python3 - "$TMP/metrics.prom" "$TMP/batch.json" <<'PY'
+import json, re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+batch = json.load(open(sys.argv[2], encoding="utf-8"))
+def value(name):
+    m = re.search(r"^" + re.escape(name) + r" (\S+)$", text, re.M)
+    assert m, name
+    return float(m.group(1))
+assert value("chatlogd_records_total") == batch["input"]["records"]
+assert value("chatlogd_parse_errors_total") == batch["input"]["errors"]
+assert value("chatlogd_input_lines_total") == batch["input"]["lines"]
+assert value("chatlogd_redis_connected") == 1
+# every agent's first-response count equals the batch report's
+for shop, s in batch["shops"].items():
+    for agent, c in s["agents"].items():
+        n = c.get("first_responses", 0)
+        if n:
+            pat = r'^chatlogd_agent_first_response_seconds_count\{shop="%s",agent="%s"\} (\d+)$' % (
+                re.escape(shop), re.escape(agent))
+            m = re.search(pat, text, re.M)
+            assert m and int(m.group(1)) == n, (shop, agent, n)
+PY
+	then
+		ok "/metrics passes promtool check metrics and matches the batch counts"
+	else
+		fail "/metrics"
+		cat "$TMP/promtool.txt"
+		head -n 30 "$TMP/metrics.txt"
+	fi
+	if [ "$(get /healthz | head -n 1)" = 200 ] && get /healthz | grep -q '"redis":"up"' &&
+		[ "$(get /nothing | head -n 1)" = 404 ]; then
+		ok "/healthz is 200 with redis up; unknown paths are 404"
+	else
+		fail "/healthz"
+	fi
+	stop_daemon
 }
 
 for s in $SCENARIOS; do

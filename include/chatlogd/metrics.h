@@ -1,0 +1,40 @@
+/*
+ * The Prometheus text exposition of chatlogd's own state (/metrics): input per file,
+ * records and errors, held inquiries, Redis link and backlog, flush latency, alerts,
+ * and per-agent FRT/ART histograms with the buckets of SPEC §3.1. Formats numbers it
+ * is given; gathers nothing itself.
+ */
+#ifndef CHATLOGD_METRICS_H
+#define CHATLOGD_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "counters.h"
+#include "ingest.h"
+#include "names.h"
+#include "tail.h"
+
+struct evbuffer;
+
+struct metrics_snapshot {
+	const struct tail_file_stats *files;
+	size_t file_count;
+	struct ingest_stats input;
+	size_t held_inquiries;
+	int redis_connected;
+	int journal_failing;
+	int reading_paused;
+	size_t backlog_rows;    /* counter rows not yet in Redis (pending + in flight) */
+	size_t backlog_batches; /* batches of the cut in flight not yet acknowledged */
+	uint64_t batches_applied, batches_skipped;
+	double last_flush_seconds;          /* from a cut to its last batch's acknowledgement */
+	uint64_t alerts[3];                 /* raised, cleared, waiting since start */
+	struct counter_table *agent_totals; /* folded per (shop, agent), since start */
+	const struct names *names;
+};
+
+/* Appends the exposition of m to out. */
+void metrics_render(const struct metrics_snapshot *m, struct evbuffer *out);
+
+#endif

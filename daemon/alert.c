@@ -35,13 +35,18 @@ struct alerts {
 	struct hindex index;
 	struct alert_event *events;
 	size_t event_count, event_capacity;
+	/* No sample leaves any window before this time: alerts_advance, called after
+	 * every line, returns at once until then. */
+	int64_t next_expiry;
 };
 
 struct alerts *alerts_new(const struct alert_settings *settings)
 {
 	struct alerts *a = calloc(1, sizeof(*a));
-	if (a != NULL)
+	if (a != NULL) {
 		a->s = *settings;
+		a->next_expiry = INT64_MAX;
+	}
 	return a;
 }
 
@@ -189,18 +194,25 @@ void alerts_response(struct alerts *a, uint32_t shop, uint32_t agent, int64_t ts
 
 	if (st == NULL || push_sample(st, &sm) == -1)
 		return;
+	if (ts_ms + a->s.window_ms < a->next_expiry)
+		a->next_expiry = ts_ms + a->s.window_ms;
 	expire(a, st, ts_ms);
 	evaluate(a, st, ts_ms);
 }
 
 void alerts_advance(struct alerts *a, int64_t now_ms)
 {
+	if (now_ms < a->next_expiry)
+		return;
+	a->next_expiry = INT64_MAX;
 	for (size_t i = 0; i < a->count; i++) {
 		struct agent_state *st = &a->agents[i];
 		size_t before = st->count;
 		expire(a, st, now_ms);
 		if (st->count != before)
 			evaluate(a, st, now_ms);
+		if (st->count > 0 && st->ring[st->head].ts_ms + a->s.window_ms < a->next_expiry)
+			a->next_expiry = st->ring[st->head].ts_ms + a->s.window_ms;
 	}
 }
 
@@ -347,6 +359,11 @@ int alerts_load(struct alerts *a, struct wire_reader *r)
 			if (push_sample(st, &sm) == -1)
 				return -1;
 		}
+	}
+	for (size_t i = 0; i < a->count; i++) {
+		const struct agent_state *st = &a->agents[i];
+		if (st->count > 0 && st->ring[st->head].ts_ms + a->s.window_ms < a->next_expiry)
+			a->next_expiry = st->ring[st->head].ts_ms + a->s.window_ms;
 	}
 	events = wire_get_u64(r);
 	for (uint64_t i = 0; i < events && !r->failed; i++) {

@@ -83,6 +83,8 @@ struct live {
 	/* sources named in the current journal */
 	char *sources[MAX_SOURCES];
 	uint32_t source_count;
+	uint32_t last_source;           /* consecutive lines mostly come from one file */
+	struct wire_writer line_record; /* reused for every journaled line */
 
 	struct state_journal *journal;
 	uint64_t generation;
@@ -210,9 +212,11 @@ static uint32_t source_id(struct live *l, const char *path)
 {
 	struct wire_writer w = {0};
 
+	if (l->last_source < l->source_count && strcmp(l->sources[l->last_source], path) == 0)
+		return l->last_source;
 	for (uint32_t i = 0; i < l->source_count; i++)
 		if (strcmp(l->sources[i], path) == 0)
-			return i;
+			return l->last_source = i;
 	if (add_source(l, l->source_count, path, strlen(path)) == -1)
 		fatalx("too many input files (%d)", MAX_SOURCES);
 	wire_put_u8(&w, REC_SOURCE);
@@ -229,16 +233,16 @@ static void on_line(void *ctx, const char *path, const char *line, size_t len, u
 {
 	struct live *l = ctx;
 	uint32_t source = source_id(l, path);
-	struct wire_writer w = {0};
+	struct wire_writer *w = &l->line_record;
 
-	wire_put_u8(&w, REC_LINE);
-	wire_put_u32(&w, source);
-	wire_put_u64(&w, line_no);
-	wire_put_u8(&w, (uint8_t)(overlong != 0));
-	wire_put_bytes(&w, line, overlong ? 0 : len);
-	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1)
+	w->len = 0;
+	wire_put_u8(w, REC_LINE);
+	wire_put_u32(w, source);
+	wire_put_u64(w, line_no);
+	wire_put_u8(w, (uint8_t)(overlong != 0));
+	wire_put_bytes(w, line, overlong ? 0 : len);
+	if (w->failed || state_journal_append(l->journal, w->data, w->len) == -1)
 		fatalx("out of memory journaling");
-	wire_writer_free(&w);
 	process_line(l, source, line, len, line_no, overlong);
 	l->lines_since_tick++;
 }
@@ -1054,6 +1058,7 @@ static void live_free(struct live *l)
 	state_journal_close(l->journal);
 	positions_replace(l, NULL, 0);
 	clear_sources(l);
+	wire_writer_free(&l->line_record);
 	engine_free(l->engine);
 	parser_free(l->parser);
 	rules_free(l->rules);

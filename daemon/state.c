@@ -20,6 +20,9 @@
 #define JOURNAL_MAGIC "CLDJRNL1"
 #define MAGIC_LEN 8
 #define MAX_RECORD (256u * 1024 * 1024)
+/* Queued records are written out in pieces this large, so a busy second never makes
+ * one long blocking write at the next sync; durability still comes from the sync. */
+#define JOURNAL_WRITE_CHUNK (8u * 1024 * 1024)
 
 struct state_journal {
 	int fd;
@@ -207,6 +210,23 @@ fail:
 	return NULL;
 }
 
+/* Writes the queued records (no fsync). On failure a torn tail is cut off, so a retry
+ * appends after intact records; the records stay queued. */
+static int journal_write(struct state_journal *j)
+{
+	if (j->queued.len > 0 && write_all(j->fd, j->queued.data, j->queued.len) == -1) {
+		int saved = errno;
+		if (ftruncate(j->fd, (off_t)j->size) == -1) {
+			/* nothing more to do: replay stops at the torn record anyway */
+		}
+		errno = saved;
+		return -1;
+	}
+	j->size += j->queued.len;
+	j->queued.len = 0;
+	return 0;
+}
+
 int state_journal_append(struct state_journal *j, const void *record, size_t len)
 {
 	if (len > MAX_RECORD)
@@ -214,7 +234,11 @@ int state_journal_append(struct state_journal *j, const void *record, size_t len
 	wire_put_u32(&j->queued, (uint32_t)len);
 	wire_put_u32(&j->queued, wire_crc32(0, record, len));
 	wire_put_data(&j->queued, record, len);
-	return j->queued.failed ? -1 : 0;
+	if (j->queued.failed)
+		return -1;
+	if (j->queued.len >= JOURNAL_WRITE_CHUNK)
+		(void)journal_write(j); /* an error is reported by the next sync */
+	return 0;
 }
 
 int state_journal_sync(struct state_journal *j, char *err, size_t errlen)
@@ -223,20 +247,11 @@ int state_journal_sync(struct state_journal *j, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory queueing journal records");
 		return -1;
 	}
-	if (j->queued.len > 0 && write_all(j->fd, j->queued.data, j->queued.len) == -1)
-		goto fail;
-	if (fdatasync(j->fd) == -1)
-		goto fail;
-	j->size += j->queued.len;
-	j->queued.len = 0;
-	return 0;
-fail:
-	/* A partial write leaves a torn record that replay ignores; drop it from the
-	 * file so the retry appends after intact records. */
-	snprintf(err, errlen, "cannot write the journal: %s", strerror(errno));
-	if (ftruncate(j->fd, (off_t)j->size) == -1)
+	if (journal_write(j) == -1 || fdatasync(j->fd) == -1) {
+		snprintf(err, errlen, "cannot write the journal: %s", strerror(errno));
 		return -1;
-	return -1;
+	}
+	return 0;
 }
 
 uint64_t state_journal_size(const struct state_journal *j)

@@ -900,8 +900,11 @@ static void follow_new(struct tail *t, const char *path)
 			             "again once let go");
 		return;
 	}
-	if ((fd = open_regular(path, &st)) == -1)
+	if ((fd = open_regular(path, &st)) == -1) {
+		/* e.g. permission denied: say so once, or the file is silently never read */
+		warn_skipped(t, path, strerror(errno));
 		return;
+	}
 	if ((f = file_alloc(t, path, fd, &st)) == NULL)
 		return;
 	file_insert(t, f);

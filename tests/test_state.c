@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "chatlogd/state.h"
+#include "chatlogd/wire.h"
 #include "check.h"
 
 static char dir[64];
@@ -219,8 +220,31 @@ static void test_kill_9_while_appending_loses_nothing_synced(void)
 	CHECK_INT(bad, 0);
 }
 
+/* The table CRC equals a plain bitwise CRC-32 and the standard check value. */
+static void test_crc32_matches_the_bitwise_definition(void)
+{
+	unsigned char buf[600];
+	int bad = 0;
+
+	CHECK_INT(wire_crc32(0, "123456789", 9), 0xcbf43926u);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (unsigned char)(i * 131 + 7);
+	for (size_t off = 0; off < 9; off++)
+		for (size_t len = 0; len + off <= sizeof(buf); len += 7) {
+			uint32_t crc = 0xffffffffu;
+			for (size_t k = 0; k < len; k++) {
+				crc ^= buf[off + k];
+				for (int b = 0; b < 8; b++)
+					crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1)));
+			}
+			bad += wire_crc32(0, buf + off, len) != ~crc;
+		}
+	CHECK_INT(bad, 0);
+}
+
 int main(void)
 {
+	RUN(test_crc32_matches_the_bitwise_definition);
 	RUN(test_snapshot_round_trip_and_missing);
 	RUN(test_snapshot_corruption_is_detected);
 	RUN(test_journal_replays_synced_records_only);

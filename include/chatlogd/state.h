@@ -26,7 +26,8 @@ struct state_journal;
 struct state_journal *state_journal_create(const char *dir, uint64_t generation, char *err,
                                            size_t errlen);
 
-/* Queues one record (copied); nothing reaches the disk before state_journal_sync. */
+/* Queues one record (copied). Queued records are written out in large pieces as they
+ * accumulate, but only state_journal_sync makes them durable. */
 int state_journal_append(struct state_journal *j, const void *record, size_t len);
 
 /* Writes the queued records and fdatasyncs. Returns 0, or -1 with err: the records

@@ -1,8 +1,9 @@
 /*
  * json_parsers: the micro-benchmark behind chatlogd's choice of JSON parser. It parses
  * every non-blank line of a log with jansson, json-c, jsmn and (when built with
- * BENCH_CHATLOGD_PARSER) chatlogd's own parser, pulling out the same record fields, and
- * prints lines/s for each. It measures parsing alone: no engine, no output.
+ * BENCH_CHATLOGD_PARSER) chatlogd's own parser and the jsmn-based parser it replaced
+ * (the test oracle, tests/oracle/), pulling out the same record fields, and prints
+ * lines/s for each. It measures parsing alone: no engine, no output.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -21,6 +22,7 @@
 #ifdef BENCH_CHATLOGD_PARSER
 #include "chatlogd/parse.h"
 #include "chatlogd/record.h"
+#include "parse_json_jsmn.h"
 #endif
 
 const char *const field_names[FIELD_TOTAL] = {"ts",   "kind", "shop",  "buyer", "agent",
@@ -106,7 +108,7 @@ static void jsmn_teardown(void *state)
 }
 
 #ifdef BENCH_CHATLOGD_PARSER
-/* ---- chatlogd: jsmn plus full validation, unescaping, ts and amount parsing ---- */
+/* ---- chatlogd: full validation, unescaping, ts and amount parsing ---- */
 
 static int chatlogd_setup(void **state)
 {
@@ -119,6 +121,15 @@ static int chatlogd_setup(void **state)
 	return 0;
 }
 
+/* The same sums for both of chatlogd's parsers, so they do the same work. */
+static void tally_record(const struct record *rec, struct tally *t)
+{
+	t->fields += 2 + (rec->shop.len > 0) + (rec->buyer.len > 0) + (rec->agent.len > 0) +
+	             (rec->from != FROM_NONE) + (rec->text.len > 0) + (rec->order.len > 0);
+	t->bytes += rec->shop.len + rec->buyer.len + rec->agent.len + rec->text.len +
+	            rec->order.len + (uint64_t)(rec->ts_ms & 1) + (uint64_t)(rec->amount_fen & 1);
+}
+
 static int chatlogd_parse(void *state, const char *line, size_t len, struct tally *t)
 {
 	struct record rec;
@@ -126,16 +137,42 @@ static int chatlogd_parse(void *state, const char *line, size_t len, struct tall
 
 	if (parser_parse(state, line, len, &rec, err, sizeof(err)) != 0)
 		return -1;
-	t->fields += 2 + (rec.shop.len > 0) + (rec.buyer.len > 0) + (rec.agent.len > 0) +
-	             (rec.from != FROM_NONE) + (rec.text.len > 0) + (rec.order.len > 0);
-	t->bytes += rec.shop.len + rec.buyer.len + rec.agent.len + rec.text.len + rec.order.len +
-	            (uint64_t)(rec.ts_ms & 1) + (uint64_t)(rec.amount_fen & 1);
+	tally_record(&rec, t);
 	return 0;
 }
 
 static void chatlogd_teardown(void *state)
 {
 	parser_free(state);
+}
+
+/* ---- the previous parser, jsmn + a validating walk, kept as the test oracle ---- */
+
+static int oracle_setup(void **state)
+{
+	char err[256];
+
+	if ((*state = oracle_json_parser_new(err, sizeof(err))) == NULL) {
+		fprintf(stderr, "json_parsers: oracle parser: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int oracle_parse(void *state, const char *line, size_t len, struct tally *t)
+{
+	struct record rec;
+	char err[128];
+
+	if (oracle_json_parse(state, line, len, &rec, err, sizeof(err)) != 0)
+		return -1;
+	tally_record(&rec, t);
+	return 0;
+}
+
+static void oracle_teardown(void *state)
+{
+	oracle_json_parser_free(state);
 }
 #endif
 
@@ -145,19 +182,23 @@ static const struct bench_parser bench_parser_jsmn = {
 };
 
 #ifdef BENCH_CHATLOGD_PARSER
+static const struct bench_parser bench_parser_oracle = {
+    "oracle",        "the previous parser: jsmn + RFC 8259 walk, UTF-8, unescape, ts, amount",
+    oracle_setup,    oracle_parse,
+    oracle_teardown,
+};
+
 static const struct bench_parser bench_parser_chatlogd = {
-    "chatlogd",        "jsmn + RFC 8259/UTF-8 checks, unescape, ts, amount",
+    "chatlogd",        "own: SSE2 index + walk, RFC 8259, UTF-8, unescape, ts, amount",
     chatlogd_setup,    chatlogd_parse,
     chatlogd_teardown,
 };
 #endif
 
 static const struct bench_parser *const parsers[] = {
-    &bench_parser_jansson,
-    &bench_parser_json_c,
-    &bench_parser_jsmn,
+    &bench_parser_jansson, &bench_parser_json_c,   &bench_parser_jsmn,
 #ifdef BENCH_CHATLOGD_PARSER
-    &bench_parser_chatlogd,
+    &bench_parser_oracle,  &bench_parser_chatlogd,
 #endif
 };
 
@@ -290,7 +331,8 @@ int main(int argc, char **argv)
 		return 1;
 	printf("json_parsers: %zu lines, %.1f MB, best of %d\n", c.count, (double)c.size / 1e6,
 	       runs);
-	printf("%-9s %12s %9s %10s %8s  %s\n", "parser", "lines/s", "MB/s", "ok", "failed", "what");
+	printf("%-9s %12s %8s %9s %10s %8s  %s\n", "parser", "lines/s", "ns/line", "MB/s", "ok",
+	       "failed", "what");
 	used = (size_t)snprintf(summary, sizeof(summary), "json_parsers:");
 	for (p = 0; p < sizeof(parsers) / sizeof(parsers[0]); p++) {
 		struct tally t;
@@ -300,9 +342,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "json_parsers: %s: setup failed\n", parsers[p]->name);
 			continue;
 		}
-		printf("%-9s %12.0f %9.1f %10" PRIu64 " %8" PRIu64 "  %s\n", parsers[p]->name,
-		       (double)c.count / secs, (double)c.size / 1e6 / secs, t.ok, t.failed,
-		       parsers[p]->note);
+		printf("%-9s %12.0f %8.1f %9.1f %10" PRIu64 " %8" PRIu64 "  %s\n", parsers[p]->name,
+		       (double)c.count / secs, secs * 1e9 / (double)c.count,
+		       (double)c.size / 1e6 / secs, t.ok, t.failed, parsers[p]->note);
 		if (t.fields == 0 && t.bytes == 0)
 			printf("  (nothing extracted)\n");
 		if (used < sizeof(summary))

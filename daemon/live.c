@@ -395,7 +395,8 @@ static int cut_tables(struct live *l, uint64_t first_seq, int add_to_windows)
 			free(copy);
 			return -1;
 		}
-		memcpy(copy, events, n * sizeof(*copy));
+		if (n > 0)
+			memcpy(copy, events, n * sizeof(*copy));
 		for (size_t i = 0; i < n; i++)
 			l->alerts_by_type[events[i].type]++;
 		for (size_t i = 0; i < counter_table_count(l->inflight); i++) {

@@ -337,12 +337,15 @@ int main(int argc, char **argv)
 			break;
 		case OPT_VERSION:
 			printf("chatlogd %s\n", CHATLOGD_VERSION);
+			free_overrides(&src);
 			return 0;
 		case OPT_HELP:
 			usage(stdout);
+			free_overrides(&src);
 			return 0;
 		default:
 			usage(stderr);
+			free_overrides(&src);
 			return EXIT_USAGE;
 		}
 	}

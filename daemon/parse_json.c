@@ -1,23 +1,36 @@
 /*
  * parse_json.c owns the JSON Lines format (SPEC §2): one JSON object per line,
- * validated strictly against RFC 8259 and mapped onto a struct record. jsmn does
- * the tokenizing without allocating; everything jsmn lets through is checked here.
- * Field meaning (defaults, required fields) belongs to record.c.
+ * validated strictly against RFC 8259 and mapped onto a struct record, with no
+ * allocation per line. Two passes: index_line() reads all the bytes 64 at a time
+ * (UTF-8, where the quotes are, whether there is any backslash or control byte);
+ * scan_line() then walks the structure, going from quote to quote over strings and
+ * taking the known fields as it meets them. Field meaning (defaults, required fields)
+ * belongs to record.c. Why the parser is our own, and how it is kept equal to the
+ * jsmn-based one it replaced: docs/input-formats.md, "JSON parser".
  */
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define JSMN_STATIC
-#define JSMN_STRICT
-#define JSMN_PARENT_LINKS
-#include <jsmn.h>
 
 #include "chatlogd/limits.h"
 #include "chatlogd/parse_internal.h"
 #include "chatlogd/record.h"
 #include "chatlogd/timefmt.h"
+
+/*
+ * SSE2 is part of x86-64, so the vector index is the normal build there. Without it,
+ * or with CHATLOGD_NO_SIMD, UTF-8 is checked by utf8_valid() and strings are scanned
+ * eight bytes at a time; the differential tests build and run that variant too
+ * (tests/oracle/parse_json_scalar.c).
+ */
+#if defined(__SSE2__) && !defined(CHATLOGD_NO_SIMD)
+#define JSON_SIMD 1
+#include <emmintrin.h>
+#else
+#define JSON_SIMD 0
+#endif
 
 /* Initial string scratch; it grows to the longest line that needed decoding. */
 #define JSON_SCRATCH_INITIAL 4096
@@ -25,15 +38,81 @@
 /* Longest raw key that can still name a field: "amount" written as six \u escapes. */
 #define JSON_KEY_DECODE_MAX 64
 
-/* What one pass over the raw line found, so later checks run only when needed. */
-#define LINE_HAS_CONTROL 1u   /* a byte below 0x20 somewhere */
-#define LINE_HAS_BACKSLASH 2u /* a '\\' somewhere: some string has escapes */
+/* Containers nested inside the top-level object. Each is a token of the old
+ * parser's budget (LIMIT_JSON_TOKENS), so a deeper line is rejected anyway. */
+#define JSON_NEST_MAX LIMIT_JSON_TOKENS
+
+/* "YYYY-MM-DDTHH:MM:" and the longest zone, "+HH:MM", of an RFC 3339 timestamp. */
+#define TS_HEAD_LEN 17
+#define TS_ZONE_MAX 6
+
+/* Lines up to 64 * SCAN_INDEX_WORDS bytes get an index of their quotes (index_line);
+ * longer ones are scanned string by string. Records are a few hundred bytes. */
+#define SCAN_INDEX_WORDS 32
+
+/* Returned instead of a position when scanning stopped at an error. */
+#define SCAN_FAIL SIZE_MAX
+
+/*
+ * Where the scan stopped, in the terms of the old parser's checks. A rejected line
+ * gets its reason from this only after rejection_reason() has ruled out invalid
+ * UTF-8 and what jsmn itself refused (see there).
+ */
+enum scan_error {
+	SCAN_SYNTAX,       /* "bad JSON": a missing or stray separator, bracket or quote */
+	SCAN_NOT_OBJECT,   /* the line does not start with '{' */
+	SCAN_STRING,       /* raw control byte, bad escape or bad UTF-8 in a string */
+	SCAN_PRIMITIVE,    /* a number or literal outside the RFC 8259 grammar */
+	SCAN_EXPECT_VALUE, /* a byte that starts no value where a value belongs */
+	SCAN_TRAILING,     /* something after the object */
+	SCAN_TOKENS        /* more than LIMIT_JSON_TOKENS values, keys and containers */
+};
+
+/* The JSON type of a value, as far as the record fields care. */
+enum value_type { VALUE_STRING, VALUE_NUMBER, VALUE_NULL, VALUE_BOOLEAN, VALUE_CONTAINER };
+
+/*
+ * The last RFC 3339 timestamp parsed in full, split where consecutive lines differ:
+ * they share date, hour, minute and zone, and only seconds and fraction change.
+ * timefmt_parse_rfc3339 adds seconds * 1000 + milliseconds to the value of the
+ * minute, so a timestamp with the same head and zone needs no calendar work.
+ */
+struct ts_memo {
+	char head[TS_HEAD_LEN]; /* "YYYY-MM-DDTHH:MM:" */
+	char zone[TS_ZONE_MAX];
+	size_t zone_len;   /* 0: nothing remembered yet */
+	int64_t minute_ms; /* head and zone with seconds and fraction zero */
+};
 
 struct json_parser {
-	jsmntok_t tokens[LIMIT_JSON_TOKENS];
 	char *scratch; /* decoded strings of the current line */
 	size_t scratch_size;
 	size_t scratch_used;
+	struct ts_memo ts;
+};
+
+/*
+ * One line being parsed. Known top-level fields go into the record as they are met,
+ * each occurrence replacing what an earlier one of the same key did (the last one
+ * wins); a value its field cannot take is remembered as that field's reason until a
+ * later occurrence replaces it. The reasons are reported only if the whole line is
+ * valid JSON, the first one in field order.
+ */
+struct scan {
+	const unsigned char *s;
+	size_t len;
+	int indexed;        /* quotes[] says where every string ends (index_line) */
+	size_t index_words; /* words of quotes[] that hold the line */
+	uint64_t quotes[SCAN_INDEX_WORDS + 2]; /* bit i of word w: s[64 * w + i] is '"' */
+	unsigned nested_tokens; /* tokens inside containers (skip_nested counts them) */
+	enum scan_error error;
+	size_t error_pos;
+	struct json_parser *jp;
+	struct record *rec;
+	int has_ts;
+	int out_of_memory;
+	unsigned bad_fields; /* bit f: field f's last value is unacceptable */
+	const char *bad_reason[FIELD_COUNT];
 };
 
 static const char *const wrong_type_reason[FIELD_COUNT] = {
@@ -66,401 +145,601 @@ void json_parser_free(struct json_parser *jp)
 	free(jp);
 }
 
-/*
- * Notes whether the line holds control bytes or backslashes at all, eight bytes at
- * a time; most lines hold neither, and then no string needs a second look. The
- * word tests are exact for "is there any such byte": a borrow can only produce a
- * false hit above a true one, and bytes >= 0x80 never count.
- */
-static unsigned scan_line(const char *s, size_t len)
+static size_t scan_fail(struct scan *sc, enum scan_error error, size_t pos)
 {
-	const uint64_t ones = UINT64_C(0x0101010101010101);
-	const uint64_t highs = UINT64_C(0x8080808080808080);
-	uint64_t control = 0, backslash = 0;
-	unsigned flags = 0;
-	size_t i = 0;
-
-	for (; i + 8 <= len; i += 8) {
-		uint64_t w, x;
-		memcpy(&w, s + i, 8);
-		control |= (w - ones * 0x20) & ~w & highs;
-		x = w ^ (ones * '\\');
-		backslash |= (x - ones) & ~x & highs;
-	}
-	for (; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x20)
-			control = 1;
-		else if (c == '\\')
-			backslash = 1;
-	}
-	if (control)
-		flags |= LINE_HAS_CONTROL;
-	if (backslash)
-		flags |= LINE_HAS_BACKSLASH;
-	return flags;
+	sc->error = error;
+	sc->error_pos = pos;
+	return SCAN_FAIL;
 }
 
-static int hex_value(char c)
+/* ---- Bytes, escapes and UTF-8 ---- */
+
+/* JSON whitespace: space, tab, LF, CR (one bit each in a 64-bit set). */
+#define JSON_SPACE_SET                                                                             \
+	((UINT64_C(1) << ' ') | (UINT64_C(1) << '\t') | (UINT64_C(1) << '\n') |                    \
+	 (UINT64_C(1) << '\r'))
+
+static inline int is_space(unsigned c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return c <= ' ' && ((JSON_SPACE_SET >> c) & 1);
 }
 
-/* Reads "\uXXXX" at s (n bytes available). Returns the code unit, or -1. */
-static long read_u_escape(const char *s, size_t n)
+/* The bytes that end a number or literal. A ':' or '"' does not: "1:2" and "1\"x\"" are
+ * one bad value, not a value and a stray separator (this decides the error reason). */
+static inline int ends_primitive(unsigned c)
 {
-	long v = 0;
-	if (n < 6 || s[0] != '\\' || s[1] != 'u')
-		return -1;
-	for (int i = 2; i < 6; i++) {
-		int h = hex_value(s[i]);
-		if (h < 0)
-			return -1;
-		v = v * 16 + h;
-	}
-	return v;
+	return is_space(c) || c == ',' || c == ']' || c == '}';
 }
 
-static size_t put_utf8(char *out, unsigned long cp)
+static inline size_t skip_space(const unsigned char *s, size_t len, size_t p)
 {
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xc0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xe0 | (cp >> 12));
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		out[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | (cp >> 18));
-	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	out[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
-/*
- * Decodes the body of a JSON string (between the quotes) into out, or only
- * validates it when out is NULL. The result is never longer than the input:
- * every escape is at least as long as what it stands for. Rejects raw control
- * bytes, unknown escapes and surrogate escapes that do not form a pair.
- * Returns the decoded length, or -1.
- */
-static long json_unescape(const char *s, size_t n, char *out)
-{
-	size_t i = 0, o = 0;
-
-	while (i < n) {
-		const char *slash = memchr(s + i, '\\', n - i);
-		size_t run = slash != NULL ? (size_t)(slash - (s + i)) : n - i;
-
-		for (size_t k = 0; k < run; k++)
-			if ((unsigned char)s[i + k] < 0x20)
-				return -1;
-		if (out != NULL)
-			memcpy(out + o, s + i, run);
-		o += run;
-		i += run;
-		if (i == n)
-			break;
-		if (i + 1 >= n)
-			return -1;
-		char c;
-		switch (s[i + 1]) {
-		case '"':
-			c = '"';
-			break;
-		case '\\':
-			c = '\\';
-			break;
-		case '/':
-			c = '/';
-			break;
-		case 'b':
-			c = '\b';
-			break;
-		case 'f':
-			c = '\f';
-			break;
-		case 'n':
-			c = '\n';
-			break;
-		case 'r':
-			c = '\r';
-			break;
-		case 't':
-			c = '\t';
-			break;
-		case 'u': {
-			long unit = read_u_escape(s + i, n - i);
-			unsigned long cp;
-			char utf8[4];
-			size_t w;
-			if (unit < 0 || (unit >= 0xdc00 && unit <= 0xdfff))
-				return -1;
-			i += 6;
-			cp = (unsigned long)unit;
-			if (unit >= 0xd800 && unit <= 0xdbff) {
-				long low = read_u_escape(s + i, n - i);
-				if (low < 0xdc00 || low > 0xdfff)
-					return -1;
-				cp = 0x10000 + (((unsigned long)unit - 0xd800) << 10) +
-				     ((unsigned long)low - 0xdc00);
-				i += 6;
-			}
-			w = put_utf8(utf8, cp);
-			if (out != NULL)
-				memcpy(out + o, utf8, w);
-			o += w;
-			continue;
-		}
-		default:
-			return -1;
-		}
-		if (out != NULL)
-			out[o] = c;
-		o++;
-		i += 2;
-	}
-	return (long)o;
-}
-
-/* Checks the body of any string token; most lines skip both scans. */
-static int string_valid(const char *s, size_t n, unsigned flags)
-{
-	if ((flags & LINE_HAS_BACKSLASH) && memchr(s, '\\', n) != NULL)
-		return json_unescape(s, n, NULL) >= 0;
-	if (flags & LINE_HAS_CONTROL) {
-		for (size_t i = 0; i < n; i++)
-			if ((unsigned char)s[i] < 0x20)
-				return 0;
-	}
-	return 1;
-}
-
-/* RFC 8259 number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-static int number_valid(const char *s, size_t n)
-{
-	size_t i = 0;
-
-	if (i < n && s[i] == '-')
-		i++;
-	if (i >= n)
-		return 0;
-	if (s[i] == '0') {
-		i++;
-	} else if (s[i] >= '1' && s[i] <= '9') {
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-	} else {
-		return 0;
-	}
-	if (i < n && s[i] == '.') {
-		size_t start = ++i;
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-		if (i == start)
-			return 0;
-	}
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		i++;
-		if (i < n && (s[i] == '+' || s[i] == '-'))
-			i++;
-		size_t start = i;
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-		if (i == start)
-			return 0;
-	}
-	return i == n;
-}
-
-/* jsmn's primitives are any run of printable bytes up to a delimiter. */
-static int primitive_valid(const char *s, size_t n)
-{
-	switch (s[0]) {
-	case 't':
-		return n == 4 && memcmp(s, "true", 4) == 0;
-	case 'f':
-		return n == 5 && memcmp(s, "false", 5) == 0;
-	case 'n':
-		return n == 4 && memcmp(s, "null", 4) == 0;
-	default:
-		return number_valid(s, n);
-	}
-}
-
-static size_t skip_space(const char *s, size_t p, size_t len)
-{
-	while (p < len && (s[p] == ' ' || s[p] == '\t' || s[p] == '\n' || s[p] == '\r'))
+	while (p < len && is_space(s[p]))
 		p++;
 	return p;
 }
 
-/* Maps a top-level key token to a field, decoding it first if it has escapes. */
-static enum record_field key_field(const char *s, size_t n, unsigned flags)
+static int hex_value(unsigned c)
 {
-	char decoded[JSON_KEY_DECODE_MAX];
-	long m;
+	if (c >= '0' && c <= '9')
+		return (int)c - '0';
+	if (c >= 'a' && c <= 'f')
+		return (int)c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return (int)c - 'A' + 10;
+	return -1;
+}
 
-	if (!(flags & LINE_HAS_BACKSLASH) || memchr(s, '\\', n) == NULL)
-		return record_field_lookup(s, n);
-	if (n > sizeof(decoded))
-		return FIELD_UNKNOWN;
-	if ((m = json_unescape(s, n, decoded)) < 0)
-		return FIELD_UNKNOWN;
-	return record_field_lookup(decoded, (size_t)m);
+/* The code unit of "\uXXXX" at p, or -1 when the six bytes are not one. */
+static long u_escape_at(const unsigned char *s, size_t len, size_t p)
+{
+	long unit = 0;
+
+	if (len - p < 6 || s[p] != '\\' || s[p + 1] != 'u')
+		return -1;
+	for (size_t i = 2; i < 6; i++) {
+		int h = hex_value(s[p + i]);
+		if (h < 0)
+			return -1;
+		unit = unit * 16 + h;
+	}
+	return unit;
 }
 
 /*
- * The grammar check jsmn leaves undone. jsmn (even in strict mode) accepts
- * missing or doubled commas and colons, trailing commas, any printable run as a
- * number or literal ("01", "1.", "-", "tru"), raw control bytes in strings, a
- * NUL byte that ends the input early and anything after the first value. This walk
- * re-reads the line in document order, using the tokens only to step over strings
- * and primitives, and accepts exactly: ws object ws. On the way it notes which
- * token holds the value of each known top-level field (the last one, for repeated
- * keys). Returns 0, or -1 with a reason.
+ * Checks the escape whose backslash is at p and returns the position after it, or
+ * SCAN_FAIL. A \u escape of a high surrogate must be followed at once by one of a
+ * low surrogate; a low surrogate alone is invalid.
  */
-static int json_walk(const char *s, size_t len, const jsmntok_t *tok, int count, unsigned flags,
-                     int field_token[FIELD_COUNT], const char **reason)
+static size_t skip_escape(const unsigned char *s, size_t len, size_t p)
 {
-	int stack[LIMIT_JSON_TOKENS]; /* token index of each open container */
-	int depth = 0, i = 0;
-	int after_value = 0; /* 0: a container was just opened; 1: a member/element ended */
-	char closer = '}';   /* of the innermost open container */
-	size_t p = skip_space(s, 0, len);
+	long unit, low;
 
-	*reason = "bad JSON";
-	if (p >= len || s[p] != '{' || count < 1 || tok[0].type != JSMN_OBJECT ||
-	    tok[0].start != (int)p) {
-		*reason = "bad JSON: not an object";
-		return -1;
+	if (len - p < 2)
+		return SCAN_FAIL;
+	switch (s[p + 1]) {
+	case '"':
+	case '\\':
+	case '/':
+	case 'b':
+	case 'f':
+	case 'n':
+	case 'r':
+	case 't':
+		return p + 2;
+	case 'u':
+		unit = u_escape_at(s, len, p);
+		if (unit < 0 || (unit >= 0xdc00 && unit <= 0xdfff))
+			return SCAN_FAIL;
+		if (unit < 0xd800 || unit > 0xdbff)
+			return p + 6;
+		low = u_escape_at(s, len, p + 6);
+		if (low < 0xdc00 || low > 0xdfff)
+			return SCAN_FAIL;
+		return p + 12;
+	default:
+		return SCAN_FAIL;
 	}
-	stack[depth++] = i++;
-	p++;
-	while (depth > 0) {
-		int field = FIELD_UNKNOWN;
+}
 
-		p = skip_space(s, p, len);
-		if (p >= len)
-			return -1;
-		if (s[p] == closer) {
-			if (tok[stack[depth - 1]].end != (int)p + 1)
-				return -1;
-			depth--;
-			if (depth > 0)
-				closer = tok[stack[depth - 1]].type == JSMN_OBJECT ? '}' : ']';
-			p++;
-			after_value = 1;
+static void put_utf8(char *out, size_t *o, unsigned long cp)
+{
+	if (cp < 0x80) {
+		out[(*o)++] = (char)cp;
+	} else if (cp < 0x800) {
+		out[(*o)++] = (char)(0xc0 | (cp >> 6));
+		out[(*o)++] = (char)(0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		out[(*o)++] = (char)(0xe0 | (cp >> 12));
+		out[(*o)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[(*o)++] = (char)(0x80 | (cp & 0x3f));
+	} else {
+		out[(*o)++] = (char)(0xf0 | (cp >> 18));
+		out[(*o)++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		out[(*o)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[(*o)++] = (char)(0x80 | (cp & 0x3f));
+	}
+}
+
+/*
+ * Decodes a string body the scan has already validated into out and returns its
+ * length, never more than n: every escape is at least as long as what it stands for.
+ */
+static size_t decode_string(const unsigned char *s, size_t n, char *out)
+{
+	size_t i = 0, o = 0;
+
+	while (i < n) {
+		const unsigned char *slash = memchr(s + i, '\\', n - i);
+		size_t run = slash != NULL ? (size_t)(slash - (s + i)) : n - i;
+		unsigned long cp;
+
+		memcpy(out + o, s + i, run);
+		o += run;
+		i += run;
+		if (i == n)
+			break;
+		switch (s[i + 1]) {
+		case 'b':
+			out[o++] = '\b';
+			break;
+		case 'f':
+			out[o++] = '\f';
+			break;
+		case 'n':
+			out[o++] = '\n';
+			break;
+		case 'r':
+			out[o++] = '\r';
+			break;
+		case 't':
+			out[o++] = '\t';
+			break;
+		case 'u':
+			cp = (unsigned long)u_escape_at(s, n, i);
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				cp = 0x10000 + ((cp - 0xd800) << 10) +
+				     ((unsigned long)u_escape_at(s, n, i + 6) - 0xdc00);
+				i += 6;
+			}
+			put_utf8(out, &o, cp);
+			i += 6;
 			continue;
-		}
-		if (after_value) {
-			if (s[p] != ',')
-				return -1;
-			p = skip_space(s, p + 1, len);
-			if (p >= len)
-				return -1;
-		}
-		if (i >= count)
-			return -1;
-		if (closer == '}') {
-			const jsmntok_t *key = &tok[i];
-			size_t key_len = (size_t)(key->end - key->start);
-			if (s[p] != '"' || key->type != JSMN_STRING || key->start != (int)p + 1)
-				return -1;
-			if (flags != 0 && !string_valid(s + key->start, key_len, flags)) {
-				*reason = "bad JSON string";
-				return -1;
-			}
-			if (depth == 1)
-				field = key_field(s + key->start, key_len, flags);
-			i++;
-			p = skip_space(s, (size_t)key->end + 1, len);
-			if (p >= len || s[p] != ':')
-				return -1;
-			p = skip_space(s, p + 1, len);
-			if (p >= len || i >= count)
-				return -1;
-		}
-		const jsmntok_t *value = &tok[i];
-		if (field != FIELD_UNKNOWN)
-			field_token[field] = i;
-		after_value = 1;
-		switch (s[p]) {
-		case '{':
-		case '[':
-			if (value->type != (s[p] == '{' ? JSMN_OBJECT : JSMN_ARRAY) ||
-			    value->start != (int)p)
-				return -1;
-			closer = s[p] == '{' ? '}' : ']';
-			stack[depth++] = i++;
-			p++;
-			after_value = 0;
-			break;
-		case '"':
-			if (value->type != JSMN_STRING || value->start != (int)p + 1)
-				return -1;
-			if (flags != 0 &&
-			    !string_valid(s + value->start, (size_t)(value->end - value->start),
-			                  flags)) {
-				*reason = "bad JSON string";
-				return -1;
-			}
-			p = (size_t)value->end + 1;
-			i++;
-			break;
-		default:
-			if (value->type != JSMN_PRIMITIVE || value->start != (int)p ||
-			    !primitive_valid(s + p, (size_t)(value->end - value->start))) {
-				*reason = "bad JSON value";
-				return -1;
-			}
-			p = (size_t)value->end;
-			i++;
+		default: /* '"', '\\' and '/' stand for themselves */
+			out[o++] = (char)s[i + 1];
 			break;
 		}
+		i += 2;
 	}
-	if (skip_space(s, p, len) != len || i != count) {
-		*reason = "bad JSON: data after the object";
+	return o;
+}
+
+/* ---- The line index ---- */
+
+#if JSON_SIMD
+/*
+ * Lead bytes that need more than "followed by the right number of continuation
+ * bytes": C0 C1 (always overlong), E0 (overlong below U+0800), ED (surrogates),
+ * F0-F4 (four bytes, range limits) and F5-FF (never valid). Chinese text (E3-E9,
+ * EF) and the scripts in C2-DF never have them.
+ */
+static inline __m128i utf8_rare_leads(__m128i v)
+{
+	__m128i r = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xe0)),
+	                         _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xed)));
+	r = _mm_or_si128(r, _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8((char)0xf0)), v));
+	return _mm_or_si128(r, _mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8((char)0xfe)),
+	                                      _mm_set1_epi8((char)0xc0)));
+}
+
+/* What index_block found in 64 bytes: one bit per byte. */
+struct block_masks {
+	uint64_t quote;
+	uint64_t high;  /* >= 0x80 */
+	uint64_t cont;  /* 0x80-0xbf */
+	uint64_t lead3; /* >= 0xe0 */
+};
+
+/* Gathers one 16-bit mask per 16 bytes into a 64-bit one. */
+#define MASK64(m0, m1, m2, m3)                                                                     \
+	((uint64_t)(unsigned)(m0) | (uint64_t)(unsigned)(m1) << 16 |                               \
+	 (uint64_t)(unsigned)(m2) << 32 | (uint64_t)(unsigned)(m3) << 48)
+
+/*
+ * Classifies the 64 bytes at s: where the quotes and the non-ASCII bytes are, and,
+ * or-ed into *escapes, whether there is any backslash or control byte (bytes below
+ * 0x20 are where 0x20 minus the byte, saturated, is not zero). The UTF-8 masks are
+ * only computed when the block has non-ASCII bytes (utf8_block).
+ */
+static inline void index_block(const unsigned char *s, struct block_masks *m, __m128i *escapes)
+{
+	const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+	const __m128i space = _mm_set1_epi8(0x20);
+	__m128i v[4], found = *escapes;
+
+	for (int i = 0; i < 4; i++) {
+		v[i] = _mm_loadu_si128((const void *)(s + 16 * i));
+		found = _mm_or_si128(found, _mm_or_si128(_mm_cmpeq_epi8(v[i], backslash),
+		                                         _mm_subs_epu8(space, v[i])));
+	}
+	*escapes = found;
+	m->quote = MASK64(_mm_movemask_epi8(_mm_cmpeq_epi8(v[0], quote)),
+	                  _mm_movemask_epi8(_mm_cmpeq_epi8(v[1], quote)),
+	                  _mm_movemask_epi8(_mm_cmpeq_epi8(v[2], quote)),
+	                  _mm_movemask_epi8(_mm_cmpeq_epi8(v[3], quote)));
+	m->high = MASK64(_mm_movemask_epi8(v[0]), _mm_movemask_epi8(v[1]), _mm_movemask_epi8(v[2]),
+	                 _mm_movemask_epi8(v[3]));
+}
+
+/* The UTF-8 masks of the 64 bytes at s; rare lead bytes are or-ed into *rare. */
+static inline void utf8_block(const unsigned char *s, struct block_masks *m, __m128i *rare)
+{
+	const __m128i cont_end = _mm_set1_epi8((char)0xc0), lead3_min = _mm_set1_epi8((char)0xe0);
+	unsigned cont[4], lead3[4];
+	__m128i found = *rare;
+
+	for (int i = 0; i < 4; i++) {
+		const __m128i v = _mm_loadu_si128((const void *)(s + 16 * i));
+		cont[i] = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, cont_end));
+		lead3[i] =
+		    (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, lead3_min), v));
+		found = _mm_or_si128(found, utf8_rare_leads(v));
+	}
+	*rare = found;
+	m->cont = MASK64(cont[0], cont[1], cont[2], cont[3]);
+	m->lead3 = MASK64(lead3[0], lead3[1], lead3[2], lead3[3]);
+}
+
+/*
+ * The first pass, 64 bytes at a time: checks that the whole line is UTF-8 and notes
+ * where its quotes are. UTF-8 is checked with bit masks instead of decoding: each
+ * lead byte asks for continuation bytes right after it (one for C2-DF, two for
+ * E0-EF), and the line is valid when the bytes asked for are exactly its
+ * continuation bytes. Lines with a rare lead byte (emoji, mostly) are decoded by
+ * utf8_valid() instead. The last partial block is the line's last 64 bytes with the
+ * bytes seen before shifted out; a line shorter than that is copied into spaces,
+ * which are neither quotes nor continuation bytes.
+ *
+ * When the line has no backslash and no control byte at all, no string has an
+ * escape or a bad byte, and the quote after an opening quote closes the string:
+ * string_end() then needs no scan. Returns 0, or -1 when the line is not UTF-8.
+ */
+static __attribute__((noinline)) int index_line(struct scan *sc)
+{
+	const unsigned char *s = sc->s;
+	const size_t len = sc->len;
+	__m128i escapes = _mm_setzero_si128(), rare = _mm_setzero_si128();
+	unsigned char padded[64];
+	uint64_t carry = 0, bad = 0;
+
+	for (size_t p = 0; p < len; p += 64) {
+		const unsigned char *block = s + p;
+		unsigned drop = 0; /* bytes at the start of the block seen before */
+		struct block_masks m;
+		uint64_t leads, wanted;
+
+		if (len - p < 64) {
+			if (len >= 64) {
+				drop = (unsigned)(64 - (len - p));
+				block = s + len - 64;
+			} else {
+				memset(padded, ' ', sizeof(padded));
+				memcpy(padded, s, len);
+				block = padded;
+			}
+		}
+		index_block(block, &m, &escapes);
+		m.quote >>= drop;
+		m.high >>= drop;
+		if (p / 64 < SCAN_INDEX_WORDS)
+			sc->quotes[p / 64] = m.quote;
+		if ((m.high | carry) == 0)
+			continue;
+		utf8_block(block, &m, &rare);
+		m.cont >>= drop;
+		m.lead3 >>= drop;
+		leads = m.high & ~m.cont;
+		wanted = carry | leads << 1 | m.lead3 << 2;
+		bad |= wanted ^ m.cont;
+		carry = leads >> 63 | m.lead3 >> 62;
+	}
+	if (_mm_movemask_epi8(rare) != 0) {
+		if (!utf8_valid((const char *)s, len))
+			return -1;
+	} else if ((bad | carry) != 0) {
 		return -1;
+	}
+	sc->indexed = len <= 64 * SCAN_INDEX_WORDS &&
+	              _mm_movemask_epi8(_mm_cmpeq_epi8(escapes, _mm_setzero_si128())) == 0xffff;
+	if (sc->indexed) {
+		/* No quotes past the end, for the word indexed_string_end reads ahead. */
+		sc->index_words = (len + 63) / 64;
+		sc->quotes[sc->index_words] = sc->quotes[sc->index_words + 1] = 0;
 	}
 	return 0;
 }
 
-/* The string value of a token, decoded into scratch only when it has escapes. */
-static int token_string(struct json_parser *jp, const char *line, const jsmntok_t *t,
-                        unsigned flags, struct text_view *v)
+/* The closing quote of a string starting at p, from the index: the next quote. */
+static inline size_t indexed_string_end(const struct scan *sc, size_t p)
 {
-	const char *raw = line + t->start;
-	size_t n = (size_t)(t->end - t->start);
-	long m;
+	size_t word = p / 64;
+	unsigned shift = (unsigned)(p % 64);
+	/* The quotes in the 64 bytes from p on: most strings end within them. */
+	uint64_t ahead = sc->quotes[word] >> shift | (sc->quotes[word + 1] << 1) << (63 - shift);
 
-	if (!(flags & LINE_HAS_BACKSLASH) || memchr(raw, '\\', n) == NULL) {
-		v->ptr = raw;
-		v->len = n;
+	if (ahead != 0)
+		return p + (unsigned)__builtin_ctzll(ahead);
+	while (++word < sc->index_words) /* the next word's low bits were in `ahead` */
+		if (sc->quotes[word] != 0)
+			return word * 64 + (unsigned)__builtin_ctzll(sc->quotes[word]);
+	return SCAN_FAIL;
+}
+#else
+static int index_line(struct scan *sc)
+{
+	sc->indexed = 0;
+	return utf8_valid((const char *)sc->s, sc->len) ? 0 : -1;
+}
+#endif
+
+/* ---- Strings ---- */
+
+/*
+ * Scans a string body byte by byte from p (after the opening quote) to its closing
+ * quote, whose position it returns, checking escapes and rejecting raw control
+ * bytes (the line's UTF-8 was checked by index_line). Runs of plain text are skipped
+ * eight bytes at a time. This is the whole scan without SSE2, and the last few
+ * bytes of a line with it.
+ */
+static size_t scan_string_scalar(struct scan *sc, size_t p, int *escaped)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101);
+	const uint64_t highs = UINT64_C(0x8080808080808080);
+	const unsigned char *s = sc->s;
+	const size_t len = sc->len;
+
+	while (p < len) {
+		unsigned c = s[p];
+		size_t next;
+
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			p++;
+			/* A word with no byte < 0x20, '"' or '\\' is all plain text. Each
+			 * test is exact for "is there any such byte": a borrow only
+			 * causes a false hit above a true one. */
+			while (len - p >= 8) {
+				uint64_t w, q, b;
+				memcpy(&w, s + p, 8);
+				q = w ^ (ones * '"');
+				b = w ^ (ones * '\\');
+				if ((((w - ones * 0x20) & ~w) | ((q - ones) & ~q) |
+				     ((b - ones) & ~b)) &
+				    highs)
+					break;
+				p += 8;
+			}
+			continue;
+		}
+		if (c == '"')
+			return p;
+		if (c != '\\')
+			return scan_fail(sc, SCAN_STRING, p); /* raw control byte */
+		if ((next = skip_escape(s, len, p)) == SCAN_FAIL)
+			return scan_fail(sc, SCAN_STRING, p);
+		*escaped = 1;
+		p = next;
+	}
+	return scan_fail(sc, SCAN_SYNTAX, p); /* unterminated */
+}
+
+#if JSON_SIMD
+/*
+ * The same 16 bytes at a time, for lines the index cannot serve (a backslash or a
+ * control byte somewhere, or very long): quotes, backslashes and control bytes stop
+ * it; everything else, UTF-8 included, is already checked.
+ */
+static size_t scan_string(struct scan *sc, size_t p, int *escaped)
+{
+	const unsigned char *s = sc->s;
+	const size_t len = sc->len;
+
+	while (len - p >= 16) {
+		const __m128i v = _mm_loadu_si128((const void *)(s + p));
+		const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+		unsigned stops = (unsigned)_mm_movemask_epi8(
+		    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+		                              _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+		                 control));
+		size_t next;
+
+		if (stops == 0) {
+			p += 16;
+			continue;
+		}
+		p += (unsigned)__builtin_ctz(stops);
+		if (s[p] == '"')
+			return p;
+		if (s[p] != '\\')
+			return scan_fail(sc, SCAN_STRING, p); /* raw control byte */
+		if ((next = skip_escape(s, len, p)) == SCAN_FAIL)
+			return scan_fail(sc, SCAN_STRING, p);
+		*escaped = 1;
+		p = next;
+	}
+	return scan_string_scalar(sc, p, escaped);
+}
+
+/* The closing quote of the string whose body starts at p; *escaped is set when the
+ * string has escapes. */
+static inline size_t string_end(struct scan *sc, size_t p, int *escaped)
+{
+	if (sc->indexed) {
+		size_t end = indexed_string_end(sc, p);
+		return end != SCAN_FAIL ? end : scan_fail(sc, SCAN_SYNTAX, sc->len);
+	}
+	return scan_string(sc, p, escaped);
+}
+#else
+static inline size_t string_end(struct scan *sc, size_t p, int *escaped)
+{
+	return scan_string_scalar(sc, p, escaped);
+}
+#endif
+
+/* ---- Field values ---- */
+
+/*
+ * Reads "SS[.fraction]" at s + TS_HEAD_LEN as timefmt_parse_rfc3339 does (seconds
+ * 00-60, at least one fraction digit, digits past the third dropped): stores
+ * seconds * 1000 + milliseconds and returns where the zone starts, or 0.
+ */
+static size_t ts_seconds(const char *s, size_t len, int64_t *ms)
+{
+	size_t i = TS_HEAD_LEN + 2;
+	int second, millis = 0, digits = 0;
+
+	if (len < i || s[17] < '0' || s[17] > '9' || s[18] < '0' || s[18] > '9')
+		return 0;
+	second = (s[17] - '0') * 10 + (s[18] - '0');
+	if (second > 60)
+		return 0;
+	if (i < len && s[i] == '.') {
+		for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, digits++)
+			if (digits < 3)
+				millis = millis * 10 + (s[i] - '0');
+		if (digits == 0)
+			return 0;
+		for (; digits < 3; digits++)
+			millis *= 10;
+	}
+	*ms = (int64_t)second * 1000 + millis;
+	return i;
+}
+
+static int ts_memo_matches(const struct ts_memo *memo, const char *s, size_t len, size_t zone)
+{
+	uint64_t a, b;
+
+	if (memo->zone_len != len - zone)
+		return 0;
+	/* The head is 17 bytes: two words and one byte, no call to memcmp. */
+	memcpy(&a, s, 8);
+	memcpy(&b, memo->head, 8);
+	if (a != b)
+		return 0;
+	memcpy(&a, s + 8, 8);
+	memcpy(&b, memo->head + 8, 8);
+	if (a != b || s[16] != memo->head[16])
+		return 0;
+	if (memo->zone_len == TS_ZONE_MAX) { /* "+HH:MM": four bytes and two */
+		uint32_t c, d;
+		uint16_t e, f;
+		memcpy(&c, s + zone, 4);
+		memcpy(&d, memo->zone, 4);
+		memcpy(&e, s + zone + 4, 2);
+		memcpy(&f, memo->zone + 4, 2);
+		return c == d && e == f;
+	}
+	return memo->zone_len == 1 && s[zone] == memo->zone[0];
+}
+
+/* An RFC 3339 timestamp, through the memo when its minute and zone are the last one's. */
+static int parse_rfc3339(struct ts_memo *memo, const char *s, size_t len, int64_t *ms)
+{
+	int64_t within;
+	size_t zone = ts_seconds(s, len, &within);
+
+	if (zone != 0 && ts_memo_matches(memo, s, len, zone)) {
+		*ms = memo->minute_ms + within;
 		return 0;
 	}
-	/* Decoded strings are never longer than their raw text, and all of them fit
-	 * in the line's length, which json_parser_parse made sure scratch can hold. */
-	if ((m = json_unescape(raw, n, jp->scratch + jp->scratch_used)) < 0)
+	if (timefmt_parse_rfc3339(s, len, ms) != 0)
 		return -1;
-	v->ptr = jp->scratch + jp->scratch_used;
-	v->len = (size_t)m;
-	jp->scratch_used += (size_t)m;
+	/* Valid, so the head, the seconds and a zone of 1 or 6 bytes are all there. */
+	if (zone != 0 && len - zone <= TS_ZONE_MAX) {
+		memcpy(memo->head, s, TS_HEAD_LEN);
+		memcpy(memo->zone, s + zone, len - zone);
+		memo->zone_len = len - zone;
+		memo->minute_ms = *ms - within;
+	}
 	return 0;
+}
+
+/* Puts field f of the record back to "absent". */
+static inline void clear_field(struct scan *sc, enum record_field f)
+{
+	struct record *rec = sc->rec;
+
+	switch (f) {
+	case FIELD_TS:
+		sc->has_ts = 0;
+		break;
+	case FIELD_KIND:
+		rec->kind = RECORD_MSG;
+		break;
+	case FIELD_FROM:
+		rec->from = FROM_NONE;
+		break;
+	case FIELD_AMOUNT:
+		rec->amount_fen = 0;
+		break;
+	case FIELD_SHOP:
+		rec->shop.len = 0;
+		break;
+	case FIELD_BUYER:
+		rec->buyer.len = 0;
+		break;
+	case FIELD_AGENT:
+		rec->agent.len = 0;
+		break;
+	case FIELD_TEXT:
+		rec->text.len = 0;
+		break;
+	case FIELD_ORDER:
+		rec->order.len = 0;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Sets field f from a present, non-empty value; returns the reason it is unacceptable. */
+static inline const char *set_field(struct scan *sc, enum record_field f, const struct text_view *v,
+                                    int is_number)
+{
+	struct record *rec = sc->rec;
+
+	switch (f) {
+	case FIELD_TS:
+		if ((is_number ? timefmt_parse_epoch(v->ptr, v->len, &rec->ts_ms)
+		               : parse_rfc3339(&sc->jp->ts, v->ptr, v->len, &rec->ts_ms)) != 0)
+			return "bad timestamp";
+		sc->has_ts = 1;
+		return NULL;
+	case FIELD_AMOUNT:
+		return record_parse_amount(v->ptr, v->len, &rec->amount_fen) != 0 ? "bad amount"
+		                                                                  : NULL;
+	case FIELD_KIND:
+		return record_parse_kind(v->ptr, v->len, &rec->kind) != 0 ? "bad kind" : NULL;
+	case FIELD_FROM:
+		return record_parse_from(v->ptr, v->len, &rec->from) != 0 ? "bad from" : NULL;
+	case FIELD_SHOP:
+		rec->shop = *v;
+		return NULL;
+	case FIELD_BUYER:
+		rec->buyer = *v;
+		return NULL;
+	case FIELD_AGENT:
+		rec->agent = *v;
+		return NULL;
+	case FIELD_TEXT:
+		rec->text = *v;
+		return NULL;
+	case FIELD_ORDER:
+		rec->order = *v;
+		return NULL;
+	default:
+		return NULL;
+	}
 }
 
 static int ensure_scratch(struct json_parser *jp, size_t len)
@@ -479,69 +758,665 @@ static int ensure_scratch(struct json_parser *jp, size_t len)
 	return 0;
 }
 
-/* Stores one known field's value; *reason is set when it is not acceptable. */
-static int set_field(struct record *rec, enum record_field field, const struct text_view *v,
-                     int is_number, int *has_ts, const char **reason)
+/*
+ * Takes one occurrence of a known top-level field: line bytes [start, end), a string
+ * body or a number or literal. Strings are borrowed from the line unless they have
+ * escapes; those are decoded into scratch (all decoded strings of a line fit in the
+ * line's length: an escape is never shorter than what it stands for).
+ */
+static inline void take_field(struct scan *sc, enum record_field f, enum value_type type,
+                              int escaped, size_t start, size_t end)
 {
-	struct text_view *dest;
+	struct json_parser *jp = sc->jp;
+	struct text_view v = {(const char *)sc->s + start, end - start};
+	const char *reason = NULL;
 
-	switch (field) {
-	case FIELD_TS:
-		if ((is_number ? timefmt_parse_epoch(v->ptr, v->len, &rec->ts_ms)
-		               : timefmt_parse_rfc3339(v->ptr, v->len, &rec->ts_ms)) != 0) {
-			*reason = "bad timestamp";
-			return -1;
+	clear_field(sc, f);
+	if (sc->bad_fields != 0)
+		sc->bad_fields &= ~(1u << f);
+	switch (type) {
+	case VALUE_NULL:
+		return; /* null is absent */
+	case VALUE_STRING:
+		if (escaped) {
+			if (ensure_scratch(jp, sc->len) != 0) {
+				sc->out_of_memory = 1;
+				return;
+			}
+			v.ptr = jp->scratch + jp->scratch_used;
+			v.len = decode_string(sc->s + start, end - start,
+			                      jp->scratch + jp->scratch_used);
+			jp->scratch_used += v.len;
 		}
-		*has_ts = 1;
-		return 0;
-	case FIELD_AMOUNT:
-		if (record_parse_amount(v->ptr, v->len, &rec->amount_fen) != 0) {
-			*reason = "bad amount";
-			return -1;
-		}
-		return 0;
-	case FIELD_KIND:
-		if (record_parse_kind(v->ptr, v->len, &rec->kind) != 0) {
-			*reason = "bad kind";
-			return -1;
-		}
-		return 0;
-	case FIELD_FROM:
-		if (record_parse_from(v->ptr, v->len, &rec->from) != 0) {
-			*reason = "bad from";
-			return -1;
-		}
-		return 0;
-	case FIELD_SHOP:
-		dest = &rec->shop;
+		if (v.len == 0)
+			return; /* "" is absent */
+		reason = set_field(sc, f, &v, 0);
 		break;
-	case FIELD_BUYER:
-		dest = &rec->buyer;
-		break;
-	case FIELD_AGENT:
-		dest = &rec->agent;
-		break;
-	case FIELD_TEXT:
-		dest = &rec->text;
-		break;
-	case FIELD_ORDER:
-		dest = &rec->order;
+	case VALUE_NUMBER:
+		if (f == FIELD_TS || f == FIELD_AMOUNT)
+			reason = set_field(sc, f, &v, 1);
+		else
+			reason = wrong_type_reason[f];
 		break;
 	default:
-		return 0;
+		reason = wrong_type_reason[f];
+		break;
 	}
-	*dest = *v;
+	if (reason != NULL) {
+		sc->bad_fields |= 1u << f;
+		sc->bad_reason[f] = reason;
+	}
+}
+
+/* Where each string-only field keeps its view in struct record; 0 for the others. */
+_Static_assert(offsetof(struct record, shop) != 0, "0 marks fields that are not views");
+static const unsigned char view_offset[FIELD_COUNT] = {
+    [FIELD_SHOP] = offsetof(struct record, shop),   [FIELD_BUYER] = offsetof(struct record, buyer),
+    [FIELD_AGENT] = offsetof(struct record, agent), [FIELD_TEXT] = offsetof(struct record, text),
+    [FIELD_ORDER] = offsetof(struct record, order),
+};
+
+/*
+ * Takes a string value for field f: the usual case, a string field whose value has
+ * no escapes, is one store of a view into the line ("" is stored as absent); the
+ * rest goes through take_field.
+ */
+static inline void take_string(struct scan *sc, enum record_field f, int escaped, size_t start,
+                               size_t end)
+{
+	if (!escaped && view_offset[f] != 0) {
+		struct text_view *view = (struct text_view *)((char *)sc->rec + view_offset[f]);
+		view->ptr = (const char *)sc->s + start;
+		view->len = end - start;
+		if (sc->bad_fields != 0) /* only after a bad earlier value of a repeated key */
+			sc->bad_fields &= ~(1u << f);
+		return;
+	}
+	take_field(sc, f, VALUE_STRING, escaped, start, end);
+}
+
+/* ---- Values ---- */
+
+/* RFC 8259 number at p: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?; returns its end. */
+static size_t skip_number(const unsigned char *s, size_t len, size_t p)
+{
+	size_t digits;
+
+	if (p < len && s[p] == '-')
+		p++;
+	if (p >= len)
+		return SCAN_FAIL;
+	if (s[p] == '0') {
+		p++;
+	} else if (s[p] >= '1' && s[p] <= '9') {
+		while (p < len && s[p] >= '0' && s[p] <= '9')
+			p++;
+	} else {
+		return SCAN_FAIL;
+	}
+	if (p < len && s[p] == '.') {
+		for (digits = ++p; p < len && s[p] >= '0' && s[p] <= '9';)
+			p++;
+		if (p == digits)
+			return SCAN_FAIL;
+	}
+	if (p < len && (s[p] == 'e' || s[p] == 'E')) {
+		p++;
+		if (p < len && (s[p] == '+' || s[p] == '-'))
+			p++;
+		for (digits = p; p < len && s[p] >= '0' && s[p] <= '9';)
+			p++;
+		if (p == digits)
+			return SCAN_FAIL;
+	}
+	return p;
+}
+
+static int literal_at(const unsigned char *s, size_t len, size_t p, const char *word, size_t n)
+{
+	return len - p >= n && memcmp(s + p, word, n) == 0;
+}
+
+/*
+ * Scans the string, number or literal at p and returns the position after it. When
+ * field names a known top-level field, the value goes to it.
+ */
+static size_t scan_scalar(struct scan *sc, size_t p, int field)
+{
+	const unsigned char *s = sc->s;
+	const size_t len = sc->len;
+	enum value_type type;
+	size_t end;
+	int escaped = 0;
+
+	if (p >= len)
+		return scan_fail(sc, SCAN_EXPECT_VALUE, p);
+	switch (s[p]) {
+	case '"':
+		if ((end = string_end(sc, p + 1, &escaped)) == SCAN_FAIL)
+			return SCAN_FAIL;
+		if (field >= 0)
+			take_string(sc, (enum record_field)field, escaped, p + 1, end);
+		return end + 1;
+	case 't':
+		type = VALUE_BOOLEAN;
+		end = literal_at(s, len, p, "true", 4) ? p + 4 : SCAN_FAIL;
+		break;
+	case 'f':
+		type = VALUE_BOOLEAN;
+		end = literal_at(s, len, p, "false", 5) ? p + 5 : SCAN_FAIL;
+		break;
+	case 'n':
+		type = VALUE_NULL;
+		end = literal_at(s, len, p, "null", 4) ? p + 4 : SCAN_FAIL;
+		break;
+	case '-':
+	case '0':
+	case '1':
+	case '2':
+	case '3':
+	case '4':
+	case '5':
+	case '6':
+	case '7':
+	case '8':
+	case '9':
+		type = VALUE_NUMBER;
+		end = skip_number(s, len, p);
+		break;
+	default:
+		return scan_fail(sc, SCAN_EXPECT_VALUE, p);
+	}
+	if (end == SCAN_FAIL || (end < len && !ends_primitive(s[end])))
+		return scan_fail(sc, SCAN_PRIMITIVE, p);
+	if (field >= 0)
+		take_field(sc, (enum record_field)field, type, 0, p, end);
+	return end;
+}
+
+/* Where skip_nested is inside a container. */
+enum nest_state { NEST_OPEN, NEST_KEY, NEST_VALUE, NEST_NEXT, NEST_CLOSE };
+
+/*
+ * Skips the object or array at p (any depth up to JSON_NEST_MAX), validating all of
+ * it, and returns the position after it. Unknown fields take this path; records
+ * rarely have any nesting, so a plain state machine is fast enough.
+ */
+static size_t skip_nested(struct scan *sc, size_t p)
+{
+	const unsigned char *s = sc->s;
+	const size_t len = sc->len;
+	unsigned char is_object[JSON_NEST_MAX];
+	unsigned depth = 0;
+	enum nest_state state = NEST_OPEN;
+	int escaped = 0;
+
+	for (;;) {
+		switch (state) {
+		case NEST_OPEN: /* at '{' or '[' */
+			if (depth == JSON_NEST_MAX)
+				return scan_fail(sc, SCAN_TOKENS, p);
+			is_object[depth++] = s[p] == '{';
+			sc->nested_tokens++;
+			p = skip_space(s, len, p + 1);
+			if (p < len && s[p] == (is_object[depth - 1] ? '}' : ']'))
+				state = NEST_CLOSE;
+			else
+				state = is_object[depth - 1] ? NEST_KEY : NEST_VALUE;
+			break;
+		case NEST_KEY:
+			if (p >= len || s[p] != '"')
+				return scan_fail(sc, SCAN_SYNTAX, p);
+			if ((p = string_end(sc, p + 1, &escaped)) == SCAN_FAIL)
+				return SCAN_FAIL;
+			sc->nested_tokens++;
+			p = skip_space(s, len, p + 1);
+			if (p >= len || s[p] != ':')
+				return scan_fail(sc, SCAN_SYNTAX, p);
+			p = skip_space(s, len, p + 1);
+			state = NEST_VALUE;
+			break;
+		case NEST_VALUE:
+			if (p < len && (s[p] == '{' || s[p] == '[')) {
+				state = NEST_OPEN;
+				break;
+			}
+			if ((p = scan_scalar(sc, p, FIELD_UNKNOWN)) == SCAN_FAIL)
+				return SCAN_FAIL;
+			sc->nested_tokens++;
+			state = NEST_NEXT;
+			break;
+		case NEST_NEXT:
+			p = skip_space(s, len, p);
+			if (p < len && s[p] == ',') {
+				p = skip_space(s, len, p + 1);
+				state = is_object[depth - 1] ? NEST_KEY : NEST_VALUE;
+			} else if (p < len && s[p] == (is_object[depth - 1] ? '}' : ']')) {
+				state = NEST_CLOSE;
+			} else {
+				return scan_fail(sc, SCAN_SYNTAX, p);
+			}
+			break;
+		case NEST_CLOSE: /* at the innermost container's closing bracket */
+			p++;
+			if (--depth == 0)
+				return p;
+			state = NEST_NEXT;
+			break;
+		}
+	}
+}
+
+/* ---- Keys and the top-level object ---- */
+
+/* Whether the key at q (after its opening quote) is `name` and its closing quote. */
+static inline int key_is(const unsigned char *s, size_t len, size_t q, const char *name, size_t n)
+{
+	return len - q > n && memcmp(s + q, name, n) == 0 && s[q + n] == '"';
+}
+
+/*
+ * Recognizes the spec's field names written plainly, in place and without scanning:
+ * returns the field and sets *end to the closing quote, or returns FIELD_UNKNOWN for
+ * any other key, which then takes the full string scan.
+ */
+static inline int known_key(const unsigned char *s, size_t len, size_t q, size_t *end)
+{
+	int field = FIELD_UNKNOWN;
+	size_t n = 0;
+
+	if (q >= len)
+		return FIELD_UNKNOWN;
+	switch (s[q]) {
+	case 't':
+		if (key_is(s, len, q, "ts", 2))
+			field = FIELD_TS, n = 2;
+		else if (key_is(s, len, q, "text", 4))
+			field = FIELD_TEXT, n = 4;
+		break;
+	case 's':
+		if (key_is(s, len, q, "shop", 4))
+			field = FIELD_SHOP, n = 4;
+		break;
+	case 'b':
+		if (key_is(s, len, q, "buyer", 5))
+			field = FIELD_BUYER, n = 5;
+		break;
+	case 'a':
+		if (key_is(s, len, q, "agent", 5))
+			field = FIELD_AGENT, n = 5;
+		else if (key_is(s, len, q, "amount", 6))
+			field = FIELD_AMOUNT, n = 6;
+		break;
+	case 'f':
+		if (key_is(s, len, q, "from", 4))
+			field = FIELD_FROM, n = 4;
+		break;
+	case 'k':
+		if (key_is(s, len, q, "kind", 4))
+			field = FIELD_KIND, n = 4;
+		break;
+	case 'o':
+		if (key_is(s, len, q, "order", 5))
+			field = FIELD_ORDER, n = 5;
+		break;
+	}
+	*end = q + n;
+	return field;
+}
+
+/*
+ * The field any other top-level key names: decoded first when it has escapes
+ * ("\u0074s" is ts); a raw key too long to decode into a field name is no field.
+ */
+static int key_field(const unsigned char *key, size_t n, int escaped)
+{
+	char decoded[JSON_KEY_DECODE_MAX];
+
+	if (!escaped)
+		return record_field_lookup((const char *)key, n);
+	if (n > sizeof(decoded))
+		return FIELD_UNKNOWN;
+	return record_field_lookup(decoded, decode_string(key, n, decoded));
+}
+
+/* Checks what follows the top-level object's closing brace at p - 1. */
+static int scan_end(struct scan *sc, size_t p, unsigned tokens)
+{
+	if (skip_space(sc->s, sc->len, p) != sc->len) {
+		scan_fail(sc, SCAN_TRAILING, p);
+		return -1;
+	}
+	if (tokens + sc->nested_tokens > LIMIT_JSON_TOKENS) {
+		scan_fail(sc, SCAN_TOKENS, p);
+		return -1;
+	}
 	return 0;
 }
+
+/*
+ * The single pass: checks that the line is exactly one JSON object (RFC 8259, any
+ * nesting inside) whose strings are valid UTF-8, and takes the known top-level
+ * fields on the way. Returns 0, or -1 with sc->error set. Separators are looked
+ * for first and whitespace skipped only when they are not there: most records have
+ * no whitespace at all.
+ */
+static int scan_line(struct scan *sc)
+{
+	const unsigned char *s = sc->s;
+	const size_t len = sc->len;
+	size_t p = skip_space(s, len, 0);
+	unsigned tokens = 1; /* the object; containers inside count themselves */
+
+	if (p >= len || s[p] != '{') {
+		scan_fail(sc, SCAN_NOT_OBJECT, p);
+		return -1;
+	}
+	p = skip_space(s, len, p + 1);
+	if (p < len && s[p] == '}')
+		return scan_end(sc, p + 1, tokens);
+	for (;;) {
+		size_t key_end, end;
+		int escaped = 0, field;
+
+		/* A key: the spec's names are matched in place. */
+		if (p >= len || s[p] != '"') {
+			scan_fail(sc, SCAN_SYNTAX, p);
+			return -1;
+		}
+		if ((field = known_key(s, len, p + 1, &key_end)) == FIELD_UNKNOWN) {
+			if ((key_end = string_end(sc, p + 1, &escaped)) == SCAN_FAIL)
+				return -1;
+			field = key_field(s + p + 1, key_end - (p + 1), escaped);
+		}
+		p = key_end + 1;
+		if (p >= len || s[p] != ':') {
+			p = skip_space(s, len, p);
+			if (p >= len || s[p] != ':') {
+				scan_fail(sc, SCAN_SYNTAX, p);
+				return -1;
+			}
+		}
+		p++;
+
+		/* Its value: a string (the usual case, kept inline), or anything else. */
+		tokens += 2;
+		if (p < len && s[p] == '"') {
+			escaped = 0;
+			if ((end = string_end(sc, p + 1, &escaped)) == SCAN_FAIL)
+				return -1;
+			if (field >= 0)
+				take_string(sc, (enum record_field)field, escaped, p + 1, end);
+			p = end + 1;
+		} else {
+			p = skip_space(s, len, p);
+			if (p < len && (s[p] == '{' || s[p] == '[')) {
+				tokens--; /* skip_nested counts the container */
+				if (field >= 0)
+					take_field(sc, (enum record_field)field, VALUE_CONTAINER, 0,
+					           p, p);
+				p = skip_nested(sc, p);
+			} else {
+				p = scan_scalar(sc, p, field);
+			}
+			if (p == SCAN_FAIL)
+				return -1;
+		}
+
+		/* Then ',' and the next key, or the end of the object. */
+		if (p < len && is_space(s[p]))
+			p = skip_space(s, len, p);
+		if (p < len && s[p] == ',') {
+			p++;
+			if (p < len && is_space(s[p]))
+				p = skip_space(s, len, p);
+			continue;
+		}
+		if (p < len && s[p] == '}')
+			return scan_end(sc, p + 1, tokens);
+		scan_fail(sc, SCAN_SYNTAX, p);
+		return -1;
+	}
+}
+
+/* ---- Reasons for rejected lines ----
+ *
+ * The reasons are those of the jsmn-based parser this one replaced (now the test
+ * oracle in tests/oracle/), so logs and tests read the same. That parser checked
+ * UTF-8 first, then reported whatever jsmn's tokenizer refused as plain "bad JSON",
+ * and only then the first error of its own walk in document order. jsmn is lax in
+ * odd ways (it takes "1:2" as one primitive, ignores missing commas, stops at a NUL),
+ * so whether it refused a line is decided by legacy_tokenize(), a model of jsmn
+ * 1.1.0 in strict mode with parent links. All of this runs on rejected lines only.
+ */
+
+enum legacy_type { LEGACY_OBJECT = 1, LEGACY_ARRAY, LEGACY_STRING, LEGACY_PRIMITIVE };
+enum legacy_verdict { LEGACY_OK, LEGACY_INVALID, LEGACY_TOO_MANY_TOKENS };
+
+struct legacy_token {
+	unsigned char type;
+	unsigned char open; /* a container whose closing bracket is still to come */
+	int parent;         /* the token it was created under, or -1 */
+	int size;           /* values attached to it; a key with one cannot take another */
+};
+
+struct legacy_tokenizer {
+	struct legacy_token tokens[LIMIT_JSON_TOKENS];
+	int count;
+	int super; /* jsmn's "toksuper": the token new ones attach to, or -1 */
+};
+
+static int legacy_add(struct legacy_tokenizer *t, enum legacy_type type)
+{
+	struct legacy_token *tok;
+
+	if (t->count >= LIMIT_JSON_TOKENS)
+		return -1;
+	tok = &t->tokens[t->count];
+	tok->type = (unsigned char)type;
+	tok->open = type == LEGACY_OBJECT || type == LEGACY_ARRAY;
+	tok->parent = t->super;
+	tok->size = 0;
+	return t->count++;
+}
+
+/* jsmn's closing bracket: climbs the parent links to the innermost open container. */
+static int legacy_close(struct legacy_tokenizer *t, enum legacy_type type)
+{
+	int i = t->count - 1;
+
+	if (t->count < 1)
+		return -1;
+	for (;;) {
+		struct legacy_token *tok = &t->tokens[i];
+		if (tok->open) {
+			if (tok->type != type)
+				return -1;
+			tok->open = 0;
+			t->super = tok->parent;
+			return 0;
+		}
+		if (tok->parent == -1)
+			return tok->type != type || t->super == -1 ? -1 : 0;
+		i = tok->parent;
+	}
+}
+
+/* jsmn's string: any bytes but the listed escapes; returns the closing quote. */
+static size_t legacy_string_end(const unsigned char *s, size_t len, size_t p)
+{
+	for (p++; p < len && s[p] != '\0'; p++) {
+		if (s[p] == '"')
+			return p;
+		if (s[p] != '\\' || p + 1 >= len)
+			continue;
+		switch (s[++p]) {
+		case '"':
+		case '/':
+		case '\\':
+		case 'b':
+		case 'f':
+		case 'r':
+		case 'n':
+		case 't':
+			break;
+		case 'u':
+			p++;
+			for (int i = 0; i < 4 && p < len && s[p] != '\0'; i++, p++)
+				if (hex_value(s[p]) < 0)
+					return SCAN_FAIL;
+			p--;
+			break;
+		default:
+			return SCAN_FAIL;
+		}
+	}
+	return SCAN_FAIL;
+}
+
+/* jsmn's strict primitive: printable ASCII up to a delimiter, which must come. */
+static size_t legacy_primitive_end(const unsigned char *s, size_t len, size_t p)
+{
+	for (; p < len && s[p] != '\0'; p++) {
+		if (ends_primitive(s[p]))
+			return p;
+		if (s[p] < 0x20 || s[p] >= 0x7f)
+			return SCAN_FAIL;
+	}
+	return SCAN_FAIL;
+}
+
+/* Whether jsmn would have tokenized the line, and if not, why. */
+static enum legacy_verdict legacy_tokenize(const unsigned char *s, size_t len)
+{
+	struct legacy_tokenizer t = {.count = 0, .super = -1};
+	const struct legacy_token *super;
+
+	for (size_t p = 0; p < len && s[p] != '\0'; p++) {
+		size_t end;
+		switch (s[p]) {
+		case '{':
+		case '[':
+			if (t.count >= LIMIT_JSON_TOKENS)
+				return LEGACY_TOO_MANY_TOKENS;
+			if (t.super != -1 && t.tokens[t.super].type == LEGACY_OBJECT)
+				return LEGACY_INVALID; /* a container as a key */
+			if (t.super != -1)
+				t.tokens[t.super].size++;
+			t.super = legacy_add(&t, s[p] == '{' ? LEGACY_OBJECT : LEGACY_ARRAY);
+			break;
+		case '}':
+		case ']':
+			if (legacy_close(&t, s[p] == '}' ? LEGACY_OBJECT : LEGACY_ARRAY) != 0)
+				return LEGACY_INVALID;
+			break;
+		case '"':
+			if ((end = legacy_string_end(s, len, p)) == SCAN_FAIL)
+				return LEGACY_INVALID;
+			if (legacy_add(&t, LEGACY_STRING) < 0)
+				return LEGACY_TOO_MANY_TOKENS;
+			if (t.super != -1)
+				t.tokens[t.super].size++;
+			p = end;
+			break;
+		case ' ':
+		case '\t':
+		case '\n':
+		case '\r':
+			break;
+		case ':':
+			t.super = t.count - 1;
+			break;
+		case ',':
+			if (t.super != -1 && t.tokens[t.super].type != LEGACY_ARRAY &&
+			    t.tokens[t.super].type != LEGACY_OBJECT)
+				t.super = t.tokens[t.super].parent;
+			break;
+		case '-':
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9':
+		case 't':
+		case 'f':
+		case 'n':
+			super = t.super != -1 ? &t.tokens[t.super] : NULL;
+			if (super != NULL && (super->type == LEGACY_OBJECT ||
+			                      (super->type == LEGACY_STRING && super->size != 0)))
+				return LEGACY_INVALID; /* a primitive as a key, or a second value */
+			if ((end = legacy_primitive_end(s, len, p)) == SCAN_FAIL)
+				return LEGACY_INVALID;
+			if (legacy_add(&t, LEGACY_PRIMITIVE) < 0)
+				return LEGACY_TOO_MANY_TOKENS;
+			if (t.super != -1)
+				t.tokens[t.super].size++;
+			p = end - 1;
+			break;
+		default:
+			return LEGACY_INVALID;
+		}
+	}
+	for (int i = 0; i < t.count; i++)
+		if (t.tokens[i].open)
+			return LEGACY_INVALID;
+	return LEGACY_OK;
+}
+
+/* Whether jsmn made any token at or after p: the old walk's "tokens left". */
+static int legacy_token_follows(const unsigned char *s, size_t len, size_t p)
+{
+	for (; p < len && s[p] != '\0'; p++)
+		if (!is_space(s[p]) && s[p] != ',' && s[p] != ':' && s[p] != ']' && s[p] != '}')
+			return 1;
+	return 0;
+}
+
+static const char *rejection_reason(const struct scan *sc)
+{
+	if (!utf8_valid((const char *)sc->s, sc->len))
+		return "invalid UTF-8";
+	switch (legacy_tokenize(sc->s, sc->len)) {
+	case LEGACY_INVALID:
+		return "bad JSON";
+	case LEGACY_TOO_MANY_TOKENS:
+		return "too many JSON tokens";
+	case LEGACY_OK:
+		break;
+	}
+	switch (sc->error) {
+	case SCAN_NOT_OBJECT:
+		return "bad JSON: not an object";
+	case SCAN_STRING:
+		return "bad JSON string";
+	case SCAN_PRIMITIVE:
+		return "bad JSON value";
+	case SCAN_EXPECT_VALUE:
+		/* The old walk took the next token as the value and found it misplaced;
+		 * with no token left it had nothing to look at. */
+		return legacy_token_follows(sc->s, sc->len, sc->error_pos) ? "bad JSON value"
+		                                                           : "bad JSON";
+	case SCAN_TRAILING:
+		return "bad JSON: data after the object";
+	case SCAN_TOKENS:
+		return "too many JSON tokens";
+	case SCAN_SYNTAX:
+		break;
+	}
+	return "bad JSON";
+}
+
+/* ---- The entry point ---- */
 
 int json_parser_parse(struct json_parser *jp, const char *line, size_t len, struct record *rec,
                       char *err, size_t errlen)
 {
-	int field_token[FIELD_COUNT];
-	const char *reason = NULL;
-	jsmn_parser tokenizer;
-	unsigned flags;
-	int count, has_ts = 0;
+	struct scan sc;
 
 	record_clear(rec);
 	jp->scratch_used = 0;
@@ -549,59 +1424,30 @@ int json_parser_parse(struct json_parser *jp, const char *line, size_t len, stru
 		parse_set_error(err, errlen, "line too long");
 		return -1;
 	}
-	if (!utf8_valid(line, len)) {
+	sc.s = (const unsigned char *)line;
+	sc.len = len;
+	sc.nested_tokens = 0;
+	sc.jp = jp;
+	sc.rec = rec;
+	sc.has_ts = 0;
+	sc.out_of_memory = 0;
+	sc.bad_fields = 0;
+	if (index_line(&sc) != 0) {
 		parse_set_error(err, errlen, "invalid UTF-8");
 		return -1;
 	}
-	flags = scan_line(line, len);
-	jsmn_init(&tokenizer);
-	count = jsmn_parse(&tokenizer, line, len, jp->tokens, LIMIT_JSON_TOKENS);
-	if (count < 0) {
-		parse_set_error(err, errlen,
-		                count == JSMN_ERROR_NOMEM ? "too many JSON tokens" : "bad JSON");
+	if (scan_line(&sc) != 0) {
+		parse_set_error(err, errlen, rejection_reason(&sc));
 		return -1;
 	}
-	for (int f = 0; f < FIELD_COUNT; f++)
-		field_token[f] = -1;
-	if (json_walk(line, len, jp->tokens, count, flags, field_token, &reason) != 0)
-		goto fail;
-	if ((flags & LINE_HAS_BACKSLASH) && ensure_scratch(jp, len) != 0) {
-		reason = "out of memory";
-		goto fail;
+	if (sc.out_of_memory) {
+		parse_set_error(err, errlen, "out of memory");
+		return -1;
 	}
-
-	for (int f = 0; f < FIELD_COUNT; f++) {
-		const jsmntok_t *t;
-		struct text_view v;
-		int is_number = 0;
-
-		if (field_token[f] < 0)
-			continue;
-		t = &jp->tokens[field_token[f]];
-		if (t->type == JSMN_STRING) {
-			if (token_string(jp, line, t, flags, &v) != 0) {
-				reason = "bad JSON string";
-				goto fail;
-			}
-			if (v.len == 0)
-				continue; /* "" is absent */
-		} else if (t->type == JSMN_PRIMITIVE && line[t->start] == 'n') {
-			continue; /* null is absent */
-		} else if (t->type == JSMN_PRIMITIVE && line[t->start] != 't' &&
-		           line[t->start] != 'f' && (f == FIELD_TS || f == FIELD_AMOUNT)) {
-			is_number = 1;
-			v.ptr = line + t->start;
-			v.len = (size_t)(t->end - t->start);
-		} else {
-			reason = wrong_type_reason[f];
-			goto fail;
-		}
-		if (set_field(rec, (enum record_field)f, &v, is_number, &has_ts, &reason) != 0)
-			goto fail;
+	if (sc.bad_fields != 0) {
+		/* The first bad field in field order, as the old parser reported it. */
+		parse_set_error(err, errlen, sc.bad_reason[__builtin_ctz(sc.bad_fields)]);
+		return -1;
 	}
-	return record_finish(rec, has_ts, err, errlen);
-
-fail:
-	parse_set_error(err, errlen, reason);
-	return -1;
+	return record_finish(rec, sc.has_ts, err, errlen);
 }

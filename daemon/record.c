@@ -11,7 +11,7 @@
 /* The largest yuan amount kept: 10^16 yuan is 10^18 fen, far from INT64_MAX. */
 #define AMOUNT_MAX_INTEGER_DIGITS 16
 
-static int view_is(const char *s, size_t len, const char *word)
+static inline int view_is(const char *s, size_t len, const char *word)
 {
 	size_t n = strlen(word);
 	return len == n && memcmp(s, word, n) == 0;

@@ -238,7 +238,8 @@ static char *redisconn_strndup(const char *s, size_t len)
 }
 
 /* unix:///absolute/path[?db=N] */
-static int redisconn_parse_unix_url(struct redisconn *c, const char *rest, char *err, size_t errlen)
+static int redisconn_parse_unix_url(struct redis_endpoint *ep, const char *rest, char *err,
+                                    size_t errlen)
 {
 	const char *query = strchr(rest, '?');
 	size_t path_len = query != NULL ? (size_t)(query - rest) : strlen(rest);
@@ -260,22 +261,22 @@ static int redisconn_parse_unix_url(struct redisconn *c, const char *rest, char 
 			return -1;
 		}
 	}
-	if ((c->unix_path = redisconn_strndup(rest, path_len)) == NULL) {
+	if ((ep->unix_path = redisconn_strndup(rest, path_len)) == NULL) {
 		snprintf(err, errlen, "redis url: out of memory");
 		return -1;
 	}
-	c->db = (int)db;
+	ep->db = (int)db;
 	return 0;
 }
 
 /* [user[:password]@] or [:password@]; either part may be %-encoded. */
-static int redisconn_parse_userinfo(struct redisconn *c, const char *s, size_t len, char *err,
+static int redisconn_parse_userinfo(struct redis_endpoint *ep, const char *s, size_t len, char *err,
                                     size_t errlen)
 {
 	const char *colon = memchr(s, ':', len);
 	size_t user_len = colon != NULL ? (size_t)(colon - s) : len;
 
-	if (user_len > 0 && (c->user = redisconn_percent_decode(s, user_len)) == NULL) {
+	if (user_len > 0 && (ep->user = redisconn_percent_decode(s, user_len)) == NULL) {
 		snprintf(err, errlen, "redis url: bad %%-escape in the user name");
 		return -1;
 	}
@@ -285,7 +286,7 @@ static int redisconn_parse_userinfo(struct redisconn *c, const char *s, size_t l
 		snprintf(err, errlen, "redis url: empty password after ':'");
 		return -1;
 	}
-	if ((c->password = redisconn_percent_decode(colon + 1, (size_t)(s + len - colon - 1))) ==
+	if ((ep->password = redisconn_percent_decode(colon + 1, (size_t)(s + len - colon - 1))) ==
 	    NULL) {
 		snprintf(err, errlen, "redis url: bad %%-escape in the password");
 		return -1;
@@ -295,7 +296,8 @@ static int redisconn_parse_userinfo(struct redisconn *c, const char *s, size_t l
 
 /* redis://[user[:password]@]host[:port][/db]; host may be [IPv6]. Error texts
  * never quote the URL: it may hold a password. */
-static int redisconn_parse_tcp_url(struct redisconn *c, const char *rest, char *err, size_t errlen)
+static int redisconn_parse_tcp_url(struct redis_endpoint *ep, const char *rest, char *err,
+                                   size_t errlen)
 {
 	size_t authority_len = strcspn(rest, "/?#");
 	const char *path = rest + authority_len;
@@ -309,7 +311,7 @@ static int redisconn_parse_tcp_url(struct redisconn *c, const char *rest, char *
 	}
 	for (at = end; at > rest && at[-1] != '@'; at--)
 		;
-	if (at > rest && redisconn_parse_userinfo(c, rest, (size_t)(at - 1 - rest), err, errlen))
+	if (at > rest && redisconn_parse_userinfo(ep, rest, (size_t)(at - 1 - rest), err, errlen))
 		return -1;
 	host = at;
 	if (*host == '[') {
@@ -341,39 +343,40 @@ static int redisconn_parse_tcp_url(struct redisconn *c, const char *rest, char *
 		snprintf(err, errlen, "redis url: missing host");
 		return -1;
 	}
-	c->port = REDISCONN_DEFAULT_PORT;
+	ep->port = REDISCONN_DEFAULT_PORT;
 	if (port != NULL) {
 		if ((value = redisconn_parse_number(port, (size_t)(end - port), 1, 65535)) < 0) {
 			snprintf(err, errlen, "redis url: port must be 1-65535");
 			return -1;
 		}
-		c->port = (int)value;
+		ep->port = (int)value;
 	}
-	c->db = 0;
+	ep->db = 0;
 	if (*path == '/' && path[1] != '\0') {
 		if ((value = redisconn_parse_number(path + 1, strlen(path + 1), 0, INT_MAX)) < 0) {
 			snprintf(err, errlen, "redis url: the path must be /DB with DB >= 0");
 			return -1;
 		}
-		c->db = (int)value;
+		ep->db = (int)value;
 	}
-	if ((c->host = redisconn_strndup(host, host_len)) == NULL) {
+	if ((ep->host = redisconn_strndup(host, host_len)) == NULL) {
 		snprintf(err, errlen, "redis url: out of memory");
 		return -1;
 	}
 	return 0;
 }
 
-static int redisconn_parse_url(struct redisconn *c, const char *url, char *err, size_t errlen)
+static int redisconn_parse_any_url(struct redis_endpoint *ep, const char *url, char *err,
+                                   size_t errlen)
 {
 	if (url == NULL || url[0] == '\0') {
 		snprintf(err, errlen, "redis url: empty");
 		return -1;
 	}
 	if (strncmp(url, "redis://", 8) == 0)
-		return redisconn_parse_tcp_url(c, url + 8, err, errlen);
+		return redisconn_parse_tcp_url(ep, url + 8, err, errlen);
 	if (strncmp(url, "unix://", 7) == 0)
-		return redisconn_parse_unix_url(c, url + 7, err, errlen);
+		return redisconn_parse_unix_url(ep, url + 7, err, errlen);
 	if (strncmp(url, "rediss://", 9) == 0)
 		snprintf(err, errlen, "redis url: TLS (rediss://) is not supported");
 	else
@@ -381,9 +384,34 @@ static int redisconn_parse_url(struct redisconn *c, const char *url, char *err, 
 	return -1;
 }
 
+int redisconn_parse_url(const char *url, struct redis_endpoint *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	if (redisconn_parse_any_url(out, url, err, errlen) == -1) {
+		redisconn_endpoint_free(out);
+		return -1;
+	}
+	return 0;
+}
+
+void redisconn_endpoint_free(struct redis_endpoint *ep)
+{
+	if (ep == NULL)
+		return;
+	free(ep->host);
+	free(ep->unix_path);
+	free(ep->user);
+	if (ep->password != NULL) {
+		explicit_bzero(ep->password, strlen(ep->password));
+		free(ep->password);
+	}
+	memset(ep, 0, sizeof(*ep));
+}
+
 /* Reads the first line of path (without its line ending) as the password. Warns
  * when other users may read the file. */
-static int redisconn_read_password(struct redisconn *c, const char *path, char *err, size_t errlen)
+static int redisconn_read_password(struct redis_endpoint *ep, const char *path, char *err,
+                                   size_t errlen)
 {
 	char buf[REDISCONN_PASSWORD_BYTES + 1];
 	struct stat st;
@@ -430,10 +458,32 @@ static int redisconn_read_password(struct redisconn *c, const char *path, char *
 		explicit_bzero(buf, sizeof(buf));
 		return -1;
 	}
-	c->password = redisconn_strndup(buf, len);
+	ep->password = redisconn_strndup(buf, len);
 	explicit_bzero(buf, sizeof(buf));
-	if (c->password == NULL) {
+	if (ep->password == NULL) {
 		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	return 0;
+}
+
+int redisconn_load_password(struct redis_endpoint *ep, const char *password_file, char *err,
+                            size_t errlen)
+{
+	if (password_file != NULL && password_file[0] != '\0') {
+		if (ep->password != NULL) {
+			snprintf(err, errlen,
+			         "redis: password given both in the url and in "
+			         "password_file");
+			return -1;
+		}
+		if (redisconn_read_password(ep, password_file, err, errlen) == -1)
+			return -1;
+	}
+	if (ep->user != NULL && ep->password == NULL) {
+		snprintf(err, errlen,
+		         "redis url: user name without a password (give it in the "
+		         "url or in password_file)");
 		return -1;
 	}
 	return 0;
@@ -1000,6 +1050,7 @@ struct redisconn *redisconn_new(struct event_base *base, const struct redisconn_
 	struct in6_addr addr6;
 	struct in_addr addr4;
 	struct timeval now = {0, 0};
+	struct redis_endpoint endpoint;
 
 	if (s->connect_timeout_ms <= 0 || s->command_timeout_ms <= 0 || s->backoff_min_ms <= 0 ||
 	    s->backoff_max_ms < s->backoff_min_ms) {
@@ -1029,24 +1080,19 @@ struct redisconn *redisconn_new(struct event_base *base, const struct redisconn_
 		snprintf(err, errlen, "redis: cannot create timers");
 		goto fail;
 	}
-	if (redisconn_parse_url(c, s->url, err, errlen) == -1)
+	if (redisconn_parse_url(s->url, &endpoint, err, errlen) == -1)
 		goto fail;
-	if (s->password_file != NULL && s->password_file[0] != '\0') {
-		if (c->password != NULL) {
-			snprintf(err, errlen,
-			         "redis: password given both in the url and in "
-			         "password_file");
-			goto fail;
-		}
-		if (redisconn_read_password(c, s->password_file, err, errlen) == -1)
-			goto fail;
-	}
-	if (c->user != NULL && c->password == NULL) {
-		snprintf(err, errlen,
-		         "redis url: user name without a password (give it in the "
-		         "url or in password_file)");
+	if (redisconn_load_password(&endpoint, s->password_file, err, errlen) == -1) {
+		redisconn_endpoint_free(&endpoint);
 		goto fail;
 	}
+	/* The connection takes over the endpoint's strings; redisconn_destroy frees them. */
+	c->host = endpoint.host;
+	c->unix_path = endpoint.unix_path;
+	c->port = endpoint.port;
+	c->db = endpoint.db;
+	c->user = endpoint.user;
+	c->password = endpoint.password;
 	/* hiredis' blocking getaddrinfo would stall the loop on a slow DNS server. */
 	if (c->host != NULL && inet_pton(AF_INET, c->host, &addr4) != 1 &&
 	    inet_pton(AF_INET6, c->host, &addr6) != 1) {

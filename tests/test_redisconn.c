@@ -288,6 +288,62 @@ static void test_url_table_good_and_bad_urls(void)
 	event_base_free(base);
 }
 
+/* The parser on its own (chatlogctl uses it without a connection): fields decoded,
+ * the password kept verbatim, an error leaves the endpoint empty. */
+static void test_parse_url_fills_endpoint_and_empties_it_on_error(void)
+{
+	char dir[] = "/tmp/chatlogd-pw-XXXXXX", path[128], err[256];
+	struct redis_endpoint ep;
+
+	CHECK_INT(
+	    redisconn_parse_url("redis://al%40ice:s3%3Acret@[::1]:6390/2", &ep, err, sizeof(err)),
+	    0);
+	CHECK_STR(ep.host, "::1");
+	CHECK(ep.unix_path == NULL);
+	CHECK_INT(ep.port, 6390);
+	CHECK_INT(ep.db, 2);
+	CHECK_STR(ep.user, "al@ice");
+	CHECK_STR(ep.password, "s3:cret");
+	CHECK_INT(redisconn_load_password(&ep, "", err, sizeof(err)), 0);
+	redisconn_endpoint_free(&ep);
+	CHECK(ep.host == NULL && ep.user == NULL && ep.password == NULL);
+
+	CHECK_INT(redisconn_parse_url("unix:///tmp/r.sock?db=5", &ep, err, sizeof(err)), 0);
+	CHECK(ep.host == NULL);
+	CHECK_STR(ep.unix_path, "/tmp/r.sock");
+	CHECK_INT(ep.db, 5);
+	CHECK(ep.user == NULL && ep.password == NULL);
+	redisconn_endpoint_free(&ep);
+
+	CHECK_INT(redisconn_parse_url("redis://127.0.0.1", &ep, err, sizeof(err)), 0);
+	CHECK_INT(ep.port, 6379);
+	CHECK_INT(ep.db, 0);
+	redisconn_endpoint_free(&ep);
+
+	/* The user and password parsed before the bad port are freed, not leaked. */
+	CHECK_INT(redisconn_parse_url("redis://alice:s3cret@127.0.0.1:0", &ep, err, sizeof(err)),
+	          -1);
+	CHECK(strstr(err, "port") != NULL);
+	CHECK(strstr(err, "s3cret") == NULL);
+	CHECK(ep.host == NULL && ep.user == NULL && ep.password == NULL);
+	redisconn_endpoint_free(&ep);
+	redisconn_endpoint_free(NULL);
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/pw", dir);
+	CHECK_INT(write_file(path, "s3cret\r\nignored\n", 0600), 0);
+	CHECK_INT(redisconn_parse_url("redis://alice@127.0.0.1", &ep, err, sizeof(err)), 0);
+	CHECK_INT(redisconn_load_password(&ep, "", err, sizeof(err)), -1);
+	CHECK(strstr(err, "without a password") != NULL);
+	CHECK_INT(redisconn_load_password(&ep, path, err, sizeof(err)), 0);
+	CHECK_STR(ep.password, "s3cret");
+	CHECK_INT(redisconn_load_password(&ep, path, err, sizeof(err)), -1);
+	CHECK(strstr(err, "both") != NULL);
+	redisconn_endpoint_free(&ep);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void test_settings_and_password_file_errors(void)
 {
 	struct event_base *base = event_base_new();
@@ -1204,6 +1260,7 @@ int main(void)
 	if (getenv("CHATLOGD_TEST_DEBUG") != NULL)
 		log_set_level(LOG_LEVEL_DEBUG);
 	RUN(test_url_table_good_and_bad_urls);
+	RUN(test_parse_url_fills_endpoint_and_empties_it_on_error);
 	RUN(test_settings_and_password_file_errors);
 	RUN(test_connect_over_unix_socket_set_and_get);
 	RUN(test_connect_over_tcp_by_address_and_by_localhost);

@@ -23,6 +23,31 @@ struct redisconn_settings {
 	int64_t backoff_min_ms, backoff_max_ms;
 };
 
+/* Where and who, as a URL and a password file give them. Strings are owned; free
+ * them with redisconn_endpoint_free. */
+struct redis_endpoint {
+	char *host;      /* NULL for a Unix socket */
+	char *unix_path; /* NULL for TCP */
+	int port;        /* TCP: from the URL, else 6379 */
+	int db;
+	char *user;     /* NULL: AUTH with the password alone */
+	char *password; /* NULL: no AUTH */
+};
+
+/* Parses redis://[user[:password]@]host[:port][/db] or unix:///path[?db=N] into out
+ * (user and password %-decoded). Returns 0, or -1 with a reason in err and out
+ * empty. Error texts never quote the URL: it may hold a password. */
+int redisconn_parse_url(const char *url, struct redis_endpoint *out, char *err, size_t errlen);
+
+/* Reads the password from the first line of password_file ("" or NULL: none) into ep,
+ * then checks the result: -1 with a reason in err when the URL held a password too,
+ * when the file is unreadable or empty, or when a user name has no password. */
+int redisconn_load_password(struct redis_endpoint *ep, const char *password_file, char *err,
+                            size_t errlen);
+
+/* Frees the strings (wiping the password) and zeroes ep; accepts NULL. */
+void redisconn_endpoint_free(struct redis_endpoint *ep);
+
 /* Called when the connection becomes usable (connected = 1: AUTH, SELECT and script
  * loading done) or is lost or an attempt failed (0, once per failed attempt, after
  * the pending callbacks got NULL). reason is a short text for logs, valid during

@@ -1,0 +1,124 @@
+/*
+ * The differential check shared by tests/test_parse_json_differential.c and
+ * tests/fuzz/fuzz_json_differential.c: one line through chatlogd's JSON parser (as
+ * built, through parse.h), the same parser built without SSE2, and the jsmn-based
+ * oracle it replaced. All three must accept or reject alike, produce the same
+ * record field by field, or give the same error reason.
+ */
+#ifndef CHATLOGD_TEST_ORACLE_JSON_DIFFERENTIAL_H
+#define CHATLOGD_TEST_ORACLE_JSON_DIFFERENTIAL_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chatlogd/parse.h"
+#include "parse_json_jsmn.h"
+#include "parse_json_scalar.h"
+
+struct json_trio {
+	struct parser *parser;             /* the daemon's parser, SSE2 where the build has it */
+	struct json_parser *scalar;        /* the same code without SSE2 */
+	struct oracle_json_parser *oracle; /* the jsmn-based parser it replaced */
+};
+
+/* Makes the three parsers; returns 0, or -1 with a message on stderr. */
+static inline int json_trio_init(struct json_trio *t)
+{
+	char err[256];
+
+	memset(t, 0, sizeof(*t));
+	if ((t->parser = parser_new("json", err, sizeof(err))) == NULL ||
+	    (t->scalar = scalar_json_parser_new(err, sizeof(err))) == NULL ||
+	    (t->oracle = oracle_json_parser_new(err, sizeof(err))) == NULL) {
+		fprintf(stderr, "json_trio_init: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static inline void json_trio_free(struct json_trio *t)
+{
+	parser_free(t->parser);
+	scalar_json_parser_free(t->scalar);
+	oracle_json_parser_free(t->oracle);
+}
+
+static inline int json_views_equal(struct text_view a, struct text_view b)
+{
+	return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+
+/* Names the first field in which two records differ, or NULL when they are equal. */
+static inline const char *json_record_difference(const struct record *a, const struct record *b)
+{
+	if (a->ts_ms != b->ts_ms)
+		return "ts";
+	if (a->kind != b->kind)
+		return "kind";
+	if (a->from != b->from)
+		return "from";
+	if (!json_views_equal(a->shop, b->shop))
+		return "shop";
+	if (!json_views_equal(a->buyer, b->buyer))
+		return "buyer";
+	if (!json_views_equal(a->agent, b->agent))
+		return "agent";
+	if (!json_views_equal(a->text, b->text))
+		return "text";
+	if (!json_views_equal(a->order, b->order))
+		return "order";
+	if (a->amount_fen != b->amount_fen)
+		return "amount";
+	return NULL;
+}
+
+/* Compares one parser's outcome with the oracle's; describes a difference in why. */
+static inline int json_outcome_differs(const char *who, int rc, const struct record *rec,
+                                       const char *err, int want_rc, const struct record *want_rec,
+                                       const char *want_err, char *why, size_t whylen)
+{
+	const char *field;
+
+	if (rc != want_rc) {
+		snprintf(why, whylen, "%s %s (%s), oracle %s (%s)", who,
+		         rc == 0 ? "accepts" : "rejects", rc == 0 ? "-" : err,
+		         want_rc == 0 ? "accepts" : "rejects", want_rc == 0 ? "-" : want_err);
+		return 1;
+	}
+	if (rc != 0 && strcmp(err, want_err) != 0) {
+		snprintf(why, whylen, "%s says \"%s\", oracle \"%s\"", who, err, want_err);
+		return 1;
+	}
+	if (rc == 0 && (field = json_record_difference(rec, want_rec)) != NULL) {
+		snprintf(why, whylen, "%s differs from the oracle in %s", who, field);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Runs the line through all three parsers. Returns 0 when they agree, 1 with a
+ * description in why when not. The line should sit in a buffer of exactly len bytes
+ * so that AddressSanitizer catches a read past its end.
+ */
+static inline int json_trio_compare(struct json_trio *t, const char *line, size_t len, char *why,
+                                    size_t whylen)
+{
+	struct record fast_rec, scalar_rec, oracle_rec;
+	char fast_err[128], scalar_err[128], oracle_err[128];
+	int fast_rc, scalar_rc, oracle_rc;
+
+	fast_err[0] = scalar_err[0] = oracle_err[0] = '\0';
+	oracle_rc =
+	    oracle_json_parse(t->oracle, line, len, &oracle_rec, oracle_err, sizeof(oracle_err));
+	fast_rc = parser_parse(t->parser, line, len, &fast_rec, fast_err, sizeof(fast_err));
+	scalar_rc = scalar_json_parser_parse(t->scalar, line, len, &scalar_rec, scalar_err,
+	                                     sizeof(scalar_err));
+	return json_outcome_differs("parser", fast_rc, &fast_rec, fast_err, oracle_rc, &oracle_rec,
+	                            oracle_err, why, whylen) ||
+	       json_outcome_differs("scalar parser", scalar_rc, &scalar_rec, scalar_err, oracle_rc,
+	                            &oracle_rec, oracle_err, why, whylen);
+}
+
+#endif

@@ -11,7 +11,7 @@ BUILD=$ROOT/build
 
 "$ROOT/tools/install-deps.sh"
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$BUILD" -j "$(nproc)" --target chatlogd >/dev/null
+cmake --build "$BUILD" -j "$(nproc)" --target chatlogd chatlogctl >/dev/null
 
 if [ "$#" -gt 0 ]; then
 	exec "$BUILD/chatlogd" --once --output table "$@"
@@ -52,14 +52,15 @@ for _ in $(seq 100); do
 	last=$now
 done
 
-echo "chatlogd followed the bundled sample ($SAMPLE) and published to a private Redis."
-echo "Per-agent scoreboard of the day:"
-"$BUILD/chatlogd" --once --output table "$SAMPLE" 2>/dev/null
+echo "chatlogd followed the bundled sample ($SAMPLE)"
+echo "and published to a private Redis. The per-agent scoreboard, read from Redis:"
 echo
-echo "Rolling counters the daemon keeps in Redis (the whole shop, last hour of event time):"
+"$BUILD/chatlogctl" --redis "unix://$DEMO/redis.sock" top --window 24h
+echo
+echo "(lost inquiries are decided when their order window, 1 day, has passed; the batch"
+echo " report decides everything at once: $BUILD/chatlogd --once --output table $SAMPLE)"
+echo "Rolling counters in Redis, e.g. the whole shop over the last hour of event time:"
 key=$(redis-cli -s "$DEMO/redis.sock" --scan --pattern 'cs:{*}:a:[*]:w:1h' | head -n 1)
 echo "  redis-cli HGETALL '$key'"
 redis-cli -s "$DEMO/redis.sock" hgetall "$key" | paste - - | grep -E \
-	'^(inquiries|replied|frt_avg_ms|art_avg_ms|reply_rate|conversion|aov|as_of)\s' |
-	sed 's/^/    /'
-echo "  ($(redis-cli -s "$DEMO/redis.sock" dbsize) keys; schema in SPEC §6, README 'Live daemon')"
+	'^(inquiries|frt_avg_ms|art_avg_ms|reply_rate|conversion|aov|as_of)\s' | sed 's/^/    /'

@@ -911,14 +911,6 @@ static void on_stop_signal(evutil_socket_t fd, short what, void *ctx)
 	tail_pause(l->tail);
 }
 
-static enum log_level log_level_named(const char *name)
-{
-	return strcmp(name, "err") == 0       ? LOG_LEVEL_ERR
-	       : strcmp(name, "warning") == 0 ? LOG_LEVEL_WARNING
-	       : strcmp(name, "debug") == 0   ? LOG_LEVEL_DEBUG
-	                                      : LOG_LEVEL_INFO;
-}
-
 /* SIGHUP: new patterns take effect at once (journaled, so a replay swaps them at the
  * same line); a bad file keeps the running set. Other settings need a restart. */
 static void on_hangup(evutil_socket_t fd, short what, void *ctx)
@@ -956,7 +948,7 @@ static void on_hangup(evutil_socket_t fd, short what, void *ctx)
 	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1 ||
 	    load_rules_text(l, path, text ? text : "", len) == -1)
 		fatalx("out of memory reloading patterns");
-	log_set_level(log_level_named(fresh.log_level));
+	log_set_level(log_level_parse(fresh.log_level));
 	log_info("reloaded patterns=%s rules=%u; other settings take effect at the next start",
 	         path[0] ? path : "none", rules_count(l->rules));
 done:

@@ -13,6 +13,17 @@
 
 static enum log_level log_max_level = LOG_LEVEL_INFO;
 
+enum log_level log_level_parse(const char *name)
+{
+	if (strcmp(name, "err") == 0)
+		return LOG_LEVEL_ERR;
+	if (strcmp(name, "warning") == 0)
+		return LOG_LEVEL_WARNING;
+	if (strcmp(name, "debug") == 0)
+		return LOG_LEVEL_DEBUG;
+	return LOG_LEVEL_INFO;
+}
+
 void log_set_level(enum log_level level)
 {
 	log_max_level = level;

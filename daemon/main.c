@@ -99,17 +99,6 @@ static struct rules *load_rules(const struct config *cfg)
 	return rules;
 }
 
-static enum log_level parse_log_level(const char *name)
-{
-	if (strcmp(name, "err") == 0)
-		return LOG_LEVEL_ERR;
-	if (strcmp(name, "warning") == 0)
-		return LOG_LEVEL_WARNING;
-	if (strcmp(name, "debug") == 0)
-		return LOG_LEVEL_DEBUG;
-	return LOG_LEVEL_INFO;
-}
-
 /* A backfill's instance name: the same input files (path, size, mtime) give the same
  * name, so running it again finds its batches applied and changes nothing. */
 static void backfill_instance(const struct config *cfg, char **files, int file_count, char *out,
@@ -352,7 +341,7 @@ int main(int argc, char **argv)
 
 	if (load_settings(&src, &cfg, err, sizeof(err)) == -1)
 		config_error(err);
-	log_set_level(parse_log_level(cfg.log_level));
+	log_set_level(log_level_parse(cfg.log_level));
 	if (timefmt_set_timezone(cfg.timezone) == -1)
 		config_error("unknown timezone (see /usr/share/zoneinfo)");
 

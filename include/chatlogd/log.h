@@ -15,6 +15,9 @@ enum log_level {
 	LOG_LEVEL_DEBUG = 7
 };
 
+/* The level named by the `log_level` setting: err, warning, info (any other) or debug. */
+enum log_level log_level_parse(const char *name);
+
 /* Sets the most verbose level printed (default LOG_LEVEL_INFO). */
 void log_set_level(enum log_level level);
 

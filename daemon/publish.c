@@ -320,34 +320,39 @@ static int emit_hashes(struct builder *b, struct counter_table *t, int days)
 	return 0;
 }
 
+/* rows[k] starts a new agent of its shop's run [first, k]: not "*", and not the same
+ * agent as the row before (an agent has one day row per day in the cut). */
+static int agent_starts(struct counter_row *const *rows, size_t first, size_t k)
+{
+	return rows[k]->agent != NAME_WHOLE_SHOP &&
+	       (k == first || rows[k]->agent != rows[k - 1]->agent);
+}
+
 /* SADD of every agent per shop and of every shop; rows are sorted by shop, agent. */
 static int emit_sets(struct builder *b, struct counter_table *days)
 {
 	struct counter_row **rows = sorted_rows(days);
 	size_t n = counter_table_count(days);
 	char key[512];
+	int rc = 0;
 
 	if (rows == NULL)
 		return -1;
-	for (size_t i = 0; i < n;) {
+	for (size_t i = 0, j; i < n && rc == 0; i = j) {
 		uint32_t shop = rows[i]->shop;
-		size_t j = i, agents = 0;
-		while (j < n && rows[j]->shop == shop)
-			j++;
-		if (builder_room(b) == -1)
+		size_t agents = 0;
+		for (j = i; j < n && rows[j]->shop == shop; j++)
+			agents += agent_starts(rows, i, j);
+		if ((rc = builder_room(b)) == -1)
 			break;
-		snprintf(key, sizeof(key), "%s:{%s}:agents", b->s->prefix,
-		         names_get(b->names, shop));
-		for (size_t k = i; k < j; k++)
-			agents += rows[k]->agent != NAME_WHOLE_SHOP &&
-			          (k == i || rows[k]->agent != rows[k - 1]->agent);
 		if (agents > 0) {
+			snprintf(key, sizeof(key), "%s:{%s}:agents", b->s->prefix,
+			         names_get(b->names, shop));
 			args_add(&b->args, "S", 1);
 			args_add(&b->args, key, strlen(key));
 			args_addf(&b->args, "%zu", agents);
 			for (size_t k = i; k < j; k++)
-				if (rows[k]->agent != NAME_WHOLE_SHOP &&
-				    (k == i || rows[k]->agent != rows[k - 1]->agent))
+				if (agent_starts(rows, i, k))
 					args_add(&b->args, names_get(b->names, rows[k]->agent),
 					         names_length(b->names, rows[k]->agent));
 		}
@@ -356,10 +361,9 @@ static int emit_sets(struct builder *b, struct counter_table *days)
 		args_add(&b->args, key, strlen(key));
 		args_add(&b->args, "1", 1);
 		args_add(&b->args, names_get(b->names, shop), names_length(b->names, shop));
-		i = j;
 	}
 	free(rows);
-	return b->args.failed ? -1 : 0;
+	return rc == -1 || b->args.failed ? -1 : 0;
 }
 
 /* One W operation per window: the non-zero counters, derived values and as_of. */

@@ -43,12 +43,20 @@ cp "$SAMPLE" "$DEMO/logs/chat.jsonl"
 "$BUILD/chatlogd" --config "$DEMO/chatlogd.conf" 2>"$DEMO/chatlogd.log" &
 DAEMON_PID=$!
 
-# Wait until the daemon's applied batch sequence in Redis stops moving.
+# Wait until the daemon's applied batch sequence in Redis has not moved for 2.4 s:
+# after the file is read, the first quiet flush ticks close idle inquiries by the
+# wall clock (their replied/no_reply counts) and send that too.
 last=
-for _ in $(seq 100); do
+same=0
+for _ in $(seq 200); do
 	sleep 0.3
 	now=$(redis-cli -s "$DEMO/redis.sock" get cs:instance:demo:seq 2>/dev/null || true)
-	[ -n "$now" ] && [ "$now" = "$last" ] && break
+	if [ -n "$now" ] && [ "$now" = "$last" ]; then
+		same=$((same + 1))
+		[ "$same" -ge 8 ] && break
+	else
+		same=0
+	fi
 	last=$now
 done
 

@@ -1080,11 +1080,14 @@ static int parse_scope(const char *s, size_t len, unsigned *from_mask)
  * Compiles PATTERN into rule. The first JIT failure (no JIT in this PCRE2 build, or
  * no executable memory under MemoryDenyWriteExecute=yes) turns JIT off for the rest
  * of the set: the interpreter gives the same answers, only slower, and one warning
- * says so.
+ * per process says so.
  */
 static int loader_compile(struct rules_loader *ld, struct rules *r, struct rule *rule,
                           const char *pattern, size_t len)
 {
+	/* What denies JIT denies it to every set the process loads (the start-up
+	 * check, the daemon's own load, each reload): one warning is enough. */
+	static int jit_failure_logged;
 	PCRE2_UCHAR message[256];
 	PCRE2_SIZE offset;
 	size_t jit_size = 0;
@@ -1110,10 +1113,13 @@ static int loader_compile(struct rules_loader *ld, struct rules *r, struct rule 
 	if (r->jit_usable) {
 		rc = pcre2_jit_compile(rule->code, PCRE2_JIT_COMPLETE);
 		if (rc != 0) {
-			pcre2_get_error_message(rc, message, sizeof(message));
-			log_warnx("rules: JIT unavailable, using the interpreter: file=%s "
-			          "reason=\"%s\"",
-			          ld->name, (const char *)message);
+			if (!jit_failure_logged) {
+				pcre2_get_error_message(rc, message, sizeof(message));
+				log_warnx("rules: JIT unavailable, using the interpreter: "
+				          "file=%s reason=\"%s\"",
+				          ld->name, (const char *)message);
+				jit_failure_logged = 1;
+			}
 			r->jit_usable = 0;
 			for (unsigned i = 0; i < r->count; i++)
 				r->rule[i].jit = 0;

@@ -55,6 +55,7 @@ static void log_vwrite(enum log_level level, const char *fmt, va_list ap, int wi
 		va_end(ap);                                                                        \
 	}
 
+LOG_FUNCTION(log_errx, LOG_LEVEL_ERR, 0)
 LOG_FUNCTION(log_warn, LOG_LEVEL_WARNING, 1)
 LOG_FUNCTION(log_warnx, LOG_LEVEL_WARNING, 0)
 LOG_FUNCTION(log_info, LOG_LEVEL_INFO, 0)

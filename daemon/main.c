@@ -59,9 +59,15 @@ static void usage_error(const char *fmt, const char *arg)
 	exit(EXIT_USAGE);
 }
 
-static void config_error(const char *message)
+/* A settings error ends the run with exit 2 (systemd does not restart on it). The
+ * daemon says it through log.c like its other lines, so the journal files it as an
+ * error (<3>); --once and --check-config are run by people, who get it plain. */
+static void config_error(const struct options *opt, const char *message)
 {
-	fprintf(stderr, "chatlogd: %s\n", message);
+	if (opt->once || opt->check_config)
+		fprintf(stderr, "chatlogd: %s\n", message);
+	else
+		log_errx("%s", message);
 	exit(EXIT_USAGE);
 }
 
@@ -86,7 +92,7 @@ static const char *rules_path(const struct config *cfg)
 	return path == NULL || strcmp(path, "none") == 0 ? NULL : path;
 }
 
-static struct rules *load_rules(const struct config *cfg)
+static struct rules *load_rules(const struct config *cfg, const struct options *opt)
 {
 	const char *path = rules_path(cfg);
 	char err[512];
@@ -95,7 +101,7 @@ static struct rules *load_rules(const struct config *cfg)
 	if (path == NULL)
 		return rules_empty();
 	if ((rules = rules_load(path, err, sizeof(err))) == NULL)
-		config_error(err);
+		config_error(opt, err);
 	return rules;
 }
 
@@ -152,7 +158,7 @@ static int run_once(const struct config *cfg, const struct options *opt, char **
 	struct names *names = names_new();
 	struct reasons reasons;
 	struct counter_table *totals = counter_table_new(opt->backfill);
-	struct rules *rules = load_rules(cfg);
+	struct rules *rules = load_rules(cfg, opt);
 	struct parser *parser;
 	struct engine *engine;
 	struct ingest in;
@@ -160,7 +166,7 @@ static int run_once(const struct config *cfg, const struct options *opt, char **
 	int rc = 0;
 
 	if ((parser = parser_new(cfg->format, err, sizeof(err))) == NULL)
-		config_error(err);
+		config_error(opt, err);
 	for (int i = 0; i < file_count; i++)
 		if (strcmp(files[i], "-") != 0 && access(files[i], R_OK) == -1)
 			usage_error("cannot read %s", files[i]);
@@ -168,7 +174,7 @@ static int run_once(const struct config *cfg, const struct options *opt, char **
 	    (engine = engine_new(&settings, names, &reasons, totals)) == NULL)
 		fatalx("out of memory");
 	if (engine_set_rules(engine, rules) == -1)
-		config_error("too many distinct lost reasons");
+		config_error(opt, "too many distinct lost reasons");
 
 	ingest_init(&in, parser, engine);
 	for (int i = 0; i < file_count; i++)
@@ -340,17 +346,17 @@ int main(int argc, char **argv)
 	}
 
 	if (load_settings(&src, &cfg, err, sizeof(err)) == -1)
-		config_error(err);
+		config_error(&opt, err);
 	log_set_level(log_level_parse(cfg.log_level));
 	if (timefmt_set_timezone(cfg.timezone) == -1)
-		config_error("unknown timezone (see /usr/share/zoneinfo)");
+		config_error(&opt, "unknown timezone (see /usr/share/zoneinfo)");
 
 	if (opt.check_config) {
 		struct parser *parser = parser_new(cfg.format, err, sizeof(err));
 		if (parser == NULL)
-			config_error(err);
+			config_error(&opt, err);
 		parser_free(parser);
-		rules_free(load_rules(&cfg));
+		rules_free(load_rules(&cfg, &opt));
 		config_dump(&cfg, stdout);
 		config_free(&cfg);
 		free_overrides(&src);
@@ -362,8 +368,8 @@ int main(int argc, char **argv)
 			            argv[optind]);
 		if (cfg.input_count == 0)
 			config_error(
-			    "nothing to follow: set `input = /path/*.jsonl` in the config");
-		rules_free(load_rules(&cfg)); /* a bad patterns file stops us here, exit 2 */
+			    &opt, "nothing to follow: set `input = /path/*.jsonl` in the config");
+		rules_free(load_rules(&cfg, &opt)); /* a bad patterns file stops us here, exit 2 */
 		rc = live_run(&cfg, rules_path(&cfg), reload_settings, &src);
 		config_free(&cfg);
 		free_overrides(&src);

@@ -21,11 +21,13 @@ enum log_level log_level_parse(const char *name);
 /* Sets the most verbose level printed (default LOG_LEVEL_INFO). */
 void log_set_level(enum log_level level);
 
+void log_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* log_warn appends strerror(errno); log_warnx does not. fatal* exit(1): start-up only. */
+/* log_warn appends strerror(errno); the *x ones do not. fatal* exit(1): start-up only;
+ * log_errx is for an error after which the caller exits with a status of its own. */
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 

@@ -82,6 +82,28 @@ expect_exit2 exit2_bad_format "$BIN" --once --format xml "$DATA/mixed.jsonl"
 "$BIN" --once --patterns "$TMP/badscope.conf" "$DATA/mixed.jsonl" 2>"$TMP/err" >/dev/null
 if grep -q "badscope.conf:1:" "$TMP/err"; then ok bad_rule_names_file_and_line; else fail bad_rule_names_file_and_line; fi
 
+# A settings error is plain text for people running --once or --check-config; the
+# daemon logs it through log.c, with the journal's error priority <3>. Exit 2 each.
+settings_error() { # NAME PATTERN CHATLOGD-ARGS...: exit 2 and stderr matches PATTERN
+	name=$1
+	pattern=$2
+	shift 2
+	"$BIN" "$@" >/dev/null 2>"$TMP/err"
+	rc=$?
+	if [ "$rc" -eq 2 ] && grep -q "$pattern" "$TMP/err"; then ok "$name"; else
+		fail "$name (exit $rc)"
+		cat "$TMP/err"
+	fi
+}
+settings_error config_error_plain_once '^chatlogd: .*bad.conf:1: session_idle' \
+	--once --config "$TMP/bad.conf" "$DATA/mixed.jsonl"
+settings_error config_error_plain_check_config '^chatlogd: .*bad.conf:1: session_idle' \
+	--check-config --config "$TMP/bad.conf"
+settings_error config_error_daemon_priority_err '^<3>chatlogd: .*bad.conf:1: session_idle' \
+	--config "$TMP/bad.conf"
+settings_error no_input_daemon_priority_err '^<3>chatlogd: nothing to follow' \
+	--config /dev/null
+
 # Bad lines are logged with file and line number.
 "$BIN" --once --patterns "$DATA/patterns.conf" "$DATA/mixed.jsonl" 2>"$TMP/err" >/dev/null
 if grep -q "mixed.jsonl line=7 " "$TMP/err" && grep -q "line=19 " "$TMP/err"; then

@@ -128,26 +128,28 @@ const char *scoreboard_format_percentile(const struct scoreboard_percentile *p, 
 	return scoreboard_bucket_label(p->bucket, out, size);
 }
 
-const char *scoreboard_format_seconds(int has, int64_t ms, char *out, size_t size)
+/* value / (10 × per_tenth) with one decimal, rounded half up, then unit (12549 ms,
+ * 100 ms a tenth: "12.5s"); "-" when !has or value < 0. */
+static const char *format_tenths(int has, int64_t value, int64_t per_tenth, const char *unit,
+                                 char *out, size_t size)
 {
-	int64_t tenths = (ms + 50) / 100;
+	int64_t tenths = (value + per_tenth / 2) / per_tenth;
 
-	if (has && ms >= 0)
-		snprintf(out, size, "%" PRId64 ".%" PRId64 "s", tenths / 10, tenths % 10);
+	if (has && value >= 0)
+		snprintf(out, size, "%" PRId64 ".%" PRId64 "%s", tenths / 10, tenths % 10, unit);
 	else
 		snprintf(out, size, "-");
 	return out;
 }
 
+const char *scoreboard_format_seconds(int has, int64_t ms, char *out, size_t size)
+{
+	return format_tenths(has, ms, 100, "s", out, size);
+}
+
 const char *scoreboard_format_percent(int has, int64_t e4, char *out, size_t size)
 {
-	int64_t permille = (e4 + 5) / 10;
-
-	if (has && e4 >= 0)
-		snprintf(out, size, "%" PRId64 ".%" PRId64 "%%", permille / 10, permille % 10);
-	else
-		snprintf(out, size, "-");
-	return out;
+	return format_tenths(has, e4, 10, "%", out, size);
 }
 
 int64_t scoreboard_ratio_e4(int64_t part, int64_t whole)
@@ -507,6 +509,16 @@ static int json_string_value(struct json_reader *r, char *out, size_t size)
 	return -1;
 }
 
+/* Skips the digits at r->pos; returns how many there were. */
+static size_t json_digits(struct json_reader *r)
+{
+	size_t start = r->pos;
+
+	while (r->pos < r->len && r->s[r->pos] >= '0' && r->s[r->pos] <= '9')
+		r->pos++;
+	return r->pos - start;
+}
+
 /* Reads a number; *integer gets its value when it is a plain integer that fits,
  * else *is_integer = 0. */
 static int json_number(struct json_reader *r, int64_t *integer, int *is_integer)
@@ -533,10 +545,7 @@ static int json_number(struct json_reader *r, int64_t *integer, int *is_integer)
 	if (r->pos < r->len && r->s[r->pos] == '.') {
 		*is_integer = 0;
 		r->pos++;
-		digits = r->pos;
-		while (r->pos < r->len && r->s[r->pos] >= '0' && r->s[r->pos] <= '9')
-			r->pos++;
-		if (r->pos == digits)
+		if (json_digits(r) == 0)
 			return -1;
 	}
 	if (r->pos < r->len && (r->s[r->pos] == 'e' || r->s[r->pos] == 'E')) {
@@ -544,10 +553,7 @@ static int json_number(struct json_reader *r, int64_t *integer, int *is_integer)
 		r->pos++;
 		if (r->pos < r->len && (r->s[r->pos] == '+' || r->s[r->pos] == '-'))
 			r->pos++;
-		digits = r->pos;
-		while (r->pos < r->len && r->s[r->pos] >= '0' && r->s[r->pos] <= '9')
-			r->pos++;
-		if (r->pos == digits)
+		if (json_digits(r) == 0)
 			return -1;
 	}
 	*integer = negative ? -value : value;
@@ -566,11 +572,41 @@ static int json_literal(struct json_reader *r, const char *word)
 
 static int json_value(struct json_reader *r);
 
+/* Reads a member's key at r->pos into key (NULL: only checks it), and the ':' after. */
+static int json_member_key(struct json_reader *r, char *key, size_t size)
+{
+	if (r->pos >= r->len || r->s[r->pos] != '"' || json_string_value(r, key, size) == -1)
+		return -1;
+	json_space(r);
+	if (r->pos >= r->len || r->s[r->pos] != ':')
+		return -1;
+	r->pos++;
+	return 0;
+}
+
+/* After a member or element: 1 at a ',' (more follow, space skipped), 0 at close
+ * (read), -1 at anything else. */
+static int json_next_member(struct json_reader *r, char close)
+{
+	json_space(r);
+	if (r->pos < r->len && r->s[r->pos] == ',') {
+		r->pos++;
+		json_space(r);
+		return 1;
+	}
+	if (r->pos < r->len && r->s[r->pos] == close) {
+		r->pos++;
+		return 0;
+	}
+	return -1;
+}
+
 /* An object or array at r->pos; members' values are checked and dropped. */
 static int json_container(struct json_reader *r)
 {
 	int object = r->s[r->pos] == '{';
 	char close = object ? '}' : ']';
+	int more;
 
 	if (++r->depth > SCOREBOARD_JSON_DEPTH)
 		return -1;
@@ -581,31 +617,12 @@ static int json_container(struct json_reader *r)
 		r->depth--;
 		return 0;
 	}
-	for (;;) {
-		if (object) {
-			if (r->pos >= r->len || r->s[r->pos] != '"' ||
-			    json_string_value(r, NULL, 0) == -1)
-				return -1;
-			json_space(r);
-			if (r->pos >= r->len || r->s[r->pos] != ':')
-				return -1;
-			r->pos++;
-		}
-		if (json_value(r) == -1)
+	do {
+		if ((object && json_member_key(r, NULL, 0) == -1) || json_value(r) == -1)
 			return -1;
-		json_space(r);
-		if (r->pos < r->len && r->s[r->pos] == ',') {
-			r->pos++;
-			json_space(r);
-			continue;
-		}
-		if (r->pos < r->len && r->s[r->pos] == close) {
-			r->pos++;
-			r->depth--;
-			return 0;
-		}
-		return -1;
-	}
+	} while ((more = json_next_member(r, close)) == 1);
+	r->depth--;
+	return more;
 }
 
 /* Any value at r->pos (after optional space), checked and dropped. */
@@ -685,12 +702,8 @@ static int alert_member(struct json_reader *r, struct scoreboard_alert *a)
 	size_t size;
 	int is_integer;
 
-	if (r->pos >= r->len || r->s[r->pos] != '"' || json_string_value(r, key, sizeof(key)) == -1)
+	if (json_member_key(r, key, sizeof(key)) == -1)
 		return -1;
-	json_space(r);
-	if (r->pos >= r->len || r->s[r->pos] != ':')
-		return -1;
-	r->pos++;
 	json_space(r);
 	if (r->pos >= r->len)
 		return -1;
@@ -710,6 +723,7 @@ static int alert_member(struct json_reader *r, struct scoreboard_alert *a)
 int scoreboard_alert_parse(const char *json, size_t len, struct scoreboard_alert *out)
 {
 	struct json_reader r = {(const unsigned char *)json, len, 0, 1};
+	int more;
 
 	memset(out, 0, sizeof(*out));
 	out->value_ms = out->target_ms = out->samples = out->window_s = -1;
@@ -721,21 +735,12 @@ int scoreboard_alert_parse(const char *json, size_t len, struct scoreboard_alert
 	if (r.pos < r.len && r.s[r.pos] == '}') {
 		r.pos++;
 	} else {
-		for (;;) {
+		do {
 			if (alert_member(&r, out) == -1)
 				return -1;
-			json_space(&r);
-			if (r.pos < r.len && r.s[r.pos] == ',') {
-				r.pos++;
-				json_space(&r);
-				continue;
-			}
-			if (r.pos < r.len && r.s[r.pos] == '}') {
-				r.pos++;
-				break;
-			}
+		} while ((more = json_next_member(&r, '}')) == 1);
+		if (more == -1)
 			return -1;
-		}
 	}
 	json_space(&r);
 	return r.pos == r.len ? 0 : -1;

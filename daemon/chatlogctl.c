@@ -327,6 +327,12 @@ static const char *reason_label(const struct ctl *ctl, const char *reason)
 	return NULL;
 }
 
+/* The name of a ranked reason, from the registry the counters were read with. */
+static const char *reason_name(const struct ctl *ctl, const struct scoreboard_reason *ranked)
+{
+	return ctl_redis_reasons(ctl->redis)->names[ranked->id];
+}
+
 /* "price 4, out_of_stock 2, no_reply 1": the most frequent reasons. */
 static void top_reasons_text(const struct ctl *ctl, const int64_t *value, char *out, size_t size)
 {
@@ -338,8 +344,7 @@ static void top_reasons_text(const struct ctl *ctl, const int64_t *value, char *
 	out[0] = '\0';
 	for (unsigned i = 0; i < n && used < size; i++)
 		used += (size_t)snprintf(out + used, size - used, "%s%s %" PRId64, i ? ", " : "",
-		                         ctl_redis_reasons(ctl->redis)->names[ranked[i].id],
-		                         ranked[i].count);
+		                         reason_name(ctl, &ranked[i]), ranked[i].count);
 }
 
 /* ---- text layout ---- */
@@ -527,8 +532,7 @@ static void json_row_members(struct ctl_json *j, const struct ctl *ctl, const st
 	ctl_json_int(j, "lost", v[COUNTER_LOST]);
 	ctl_json_open(j, "lost_reasons", '{');
 	for (unsigned i = 0; i < n; i++)
-		ctl_json_int(j, ctl_redis_reasons(ctl->redis)->names[ranked[i].id],
-		             ranked[i].count);
+		ctl_json_int(j, reason_name(ctl, &ranked[i]), ranked[i].count);
 	ctl_json_close(j, '}');
 	json_histogram(j, "frt_h", v + COUNTER_FRT_H);
 	json_histogram(j, "resp_h", v + COUNTER_RESP_H);
@@ -542,6 +546,15 @@ static void json_row(struct ctl_json *j, const char *key, const struct ctl *ctl,
 	if (with_alert)
 		ctl_json_alert(j, "alert", row->alert, row->alert_len);
 	ctl_json_close(j, '}');
+}
+
+/* Ends the answer of top, agent and report: its "shops" array, the object that
+ * holds it, and the line. */
+static void json_end_shops(struct ctl_json *j)
+{
+	ctl_json_close(j, ']');
+	ctl_json_close(j, '}');
+	putchar('\n');
 }
 
 /* ---- top ---- */
@@ -601,9 +614,7 @@ static int command_top(struct ctl *ctl, const struct ctl_options *o)
 		ctl_shop_free(&shop);
 	}
 	if (o->json) {
-		ctl_json_close(&j, ']');
-		ctl_json_close(&j, '}');
-		putchar('\n');
+		json_end_shops(&j);
 	} else if (rc == 0 && count > 0) {
 		printf("\n%s%s", ctl_legend,
 		       markers ? "! the agent is in alert now (chatlogctl alerts).\n" : "");
@@ -625,10 +636,10 @@ static void reasons_table(FILE *out, const struct ctl *ctl, const int64_t *value
 	char share[16];
 
 	for (unsigned i = 0; i < n; i++) {
-		const char *label =
-		    reason_label(ctl, ctl_redis_reasons(ctl->redis)->names[ranked[i].id]);
+		const char *reason = reason_name(ctl, &ranked[i]);
+		const char *label = reason_label(ctl, reason);
 		lost += ranked[i].count;
-		if ((w = strlen(ctl_redis_reasons(ctl->redis)->names[ranked[i].id])) > reason_width)
+		if ((w = strlen(reason)) > reason_width)
 			reason_width = w;
 		if (label != NULL && (w = display_width(label)) > label_width)
 			label_width = w;
@@ -643,7 +654,7 @@ static void reasons_table(FILE *out, const struct ctl *ctl, const int64_t *value
 	put_padded(out, "label", label_width);
 	fprintf(out, " %6s %7s\n", "lost", "share");
 	for (unsigned i = 0; i < n; i++) {
-		const char *reason = ctl_redis_reasons(ctl->redis)->names[ranked[i].id];
+		const char *reason = reason_name(ctl, &ranked[i]);
 		const char *label = reason_label(ctl, reason);
 		fputs("  ", out);
 		put_padded(out, reason, reason_width);
@@ -668,7 +679,7 @@ static void json_reasons(struct ctl_json *j, const char *key, const struct ctl *
 		lost += ranked[i].count;
 	ctl_json_open(j, key, '[');
 	for (unsigned i = 0; i < n; i++) {
-		const char *reason = ctl_redis_reasons(ctl->redis)->names[ranked[i].id];
+		const char *reason = reason_name(ctl, &ranked[i]);
 		const char *label = reason_label(ctl, reason);
 		ctl_json_open(j, NULL, '{');
 		ctl_json_text(j, "reason", reason);
@@ -706,10 +717,29 @@ enum agent_metric {
 	METRIC_COUNT
 };
 
-static const char *const agent_metric_names[METRIC_COUNT] = {
-    "inquiries",  "first responses", "FRT avg",    "FRT p50", "FRT p90",  "FRT late",
-    "responses",  "ART avg",         "ART p50",    "ART p90", "ART late", "unanswered",
-    "reply rate", "conversion",      "paid/order", "AOV",     "sales",    "lost",
+/* Each row's name and, for the rows that show one counter as a number, which. */
+static const struct {
+	const char *name;
+	int counter; /* a counter_id, or -1 where agent_cell works the cell out */
+} agent_metrics[METRIC_COUNT] = {
+    [METRIC_INQUIRIES] = {"inquiries", COUNTER_INQUIRIES},
+    [METRIC_FIRST_RESPONSES] = {"first responses", COUNTER_FIRST_RESPONSES},
+    [METRIC_FRT_AVG] = {"FRT avg", -1},
+    [METRIC_FRT_P50] = {"FRT p50", -1},
+    [METRIC_FRT_P90] = {"FRT p90", -1},
+    [METRIC_FRT_LATE] = {"FRT late", COUNTER_FRT_BREACHES},
+    [METRIC_RESPONSES] = {"responses", COUNTER_RESPONSES},
+    [METRIC_ART_AVG] = {"ART avg", -1},
+    [METRIC_ART_P50] = {"ART p50", -1},
+    [METRIC_ART_P90] = {"ART p90", -1},
+    [METRIC_ART_LATE] = {"ART late", COUNTER_RESPONSE_BREACHES},
+    [METRIC_UNANSWERED] = {"unanswered", COUNTER_UNANSWERED},
+    [METRIC_REPLY_RATE] = {"reply rate", -1},
+    [METRIC_CONVERSION] = {"conversion", -1},
+    [METRIC_PAY_CONVERSION] = {"paid/order", -1},
+    [METRIC_AOV] = {"AOV", -1},
+    [METRIC_SALES] = {"sales", -1},
+    [METRIC_LOST] = {"lost", COUNTER_LOST},
 };
 
 static void agent_cell(enum agent_metric m, const int64_t *v, char *out, size_t size)
@@ -717,14 +747,12 @@ static void agent_cell(enum agent_metric m, const int64_t *v, char *out, size_t 
 	struct scoreboard_percentile p;
 	struct derived d;
 
+	if (agent_metrics[m].counter >= 0) {
+		snprintf(out, size, "%" PRId64, v[agent_metrics[m].counter]);
+		return;
+	}
 	counters_derive(v, &d);
 	switch (m) {
-	case METRIC_INQUIRIES:
-		snprintf(out, size, "%" PRId64, v[COUNTER_INQUIRIES]);
-		break;
-	case METRIC_FIRST_RESPONSES:
-		snprintf(out, size, "%" PRId64, v[COUNTER_FIRST_RESPONSES]);
-		break;
 	case METRIC_FRT_AVG:
 		scoreboard_format_seconds(d.has_frt_avg, d.frt_avg_ms, out, size);
 		break;
@@ -733,12 +761,6 @@ static void agent_cell(enum agent_metric m, const int64_t *v, char *out, size_t 
 		scoreboard_percentile(v + COUNTER_FRT_H, m == METRIC_FRT_P50 ? 50 : 90, &p);
 		scoreboard_format_percentile(&p, out, size);
 		break;
-	case METRIC_FRT_LATE:
-		snprintf(out, size, "%" PRId64, v[COUNTER_FRT_BREACHES]);
-		break;
-	case METRIC_RESPONSES:
-		snprintf(out, size, "%" PRId64, v[COUNTER_RESPONSES]);
-		break;
 	case METRIC_ART_AVG:
 		scoreboard_format_seconds(d.has_art_avg, d.art_avg_ms, out, size);
 		break;
@@ -746,12 +768,6 @@ static void agent_cell(enum agent_metric m, const int64_t *v, char *out, size_t 
 	case METRIC_ART_P90:
 		scoreboard_percentile(v + COUNTER_RESP_H, m == METRIC_ART_P50 ? 50 : 90, &p);
 		scoreboard_format_percentile(&p, out, size);
-		break;
-	case METRIC_ART_LATE:
-		snprintf(out, size, "%" PRId64, v[COUNTER_RESPONSE_BREACHES]);
-		break;
-	case METRIC_UNANSWERED:
-		snprintf(out, size, "%" PRId64, v[COUNTER_UNANSWERED]);
 		break;
 	case METRIC_REPLY_RATE:
 		scoreboard_format_percent(d.has_reply_rate, d.reply_rate_e4, out, size);
@@ -771,9 +787,7 @@ static void agent_cell(enum agent_metric m, const int64_t *v, char *out, size_t 
 	case METRIC_SALES:
 		counters_format_fen(v[COUNTER_SALES_FEN], out, size);
 		break;
-	case METRIC_LOST:
-	case METRIC_COUNT:
-		snprintf(out, size, "%" PRId64, v[COUNTER_LOST]);
+	default: /* the counters shown as they are, above */
 		break;
 	}
 }
@@ -826,7 +840,7 @@ static void agent_text(const struct ctl *ctl, const struct ctl_row *periods, con
 		printf(" %10s", ctl_windows[w]);
 	printf(" %11s\n", ctl->day_label);
 	for (int m = 0; m < METRIC_COUNT; m++) {
-		printf("%-16s", agent_metric_names[m]);
+		printf("%-16s", agent_metrics[m].name);
 		for (size_t w = 0; w <= CTL_WINDOWS; w++) {
 			agent_cell((enum agent_metric)m, periods[w].value, cell, sizeof(cell));
 			printf(w < CTL_WINDOWS ? " %10s" : " %11s", cell);
@@ -915,11 +929,8 @@ static int command_agent(struct ctl *ctl, const struct ctl_options *o)
 			ctl_row_free(&periods[w]);
 		ctl_row_free(&alert_row);
 	}
-	if (o->json) {
-		ctl_json_close(&j, ']');
-		ctl_json_close(&j, '}');
-		putchar('\n');
-	}
+	if (o->json)
+		json_end_shops(&j);
 	ctl_strings_free(shops, count);
 	if (rc == 0 && shown == 0) {
 		char *name = ctl_display(o->agent, strlen(o->agent));
@@ -1001,8 +1012,19 @@ static void alert_line_free(struct alert_line *line)
 	free(line->detail);
 }
 
+/* The padded columns of an alert table's line (or of its header). */
+static void alert_columns_print(FILE *out, const char *const column[5], const size_t width[5])
+{
+	fputs("  ", out);
+	for (int c = 0; c < 5; c++) {
+		put_padded(out, column[c], width[c]);
+		fputs("  ", out);
+	}
+}
+
 static void alert_lines_print(FILE *out, const struct alert_line *lines, size_t count, int header)
 {
+	static const char *const titles[5] = {"time", "type", "metric", "shop", "agent"};
 	size_t width[5] = {4, 4, 6, 4, 5}, w;
 
 	for (size_t i = 0; i < count; i++) {
@@ -1013,22 +1035,13 @@ static void alert_lines_print(FILE *out, const struct alert_line *lines, size_t 
 				width[c] = w;
 	}
 	if (header && count > 0) {
-		const char *titles[5] = {"time", "type", "metric", "shop", "agent"};
-		fputs("  ", out);
-		for (int c = 0; c < 5; c++) {
-			put_padded(out, titles[c], width[c]);
-			fputs("  ", out);
-		}
+		alert_columns_print(out, titles, width);
 		fputs("value\n", out);
 	}
 	for (size_t i = 0; i < count; i++) {
 		const char *cols[5] = {lines[i].time, lines[i].type, lines[i].metric, lines[i].shop,
 		                       lines[i].agent};
-		fputs("  ", out);
-		for (int c = 0; c < 5; c++) {
-			put_padded(out, cols[c], width[c]);
-			fputs("  ", out);
-		}
+		alert_columns_print(out, cols, width);
 		fprintf(out, "%s\n", lines[i].detail);
 	}
 	if (count == 0)
@@ -1257,9 +1270,7 @@ static int command_report(struct ctl *ctl, const struct ctl_options *o)
 		ctl_shop_free(&shop);
 	}
 	if (o->json) {
-		ctl_json_close(&j, ']');
-		ctl_json_close(&j, '}');
-		putchar('\n');
+		json_end_shops(&j);
 	} else if (rc == 0 && count > 0) {
 		printf("\n%s", ctl_legend);
 	}

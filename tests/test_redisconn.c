@@ -132,6 +132,30 @@ static struct redisconn *connect_probe(struct event_base *base, const struct red
 	return p->conn;
 }
 
+/* Starts a private server with opt and a connection to it with settings_for its URL
+ * (command_timeout_ms instead of the default when not 0). Returns 0, or -1 after a
+ * failed CHECK; p is zeroed first, so the caller's cleanup is safe either way. */
+static int start_server_and_connect(struct redis_server *srv,
+                                    const struct redis_server_options *opt, struct event_base *base,
+                                    int command_timeout_ms, struct probe *p)
+{
+	struct redisconn_settings s;
+
+	memset(p, 0, sizeof(*p));
+	if (redis_server_start(srv, opt) == -1) {
+		CHECK(!"redis_server_start");
+		return -1;
+	}
+	s = settings_for(srv->url);
+	if (command_timeout_ms != 0)
+		s.command_timeout_ms = command_timeout_ms;
+	if (connect_probe(base, &s, p) == NULL) {
+		CHECK(!"redisconn_new");
+		return -1;
+	}
+	return 0;
+}
+
 /* Sends a command of plain C strings; returns redisconn_command's result. */
 static int send_command(struct probe *p, struct answer *a, int argc, const char **argv)
 {
@@ -416,20 +440,12 @@ static void test_connect_over_unix_socket_set_and_get(void)
 	struct answer a[2];
 	struct redis_server srv;
 	struct event_base *base = event_base_new();
-	struct redisconn_settings s;
 	struct probe p;
 	char buf[64];
 
 	memset(a, 0, sizeof(a));
-	if (redis_server_start(&srv, &opt) == -1) {
-		CHECK(!"redis_server_start");
+	if (start_server_and_connect(&srv, &opt, base, 0, &p) == -1)
 		goto end;
-	}
-	s = settings_for(srv.url);
-	if (connect_probe(base, &s, &p) == NULL) {
-		CHECK(!"redisconn_new");
-		goto end;
-	}
 	CHECK_INT(p.ups + p.downs, 0); /* nothing runs inside redisconn_new */
 	LOOP_UNTIL(base, p.connected, WAIT_MS);
 	CHECK_INT(p.connected, 1);
@@ -706,24 +722,15 @@ static void test_server_killed_pending_get_null_once_then_reconnects(void)
 	const char *incr[] = {"INCR", "n"};
 	struct redis_server srv;
 	struct event_base *base = event_base_new();
-	struct redisconn_settings s;
 	struct answer a[4], after;
 	struct probe p;
 	int i, calls;
 
 	memset(a, 0, sizeof(a));
 	memset(&after, 0, sizeof(after));
-	memset(&p, 0, sizeof(p));
-	if (redis_server_start(&srv, &opt) == -1) {
-		CHECK(!"redis_server_start");
+	/* A 60 s command timeout: BLPOP waits, and only the crash may end it. */
+	if (start_server_and_connect(&srv, &opt, base, 60000, &p) == -1)
 		goto end;
-	}
-	s = settings_for(srv.url);
-	s.command_timeout_ms = 60000; /* BLPOP waits: only the crash may end it */
-	if (connect_probe(base, &s, &p) == NULL) {
-		CHECK(!"redisconn_new");
-		goto end;
-	}
 	p.watch = a;
 	p.watch_count = 4;
 	LOOP_UNTIL(base, p.connected, WAIT_MS);
@@ -879,23 +886,14 @@ static void test_script_flush_then_eval_still_works_via_noscript_fallback(void)
 	const char *flush[] = {"SCRIPT", "FLUSH"};
 	struct redis_server srv;
 	struct event_base *base = event_base_new();
-	struct redisconn_settings s;
 	struct answer a[8];
 	struct probe p;
 	redisReply *reply;
 	int incrby, echo, broken;
 
 	memset(a, 0, sizeof(a));
-	memset(&p, 0, sizeof(p));
-	if (redis_server_start(&srv, &opt) == -1) {
-		CHECK(!"redis_server_start");
+	if (start_server_and_connect(&srv, &opt, base, 0, &p) == -1)
 		goto end;
-	}
-	s = settings_for(srv.url);
-	if (connect_probe(base, &s, &p) == NULL) {
-		CHECK(!"redisconn_new");
-		goto end;
-	}
 	incrby = redisconn_script(p.conn, "return redis.call('INCRBY', KEYS[1], ARGV[1])");
 	CHECK_INT(incrby, 0);
 	LOOP_UNTIL(base, p.connected, WAIT_MS);
@@ -966,22 +964,13 @@ static void test_free_inside_reply_callback_answers_the_rest_null_once(void)
 	const char *blpop[] = {"BLPOP", "never", "0"};
 	struct redis_server srv;
 	struct event_base *base = event_base_new();
-	struct redisconn_settings s;
 	struct answer a[4];
 	struct probe p;
 	int i;
 
 	memset(a, 0, sizeof(a));
-	memset(&p, 0, sizeof(p));
-	if (redis_server_start(&srv, &opt) == -1) {
-		CHECK(!"redis_server_start");
+	if (start_server_and_connect(&srv, &opt, base, 0, &p) == -1)
 		goto end;
-	}
-	s = settings_for(srv.url);
-	if (connect_probe(base, &s, &p) == NULL) {
-		CHECK(!"redisconn_new");
-		goto end;
-	}
 	LOOP_UNTIL(base, p.connected, WAIT_MS);
 	a[0].free_conn = 1;
 	a[0].others = a + 1;
@@ -1014,23 +1003,13 @@ static void test_free_inside_null_callback_of_a_lost_connection(void)
 	const char *ping[] = {"PING"};
 	struct redis_server srv;
 	struct event_base *base = event_base_new();
-	struct redisconn_settings s;
 	struct answer a[3];
 	struct probe p;
 	int i;
 
 	memset(a, 0, sizeof(a));
-	memset(&p, 0, sizeof(p));
-	if (redis_server_start(&srv, &opt) == -1) {
-		CHECK(!"redis_server_start");
+	if (start_server_and_connect(&srv, &opt, base, 60000, &p) == -1)
 		goto end;
-	}
-	s = settings_for(srv.url);
-	s.command_timeout_ms = 60000;
-	if (connect_probe(base, &s, &p) == NULL) {
-		CHECK(!"redisconn_new");
-		goto end;
-	}
 	LOOP_UNTIL(base, p.connected, WAIT_MS);
 	a[0].free_conn = 1;
 	a[0].others = a + 1;
@@ -1136,22 +1115,12 @@ static void test_free_from_top_level_answers_pending_null(void)
 	const char *ping[] = {"PING"};
 	struct redis_server srv;
 	struct event_base *base = event_base_new();
-	struct redisconn_settings s;
 	struct answer a[2];
 	struct probe p;
 
 	memset(a, 0, sizeof(a));
-	memset(&p, 0, sizeof(p));
-	if (redis_server_start(&srv, &opt) == -1) {
-		CHECK(!"redis_server_start");
+	if (start_server_and_connect(&srv, &opt, base, 60000, &p) == -1)
 		goto end;
-	}
-	s = settings_for(srv.url);
-	s.command_timeout_ms = 60000;
-	if (connect_probe(base, &s, &p) == NULL) {
-		CHECK(!"redisconn_new");
-		goto end;
-	}
 	LOOP_UNTIL(base, p.connected, WAIT_MS);
 	CHECK_INT(send_command(&p, &a[0], 3, blpop), 0);
 	CHECK_INT(send_command(&p, &a[1], 1, ping), 0);
@@ -1179,23 +1148,13 @@ static void test_in_flight_counts_sent_and_unanswered(void)
 	const char *ping[] = {"PING"};
 	struct redis_server srv;
 	struct event_base *base = event_base_new();
-	struct redisconn_settings s;
 	struct answer a[3];
 	struct probe p;
 	redisReply *reply;
 
 	memset(a, 0, sizeof(a));
-	memset(&p, 0, sizeof(p));
-	if (redis_server_start(&srv, &opt) == -1) {
-		CHECK(!"redis_server_start");
+	if (start_server_and_connect(&srv, &opt, base, 60000, &p) == -1)
 		goto end;
-	}
-	s = settings_for(srv.url);
-	s.command_timeout_ms = 60000;
-	if (connect_probe(base, &s, &p) == NULL) {
-		CHECK(!"redisconn_new");
-		goto end;
-	}
 	CHECK_INT(redisconn_in_flight(p.conn), 0);
 	LOOP_UNTIL(base, p.connected, WAIT_MS);
 	CHECK_INT(redisconn_in_flight(p.conn), 0); /* the handshake is not counted */

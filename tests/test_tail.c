@@ -90,6 +90,8 @@ struct fixture {
 	struct event_base *base;
 	struct tail *tail;
 	struct seen seen;
+	char pattern[PATH_MAX]; /* fixture_settings' one pattern */
+	const char *patterns[1];
 };
 
 static int fixture_init(struct fixture *fx)
@@ -141,12 +143,18 @@ static int fixture_start_with(struct fixture *fx, const struct tail_settings *se
 	return 0;
 }
 
+/* quick_settings over one pattern relative to the directory, for a test to change
+ * before fixture_start_with. */
+static struct tail_settings fixture_settings(struct fixture *fx, const char *pattern)
+{
+	fx->patterns[0] = in_dir(fx, pattern, fx->pattern);
+	return quick_settings(fx->patterns, 1);
+}
+
 static int fixture_start(struct fixture *fx, const char *pattern,
                          const struct tail_position *restore, size_t restore_count)
 {
-	char path[PATH_MAX];
-	const char *patterns[] = {in_dir(fx, pattern, path)};
-	struct tail_settings settings = quick_settings(patterns, 1);
+	struct tail_settings settings = fixture_settings(fx, pattern);
 
 	return fixture_start_with(fx, &settings, restore, restore_count);
 }
@@ -404,14 +412,12 @@ static void test_rename_create_rotation_with_writes_just_before_and_after(void)
 	struct fixture fx;
 	struct tail_file_stats all[4];
 	const struct tail_file_stats *st;
-	char a[PATH_MAX], a1[PATH_MAX], pattern[PATH_MAX];
-	const char *patterns[1];
+	char a[PATH_MAX], a1[PATH_MAX];
 	struct tail_settings settings;
 
 	if (fixture_init(&fx) == -1)
 		return;
-	patterns[0] = in_dir(&fx, "*.log", pattern);
-	settings = quick_settings(patterns, 1);
+	settings = fixture_settings(&fx, "*.log");
 	settings.read_budget_bytes = 4;
 	put_file(in_dir(&fx, "a.log", a), "L1\nL2\n");
 	CHECK(fixture_start_with(&fx, &settings, NULL, 0) == 0);
@@ -441,16 +447,14 @@ static void test_rename_create_rotation_with_writes_just_before_and_after(void)
 static void test_renamed_file_without_successor_is_followed_until_quiet(void)
 {
 	struct fixture fx;
-	char a[PATH_MAX], a1[PATH_MAX], pattern[PATH_MAX];
-	const char *patterns[1];
+	char a[PATH_MAX], a1[PATH_MAX];
 	struct tail_settings settings;
 	int fd;
 
 	if (fixture_init(&fx) == -1)
 		return;
 	/* Long enough that no stall between the writes below can pass for quiet. */
-	patterns[0] = in_dir(&fx, "*.log", pattern);
-	settings = quick_settings(patterns, 1);
+	settings = fixture_settings(&fx, "*.log");
 	settings.rotate_wait_ms = 1000;
 	put_file(in_dir(&fx, "a.log", a), "L1\n");
 	CHECK(fixture_start_with(&fx, &settings, NULL, 0) == 0);
@@ -499,16 +503,14 @@ static void test_copytruncate_regrown_past_old_offset_while_paused(void)
 	struct fixture fx;
 	struct tail_file_stats all[4];
 	const struct tail_file_stats *st;
-	char a[PATH_MAX], a1[PATH_MAX], pattern[PATH_MAX];
-	const char *patterns[1];
+	char a[PATH_MAX], a1[PATH_MAX];
 	struct tail_settings settings;
 
 	if (fixture_init(&fx) == -1)
 		return;
 	/* The backstops an hour away: the head check of the poll must not be what
 	 * notices; the bytes before the offset, checked at every read, must. */
-	patterns[0] = in_dir(&fx, "*.log", pattern);
-	settings = quick_settings(patterns, 1);
+	settings = fixture_settings(&fx, "*.log");
 	settings.poll_interval_ms = settings.rescan_interval_ms = 3600 * 1000;
 	put_file(in_dir(&fx, "a.log", a), "L1\nL2\n");
 	CHECK(fixture_start_with(&fx, &settings, NULL, 0) == 0);
@@ -560,16 +562,14 @@ static void test_same_length_rewrite_restarts_at_zero(void)
 static void test_same_length_rewrite_past_the_head_restarts_at_zero(void)
 {
 	struct fixture fx;
-	char a[PATH_MAX], pattern[PATH_MAX], text[2 * TAIL_HEAD_BYTES + 16];
-	const char *patterns[1];
+	char a[PATH_MAX], text[2 * TAIL_HEAD_BYTES + 16];
 	struct tail_settings settings;
 	size_t len;
 	int fd;
 
 	if (fixture_init(&fx) == -1)
 		return;
-	patterns[0] = in_dir(&fx, "*.log", pattern);
-	settings = quick_settings(patterns, 1);
+	settings = fixture_settings(&fx, "*.log");
 	settings.poll_interval_ms = settings.rescan_interval_ms = 3600 * 1000;
 	settings.max_line_bytes = sizeof(text);
 	memset(text, 'h', 2 * TAIL_HEAD_BYTES);
@@ -780,15 +780,13 @@ static void test_checkpoint_during_rotation_resumes_both_files_in_order(void)
 	struct fixture fx;
 	struct tail_position *p;
 	size_t n;
-	char a[PATH_MAX], a1[PATH_MAX], pattern[PATH_MAX];
-	const char *patterns[1];
+	char a[PATH_MAX], a1[PATH_MAX];
 	struct tail_settings settings;
 	int fd;
 
 	if (fixture_init(&fx) == -1)
 		return;
-	patterns[0] = in_dir(&fx, "*.log", pattern);
-	settings = quick_settings(patterns, 1);
+	settings = fixture_settings(&fx, "*.log");
 	settings.rotate_wait_ms = 3600 * 1000;
 	put_file(in_dir(&fx, "a.log", a), "L1\n");
 	CHECK(fixture_start_with(&fx, &settings, NULL, 0) == 0);
@@ -935,14 +933,12 @@ static void test_fifo_matching_the_glob_is_skipped_without_blocking(void)
 static void test_overlong_lines_are_reported_once_with_their_line_number(void)
 {
 	struct fixture fx;
-	char a[PATH_MAX], pattern[PATH_MAX], text[128];
-	const char *patterns[1];
+	char a[PATH_MAX], text[128];
 	struct tail_settings settings;
 
 	if (fixture_init(&fx) == -1)
 		return;
-	patterns[0] = in_dir(&fx, "*.log", pattern);
-	settings = quick_settings(patterns, 1);
+	settings = fixture_settings(&fx, "*.log");
 	settings.max_line_bytes = 16;
 	snprintf(text, sizeof(text), "short\n%040d\nafter\n", 0);
 	put_file(in_dir(&fx, "a.log", a), text);
@@ -972,14 +968,12 @@ static void test_position_inside_an_overlong_line_resumes_after_it(void)
 	struct fixture fx;
 	struct tail_position *p;
 	size_t n;
-	char a[PATH_MAX], pattern[PATH_MAX];
-	const char *patterns[1];
+	char a[PATH_MAX];
 	struct tail_settings settings;
 
 	if (fixture_init(&fx) == -1)
 		return;
-	patterns[0] = in_dir(&fx, "*.log", pattern);
-	settings = quick_settings(patterns, 1);
+	settings = fixture_settings(&fx, "*.log");
 	settings.max_line_bytes = 16;
 	put_file(in_dir(&fx, "a.log", a), "ok\nxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
 	CHECK(fixture_start_with(&fx, &settings, NULL, 0) == 0);
@@ -1135,8 +1129,7 @@ static void random_round(size_t budget, uint32_t seed)
 {
 	struct fixture fx;
 	struct random_run r = {.max_line = 32};
-	char a[PATH_MAX], pattern[PATH_MAX], err[256];
-	const char *patterns[1];
+	char a[PATH_MAX], err[256];
 	struct tail_settings settings;
 	uint32_t state = seed;
 
@@ -1144,8 +1137,7 @@ static void random_round(size_t budget, uint32_t seed)
 		return;
 	random_content(&r, &state);
 	put_file(in_dir(&fx, "a.log", a), "");
-	patterns[0] = in_dir(&fx, "*.log", pattern);
-	settings = quick_settings(patterns, 1);
+	settings = fixture_settings(&fx, "*.log");
 	settings.max_line_bytes = r.max_line;
 	settings.read_budget_bytes = budget;
 	r.tail = tail_new(fx.base, &settings, random_line, &r, err, sizeof(err));
@@ -1222,16 +1214,14 @@ static long max_queued_events(void)
 static void test_inotify_overflow_rescans_every_pattern(void)
 {
 	struct fixture fx;
-	char a[PATH_MAX], b[PATH_MAX], x[PATH_MAX], y[PATH_MAX], pattern[PATH_MAX];
-	const char *patterns[1];
+	char a[PATH_MAX], b[PATH_MAX], x[PATH_MAX], y[PATH_MAX];
 	struct tail_settings settings;
 	int fx_fd, fy_fd;
 	long failed_writes = 0;
 
 	if (fixture_init(&fx) == -1)
 		return;
-	patterns[0] = in_dir(&fx, "*.log", pattern);
-	settings = quick_settings(patterns, 1);
+	settings = fixture_settings(&fx, "*.log");
 	settings.poll_interval_ms = settings.rescan_interval_ms = 3600 * 1000;
 	put_file(in_dir(&fx, "a.log", a), "A1\n");
 	CHECK(fixture_start_with(&fx, &settings, NULL, 0) == 0);
@@ -1305,8 +1295,7 @@ static void test_large_files_are_read_in_turns(void)
 	struct fixture fx;
 	struct turns turns = {0};
 	struct tail *t;
-	char a[PATH_MAX], b[PATH_MAX], pattern[PATH_MAX], err[256];
-	const char *patterns[1];
+	char a[PATH_MAX], b[PATH_MAX], err[256];
 	struct tail_settings settings;
 	char *data = malloc(65536 * 64 + 1);
 
@@ -1319,8 +1308,7 @@ static void test_large_files_are_read_in_turns(void)
 	write_bytes(in_dir(&fx, "a.log", a), data, 65536 * 64, O_TRUNC);
 	write_bytes(in_dir(&fx, "b.log", b), data, 65536 * 64, O_TRUNC);
 	free(data);
-	patterns[0] = in_dir(&fx, "*.log", pattern);
-	settings = quick_settings(patterns, 1);
+	settings = fixture_settings(&fx, "*.log");
 	settings.read_budget_bytes = 65536;
 	turns.timer = evtimer_new(fx.base, note_timer, &turns);
 	t = tail_new(fx.base, &settings, note_turn, &turns, err, sizeof(err));

@@ -281,11 +281,9 @@ static int64_t four_digit_year(int64_t y)
 	return ((y % 10000) + 10000) % 10000;
 }
 
-void timefmt_minute_key(int64_t ms, char out[13])
+/* YYYYMMDD of a day since 1970-01-01 into out (8 bytes, no NUL). */
+static void put_date_key(char *out, int64_t days)
 {
-	int64_t minutes = floor_div(ms, 60 * MS_PER_SECOND);
-	int64_t days = floor_div(minutes, 1440);
-	int64_t minute_of_day = minutes - days * 1440;
 	int64_t year;
 	unsigned month, day;
 
@@ -293,6 +291,15 @@ void timefmt_minute_key(int64_t ms, char out[13])
 	put_digits(out, four_digit_year(year), 4);
 	put_digits(out + 4, month, 2);
 	put_digits(out + 6, day, 2);
+}
+
+void timefmt_minute_key(int64_t ms, char out[13])
+{
+	int64_t minutes = floor_div(ms, 60 * MS_PER_SECOND);
+	int64_t days = floor_div(minutes, 1440);
+	int64_t minute_of_day = minutes - days * 1440;
+
+	put_date_key(out, days);
 	put_digits(out + 8, minute_of_day / 60, 2);
 	put_digits(out + 10, minute_of_day % 60, 2);
 	out[12] = '\0';
@@ -302,13 +309,8 @@ void timefmt_day_key(int64_t ms, char out[9])
 {
 	int64_t t = floor_div(ms, MS_PER_SECOND);
 	int64_t days = floor_div(t + offset_at(t), SECONDS_PER_DAY);
-	int64_t year;
-	unsigned month, day;
 
-	civil_from_days(days, &year, &month, &day);
-	put_digits(out, four_digit_year(year), 4);
-	put_digits(out + 4, month, 2);
-	put_digits(out + 6, day, 2);
+	put_date_key(out, days);
 	out[8] = '\0';
 }
 

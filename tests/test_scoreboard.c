@@ -529,52 +529,48 @@ static void test_json_valid(void)
 
 static void test_json_string_escapes_and_repairs(void)
 {
-	char *s;
+	static const struct {
+		const char *text;
+		size_t len;
+		const char *want;
+	} cases[] = {
+	    {"a\"b\\c", 5, "\"a\\\"b\\\\c\""},
+	    {"l1\nl2\tx\r\x01\x1b[31m", 14, "\"l1\\nl2\\tx\\r\\u0001\\u001b[31m\""},
+	    {"售前小美", sizeof("售前小美") - 1, "\"售前小美\""},
+	    {"a\xff"
+	     "b",
+	     3, "\"a\\ufffdb\""},
+	    {"\xc0\xaf", 2, "\"\\ufffd\\ufffd\""},            /* an overlong '/' */
+	    {"x\xe4\xb8", 3, "\"x\\ufffd\\ufffd\""},          /* a character cut short */
+	    {"\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\""}, /* a UTF-8 encoded surrogate */
+	    {"a\0b", 3, "\"a\\u0000b\""},
+	};
 
-	s = json_of("a\"b\\c", 5);
-	CHECK_STR(s, "\"a\\\"b\\\\c\"");
-	free(s);
-	s = json_of("l1\nl2\tx\r\x01\x1b[31m", 14);
-	CHECK_STR(s, "\"l1\\nl2\\tx\\r\\u0001\\u001b[31m\"");
-	free(s);
-	s = json_of("售前小美", strlen("售前小美"));
-	CHECK_STR(s, "\"售前小美\"");
-	free(s);
-	s = json_of("a\xff"
-	            "b",
-	            3);
-	CHECK_STR(s, "\"a\\ufffdb\"");
-	free(s);
-	s = json_of("\xc0\xaf", 2); /* an overlong '/' */
-	CHECK_STR(s, "\"\\ufffd\\ufffd\"");
-	free(s);
-	s = json_of("x\xe4\xb8", 3); /* a character cut short */
-	CHECK_STR(s, "\"x\\ufffd\\ufffd\"");
-	free(s);
-	s = json_of("\xed\xa0\x80", 3); /* a UTF-8 encoded surrogate */
-	CHECK_STR(s, "\"\\ufffd\\ufffd\\ufffd\"");
-	free(s);
-	s = json_of("a\0b", 3);
-	CHECK_STR(s, "\"a\\u0000b\"");
-	free(s);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *s = json_of(cases[i].text, cases[i].len);
+		CHECK_STR(s, cases[i].want);
+		free(s);
+	}
 }
 
 static void test_display_text_replaces_controls_and_bad_bytes(void)
 {
-	char *s;
+	static const struct {
+		const char *text;
+		size_t len;
+		const char *want;
+	} cases[] = {
+	    {"x\"y\\z\x1b[31m", 10, "x\"y\\z?[31m"},
+	    {"tab\there\x7f", 9, "tab?here?"},
+	    {"c1:\xc2\x85:nbsp:\xc2\xa0", 13, "c1:?:nbsp:\xc2\xa0"},
+	    {"客服\xff\xe4\xb8", 9, "客服???"},
+	};
 
-	s = scoreboard_display_text("x\"y\\z\x1b[31m", 10);
-	CHECK_STR(s, "x\"y\\z?[31m");
-	free(s);
-	s = scoreboard_display_text("tab\there\x7f", 9);
-	CHECK_STR(s, "tab?here?");
-	free(s);
-	s = scoreboard_display_text("c1:\xc2\x85:nbsp:\xc2\xa0", 13);
-	CHECK_STR(s, "c1:?:nbsp:\xc2\xa0");
-	free(s);
-	s = scoreboard_display_text("客服\xff\xe4\xb8", 9);
-	CHECK_STR(s, "客服???");
-	free(s);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *s = scoreboard_display_text(cases[i].text, cases[i].len);
+		CHECK_STR(s, cases[i].want);
+		free(s);
+	}
 }
 
 int main(void)

@@ -527,13 +527,27 @@ static void test_json_valid(void)
 
 /* ---- JSON strings and terminal text ---- */
 
+/* Bytes (len of them) and the string a function must make of them. */
+struct text_case {
+	const char *text;
+	size_t len;
+	const char *want;
+};
+
+/* Checks make (which returns a string to free) on every case. */
+static void check_text_cases(char *(*make)(const char *text, size_t len),
+                             const struct text_case *cases, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		char *s = make(cases[i].text, cases[i].len);
+		CHECK_STR(s, cases[i].want);
+		free(s);
+	}
+}
+
 static void test_json_string_escapes_and_repairs(void)
 {
-	static const struct {
-		const char *text;
-		size_t len;
-		const char *want;
-	} cases[] = {
+	static const struct text_case cases[] = {
 	    {"a\"b\\c", 5, "\"a\\\"b\\\\c\""},
 	    {"l1\nl2\tx\r\x01\x1b[31m", 14, "\"l1\\nl2\\tx\\r\\u0001\\u001b[31m\""},
 	    {"售前小美", sizeof("售前小美") - 1, "\"售前小美\""},
@@ -546,31 +560,19 @@ static void test_json_string_escapes_and_repairs(void)
 	    {"a\0b", 3, "\"a\\u0000b\""},
 	};
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *s = json_of(cases[i].text, cases[i].len);
-		CHECK_STR(s, cases[i].want);
-		free(s);
-	}
+	check_text_cases(json_of, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static void test_display_text_replaces_controls_and_bad_bytes(void)
 {
-	static const struct {
-		const char *text;
-		size_t len;
-		const char *want;
-	} cases[] = {
+	static const struct text_case cases[] = {
 	    {"x\"y\\z\x1b[31m", 10, "x\"y\\z?[31m"},
 	    {"tab\there\x7f", 9, "tab?here?"},
 	    {"c1:\xc2\x85:nbsp:\xc2\xa0", 13, "c1:?:nbsp:\xc2\xa0"},
 	    {"客服\xff\xe4\xb8", 9, "客服???"},
 	};
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *s = scoreboard_display_text(cases[i].text, cases[i].len);
-		CHECK_STR(s, cases[i].want);
-		free(s);
-	}
+	check_text_cases(scoreboard_display_text, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 int main(void)

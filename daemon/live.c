@@ -391,7 +391,9 @@ static int cut_tables(struct live *l, uint64_t first_seq, int add_to_windows)
 		const struct alert_event *events;
 		size_t n = alerts_take(l->alerts, &events);
 		struct alert_event *copy = malloc((n ? n : 1) * sizeof(*copy));
-		if (copy == NULL || windows_add(l->windows, l->inflight) == -1) {
+		int64_t as_of = engine_event_time(l->engine);
+		if (copy == NULL ||
+		    windows_add(l->windows, l->inflight, l->inflight_as_of, as_of) == -1) {
 			free(copy);
 			return -1;
 		}
@@ -414,11 +416,13 @@ static int cut_tables(struct live *l, uint64_t first_seq, int add_to_windows)
 		free(l->inflight_alerts);
 		l->inflight_alerts = copy;
 		l->inflight_alert_count = n;
+		l->inflight_as_of = as_of;
+	} else {
+		/* A cut restored from a snapshot is rebuilt as it was cut, into the same
+		 * batches with the same sequences; which windows it changed is not kept, so
+		 * it rewrites them all (one row each way: the batches split the same). */
+		windows_mark_all_changed(l->windows);
 	}
-	/* A cut restored from a snapshot is rebuilt as it was cut, byte for byte, so its
-	 * batches keep their number and sequences. */
-	if (add_to_windows)
-		l->inflight_as_of = engine_event_time(l->engine);
 	extra.windows = l->windows;
 	extra.as_of_ms = l->inflight_as_of;
 	extra.alerts = l->inflight_alerts;

@@ -3,7 +3,7 @@
  * batch exactly-once. It turns deltas into batches; redisconn.c sends them.
  *
  * Batch arguments after the sequence are operations:
- *   I KEY TTL N FIELD VALUE ...   HINCRBY each field, then EXPIRE KEY TTL
+ *   I KEY TTL N FIELD VALUE ...   add each value to its field, then EXPIRE KEY TTL
  *   W KEY N FIELD VALUE ...       replace the hash (DEL, HSET): rolling windows
  *   S KEY N MEMBER ...            SADD
  *   H KEY FIELD VALUE             HSET (an agent's active alert)
@@ -30,6 +30,27 @@ const char publish_script[] =
     "local spec = {I = {'hash', 2, 3}, W = {'hash', 2, 2}, S = {'set', 1, 2},\n"
     "              H = {'hash', 2, nil}, D = {'hash', 1, nil}, X = {'stream', 1, nil},\n"
     "              P = {false, 1, nil}}\n"
+    "-- Adds count FIELD DELTA pairs from ARGV[first] to hash key in three commands,\n"
+    "-- whatever the count (HMGET, add, one HSET), where the sum is exact in Lua's\n"
+    "-- doubles (both sides under 10^15); otherwise, or for a value that is not a\n"
+    "-- plain integer, HINCRBY does it (and refuses a non-integer, as it always did).\n"
+    "local function add(key, first, count)\n"
+    "  local names = {}\n"
+    "  for k = 1, count do names[k] = ARGV[first + 2 * k - 2] end\n"
+    "  local old = redis.call('HMGET', key, unpack(names))\n"
+    "  local set = {}\n"
+    "  for k = 1, count do\n"
+    "    local delta, cur = ARGV[first + 2 * k - 1], old[k] or '0'\n"
+    "    if #delta <= 15 and #cur <= 15 and (cur == '0' or string.find(cur, '^-?[1-9]%d*$')) "
+    "then\n"
+    "      set[#set + 1] = names[k]\n"
+    "      set[#set + 1] = string.format('%d', tonumber(cur) + tonumber(delta))\n"
+    "    else\n"
+    "      redis.call('HINCRBY', key, names[k], delta)\n"
+    "    end\n"
+    "  end\n"
+    "  if #set > 0 then redis.call('HSET', key, unpack(set)) end\n"
+    "end\n"
     "local ops = {}\n"
     "local i, n = 2, #ARGV\n"
     "while i <= n do\n"
@@ -51,16 +72,12 @@ const char publish_script[] =
     "for _, o in ipairs(ops) do\n"
     "  local op, key, first, count = o[1], o[2], o[3], o[4]\n"
     "  if op == 'I' then\n"
-    "    for k = first, first + 2 * count - 1, 2 do\n"
-    "      redis.call('HINCRBY', key, ARGV[k], ARGV[k + 1])\n"
-    "    end\n"
+    "    add(key, first, count)\n"
     "    local ttl = tonumber(ARGV[o[5] + 2])\n"
     "    if ttl > 0 then redis.call('EXPIRE', key, ttl) end\n"
     "  elseif op == 'W' then\n"
     "    redis.call('DEL', key)\n"
-    "    for k = first, first + 2 * count - 1, 2 do\n"
-    "      redis.call('HSET', key, ARGV[k], ARGV[k + 1])\n"
-    "    end\n"
+    "    redis.call('HSET', key, unpack(ARGV, first, first + 2 * count - 1))\n"
     "  elseif op == 'S' then\n"
     "    for k = first, first + count - 1 do redis.call('SADD', key, ARGV[k]) end\n"
     "  elseif op == 'H' then redis.call('HSET', key, ARGV[first], ARGV[first + 1])\n"
@@ -372,7 +389,7 @@ struct window_ctx {
 	int64_t as_of_ms;
 };
 
-static int emit_window(void *ctx, uint32_t shop, uint32_t agent,
+static int emit_window(void *ctx, uint32_t shop, uint32_t agent, unsigned changed,
                        const int64_t (*sums)[COUNTER_WIDTH])
 {
 	struct window_ctx *wc = ctx;
@@ -383,14 +400,26 @@ static int emit_window(void *ctx, uint32_t shop, uint32_t agent,
 	for (unsigned win = 0; win < WINDOW_COUNT; win++) {
 		const int64_t *v = sums[win];
 		struct derived_field fields[DERIVED_FIELDS];
-		unsigned derived = counters_derived_fields(v, fields);
-		int count = 1 + (int)derived; /* as_of and the derived values */
+		unsigned derived;
+		int count;
+		/* One row either way, so a cut splits into the same batches whichever
+		 * windows changed (a restored cut rewrites them all; exactly-once.md). */
 		if (builder_room(b) == -1)
 			return -1;
-		for (int id = 0; id < COUNTER_WIDTH; id++)
-			count += v[id] != 0;
 		snprintf(key, sizeof(key), "%s:{%s}:a:%s:w:%s", b->s->prefix,
 		         names_get(b->names, shop), names_get(b->names, agent), windows_name(win));
+		if (!(changed & (1u << win))) {
+			/* same sums as the last cut wrote: only as_of moves on */
+			args_add(&b->args, "H", 1);
+			args_add(&b->args, key, strlen(key));
+			args_add(&b->args, "as_of", 5);
+			args_add(&b->args, as_of, strlen(as_of));
+			continue;
+		}
+		derived = counters_derived_fields(v, fields);
+		count = 1 + (int)derived; /* as_of and the derived values */
+		for (int id = 0; id < COUNTER_WIDTH; id++)
+			count += v[id] != 0;
 		args_add(&b->args, "W", 1);
 		args_add(&b->args, key, strlen(key));
 		args_addf(&b->args, "%d", count);

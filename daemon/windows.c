@@ -32,6 +32,7 @@ struct series {
 	uint32_t shop, agent;
 	struct minute *ring; /* DAY_MINUTES slots, allocated on first use */
 	int64_t newest;      /* newest minute stored */
+	unsigned changed;    /* bit per window whose sums the last cut changed */
 };
 
 struct windows {
@@ -110,6 +111,7 @@ static struct series *series_get(struct windows *w, uint32_t shop, uint32_t agen
 	s->shop = shop;
 	s->agent = agent;
 	s->newest = INT64_MIN;
+	s->changed = WINDOWS_ALL; /* its hashes have never been written */
 	if ((s->ring = calloc(DAY_MINUTES, sizeof(*s->ring))) == NULL ||
 	    hindex_insert(&w->index, hash, (uint32_t)w->count) == -1) {
 		free(s->ring);
@@ -162,20 +164,78 @@ static int series_add(struct series *s, int64_t minute, const int64_t *value)
 	return 0;
 }
 
-int windows_add(struct windows *w, struct counter_table *cut)
+static int64_t minute_of(int64_t ms)
 {
+	return ms / 60000 - (ms % 60000 < 0);
+}
+
+/* The windows in which a minute lies as of minute now. */
+static unsigned windows_holding(int64_t minute, int64_t now)
+{
+	int64_t age = now - minute;
+	unsigned mask = 0;
+
+	for (unsigned win = 0; win < WINDOW_COUNT; win++)
+		if (age >= 0 && age < window_minutes[win])
+			mask |= 1u << win;
+	return mask;
+}
+
+/* The windows whose sums change when their end moves from minute prev to now:
+ * those a stored minute has left, i.e. a minute in (prev - N, now - N]. */
+static unsigned windows_slid(const struct series *s, int64_t prev, int64_t now)
+{
+	unsigned mask = 0;
+
+	if (now <= prev)
+		return 0;
+	for (int k = 0; k < DAY_MINUTES; k++) {
+		const struct minute *m = &s->ring[k];
+		if (m->count == 0)
+			continue;
+		for (unsigned win = 0; win < WINDOW_COUNT; win++)
+			if (m->minute > prev - window_minutes[win] &&
+			    m->minute <= now - window_minutes[win])
+				mask |= 1u << win;
+		if (mask == WINDOWS_ALL)
+			break;
+	}
+	return mask;
+}
+
+static int add_row(struct windows *w, uint32_t shop, uint32_t agent, int64_t minute,
+                   const int64_t *value, int64_t now)
+{
+	struct series *s = series_get(w, shop, agent);
+
+	if (s == NULL)
+		return -1;
+	s->changed |= windows_holding(minute, now);
+	return series_add(s, minute, value);
+}
+
+int windows_add(struct windows *w, struct counter_table *cut, int64_t prev_as_of_ms,
+                int64_t as_of_ms)
+{
+	int64_t prev = minute_of(prev_as_of_ms), now = minute_of(as_of_ms);
+
+	/* Before adding: a minute the cut overwrites in the ring may still have slid. */
+	for (size_t i = 0; i < w->count; i++)
+		w->series[i].changed = windows_slid(&w->series[i], prev, now);
 	for (size_t i = 0; i < counter_table_count(cut); i++) {
 		const struct counter_row *row = counter_table_at(cut, i);
-		struct series *s = series_get(w, row->shop, row->agent);
-		if (s == NULL || series_add(s, row->minute, row->value) == -1)
+		if (add_row(w, row->shop, row->agent, row->minute, row->value, now) == -1 ||
+		    (row->agent != NAME_WHOLE_SHOP &&
+		     add_row(w, row->shop, NAME_WHOLE_SHOP, row->minute, row->value, now) == -1))
 			return -1;
-		if (row->agent != NAME_WHOLE_SHOP) {
-			s = series_get(w, row->shop, NAME_WHOLE_SHOP);
-			if (s == NULL || series_add(s, row->minute, row->value) == -1)
-				return -1;
-		}
 	}
 	return 0;
+}
+
+void windows_mark_all_changed(struct windows *w)
+{
+	for (size_t i = 0; i < w->count; i++)
+		w->series[i].changed = WINDOWS_ALL;
 }
 
 static int compare_series(const void *a, const void *b)
@@ -189,7 +249,7 @@ static int compare_series(const void *a, const void *b)
 
 int windows_each(struct windows *w, int64_t as_of_ms, windows_fn fn, void *ctx)
 {
-	int64_t now = as_of_ms / 60000 - (as_of_ms % 60000 < 0);
+	int64_t now = minute_of(as_of_ms);
 	struct series **order = malloc((w->count ? w->count : 1) * sizeof(*order));
 	int64_t(*sums)[COUNTER_WIDTH] = malloc(WINDOW_COUNT * sizeof(*sums));
 	int rc = 0;
@@ -205,7 +265,7 @@ int windows_each(struct windows *w, int64_t as_of_ms, windows_fn fn, void *ctx)
 	for (size_t i = 0; i < w->count && rc == 0; i++) {
 		struct series *s = order[i];
 		memset(sums, 0, WINDOW_COUNT * sizeof(*sums));
-		for (int k = 0; k < DAY_MINUTES; k++) {
+		for (int k = 0; s->changed != 0 && k < DAY_MINUTES; k++) {
 			const struct minute *m = &s->ring[k];
 			int64_t age = now - m->minute;
 			if (m->count == 0 || age < 0 || age >= DAY_MINUTES)
@@ -216,7 +276,7 @@ int windows_each(struct windows *w, int64_t as_of_ms, windows_fn fn, void *ctx)
 						sums[win][m->fields[f].id] += m->fields[f].value;
 		}
 		/* Also when empty: the window's hash must show zeros, not stale counts. */
-		rc = fn(ctx, s->shop, s->agent, (const int64_t(*)[COUNTER_WIDTH])sums);
+		rc = fn(ctx, s->shop, s->agent, s->changed, (const int64_t(*)[COUNTER_WIDTH])sums);
 	}
 	free(order);
 	free(sums);
@@ -225,7 +285,7 @@ int windows_each(struct windows *w, int64_t as_of_ms, windows_fn fn, void *ctx)
 
 void windows_expire(struct windows *w, int64_t as_of_ms)
 {
-	int64_t now = as_of_ms / 60000 - (as_of_ms % 60000 < 0);
+	int64_t now = minute_of(as_of_ms);
 	for (size_t i = 0; i < w->count; i++)
 		for (int k = 0; k < DAY_MINUTES; k++) {
 			struct minute *m = &w->series[i].ring[k];

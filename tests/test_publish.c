@@ -278,6 +278,16 @@ static int hgetstr(const struct redis_server *srv, const char *key, const char *
 /* Window hashes as of 10:00:59+08:00: alice's 1m and 1h hold her 10:00 minute
  * (inquiries 1, frt 4500 over 1 first response → frt_avg_ms 4500); the shop's 1h holds
  * 3 inquiries; as_of is the RFC 3339 time; a later as_of slides the minute out of 1m. */
+/* How many arguments of a batch are exactly s (operation names are one letter, and
+ * no key, field or number in these tests is). */
+static int count_args(const struct publish_batch *b, const char *s)
+{
+	int n = 0;
+	for (int i = 2; i < b->argc; i++)
+		n += b->argvlen[i] == strlen(s) && memcmp(b->argv[i], s, b->argvlen[i]) == 0;
+	return n;
+}
+
 static void test_windows_are_rewritten_with_derived_values(void)
 {
 	struct redis_server srv;
@@ -298,7 +308,7 @@ static void test_windows_are_rewritten_with_derived_values(void)
 	counter_table_add(f.cut, f.s1, f.alice, T_MORNING, COUNTER_FIRST_RESPONSES, 1);
 	counter_table_add(f.cut, f.s1, f.alice, T_MORNING, COUNTER_FRT_MS_SUM, 4500);
 	counter_table_add(f.cut, f.s1, f.bob, T_MORNING, COUNTER_INQUIRIES, 2);
-	CHECK_INT(windows_add(w, f.cut), 0);
+	CHECK_INT(windows_add(w, f.cut, 0, T_MORNING + 29000), 0);
 	extra.windows = w;
 	extra.as_of_ms = T_MORNING + 29000;
 	n = publish_build_cut(&settings, f.cut, f.names, &f.reasons, 1, &extra, &batches);
@@ -313,17 +323,115 @@ static void test_windows_are_rewritten_with_derived_values(void)
 	CHECK_STR(text, "0.0000");
 	publish_batches_free(batches, n);
 
-	/* two minutes later, with nothing new: 1m is empty, 5m still has it */
+	/* two minutes later, with nothing new: 1m is empty, 5m still has it; only 1m
+	 * changed, the others keep their fields and only move as_of on */
 	counter_table_clear(f.cut);
+	CHECK_INT(windows_add(w, f.cut, T_MORNING + 29000, T_MORNING + 149000), 0);
 	extra.as_of_ms = T_MORNING + 149000;
 	n = publish_build_cut(&settings, f.cut, f.names, &f.reasons, 2, &extra, &batches);
 	CHECK_INT(n, 1);
+	CHECK_INT(count_args(&batches[0], "W"), 3); /* alice's, bob's and the shop's 1m */
+	CHECK_INT(count_args(&batches[0], "H"), 3 * 4);
 	CHECK_INT(apply(&srv, &batches[0]), 1);
 	CHECK_INT(hget(&srv, "cs:{s1}:a:alice:w:1m", "inquiries"), -1);
 	CHECK(hgetstr(&srv, "cs:{s1}:a:alice:w:1m", "as_of", text, sizeof(text)));
+	CHECK_STR(text, "2026-11-24T10:02:59.000+08:00");
 	CHECK_INT(hget(&srv, "cs:{s1}:a:alice:w:5m", "inquiries"), 1);
+	CHECK_INT(hget(&srv, "cs:{s1}:a:alice:w:5m", "frt_avg_ms"), 4500);
+	CHECK(hgetstr(&srv, "cs:{s1}:a:alice:w:5m", "as_of", text, sizeof(text)));
+	CHECK_STR(text, "2026-11-24T10:02:59.000+08:00");
+	publish_batches_free(batches, n);
+
+	/* a restored cut rewrites every window: the same batch split, all W */
+	windows_mark_all_changed(w);
+	n = publish_build_cut(&settings, f.cut, f.names, &f.reasons, 2, &extra, &batches);
+	CHECK_INT(n, 1);
+	CHECK_INT(count_args(&batches[0], "W"), 3 * 5);
+	CHECK_INT(count_args(&batches[0], "H"), 0);
+	CHECK_INT(apply(&srv, &batches[0]), 0); /* seq 2 was applied */
 	publish_batches_free(batches, n);
 	windows_free(w);
+	teardown(&f);
+	redis_server_stop(&srv);
+}
+
+static void hget_text(const struct redis_server *srv, const char *key, const char *field, char *out,
+                      size_t size)
+{
+	if (!hgetstr(srv, key, field, out, size))
+		snprintf(out, size, "(none)");
+}
+
+/* How many times Redis ran a command, from INFO commandstats ("hincrby" ...). */
+static long long calls_of(const struct redis_server *srv, const char *command)
+{
+	redisReply *r = redis_server_command(srv, 0, "INFO commandstats");
+	char needle[64];
+	const char *at;
+	long long calls = 0;
+
+	snprintf(needle, sizeof(needle), "cmdstat_%s:calls=", command);
+	if (r && r->type == REDIS_REPLY_STRING && (at = strstr(r->str, needle)) != NULL)
+		calls = atoll(at + strlen(needle));
+	freeReplyObject(r);
+	return calls;
+}
+
+/* Increments are folded into HMGET + one HSET per hash while the sum is exact in the
+ * script's doubles; a value of 16 digits goes through HINCRBY (exact in Redis), and a
+ * value that is not an integer is refused as HINCRBY refuses it. Sums by hand. */
+static void test_increments_are_exact_in_few_commands(void)
+{
+	struct redis_server srv;
+	struct redis_server_options opt = {1, NULL, NULL, NULL};
+	const char *key = "cs:{s1}:a:alice:m:202611240200";
+	struct publish_batch *batches;
+	struct fixture f;
+	char text[64];
+	redisReply *r;
+	int n;
+
+	if (redis_server_start(&srv, &opt) == -1) {
+		CHECK(!"redis-server did not start");
+		return;
+	}
+	setup(&f);
+	r = redis_server_command(&srv, 0,
+	                         "HSET %s frt_ms_sum 999999999999999 responses "
+	                         "9007199254740993 inquiries 7",
+	                         key);
+	freeReplyObject(r);
+	counter_table_add(f.cut, f.s1, f.alice, T_MORNING, COUNTER_INQUIRIES, 1);
+	counter_table_add(f.cut, f.s1, f.alice, T_MORNING, COUNTER_FRT_MS_SUM, 4500);
+	counter_table_add(f.cut, f.s1, f.alice, T_MORNING, COUNTER_RESPONSES, 2);
+	counter_table_add(f.cut, f.s1, f.alice, T_MORNING, COUNTER_RESPONSE_MS_SUM, -3);
+	n = publish_build(&settings, f.cut, f.names, &f.reasons, 1, &batches);
+	CHECK_INT(n, 1);
+	freeReplyObject(redis_server_command(&srv, 0, "CONFIG RESETSTAT"));
+	CHECK_INT(apply(&srv, &batches[0]), 1);
+	hget_text(&srv, key, "inquiries", text, sizeof(text));
+	CHECK_STR(text, "8");
+	hget_text(&srv, key, "frt_ms_sum", text, sizeof(text));
+	CHECK_STR(text, "1000000000004499");
+	hget_text(&srv, key, "responses", text, sizeof(text));
+	CHECK_STR(text, "9007199254740995");
+	hget_text(&srv, key, "response_ms_sum", text, sizeof(text));
+	CHECK_STR(text, "-3");
+	/* four hashes (alice's and the shop's minute and day): one HMGET and one HSET
+	 * each, HINCRBY only for alice's 16-digit responses */
+	CHECK_INT(calls_of(&srv, "hmget"), 4);
+	CHECK_INT(calls_of(&srv, "hset"), 4);
+	CHECK_INT(calls_of(&srv, "hincrby"), 1);
+	publish_batches_free(batches, n);
+
+	/* a field someone set to text: the batch fails as HINCRBY fails */
+	r = redis_server_command(&srv, 0, "HSET %s inquiries 1.5", key);
+	freeReplyObject(r);
+	n = publish_build(&settings, f.cut, f.names, &f.reasons, 2, &batches);
+	CHECK_INT(apply(&srv, &batches[0]), -1);
+	hget_text(&srv, key, "inquiries", text, sizeof(text));
+	CHECK_STR(text, "1.5");
+	publish_batches_free(batches, n);
 	teardown(&f);
 	redis_server_stop(&srv);
 }
@@ -346,6 +454,7 @@ int main(void)
 	RUN(test_batches_do_not_depend_on_emission_order);
 	RUN(test_foreign_key_stops_batch_before_any_write);
 	RUN(test_windows_are_rewritten_with_derived_values);
+	RUN(test_increments_are_exact_in_few_commands);
 	RUN(test_empty_cut_builds_no_batch);
 	return check_done();
 }

@@ -13,14 +13,17 @@
 struct seen {
 	int64_t sums[8][WINDOW_COUNT][COUNTER_WIDTH];
 	uint32_t agent[8];
+	unsigned changed[8];
 	int count;
 };
 
-static int collect(void *ctx, uint32_t shop, uint32_t agent, const int64_t (*sums)[COUNTER_WIDTH])
+static int collect(void *ctx, uint32_t shop, uint32_t agent, unsigned changed,
+                   const int64_t (*sums)[COUNTER_WIDTH])
 {
 	struct seen *s = ctx;
 	(void)shop;
 	s->agent[s->count] = agent;
+	s->changed[s->count] = changed;
 	memcpy(s->sums[s->count], sums, sizeof(s->sums[0]));
 	s->count++;
 	return 0;
@@ -38,7 +41,7 @@ static void test_windows_cover_the_last_n_minutes(void)
 
 	for (int k = 0; k < 6; k++)
 		counter_table_add(cut, 2, 3, T0 - ago[k] * MIN, COUNTER_RESPONSES, 1LL << k);
-	CHECK_INT(windows_add(w, cut), 0);
+	CHECK_INT(windows_add(w, cut, 0, T0), 0);
 	CHECK_INT(windows_each(w, T0 + 59999, collect, &s), 0);
 	CHECK_INT(s.count, 2); /* alice and the whole shop */
 	CHECK_INT(s.agent[0], NAME_WHOLE_SHOP);
@@ -70,7 +73,7 @@ static void test_whole_shop_sums_agents_and_shop_counters(void)
 	counter_table_add(cut, 2, 3, T0, COUNTER_INQUIRIES, 2);
 	counter_table_add(cut, 2, 4, T0, COUNTER_INQUIRIES, 5);
 	counter_table_add(cut, 2, NAME_WHOLE_SHOP, T0, COUNTER_SILENT_ORDERS, 1);
-	windows_add(w, cut);
+	windows_add(w, cut, 0, T0);
 	windows_each(w, T0, collect, &s);
 	CHECK_INT(s.count, 3);
 	CHECK_INT(s.agent[0], NAME_WHOLE_SHOP);
@@ -89,18 +92,24 @@ static void test_a_day_old_minute_ages_out(void)
 	struct seen s = {0};
 
 	counter_table_add(cut, 2, 3, T0, COUNTER_ORDERS, 1);
-	windows_add(w, cut);
+	windows_add(w, cut, 0, T0);
 	counter_table_clear(cut);
 	counter_table_add(cut, 2, 3, T0 + 1440 * MIN, COUNTER_ORDERS, 10); /* same slot */
-	windows_add(w, cut);
+	windows_add(w, cut, T0, T0 + 1440 * MIN);
 	windows_each(w, T0 + 1440 * MIN, collect, &s);
 	CHECK_INT(s.sums[1][4][COUNTER_ORDERS], 10);
-	/* and data older than the ring is ignored, not added to the newer minute */
+	/* and data older than the ring is ignored, not added to the newer minute: the
+	 * cut changes no window */
 	counter_table_clear(cut);
 	counter_table_add(cut, 2, 3, T0 - MIN, COUNTER_ORDERS, 100);
-	windows_add(w, cut);
+	windows_add(w, cut, T0 + 1440 * MIN, T0 + 1440 * MIN);
 	s.count = 0;
 	windows_each(w, T0 + 1440 * MIN, collect, &s);
+	CHECK_INT(s.changed[1], 0);
+	windows_mark_all_changed(w);
+	s.count = 0;
+	windows_each(w, T0 + 1440 * MIN, collect, &s);
+	CHECK_INT(s.changed[1], WINDOWS_ALL);
 	CHECK_INT(s.sums[1][4][COUNTER_ORDERS], 10);
 	/* two days later: zeros, but the series is still reported (its hash shows 0) */
 	s.count = 0;
@@ -108,6 +117,94 @@ static void test_a_day_old_minute_ages_out(void)
 	windows_each(w, T0 + 3000 * MIN, collect, &s);
 	CHECK_INT(s.count, 2);
 	CHECK_INT(s.sums[1][4][COUNTER_ORDERS], 0);
+	counter_table_free(cut);
+	windows_free(w);
+}
+
+/* Which windows a cut changes, worked out by hand. alice (3) has one response at
+ * minute T0-4 and bob (4) none yet; the windows end at minute T0 (so 1m = T0,
+ * 5m = T0-4..T0, 15m = T0-14..T0, ...). */
+static void test_a_cut_notes_the_windows_it_changes(void)
+{
+	struct windows *w = windows_new();
+	struct counter_table *cut = counter_table_new(1);
+	struct seen s = {0};
+	const unsigned m1 = 1, m5 = 2, m15 = 4, h1 = 8, h24 = 16;
+
+	counter_table_add(cut, 2, 3, T0 - 4 * MIN, COUNTER_RESPONSES, 1);
+	windows_add(w, cut, T0 - 4 * MIN, T0);
+	windows_each(w, T0, collect, &s);
+	CHECK_INT(s.count, 2); /* "*" and alice: new, so all their windows */
+	CHECK_INT(s.changed[0], WINDOWS_ALL);
+	CHECK_INT(s.changed[1], WINDOWS_ALL);
+
+	/* the same minute, nothing new: nothing changed */
+	counter_table_clear(cut);
+	windows_add(w, cut, T0, T0 + 59999);
+	s.count = 0;
+	windows_each(w, T0 + 59999, collect, &s);
+	CHECK_INT(s.changed[0], 0);
+	CHECK_INT(s.changed[1], 0);
+
+	/* bob answers at T0-20 (in 1h and 24h only), as of the same minute: bob is new;
+	 * the shop's 1h and 24h change, alice's nothing */
+	counter_table_add(cut, 2, 4, T0 - 20 * MIN, COUNTER_RESPONSES, 1);
+	windows_add(w, cut, T0 + 59999, T0 + 59999);
+	s.count = 0;
+	windows_each(w, T0 + 59999, collect, &s);
+	CHECK_INT(s.count, 3);
+	CHECK_INT(s.changed[0], h1 | h24);
+	CHECK_INT(s.changed[1], 0);
+	CHECK_INT(s.changed[2], WINDOWS_ALL);
+
+	/* one minute on, nothing new: alice's T0-4 leaves 5m (it is now 5 minutes old);
+	 * 1m held nothing, 15m, 1h and 24h still hold it */
+	counter_table_clear(cut);
+	windows_add(w, cut, T0 + 59999, T0 + MIN);
+	s.count = 0;
+	windows_each(w, T0 + MIN, collect, &s);
+	CHECK_INT(s.changed[1], m5);
+	CHECK_INT(s.sums[1][1][COUNTER_RESPONSES], 0);
+	CHECK_INT(s.sums[1][2][COUNTER_RESPONSES], 1);
+	CHECK_INT(s.changed[0], m5); /* bob's T0-20 is in none it left */
+
+	/* a jump of an hour: alice's T0-4 leaves 15m and 1h, bob's T0-20 leaves 1h */
+	windows_add(w, cut, T0 + MIN, T0 + 60 * MIN);
+	s.count = 0;
+	windows_each(w, T0 + 60 * MIN, collect, &s);
+	CHECK_INT(s.changed[1], m15 | h1);
+	CHECK_INT(s.changed[2], h1);
+	CHECK_INT(s.sums[0][3][COUNTER_RESPONSES], 0);
+	CHECK_INT(s.sums[0][4][COUNTER_RESPONSES], 2);
+	(void)m1;
+	counter_table_free(cut);
+	windows_free(w);
+}
+
+/* A day on, the minute a cut writes reuses the ring slot of a minute that leaves 24h
+ * in the same cut: 24h is noted and sums the new minute only. */
+static void test_a_reused_slot_still_notes_its_minute_leaving(void)
+{
+	struct windows *w = windows_new();
+	struct counter_table *cut = counter_table_new(1);
+	struct seen s = {0};
+
+	counter_table_add(cut, 2, 3, T0, COUNTER_ORDERS, 1);
+	windows_add(w, cut, T0, T0);
+	counter_table_clear(cut);
+	/* as of T0+1439 the 24h window still holds T0 (only 24h changed: 1m..1h lost
+	 * it long ago); as of T0+1440 it does not, and the cut's minute T0+1440 lands in
+	 * T0's slot */
+	windows_add(w, cut, T0, T0 + 1439 * MIN);
+	windows_each(w, T0 + 1439 * MIN, collect, &s);
+	CHECK_INT(s.changed[1], 15); /* 1m 5m 15m 1h: T0 left them on the way */
+	s.count = 0;
+	counter_table_add(cut, 2, 3, T0 + 1440 * MIN, COUNTER_RESPONSES, 1);
+	windows_add(w, cut, T0 + 1439 * MIN, T0 + 1440 * MIN);
+	windows_each(w, T0 + 1440 * MIN, collect, &s);
+	CHECK_INT(s.changed[1], WINDOWS_ALL); /* 1m..1h: the new minute; 24h: both */
+	CHECK_INT(s.sums[1][4][COUNTER_ORDERS], 0);
+	CHECK_INT(s.sums[1][4][COUNTER_RESPONSES], 1);
 	counter_table_free(cut);
 	windows_free(w);
 }
@@ -123,7 +220,7 @@ static void test_snapshot_round_trip(void)
 	for (int k = 0; k < 100; k++)
 		counter_table_add(cut, 2, (uint32_t)(3 + k % 3), T0 - k * 7 * MIN,
 		                  (enum counter_id)(k % COUNTER_WIDTH), k + 1);
-	windows_add(w, cut);
+	windows_add(w, cut, 0, T0);
 	windows_save(w, &out);
 	wire_reader_init(&in, out.data, out.len);
 	CHECK_INT(windows_load(back, &in), 0);
@@ -143,6 +240,8 @@ int main(void)
 	RUN(test_windows_cover_the_last_n_minutes);
 	RUN(test_whole_shop_sums_agents_and_shop_counters);
 	RUN(test_a_day_old_minute_ages_out);
+	RUN(test_a_cut_notes_the_windows_it_changes);
+	RUN(test_a_reused_slot_still_notes_its_minute_leaving);
 	RUN(test_snapshot_round_trip);
 	return check_done();
 }

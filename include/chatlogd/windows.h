@@ -13,6 +13,7 @@
 #include "counters.h"
 
 #define WINDOW_COUNT 5
+#define WINDOWS_ALL ((1u << WINDOW_COUNT) - 1) /* a bit per window */
 
 struct windows;
 struct wire_writer;
@@ -25,13 +26,24 @@ int64_t windows_minutes(unsigned i);
 struct windows *windows_new(void);
 void windows_free(struct windows *w);
 
-/* Adds a cut's deltas (a by-minute table of agent and "*" rows); agent rows also
- * count for their shop's "*". Returns 0, or -1 when out of memory. */
-int windows_add(struct windows *w, struct counter_table *cut);
+/* Adds a cut's deltas (a by-minute table of agent and "*" rows) made as of
+ * as_of_ms, the previous cut having been made as of prev_as_of_ms; agent rows also
+ * count for their shop's "*". Notes which windows of each (shop, agent) the cut
+ * changes: those its rows fall in, those a minute slid out of as the window's end
+ * moved from prev_as_of_ms to as_of_ms, and all of a new (shop, agent)'s. The
+ * notes last until the next windows_add. Returns 0, or -1 when out of memory. */
+int windows_add(struct windows *w, struct counter_table *cut, int64_t prev_as_of_ms,
+                int64_t as_of_ms);
+
+/* Notes every window as changed (a cut restored from a snapshot rewrites them all:
+ * its previous cut's notes are not kept). */
+void windows_mark_all_changed(struct windows *w);
 
 /* Called for each (shop, agent) ever added, in a fixed order (by shop id, agent id),
- * with the sums of every window (zeros once its data has aged out). */
-typedef int (*windows_fn)(void *ctx, uint32_t shop, uint32_t agent,
+ * with the bit mask of the windows the last cut changed (WINDOWS_ALL after
+ * windows_mark_all_changed) and the sums of every window (zeros once its data has
+ * aged out); sums[i] holds only when window i changed. */
+typedef int (*windows_fn)(void *ctx, uint32_t shop, uint32_t agent, unsigned changed,
                           const int64_t (*sums)[COUNTER_WIDTH]);
 int windows_each(struct windows *w, int64_t as_of_ms, windows_fn fn, void *ctx);
 

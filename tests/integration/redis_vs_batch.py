@@ -5,9 +5,13 @@ usage: redis_vs_batch.py SOCKET PREFIX REPORT.json
 
 Sums every day hash PREFIX:{SHOP}:a:AGENT:d:* per (shop, agent) and checks it equals
 the report's counters for that agent (derived values excluded); agent "*" must equal
-the shop totals plus silent orders and sales. Exit 0 when all match, 1 otherwise.
+the shop totals plus silent orders and sales. Then checks every rolling-window hash
+PREFIX:{SHOP}:a:AGENT:w:WINDOW by another path: its counters must equal the sum of
+that (shop, agent)'s minute hashes over the window's minutes as of its as_of, and all
+windows must carry the same as_of (the last flush's). Exit 0 when all match, 1 otherwise.
 A tiny RESP client keeps the tests free of extra packages.
 """
+import datetime
 import json
 import socket
 import sys
@@ -75,25 +79,76 @@ def flatten(counters):
     return flat
 
 
+def scan(r, pattern):
+    cursor, keys = "0", []
+    while True:
+        cursor, batch = r.call("SCAN", cursor, "MATCH", pattern, "COUNT", "1000")
+        keys += batch
+        if cursor == "0":
+            return keys
+
+
+def split_key(prefix, key, kind):
+    """PREFIX:{SHOP}:a:AGENT:KIND:SUFFIX -> (shop, agent, suffix)."""
+    rest = key[len(prefix) + 2:]
+    shop, rest = rest.split("}:a:", 1)
+    agent, suffix = rest.rsplit(":" + kind + ":", 1)
+    return shop, agent, suffix
+
+
 def redis_days(r, prefix):
     """(shop, agent) -> summed day hash."""
     sums = {}
-    cursor = "0"
-    keys = []
-    while True:
-        cursor, batch = r.call("SCAN", cursor, "MATCH", prefix + ":{*}:a:*:d:*", "COUNT", "1000")
-        keys += batch
-        if cursor == "0":
-            break
-    for key in keys:
-        rest = key[len(prefix) + 2:]
-        shop, rest = rest.split("}:a:", 1)
-        agent = rest.rsplit(":d:", 1)[0]
+    for key in scan(r, prefix + ":{*}:a:*:d:*"):
+        shop, agent, _ = split_key(prefix, key, "d")
         fields = r.call("HGETALL", key)
         acc = sums.setdefault((shop, agent), {})
         for f, v in zip(fields[::2], fields[1::2]):
             acc[f] = acc.get(f, 0) + int(v)
     return {k: {f: v for f, v in d.items() if v != 0} for k, d in sums.items()}
+
+
+WINDOW_MINUTES = {"1m": 1, "5m": 5, "15m": 15, "1h": 60, "24h": 1440}
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+def epoch_minute(when):
+    return int((when - EPOCH).total_seconds() // 60)
+
+
+def check_windows(r, prefix):
+    """Problems found comparing each window hash with its minute hashes."""
+    minutes = {}
+    for key in scan(r, prefix + ":{*}:a:*:m:*"):
+        shop, agent, stamp = split_key(prefix, key, "m")
+        utc = datetime.datetime.strptime(stamp, "%Y%m%d%H%M").replace(tzinfo=datetime.timezone.utc)
+        fields = r.call("HGETALL", key)
+        minutes.setdefault((shop, agent), {})[epoch_minute(utc)] = {
+            f: int(v) for f, v in zip(fields[::2], fields[1::2])}
+    problems, as_ofs, count = [], set(), 0
+    for key in scan(r, prefix + ":{*}:a:*:w:*"):
+        shop, agent, window = split_key(prefix, key, "w")
+        fields = r.call("HGETALL", key)
+        got = dict(zip(fields[::2], fields[1::2]))
+        as_of = got.pop("as_of", None)
+        if as_of is None:
+            problems.append(f"{key}: no as_of")
+            continue
+        as_ofs.add(as_of)
+        end = epoch_minute(datetime.datetime.fromisoformat(as_of))
+        want = {}
+        for minute, counters in minutes.get((shop, agent), {}).items():
+            if end - WINDOW_MINUTES[window] < minute <= end:
+                for f, v in counters.items():
+                    want[f] = want.get(f, 0) + v
+        got = {f: int(v) for f, v in got.items() if f not in DERIVED}
+        for f in sorted(set(got) | set(want)):
+            if got.get(f, 0) != want.get(f, 0):
+                problems.append(f"{key} {f}: window {got.get(f, 0)}, minutes {want.get(f, 0)}")
+        count += 1
+    if len(as_ofs) > 1:
+        problems.append(f"windows carry {len(as_ofs)} different as_of: {sorted(as_ofs)[:3]}")
+    return problems, count
 
 
 def main():
@@ -109,7 +164,7 @@ def main():
             if s.get(f):
                 whole[f] = s[f]
         want[(shop, "*")] = whole
-    problems = []
+    problems, windows = check_windows(Redis(sock), prefix)
     for key in sorted(set(got) | set(want)):
         g, w = got.get(key, {}), want.get(key, {})
         for f in sorted(set(g) | set(w)):
@@ -120,7 +175,8 @@ def main():
     if problems:
         print(f"{len(problems)} differences")
         sys.exit(1)
-    print(f"redis matches batch: {len(want)} (shop, agent) hashes compared")
+    print(f"redis matches batch: {len(want)} (shop, agent) hashes compared, "
+          f"{windows} window hashes equal their minutes")
 
 
 if __name__ == "__main__":

@@ -436,6 +436,47 @@ static void test_increments_are_exact_in_few_commands(void)
 	redis_server_stop(&srv);
 }
 
+/* Alerts of one cut: each is published and logged; a raise sets the agent's active
+ * alert, a clear removes it, a waiting alert does neither. Every key's type is
+ * checked once per batch, however many alerts reuse it. */
+static void test_alerts_are_delivered_with_one_type_check_per_key(void)
+{
+	struct redis_server srv;
+	struct redis_server_options opt = {1, NULL, NULL, NULL};
+	struct publish_batch *batches;
+	struct fixture f;
+	struct alert_event ev[4] = {
+	    {ALERT_RAISED, 0, 0, 1, 9000, 6000, 3, 300, T_MORNING, ""},
+	    {ALERT_RAISED, 0, 0, 0, 12500, 10000, 7, 300, T_MORNING, ""},
+	    {ALERT_CLEARED, 0, 0, 1, 4000, 6000, 3, 300, T_MORNING + 60000, ""},
+	    {ALERT_WAITING, 0, 0, 1, 7000, 6000, 1, 300, T_MORNING + 61000, "buyer-1"},
+	};
+	struct publish_extra extra = {NULL, 0, ev, 4};
+	int n;
+
+	if (redis_server_start(&srv, &opt) == -1) {
+		CHECK(!"redis-server did not start");
+		return;
+	}
+	setup(&f);
+	for (int i = 0; i < 4; i++) {
+		ev[i].shop = f.s1;
+		ev[i].agent = i == 1 ? f.bob : f.alice;
+	}
+	n = publish_build_cut(&settings, f.cut, f.names, &f.reasons, 1, &extra, &batches);
+	CHECK_INT(n, 1);
+	freeReplyObject(redis_server_command(&srv, 0, "CONFIG RESETSTAT"));
+	CHECK_INT(apply(&srv, &batches[0]), 1);
+	CHECK_INT(integer(&srv, "XLEN %s", "cs:alerts:log"), 4);
+	CHECK_INT(integer(&srv, "HLEN %s", "cs:{s1}:alerts"), 1); /* bob's; alice cleared */
+	CHECK_INT(integer(&srv, "HEXISTS cs:{s1}:alerts %s", "客服小美"), 1);
+	CHECK_INT(calls_of(&srv, "publish"), 4);
+	CHECK_INT(calls_of(&srv, "type"), 2); /* the stream and the shop's alert hash */
+	publish_batches_free(batches, n);
+	teardown(&f);
+	redis_server_stop(&srv);
+}
+
 static void test_empty_cut_builds_no_batch(void)
 {
 	struct fixture f;
@@ -455,6 +496,7 @@ int main(void)
 	RUN(test_foreign_key_stops_batch_before_any_write);
 	RUN(test_windows_are_rewritten_with_derived_values);
 	RUN(test_increments_are_exact_in_few_commands);
+	RUN(test_alerts_are_delivered_with_one_type_check_per_key);
 	RUN(test_empty_cut_builds_no_batch);
 	return check_done();
 }

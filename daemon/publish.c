@@ -12,7 +12,6 @@
  *   P CHANNEL MESSAGE             PUBLISH
  */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,21 +136,19 @@ static void args_add(struct args *a, const char *s, size_t len)
 	a->count++;
 }
 
-static void args_addf(struct args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void args_addf(struct args *a, const char *fmt, ...)
+/* A decimal integer, without printf: a cut formats hundreds of thousands. */
+static void args_add_i64(struct args *a, int64_t v)
 {
-	char buf[1024];
-	va_list ap;
-	int n;
+	char buf[24], *p = buf + sizeof(buf);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
 
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(buf)) {
-		a->failed = 1;
-		return;
-	}
-	args_add(a, buf, (size_t)n);
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	args_add(a, p, (size_t)(buf + sizeof(buf) - p));
 }
 
 /* Moves the arguments into a batch (argv pointers into one block). */
@@ -220,29 +217,6 @@ static void add_row(struct counter_table *t, uint32_t shop, uint32_t agent, int6
 		row->value[id] += value[id];
 }
 
-/* One I operation: KEY TTL N and the non-zero fields of the row. */
-static void add_increments(struct args *a, const char *key, int64_t ttl, const int64_t *value,
-                           const struct reasons *reasons)
-{
-	char name[80];
-	int fields = 0;
-
-	for (int id = 0; id < COUNTER_WIDTH; id++)
-		fields += value[id] != 0;
-	args_add(a, "I", 1);
-	args_add(a, key, strlen(key));
-	args_addf(a, "%" PRId64, ttl);
-	args_addf(a, "%d", fields);
-	for (int id = 0; id < COUNTER_WIDTH; id++) {
-		if (value[id] == 0)
-			continue;
-		counters_field_name((enum counter_id)id, (const char *const *)reasons->names, name,
-		                    sizeof(name));
-		args_add(a, name, strlen(name));
-		args_addf(a, "%" PRId64, value[id]);
-	}
-}
-
 static struct counter_row **sorted_rows(struct counter_table *t)
 {
 	size_t n = counter_table_count(t);
@@ -265,14 +239,52 @@ struct builder {
 	int batch_count, batch_capacity;
 	uint64_t next_seq;
 	size_t rows_in_batch;
+	/* counter field names, made on first use in this build */
+	char field_name[COUNTER_WIDTH][80];
+	uint8_t field_name_len[COUNTER_WIDTH];
 };
+
+static int nonzero_counters(const int64_t *value)
+{
+	int n = 0;
+	for (int id = 0; id < COUNTER_WIDTH; id++)
+		n += value[id] != 0;
+	return n;
+}
+
+/* FIELD VALUE for each non-zero counter of a row. */
+static void add_counter_fields(struct builder *b, const int64_t *value)
+{
+	for (int id = 0; id < COUNTER_WIDTH; id++) {
+		if (value[id] == 0)
+			continue;
+		if (b->field_name_len[id] == 0) {
+			counters_field_name((enum counter_id)id,
+			                    (const char *const *)b->reasons->names,
+			                    b->field_name[id], sizeof(b->field_name[id]));
+			b->field_name_len[id] = (uint8_t)strlen(b->field_name[id]);
+		}
+		args_add(&b->args, b->field_name[id], b->field_name_len[id]);
+		args_add_i64(&b->args, value[id]);
+	}
+}
+
+/* One I operation: KEY TTL N and the non-zero fields of the row. */
+static void add_increments(struct builder *b, const char *key, int64_t ttl, const int64_t *value)
+{
+	args_add(&b->args, "I", 1);
+	args_add(&b->args, key, strlen(key));
+	args_add_i64(&b->args, ttl);
+	args_add_i64(&b->args, nonzero_counters(value));
+	add_counter_fields(b, value);
+}
 
 static void builder_begin(struct builder *b)
 {
 	b->args.count = 0;
 	b->args.arena_len = 0;
 	args_add(&b->args, b->seq_key, strlen(b->seq_key));
-	args_addf(&b->args, "%" PRIu64, b->next_seq);
+	args_add_i64(&b->args, (int64_t)b->next_seq);
 	b->rows_in_batch = 0;
 }
 
@@ -324,14 +336,14 @@ static int emit_hashes(struct builder *b, struct counter_table *t, int days)
 			snprintf(key, sizeof(key), "%s:{%s}:a:%s:d:%08" PRId64, b->s->prefix,
 			         names_get(b->names, row->shop), names_get(b->names, row->agent),
 			         row->minute);
-			add_increments(&b->args, key, b->s->day_ttl_s, row->value, b->reasons);
+			add_increments(b, key, b->s->day_ttl_s, row->value);
 		} else {
 			char minute[13];
 			timefmt_minute_key(row->minute * 60000, minute);
 			snprintf(key, sizeof(key), "%s:{%s}:a:%s:m:%s", b->s->prefix,
 			         names_get(b->names, row->shop), names_get(b->names, row->agent),
 			         minute);
-			add_increments(&b->args, key, b->s->minute_ttl_s, row->value, b->reasons);
+			add_increments(b, key, b->s->minute_ttl_s, row->value);
 		}
 	}
 	free(rows);
@@ -368,7 +380,7 @@ static int emit_sets(struct builder *b, struct counter_table *days)
 			         names_get(b->names, shop));
 			args_add(&b->args, "S", 1);
 			args_add(&b->args, key, strlen(key));
-			args_addf(&b->args, "%zu", agents);
+			args_add_i64(&b->args, (int64_t)agents);
 			for (size_t k = i; k < j; k++)
 				if (agent_starts(rows, i, k))
 					args_add(&b->args, names_get(b->names, rows[k]->agent),
@@ -387,7 +399,7 @@ static int emit_sets(struct builder *b, struct counter_table *days)
 /* One W operation per window: the non-zero counters, derived values and as_of. */
 struct window_ctx {
 	struct builder *b;
-	int64_t as_of_ms;
+	char as_of[30]; /* RFC 3339 */
 };
 
 static int emit_window(void *ctx, uint32_t shop, uint32_t agent, unsigned changed,
@@ -395,50 +407,43 @@ static int emit_window(void *ctx, uint32_t shop, uint32_t agent, unsigned change
 {
 	struct window_ctx *wc = ctx;
 	struct builder *b = wc->b;
-	char key[1024], name[80], as_of[30];
+	size_t as_of_len = strlen(wc->as_of);
+	char key[1024];
+	int base = snprintf(key, sizeof(key), "%s:{%s}:a:%s:w:", b->s->prefix,
+	                    names_get(b->names, shop), names_get(b->names, agent));
 
-	timefmt_format_rfc3339(wc->as_of_ms, as_of);
+	if (base < 0 || (size_t)base + 8 > sizeof(key))
+		return -1;
 	for (unsigned win = 0; win < WINDOW_COUNT; win++) {
 		const int64_t *v = sums[win];
 		struct derived_field fields[DERIVED_FIELDS];
+		size_t name_len = strlen(windows_name(win));
 		unsigned derived;
-		int count;
 		/* One row either way, so a cut splits into the same batches whichever
 		 * windows changed (a restored cut rewrites them all; exactly-once.md). */
 		if (builder_room(b) == -1)
 			return -1;
-		snprintf(key, sizeof(key), "%s:{%s}:a:%s:w:%s", b->s->prefix,
-		         names_get(b->names, shop), names_get(b->names, agent), windows_name(win));
+		memcpy(key + base, windows_name(win), name_len);
 		if (!(changed & (1u << win))) {
 			/* same sums as the last cut wrote: only as_of moves on */
 			args_add(&b->args, "H", 1);
-			args_add(&b->args, key, strlen(key));
+			args_add(&b->args, key, (size_t)base + name_len);
 			args_add(&b->args, "as_of", 5);
-			args_add(&b->args, as_of, strlen(as_of));
+			args_add(&b->args, wc->as_of, as_of_len);
 			continue;
 		}
 		derived = counters_derived_fields(v, fields);
-		count = 1 + (int)derived; /* as_of and the derived values */
-		for (int id = 0; id < COUNTER_WIDTH; id++)
-			count += v[id] != 0;
 		args_add(&b->args, "W", 1);
-		args_add(&b->args, key, strlen(key));
-		args_addf(&b->args, "%d", count);
-		for (int id = 0; id < COUNTER_WIDTH; id++) {
-			if (v[id] == 0)
-				continue;
-			counters_field_name((enum counter_id)id,
-			                    (const char *const *)b->reasons->names, name,
-			                    sizeof(name));
-			args_add(&b->args, name, strlen(name));
-			args_addf(&b->args, "%" PRId64, v[id]);
-		}
+		args_add(&b->args, key, (size_t)base + name_len);
+		/* the counters, as_of and the derived values */
+		args_add_i64(&b->args, nonzero_counters(v) + 1 + (int)derived);
+		add_counter_fields(b, v);
 		for (unsigned k = 0; k < derived; k++) {
 			args_add(&b->args, fields[k].name, strlen(fields[k].name));
 			args_add(&b->args, fields[k].text, strlen(fields[k].text));
 		}
 		args_add(&b->args, "as_of", 5);
-		args_add(&b->args, as_of, strlen(as_of));
+		args_add(&b->args, wc->as_of, as_of_len);
 	}
 	return b->args.failed ? -1 : 0;
 }
@@ -490,13 +495,21 @@ int publish_build_cut(const struct publish_settings *s, struct counter_table *cu
 {
 	static const struct publish_extra none = {NULL, 0, NULL, 0};
 	struct counter_table *minutes = counter_table_new(1), *days = counter_table_new(1);
-	struct builder b = {.s = s, .names = names, .reasons = reasons, .next_seq = first_seq};
-	struct window_ctx wc = {&b, 0};
-	int failed = 0;
+	struct builder *b = calloc(1, sizeof(*b));
+	struct window_ctx wc = {b, ""};
+	int failed = 0, count;
 
 	*out = NULL;
-	if (minutes == NULL || days == NULL)
-		failed = 1;
+	if (minutes == NULL || days == NULL || b == NULL) {
+		counter_table_free(minutes);
+		counter_table_free(days);
+		free(b);
+		return -1;
+	}
+	b->s = s;
+	b->names = names;
+	b->reasons = reasons;
+	b->next_seq = first_seq;
 	/* Every agent row also counts for the whole shop ("*"). */
 	for (size_t i = 0; !failed && i < counter_table_count(cut); i++) {
 		const struct counter_row *row = counter_table_at(cut, i);
@@ -510,25 +523,29 @@ int publish_build_cut(const struct publish_settings *s, struct counter_table *cu
 	}
 	if (extra == NULL)
 		extra = &none;
-	wc.as_of_ms = extra->as_of_ms;
-	publish_seq_key(s, b.seq_key, sizeof(b.seq_key));
-	builder_begin(&b);
-	if (failed || emit_hashes(&b, minutes, 0) == -1 || emit_hashes(&b, days, 1) == -1 ||
-	    emit_sets(&b, days) == -1 ||
+	timefmt_format_rfc3339(extra->as_of_ms, wc.as_of);
+	publish_seq_key(s, b->seq_key, sizeof(b->seq_key));
+	builder_begin(b);
+	/* The counters go in batches of their own, ahead of the windows: they are what a
+	 * line is waiting for, and a batch of windows takes Redis longest to apply. */
+	if (failed || emit_hashes(b, minutes, 0) == -1 || emit_hashes(b, days, 1) == -1 ||
+	    emit_sets(b, days) == -1 || builder_end(b) == -1 ||
 	    (extra->windows != NULL &&
 	     windows_each(extra->windows, extra->as_of_ms, emit_window, &wc) == -1) ||
-	    emit_alerts(&b, extra->alerts, extra->alert_count) == -1 || builder_end(&b) == -1) {
-		publish_batches_free(b.batches, b.batch_count);
-		b.batches = NULL;
-		b.batch_count = -1;
+	    emit_alerts(b, extra->alerts, extra->alert_count) == -1 || builder_end(b) == -1) {
+		publish_batches_free(b->batches, b->batch_count);
+		b->batches = NULL;
+		b->batch_count = -1;
 	}
-	free(b.args.arena);
-	free(b.args.offsets);
-	free(b.args.lengths);
+	free(b->args.arena);
+	free(b->args.offsets);
+	free(b->args.lengths);
 	counter_table_free(minutes);
 	counter_table_free(days);
-	*out = b.batches;
-	return b.batch_count;
+	*out = b->batches;
+	count = b->batch_count;
+	free(b);
+	return count;
 }
 
 void publish_batches_free(struct publish_batch *batches, int count)

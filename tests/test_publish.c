@@ -312,8 +312,13 @@ static void test_windows_are_rewritten_with_derived_values(void)
 	extra.windows = w;
 	extra.as_of_ms = T_MORNING + 29000;
 	n = publish_build_cut(&settings, f.cut, f.names, &f.reasons, 1, &extra, &batches);
-	CHECK_INT(n, 1);
+	/* the counters first, in a batch of their own; then the windows */
+	CHECK_INT(n, 2);
+	CHECK_INT(count_args(&batches[0], "I"), 6); /* minute and day: alice, bob, the shop */
+	CHECK_INT(count_args(&batches[0], "W"), 0);
+	CHECK_INT(count_args(&batches[1], "W"), 3 * 5);
 	CHECK_INT(apply(&srv, &batches[0]), 1);
+	CHECK_INT(apply(&srv, &batches[1]), 1);
 	CHECK_INT(hget(&srv, "cs:{s1}:a:alice:w:1m", "inquiries"), 1);
 	CHECK_INT(hget(&srv, "cs:{s1}:a:alice:w:1h", "frt_avg_ms"), 4500);
 	CHECK_INT(hget(&srv, "cs:{s1}:a:*:w:1h", "inquiries"), 3);
@@ -328,7 +333,7 @@ static void test_windows_are_rewritten_with_derived_values(void)
 	counter_table_clear(f.cut);
 	CHECK_INT(windows_add(w, f.cut, T_MORNING + 29000, T_MORNING + 149000), 0);
 	extra.as_of_ms = T_MORNING + 149000;
-	n = publish_build_cut(&settings, f.cut, f.names, &f.reasons, 2, &extra, &batches);
+	n = publish_build_cut(&settings, f.cut, f.names, &f.reasons, 3, &extra, &batches);
 	CHECK_INT(n, 1);
 	CHECK_INT(count_args(&batches[0], "W"), 3); /* alice's, bob's and the shop's 1m */
 	CHECK_INT(count_args(&batches[0], "H"), 3 * 4);
@@ -344,11 +349,11 @@ static void test_windows_are_rewritten_with_derived_values(void)
 
 	/* a restored cut rewrites every window: the same batch split, all W */
 	windows_mark_all_changed(w);
-	n = publish_build_cut(&settings, f.cut, f.names, &f.reasons, 2, &extra, &batches);
+	n = publish_build_cut(&settings, f.cut, f.names, &f.reasons, 3, &extra, &batches);
 	CHECK_INT(n, 1);
 	CHECK_INT(count_args(&batches[0], "W"), 3 * 5);
 	CHECK_INT(count_args(&batches[0], "H"), 0);
-	CHECK_INT(apply(&srv, &batches[0]), 0); /* seq 2 was applied */
+	CHECK_INT(apply(&srv, &batches[0]), 0); /* seq 3 was applied */
 	publish_batches_free(batches, n);
 	windows_free(w);
 	teardown(&f);

@@ -526,13 +526,15 @@ int publish_build_cut(const struct publish_settings *s, struct counter_table *cu
 	timefmt_format_rfc3339(extra->as_of_ms, wc.as_of);
 	publish_seq_key(s, b->seq_key, sizeof(b->seq_key));
 	builder_begin(b);
-	/* The counters go in batches of their own, ahead of the windows: they are what a
-	 * line is waiting for, and a batch of windows takes Redis longest to apply. */
+	/* Counters, alerts and windows each go in batches of their own, in that order:
+	 * the counters are what a line waits for and alerts should not wait behind the
+	 * windows, the batches that take Redis longest to apply. */
 	if (failed || emit_hashes(b, minutes, 0) == -1 || emit_hashes(b, days, 1) == -1 ||
 	    emit_sets(b, days) == -1 || builder_end(b) == -1 ||
+	    emit_alerts(b, extra->alerts, extra->alert_count) == -1 || builder_end(b) == -1 ||
 	    (extra->windows != NULL &&
 	     windows_each(extra->windows, extra->as_of_ms, emit_window, &wc) == -1) ||
-	    emit_alerts(b, extra->alerts, extra->alert_count) == -1 || builder_end(b) == -1) {
+	    builder_end(b) == -1) {
 		publish_batches_free(b->batches, b->batch_count);
 		b->batches = NULL;
 		b->batch_count = -1;

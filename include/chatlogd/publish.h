@@ -55,9 +55,10 @@ struct publish_extra {
 	size_t alert_count;
 };
 
-/* publish_build plus the extras, in batches of their own after the increments'
- * (so the counters are applied first); each window is one row whether it changed
- * or not, so which windows changed does not move the batch boundaries. */
+/* publish_build plus the extras: batches of the increments, then of the alerts,
+ * then of the windows (so counters and alerts are applied first). Each window is
+ * one row whether it changed or not, so which windows changed does not move the
+ * batch boundaries. */
 int publish_build_cut(const struct publish_settings *s, struct counter_table *cut,
                       const struct names *names, const struct reasons *reasons, uint64_t first_seq,
                       const struct publish_extra *extra, struct publish_batch **out);

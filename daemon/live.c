@@ -36,7 +36,8 @@
 #include "chatlogd/windows.h"
 #include "chatlogd/wire.h"
 
-#define SNAPSHOT_VERSION 4u
+#define SNAPSHOT_VERSION 5u
+#define SNAPSHOT_VERSION_OLDEST 4u /* v4 lacks quiet_clock; read when no cut is in flight */
 #define MAX_SOURCES 65536
 #define SHUTDOWN_GRACE_MS 5000
 #define JOURNAL_SNAPSHOT_BYTES (256ull * 1024 * 1024)
@@ -70,7 +71,8 @@ struct live {
 	struct alerts *alerts;
 	struct alert_event *inflight_alerts; /* the alerts of the cut in flight */
 	size_t inflight_alert_count;
-	int64_t inflight_as_of; /* event time of the cut in flight: its windows' as_of */
+	int64_t inflight_as_of; /* as_of of the cut in flight (or the last one): its windows' */
+	int64_t quiet_clock;    /* the newest wall-clock advance (quiet logs), or INT64_MIN */
 
 	/* the cut in flight: its table, batches, and the next one to send */
 	struct counter_table *inflight;
@@ -150,6 +152,34 @@ static void advance_to(struct live *l, int64_t t)
 {
 	engine_advance(l->engine, t);
 	alerts_advance(l->alerts, t);
+	if (t > l->quiet_clock)
+		l->quiet_clock = t;
+}
+
+/* The time windows end at: event time, or the wall clock when the logs went quiet,
+ * so an idle shop's windows empty as time passes. Never goes back. */
+static int64_t clock_now(const struct live *l)
+{
+	int64_t t = engine_event_time(l->engine);
+
+	if (l->quiet_clock > t)
+		t = l->quiet_clock;
+	return t > l->inflight_as_of ? t : l->inflight_as_of;
+}
+
+static int64_t minute_floor(int64_t ms)
+{
+	return ms / 60000 - (ms % 60000 < 0);
+}
+
+/* The windows' minute has moved on since the last cut: a cut must tell Redis, even
+ * with no new counts, or the 1m window would keep an idle minute's numbers. */
+static int windows_slide_due(const struct live *l)
+{
+	int64_t now = clock_now(l);
+
+	return now != INT64_MIN && windows_count(l->windows) > 0 &&
+	       minute_floor(now) != minute_floor(l->inflight_as_of);
 }
 
 struct waiting_check {
@@ -391,7 +421,7 @@ static int cut_tables(struct live *l, uint64_t first_seq, int add_to_windows)
 		const struct alert_event *events;
 		size_t n = alerts_take(l->alerts, &events);
 		struct alert_event *copy = malloc((n ? n : 1) * sizeof(*copy));
-		int64_t as_of = engine_event_time(l->engine);
+		int64_t as_of = clock_now(l);
 		if (copy == NULL ||
 		    windows_add(l->windows, l->inflight, l->inflight_as_of, as_of) == -1) {
 			free(copy);
@@ -498,6 +528,7 @@ static void snapshot_body(struct live *l, struct wire_writer *w)
 	wire_put_u64(w, l->inflight_alert_count);
 	for (size_t i = 0; i < l->inflight_alert_count; i++)
 		alert_event_save(&l->inflight_alerts[i], w);
+	wire_put_i64(w, l->quiet_clock); /* since format 5 */
 	wire_put_u64(w, l->ingest.stats.lines);
 	wire_put_u64(w, l->ingest.stats.records);
 	wire_put_u64(w, l->ingest.stats.errors);
@@ -615,10 +646,15 @@ static int restore(struct live *l, const void *body, size_t len)
 	struct tail_position *p;
 	size_t count;
 	uint64_t resend_from, first_seq;
+	uint32_t version;
 
 	wire_reader_init(&r, body, len);
-	if (wire_get_u32(&r) != SNAPSHOT_VERSION)
+	version = wire_get_u32(&r);
+	if (version < SNAPSHOT_VERSION_OLDEST || version > SNAPSHOT_VERSION) {
+		log_warnx("snapshot format %u; this chatlogd reads %u to %u", version,
+		          SNAPSHOT_VERSION_OLDEST, SNAPSHOT_VERSION);
 		return -1;
+	}
 	l->next_seq = wire_get_u64(&r);
 	l->seq_known = wire_get_u8(&r);
 	name = wire_get_bytes(&r, &name_len);
@@ -632,6 +668,7 @@ static int restore(struct live *l, const void *body, size_t len)
 	    engine_load(l->engine, &r) == -1 || windows_load(l->windows, &r) == -1 ||
 	    alerts_load(l->alerts, &r) == -1 || restore_inflight_alerts(l, &r) == -1)
 		return -1;
+	l->quiet_clock = version >= 5 ? wire_get_i64(&r) : INT64_MIN;
 	l->ingest.stats.lines = wire_get_u64(&r);
 	l->ingest.stats.records = wire_get_u64(&r);
 	l->ingest.stats.errors = wire_get_u64(&r);
@@ -643,6 +680,14 @@ static int restore(struct live *l, const void *body, size_t len)
 	if (counter_table_load(l->pending, &r) == -1)
 		return -1;
 	/* Rebuild the cut in flight exactly as it was numbered; send what was not acked. */
+	if (resend_from != 0 && version < 5) {
+		/* v5 splits a cut into batches differently: a v4 cut cannot be rebuilt */
+		log_warnx("the snapshot's last batch (seq=%llu) was not acknowledged by Redis and "
+		          "was made by an older chatlogd: run that version until Redis has it "
+		          "(or see docs/operations.md, upgrading)",
+		          (unsigned long long)resend_from);
+		return -1;
+	}
 	if (resend_from != 0) {
 		uint64_t saved_next = l->next_seq;
 		if (cut_tables(l, first_seq, 0) == -1)
@@ -864,7 +909,8 @@ static void on_flush(evutil_socket_t fd, short what, void *ctx)
 	if (l->journal_failing && journal_sync(l) == 0)
 		send_next_batch(l);
 	if (!inflight_busy(l) && l->seq_known &&
-	    (counter_table_count(l->pending) > 0 || alerts_pending(l->alerts) > 0))
+	    (counter_table_count(l->pending) > 0 || alerts_pending(l->alerts) > 0 ||
+	     windows_slide_due(l)))
 		cut(l);
 	else if (state_journal_queued(l->journal) > 0)
 		journal_sync(l); /* bounds memory; lines after the last cut replay as re-reads */
@@ -1024,6 +1070,8 @@ static int live_init(struct live *l, const struct config *cfg)
 	memset(l, 0, sizeof(*l));
 	l->cfg = cfg;
 	l->next_seq = 1;
+	l->inflight_as_of = INT64_MIN; /* no cut yet */
+	l->quiet_clock = INT64_MIN;
 	if (cfg->instance[0] != '\0')
 		snprintf(l->instance, sizeof(l->instance), "%s", cfg->instance);
 	else if (gethostname(l->instance, sizeof(l->instance) - 1) == -1)

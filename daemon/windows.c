@@ -56,6 +56,11 @@ struct windows *windows_new(void)
 	return calloc(1, sizeof(struct windows));
 }
 
+size_t windows_count(const struct windows *w)
+{
+	return w->count;
+}
+
 static void series_clear_slot(struct minute *m)
 {
 	free(m->fields);

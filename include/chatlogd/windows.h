@@ -26,6 +26,9 @@ int64_t windows_minutes(unsigned i);
 struct windows *windows_new(void);
 void windows_free(struct windows *w);
 
+/* How many (shop, agent) series it holds. */
+size_t windows_count(const struct windows *w);
+
 /* Adds a cut's deltas (a by-minute table of agent and "*" rows) made as of
  * as_of_ms, the previous cut having been made as of prev_as_of_ms; agent rows also
  * count for their shop's "*". Notes which windows of each (shop, agent) the cut

@@ -8,7 +8,7 @@ set -u
 BIN=$1
 SRC=$2
 shift 2
-SCENARIOS=${*:-"append kill9 rotate outage backfill reload backpressure wiped alerts waiting http"}
+SCENARIOS=${*:-"append kill9 rotate outage backfill reload backpressure wiped alerts waiting quiet http"}
 GEN=$(dirname "$BIN")/bench/gen_chatlog
 CMP="python3 $SRC/tests/integration/redis_vs_batch.py"
 TMP=$(mktemp -d /tmp/chatlogd-live-XXXXXX)
@@ -399,6 +399,38 @@ PY
 		ok "alerts: stream has both, active hash empty after the clear"
 	else
 		fail "alerts: stream/hash"
+	fi
+}
+
+# Logs gone quiet: the windows end at the wall clock (minus wall_clock_lag), not at
+# the last line's time, so a minute with traffic leaves the 1m window of an idle
+# shop. The lines are in the minute before the wall clock's (ts 3-10 s before it).
+scenario_quiet() {
+	fresh || return
+	while [ $(($(date +%s) % 60)) -lt 12 ] || [ $(($(date +%s) % 60)) -gt 50 ]; do
+		sleep 1
+	done
+	now=$(date +%s)
+	last=$((now - now % 60 - 3))
+	: >"$TMP/all.jsonl"
+	printf '{"ts":%s,"shop":"sq","buyer":"b1","agent":"alice","from":"buyer","text":"在吗"}\n' \
+		$((last - 7)) >>"$TMP/all.jsonl"
+	printf '{"ts":%s,"shop":"sq","buyer":"b1","agent":"alice","from":"agent","text":"在的"}\n' \
+		"$last" >>"$TMP/all.jsonl"
+	start_daemon
+	append 1 2
+	settle
+	stop_daemon
+	as_of=$(redis-cli -s "$TMP/redis.sock" hget 'cs:{sq}:a:alice:w:1m' as_of)
+	m1=$(redis-cli -s "$TMP/redis.sock" hlen 'cs:{sq}:a:alice:w:1m')
+	m5=$(redis-cli -s "$TMP/redis.sock" hget 'cs:{sq}:a:alice:w:5m' agent_msgs)
+	as_of_minute=$(($(date -d "$as_of" +%s) / 60))
+	if [ "$m1" = 1 ] && [ "$m5" = 1 ] && [ "$as_of_minute" -gt $((last / 60)) ] &&
+		$CMP "$TMP/redis.sock" cs - >"$TMP/cmp.txt" 2>&1; then
+		ok "quiet logs: windows slid to the wall clock (as_of $as_of; 1m empty, 5m holds the reply)"
+	else
+		fail "quiet logs: as_of=$as_of 1m fields=$m1 5m agent_msgs=$m5"
+		cat "$TMP/cmp.txt"
 	fi
 }
 

@@ -794,5 +794,6 @@ void webhook_drain(struct webhook *wh, int64_t max_ms)
 
 void webhook_stats(const struct webhook *wh, struct webhook_stats *out)
 {
-	*out = wh->stats;
+	static const struct webhook_stats none;
+	*out = wh != NULL ? wh->stats : none;
 }

@@ -63,8 +63,9 @@ int webhook_post_alert(struct webhook *wh, const struct alert_event *ev, const s
 /* At shutdown: runs the event loop until the queue is empty or max_ms have passed,
  * retrying a post that waits for its backoff at once. Call it when nothing else needs
  * the loop any more: every other event still registered on it runs too. */
-void webhook_drain(struct webhook *wh, int64_t max_ms);
+void webhook_drain(struct webhook *wh, int64_t max_ms); /* wh may be NULL */
 
+/* The counters since start; all zero for wh NULL (no webhook configured). */
 void webhook_stats(const struct webhook *wh, struct webhook_stats *out);
 
 #endif

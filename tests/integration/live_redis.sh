@@ -16,9 +16,11 @@ passed=0
 failed=0
 REDIS_PID=
 DAEMON_PID=
+ROBOT_PID=
 
 cleanup() {
 	[ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null
+	[ -n "$ROBOT_PID" ] && kill "$ROBOT_PID" 2>/dev/null
 	[ -n "$REDIS_PID" ] && kill -9 "$REDIS_PID" 2>/dev/null
 	rm -rf "$TMP"
 }
@@ -350,8 +352,37 @@ scenario_wiped() {
 # Alerts (SPEC §7) reach a subscriber exactly once: three 9 s first responses raise
 # frt (avg 9000 > 6000, 3 samples); a kill -9 and restart send no second raise; when
 # event time moves 30 days on, the samples leave the window and the alert clears.
+# A stand-in robot for alert_webhook (tests/integration/webhook_receiver.py), failing
+# its first post with 503; its port goes into the config.
+start_robot() {
+	rm -f "$TMP/robot.txt" "$TMP/robot.port"
+	python3 "$SRC/tests/integration/webhook_receiver.py" "$TMP/robot.txt" "$TMP/robot.port" 1 &
+	ROBOT_PID=$!
+	for _ in $(seq 100); do
+		[ -s "$TMP/robot.port" ] && break
+		sleep 0.1
+	done
+	printf 'alert_webhook = http://127.0.0.1:%s/robot/send?access_token=t0ken\n' \
+		"$(cat "$TMP/robot.port")" >>"$TMP/chatlogd.conf"
+}
+
+stop_robot() {
+	[ -n "$ROBOT_PID" ] && kill "$ROBOT_PID" 2>/dev/null && wait "$ROBOT_PID" 2>/dev/null
+	ROBOT_PID=
+}
+
+# Waits until the robot has accepted n posts.
+robot_has() {
+	for _ in $(seq 100); do
+		[ "$(cat "$TMP/robot.txt" 2>/dev/null | grep -c '^200 ')" -ge "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 scenario_alerts() {
 	fresh || return
+	start_robot
 	start_ms=$(( ($(date +%s) + 86400) * 1000 ))
 	base=$((start_ms / 1000))
 	: >"$TMP/all.jsonl"
@@ -365,6 +396,7 @@ scenario_alerts() {
 	start_daemon
 	append 1 6
 	settle
+	robot_has 1
 	raised=$(redis-cli -s "$TMP/redis.sock" hget 'cs:{sa}:alerts' alice)
 	kill -9 "$DAEMON_PID"
 	wait "$DAEMON_PID" 2>/dev/null
@@ -372,6 +404,7 @@ scenario_alerts() {
 	seal
 	settle
 	stop_daemon
+	stop_robot
 	kill "$sub" 2>/dev/null
 	wait "$sub" 2>/dev/null
 	grep '^{' "$TMP/sub.txt" >"$TMP/alerts.txt"
@@ -399,6 +432,32 @@ PY
 		ok "alerts: stream has both, active hash empty after the clear"
 	else
 		fail "alerts: stream/hash"
+	fi
+	# The robot got each alert the subscriber got, once, in order, byte for byte
+	# inside the robot message; the first post was retried after its 503; the
+	# token never reached the log.
+	if python3 - "$TMP/alerts.txt" "$TMP/robot.txt" <<'PY' && ! grep -q t0ken "$TMP/daemon.log"
+import json, sys
+published = open(sys.argv[1], encoding="utf-8").read().splitlines()
+posts = [l.split(" ", 2) for l in open(sys.argv[2], encoding="utf-8").read().splitlines()]
+assert all(p[1] == "/robot/send?access_token=t0ken" for p in posts), posts
+assert [p[0] for p in posts] == ["503", "200", "200"], posts
+assert posts[0][2] == posts[1][2], posts
+delivered = [p[2] for p in posts if p[0] == "200"]
+assert len(delivered) == len(published) == 2, (delivered, published)
+for body, message in zip(delivered, published):
+    assert body.endswith(',"alert":' + message + "}"), (body, message)
+    b = json.loads(body)
+    assert b["msgtype"] == "text" and b["alert"] == json.loads(message), b
+    assert b["text"]["content"].startswith("【chatlogd】sa / alice: 平均首响 "), b
+    assert b["text"]["content"].endswith(" " + b["alert"]["type"]), b
+PY
+	then
+		ok "alerts: the webhook got raised then cleared, as published, once each (first post retried)"
+	else
+		fail "alerts: webhook"
+		cat "$TMP/robot.txt"
+		grep webhook "$TMP/daemon.log"
 	fi
 }
 

@@ -727,22 +727,25 @@ size_t webhook_alert_body(const struct alert_event *ev, const struct names *name
                           size_t size)
 {
 	static const char *const types[] = {"raised", "cleared", "waiting"};
-	char text[2048], value[32], target[32], *p = out, *end = out + size;
+	char text[2048], value[32], target[32], measure[128], *p = out, *end = out + size;
 	const char *shop = names_get(names, ev->shop), *agent = names_get(names, ev->agent);
 
 	seconds_text(ev->value_ms, value);
 	seconds_text(ev->target_ms, target);
+	if (ev->samples == 0) /* cleared as every sample left the window: no average */
+		snprintf(measure, sizeof(measure), "无样本");
+	else
+		snprintf(measure, sizeof(measure), "%s s %s 目标 %s s", value,
+		         ev->type == ALERT_RAISED ? ">" : "≤", target);
 	if (ev->type == ALERT_WAITING)
 		snprintf(text, sizeof(text),
 		         "【chatlogd】%s / %s: 买家 %s 已等待 %s s > %s目标 %s s %s", shop, agent,
 		         ev->buyer, value, ev->frt ? "首响" : "响应", target, types[ev->type]);
 	else
 		snprintf(text, sizeof(text),
-		         "【chatlogd】%s / %s: %s %s s %s 目标 %s s (%" PRId64 " samples, %" PRId64
-		         " s) %s",
-		         shop, agent, ev->frt ? "平均首响" : "平均响应", value,
-		         ev->type == ALERT_RAISED ? ">" : "≤", target, ev->samples, ev->window_s,
-		         types[ev->type]);
+		         "【chatlogd】%s / %s: %s %s (%" PRId64 " samples, %" PRId64 " s) %s", shop,
+		         agent, ev->frt ? "平均首响" : "平均响应", measure, ev->samples,
+		         ev->window_s, types[ev->type]);
 	if (size < 64) {
 		if (size > 0)
 			out[0] = '\0';

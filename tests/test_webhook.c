@@ -266,6 +266,10 @@ static const char cleared_body[] =
     "\"target_ms\":6000,\"samples\":4,\"window_s\":300,"
     "\"ts\":\"2026-11-24T10:12:30.000+08:00\"}}";
 
+static const char emptied_prefix[] =
+    "{\"msgtype\":\"text\",\"text\":{\"content\":\"【chatlogd】s1 / 售前\\\"小\\\\美: 平均首响 "
+    "无样本 (0 samples, 300 s) cleared\"},\"alert\":{\"type\":\"cleared\",";
+
 static void make_events(struct names *names, struct alert_event *raised,
                         struct alert_event *cleared)
 {
@@ -305,6 +309,11 @@ static void test_body_is_the_robot_text_with_the_spec_alert(void)
 	len = webhook_alert_body(&cleared, names, out, sizeof(out));
 	CHECK_STR(out, cleared_body);
 	CHECK(scoreboard_json_valid(out, len));
+	/* cleared because every sample left the window: no average to show */
+	cleared.value_ms = 0;
+	cleared.samples = 0;
+	webhook_alert_body(&cleared, names, out, sizeof(out));
+	CHECK(strncmp(out, emptied_prefix, strlen(emptied_prefix)) == 0);
 	names_free(names);
 }
 

@@ -8,7 +8,7 @@ set -u
 BIN=$1
 SRC=$2
 shift 2
-SCENARIOS=${*:-"append kill9 rotate outage backfill reload backpressure wiped alerts waiting http"}
+SCENARIOS=${*:-"append kill9 rotate outage backfill reload backpressure wiped alerts webhook_stop waiting http"}
 GEN=$(dirname "$BIN")/bench/gen_chatlog
 CMP="python3 $SRC/tests/integration/redis_vs_batch.py"
 TMP=$(mktemp -d /tmp/chatlogd-live-XXXXXX)
@@ -356,7 +356,8 @@ scenario_wiped() {
 # its first post with 503; its port goes into the config.
 start_robot() {
 	rm -f "$TMP/robot.txt" "$TMP/robot.port"
-	python3 "$SRC/tests/integration/webhook_receiver.py" "$TMP/robot.txt" "$TMP/robot.port" 1 &
+	python3 "$SRC/tests/integration/webhook_receiver.py" "$TMP/robot.txt" "$TMP/robot.port" \
+		"${1:-1}" &
 	ROBOT_PID=$!
 	for _ in $(seq 100); do
 		[ -s "$TMP/robot.port" ] && break
@@ -371,13 +372,22 @@ stop_robot() {
 	ROBOT_PID=
 }
 
-# Waits until the robot has accepted n posts.
+# Waits until the robot has answered n posts with status (default 200).
 robot_has() {
-	for _ in $(seq 100); do
-		[ "$(cat "$TMP/robot.txt" 2>/dev/null | grep -c '^200 ')" -ge "$1" ] && return 0
+	for _ in $(seq 150); do
+		[ "$(cat "$TMP/robot.txt" 2>/dev/null | grep -c "^${2:-200} ")" -ge "$1" ] && return 0
 		sleep 0.1
 	done
 	return 1
+}
+
+# Three inquiries alice answers after 9 s: one frt alert raised.
+alice_slow() {
+	for k in 0 1 2; do
+		t=$(($1 + k * 20))
+		printf '{"ts":%s,"shop":"sa","buyer":"b%s","agent":"alice","from":"buyer","text":"在吗"}\n' "$t" "$k"
+		printf '{"ts":%s,"shop":"sa","buyer":"b%s","agent":"alice","from":"agent","text":"在的"}\n' $((t + 9)) "$k"
+	done
 }
 
 scenario_alerts() {
@@ -385,12 +395,7 @@ scenario_alerts() {
 	start_robot
 	start_ms=$(( ($(date +%s) + 86400) * 1000 ))
 	base=$((start_ms / 1000))
-	: >"$TMP/all.jsonl"
-	for k in 0 1 2; do
-		t=$((base + k * 20))
-		printf '{"ts":%s,"shop":"sa","buyer":"b%s","agent":"alice","from":"buyer","text":"在吗"}\n' "$t" "$k" >>"$TMP/all.jsonl"
-		printf '{"ts":%s,"shop":"sa","buyer":"b%s","agent":"alice","from":"agent","text":"在的"}\n' $((t + 9)) "$k" >>"$TMP/all.jsonl"
-	done
+	alice_slow "$base" >"$TMP/all.jsonl"
 	redis-cli -s "$TMP/redis.sock" subscribe cs:alerts >"$TMP/sub.txt" &
 	sub=$!
 	start_daemon
@@ -456,6 +461,30 @@ PY
 		ok "alerts: the webhook got raised then cleared, as published, once each (first post retried)"
 	else
 		fail "alerts: webhook"
+		cat "$TMP/robot.txt"
+		grep webhook "$TMP/daemon.log"
+	fi
+}
+
+# SIGTERM while the alert's post waits 4 s for its fourth attempt (the robot failed
+# three): the stop retries it at once and delivers it before exiting, well within 2 s.
+scenario_webhook_stop() {
+	fresh || return
+	start_robot 3
+	start_ms=$(( ($(date +%s) + 86400) * 1000 ))
+	start_daemon
+	alice_slow $((start_ms / 1000)) >>"$TMP/logs/chat.jsonl"
+	robot_has 3 503
+	sleep 0.5
+	stopped=$(date +%s%N)
+	stop_daemon
+	took_ms=$(( ($(date +%s%N) - stopped) / 1000000 ))
+	stop_robot
+	if [ "$(cut -c1-3 "$TMP/robot.txt" | tr '\n' ' ')" = "503 503 503 200 " ] &&
+		[ "$took_ms" -lt 3000 ] && ! grep -q "not delivered" "$TMP/daemon.log"; then
+		ok "webhook_stop: the stop delivered the waiting post at once (exit after ${took_ms} ms)"
+	else
+		fail "webhook_stop (exit after ${took_ms} ms)"
 		cat "$TMP/robot.txt"
 		grep webhook "$TMP/daemon.log"
 	fi

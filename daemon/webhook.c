@@ -18,12 +18,12 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
-#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/util.h>
 
 #include "chatlogd/log.h"
+#include "chatlogd/resolve.h"
 #include "chatlogd/webhook.h"
 
 /* How much of an answer is read: robots answer {"errcode":0,"errmsg":"ok"}. */
@@ -38,23 +38,10 @@ struct post {
 	unsigned attempts; /* failed so far */
 };
 
-/* The evdns base outlives the webhook while a cancelled lookup still has to be called
- * back (evdns touches its base in that callback); the last user frees it. */
-struct resolver {
-	struct evdns_base *dns;
-	int users; /* the webhook, plus each lookup not yet called back */
-};
-
-struct lookup {
-	struct resolver *resolver;
-	struct webhook *wh; /* NULL when the answer is no longer wanted */
-};
-
 /* Where the post at the head of the queue is. */
 enum attempt_state {
 	ATTEMPT_IDLE,       /* nothing to send */
-	ATTEMPT_RESOLVING,  /* evdns looks the host up */
-	ATTEMPT_RESOLVED,   /* an address (or an error) to act on at the next step */
+	ATTEMPT_RESOLVING,  /* evdns looks the host up; its answer wakes the step */
 	ATTEMPT_REQUESTING, /* connecting, TLS, request and answer */
 	ATTEMPT_ANSWERED,   /* the request is over: acted on at the next step */
 	ATTEMPT_WAITING     /* backing off before the next attempt */
@@ -78,15 +65,14 @@ struct webhook {
 	size_t head, count;
 
 	enum attempt_state state;
-	struct lookup *lookup;
-	struct evdns_getaddrinfo_request *lookup_request;
-	int lookup_error;
+	struct resolve_lookup *lookup;
+	struct resolve_answer resolved; /* attempts rotate through its addresses */
 	char address[INET6_ADDRSTRLEN];
 	struct evhttp_connection *conn;
 	struct event *timer; /* the attempt's deadline; the backoff while waiting */
 	struct event *step;  /* acts on a lookup or an answer outside their callbacks */
 	int status;          /* the answer's HTTP status; 0: none */
-	char answer[ANSWER_BYTES];
+	char reply[ANSWER_BYTES];
 	char failure[256]; /* why there is no answer */
 
 	int draining;
@@ -230,25 +216,11 @@ static int on_the_wire(const struct webhook *wh)
 
 /* ---- one attempt ------------------------------------------------------------------------ */
 
-static void resolver_release(struct resolver *r)
-{
-	if (--r->users > 0)
-		return;
-	evdns_base_free(r->dns, 0);
-	free(r);
-}
-
 /* Ends the attempt under way, if any: the lookup is abandoned (evdns still calls it
  * back later), the connection and its request freed. */
 static void attempt_stop(struct webhook *wh)
 {
-	if (wh->lookup != NULL) {
-		wh->lookup->wh = NULL;
-		if (wh->lookup_request != NULL)
-			evdns_getaddrinfo_cancel(wh->lookup_request);
-		wh->lookup = NULL;
-		wh->lookup_request = NULL;
-	}
+	resolver_cancel(&wh->lookup);
 	if (wh->conn != NULL) {
 		evhttp_connection_free(wh->conn);
 		wh->conn = NULL;
@@ -258,73 +230,6 @@ static void attempt_stop(struct webhook *wh)
 	if (wh->step != NULL)
 		event_del(wh->step);
 	wh->state = ATTEMPT_IDLE;
-}
-
-/* evdns' answer, possibly from inside evdns_getaddrinfo (numeric hosts, /etc/hosts):
- * it only records the address and wakes the step. */
-static void on_resolved(int result, struct evutil_addrinfo *res, void *arg)
-{
-	struct lookup *lookup = arg;
-	struct webhook *wh = lookup->wh;
-
-	if (wh != NULL) {
-		const struct evutil_addrinfo *ai, *pick = NULL;
-		wh->lookup = NULL;
-		wh->lookup_request = NULL;
-		wh->lookup_error = result;
-		/* IPv4 first: many hosts have no IPv6 route. */
-		for (ai = res; ai != NULL && pick == NULL; ai = ai->ai_next)
-			if (ai->ai_family == AF_INET)
-				pick = ai;
-		for (ai = res; ai != NULL && pick == NULL; ai = ai->ai_next)
-			if (ai->ai_family == AF_INET6)
-				pick = ai;
-		if (result == 0 && pick == NULL)
-			wh->lookup_error = EVUTIL_EAI_NONAME;
-		else if (pick != NULL)
-			evutil_inet_ntop(
-			    pick->ai_family,
-			    pick->ai_family == AF_INET
-			        ? (const void *)&(
-			              (const struct sockaddr_in *)(const void *)pick->ai_addr)
-			              ->sin_addr
-			        : (const void *)&(
-			              (const struct sockaddr_in6 *)(const void *)pick->ai_addr)
-			              ->sin6_addr,
-			    wh->address, sizeof(wh->address));
-		wh->state = ATTEMPT_RESOLVED;
-		event_active(wh->step, EV_TIMEOUT, 1);
-	}
-	if (res != NULL)
-		evutil_freeaddrinfo(res);
-	resolver_release(lookup->resolver);
-	free(lookup);
-}
-
-static void resolve(struct webhook *wh)
-{
-	struct evdns_getaddrinfo_request *request;
-	struct evutil_addrinfo hints;
-	struct lookup *lookup = calloc(1, sizeof(*lookup));
-
-	wh->state = ATTEMPT_RESOLVING;
-	if (lookup == NULL) {
-		wh->lookup_error = EVUTIL_EAI_MEMORY;
-		wh->state = ATTEMPT_RESOLVED;
-		event_active(wh->step, EV_TIMEOUT, 1);
-		return;
-	}
-	lookup->resolver = wh->resolver;
-	lookup->wh = wh;
-	wh->resolver->users++;
-	wh->lookup = lookup;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_protocol = IPPROTO_TCP;
-	request = evdns_getaddrinfo(wh->resolver->dns, wh->host, NULL, &hints, on_resolved, lookup);
-	if (wh->lookup != NULL) /* not answered synchronously */
-		wh->lookup_request = request;
 }
 
 /* evhttp's callbacks only record what happened; the step acts on it. */
@@ -351,12 +256,20 @@ static void on_response(struct evhttp_request *req, void *arg)
 
 	if (req != NULL && evhttp_request_get_response_code(req) != 0) {
 		struct evbuffer *in = evhttp_request_get_input_buffer(req);
-		ev_ssize_t n = evbuffer_copyout(in, wh->answer, sizeof(wh->answer) - 1);
-		wh->answer[n > 0 ? n : 0] = '\0';
+		ev_ssize_t n = evbuffer_copyout(in, wh->reply, sizeof(wh->reply) - 1);
+		wh->reply[n > 0 ? n : 0] = '\0';
 		wh->status = evhttp_request_get_response_code(req);
 	} else if (wh->failure[0] == '\0') {
 		snprintf(wh->failure, sizeof(wh->failure), "no connection (refused or reset)");
 	}
+	wh->state = ATTEMPT_ANSWERED;
+	event_active(wh->step, EV_TIMEOUT, 1);
+}
+
+/* The attempt ends without an answer, for `why`: acted on at the next step. */
+static void attempt_fail(struct webhook *wh, const char *why)
+{
+	snprintf(wh->failure, sizeof(wh->failure), "%s", why);
 	wh->state = ATTEMPT_ANSWERED;
 	event_active(wh->step, EV_TIMEOUT, 1);
 }
@@ -406,9 +319,7 @@ static void request(struct webhook *wh)
 	    (req = evhttp_request_new(on_response, wh)) == NULL) {
 		if (bev != NULL && wh->conn == NULL)
 			bufferevent_free(bev);
-		snprintf(wh->failure, sizeof(wh->failure), "out of memory");
-		wh->state = ATTEMPT_ANSWERED;
-		event_active(wh->step, EV_TIMEOUT, 1);
+		attempt_fail(wh, "out of memory");
 		return;
 	}
 	evhttp_connection_set_timeout_tv(wh->conn, &timeout);
@@ -421,16 +332,12 @@ static void request(struct webhook *wh)
 	evhttp_add_header(headers, "Connection", "close");
 	if (evbuffer_add(evhttp_request_get_output_buffer(req), p->body, p->len) == -1) {
 		evhttp_request_free(req);
-		snprintf(wh->failure, sizeof(wh->failure), "out of memory");
-		wh->state = ATTEMPT_ANSWERED;
-		event_active(wh->step, EV_TIMEOUT, 1);
+		attempt_fail(wh, "out of memory");
 		return;
 	}
 	/* On failure evhttp has freed req. */
 	if (evhttp_make_request(wh->conn, req, EVHTTP_REQ_POST, wh->target) == -1) {
-		snprintf(wh->failure, sizeof(wh->failure), "cannot start the request");
-		wh->state = ATTEMPT_ANSWERED;
-		event_active(wh->step, EV_TIMEOUT, 1);
+		attempt_fail(wh, "cannot start the request");
 	}
 }
 
@@ -439,14 +346,17 @@ static void attempt_start(struct webhook *wh)
 	struct timeval deadline = timeval_ms(wh->timeout_ms);
 
 	wh->status = 0;
-	wh->answer[0] = '\0';
+	wh->reply[0] = '\0';
 	wh->failure[0] = '\0';
 	evtimer_add(wh->timer, &deadline);
 	if (wh->numeric_host) {
 		snprintf(wh->address, sizeof(wh->address), "%s", wh->host);
 		request(wh);
+	} else if (resolver_lookup(wh->resolver, wh->host, &wh->lookup, &wh->resolved, wh->step) ==
+	           0) {
+		wh->state = ATTEMPT_RESOLVING;
 	} else {
-		resolve(wh);
+		attempt_fail(wh, "out of memory");
 	}
 }
 
@@ -499,7 +409,7 @@ static enum outcome classify(struct webhook *wh, char *why, size_t why_size)
 		return OUTCOME_RETRY;
 	}
 	if (wh->status >= 200 && wh->status < 300) {
-		code = robot_errcode(wh->answer, errmsg, sizeof(errmsg));
+		code = robot_errcode(wh->reply, errmsg, sizeof(errmsg));
 		if (code == 0)
 			return OUTCOME_DELIVERED;
 		snprintf(why, why_size, "HTTP %d errcode=%ld (%s)", wh->status, code, errmsg);
@@ -579,14 +489,18 @@ static void on_step(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 
-	if (wh->state == ATTEMPT_RESOLVED) {
-		if (wh->lookup_error == 0) {
-			request(wh);
+	if (wh->state == ATTEMPT_RESOLVING && wh->resolved.done) {
+		const struct resolve_answer *a = &wh->resolved;
+		const char *failure = resolve_failure(a);
+		wh->resolved.done = 0;
+		if (failure != NULL) {
+			snprintf(why, sizeof(why), "cannot resolve %s: %s", wh->host, failure);
+			attempt_done(wh, OUTCOME_RETRY, why);
 			return;
 		}
-		snprintf(why, sizeof(why), "cannot resolve %s: %s", wh->host,
-		         evutil_gai_strerror(wh->lookup_error));
-		attempt_done(wh, OUTCOME_RETRY, why);
+		snprintf(wh->address, sizeof(wh->address), "%s",
+		         a->addresses[queue_at(wh, 0)->attempts % (unsigned)a->count]);
+		request(wh);
 	} else if (wh->state == ATTEMPT_ANSWERED) {
 		if (wh->status == 0 && wh->https && wh->conn != NULL)
 			describe_tls_failure(wh);
@@ -640,16 +554,10 @@ struct webhook *webhook_new(struct event_base *base, const struct webhook_settin
 		goto fail;
 	}
 	if (!wh->numeric_host) {
-		if ((wh->resolver = calloc(1, sizeof(*wh->resolver))) == NULL ||
-		    (wh->resolver->dns =
-		         evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
-		                                  EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL) {
-			free(wh->resolver);
-			wh->resolver = NULL;
+		if ((wh->resolver = resolver_new(base)) == NULL) {
 			snprintf(err, errlen, "alert_webhook: cannot set up the DNS resolver");
 			goto fail;
 		}
-		wh->resolver->users = 1;
 	}
 	log_info("webhook: alerts are also posted to %s", wh->shown);
 	return wh;
@@ -669,7 +577,7 @@ void webhook_free(struct webhook *wh)
 	/* A cancelled lookup is called back at the loop's next turn: let it, so that the
 	 * resolver is freed here rather than left to an event_base_free that never runs
 	 * the callback. Nothing else is waiting that long. */
-	for (int turns = 0; wh->resolver != NULL && wh->resolver->users > 1 && turns < 10; turns++)
+	for (int turns = 0; resolver_busy(wh->resolver) && turns < 10; turns++)
 		event_base_loop(wh->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 	while (wh->count > 0)
 		queue_remove(wh, 0);
@@ -678,8 +586,7 @@ void webhook_free(struct webhook *wh)
 		event_free(wh->timer);
 	if (wh->step != NULL)
 		event_free(wh->step);
-	if (wh->resolver != NULL)
-		resolver_release(wh->resolver);
+	resolver_free(wh->resolver);
 	SSL_CTX_free(wh->tls);
 	free(wh->host);
 	free(wh->host_header);

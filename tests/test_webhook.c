@@ -378,80 +378,77 @@ static void test_receiver_gets_the_bodies_in_order(void)
 
 /* ---- retries and drops ------------------------------------------------------------------- */
 
-static void test_5xx_twice_then_200_delivers_once_in_order(void)
+/* Posts bodies (NULL-terminated) to a receiver answering from r's script, runs until
+ * every post is delivered or dropped, and writes what the receiver saw to got (see
+ * seen()). Returns the webhook's counters. */
+static struct webhook_stats scripted(struct receiver *r, const char *const *bodies, char *got,
+                                     size_t size)
 {
 	struct event_base *base = event_base_new();
-	struct receiver r = {.statuses = {500, 503}};
-	struct webhook *wh;
-	char got[512];
+	struct webhook *wh = NULL;
+	struct webhook_stats s = {0};
 
-	CHECK_INT(receiver_start(&r, base, 0, NULL), 0);
-	wh = local_webhook(base, r.port, 20, 100);
-	post_text(wh, "{\"n\":1}");
-	post_text(wh, "{\"n\":2}");
-	CHECK(run_until(base, wh, 0, 0));
-	seen(&r, got, sizeof(got));
-	CHECK_STR(got, "{\"n\":1}:500|{\"n\":1}:503|{\"n\":1}:200|{\"n\":2}:200");
-	CHECK_INT(stats_of(wh).delivered, 2);
-	CHECK_INT(stats_of(wh).failed_attempts, 2);
-	CHECK_INT(stats_of(wh).dropped_rejected, 0);
+	CHECK_INT(receiver_start(r, base, 0, NULL), 0);
+	if (r->http != NULL && (wh = local_webhook(base, r->port, 20, 100)) != NULL) {
+		for (; *bodies != NULL; bodies++)
+			post_text(wh, *bodies);
+		CHECK(run_until(base, wh, 0, 0));
+		s = stats_of(wh);
+	}
 	webhook_free(wh);
-	receiver_free(&r);
+	seen(r, got, size);
+	receiver_free(r);
 	event_base_free(base);
+	return s;
+}
+
+static void test_5xx_twice_then_200_delivers_once_in_order(void)
+{
+	static const char *const bodies[] = {"{\"n\":1}", "{\"n\":2}", NULL};
+	struct receiver r = {.statuses = {500, 503}};
+	char got[512];
+	struct webhook_stats s = scripted(&r, bodies, got, sizeof(got));
+
+	CHECK_STR(got, "{\"n\":1}:500|{\"n\":1}:503|{\"n\":1}:200|{\"n\":2}:200");
+	CHECK_INT(s.delivered, 2);
+	CHECK_INT(s.failed_attempts, 2);
+	CHECK_INT(s.dropped_rejected, 0);
 }
 
 static void test_429_and_robot_rate_limit_are_retried(void)
 {
-	struct event_base *base = event_base_new();
+	static const char *const bodies[] = {"{\"n\":1}", NULL};
 	struct receiver r = {
 	    .statuses = {429, 200},
 	    .answers = {"{}", "{\"errcode\":130101,\"errmsg\":\"send too fast\"}"}};
-	struct webhook *wh;
 	char got[512];
+	struct webhook_stats s = scripted(&r, bodies, got, sizeof(got));
 
-	CHECK_INT(receiver_start(&r, base, 0, NULL), 0);
-	wh = local_webhook(base, r.port, 20, 100);
-	post_text(wh, "{\"n\":1}");
-	CHECK(run_until(base, wh, 0, 0));
-	seen(&r, got, sizeof(got));
 	CHECK_STR(got, "{\"n\":1}:429|{\"n\":1}:200|{\"n\":1}:200");
-	CHECK_INT(stats_of(wh).delivered, 1);
-	CHECK_INT(stats_of(wh).failed_attempts, 2);
-	webhook_free(wh);
-	receiver_free(&r);
-	event_base_free(base);
+	CHECK_INT(s.delivered, 1);
+	CHECK_INT(s.failed_attempts, 2);
 }
 
 static void test_4xx_and_robot_errors_are_dropped_and_counted(void)
 {
-	struct event_base *base = event_base_new();
+	static const char *const bodies[] = {"{\"n\":1}", "{\"n\":2}", "{\"n\":3}", NULL};
 	struct receiver r = {
 	    .statuses = {400, 200},
 	    .answers = {"bad", "{\"errcode\":310000,\"errmsg\":\"keywords not in content\"}"}};
-	struct webhook *wh;
-	char got[512], *log;
-	char path[128];
+	struct webhook_stats s;
+	char got[512], path[128], *log;
 
 	snprintf(path, sizeof(path), "%s/dropped.log", tmp_dir);
-	CHECK_INT(receiver_start(&r, base, 0, NULL), 0);
-	wh = local_webhook(base, r.port, 20, 100);
 	capture_begin(path);
-	post_text(wh, "{\"n\":1}");
-	post_text(wh, "{\"n\":2}");
-	post_text(wh, "{\"n\":3}");
-	CHECK(run_until(base, wh, 0, 0));
+	s = scripted(&r, bodies, got, sizeof(got));
 	log = capture_end(path);
-	seen(&r, got, sizeof(got));
 	CHECK_STR(got, "{\"n\":1}:400|{\"n\":2}:200|{\"n\":3}:200");
-	CHECK_INT(stats_of(wh).delivered, 1);
-	CHECK_INT(stats_of(wh).dropped_rejected, 2);
-	CHECK_INT(stats_of(wh).failed_attempts, 0);
+	CHECK_INT(s.delivered, 1);
+	CHECK_INT(s.dropped_rejected, 2);
+	CHECK_INT(s.failed_attempts, 0);
 	CHECK(log != NULL && strstr(log, "reason=\"HTTP 400\"") != NULL);
 	CHECK(log != NULL && strstr(log, "errcode=310000 (keywords not in content)") != NULL);
 	free(log);
-	webhook_free(wh);
-	receiver_free(&r);
-	event_base_free(base);
 }
 
 static void test_receiver_down_then_up_delivers(void)
@@ -770,6 +767,20 @@ static void https_case(struct event_base *base, const char *host, int port, cons
 	free(log);
 }
 
+/* No request reaches the receiver, the attempt fails and the log says why. */
+static void check_https_refused(struct event_base *base, const struct receiver *r, const char *host,
+                                const char *ca_file, const char *reason)
+{
+	struct webhook_stats s = {0};
+	char log[4096];
+
+	https_case(base, host, r->port, ca_file, 0, &s, log, sizeof(log));
+	CHECK_INT(s.delivered, 0);
+	CHECK(s.failed_attempts >= 1);
+	CHECK_INT(r->requests, 0);
+	CHECK(strstr(log, reason) != NULL);
+}
+
 static void test_https_is_verified(void)
 {
 	struct event_base *base = event_base_new();
@@ -783,20 +794,11 @@ static void test_https_is_verified(void)
 	CHECK_INT(receiver_start(&r, base, 0, server), 0);
 
 	/* the system store does not know this CA */
-	memset(&s, 0, sizeof(s));
-	https_case(base, "localhost", r.port, NULL, 0, &s, log, sizeof(log));
-	CHECK_INT(s.delivered, 0);
-	CHECK(s.failed_attempts >= 1);
-	CHECK_INT(r.requests, 0);
-	CHECK(strstr(log, "certificate refused: self-signed certificate") != NULL);
-
+	check_https_refused(base, &r, "localhost", NULL,
+	                    "certificate refused: self-signed certificate");
 	/* the right CA, but the certificate does not name 127.0.0.1 */
-	memset(&s, 0, sizeof(s));
-	https_case(base, "127.0.0.1", r.port, cert_path, 0, &s, log, sizeof(log));
-	CHECK_INT(s.delivered, 0);
-	CHECK(s.failed_attempts >= 1);
-	CHECK_INT(r.requests, 0);
-	CHECK(strstr(log, "certificate refused: IP address mismatch") != NULL);
+	check_https_refused(base, &r, "127.0.0.1", cert_path,
+	                    "certificate refused: IP address mismatch");
 
 	/* the right CA and name: delivered */
 	memset(&s, 0, sizeof(s));

@@ -307,7 +307,8 @@ static struct bufferevent *tls_bufferevent(struct webhook *wh)
 static void request(struct webhook *wh)
 {
 	const struct post *p = queue_at(wh, 0);
-	struct timeval timeout = timeval_ms(wh->timeout_ms);
+	/* Longer than the attempt's own deadline, which ends it first with one message. */
+	struct timeval timeout = timeval_ms(wh->timeout_ms + 1000);
 	struct bufferevent *bev = NULL;
 	struct evhttp_request *req;
 	struct evkeyvalq *headers;
@@ -416,8 +417,8 @@ static enum outcome classify(struct webhook *wh, char *why, size_t why_size)
 		return robot_rate_limited(code) ? OUTCOME_RETRY : OUTCOME_REJECTED;
 	}
 	snprintf(why, why_size, "HTTP %d", wh->status);
-	/* A 4xx other than 429 will never succeed. DingTalk redirects (302) while it
-	 * throttles a robot, so 3xx are retried like 5xx. */
+	/* A 4xx other than 429 will never succeed. DingTalk is reported to redirect (302)
+	 * while it throttles a robot, so 3xx are retried like 5xx. */
 	if (wh->status >= 400 && wh->status < 500 && wh->status != 429)
 		return OUTCOME_REJECTED;
 	return OUTCOME_RETRY;

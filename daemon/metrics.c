@@ -148,10 +148,11 @@ void metrics_render(const struct metrics_snapshot *m, struct evbuffer *out)
 	plain(out, "chatlogd_webhook_posts_delivered_total", "counter",
 	      "Alert posts the webhook accepted.", (double)m->webhook.delivered);
 	plain(out, "chatlogd_webhook_failed_attempts_total", "counter",
-	      "Alert post attempts that failed and were retried (no answer, 5xx, 429).",
+	      "Alert post attempts that failed and were retried (no answer, 3xx, 5xx, 429).",
 	      (double)m->webhook.failed_attempts);
 	header(out, "chatlogd_webhook_posts_dropped_total", "counter",
-	       "Alert posts given up: pushed out of a full queue, or refused for good (4xx).");
+	       "Alert posts given up: pushed out of a full queue, or refused for good (4xx, robot "
+	       "error code).");
 	evbuffer_add_printf(
 	    out, "chatlogd_webhook_posts_dropped_total{reason=\"overflow\"} %" PRIu64 "\n",
 	    m->webhook.dropped_overflow);

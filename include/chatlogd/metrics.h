@@ -1,8 +1,8 @@
 /*
  * The Prometheus text exposition of chatlogd's own state (/metrics): input per file,
  * records and errors, held inquiries, Redis link and backlog, flush latency, alerts,
- * the alert webhook, and per-agent FRT/ART histograms with the buckets of SPEC §3.1. Formats
- * numbers it is given; gathers nothing itself.
+ * the alert webhook, and per-agent FRT/ART histograms with the buckets of SPEC §3.1.
+ * Formats numbers it is given; gathers nothing itself.
  */
 #ifndef CHATLOGD_METRICS_H
 #define CHATLOGD_METRICS_H

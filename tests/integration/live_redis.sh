@@ -393,6 +393,8 @@ alice_slow() {
 scenario_alerts() {
 	fresh || return
 	start_robot
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	sed -i "s/^http_listen =.*/http_listen = 127.0.0.1:$port/" "$TMP/chatlogd.conf"
 	start_ms=$(( ($(date +%s) + 86400) * 1000 ))
 	base=$((start_ms / 1000))
 	alice_slow "$base" >"$TMP/all.jsonl"
@@ -402,6 +404,17 @@ scenario_alerts() {
 	append 1 6
 	settle
 	robot_has 1
+	# /metrics counts the post: delivered at the second attempt
+	if python3 -c 'import sys, urllib.request
+text = urllib.request.urlopen(sys.argv[1], timeout=5).read().decode()
+want = ["chatlogd_webhook_posts_delivered_total 1", "chatlogd_webhook_failed_attempts_total 1",
+        "chatlogd_webhook_queue_length 0",
+        "chatlogd_webhook_posts_dropped_total{reason=\"rejected\"} 0"]
+assert all(w in text.splitlines() for w in want), text' "http://127.0.0.1:$port/metrics"; then
+		ok "alerts: /metrics shows the webhook post delivered after one failed attempt"
+	else
+		fail "alerts: webhook metrics"
+	fi
 	raised=$(redis-cli -s "$TMP/redis.sock" hget 'cs:{sa}:alerts' alice)
 	kill -9 "$DAEMON_PID"
 	wait "$DAEMON_PID" 2>/dev/null

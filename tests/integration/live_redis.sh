@@ -349,11 +349,8 @@ scenario_wiped() {
 	fi
 }
 
-# Alerts (SPEC §7) reach a subscriber exactly once: three 9 s first responses raise
-# frt (avg 9000 > 6000, 3 samples); a kill -9 and restart send no second raise; when
-# event time moves 30 days on, the samples leave the window and the alert clears.
-# A stand-in robot for alert_webhook (tests/integration/webhook_receiver.py), failing
-# its first post with 503; its port goes into the config.
+# A stand-in robot for alert_webhook (tests/integration/webhook_receiver.py) that
+# answers its first ${1:-1} posts with 503; its URL goes into the config.
 start_robot() {
 	rm -f "$TMP/robot.txt" "$TMP/robot.port"
 	python3 "$SRC/tests/integration/webhook_receiver.py" "$TMP/robot.txt" "$TMP/robot.port" \
@@ -390,6 +387,10 @@ alice_slow() {
 	done
 }
 
+# Alerts (SPEC §7) reach a subscriber exactly once: three 9 s first responses raise
+# frt (avg 9000 > 6000, 3 samples); a kill -9 and restart send no second raise; when
+# event time moves 30 days on, the samples leave the window and the alert clears.
+# The alert webhook (a stand-in robot) gets the same two, once each.
 scenario_alerts() {
 	fresh || return
 	start_robot

@@ -244,7 +244,7 @@ int alerts_active(const struct alerts *a, uint32_t shop, uint32_t agent)
 	return 0;
 }
 
-static void json_escaped(char **p, char *end, const char *s)
+void alert_json_escape(char **p, char *end, const char *s)
 {
 	for (; *s && *p < end - 7; s++) {
 		unsigned char c = (unsigned char)*s;
@@ -265,12 +265,12 @@ size_t alert_format(const struct alert_event *ev, const struct names *names, cha
 
 	timefmt_format_rfc3339(ev->ts_ms, ts);
 	p += snprintf(p, (size_t)(end - p), "{\"type\":\"%s\",\"shop\":\"", types[ev->type]);
-	json_escaped(&p, end, names_get(names, ev->shop));
+	alert_json_escape(&p, end, names_get(names, ev->shop));
 	p += snprintf(p, (size_t)(end - p), "\",\"agent\":\"");
-	json_escaped(&p, end, names_get(names, ev->agent));
+	alert_json_escape(&p, end, names_get(names, ev->agent));
 	if (ev->type == ALERT_WAITING) {
 		p += snprintf(p, (size_t)(end - p), "\",\"buyer\":\"");
-		json_escaped(&p, end, ev->buyer);
+		alert_json_escape(&p, end, ev->buyer);
 	}
 	p += snprintf(p, (size_t)(end - p),
 	              "\",\"metric\":\"%s\",\"value_ms\":%" PRId64 ",\"target_ms\":%" PRId64

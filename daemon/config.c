@@ -101,6 +101,8 @@ static const struct config_option config_options[] = {
      "fewer responses in the window raise no alert"},
     {"alert_webhook", CONFIG_STRING, 0, 0, "", FIELD(alert_webhook), check_webhook,
      "http(s) URL that alert messages are also sent to; empty: none"},
+    {"alert_webhook_ca_file", CONFIG_STRING, 0, 0, "", FIELD(alert_webhook_ca_file), NULL,
+     "https webhook: trust only the CAs in this PEM file; empty: the system store"},
     {"redis", CONFIG_STRING, 0, 0, "redis://127.0.0.1:6379/0", FIELD(redis), check_redis,
      "redis://[user:pass@]host:port/db or unix:///path/to/socket"},
     {"redis_password_file", CONFIG_STRING, 0, 0, "", FIELD(redis_password_file), NULL,

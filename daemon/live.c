@@ -33,6 +33,7 @@
 #include "chatlogd/rules.h"
 #include "chatlogd/state.h"
 #include "chatlogd/tail.h"
+#include "chatlogd/webhook.h"
 #include "chatlogd/windows.h"
 #include "chatlogd/wire.h"
 
@@ -40,6 +41,7 @@
 #define SNAPSHOT_VERSION_OLDEST 4u /* v4 lacks quiet_clock; read when no cut is in flight */
 #define MAX_SOURCES 65536
 #define SHUTDOWN_GRACE_MS 5000
+#define WEBHOOK_DRAIN_MS 2000 /* after the flush: queued alert posts get this long */
 #define JOURNAL_SNAPSHOT_BYTES (256ull * 1024 * 1024)
 
 /* Journal record types. */
@@ -101,6 +103,7 @@ struct live {
 
 	struct redisconn *redis;
 	int script;
+	struct webhook *webhook; /* NULL: no alert_webhook */
 
 	/* for /metrics */
 	struct http *http;
@@ -343,6 +346,7 @@ static void send_next_batch(struct live *l);
 static void on_batch_reply(void *ctx, struct redisReply *reply, void *privdata)
 {
 	struct live *l = ctx;
+	int applied = 0;
 	(void)privdata;
 
 	l->awaiting_reply = 0;
@@ -356,7 +360,8 @@ static void on_batch_reply(void *ctx, struct redisReply *reply, void *privdata)
 	if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
 		uint64_t seq = l->batches[l->batch_next].seq;
 		long long previous = reply->element[1]->integer;
-		if (reply->element[0]->integer == 1)
+		applied = reply->element[0]->integer == 1;
+		if (applied)
 			l->batches_applied++;
 		else
 			l->batches_skipped++;
@@ -375,6 +380,11 @@ static void on_batch_reply(void *ctx, struct redisReply *reply, void *privdata)
 		send_next_batch(l);
 		return;
 	}
+	/* Redis has just applied the cut (its last batch): its alerts go to the webhook
+	 * now, never before Redis has them. A cut Redis had applied before (re-sent after
+	 * a restart) was posted then, or lost with that process: not again. */
+	for (size_t i = 0; applied && l->webhook != NULL && i < l->inflight_alert_count; i++)
+		webhook_post_alert(l->webhook, &l->inflight_alerts[i], l->names);
 	publish_batches_free(l->batches, l->batch_count);
 	l->batches = NULL;
 	l->batch_count = l->batch_next = 0;
@@ -1127,6 +1137,9 @@ static void live_free(struct live *l)
 		event_free(l->sigint);
 	if (l->sighup)
 		event_free(l->sighup);
+	/* Last, with nothing else left on the loop: queued alert posts get a moment. */
+	webhook_drain(l->webhook, WEBHOOK_DRAIN_MS);
+	webhook_free(l->webhook);
 	if (l->base)
 		event_base_free(l->base);
 }
@@ -1152,6 +1165,7 @@ static void render_metrics(void *ctx, struct evbuffer *out)
 	memcpy(m.alerts, l->alerts_by_type, sizeof(m.alerts));
 	m.agent_totals = l->agent_totals;
 	m.names = l->names;
+	webhook_stats(l->webhook, &m.webhook);
 	metrics_render(&m, out);
 }
 
@@ -1223,6 +1237,13 @@ int live_run(const struct config *cfg, const char *rules_path, live_reload_fn re
 	                             sizeof(err))) == NULL)
 		fatalx("%s", err);
 	l.script = redisconn_script(l.redis, publish_script);
+	if (cfg->alert_webhook[0] != '\0') {
+		struct webhook_settings webhook_settings = {
+		    cfg->alert_webhook, cfg->alert_webhook_ca_file, 5000, 1000, 60000,
+		    LIMIT_WEBHOOK_QUEUE};
+		if ((l.webhook = webhook_new(l.base, &webhook_settings, err, sizeof(err))) == NULL)
+			fatalx("%s", err);
+	}
 	if (cfg->http_listen[0] != '\0') {
 		struct http_handlers handlers = {render_metrics, report_health, &l};
 		if ((l.http = http_start(l.base, cfg->http_listen, &handlers, err, sizeof(err))) ==

@@ -145,6 +145,23 @@ void metrics_render(const struct metrics_snapshot *m, struct evbuffer *out)
 	for (int i = 0; i < 3; i++)
 		evbuffer_add_printf(out, "chatlogd_alerts_total{type=\"%s\"} %" PRIu64 "\n",
 		                    alert_types[i], m->alerts[i]);
+	plain(out, "chatlogd_webhook_posts_delivered_total", "counter",
+	      "Alert posts the webhook accepted.", (double)m->webhook.delivered);
+	plain(out, "chatlogd_webhook_failed_attempts_total", "counter",
+	      "Alert post attempts that failed and were retried (no answer, 3xx, 5xx, 429).",
+	      (double)m->webhook.failed_attempts);
+	header(out, "chatlogd_webhook_posts_dropped_total", "counter",
+	       "Alert posts given up: pushed out of a full queue, or refused for good (4xx, robot "
+	       "error code).");
+	evbuffer_add_printf(
+	    out, "chatlogd_webhook_posts_dropped_total{reason=\"overflow\"} %" PRIu64 "\n",
+	    m->webhook.dropped_overflow);
+	evbuffer_add_printf(
+	    out, "chatlogd_webhook_posts_dropped_total{reason=\"rejected\"} %" PRIu64 "\n",
+	    m->webhook.dropped_rejected);
+	plain(out, "chatlogd_webhook_queue_length", "gauge",
+	      "Alert posts waiting for the webhook, the one being sent included.",
+	      (double)m->webhook.queued);
 	histogram(out, m, "chatlogd_agent_first_response_seconds",
 	          "First responses since start, per agent, in the SPEC 3.1 buckets.", COUNTER_FRT_H,
 	          COUNTER_FRT_MS_SUM, COUNTER_FIRST_RESPONSES);

@@ -31,7 +31,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/util.h>
 
@@ -41,13 +40,11 @@
 
 #include "chatlogd/log.h"
 #include "chatlogd/redisconn.h"
+#include "chatlogd/resolve.h"
 
 /* A Redis password is a line of text; anything longer than this in the password
  * file is a wrong file, not a password. */
 #define REDISCONN_PASSWORD_BYTES 4096
-
-/* Addresses kept from one name lookup; attempts rotate through them. */
-#define REDISCONN_MAX_ADDRESSES 8
 
 #define REDISCONN_DEFAULT_PORT 6379
 
@@ -93,18 +90,6 @@ struct script {
 	char sha[41]; /* "" until a SCRIPT LOAD answered */
 };
 
-/* The evdns base outlives the connection while a cancelled lookup still has to
- * be called back (evdns touches its base in that callback). */
-struct resolver {
-	struct evdns_base *dns;
-	int users; /* the connection, plus each lookup not yet called back */
-};
-
-struct lookup {
-	struct resolver *resolver;
-	struct redisconn *conn; /* NULL when the answer is no longer wanted */
-};
-
 struct redisconn {
 	struct event_base *base;
 	redisconn_state_fn state_fn;
@@ -131,12 +116,9 @@ struct redisconn {
 	struct event *connect_timer;  /* attempt start to READY */
 	struct event *deadline_timer; /* the oldest pending request's deadline */
 
-	struct resolver *resolver; /* NULL for numeric hosts and Unix sockets */
-	struct lookup *lookup;     /* the lookup in progress, if any */
-	struct evdns_getaddrinfo_request *lookup_request;
-	int lookup_done, lookup_error;
-	char addresses[REDISCONN_MAX_ADDRESSES][INET6_ADDRSTRLEN];
-	int address_count;
+	struct resolver *resolver;     /* NULL for numeric hosts and Unix sockets */
+	struct resolve_lookup *lookup; /* the lookup in progress, if any */
+	struct resolve_answer answer;  /* attempts rotate through its addresses */
 
 	struct script *scripts;
 	int script_count;
@@ -657,26 +639,11 @@ static void redisconn_leave(struct redisconn *c)
 		redisconn_destroy(c);
 }
 
-static void redisconn_resolver_release(struct resolver *r)
-{
-	if (--r->users > 0)
-		return;
-	evdns_base_free(r->dns, 0);
-	free(r);
-}
-
-/* Stops wanting the answer of the lookup in progress. evdns still calls back
- * (later, with EVUTIL_EAI_CANCEL); the lookup then frees itself. */
+/* Stops wanting the answer of the lookup in progress (resolve.c lets it finish). */
 static void redisconn_cancel_lookup(struct redisconn *c)
 {
-	if (c->lookup != NULL) {
-		c->lookup->conn = NULL;
-		if (c->lookup_request != NULL)
-			evdns_getaddrinfo_cancel(c->lookup_request);
-	}
-	c->lookup = NULL;
-	c->lookup_request = NULL;
-	c->lookup_done = 0;
+	resolver_cancel(&c->lookup);
+	c->answer.done = 0;
 }
 
 /* Tears the connection down: every pending request is answered NULL now, in send
@@ -853,76 +820,15 @@ static void redisconn_connect(struct redisconn *c, const char *address)
 		redisconn_drop(c, "connect: cannot queue the handshake");
 }
 
-/* evdns' answer. It may come synchronously from inside evdns_getaddrinfo (numeric
- * hosts, /etc/hosts) or later from the loop; either way it only records the
- * answer and wakes the step timer, so no caller code ever runs inside evdns. */
-static void redisconn_on_resolved(int result, struct evutil_addrinfo *res, void *arg)
-{
-	struct lookup *lookup = arg;
-	struct redisconn *c = lookup->conn;
-	const struct evutil_addrinfo *ai;
-	const void *addr;
-	int pass;
-
-	if (c != NULL) {
-		c->lookup = NULL;
-		c->lookup_request = NULL;
-		c->lookup_done = 1;
-		c->lookup_error = result;
-		c->address_count = 0;
-		/* IPv4 first: a Redis bound to 127.0.0.1 is the common case. */
-		for (pass = 0; pass < 2; pass++) {
-			for (ai = res; ai != NULL; ai = ai->ai_next) {
-				if (c->address_count == REDISCONN_MAX_ADDRESSES)
-					break;
-				if (ai->ai_family != (pass == 0 ? AF_INET : AF_INET6))
-					continue;
-				if (ai->ai_family == AF_INET)
-					addr =
-					    &((const struct sockaddr_in *)(const void *)ai->ai_addr)
-					         ->sin_addr;
-				else
-					addr = &((const struct sockaddr_in6 *)(const void *)
-					             ai->ai_addr)
-					            ->sin6_addr;
-				if (evutil_inet_ntop(ai->ai_family, addr,
-				                     c->addresses[c->address_count],
-				                     sizeof(c->addresses[0])) != NULL)
-					c->address_count++;
-			}
-		}
-		event_active(c->step_timer, EV_TIMEOUT, 1);
-	}
-	if (res != NULL)
-		evutil_freeaddrinfo(res);
-	redisconn_resolver_release(lookup->resolver);
-	free(lookup);
-}
-
+/* The answer comes through the step timer (resolve.c wakes it), so no caller code
+ * ever runs inside evdns. */
 static void redisconn_resolve(struct redisconn *c)
 {
-	struct evdns_getaddrinfo_request *request;
-	struct evutil_addrinfo hints;
-	struct lookup *lookup;
-
-	if ((lookup = calloc(1, sizeof(*lookup))) == NULL) {
+	if (resolver_lookup(c->resolver, c->host, &c->lookup, &c->answer, c->step_timer) == -1) {
 		redisconn_drop(c, "resolve: out of memory");
 		return;
 	}
-	lookup->resolver = c->resolver;
-	lookup->conn = c;
-	c->resolver->users++;
-	c->lookup = lookup;
-	c->lookup_done = 0;
 	c->state = REDISCONN_RESOLVING;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_protocol = IPPROTO_TCP;
-	request = evdns_getaddrinfo(c->resolver->dns, c->host, NULL, &hints, redisconn_on_resolved,
-	                            lookup);
-	if (c->lookup != NULL) /* not answered synchronously */
-		c->lookup_request = request;
 }
 
 static void redisconn_on_step(evutil_socket_t fd, short what, void *arg)
@@ -941,16 +847,15 @@ static void redisconn_on_step(evutil_socket_t fd, short what, void *arg)
 			redisconn_resolve(c);
 		else
 			redisconn_connect(c, c->host);
-	} else if (c->state == REDISCONN_RESOLVING && c->lookup_done) {
-		c->lookup_done = 0;
-		if (c->lookup_error != 0 || c->address_count == 0) {
-			snprintf(reason, sizeof(reason), "resolve %s: %s", c->host,
-			         c->lookup_error != 0 ? evutil_gai_strerror(c->lookup_error)
-			                              : "no IPv4 or IPv6 address");
+	} else if (c->state == REDISCONN_RESOLVING && c->answer.done) {
+		const char *failure = resolve_failure(&c->answer);
+		c->answer.done = 0;
+		if (failure != NULL) {
+			snprintf(reason, sizeof(reason), "resolve %s: %s", c->host, failure);
 			redisconn_drop(c, reason);
 		} else {
 			redisconn_connect(
-			    c, c->addresses[c->failed_attempts % (unsigned)c->address_count]);
+			    c, c->answer.addresses[c->failed_attempts % (unsigned)c->answer.count]);
 		}
 	}
 	redisconn_leave(c);
@@ -1075,8 +980,7 @@ static void redisconn_destroy(struct redisconn *c)
 		event_free(c->connect_timer);
 	if (c->deadline_timer != NULL)
 		event_free(c->deadline_timer);
-	if (c->resolver != NULL)
-		redisconn_resolver_release(c->resolver);
+	resolver_free(c->resolver);
 	for (i = 0; i < c->script_count; i++)
 		free(c->scripts[i].lua);
 	free(c->scripts);
@@ -1146,16 +1050,10 @@ struct redisconn *redisconn_new(struct event_base *base, const struct redisconn_
 	/* hiredis' blocking getaddrinfo would stall the loop on a slow DNS server. */
 	if (c->host != NULL && inet_pton(AF_INET, c->host, &addr4) != 1 &&
 	    inet_pton(AF_INET6, c->host, &addr6) != 1) {
-		if ((c->resolver = calloc(1, sizeof(*c->resolver))) == NULL ||
-		    (c->resolver->dns =
-		         evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
-		                                  EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL) {
-			free(c->resolver);
-			c->resolver = NULL;
+		if ((c->resolver = resolver_new(base)) == NULL) {
 			snprintf(err, errlen, "redis: cannot set up the DNS resolver");
 			goto fail;
 		}
-		c->resolver->users = 1;
 	}
 	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
 		log_warnx("redis: SIGPIPE is not ignored; a write to a dropped connection "

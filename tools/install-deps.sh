@@ -4,8 +4,8 @@
 set -eu
 
 PACKAGES="build-essential cmake pkg-config clang clang-format
-libevent-dev libpcre2-dev libhiredis-dev libsystemd-dev libinih-dev libjsmn-dev
-redis-server redis-tools logrotate systemd procps
+libevent-dev libssl-dev ca-certificates libpcre2-dev libhiredis-dev libsystemd-dev libinih-dev
+libjsmn-dev redis-server redis-tools logrotate systemd procps
 libjansson-dev libjson-c-dev mtail prometheus python3 time tzdata"
 
 missing=""

@@ -64,6 +64,11 @@ struct names;
 size_t alert_format(const struct alert_event *ev, const struct names *names, char *out,
                     size_t size);
 
+/* Appends s as the inside of a JSON string at *p (quote and backslash escaped, control
+ * bytes as \u00XX, other bytes as they are), stopping short of end - 7; advances *p
+ * and NUL-terminates. */
+void alert_json_escape(char **p, char *end, const char *s);
+
 /* One event, for state files. */
 void alert_event_save(const struct alert_event *ev, struct wire_writer *w);
 int alert_event_load(struct alert_event *ev, struct wire_reader *r);

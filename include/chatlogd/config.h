@@ -28,7 +28,8 @@ struct config {
 	/* alerts (SPEC §7) */
 	int64_t alert_window_ms;
 	int64_t alert_min_samples;
-	char *alert_webhook; /* "" = none */
+	char *alert_webhook;         /* "" = none */
+	char *alert_webhook_ca_file; /* "" = the system CA store */
 
 	/* Redis (SPEC §6) */
 	char *redis; /* redis://[user:pass@]host:port/db or unix:///path */

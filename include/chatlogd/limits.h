@@ -35,6 +35,10 @@
 /* Error lines logged per input file per second before further ones are only counted. */
 #define LIMIT_ERROR_LOGS_PER_SECOND 10
 
+/* Alert posts waiting for the webhook: an hour of a busy day's alerts; past it the
+ * oldest go (a robot down that long makes them stale, and memory stays bounded). */
+#define LIMIT_WEBHOOK_QUEUE 1000
+
 /* A lost reason becomes part of counter names (`lost:REASON`) and Redis hash fields:
  * short identifiers only. */
 #define LIMIT_REASON_BYTES 64

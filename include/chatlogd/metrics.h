@@ -1,8 +1,8 @@
 /*
  * The Prometheus text exposition of chatlogd's own state (/metrics): input per file,
  * records and errors, held inquiries, Redis link and backlog, flush latency, alerts,
- * and per-agent FRT/ART histograms with the buckets of SPEC §3.1. Formats numbers it
- * is given; gathers nothing itself.
+ * the alert webhook, and per-agent FRT/ART histograms with the buckets of SPEC §3.1.
+ * Formats numbers it is given; gathers nothing itself.
  */
 #ifndef CHATLOGD_METRICS_H
 #define CHATLOGD_METRICS_H
@@ -14,6 +14,7 @@
 #include "ingest.h"
 #include "names.h"
 #include "tail.h"
+#include "webhook.h"
 
 struct evbuffer;
 
@@ -32,6 +33,7 @@ struct metrics_snapshot {
 	uint64_t alerts[3];                 /* raised, cleared, waiting since start */
 	struct counter_table *agent_totals; /* folded per (shop, agent), since start */
 	const struct names *names;
+	struct webhook_stats webhook; /* zeros without alert_webhook */
 };
 
 /* Appends the exposition of m to out. */

@@ -8,7 +8,7 @@ set -u
 BIN=$1
 SRC=$2
 shift 2
-SCENARIOS=${*:-"append kill9 rotate outage backfill reload backpressure wiped alerts waiting quiet http"}
+SCENARIOS=${*:-"append kill9 rotate outage backfill reload backpressure wiped alerts webhook_stop waiting quiet http"}
 GEN=$(dirname "$BIN")/bench/gen_chatlog
 CMP="python3 $SRC/tests/integration/redis_vs_batch.py"
 TMP=$(mktemp -d /tmp/chatlogd-live-XXXXXX)
@@ -16,9 +16,11 @@ passed=0
 failed=0
 REDIS_PID=
 DAEMON_PID=
+ROBOT_PID=
 
 cleanup() {
 	[ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null
+	[ -n "$ROBOT_PID" ] && kill "$ROBOT_PID" 2>/dev/null
 	[ -n "$REDIS_PID" ] && kill -9 "$REDIS_PID" 2>/dev/null
 	rm -rf "$TMP"
 }
@@ -347,24 +349,73 @@ scenario_wiped() {
 	fi
 }
 
+# A stand-in robot for alert_webhook (tests/integration/webhook_receiver.py) that
+# answers its first ${1:-1} posts with 503; its URL goes into the config.
+start_robot() {
+	rm -f "$TMP/robot.txt" "$TMP/robot.port"
+	python3 "$SRC/tests/integration/webhook_receiver.py" "$TMP/robot.txt" "$TMP/robot.port" \
+		"${1:-1}" &
+	ROBOT_PID=$!
+	for _ in $(seq 100); do
+		[ -s "$TMP/robot.port" ] && break
+		sleep 0.1
+	done
+	printf 'alert_webhook = http://127.0.0.1:%s/robot/send?access_token=t0ken\n' \
+		"$(cat "$TMP/robot.port")" >>"$TMP/chatlogd.conf"
+}
+
+stop_robot() {
+	[ -n "$ROBOT_PID" ] && kill "$ROBOT_PID" 2>/dev/null && wait "$ROBOT_PID" 2>/dev/null
+	ROBOT_PID=
+}
+
+# Waits until the robot has answered n posts with status (default 200).
+robot_has() {
+	for _ in $(seq 150); do
+		[ "$(cat "$TMP/robot.txt" 2>/dev/null | grep -c "^${2:-200} ")" -ge "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Three inquiries alice answers after 9 s: one frt alert raised.
+alice_slow() {
+	for k in 0 1 2; do
+		t=$(($1 + k * 20))
+		printf '{"ts":%s,"shop":"sa","buyer":"b%s","agent":"alice","from":"buyer","text":"在吗"}\n' "$t" "$k"
+		printf '{"ts":%s,"shop":"sa","buyer":"b%s","agent":"alice","from":"agent","text":"在的"}\n' $((t + 9)) "$k"
+	done
+}
+
 # Alerts (SPEC §7) reach a subscriber exactly once: three 9 s first responses raise
 # frt (avg 9000 > 6000, 3 samples); a kill -9 and restart send no second raise; when
 # event time moves 30 days on, the samples leave the window and the alert clears.
+# The alert webhook (a stand-in robot) gets the same two, once each.
 scenario_alerts() {
 	fresh || return
+	start_robot
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	sed -i "s/^http_listen =.*/http_listen = 127.0.0.1:$port/" "$TMP/chatlogd.conf"
 	start_ms=$(( ($(date +%s) + 86400) * 1000 ))
 	base=$((start_ms / 1000))
-	: >"$TMP/all.jsonl"
-	for k in 0 1 2; do
-		t=$((base + k * 20))
-		printf '{"ts":%s,"shop":"sa","buyer":"b%s","agent":"alice","from":"buyer","text":"在吗"}\n' "$t" "$k" >>"$TMP/all.jsonl"
-		printf '{"ts":%s,"shop":"sa","buyer":"b%s","agent":"alice","from":"agent","text":"在的"}\n' $((t + 9)) "$k" >>"$TMP/all.jsonl"
-	done
+	alice_slow "$base" >"$TMP/all.jsonl"
 	redis-cli -s "$TMP/redis.sock" subscribe cs:alerts >"$TMP/sub.txt" &
 	sub=$!
 	start_daemon
 	append 1 6
 	settle
+	robot_has 1
+	# /metrics counts the post: delivered at the second attempt
+	if python3 -c 'import sys, urllib.request
+text = urllib.request.urlopen(sys.argv[1], timeout=5).read().decode()
+want = ["chatlogd_webhook_posts_delivered_total 1", "chatlogd_webhook_failed_attempts_total 1",
+        "chatlogd_webhook_queue_length 0",
+        "chatlogd_webhook_posts_dropped_total{reason=\"rejected\"} 0"]
+assert all(w in text.splitlines() for w in want), text' "http://127.0.0.1:$port/metrics"; then
+		ok "alerts: /metrics shows the webhook post delivered after one failed attempt"
+	else
+		fail "alerts: webhook metrics"
+	fi
 	raised=$(redis-cli -s "$TMP/redis.sock" hget 'cs:{sa}:alerts' alice)
 	kill -9 "$DAEMON_PID"
 	wait "$DAEMON_PID" 2>/dev/null
@@ -372,6 +423,7 @@ scenario_alerts() {
 	seal
 	settle
 	stop_daemon
+	stop_robot
 	kill "$sub" 2>/dev/null
 	wait "$sub" 2>/dev/null
 	grep '^{' "$TMP/sub.txt" >"$TMP/alerts.txt"
@@ -399,6 +451,56 @@ PY
 		ok "alerts: stream has both, active hash empty after the clear"
 	else
 		fail "alerts: stream/hash"
+	fi
+	# The robot got each alert the subscriber got, once, in order, byte for byte
+	# inside the robot message; the first post was retried after its 503; the
+	# token never reached the log.
+	if python3 - "$TMP/alerts.txt" "$TMP/robot.txt" <<'PY' && ! grep -q t0ken "$TMP/daemon.log"
+import json, sys
+published = open(sys.argv[1], encoding="utf-8").read().splitlines()
+posts = [l.split(" ", 2) for l in open(sys.argv[2], encoding="utf-8").read().splitlines()]
+assert all(p[1] == "/robot/send?access_token=t0ken" for p in posts), posts
+assert [p[0] for p in posts] == ["503", "200", "200"], posts
+assert posts[0][2] == posts[1][2], posts
+delivered = [p[2] for p in posts if p[0] == "200"]
+assert len(delivered) == len(published) == 2, (delivered, published)
+for body, message in zip(delivered, published):
+    assert body.endswith(',"alert":' + message + "}"), (body, message)
+    b = json.loads(body)
+    assert b["msgtype"] == "text" and b["alert"] == json.loads(message), b
+    assert b["text"]["content"].startswith("【chatlogd】sa / alice: 平均首响 "), b
+    assert b["text"]["content"].endswith(" " + b["alert"]["type"]), b
+PY
+	then
+		ok "alerts: the webhook got raised then cleared, as published, once each (first post retried)"
+	else
+		fail "alerts: webhook"
+		cat "$TMP/robot.txt"
+		grep webhook "$TMP/daemon.log"
+	fi
+}
+
+# SIGTERM while the alert's post waits 4 s for its fourth attempt (the robot failed
+# three): the stop retries it at once and delivers it before exiting, well within 2 s.
+scenario_webhook_stop() {
+	fresh || return
+	start_robot 3
+	start_ms=$(( ($(date +%s) + 86400) * 1000 ))
+	start_daemon
+	alice_slow $((start_ms / 1000)) >>"$TMP/logs/chat.jsonl"
+	robot_has 3 503
+	sleep 0.5
+	stopped=$(date +%s%N)
+	stop_daemon
+	took_ms=$(( ($(date +%s%N) - stopped) / 1000000 ))
+	stop_robot
+	if [ "$(cut -c1-3 "$TMP/robot.txt" | tr '\n' ' ')" = "503 503 503 200 " ] &&
+		[ "$took_ms" -lt 3000 ] && ! grep -q "not delivered" "$TMP/daemon.log"; then
+		ok "webhook_stop: the stop delivered the waiting post at once (exit after ${took_ms} ms)"
+	else
+		fail "webhook_stop (exit after ${took_ms} ms)"
+		cat "$TMP/robot.txt"
+		grep webhook "$TMP/daemon.log"
 	fi
 }
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The README's first command: installs what chatlogd needs, builds it, and runs the
 # main job on an embedded default: a private redis-server, the live daemon following
-# a copy of the bundled sample log (a day of two Tmall shops), and the per-agent
+# a copy of the bundled sample log (an afternoon of two Tmall shops, moved to end 15
+# minutes ago), and the per-agent
 # scoreboard. Run as root on Debian 12. Everything runs in a temporary directory and
 # is stopped at the end. Pass your own log files to see their scoreboard instead.
 set -eu
@@ -39,7 +40,37 @@ state_dir = $DEMO/state
 instance = demo
 log_level = warning
 CONF
-cp "$SAMPLE" "$DEMO/logs/chat.jsonl"
+# The sample moved in time to end 15 minutes ago, as if the shops had just closed
+# their chats: rolling windows are of the wall clock once the log is quiet, and
+# 15 minutes is past session_idle, so every conversation is closed at once. Only the
+# "ts" values change (same gaps); bad lines stay as they are.
+python3 - "$SAMPLE" "$DEMO/logs/chat.jsonl" <<'PY'
+import datetime, re, sys, time
+TS = re.compile(r'"ts":("([^"]+)"|[0-9]+(\.[0-9]+)?)')  # RFC 3339 or epoch seconds
+UTC = datetime.timezone.utc
+lines = open(sys.argv[1], "rb").read().decode("utf-8", "surrogateescape").split("\n")
+def when(line):
+    m = TS.search(line)
+    try:
+        if m and m.group(2):
+            return m, datetime.datetime.fromisoformat(m.group(2).replace("Z", "+00:00"))
+        return m, m and datetime.datetime.fromtimestamp(float(m.group(1)), UTC)
+    except ValueError:
+        return m, None
+last = max(t for m, t in map(when, lines) if t)
+shift = datetime.datetime.fromtimestamp(time.time() - 900, UTC) - last
+def moved(line):
+    m, t = when(line)
+    if not t:
+        return line
+    if m.group(2):
+        new = '"%s"' % (t + shift).isoformat(timespec="milliseconds")
+    else:
+        new = "%.3f" % (t + shift).timestamp()
+    return line[:m.start(1)] + new + line[m.end(1):]
+out = "\n".join(moved(line) for line in lines)
+open(sys.argv[2], "wb").write(out.encode("utf-8", "surrogateescape"))
+PY
 "$BUILD/chatlogd" --config "$DEMO/chatlogd.conf" 2>"$DEMO/chatlogd.log" &
 DAEMON_PID=$!
 
@@ -67,7 +98,7 @@ echo
 echo
 echo "(lost inquiries are decided when their order window, 1 day, has passed; the batch"
 echo " report decides everything at once: $BUILD/chatlogd --once --output table $SAMPLE)"
-echo "Rolling counters in Redis, e.g. the whole shop over the last hour of event time:"
+echo "Rolling counters in Redis, e.g. the whole shop over the last hour:"
 key=$(redis-cli -s "$DEMO/redis.sock" --scan --pattern 'cs:{*}:a:[*]:w:1h' | head -n 1)
 echo "  redis-cli HGETALL '$key'"
 redis-cli -s "$DEMO/redis.sock" hgetall "$key" | paste - - | grep -E \

@@ -3,6 +3,7 @@
  * the raised/cleared state. It produces events; publish.c delivers them.
  */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,6 +245,20 @@ int alerts_active(const struct alerts *a, uint32_t shop, uint32_t agent)
 	return 0;
 }
 
+void alert_put(char **p, char *end, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*p >= end)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(*p, (size_t)(end - *p), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*p += (size_t)n < (size_t)(end - *p) ? (size_t)n : (size_t)(end - *p) - 1;
+}
+
 void alert_json_escape(char **p, char *end, const char *s)
 {
 	for (; *s && *p < end - 7; s++) {
@@ -264,19 +279,22 @@ size_t alert_format(const struct alert_event *ev, const struct names *names, cha
 	char ts[30], *p = out, *end = out + size;
 
 	timefmt_format_rfc3339(ev->ts_ms, ts);
-	p += snprintf(p, (size_t)(end - p), "{\"type\":\"%s\",\"shop\":\"", types[ev->type]);
+	if (size == 0)
+		return 0;
+	*p = '\0';
+	alert_put(&p, end, "{\"type\":\"%s\",\"shop\":\"", types[ev->type]);
 	alert_json_escape(&p, end, names_get(names, ev->shop));
-	p += snprintf(p, (size_t)(end - p), "\",\"agent\":\"");
+	alert_put(&p, end, "\",\"agent\":\"");
 	alert_json_escape(&p, end, names_get(names, ev->agent));
 	if (ev->type == ALERT_WAITING) {
-		p += snprintf(p, (size_t)(end - p), "\",\"buyer\":\"");
+		alert_put(&p, end, "\",\"buyer\":\"");
 		alert_json_escape(&p, end, ev->buyer);
 	}
-	p += snprintf(p, (size_t)(end - p),
-	              "\",\"metric\":\"%s\",\"value_ms\":%" PRId64 ",\"target_ms\":%" PRId64
-	              ",\"samples\":%" PRId64 ",\"window_s\":%" PRId64 ",\"ts\":\"%s\"}",
-	              ev->frt ? "frt" : "art", ev->value_ms, ev->target_ms, ev->samples,
-	              ev->window_s, ts);
+	alert_put(&p, end,
+	          "\",\"metric\":\"%s\",\"value_ms\":%" PRId64 ",\"target_ms\":%" PRId64
+	          ",\"samples\":%" PRId64 ",\"window_s\":%" PRId64 ",\"ts\":\"%s\"}",
+	          ev->frt ? "frt" : "art", ev->value_ms, ev->target_ms, ev->samples, ev->window_s,
+	          ts);
 	return (size_t)(p - out);
 }
 

@@ -453,7 +453,7 @@ static int emit_window(void *ctx, uint32_t shop, uint32_t agent, unsigned change
  * but is not an agent's standing alert. */
 static int emit_alerts(struct builder *b, const struct alert_event *alerts, size_t count)
 {
-	char channel[256], stream[256], key[1024], message[2048];
+	char channel[256], stream[256], key[1024], message[ALERT_MESSAGE_MAX];
 
 	snprintf(channel, sizeof(channel), "%s:alerts", b->s->prefix);
 	snprintf(stream, sizeof(stream), "%s:alerts:log", b->s->prefix);

@@ -659,11 +659,11 @@ size_t webhook_alert_body(const struct alert_event *ev, const struct names *name
 			out[0] = '\0';
 		return 0;
 	}
-	p += snprintf(p, (size_t)(end - p), "{\"msgtype\":\"text\",\"text\":{\"content\":\"");
+	alert_put(&p, end, "{\"msgtype\":\"text\",\"text\":{\"content\":\"");
 	alert_json_escape(&p, end - 16, text);
-	p += snprintf(p, (size_t)(end - p), "\"},\"alert\":");
+	alert_put(&p, end, "\"},\"alert\":");
 	p += alert_format(ev, names, p, (size_t)(end - p - 2));
-	p += snprintf(p, (size_t)(end - p), "}");
+	alert_put(&p, end, "}");
 	return (size_t)(p - out);
 }
 

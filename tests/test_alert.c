@@ -130,6 +130,43 @@ static void test_message_is_the_spec_json(void)
 	names_free(names);
 }
 
+/* Names of LIMIT_NAME_BYTES control bytes (each escaped to 6) fit ALERT_MESSAGE_MAX
+ * whole; a buffer too small is cut short and NUL-terminated, never overrun (ASan). */
+static void test_message_of_hostile_names_fits_and_never_overruns(void)
+{
+	struct names *names = names_new();
+	char name[LIMIT_NAME_BYTES + 1], *out = malloc(ALERT_MESSAGE_MAX);
+	struct alert_event ev = {ALERT_WAITING, 0, 0, 1, 7000, 6000, 1, 300, T0, ""};
+	size_t len, want;
+
+	memset(name, 1, LIMIT_NAME_BYTES);
+	name[LIMIT_NAME_BYTES] = '\0';
+	ev.shop = names_intern(names, name, LIMIT_NAME_BYTES);
+	name[0] = 2; /* another name */
+	ev.agent = names_intern(names, name, LIMIT_NAME_BYTES);
+	memset(ev.buyer, 1, LIMIT_NAME_BYTES);
+	ev.buyer[LIMIT_NAME_BYTES] = '\0';
+	len = alert_format(&ev, names, out, ALERT_MESSAGE_MAX);
+	/* {"type":"waiting","shop":"…","agent":"…","buyer":"…","metric":"frt","value_ms":7000,
+	 * "target_ms":6000,"samples":1,"window_s":300,"ts":"2026-11-24T10:00:00.000+08:00"} */
+	want = strlen("{\"type\":\"waiting\",\"shop\":\"\",\"agent\":\"\",\"buyer\":\"\","
+	              "\"metric\":\"frt\",\"value_ms\":7000,\"target_ms\":6000,\"samples\":1,"
+	              "\"window_s\":300,\"ts\":\"2026-11-24T10:00:00.000+08:00\"}") +
+	       3 * 6 * LIMIT_NAME_BYTES;
+	CHECK_INT(len, want);
+	CHECK_INT(strlen(out), want);
+	CHECK(strncmp(out + len - 2, "\"}", 2) == 0);
+	for (size_t size = 1; size < 700; size += 37) {
+		char *small = malloc(size);
+		len = alert_format(&ev, names, small, size);
+		CHECK(len < size);
+		CHECK_INT(strlen(small), len);
+		free(small);
+	}
+	free(out);
+	names_free(names);
+}
+
 /* Saved mid-stream and restored, the alerts go on exactly as the original. */
 static void test_snapshot_continues_identically(void)
 {
@@ -160,6 +197,7 @@ int main(void)
 	RUN(test_art_raise_uses_all_responses_and_clears_when_back);
 	RUN(test_agents_are_independent_and_need_min_samples);
 	RUN(test_message_is_the_spec_json);
+	RUN(test_message_of_hostile_names_fits_and_never_overruns);
 	RUN(test_snapshot_continues_identically);
 	return check_done();
 }

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "limits.h"
+
 struct alerts;
 struct wire_writer;
 struct wire_reader;
@@ -59,7 +61,10 @@ size_t alerts_take(struct alerts *a, const struct alert_event **events);
 int alerts_active(const struct alerts *a, uint32_t shop, uint32_t agent);
 
 /* The SPEC §7 message: {"type":"raised","shop":...,"ts":"..."}; names resolve ids.
- * A waiting alert also names the buyer ("buyer":"..."). */
+ * A waiting alert also names the buyer ("buyer":"..."). Returns its length; cut short
+ * (NUL-terminated, never past size) if size is too small: ALERT_MESSAGE_MAX always
+ * suffices (three names of LIMIT_NAME_BYTES, each byte escaped to at most 6). */
+#define ALERT_MESSAGE_MAX (3 * 6 * LIMIT_NAME_BYTES + 512)
 struct names;
 size_t alert_format(const struct alert_event *ev, const struct names *names, char *out,
                     size_t size);
@@ -68,6 +73,9 @@ size_t alert_format(const struct alert_event *ev, const struct names *names, cha
  * bytes as \u00XX, other bytes as they are), stopping short of end - 7; advances *p
  * and NUL-terminates. */
 void alert_json_escape(char **p, char *end, const char *s);
+
+/* printf at *p, never past end: advances *p by what fit (keeping room for the NUL). */
+void alert_put(char **p, char *end, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* One event, for state files. */
 void alert_event_save(const struct alert_event *ev, struct wire_writer *w);

@@ -141,8 +141,7 @@ struct row_key {
 
 static uint64_t row_hash(uint32_t shop, uint32_t agent, int64_t minute)
 {
-	struct row_key key = {shop, agent, minute};
-	return hindex_hash(&key, sizeof(key), 0);
+	return hindex_hash_ints((uint64_t)shop << 32 | agent, (uint64_t)minute);
 }
 
 static int row_equals(const void *ctx, uint32_t id)

@@ -169,8 +169,11 @@ static size_t utf8_sequence_length(const unsigned char *s, size_t avail)
 }
 
 /* Decodes the character at s[*i] of already valid UTF-8 and advances *i. Stops at
- * `len` even on a truncated sequence, which then reads as U+FFFD. */
-static uint32_t utf8_decode(const unsigned char *s, size_t len, size_t *i)
+ * `len` even on a truncated sequence, which then reads as U+FFFD. Always inlined:
+ * prefilter_scan calls it for every character of every message, and the call cost
+ * as much as the decoding. */
+static inline __attribute__((always_inline)) uint32_t utf8_decode(const unsigned char *s,
+                                                                  size_t len, size_t *i)
 {
 	unsigned char c = s[*i];
 	size_t need = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
@@ -820,7 +823,20 @@ static void prefilter_scan(const struct prefilter *pf, const unsigned char *text
 	if (pf->slot_key == NULL)
 		return;
 	while (i < len) {
-		uint32_t cp = fold_char(utf8_decode(text, len, &i));
+		uint32_t cp;
+
+		/* Chinese text is nearly all three-byte characters: decoded here without
+		 * utf8_decode's length and bounds tests, which cost as much. Of them only
+		 * U+212A has a caseless partner (fold_char). */
+		if ((text[i] & 0xf0) == 0xe0 && len - i >= 3) {
+			cp = (uint32_t)(text[i] & 0x0f) << 12 | (text[i + 1] & 0x3fu) << 6 |
+			     (text[i + 2] & 0x3fu);
+			i += 3;
+			if (cp == 0x212a)
+				cp = fold_char(cp);
+		} else {
+			cp = fold_char(utf8_decode(text, len, &i));
+		}
 
 		if (have_previous && filter_has(pf->pair_second_filter, cp) &&
 		    filter_has(pf->pair_first_filter, previous))
@@ -923,16 +939,25 @@ unsigned rules_first_match(struct rules *r, enum record_from from, const char *t
 {
 	const PCRE2_SPTR subject = (PCRE2_SPTR)(text != NULL ? text : "");
 	unsigned end = limit < r->count ? limit : r->count;
-	rule_mask run;
+	rule_mask run, wanted;
+	uint64_t any = 0;
 
 	if ((unsigned)from >= FROM_COUNT || end == 0)
 		return RULES_NONE;
+	/* The rules that could answer, before reading the text: sometimes none (an agent
+	 * message once the inquiry matched a rule that comes before every agent rule). */
+	for (unsigned w = 0; w < MASK_WORDS; w++) {
+		wanted[w] = w * 64 < end ? r->scope[from][w] : 0;
+		if (w * 64 < end && end - w * 64 < 64)
+			wanted[w] &= (1ull << (end - w * 64)) - 1;
+		any |= wanted[w];
+	}
+	if (any == 0)
+		return RULES_NONE;
 	prefilter_scan(&r->prefilter, subject, len, run);
 	for (unsigned w = 0; w < MASK_WORDS && w * 64 < end; w++) {
-		uint64_t bits = run[w] & r->scope[from][w];
+		uint64_t bits = run[w] & wanted[w];
 
-		if (end - w * 64 < 64)
-			bits &= (1ull << (end - w * 64)) - 1;
 		while (bits != 0) {
 			unsigned i = w * 64 + (unsigned)__builtin_ctzll(bits);
 			const struct rule *rule = &r->rule[i];

@@ -56,7 +56,12 @@ typedef uint64_t rule_mask[MASK_WORDS];
 #define KEY_CHAR (1ull << 62)
 #define KEY_PAIR (1ull << 63)
 #define KEY_NONE 0
-#define CHAR_FILTER_BITS 4096 /* size of the per-character filters of struct prefilter */
+#define CHAR_CLASS_SIZE 4096 /* entries of struct prefilter's char_class */
+
+/* Flags of char_class: which parts of keys a character may be. */
+#define CLASS_SINGLE 1u /* a single-character key */
+#define CLASS_FIRST 2u  /* the first character of a pair key */
+#define CLASS_SECOND 4u /* the second character of a pair key */
 
 struct rule {
 	pcre2_code *code;
@@ -93,11 +98,11 @@ struct prefilter {
 	uint32_t *slot_mask; /* index into mask for each used slot */
 	rule_mask *mask;     /* the rules of each distinct key */
 	unsigned slot_bits;  /* table size is 1 << slot_bits */
-	/* Quick "could a key hold this character here?" bitmaps, by code point modulo
-	 * CHAR_FILTER_BITS: most characters of a message skip the hash table. */
-	uint64_t single_filter[CHAR_FILTER_BITS / 64];      /* single-character keys */
-	uint64_t pair_first_filter[CHAR_FILTER_BITS / 64];  /* first of a pair */
-	uint64_t pair_second_filter[CHAR_FILTER_BITS / 64]; /* second of a pair */
+	/* Quick "could a key hold this character here?" flags (CLASS_*), by code point
+	 * modulo CHAR_CLASS_SIZE: most characters of a message skip the hash table.
+	 * One load per character answers all three questions, and the scan carries a
+	 * character's flags over to the pair it forms with the next one. */
+	uint8_t char_class[CHAR_CLASS_SIZE];
 	/* keys gathered during the load */
 	struct prefilter_key *pending;
 	size_t pending_count, pending_capacity;
@@ -743,16 +748,6 @@ static int prefilter_add_rule(struct prefilter *pf, unsigned index, const char *
 	return rc;
 }
 
-static void filter_add(uint64_t *filter, uint32_t cp)
-{
-	filter[(cp % CHAR_FILTER_BITS) / 64] |= 1ull << (cp % 64);
-}
-
-static int filter_has(const uint64_t *filter, uint32_t cp)
-{
-	return (filter[(cp % CHAR_FILTER_BITS) / 64] >> (cp % 64)) & 1;
-}
-
 static size_t prefilter_slot(const struct prefilter *pf, uint64_t key)
 {
 	return (size_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - pf->slot_bits));
@@ -787,10 +782,10 @@ static int prefilter_build(struct prefilter *pf)
 		}
 		pf->mask[pf->slot_mask[slot]][rule / 64] |= 1ull << (rule % 64);
 		if (key & KEY_PAIR) {
-			filter_add(pf->pair_first_filter, first);
-			filter_add(pf->pair_second_filter, last);
+			pf->char_class[first % CHAR_CLASS_SIZE] |= CLASS_FIRST;
+			pf->char_class[last % CHAR_CLASS_SIZE] |= CLASS_SECOND;
 		} else
-			filter_add(pf->single_filter, last);
+			pf->char_class[last % CHAR_CLASS_SIZE] |= CLASS_SINGLE;
 	}
 	free(pf->pending);
 	pf->pending = NULL;
@@ -816,7 +811,7 @@ static void prefilter_scan(const struct prefilter *pf, const unsigned char *text
                            rule_mask hit)
 {
 	uint32_t previous = 0;
-	int have_previous = 0;
+	unsigned previous_class = 0; /* none: the first character starts no pair */
 	size_t i = 0;
 
 	memcpy(hit, pf->always, sizeof(rule_mask));
@@ -824,6 +819,7 @@ static void prefilter_scan(const struct prefilter *pf, const unsigned char *text
 		return;
 	while (i < len) {
 		uint32_t cp;
+		unsigned cls;
 
 		/* Chinese text is nearly all three-byte characters: decoded here without
 		 * utf8_decode's length and bounds tests, which cost as much. Of them only
@@ -838,13 +834,13 @@ static void prefilter_scan(const struct prefilter *pf, const unsigned char *text
 			cp = fold_char(utf8_decode(text, len, &i));
 		}
 
-		if (have_previous && filter_has(pf->pair_second_filter, cp) &&
-		    filter_has(pf->pair_first_filter, previous))
+		cls = pf->char_class[cp % CHAR_CLASS_SIZE];
+		if ((cls & CLASS_SECOND) && (previous_class & CLASS_FIRST))
 			prefilter_lookup(pf, KEY_PAIR | (uint64_t)previous << 21 | cp, hit);
-		if (filter_has(pf->single_filter, cp))
+		if (cls & CLASS_SINGLE)
 			prefilter_lookup(pf, KEY_CHAR | cp, hit);
 		previous = cp;
-		have_previous = 1;
+		previous_class = cls;
 	}
 }
 

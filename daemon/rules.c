@@ -888,15 +888,21 @@ static void mask_or(rule_mask into, const rule_mask from)
 		into[w] |= from[w];
 }
 
-static void note_key(const struct prefilter *pf, struct key_hits *kh, uint32_t key, size_t at,
-                     const rule_mask wanted, rule_mask hit)
+/* Whether key belongs to a rule the caller asks about (most keys found do not). */
+static inline int key_wanted(const struct prefilter *pf, uint32_t key, const rule_mask wanted)
 {
 	uint64_t useful = 0;
 
+	if (key == UINT32_MAX)
+		return 0;
 	for (unsigned w = 0; w < MASK_WORDS; w++)
 		useful |= pf->mask[key][w] & wanted[w];
-	if (useful == 0)
-		return; /* a key of rules the caller does not ask about */
+	return useful != 0;
+}
+
+static void note_key(const struct prefilter *pf, struct key_hits *kh, uint32_t key, size_t at,
+                     rule_mask hit)
+{
 	if (kh->checked && kh->count == SCAN_HITS) {
 		kh->checked = 0;
 		for (size_t h = 0; h < kh->count; h++)
@@ -984,13 +990,16 @@ static int prefilter_scan(const struct prefilter *pf, const unsigned char *text,
 		}
 
 		cls = pf->char_class[c % CHAR_CLASS_SIZE];
-		if ((cls & CLASS_SECOND) && (previous_class & CLASS_FIRST) &&
-		    (key = prefilter_lookup(pf, KEY_PAIR | (uint64_t)previous << 21 | c)) !=
-		        UINT32_MAX)
-			note_key(pf, &kh, key, n, wanted, hit);
-		if ((cls & CLASS_SINGLE) &&
-		    (key = prefilter_lookup(pf, KEY_CHAR | c)) != UINT32_MAX)
-			note_key(pf, &kh, key, n, wanted, hit);
+		if ((cls & CLASS_SECOND) && (previous_class & CLASS_FIRST)) {
+			key = prefilter_lookup(pf, KEY_PAIR | (uint64_t)previous << 21 | c);
+			if (key_wanted(pf, key, wanted))
+				note_key(pf, &kh, key, n, hit);
+		}
+		if (cls & CLASS_SINGLE) {
+			key = prefilter_lookup(pf, KEY_CHAR | c);
+			if (key_wanted(pf, key, wanted))
+				note_key(pf, &kh, key, n, hit);
+		}
 		previous = c;
 		previous_class = cls;
 	}

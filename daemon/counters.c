@@ -131,8 +131,16 @@ struct counter_table {
 	size_t count, capacity;
 	size_t allocated; /* rows ever allocated (reused after clear) */
 	struct hindex index;
-	struct counter_row *last; /* one-entry cache: consecutive adds hit the same row */
+	/* The row each agent id was last counted in, checked before use: an agent works
+	 * in one shop, so this nearly always answers without the index (agent ids are
+	 * small and dense, they index names). Grown on demand up to BY_AGENT_MAX ids
+	 * (a state file may name any id: past that, rows are found by the index alone);
+	 * emptied by clear, as cleared rows are reused for other keys. */
+	struct counter_row **by_agent;
+	uint32_t by_agent_size;
 };
+
+#define BY_AGENT_MAX (1u << 20)
 
 struct row_key {
 	uint32_t shop, agent;
@@ -141,8 +149,7 @@ struct row_key {
 
 static uint64_t row_hash(uint32_t shop, uint32_t agent, int64_t minute)
 {
-	struct row_key key = {shop, agent, minute};
-	return hindex_hash(&key, sizeof(key), 0);
+	return hindex_hash_ints((uint64_t)shop << 32 | agent, (uint64_t)minute);
 }
 
 static int row_equals(const void *ctx, uint32_t id)
@@ -169,6 +176,7 @@ void counter_table_free(struct counter_table *t)
 	for (size_t i = 0; i < t->allocated; i++)
 		free(t->rows[i]);
 	free(t->rows);
+	free(t->by_agent);
 	hindex_free(&t->index);
 	free(t);
 }
@@ -179,22 +187,49 @@ static int64_t minute_of(int64_t ts_ms)
 	return (ts_ms % 60000 < 0) ? m - 1 : m; /* floor, also before 1970 */
 }
 
+/* Makes room in by_agent for ids up to agent. Returns 0, or -1 out of memory. */
+static int by_agent_grow(struct counter_table *t, uint32_t agent)
+{
+	uint32_t size = t->by_agent_size ? t->by_agent_size : 64;
+	struct counter_row **grown;
+
+	while (size <= agent)
+		size *= 2;
+	if ((grown = realloc(t->by_agent, size * sizeof(*grown))) == NULL)
+		return -1;
+	memset(grown + t->by_agent_size, 0, (size - t->by_agent_size) * sizeof(*grown));
+	t->by_agent = grown;
+	t->by_agent_size = size;
+	return 0;
+}
+
+static struct counter_row *remember(struct counter_table *t, uint32_t agent,
+                                    struct counter_row *row)
+{
+	if (agent < t->by_agent_size)
+		t->by_agent[agent] = row;
+	return row;
+}
+
 struct counter_row *counter_table_row(struct counter_table *t, uint32_t shop, uint32_t agent,
                                       int64_t ts_ms)
 {
 	int64_t minute = t->by_minute ? minute_of(ts_ms) : 0;
 	struct row_key key = {shop, agent, minute};
 	const void *probe[2] = {t, &key};
-	struct counter_row *row = t->last;
+	struct counter_row *row;
 	uint64_t hash;
 	uint32_t id;
 
-	if (row != NULL && row->shop == shop && row->agent == agent && row->minute == minute)
+	if (agent < t->by_agent_size && (row = t->by_agent[agent]) != NULL && row->shop == shop &&
+	    row->minute == minute)
 		return row;
+	if (agent >= t->by_agent_size && agent < BY_AGENT_MAX && by_agent_grow(t, agent) == -1)
+		return NULL;
 	hash = row_hash(shop, agent, minute);
 	id = hindex_find(&t->index, hash, row_equals, probe);
 	if (id != HINDEX_NONE)
-		return t->last = t->rows[id];
+		return remember(t, agent, t->rows[id]);
 
 	if (t->count == t->capacity) {
 		size_t capacity = t->capacity ? t->capacity * 2 : 64;
@@ -217,7 +252,7 @@ struct counter_row *counter_table_row(struct counter_table *t, uint32_t shop, ui
 	if (hindex_insert(&t->index, hash, (uint32_t)t->count) == -1)
 		return NULL;
 	t->count++;
-	return t->last = row;
+	return remember(t, agent, row);
 }
 
 size_t counter_table_count(const struct counter_table *t)
@@ -233,7 +268,8 @@ struct counter_row *counter_table_at(struct counter_table *t, size_t i)
 void counter_table_clear(struct counter_table *t)
 {
 	t->count = 0;
-	t->last = NULL;
+	if (t->by_agent != NULL)
+		memset(t->by_agent, 0, t->by_agent_size * sizeof(*t->by_agent));
 	if (t->index.slots != NULL)
 		memset(t->index.slots, 0, (t->index.mask + 1) * sizeof(*t->index.slots));
 	t->index.count = 0;

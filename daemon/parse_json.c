@@ -32,6 +32,20 @@
 #define JSON_SIMD 0
 #endif
 
+/*
+ * On x86-64 with gcc or clang the line index also has an AVX2 version (32 bytes per
+ * instruction instead of 16), compiled for that target alone and chosen at run time
+ * when the CPU has it, so the build stays portable. CHATLOGD_NO_AVX2 leaves it out;
+ * the differential tests build that variant too (tests/oracle/parse_json_sse2.c).
+ */
+#if JSON_SIMD && defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) &&               \
+    !defined(CHATLOGD_NO_AVX2)
+#define JSON_AVX2 1
+#include <immintrin.h>
+#else
+#define JSON_AVX2 0
+#endif
+
 /* Initial string scratch; it grows to the longest line that needed decoding. */
 #define JSON_SCRATCH_INITIAL 4096
 
@@ -89,6 +103,7 @@ struct json_parser {
 	size_t scratch_size;
 	size_t scratch_used;
 	struct ts_memo ts;
+	int avx2; /* index lines with AVX2 (the CPU has it) */
 };
 
 /*
@@ -134,6 +149,9 @@ struct json_parser *json_parser_new(char *err, size_t errlen)
 		return NULL;
 	}
 	jp->scratch_size = JSON_SCRATCH_INITIAL;
+#if JSON_AVX2
+	jp->avx2 = __builtin_cpu_supports("avx2") != 0;
+#endif
 	return jp;
 }
 
@@ -331,12 +349,14 @@ static inline __m128i utf8_rare_leads(__m128i v)
 	                                      _mm_set1_epi8((char)0xc0)));
 }
 
-/* What index_block found in 64 bytes: one bit per byte. */
+/* What the block functions found in 64 bytes: one bit per byte, and two flags. */
 struct block_masks {
 	uint64_t quote;
-	uint64_t high;  /* >= 0x80 */
-	uint64_t cont;  /* 0x80-0xbf */
-	uint64_t lead3; /* >= 0xe0 */
+	uint64_t high;   /* >= 0x80 */
+	uint64_t cont;   /* 0x80-0xbf */
+	uint64_t lead3;  /* >= 0xe0 */
+	unsigned escape; /* non-zero: a backslash or control byte somewhere in the block */
+	unsigned rare;   /* non-zero: a rare lead byte (utf8_rare_leads) in the block */
 };
 
 /* Gathers one 16-bit mask per 16 bytes into a 64-bit one. */
@@ -345,23 +365,24 @@ struct block_masks {
 	 (uint64_t)(unsigned)(m2) << 32 | (uint64_t)(unsigned)(m3) << 48)
 
 /*
- * Classifies the 64 bytes at s: where the quotes and the non-ASCII bytes are, and,
- * or-ed into *escapes, whether there is any backslash or control byte (bytes below
- * 0x20 are where 0x20 minus the byte, saturated, is not zero). The UTF-8 masks are
- * only computed when the block has non-ASCII bytes (utf8_block).
+ * Classifies the 64 bytes at s: where the quotes and the non-ASCII bytes are, and
+ * whether there is any backslash or control byte (bytes below 0x20 are where 0x20
+ * minus the byte, saturated, is not zero). The UTF-8 masks are only computed when
+ * the block has non-ASCII bytes (utf8_block).
  */
-static inline void index_block(const unsigned char *s, struct block_masks *m, __m128i *escapes)
+static inline void index_block(const unsigned char *s, struct block_masks *m)
 {
 	const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
 	const __m128i space = _mm_set1_epi8(0x20);
-	__m128i v[4], found = *escapes;
+	__m128i v[4], found = _mm_setzero_si128();
 
 	for (int i = 0; i < 4; i++) {
 		v[i] = _mm_loadu_si128((const void *)(s + 16 * i));
 		found = _mm_or_si128(found, _mm_or_si128(_mm_cmpeq_epi8(v[i], backslash),
 		                                         _mm_subs_epu8(space, v[i])));
 	}
-	*escapes = found;
+	m->escape =
+	    (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(found, _mm_setzero_si128())) ^ 0xffff;
 	m->quote = MASK64(_mm_movemask_epi8(_mm_cmpeq_epi8(v[0], quote)),
 	                  _mm_movemask_epi8(_mm_cmpeq_epi8(v[1], quote)),
 	                  _mm_movemask_epi8(_mm_cmpeq_epi8(v[2], quote)),
@@ -370,12 +391,12 @@ static inline void index_block(const unsigned char *s, struct block_masks *m, __
 	                 _mm_movemask_epi8(v[3]));
 }
 
-/* The UTF-8 masks of the 64 bytes at s; rare lead bytes are or-ed into *rare. */
-static inline void utf8_block(const unsigned char *s, struct block_masks *m, __m128i *rare)
+/* The UTF-8 masks of the 64 bytes at s, and whether they hold a rare lead byte. */
+static inline void utf8_block(const unsigned char *s, struct block_masks *m)
 {
 	const __m128i cont_end = _mm_set1_epi8((char)0xc0), lead3_min = _mm_set1_epi8((char)0xe0);
 	unsigned cont[4], lead3[4];
-	__m128i found = *rare;
+	__m128i found = _mm_setzero_si128();
 
 	for (int i = 0; i < 4; i++) {
 		const __m128i v = _mm_loadu_si128((const void *)(s + 16 * i));
@@ -384,10 +405,63 @@ static inline void utf8_block(const unsigned char *s, struct block_masks *m, __m
 		    (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, lead3_min), v));
 		found = _mm_or_si128(found, utf8_rare_leads(v));
 	}
-	*rare = found;
+	m->rare = (unsigned)_mm_movemask_epi8(found);
 	m->cont = MASK64(cont[0], cont[1], cont[2], cont[3]);
 	m->lead3 = MASK64(lead3[0], lead3[1], lead3[2], lead3[3]);
 }
+
+#if JSON_AVX2
+/* The same as index_block, utf8_rare_leads and utf8_block, 32 bytes at a time. */
+#define JSON_AVX2_FN static inline __attribute__((always_inline, target("avx2")))
+
+JSON_AVX2_FN uint64_t mask64_avx2(__m256i lo, __m256i hi)
+{
+	return (uint64_t)(uint32_t)_mm256_movemask_epi8(lo) |
+	       (uint64_t)(uint32_t)_mm256_movemask_epi8(hi) << 32;
+}
+
+JSON_AVX2_FN void index_block_avx2(const unsigned char *s, struct block_masks *m)
+{
+	const __m256i quote = _mm256_set1_epi8('"'), backslash = _mm256_set1_epi8('\\');
+	const __m256i space = _mm256_set1_epi8(0x20);
+	const __m256i lo = _mm256_loadu_si256((const void *)s);
+	const __m256i hi = _mm256_loadu_si256((const void *)(s + 32));
+	const __m256i found = _mm256_or_si256(
+	    _mm256_or_si256(_mm256_cmpeq_epi8(lo, backslash), _mm256_subs_epu8(space, lo)),
+	    _mm256_or_si256(_mm256_cmpeq_epi8(hi, backslash), _mm256_subs_epu8(space, hi)));
+
+	m->escape =
+	    ~(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(found, _mm256_setzero_si256()));
+	m->quote = mask64_avx2(_mm256_cmpeq_epi8(lo, quote), _mm256_cmpeq_epi8(hi, quote));
+	m->high = mask64_avx2(lo, hi);
+}
+
+JSON_AVX2_FN __m256i utf8_rare_leads_avx2(__m256i v)
+{
+	__m256i r = _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xe0)),
+	                            _mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xed)));
+	r = _mm256_or_si256(r,
+	                    _mm256_cmpeq_epi8(_mm256_max_epu8(v, _mm256_set1_epi8((char)0xf0)), v));
+	return _mm256_or_si256(r,
+	                       _mm256_cmpeq_epi8(_mm256_and_si256(v, _mm256_set1_epi8((char)0xfe)),
+	                                         _mm256_set1_epi8((char)0xc0)));
+}
+
+JSON_AVX2_FN void utf8_block_avx2(const unsigned char *s, struct block_masks *m)
+{
+	const __m256i cont_end = _mm256_set1_epi8((char)0xc0);
+	const __m256i lead3_min = _mm256_set1_epi8((char)0xe0);
+	const __m256i lo = _mm256_loadu_si256((const void *)s);
+	const __m256i hi = _mm256_loadu_si256((const void *)(s + 32));
+
+	/* signed: 0x80-0xbf are the bytes below 0xc0 that are not ASCII */
+	m->cont = mask64_avx2(_mm256_cmpgt_epi8(cont_end, lo), _mm256_cmpgt_epi8(cont_end, hi));
+	m->lead3 = mask64_avx2(_mm256_cmpeq_epi8(_mm256_max_epu8(lo, lead3_min), lo),
+	                       _mm256_cmpeq_epi8(_mm256_max_epu8(hi, lead3_min), hi));
+	m->rare = (unsigned)_mm256_movemask_epi8(
+	    _mm256_or_si256(utf8_rare_leads_avx2(lo), utf8_rare_leads_avx2(hi)));
+}
+#endif
 
 /*
  * The first pass, 64 bytes at a time: checks that the whole line is UTF-8 and notes
@@ -402,14 +476,19 @@ static inline void utf8_block(const unsigned char *s, struct block_masks *m, __m
  * When the line has no backslash and no control byte at all, no string has an
  * escape or a bad byte, and the quote after an opening quote closes the string:
  * string_end() then needs no scan. Returns 0, or -1 when the line is not UTF-8.
+ *
+ * Written once for both block widths: each caller passes its block functions, which
+ * are inlined into it (index_line_sse2, index_line_avx2).
  */
-static __attribute__((noinline)) int index_line(struct scan *sc)
+static inline __attribute__((always_inline)) int
+index_line_with(struct scan *sc, void (*index_fn)(const unsigned char *, struct block_masks *),
+                void (*utf8_fn)(const unsigned char *, struct block_masks *))
 {
 	const unsigned char *s = sc->s;
 	const size_t len = sc->len;
-	__m128i escapes = _mm_setzero_si128(), rare = _mm_setzero_si128();
 	unsigned char padded[64];
 	uint64_t carry = 0, bad = 0;
+	unsigned escapes = 0, rare = 0;
 
 	for (size_t p = 0; p < len; p += 64) {
 		const unsigned char *block = s + p;
@@ -427,14 +506,16 @@ static __attribute__((noinline)) int index_line(struct scan *sc)
 				block = padded;
 			}
 		}
-		index_block(block, &m, &escapes);
+		index_fn(block, &m);
+		escapes |= m.escape;
 		m.quote >>= drop;
 		m.high >>= drop;
 		if (p / 64 < SCAN_INDEX_WORDS)
 			sc->quotes[p / 64] = m.quote;
 		if ((m.high | carry) == 0)
 			continue;
-		utf8_block(block, &m, &rare);
+		utf8_fn(block, &m);
+		rare |= m.rare;
 		m.cont >>= drop;
 		m.lead3 >>= drop;
 		leads = m.high & ~m.cont;
@@ -442,20 +523,40 @@ static __attribute__((noinline)) int index_line(struct scan *sc)
 		bad |= wanted ^ m.cont;
 		carry = leads >> 63 | m.lead3 >> 62;
 	}
-	if (_mm_movemask_epi8(rare) != 0) {
+	if (rare != 0) {
 		if (!utf8_valid((const char *)s, len))
 			return -1;
 	} else if ((bad | carry) != 0) {
 		return -1;
 	}
-	sc->indexed = len <= 64 * SCAN_INDEX_WORDS &&
-	              _mm_movemask_epi8(_mm_cmpeq_epi8(escapes, _mm_setzero_si128())) == 0xffff;
+	sc->indexed = len <= 64 * SCAN_INDEX_WORDS && escapes == 0;
 	if (sc->indexed) {
 		/* No quotes past the end, for the word indexed_string_end reads ahead. */
 		sc->index_words = (len + 63) / 64;
 		sc->quotes[sc->index_words] = sc->quotes[sc->index_words + 1] = 0;
 	}
 	return 0;
+}
+
+static __attribute__((noinline)) int index_line_sse2(struct scan *sc)
+{
+	return index_line_with(sc, index_block, utf8_block);
+}
+
+#if JSON_AVX2
+static __attribute__((noinline, target("avx2"))) int index_line_avx2(struct scan *sc)
+{
+	return index_line_with(sc, index_block_avx2, utf8_block_avx2);
+}
+#endif
+
+static inline int index_line(struct scan *sc)
+{
+#if JSON_AVX2
+	if (sc->jp->avx2)
+		return index_line_avx2(sc);
+#endif
+	return index_line_sse2(sc);
 }
 
 /* The closing quote of a string starting at p, from the index: the next quote. */

@@ -56,7 +56,12 @@ typedef uint64_t rule_mask[MASK_WORDS];
 #define KEY_CHAR (1ull << 62)
 #define KEY_PAIR (1ull << 63)
 #define KEY_NONE 0
-#define CHAR_FILTER_BITS 4096 /* size of the per-character filters of struct prefilter */
+#define CHAR_CLASS_SIZE 4096 /* entries of struct prefilter's char_class */
+
+/* Flags of char_class: which parts of keys a character may be. */
+#define CLASS_SINGLE 1u /* a single-character key */
+#define CLASS_FIRST 2u  /* the first character of a pair key */
+#define CLASS_SECOND 4u /* the second character of a pair key */
 
 struct rule {
 	pcre2_code *code;
@@ -70,10 +75,24 @@ struct reason {
 	unsigned line; /* where the reason first appeared, for the label mismatch error */
 };
 
-/* One (key, rule) pair found while loading, before the table is built. */
+/* Key hits noted per message to check their literals, and characters of a message
+ * decoded to check them against; past either, the prefilter falls back to keys
+ * alone (see prefilter_scan). */
+#define SCAN_HITS 64
+#define SCAN_CHARS 256
+
+/* A literal some match of a rule must contain, checked where its key was seen. */
+struct prefilter_literal {
+	uint32_t ch[LITERAL_CHARS]; /* folded code points */
+	uint8_t len;
+	uint8_t back; /* the literal starts `back` characters before its key's last one */
+	uint16_t rule;
+};
+
+/* One (key, literal) pair found while loading, before the table is built. */
 struct prefilter_key {
 	uint64_t key;
-	unsigned rule;
+	struct prefilter_literal literal;
 };
 
 /*
@@ -86,6 +105,16 @@ struct prefilter_key {
  * runs only the rules whose keys appeared, plus the rules the analysis could not
  * read (those always run). The analysis is conservative: it may let a rule run that
  * cannot match, never skip one that can.
+ *
+ * Where a key occurs, the whole literal it came from is then compared with the
+ * message: a key alone (现货 of 没现货) lets many rules run for nothing. And a rule
+ * whose pattern is nothing but those literals ("exact": alternatives, optional
+ * parts, no anchors, lookarounds, classes or atomic groups) matches exactly when one
+ * of them occurs, so it needs no PCRE2 run at all. PCRE2's match limit cannot make
+ * it answer otherwise: the limit counts work per start position (measured on PCRE2
+ * 10.42, JIT and interpreter), and patterns of LITERAL_SET_MAX plain strings built
+ * to backtrack took under 800 steps there, on any length of text, against a limit
+ * of LIMIT_PCRE2_MATCH (200,000).
  */
 struct prefilter {
 	rule_mask always;    /* rules without keys */
@@ -93,11 +122,15 @@ struct prefilter {
 	uint32_t *slot_mask; /* index into mask for each used slot */
 	rule_mask *mask;     /* the rules of each distinct key */
 	unsigned slot_bits;  /* table size is 1 << slot_bits */
-	/* Quick "could a key hold this character here?" bitmaps, by code point modulo
-	 * CHAR_FILTER_BITS: most characters of a message skip the hash table. */
-	uint64_t single_filter[CHAR_FILTER_BITS / 64];      /* single-character keys */
-	uint64_t pair_first_filter[CHAR_FILTER_BITS / 64];  /* first of a pair */
-	uint64_t pair_second_filter[CHAR_FILTER_BITS / 64]; /* second of a pair */
+	rule_mask exact;     /* rules that match exactly when one of their literals occurs */
+	/* The literals of distinct key d: literal[literal_first[d] .. literal_first[d + 1]) */
+	struct prefilter_literal *literal;
+	uint32_t *literal_first;
+	/* Quick "could a key hold this character here?" flags (CLASS_*), by code point
+	 * modulo CHAR_CLASS_SIZE: most characters of a message skip the hash table.
+	 * One load per character answers all three questions, and the scan carries a
+	 * character's flags over to the pair it forms with the next one. */
+	uint8_t char_class[CHAR_CLASS_SIZE];
 	/* keys gathered during the load */
 	struct prefilter_key *pending;
 	size_t pending_count, pending_capacity;
@@ -169,8 +202,11 @@ static size_t utf8_sequence_length(const unsigned char *s, size_t avail)
 }
 
 /* Decodes the character at s[*i] of already valid UTF-8 and advances *i. Stops at
- * `len` even on a truncated sequence, which then reads as U+FFFD. */
-static uint32_t utf8_decode(const unsigned char *s, size_t len, size_t *i)
+ * `len` even on a truncated sequence, which then reads as U+FFFD. Always inlined:
+ * prefilter_scan calls it for every character of every message, and the call cost
+ * as much as the decoding. */
+static inline __attribute__((always_inline)) uint32_t utf8_decode(const unsigned char *s,
+                                                                  size_t len, size_t *i)
 {
 	unsigned char c = s[*i];
 	size_t need = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
@@ -245,6 +281,10 @@ struct pattern_scan {
 	const unsigned char *p, *end;
 	unsigned depth;
 	int unsupported; /* syntax not modelled here, or out of memory: rule always runs */
+	/* The pattern asks more of a match than its strings: an anchor, a word boundary,
+	 * a lookaround, an atomic group or a possessive quantifier. Its strings are then
+	 * still required, but finding one is no longer a match. */
+	int constrained;
 };
 
 static struct info info_unknown(void)
@@ -454,8 +494,11 @@ static int scan_quantifier(struct pattern_scan *scan, unsigned *min, unsigned *m
 		p++;
 	} else
 		return 1;
-	if (p < end && (*p == '?' || *p == '+')) /* lazy, possessive: same strings */
+	if (p < end && (*p == '?' || *p == '+')) { /* lazy, possessive: same strings */
+		if (*p == '+')
+			scan->constrained = 1; /* "a?+a" never matches "a" */
 		p++;
+	}
 	scan->p = p;
 	return 0;
 }
@@ -470,9 +513,11 @@ static struct info scan_group(struct pattern_scan *scan)
 	if (p < end && *p == '*')
 		goto unsupported; /* (*VERB) */
 	if (p < end && *p == '?') {
-		if (p + 1 < end && (p[1] == ':' || p[1] == '>' || p[1] == '|'))
+		if (p + 1 < end && (p[1] == ':' || p[1] == '>' || p[1] == '|')) {
+			if (p[1] == '>')
+				scan->constrained = 1; /* "(?>a|ab)c" never matches "abc" */
 			p += 2;
-		else if (p + 1 < end && (p[1] == '=' || p[1] == '!')) {
+		} else if (p + 1 < end && (p[1] == '=' || p[1] == '!')) {
 			p += 2;
 			lookaround = 1;
 		} else if (p + 2 < end && p[1] == '<' && (p[2] == '=' || p[2] == '!')) {
@@ -492,6 +537,7 @@ static struct info scan_group(struct pattern_scan *scan)
 	}
 	scan->p++;
 	if (lookaround) {
+		scan->constrained = 1;
 		info_free(&inner);
 		return info_exact(scan, NULL, 0);
 	}
@@ -523,6 +569,7 @@ static struct info scan_atom(struct pattern_scan *scan)
 	case '^':
 	case '$':
 		scan->p++;
+		scan->constrained = 1;
 		return info_exact(scan, NULL, 0);
 	case '\\':
 		if (p + 1 == end)
@@ -532,8 +579,10 @@ static struct info scan_atom(struct pattern_scan *scan)
 			return info_unknown();
 		if (p[1] == 'N' && (p + 2 == end || p[2] != '{'))
 			return info_unknown();
-		if (strchr("bBAzZG", p[1]) != NULL)
+		if (strchr("bBAzZG", p[1]) != NULL) {
+			scan->constrained = 1;
 			return info_exact(scan, NULL, 0);
+		}
 		if (p[1] == 'p' || p[1] == 'P') {
 			if (p + 2 < end && p[2] == '{') {
 				const unsigned char *close =
@@ -685,11 +734,13 @@ static unsigned pair_commonness(uint32_t first, uint32_t second)
 
 /* The key kept for one required string: its only character, or its least common
  * pair of adjacent characters (the last one on a tie: phrases end in their subject,
- * as in 什么时候有货). */
-static uint64_t literal_key(const struct literal *lit)
+ * as in 什么时候有货). *back is how many characters the string starts before the
+ * key's last character. */
+static uint64_t literal_key(const struct literal *lit, unsigned *back)
 {
 	unsigned best = 0, best_score = UINT_MAX;
 
+	*back = 0;
 	if (lit->len == 1)
 		return KEY_CHAR | lit->ch[0];
 	for (unsigned i = 0; i + 1 < lit->len; i++) {
@@ -699,11 +750,15 @@ static uint64_t literal_key(const struct literal *lit)
 			best = i;
 		}
 	}
+	*back = best + 1;
 	return KEY_PAIR | (uint64_t)lit->ch[best] << 21 | lit->ch[best + 1];
 }
 
-static int prefilter_add_key(struct prefilter *pf, uint64_t key, unsigned rule)
+static int prefilter_add_key(struct prefilter *pf, const struct literal *lit, unsigned rule)
 {
+	struct prefilter_key *k;
+	unsigned back;
+
 	if (pf->pending_count == pf->pending_capacity) {
 		size_t capacity = pf->pending_capacity ? 2 * pf->pending_capacity : 256;
 		struct prefilter_key *grown = realloc(pf->pending, capacity * sizeof(*grown));
@@ -712,9 +767,12 @@ static int prefilter_add_key(struct prefilter *pf, uint64_t key, unsigned rule)
 		pf->pending = grown;
 		pf->pending_capacity = capacity;
 	}
-	pf->pending[pf->pending_count].key = key;
-	pf->pending[pf->pending_count].rule = rule;
-	pf->pending_count++;
+	k = &pf->pending[pf->pending_count++];
+	k->key = literal_key(lit, &back);
+	memcpy(k->literal.ch, lit->ch, sizeof(k->literal.ch));
+	k->literal.len = (uint8_t)lit->len;
+	k->literal.back = (uint8_t)back;
+	k->literal.rule = (uint16_t)rule;
 	return 0;
 }
 
@@ -722,32 +780,25 @@ static int prefilter_add_key(struct prefilter *pf, uint64_t key, unsigned rule)
 static int prefilter_add_rule(struct prefilter *pf, unsigned index, const char *pattern, size_t len)
 {
 	struct pattern_scan scan = {(const unsigned char *)pattern,
-	                            (const unsigned char *)pattern + len, 0, 0};
+	                            (const unsigned char *)pattern + len, 0, 0, 0};
 	struct info info = scan_alternation(&scan);
-	int rc = 0;
+	int exact, rc = 0;
 
 	if (scan.p != scan.end)
 		scan.unsupported = 1; /* a stray ')' */
-	info_to_required(&info);
+	exact = info.shape == SHAPE_EXACT && !scan.constrained;
+	info_to_required(&info); /* fails on an empty string: a rule matching everything */
 	if (scan.unsupported || info.shape != SHAPE_REQUIRED) {
 		pf->always[index / 64] |= 1ull << (index % 64);
 		info_free(&info);
 		return 0;
 	}
+	if (exact)
+		pf->exact[index / 64] |= 1ull << (index % 64);
 	for (unsigned i = 0; i < info.count && rc == 0; i++)
-		rc = prefilter_add_key(pf, literal_key(&info.item[i]), index);
+		rc = prefilter_add_key(pf, &info.item[i], index);
 	info_free(&info);
 	return rc;
-}
-
-static void filter_add(uint64_t *filter, uint32_t cp)
-{
-	filter[(cp % CHAR_FILTER_BITS) / 64] |= 1ull << (cp % 64);
-}
-
-static int filter_has(const uint64_t *filter, uint32_t cp)
-{
-	return (filter[(cp % CHAR_FILTER_BITS) / 64] >> (cp % 64)) & 1;
 }
 
 static size_t prefilter_slot(const struct prefilter *pf, uint64_t key)
@@ -759,6 +810,7 @@ static size_t prefilter_slot(const struct prefilter *pf, uint64_t key)
 static int prefilter_build(struct prefilter *pf)
 {
 	size_t slots, distinct = 0;
+	uint32_t *key_of = NULL; /* distinct key of each pending literal */
 
 	if (pf->pending_count == 0)
 		return 0; /* every rule always runs: prefilter_scan sees no table */
@@ -768,11 +820,15 @@ static int prefilter_build(struct prefilter *pf)
 	slots = (size_t)1 << pf->slot_bits;
 	if ((pf->slot_key = calloc(slots, sizeof(*pf->slot_key))) == NULL ||
 	    (pf->slot_mask = calloc(slots, sizeof(*pf->slot_mask))) == NULL ||
-	    (pf->mask = calloc(pf->pending_count + 1, sizeof(*pf->mask))) == NULL)
-		return -1;
+	    (pf->mask = calloc(pf->pending_count + 1, sizeof(*pf->mask))) == NULL ||
+	    (pf->literal = calloc(pf->pending_count, sizeof(*pf->literal))) == NULL ||
+	    (pf->literal_first = calloc(pf->pending_count + 2, sizeof(*pf->literal_first))) ==
+	        NULL ||
+	    (key_of = calloc(pf->pending_count, sizeof(*key_of))) == NULL)
+		goto fail;
 	for (size_t i = 0; i < pf->pending_count; i++) {
 		uint64_t key = pf->pending[i].key;
-		unsigned rule = pf->pending[i].rule;
+		unsigned rule = pf->pending[i].literal.rule;
 		uint32_t first = (uint32_t)(key >> 21) & 0x1fffff, last = (uint32_t)key & 0x1fffff;
 		size_t slot = prefilter_slot(pf, key);
 
@@ -783,57 +839,185 @@ static int prefilter_build(struct prefilter *pf)
 			pf->slot_mask[slot] = (uint32_t)distinct++;
 		}
 		pf->mask[pf->slot_mask[slot]][rule / 64] |= 1ull << (rule % 64);
+		key_of[i] = pf->slot_mask[slot];
+		pf->literal_first[key_of[i] + 2]++;
 		if (key & KEY_PAIR) {
-			filter_add(pf->pair_first_filter, first);
-			filter_add(pf->pair_second_filter, last);
+			pf->char_class[first % CHAR_CLASS_SIZE] |= CLASS_FIRST;
+			pf->char_class[last % CHAR_CLASS_SIZE] |= CLASS_SECOND;
 		} else
-			filter_add(pf->single_filter, last);
+			pf->char_class[last % CHAR_CLASS_SIZE] |= CLASS_SINGLE;
 	}
+	/* Literals grouped by key (a counting sort: literal_first[d + 2] counted key d) */
+	for (size_t d = 2; d < distinct + 2; d++)
+		pf->literal_first[d] += pf->literal_first[d - 1];
+	for (size_t i = 0; i < pf->pending_count; i++)
+		pf->literal[pf->literal_first[key_of[i] + 1]++] = pf->pending[i].literal;
+	free(key_of);
 	free(pf->pending);
 	pf->pending = NULL;
 	pf->pending_count = pf->pending_capacity = 0;
 	return 0;
+fail:
+	free(key_of);
+	return -1;
 }
 
-static void prefilter_lookup(const struct prefilter *pf, uint64_t key, rule_mask hit)
+/* The distinct key index of key, or UINT32_MAX when no rule has that key. */
+static uint32_t prefilter_lookup(const struct prefilter *pf, uint64_t key)
 {
 	size_t slot = prefilter_slot(pf, key), slots = (size_t)1 << pf->slot_bits;
 
 	for (; pf->slot_key[slot] != KEY_NONE; slot = (slot + 1) & (slots - 1))
-		if (pf->slot_key[slot] == key) {
-			for (unsigned w = 0; w < MASK_WORDS; w++)
-				hit[w] |= pf->mask[pf->slot_mask[slot]][w];
-			return;
-		}
+		if (pf->slot_key[slot] == key)
+			return pf->slot_mask[slot];
+	return UINT32_MAX;
 }
 
-/* Sets in hit the rules worth running on text: those without keys, and those one
- * of whose keys (a character or adjacent pair, case-folded) occurs in it. */
-static void prefilter_scan(const struct prefilter *pf, const unsigned char *text, size_t len,
-                           rule_mask hit)
+/* The key hits of one message, to check their literals once it is read: where key
+ * (a distinct key index) was seen, as the index of its last character. */
+struct key_hits {
+	struct {
+		uint32_t key;
+		uint32_t at;
+	} hit[SCAN_HITS];
+	size_t count;
+	int checked; /* 0 once there were too many: keys alone then decide */
+};
+
+static void mask_or(rule_mask into, const rule_mask from)
+{
+	for (unsigned w = 0; w < MASK_WORDS; w++)
+		into[w] |= from[w];
+}
+
+/* Whether key belongs to a rule the caller asks about (most keys found do not). */
+static inline int key_wanted(const struct prefilter *pf, uint32_t key, const rule_mask wanted)
+{
+	uint64_t useful = 0;
+
+	if (key == UINT32_MAX)
+		return 0;
+	for (unsigned w = 0; w < MASK_WORDS; w++)
+		useful |= pf->mask[key][w] & wanted[w];
+	return useful != 0;
+}
+
+static void note_key(const struct prefilter *pf, struct key_hits *kh, uint32_t key, size_t at,
+                     rule_mask hit)
+{
+	if (kh->checked && kh->count == SCAN_HITS) {
+		kh->checked = 0;
+		for (size_t h = 0; h < kh->count; h++)
+			mask_or(hit, pf->mask[kh->hit[h].key]);
+	}
+	if (!kh->checked) {
+		mask_or(hit, pf->mask[key]);
+		return;
+	}
+	kh->hit[kh->count].key = key;
+	kh->hit[kh->count].at = (uint32_t)at;
+	kh->count++;
+}
+
+/*
+ * Sets in hit the rules of the key hits' literals that occur (case-folded) in text,
+ * comparing them with its characters decoded once. Returns -1, setting nothing, when
+ * the text has more than SCAN_CHARS characters.
+ */
+static int check_literals(const struct prefilter *pf, const struct key_hits *kh,
+                          const unsigned char *text, size_t len, rule_mask hit)
+{
+	uint32_t cp[SCAN_CHARS];
+	size_t n = 0, i = 0;
+
+	while (i < len) {
+		if (n == SCAN_CHARS)
+			return -1;
+		cp[n++] = fold_char(utf8_decode(text, len, &i));
+	}
+	for (size_t h = 0; h < kh->count; h++) {
+		const size_t at = kh->hit[h].at;
+
+		for (uint32_t l = pf->literal_first[kh->hit[h].key];
+		     l < pf->literal_first[kh->hit[h].key + 1]; l++) {
+			const struct prefilter_literal *lit = &pf->literal[l];
+			const unsigned rule = lit->rule;
+
+			if ((hit[rule / 64] >> (rule % 64) & 1) || at < lit->back ||
+			    at - lit->back + lit->len > n ||
+			    memcmp(cp + at - lit->back, lit->ch, lit->len * sizeof(*cp)) != 0)
+				continue;
+			hit[rule / 64] |= 1ull << (rule % 64);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Sets in hit the rules worth running on text: those without keys, and those one of
+ * whose literals (case-folded) occurs in it (only keys of the wanted rules are
+ * looked at: the others' bits may stay unset). Returns 1 when that was checked literal
+ * by literal; 0 when the message had more than SCAN_HITS key hits or SCAN_CHARS
+ * characters, and a key alone was then taken as enough (as the prefilter did before
+ * it checked literals): exact rules then still need PCRE2.
+ */
+static int prefilter_scan(const struct prefilter *pf, const unsigned char *text, size_t len,
+                          const rule_mask wanted, rule_mask hit)
 {
 	uint32_t previous = 0;
-	int have_previous = 0;
-	size_t i = 0;
+	unsigned previous_class = 0; /* none: the first character starts no pair */
+	struct key_hits kh;
+	size_t i = 0, n = 0; /* bytes, characters read */
 
 	memcpy(hit, pf->always, sizeof(rule_mask));
 	if (pf->slot_key == NULL)
-		return;
-	while (i < len) {
-		uint32_t cp = fold_char(utf8_decode(text, len, &i));
+		return 1;
+	kh.count = 0;
+	kh.checked = 1;
+	for (; i < len; n++) {
+		uint32_t c, key;
+		unsigned cls;
 
-		if (have_previous && filter_has(pf->pair_second_filter, cp) &&
-		    filter_has(pf->pair_first_filter, previous))
-			prefilter_lookup(pf, KEY_PAIR | (uint64_t)previous << 21 | cp, hit);
-		if (filter_has(pf->single_filter, cp))
-			prefilter_lookup(pf, KEY_CHAR | cp, hit);
-		previous = cp;
-		have_previous = 1;
+		/* Chinese text is nearly all three-byte characters: decoded here without
+		 * utf8_decode's length and bounds tests, which cost as much. Of them only
+		 * U+212A has a caseless partner (fold_char). */
+		if ((text[i] & 0xf0) == 0xe0 && len - i >= 3) {
+			c = (uint32_t)(text[i] & 0x0f) << 12 | (text[i + 1] & 0x3fu) << 6 |
+			    (text[i + 2] & 0x3fu);
+			i += 3;
+			if (c == 0x212a)
+				c = fold_char(c);
+		} else {
+			c = fold_char(utf8_decode(text, len, &i));
+		}
+
+		cls = pf->char_class[c % CHAR_CLASS_SIZE];
+		if ((cls & CLASS_SECOND) && (previous_class & CLASS_FIRST)) {
+			key = prefilter_lookup(pf, KEY_PAIR | (uint64_t)previous << 21 | c);
+			if (key_wanted(pf, key, wanted))
+				note_key(pf, &kh, key, n, hit);
+		}
+		if (cls & CLASS_SINGLE) {
+			key = prefilter_lookup(pf, KEY_CHAR | c);
+			if (key_wanted(pf, key, wanted))
+				note_key(pf, &kh, key, n, hit);
+		}
+		previous = c;
+		previous_class = cls;
 	}
+	if (!kh.checked)
+		return 0;
+	if (kh.count == 0 || check_literals(pf, &kh, text, len, hit) == 0)
+		return 1;
+	for (size_t h = 0; h < kh.count; h++) /* too long to check: its keys alone */
+		mask_or(hit, pf->mask[kh.hit[h].key]);
+	return 0;
 }
 
 static void prefilter_release(struct prefilter *pf)
 {
+	free(pf->literal);
+	free(pf->literal_first);
 	free(pf->slot_key);
 	free(pf->slot_mask);
 	free(pf->mask);
@@ -923,22 +1107,35 @@ unsigned rules_first_match(struct rules *r, enum record_from from, const char *t
 {
 	const PCRE2_SPTR subject = (PCRE2_SPTR)(text != NULL ? text : "");
 	unsigned end = limit < r->count ? limit : r->count;
-	rule_mask run;
+	rule_mask run, wanted;
+	uint64_t any = 0;
+	int checked;
 
 	if ((unsigned)from >= FROM_COUNT || end == 0)
 		return RULES_NONE;
-	prefilter_scan(&r->prefilter, subject, len, run);
+	/* The rules that could answer, before reading the text: sometimes none (an agent
+	 * message once the inquiry matched a rule that comes before every agent rule). */
+	for (unsigned w = 0; w < MASK_WORDS; w++) {
+		wanted[w] = w * 64 < end ? r->scope[from][w] : 0;
+		if (w * 64 < end && end - w * 64 < 64)
+			wanted[w] &= (1ull << (end - w * 64)) - 1;
+		any |= wanted[w];
+	}
+	if (any == 0)
+		return RULES_NONE;
+	checked = prefilter_scan(&r->prefilter, subject, len, wanted, run);
 	for (unsigned w = 0; w < MASK_WORDS && w * 64 < end; w++) {
-		uint64_t bits = run[w] & r->scope[from][w];
+		uint64_t bits = run[w] & wanted[w];
 
-		if (end - w * 64 < 64)
-			bits &= (1ull << (end - w * 64)) - 1;
 		while (bits != 0) {
 			unsigned i = w * 64 + (unsigned)__builtin_ctzll(bits);
 			const struct rule *rule = &r->rule[i];
 			int rc;
 
 			bits &= bits - 1;
+			/* One of its literals occurs, and for an exact rule that is a match. */
+			if (checked && (r->prefilter.exact[w] >> (i % 64) & 1))
+				return i;
 			if (rule->jit)
 				rc = pcre2_jit_match(rule->code, subject, len, 0, 0, r->match_data,
 				                     r->match_context);

@@ -120,6 +120,29 @@ static void test_many_rows_survive_growth(void)
 	counter_table_free(t);
 }
 
+/* Rows are remembered per agent id: a clear must forget them (the row objects are
+ * reused for other keys), and the same agent id in two shops, or an id too large to
+ * remember, must still get its own row. */
+static void test_rows_by_agent_are_checked_and_forgotten_on_clear(void)
+{
+	struct counter_table *t = counter_table_new(1);
+	counter_table_add(t, 2, 3, 60000, COUNTER_RESPONSES, 7);
+	counter_table_clear(t);
+	CHECK_INT(counter_table_row(t, 2, 3, 60000)->value[COUNTER_RESPONSES], 0);
+	CHECK_INT(counter_table_count(t), 1);
+
+	counter_table_add(t, 2, 3, 60000, COUNTER_RESPONSES, 1);
+	counter_table_add(t, 5, 3, 60000, COUNTER_RESPONSES, 10); /* agent 3 in shop 5 */
+	counter_table_add(t, 2, 3, 60000, COUNTER_RESPONSES, 1);
+	counter_table_add(t, 2, 4000000000u, 60000, COUNTER_RESPONSES, 100);
+	counter_table_add(t, 2, 4000000000u, 60000, COUNTER_RESPONSES, 100);
+	CHECK_INT(counter_table_count(t), 3);
+	CHECK_INT(counter_table_row(t, 2, 3, 60000)->value[COUNTER_RESPONSES], 2);
+	CHECK_INT(counter_table_row(t, 5, 3, 60000)->value[COUNTER_RESPONSES], 10);
+	CHECK_INT(counter_table_row(t, 2, 4000000000u, 60000)->value[COUNTER_RESPONSES], 200);
+	counter_table_free(t);
+}
+
 static void test_reason_registry_is_stable(void)
 {
 	struct reasons r;
@@ -139,6 +162,7 @@ int main(void)
 	RUN(test_folded_table_merges_minutes);
 	RUN(test_minute_table_keeps_minutes_apart);
 	RUN(test_many_rows_survive_growth);
+	RUN(test_rows_by_agent_are_checked_and_forgotten_on_clear);
 	RUN(test_reason_registry_is_stable);
 	return check_done();
 }

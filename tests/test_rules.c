@@ -868,8 +868,10 @@ static void test_jit_fallback_when_executable_memory_is_denied(void)
 
 /* Runs random texts over alphabet against rules_text with and without the prefilter
  * and checks that every answer agrees, for every sender and a few limits. */
+/* Runs random texts of up to max_chars characters over alphabet against rules_text
+ * with and without the prefilter; they must agree on every answer. */
 static void check_prefilter_agrees(const char *rules_text, const char *alphabet, int rounds,
-                                   uint32_t seed)
+                                   size_t max_chars, uint32_t seed)
 {
 	static char chars[1024][5];
 	char err[512], *plain_text = without_prefilter(rules_text);
@@ -882,8 +884,8 @@ static void check_prefilter_agrees(const char *rules_text, const char *alphabet,
 	if (fast == NULL || plain == NULL)
 		goto end;
 	for (int round = 0; round < rounds; round++) {
-		char text[128];
-		size_t len = 0, count = random_next(&seed) % 12;
+		char text[4 * 400 + 1];
+		size_t len = 0, count = random_next(&seed) % (max_chars + 1);
 		unsigned limit = random_next(&seed) % 4 == 0
 		                     ? random_next(&seed) % (rules_count(fast) + 1)
 		                     : RULES_NONE;
@@ -928,6 +930,10 @@ static void test_prefilter_agrees_on_tricky_syntax(void)
 	    "^ab$",
 	    "a\\.b",
 	    "(?>ab|a)c",
+	    "(?>a|ab)c",
+	    "a?+a",
+	    "ab?+c",
+	    "(?:ab|a)\\b",
 	    "a(b|)c",
 	    "x?y?z",
 	    "(a|b)+c",
@@ -986,7 +992,7 @@ static void test_prefilter_agrees_on_tricky_syntax(void)
 		if ((r = load_text(text, err, sizeof(err))) == NULL)
 			continue; /* x* and a{0}b match empty text: refused, fine */
 		rules_free(r);
-		check_prefilter_agrees(text, "abcdxyzsfkKS ſK.缺货了没有]}[\xe2\x84\xaa", 4000,
+		check_prefilter_agrees(text, "abcdxyzsfkKS ſK.缺货了没有]}[\xe2\x84\xaa", 4000, 11,
 		                       (uint32_t)i + 1);
 	}
 }
@@ -1011,7 +1017,10 @@ static void test_prefilter_agrees_with_plain_matching_on_shipped_file(void)
 	CHECK(text != NULL);
 	if (text == NULL)
 		return;
-	check_prefilter_agrees(text, alphabet, 200000, 12345);
+	check_prefilter_agrees(text, alphabet, 200000, 11, 12345);
+	/* Long messages: past the characters and key hits the prefilter checks literal
+	 * by literal, it falls back to keys alone and exact rules run PCRE2 again. */
+	check_prefilter_agrees(text, alphabet, 3000, 400, 54321);
 	free(text);
 }
 

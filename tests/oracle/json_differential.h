@@ -1,9 +1,9 @@
 /*
  * The differential check shared by tests/test_parse_json_differential.c and
  * tests/fuzz/fuzz_json_differential.c: one line through chatlogd's JSON parser (as
- * built, through parse.h), the same parser built without SSE2, and the jsmn-based
- * oracle it replaced. All three must accept or reject alike, produce the same
- * record field by field, or give the same error reason.
+ * built, through parse.h: AVX2 where the CPU has it), the same parser built without
+ * AVX2 and without SSE2, and the jsmn-based oracle it replaced. All must accept or
+ * reject alike, produce the same record field by field, or give the same error reason.
  */
 #ifndef CHATLOGD_TEST_ORACLE_JSON_DIFFERENTIAL_H
 #define CHATLOGD_TEST_ORACLE_JSON_DIFFERENTIAL_H
@@ -15,9 +15,11 @@
 #include "chatlogd/parse.h"
 #include "parse_json_jsmn.h"
 #include "parse_json_scalar.h"
+#include "parse_json_sse2.h"
 
 struct json_trio {
-	struct parser *parser;             /* the daemon's parser, SSE2 where the build has it */
+	struct parser *parser;             /* the daemon's parser, AVX2 or SSE2 as the CPU has */
+	struct json_parser *sse2;          /* the same code without AVX2 */
 	struct json_parser *scalar;        /* the same code without SSE2 */
 	struct oracle_json_parser *oracle; /* the jsmn-based parser it replaced */
 };
@@ -29,6 +31,7 @@ static inline int json_trio_init(struct json_trio *t)
 
 	memset(t, 0, sizeof(*t));
 	if ((t->parser = parser_new("json", err, sizeof(err))) == NULL ||
+	    (t->sse2 = sse2_json_parser_new(err, sizeof(err))) == NULL ||
 	    (t->scalar = scalar_json_parser_new(err, sizeof(err))) == NULL ||
 	    (t->oracle = oracle_json_parser_new(err, sizeof(err))) == NULL) {
 		fprintf(stderr, "json_trio_init: %s\n", err);
@@ -40,6 +43,7 @@ static inline int json_trio_init(struct json_trio *t)
 static inline void json_trio_free(struct json_trio *t)
 {
 	parser_free(t->parser);
+	sse2_json_parser_free(t->sse2);
 	scalar_json_parser_free(t->scalar);
 	oracle_json_parser_free(t->oracle);
 }
@@ -98,25 +102,28 @@ static inline int json_outcome_differs(const char *who, int rc, const struct rec
 }
 
 /*
- * Runs the line through all three parsers. Returns 0 when they agree, 1 with a
+ * Runs the line through all four parsers. Returns 0 when they agree, 1 with a
  * description in why when not. The line should sit in a buffer of exactly len bytes
  * so that AddressSanitizer catches a read past its end.
  */
 static inline int json_trio_compare(struct json_trio *t, const char *line, size_t len, char *why,
                                     size_t whylen)
 {
-	struct record fast_rec, scalar_rec, oracle_rec;
-	char fast_err[128], scalar_err[128], oracle_err[128];
-	int fast_rc, scalar_rc, oracle_rc;
+	struct record fast_rec, sse2_rec, scalar_rec, oracle_rec;
+	char fast_err[128], sse2_err[128], scalar_err[128], oracle_err[128];
+	int fast_rc, sse2_rc, scalar_rc, oracle_rc;
 
-	fast_err[0] = scalar_err[0] = oracle_err[0] = '\0';
+	fast_err[0] = sse2_err[0] = scalar_err[0] = oracle_err[0] = '\0';
 	oracle_rc =
 	    oracle_json_parse(t->oracle, line, len, &oracle_rec, oracle_err, sizeof(oracle_err));
 	fast_rc = parser_parse(t->parser, line, len, &fast_rec, fast_err, sizeof(fast_err));
+	sse2_rc = sse2_json_parser_parse(t->sse2, line, len, &sse2_rec, sse2_err, sizeof(sse2_err));
 	scalar_rc = scalar_json_parser_parse(t->scalar, line, len, &scalar_rec, scalar_err,
 	                                     sizeof(scalar_err));
 	return json_outcome_differs("parser", fast_rc, &fast_rec, fast_err, oracle_rc, &oracle_rec,
 	                            oracle_err, why, whylen) ||
+	       json_outcome_differs("SSE2 parser", sse2_rc, &sse2_rec, sse2_err, oracle_rc,
+	                            &oracle_rec, oracle_err, why, whylen) ||
 	       json_outcome_differs("scalar parser", scalar_rc, &scalar_rec, scalar_err, oracle_rc,
 	                            &oracle_rec, oracle_err, why, whylen);
 }

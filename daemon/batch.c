@@ -81,3 +81,13 @@ int batch_read_file(struct ingest *in, const char *path, size_t max_line_bytes)
 	in->source = path;
 	return batch_read_lines(path, max_line_bytes, ingest_line, log_error, in);
 }
+
+int batch_read_files(struct ingest *in, char **files, int file_count, size_t max_line_bytes)
+{
+	int rc = 0;
+
+	for (int i = 0; i < file_count; i++)
+		if (batch_read_file(in, files[i], max_line_bytes) == -1)
+			rc = -1;
+	return rc;
+}

@@ -195,14 +195,11 @@ static int run_once(const struct config *cfg, const struct options *opt, char **
 		config_error(opt, "too many distinct lost reasons");
 
 	ingest_init(&in, parser, engine);
-	if (!opt->backfill && batch_threads(cfg) == 2) {
-		if (pipeline_run(&in, files, file_count, (size_t)cfg->max_line_bytes) == -1)
-			rc = 1;
-	} else {
-		for (int i = 0; i < file_count; i++)
-			if (batch_read_file(&in, files[i], (size_t)cfg->max_line_bytes) == -1)
-				rc = 1;
-	}
+	/* A backfill stays on one thread: it is not what anyone waits for. */
+	if (!opt->backfill && batch_threads(cfg) == 2)
+		rc = pipeline_run(&in, files, file_count, (size_t)cfg->max_line_bytes) == -1;
+	else
+		rc = batch_read_files(&in, files, file_count, (size_t)cfg->max_line_bytes) == -1;
 	engine_finish(engine);
 	if (opt->backfill) {
 		char instance[256];

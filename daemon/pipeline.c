@@ -300,16 +300,6 @@ static struct pipeline *pipeline_new(size_t max_line_bytes)
 	return p;
 }
 
-static int run_one_thread(struct ingest *in, char **files, int file_count, size_t max_line_bytes)
-{
-	int rc = 0;
-
-	for (int i = 0; i < file_count; i++)
-		if (batch_read_file(in, files[i], max_line_bytes) == -1)
-			rc = -1;
-	return rc;
-}
-
 int pipeline_run(struct ingest *in, char **files, int file_count, size_t max_line_bytes)
 {
 	struct pipeline *p = pipeline_new(max_line_bytes);
@@ -318,7 +308,7 @@ int pipeline_run(struct ingest *in, char **files, int file_count, size_t max_lin
 	int rc;
 
 	if (p == NULL)
-		return run_one_thread(in, files, file_count, max_line_bytes);
+		return batch_read_files(in, files, file_count, max_line_bytes);
 	p->parser = in->parser;
 	p->files = files;
 	p->file_count = file_count;
@@ -327,7 +317,7 @@ int pipeline_run(struct ingest *in, char **files, int file_count, size_t max_lin
 	pthread_cond_init(&p->filled, NULL);
 	pthread_cond_init(&p->freed, NULL);
 	if (pthread_create(&reader, NULL, reader_main, p) != 0) {
-		rc = run_one_thread(in, files, file_count, max_line_bytes);
+		rc = batch_read_files(in, files, file_count, max_line_bytes);
 	} else {
 		while ((b = take_filled(p)) != NULL) {
 			feed_block(in, b);

@@ -12,6 +12,9 @@
  * the file cannot be opened or read (logged). */
 int batch_read_file(struct ingest *in, const char *path, size_t max_line_bytes);
 
+/* batch_read_file over each file in order. Returns 0, or -1 when any failed. */
+int batch_read_files(struct ingest *in, char **files, int file_count, size_t max_line_bytes);
+
 enum batch_file_error { BATCH_CANNOT_OPEN, BATCH_NO_MEMORY, BATCH_READ_FAILED };
 
 /* Told when a file cannot be opened or read; errnum is errno then (0: none). */

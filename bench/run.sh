@@ -4,9 +4,11 @@
 # Builds a Release tree (unless CHATLOGD_BIN names a binary), generates a seeded 1M-line
 # chat log, then times, interleaved on the same machine and the same log:
 #   wc -l                        the floor: reading the bytes and finding newlines
-#   chatlogd --once              the full batch pipeline, pinned to one core
+#   chatlogd --once --threads 1  the full batch pipeline, pinned to one core
+#   chatlogd --once --threads 2  the same on two threads (reader | engine), all cores
 #   mtail --one_shot chat.mtail  the peer, doing at most chatlogd's work
-# best of BENCH_RUNS each, and prints lines/s and the ratios. mtail runs twice per round,
+# best of BENCH_RUNS each, and prints lines/s and the ratios (each chatlogd run
+# against mtail, labelled one core or two threads). mtail runs twice per round,
 # pinned to chatlogd's core and free on all cores; the faster of the two is the one the
 # ratio is taken against (on a small VM, Go's scheduler is faster on one core). Then the memory test: peak
 # RSS of chatlogd --once over BENCH_HELD concurrently open inquiries minus a small
@@ -21,7 +23,7 @@
 #   BENCH_LINES       lines in the throughput log (default 1000000)
 #   BENCH_SEED        generator seed (default 1)
 #   BENCH_HELD        concurrently held inquiries in the memory test (default 1000000)
-#   BENCH_CPU         the core chatlogd is pinned to (default 0)
+#   BENCH_CPU         the core the one-core chatlogd run is pinned to (default 0)
 #   BENCH_SKIP        space-separated parts to skip: mtail memory parsers check
 set -euo pipefail
 
@@ -100,7 +102,7 @@ fi
 say "chatlogd benchmark  $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 say "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores, $(uname -sr)"
 say "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-say "chatlogd: $CHATLOGD_BIN (pinned to core $CPU)"
+say "chatlogd: $CHATLOGD_BIN (--threads 1 pinned to core $CPU, and --threads 2 on all cores)"
 say "mtail: $(mtail --version 2>&1 | head -1 | cut -d' ' -f1-3) (pinned to core $CPU, and on all cores)"
 
 # ---- the log ----
@@ -131,7 +133,8 @@ cp "$ROOT/bench/chat.mtail" "$MTAIL_PROGS/"
 MTAIL_CMD=(mtail --one_shot --one_shot_format json --progs "$MTAIL_PROGS" --logs "$LOG"
 	--logtostderr --port 0)
 MTAIL_PINNED_CMD=(taskset -c "$CPU" "${MTAIL_CMD[@]}")
-CHATLOGD_CMD=(taskset -c "$CPU" "$CHATLOGD_BIN" --once --patterns "$PATTERNS" "$LOG")
+CHATLOGD_CMD=(taskset -c "$CPU" "$CHATLOGD_BIN" --once --threads 1 --patterns "$PATTERNS" "$LOG")
+CHATLOGD2_CMD=("$CHATLOGD_BIN" --once --threads 2 --patterns "$PATTERNS" "$LOG")
 # shellcheck disable=SC2016 # $1 is the inner shell's
 WC_CMD=(sh -c 'exec wc -l <"$1"' wc "$LOG")
 
@@ -144,12 +147,18 @@ r = json.load(open(sys.argv[1]))
 print(r["input"]["lines"], r["input"]["records"], r["input"]["errors"],
       r["totals"].get("inquiries", 0))' "$OUT/report.json") || die "report is not JSON"
 say "chatlogd report: lines $REP_LINES, records $REP_RECORDS, errors $REP_ERRORS, inquiries $REP_INQUIRIES"
+# Two threads must give the same report, byte for byte.
+"${CHATLOGD2_CMD[@]}" >"$OUT/report-2.json" 2>"$OUT/report-2.err" ||
+	die "chatlogd --once --threads 2 failed (see $OUT/report-2.err)"
+cmp -s "$OUT/report.json" "$OUT/report-2.json" ||
+	die "chatlogd --threads 2 report differs from --threads 1 ($OUT/report-2.json)"
+say "chatlogd --threads 2 report: identical (cmp)"
 EXPECT_RECORDS=$(gen_stat valid)
 if [[ $REP_RECORDS != "$EXPECT_RECORDS" ]]; then
 	say "  WARNING: chatlogd accepted $REP_RECORDS records; the generator wrote $EXPECT_RECORDS valid ones"
 fi
 
-declare -a T_WC=() T_CL=() T_MT=() T_MP=()
+declare -a T_WC=() T_CL=() T_C2=() T_MT=() T_MP=()
 runs_max=$((RUNS > MTAIL_RUNS ? RUNS : MTAIL_RUNS))
 for ((i = 1; i <= runs_max; i++)); do
 	echo "bench: round $i/$runs_max" >&2
@@ -159,6 +168,8 @@ for ((i = 1; i <= runs_max; i++)); do
 		[[ $(cat "$RUN_OUT") == "$LOG_LINES" ]] || die "wc -l disagrees with the generator"
 		time_once "${CHATLOGD_CMD[@]}"
 		T_CL+=("$SECS")
+		time_once "${CHATLOGD2_CMD[@]}"
+		T_C2+=("$SECS")
 	fi
 	if ((i <= MTAIL_RUNS)) && ! skipped mtail; then
 		time_once "${MTAIL_PINNED_CMD[@]}"
@@ -175,14 +186,19 @@ read -r CL_BEST CL_MED < <(best_median "${T_CL[@]}")
 WC_RATE=$(rate "$LOG_LINES" "$WC_BEST")
 CL_RATE=$(rate "$LOG_LINES" "$CL_BEST")
 CL_RATE_MED=$(rate "$LOG_LINES" "$CL_MED")
+read -r C2_BEST C2_MED < <(best_median "${T_C2[@]}")
+C2_RATE=$(rate "$LOG_LINES" "$C2_BEST")
+C2_RATE_MED=$(rate "$LOG_LINES" "$C2_MED")
 
 say ""
 say "throughput on $(grouped "$LOG_LINES") lines (best of $RUNS; mtail best of $MTAIL_RUNS)"
 printf '%-34s %9s %9s %14s %14s\n' "tool" "best s" "median s" "lines/s best" "lines/s med" | tee -a "$RESULTS"
 printf '%-34s %9s %9s %14s %14s\n' "wc -l (floor)" "$WC_BEST" "$WC_MED" "$(grouped "$WC_RATE")" \
 	"$(grouped "$(rate "$LOG_LINES" "$WC_MED")")" | tee -a "$RESULTS"
-printf '%-34s %9s %9s %14s %14s\n' "chatlogd --once (core $CPU)" "$CL_BEST" "$CL_MED" \
+printf '%-34s %9s %9s %14s %14s\n' "chatlogd --once -t1 (core $CPU)" "$CL_BEST" "$CL_MED" \
 	"$(grouped "$CL_RATE")" "$(grouped "$CL_RATE_MED")" | tee -a "$RESULTS"
+printf '%-34s %9s %9s %14s %14s\n' "chatlogd --once -t2 (all cores)" "$C2_BEST" "$C2_MED" \
+	"$(grouped "$C2_RATE")" "$(grouped "$C2_RATE_MED")" | tee -a "$RESULTS"
 if ((${#T_MT[@]} > 0)); then
 	read -r MP_BEST MP_MED < <(best_median "${T_MP[@]}")
 	read -r MA_BEST MA_MED < <(best_median "${T_MT[@]}")
@@ -218,11 +234,13 @@ print(int(sum(lv["Value"]["Value"] for name in ("chat_messages_total", "chat_ord
 	fi
 fi
 say ""
-say "chatlogd lines/s on one core:  $(grouped "$CL_RATE")   (target >= 1,000,000; median $(grouped "$CL_RATE_MED"))"
+say "chatlogd lines/s on one core (--threads 1):      $(grouped "$CL_RATE")   (target >= 1,000,000; median $(grouped "$CL_RATE_MED"))"
+say "chatlogd lines/s on two threads (--threads 2):   $(grouped "$C2_RATE")   (median $(grouped "$C2_RATE_MED"); $(ratio "$CL_BEST" "$C2_BEST")x the one-core run)"
 if [[ -n ${MT_RATE:-} ]]; then
-	say "chatlogd / mtail:              $(ratio "$CL_RATE" "$MT_RATE")x   (target >= 20x; against mtail on $MT_WHICH; medians: $(ratio "$MT_MED" "$CL_MED")x)"
+	say "chatlogd / mtail, one core:                      $(ratio "$CL_RATE" "$MT_RATE")x   (against mtail on $MT_WHICH; medians: $(ratio "$MT_MED" "$CL_MED")x)"
+	say "chatlogd / mtail, two threads:                   $(ratio "$C2_RATE" "$MT_RATE")x   (target >= 20x; against mtail on $MT_WHICH; medians: $(ratio "$MT_MED" "$C2_MED")x)"
 fi
-say "chatlogd / wc -l:              $(ratio "$CL_RATE" "$WC_RATE")   (the floor is 1.00)"
+say "chatlogd / wc -l, one core:                      $(ratio "$CL_RATE" "$WC_RATE")   (the floor is 1.00)"
 
 # ---- memory per held inquiry ----
 if ! skipped memory; then

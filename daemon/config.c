@@ -86,6 +86,8 @@ static const struct config_option config_options[] = {
      NULL, "longer input lines are counted as errors and skipped"},
     {"timezone", CONFIG_STRING, 0, 0, "Asia/Shanghai", FIELD(timezone), check_not_empty,
      "zone of day keys and of timestamps without an offset"},
+    {"batch_threads", CONFIG_INT, 0, 2, "0", FIELD(batch_threads), NULL,
+     "--once: 1 reads and counts on one thread, 2 parses on a second; 0: 2 if 2 CPUs"},
     {"frt_target_ms", CONFIG_DURATION_MS, 1, MS_PER_DAY, "6000", FIELD(frt_target_ms), NULL,
      "first-response target; slower first responses are frt_breaches"},
     {"art_target_ms", CONFIG_DURATION_MS, 1, MS_PER_DAY, "10000", FIELD(art_target_ms), NULL,

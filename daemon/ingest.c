@@ -25,12 +25,39 @@ static int is_blank(const char *line, size_t len)
 	return 1;
 }
 
-static void ingest_error(struct ingest *in, uint64_t line_no, const char *reason)
+void ingest_error(struct ingest *in, uint64_t line_no, const char *reason)
 {
 	in->stats.errors++;
 	if (log_ratelimit_allow(&in->error_log, "bad lines"))
 		log_warnx("bad line file=%s line=%llu error=\"%s\"", in->source,
 		          (unsigned long long)line_no, reason);
+}
+
+enum ingest_parsed ingest_parse(struct parser *parser, const char *line, size_t len, int overlong,
+                                struct record *rec, char *err, size_t errlen)
+{
+	if (overlong) {
+		snprintf(err, errlen, "line longer than max_line_bytes");
+		return INGEST_BAD;
+	}
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (is_blank(line, len))
+		return INGEST_BLANK;
+	if (parser_parse(parser, line, len, rec, err, errlen) == -1)
+		return INGEST_BAD;
+	return INGEST_RECORD;
+}
+
+void ingest_record(struct ingest *in, const struct record *rec, uint64_t line_no)
+{
+	char err[128];
+
+	if (engine_feed(in->engine, rec, err, sizeof(err)) == -1) {
+		ingest_error(in, line_no, err);
+		return;
+	}
+	in->stats.records++;
 }
 
 void ingest_line(void *ctx, const char *line, size_t len, uint64_t line_no, int overlong)
@@ -40,18 +67,14 @@ void ingest_line(void *ctx, const char *line, size_t len, uint64_t line_no, int 
 	char err[128];
 
 	in->stats.lines++;
-	if (overlong) {
-		ingest_error(in, line_no, "line longer than max_line_bytes");
-		return;
-	}
-	if (len > 0 && line[len - 1] == '\r')
-		len--;
-	if (is_blank(line, len))
-		return;
-	if (parser_parse(in->parser, line, len, &rec, err, sizeof(err)) == -1 ||
-	    engine_feed(in->engine, &rec, err, sizeof(err)) == -1) {
+	switch (ingest_parse(in->parser, line, len, overlong, &rec, err, sizeof(err))) {
+	case INGEST_BLANK:
+		break;
+	case INGEST_BAD:
 		ingest_error(in, line_no, err);
-		return;
+		break;
+	case INGEST_RECORD:
+		ingest_record(in, &rec, line_no);
+		break;
 	}
-	in->stats.records++;
 }

@@ -21,6 +21,7 @@ static const char *const all_keys[] = {
     "input",
     "max_line_bytes",
     "timezone",
+    "batch_threads",
     "frt_target_ms",
     "art_target_ms",
     "session_idle",
@@ -88,8 +89,8 @@ static int config_equal(const struct config *a, const struct config *b)
 			return 0;
 	return same_string(a->format, b->format) && same_string(a->patterns, b->patterns) &&
 	       a->max_line_bytes == b->max_line_bytes && same_string(a->timezone, b->timezone) &&
-	       a->frt_target_ms == b->frt_target_ms && a->art_target_ms == b->art_target_ms &&
-	       a->session_idle_ms == b->session_idle_ms &&
+	       a->batch_threads == b->batch_threads && a->frt_target_ms == b->frt_target_ms &&
+	       a->art_target_ms == b->art_target_ms && a->session_idle_ms == b->session_idle_ms &&
 	       a->order_window_ms == b->order_window_ms &&
 	       a->alert_window_ms == b->alert_window_ms &&
 	       a->alert_min_samples == b->alert_min_samples &&
@@ -678,6 +679,7 @@ static void test_dump_round_trips_changed_values(void)
 	    {"input", "/var/log/客服/*.log"},
 	    {"max_line_bytes", "1000"},
 	    {"timezone", "UTC"},
+	    {"batch_threads", "1"},
 	    {"frt_target_ms", "6001"},
 	    {"art_target_ms", "1m"},
 	    {"session_idle", "1500ms"},

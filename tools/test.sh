@@ -2,10 +2,12 @@
 # The whole test suite, as CI runs it (.ci/run) and as the README's second command:
 # installs dependencies, then builds and runs every test three ways — gcc, clang with
 # AddressSanitizer + UndefinedBehaviorSanitizer, and the libFuzzer targets for a
-# bounded time — and checks formatting. Exits non-zero if anything failed.
+# bounded time — runs the batch tests (two threads) under ThreadSanitizer, and
+# checks formatting. Exits non-zero if anything failed.
 #
 # Environment: FUZZ_SECONDS (default 30 per target), JOBS (default: cores).
 set -u
+TSAN_OPTIONS=${TSAN_OPTIONS:-}
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
@@ -61,6 +63,17 @@ fuzz_all() {
 	return $rc
 }
 
+# Batch mode's reader and engine threads under ThreadSanitizer: the batch CLI tests
+# compare --threads 1 and --threads 2 on several inputs; any race report fails them.
+tsan_batch() {
+	dir=build-tsan
+	CC=clang cmake -S "$ROOT" -B "$dir" -DCHATLOGD_TSAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		>/dev/null &&
+		cmake --build "$dir" -j "$JOBS" --target chatlogd &&
+		TSAN_OPTIONS="halt_on_error=1 exitcode=66 $TSAN_OPTIONS" \
+			sh "$ROOT/tests/integration/batch_cli.sh" "$dir/chatlogd" "$ROOT"
+}
+
 format_check() {
 	# shellcheck disable=SC2046
 	clang-format --dry-run -Werror $(git ls-files 'daemon/*.c' 'include/*.h' 'tests/*.c' \
@@ -72,6 +85,7 @@ stage gcc build_and_test build-gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_C
 stage clang-asan-ubsan build_and_test build-asan -DCMAKE_BUILD_TYPE=Debug \
 	-DCMAKE_C_COMPILER=clang -DCHATLOGD_SANITIZE=ON
 stage fuzz fuzz_all
+stage clang-tsan-batch tsan_batch
 stage clang-format format_check
 
 echo

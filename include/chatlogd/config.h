@@ -17,7 +17,8 @@ struct config {
 	char **inputs;  /* files and glob patterns to follow (live mode) */
 	size_t input_count;
 	int64_t max_line_bytes;
-	char *timezone; /* for day keys and timestamps without offset */
+	char *timezone;        /* for day keys and timestamps without offset */
+	int64_t batch_threads; /* --once: 1 or 2 threads; 0 = 2 when 2 CPUs are ours */
 
 	/* metrics (SPEC §3) */
 	int64_t frt_target_ms;

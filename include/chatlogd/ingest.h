@@ -32,4 +32,18 @@ void ingest_init(struct ingest *in, struct parser *parser, struct engine *engine
 /* A lines_fn: ctx is the struct ingest. */
 void ingest_line(void *ctx, const char *line, size_t len, uint64_t line_no, int overlong);
 
+/* ingest_line in its two halves, for batch mode's two threads (pipeline.c). */
+enum ingest_parsed { INGEST_RECORD, INGEST_BLANK, INGEST_BAD };
+
+/* The half that needs no engine: strips CR, skips blank lines, parses. INGEST_BAD
+ * comes with the reason in err. Counts nothing. */
+enum ingest_parsed ingest_parse(struct parser *parser, const char *line, size_t len, int overlong,
+                                struct record *rec, char *err, size_t errlen);
+
+/* The engine's half: feeds a parsed record and counts it as a record or an error. */
+void ingest_record(struct ingest *in, const struct record *rec, uint64_t line_no);
+
+/* Counts an error and logs it (rate-limited) as file=in->source line=line_no. */
+void ingest_error(struct ingest *in, uint64_t line_no, const char *reason);
+
 #endif

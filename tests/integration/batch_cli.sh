@@ -138,5 +138,87 @@ else
 	fail table_output
 fi
 
+# --threads 2 (a reader thread parses, the engine thread counts) gives byte for byte
+# what --threads 1 gives: report, table and stderr (bad lines with file:line, in
+# order), exit status. Inputs: the shipped sample (6,000 lines: several hand-offs),
+# a messy copy of it (CRLF, blank and whitespace lines, bad JSON, missing fields,
+# invalid UTF-8, overlong lines, a last line without newline), several files, stdin,
+# and a directory among the files (a read error in the middle of the input).
+SAMPLE=$SRC/tools/sample/chat-sample.jsonl
+python3 - "$SAMPLE" "$TMP/messy.jsonl" <<'PY'
+import sys
+lines = open(sys.argv[1], "rb").read().split(b"\n")[:-1]
+out = []
+for i, line in enumerate(lines):
+    if i % 7 == 3:
+        line += b"\r"
+    out.append(line)
+    if i % 97 == 5:
+        out.append(b"")
+    if i % 131 == 7:
+        out.append(b" \t \r")
+    if i % 211 == 11:
+        out.append(line[: len(line) // 2])
+    if i % 307 == 13:
+        out.append(b'{"ts":"2026-11-24T10:00:00+08:00","shop":"s1","from":"buyer","text":"x"}')
+    if i % 401 == 17:
+        out.append(line.replace(b'"text":"', b'"text":"\xc3\x28'))
+    if i % 1009 == 19:
+        out.append(b'{"ts":"2026-11-24T10:00:00+08:00","buyer":"b","from":"buyer","text":"'
+                   + b"x" * 70000 + b'"}')
+open(sys.argv[2], "wb").write(b"\n".join(out) + b'\n{"ts":"2026-11-24T23:00:00+08:00","buyer":"z","from":"buyer","text":"last"}')
+PY
+head -n 2500 "$TMP/messy.jsonl" >"$TMP/messy-a.jsonl"
+tail -n +2501 "$TMP/messy.jsonl" >"$TMP/messy-b.jsonl"
+same_both_ways() { # NAME CHATLOGD-ARGS... (stdin from $STDIN_FILE when set)
+	name=$1
+	shift
+	for t in 1 2; do
+		"$BIN" --once --threads "$t" "$@" <"${STDIN_FILE:-/dev/null}" >"$TMP/t$t.out" 2>"$TMP/t$t.err"
+		echo "exit $?" >>"$TMP/t$t.err"
+	done
+	if cmp -s "$TMP/t1.out" "$TMP/t2.out" && cmp -s "$TMP/t1.err" "$TMP/t2.err" &&
+		[ -s "$TMP/t1.out" ]; then
+		ok "threads_same_$name"
+	else
+		fail "threads_same_$name"
+		diff "$TMP/t1.out" "$TMP/t2.out" | head -5
+		diff "$TMP/t1.err" "$TMP/t2.err" | head -5
+	fi
+}
+PAT="--patterns $SRC/patterns/lost-reasons.conf"
+same_both_ways sample $PAT "$SAMPLE"
+same_both_ways sample_table $PAT --output table "$SAMPLE"
+same_both_ways golden --patterns "$DATA/patterns.conf" "$DATA/mixed.jsonl"
+same_both_ways messy $PAT "$TMP/messy.jsonl"
+same_both_ways messy_short_lines $PAT --set max_line_bytes=300 "$TMP/messy.jsonl"
+same_both_ways files $PAT "$TMP/messy-a.jsonl" "$SAMPLE" "$TMP/messy-b.jsonl"
+STDIN_FILE=$TMP/messy.jsonl same_both_ways stdin $PAT "$TMP/messy-a.jsonl" - "$DATA/mixed.jsonl"
+same_both_ways read_error $PAT "$TMP/messy-a.jsonl" "$TMP" "$TMP/messy-b.jsonl"
+same_both_ways regex_format --format "regex:$SRC/tests/data/format_minimal.re" \
+	"$SRC/tests/data/parse_qianniu_sample.log"
+# The checks above compare like with like: make sure they saw what they were meant to.
+"$BIN" --once --threads 2 $PAT "$TMP/messy-a.jsonl" "$TMP" "$TMP/messy-b.jsonl" \
+	>"$TMP/rd.json" 2>"$TMP/rd.err"
+rc=$?
+# Ten bad lines a second are logged: messy-a's first ten, then the read error.
+if [ "$rc" -eq 1 ] && [ "$(grep -c "messy-a.jsonl line=" "$TMP/rd.err")" -eq 10 ] &&
+	tail -n 1 "$TMP/rd.err" | grep -q "read failed file=$TMP: Is a directory" &&
+	grep -q "line longer than max_line_bytes" "$TMP/rd.err"; then
+	ok threads_2_read_error_logged_in_order
+else
+	fail "threads_2_read_error_logged_in_order (exit $rc)"
+	cat "$TMP/rd.err"
+fi
+if python3 - "$TMP/t1.out" "$TMP/rd.json" "$TMP/messy.jsonl" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[2]))
+lines = open(sys.argv[3], "rb").read().count(b"\n") + 1  # the last line has no newline
+assert r["input"]["lines"] == lines, (r["input"], lines)
+assert r["input"]["errors"] > 30 and r["input"]["records"] > 5000, r["input"]
+PY
+then ok threads_2_counts_every_line; else fail threads_2_counts_every_line; fi
+expect_exit2 exit2_bad_threads "$BIN" --once --threads 3 "$DATA/mixed.jsonl"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

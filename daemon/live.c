@@ -39,6 +39,9 @@
 
 #define SNAPSHOT_VERSION 5u
 #define SNAPSHOT_VERSION_OLDEST 4u /* v4 lacks quiet_clock; read when no cut is in flight */
+#define OLDER_STATE_ADVICE                                                                         \
+	"start that version again with Redis reachable and stop it with SIGTERM, then this one "   \
+	"(docs/operations.md, Upgrading)"
 #define MAX_SOURCES 65536
 #define SHUTDOWN_GRACE_MS 5000
 #define WEBHOOK_DRAIN_MS 2000 /* after the flush: queued alert posts get this long */
@@ -75,6 +78,7 @@ struct live {
 	size_t inflight_alert_count;
 	int64_t inflight_as_of; /* as_of of the cut in flight (or the last one): its windows' */
 	int64_t quiet_clock;    /* the newest wall-clock advance (quiet logs), or INT64_MIN */
+	uint32_t state_version; /* of the snapshot recovered from (its journal's writer) */
 
 	/* the cut in flight: its table, batches, and the next one to send */
 	struct counter_table *inflight;
@@ -659,7 +663,7 @@ static int restore(struct live *l, const void *body, size_t len)
 	uint32_t version;
 
 	wire_reader_init(&r, body, len);
-	version = wire_get_u32(&r);
+	version = l->state_version = wire_get_u32(&r);
 	if (version < SNAPSHOT_VERSION_OLDEST || version > SNAPSHOT_VERSION) {
 		log_warnx("snapshot format %u; this chatlogd reads %u to %u", version,
 		          SNAPSHOT_VERSION_OLDEST, SNAPSHOT_VERSION);
@@ -693,9 +697,8 @@ static int restore(struct live *l, const void *body, size_t len)
 	if (resend_from != 0 && version < 5) {
 		/* v5 splits a cut into batches differently: a v4 cut cannot be rebuilt */
 		log_warnx("the snapshot's last batch (seq=%llu) was not acknowledged by Redis and "
-		          "was made by an older chatlogd: run that version until Redis has it "
-		          "(or see docs/operations.md, upgrading)",
-		          (unsigned long long)resend_from);
+		          "was made by an older chatlogd: %s",
+		          (unsigned long long)resend_from, OLDER_STATE_ADVICE);
 		return -1;
 	}
 	if (resend_from != 0) {
@@ -835,6 +838,15 @@ static int recover(struct live *l, const char *rules_path)
 	if (state_journal_replay(l->cfg->state_dir, l->generation, count_cuts, &rp, err,
 	                         sizeof(err)) == -1)
 		return -1;
+	/* A journal follows its snapshot's writer; cuts of an older one would be rebuilt
+	 * split otherwise, under sequences Redis may have applied (a crash, not a stop:
+	 * a stop leaves an empty journal). */
+	if (found == 1 && l->state_version < SNAPSHOT_VERSION && rp.last_cut > 0) {
+		log_warnx("the journal in %s holds batches made by an older chatlogd (it did not "
+		          "stop cleanly): %s",
+		          l->cfg->state_dir, OLDER_STATE_ADVICE);
+		return -1;
+	}
 	rp.record = 0;
 	records = state_journal_replay(l->cfg->state_dir, l->generation, replay_record, &rp, err,
 	                               sizeof(err));

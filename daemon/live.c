@@ -543,6 +543,7 @@ static void snapshot_body(struct live *l, struct wire_writer *w)
 	for (size_t i = 0; i < l->inflight_alert_count; i++)
 		alert_event_save(&l->inflight_alerts[i], w);
 	wire_put_i64(w, l->quiet_clock); /* since format 5 */
+	windows_save_retired(l->windows, w);
 	wire_put_u64(w, l->ingest.stats.lines);
 	wire_put_u64(w, l->ingest.stats.records);
 	wire_put_u64(w, l->ingest.stats.errors);
@@ -683,6 +684,8 @@ static int restore(struct live *l, const void *body, size_t len)
 	    alerts_load(l->alerts, &r) == -1 || restore_inflight_alerts(l, &r) == -1)
 		return -1;
 	l->quiet_clock = version >= 5 ? wire_get_i64(&r) : INT64_MIN;
+	if (version >= 5 && windows_load_retired(l->windows, &r) == -1)
+		return -1;
 	l->ingest.stats.lines = wire_get_u64(&r);
 	l->ingest.stats.records = wire_get_u64(&r);
 	l->ingest.stats.errors = wire_get_u64(&r);

@@ -5,6 +5,7 @@
  * Batch arguments after the sequence are operations:
  *   I KEY TTL N FIELD VALUE ...   add each value to its field, then EXPIRE KEY TTL
  *   W KEY N FIELD VALUE ...       replace the hash (DEL, HSET): rolling windows
+ *   K KEY                         DEL (the window of a (shop, agent) idle for a day)
  *   S KEY N MEMBER ...            SADD
  *   H KEY FIELD VALUE             HSET (an agent's active alert)
  *   D KEY FIELD                   HDEL (an alert cleared)
@@ -28,7 +29,7 @@ const char publish_script[] =
     "-- op -> type its key must have (false: a channel), fields per item, items count at\n"
     "local spec = {I = {'hash', 2, 3}, W = {'hash', 2, 2}, S = {'set', 1, 2},\n"
     "              H = {'hash', 2, nil}, D = {'hash', 1, nil}, X = {'stream', 1, nil},\n"
-    "              P = {false, 1, nil}}\n"
+    "              P = {false, 1, nil}, K = {'hash', 0, nil}}\n"
     "-- Adds count FIELD DELTA pairs from ARGV[first] to hash key in three commands,\n"
     "-- whatever the count (HMGET, add, one HSET), where the sum is exact in Lua's\n"
     "-- doubles (both sides under 10^15); otherwise, or for a value that is not a\n"
@@ -82,6 +83,7 @@ const char publish_script[] =
     "    for k = first, first + count - 1 do redis.call('SADD', key, ARGV[k]) end\n"
     "  elseif op == 'H' then redis.call('HSET', key, ARGV[first], ARGV[first + 1])\n"
     "  elseif op == 'D' then redis.call('HDEL', key, ARGV[first])\n"
+    "  elseif op == 'K' then redis.call('DEL', key)\n"
     "  elseif op == 'X' then\n"
     "    redis.call('XADD', key, 'MAXLEN', '~', '100000', '*', 'alert', ARGV[first])\n"
     "  else redis.call('PUBLISH', key, ARGV[first]) end\n"
@@ -424,6 +426,11 @@ static int emit_window(void *ctx, uint32_t shop, uint32_t agent, unsigned change
 		if (builder_room(b) == -1)
 			return -1;
 		memcpy(key + base, windows_name(win), name_len);
+		if (changed & WINDOWS_RETIRED) {
+			args_add(&b->args, "K", 1);
+			args_add(&b->args, key, (size_t)base + name_len);
+			continue;
+		}
 		if (!(changed & (1u << win))) {
 			/* same sums as the last cut wrote: only as_of moves on */
 			args_add(&b->args, "H", 1);

@@ -33,6 +33,7 @@ struct series {
 	struct minute *ring; /* DAY_MINUTES slots, allocated on first use */
 	int64_t newest;      /* newest minute stored */
 	unsigned changed;    /* bit per window whose sums the last cut changed */
+	int retired;         /* its hashes go in the last cut; it goes at the next */
 };
 
 struct windows {
@@ -67,15 +68,14 @@ static void series_clear_slot(struct minute *m)
 	memset(m, 0, sizeof(*m));
 }
 
+static void series_free(struct series *s);
+
 void windows_free(struct windows *w)
 {
 	if (w == NULL)
 		return;
-	for (size_t i = 0; i < w->count; i++) {
-		for (int k = 0; w->series[i].ring && k < DAY_MINUTES; k++)
-			series_clear_slot(&w->series[i].ring[k]);
-		free(w->series[i].ring);
-	}
+	for (size_t i = 0; i < w->count; i++)
+		series_free(&w->series[i]);
 	free(w->series);
 	hindex_free(&w->index);
 	free(w);
@@ -93,11 +93,17 @@ static int series_equals(const void *ctx, uint32_t id)
 	return w->series[id].shop == key->shop && w->series[id].agent == key->agent;
 }
 
+static uint64_t series_hash(uint32_t shop, uint32_t agent)
+{
+	struct series_key key = {shop, agent};
+	return hindex_hash(&key, sizeof(key), 7);
+}
+
 static struct series *series_get(struct windows *w, uint32_t shop, uint32_t agent)
 {
 	struct series_key key = {shop, agent};
 	const void *probe[2] = {w, &key};
-	uint64_t hash = hindex_hash(&key, sizeof(key), 7);
+	uint64_t hash = series_hash(shop, agent);
 	uint32_t id = hindex_find(&w->index, hash, series_equals, probe);
 	struct series *s;
 
@@ -219,11 +225,43 @@ static int add_row(struct windows *w, uint32_t shop, uint32_t agent, int64_t min
 	return series_add(s, minute, value);
 }
 
+static void series_free(struct series *s)
+{
+	for (int k = 0; s->ring && k < DAY_MINUTES; k++)
+		series_clear_slot(&s->ring[k]);
+	free(s->ring);
+}
+
+/* Drops the series the last cut retired; the index is rebuilt (ids move). */
+static int drop_retired(struct windows *w)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < w->count; i++) {
+		if (w->series[i].retired)
+			series_free(&w->series[i]);
+		else
+			w->series[kept++] = w->series[i];
+	}
+	if (kept == w->count)
+		return 0;
+	w->count = kept;
+	hindex_free(&w->index);
+	memset(&w->index, 0, sizeof(w->index));
+	for (size_t i = 0; i < w->count; i++)
+		if (hindex_insert(&w->index, series_hash(w->series[i].shop, w->series[i].agent),
+		                  (uint32_t)i) == -1)
+			return -1;
+	return 0;
+}
+
 int windows_add(struct windows *w, struct counter_table *cut, int64_t prev_as_of_ms,
                 int64_t as_of_ms)
 {
 	int64_t prev = minute_of(prev_as_of_ms), now = minute_of(as_of_ms);
 
+	if (drop_retired(w) == -1)
+		return -1;
 	/* Before adding: a minute the cut overwrites in the ring may still have slid. */
 	for (size_t i = 0; i < w->count; i++)
 		w->series[i].changed = windows_slid(&w->series[i], prev, now);
@@ -233,6 +271,14 @@ int windows_add(struct windows *w, struct counter_table *cut, int64_t prev_as_of
 		    (row->agent != NAME_WHOLE_SHOP &&
 		     add_row(w, row->shop, NAME_WHOLE_SHOP, row->minute, row->value, now) == -1))
 			return -1;
+	}
+	/* Idle for a day and already written as zeros by an earlier cut (this one changes
+	 * nothing): its hashes are deleted and it is forgotten, so agents who left cost
+	 * neither memory nor Redis commands. All its data is at or before newest. */
+	for (size_t i = 0; i < w->count; i++) {
+		struct series *s = &w->series[i];
+		s->retired =
+		    s->changed == 0 && (s->newest == INT64_MIN || now - s->newest >= DAY_MINUTES);
 	}
 	return 0;
 }
@@ -281,7 +327,8 @@ int windows_each(struct windows *w, int64_t as_of_ms, windows_fn fn, void *ctx)
 						sums[win][m->fields[f].id] += m->fields[f].value;
 		}
 		/* Also when empty: the window's hash must show zeros, not stale counts. */
-		rc = fn(ctx, s->shop, s->agent, s->changed, (const int64_t(*)[COUNTER_WIDTH])sums);
+		rc = fn(ctx, s->shop, s->agent, s->retired ? WINDOWS_RETIRED : s->changed,
+		        (const int64_t(*)[COUNTER_WIDTH])sums);
 	}
 	free(order);
 	free(sums);
@@ -323,6 +370,40 @@ void windows_save(const struct windows *w, struct wire_writer *out)
 			}
 		}
 	}
+}
+
+void windows_save_retired(const struct windows *w, struct wire_writer *out)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < w->count; i++)
+		n += w->series[i].retired != 0;
+	wire_put_u64(out, n);
+	for (size_t i = 0; i < w->count; i++)
+		if (w->series[i].retired) {
+			wire_put_u32(out, w->series[i].shop);
+			wire_put_u32(out, w->series[i].agent);
+		}
+}
+
+int windows_load_retired(struct windows *w, struct wire_reader *in)
+{
+	uint64_t n = wire_get_u64(in);
+
+	if (n > w->count)
+		return -1;
+	for (uint64_t i = 0; i < n && !in->failed; i++) {
+		struct series_key key;
+		const void *probe[2] = {w, &key};
+		uint32_t id;
+		key.shop = wire_get_u32(in);
+		key.agent = wire_get_u32(in);
+		id = hindex_find(&w->index, series_hash(key.shop, key.agent), series_equals, probe);
+		if (id == HINDEX_NONE)
+			return -1;
+		w->series[id].retired = 1;
+	}
+	return in->failed ? -1 : 0;
 }
 
 int windows_load(struct windows *w, struct wire_reader *in)

@@ -355,6 +355,29 @@ static void test_windows_are_rewritten_with_derived_values(void)
 	CHECK_INT(count_args(&batches[0], "H"), 0);
 	CHECK_INT(apply(&srv, &batches[0]), 0); /* seq 3 was applied */
 	publish_batches_free(batches, n);
+
+	/* a day with nothing new: the windows go to zero, then are deleted (K) at the
+	 * next cut, and the cut after writes nothing of them */
+	CHECK_INT(windows_add(w, f.cut, T_MORNING + 149000, T_MORNING + 86400000), 0);
+	extra.as_of_ms = T_MORNING + 86400000;
+	n = publish_build_cut(&settings, f.cut, f.names, &f.reasons, 4, &extra, &batches);
+	CHECK_INT(apply(&srv, &batches[0]), 1);
+	publish_batches_free(batches, n);
+	CHECK_INT(windows_add(w, f.cut, T_MORNING + 86400000, T_MORNING + 86460000), 0);
+	extra.as_of_ms = T_MORNING + 86460000;
+	n = publish_build_cut(&settings, f.cut, f.names, &f.reasons, 5, &extra, &batches);
+	CHECK_INT(n, 1);
+	CHECK_INT(count_args(&batches[0], "K"), 3 * 5);
+	CHECK_INT(apply(&srv, &batches[0]), 1);
+	CHECK_INT(integer(&srv, "EXISTS %s", "cs:{s1}:a:alice:w:24h"), 0);
+	CHECK_INT(integer(&srv, "EXISTS %s", "cs:{s1}:a:*:w:1m"), 0);
+	CHECK_INT(integer(&srv, "EXISTS %s", "cs:{s1}:a:alice:m:202611240200"), 1);
+	publish_batches_free(batches, n);
+	CHECK_INT(windows_add(w, f.cut, T_MORNING + 86460000, T_MORNING + 86520000), 0);
+	n = publish_build_cut(&settings, f.cut, f.names, &f.reasons, 6, &extra, &batches);
+	CHECK_INT(n, 0);
+	publish_batches_free(batches, n);
+
 	windows_free(w);
 	teardown(&f);
 	redis_server_stop(&srv);

@@ -209,6 +209,67 @@ static void test_a_reused_slot_still_notes_its_minute_leaving(void)
 	windows_free(w);
 }
 
+/* alice answers at T0. As of T0+1440 that minute leaves 24h: her windows change (to
+ * zeros). As of T0+1441 nothing changes and she has had nothing for a day: retired
+ * (her and the shop's hashes to be deleted). At the next cut both are forgotten; a
+ * row for her later brings her back as new. */
+static void test_a_day_idle_series_is_retired_then_forgotten(void)
+{
+	struct windows *w = windows_new(), *back = windows_new();
+	struct counter_table *cut = counter_table_new(1);
+	struct wire_writer out = {0};
+	struct wire_reader in;
+	struct seen s = {0};
+
+	counter_table_add(cut, 2, 3, T0, COUNTER_RESPONSES, 1);
+	windows_add(w, cut, T0, T0);
+	counter_table_clear(cut);
+	windows_add(w, cut, T0, T0 + 1439 * MIN); /* T0 left 1m .. 1h on the way */
+	windows_add(w, cut, T0 + 1439 * MIN, T0 + 1440 * MIN);
+	windows_each(w, T0 + 1440 * MIN, collect, &s);
+	CHECK_INT(s.count, 2);
+	CHECK_INT(s.changed[1], 16); /* 24h only: T0 left it now */
+	CHECK_INT(s.sums[1][4][COUNTER_RESPONSES], 0);
+
+	windows_add(w, cut, T0 + 1440 * MIN, T0 + 1441 * MIN);
+	s.count = 0;
+	windows_each(w, T0 + 1441 * MIN, collect, &s);
+	CHECK_INT(s.count, 2);
+	CHECK_INT(s.changed[0], WINDOWS_RETIRED);
+	CHECK_INT(s.changed[1], WINDOWS_RETIRED);
+	CHECK_INT(windows_count(w), 2);
+
+	/* a snapshot now keeps who is retired: the cut can be rebuilt the same */
+	windows_save(w, &out);
+	windows_save_retired(w, &out);
+	wire_reader_init(&in, out.data, out.len);
+	CHECK_INT(windows_load(back, &in), 0);
+	CHECK_INT(windows_load_retired(back, &in), 0);
+	CHECK_INT(in.pos, out.len);
+	s.count = 0;
+	windows_each(back, T0 + 1441 * MIN, collect, &s);
+	CHECK_INT(s.changed[0], WINDOWS_RETIRED);
+	CHECK_INT(s.changed[1], WINDOWS_RETIRED);
+
+	windows_add(w, cut, T0 + 1441 * MIN, T0 + 1442 * MIN);
+	s.count = 0;
+	windows_each(w, T0 + 1442 * MIN, collect, &s);
+	CHECK_INT(s.count, 0);
+	CHECK_INT(windows_count(w), 0);
+
+	counter_table_add(cut, 2, 3, T0 + 1443 * MIN, COUNTER_RESPONSES, 1);
+	windows_add(w, cut, T0 + 1442 * MIN, T0 + 1443 * MIN);
+	s.count = 0;
+	windows_each(w, T0 + 1443 * MIN, collect, &s);
+	CHECK_INT(s.count, 2);
+	CHECK_INT(s.changed[1], WINDOWS_ALL);
+	CHECK_INT(s.sums[1][0][COUNTER_RESPONSES], 1);
+	wire_writer_free(&out);
+	counter_table_free(cut);
+	windows_free(w);
+	windows_free(back);
+}
+
 static void test_snapshot_round_trip(void)
 {
 	struct windows *w = windows_new(), *back = windows_new();
@@ -242,6 +303,7 @@ int main(void)
 	RUN(test_a_day_old_minute_ages_out);
 	RUN(test_a_cut_notes_the_windows_it_changes);
 	RUN(test_a_reused_slot_still_notes_its_minute_leaving);
+	RUN(test_a_day_idle_series_is_retired_then_forgotten);
 	RUN(test_snapshot_round_trip);
 	return check_done();
 }

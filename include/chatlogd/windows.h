@@ -14,6 +14,7 @@
 
 #define WINDOW_COUNT 5
 #define WINDOWS_ALL ((1u << WINDOW_COUNT) - 1) /* a bit per window */
+#define WINDOWS_RETIRED (1u << WINDOW_COUNT)   /* windows_fn: delete its hashes */
 
 struct windows;
 struct wire_writer;
@@ -33,7 +34,9 @@ size_t windows_count(const struct windows *w);
  * as_of_ms, the previous cut having been made as of prev_as_of_ms; agent rows also
  * count for their shop's "*". Notes which windows of each (shop, agent) the cut
  * changes: those its rows fall in, those a minute slid out of as the window's end
- * moved from prev_as_of_ms to as_of_ms, and all of a new (shop, agent)'s. The
+ * moved from prev_as_of_ms to as_of_ms, and all of a new (shop, agent)'s. A
+ * (shop, agent) without data for a day whose windows the cut does not change is
+ * retired: this cut deletes its hashes, and the next windows_add forgets it. The
  * notes last until the next windows_add. Returns 0, or -1 when out of memory. */
 int windows_add(struct windows *w, struct counter_table *cut, int64_t prev_as_of_ms,
                 int64_t as_of_ms);
@@ -42,10 +45,11 @@ int windows_add(struct windows *w, struct counter_table *cut, int64_t prev_as_of
  * its previous cut's notes are not kept). */
 void windows_mark_all_changed(struct windows *w);
 
-/* Called for each (shop, agent) ever added, in a fixed order (by shop id, agent id),
- * with the bit mask of the windows the last cut changed (WINDOWS_ALL after
- * windows_mark_all_changed) and the sums of every window (zeros once its data has
- * aged out); sums[i] holds only when window i changed. */
+/* Called for each (shop, agent) held, in a fixed order (by shop id, agent id), with
+ * the bit mask of the windows the last cut changed (WINDOWS_ALL after
+ * windows_mark_all_changed; WINDOWS_RETIRED alone when its hashes are to be
+ * deleted) and the sums of every window (zeros once its data has aged out); sums[i]
+ * holds only when window i changed. */
 typedef int (*windows_fn)(void *ctx, uint32_t shop, uint32_t agent, unsigned changed,
                           const int64_t (*sums)[COUNTER_WIDTH]);
 int windows_each(struct windows *w, int64_t as_of_ms, windows_fn fn, void *ctx);
@@ -55,5 +59,10 @@ void windows_expire(struct windows *w, int64_t as_of_ms);
 
 void windows_save(const struct windows *w, struct wire_writer *out);
 int windows_load(struct windows *w, struct wire_reader *in);
+
+/* Which (shop, agent) the last cut retired, for a snapshot that may have to rebuild
+ * that cut (load after windows_load). */
+void windows_save_retired(const struct windows *w, struct wire_writer *out);
+int windows_load_retired(struct windows *w, struct wire_reader *in);
 
 #endif

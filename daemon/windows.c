@@ -335,17 +335,6 @@ int windows_each(struct windows *w, int64_t as_of_ms, windows_fn fn, void *ctx)
 	return rc;
 }
 
-void windows_expire(struct windows *w, int64_t as_of_ms)
-{
-	int64_t now = minute_of(as_of_ms);
-	for (size_t i = 0; i < w->count; i++)
-		for (int k = 0; k < DAY_MINUTES; k++) {
-			struct minute *m = &w->series[i].ring[k];
-			if (m->count > 0 && now - m->minute >= DAY_MINUTES)
-				series_clear_slot(m);
-		}
-}
-
 void windows_save(const struct windows *w, struct wire_writer *out)
 {
 	wire_put_u64(out, w->count);

@@ -54,9 +54,6 @@ typedef int (*windows_fn)(void *ctx, uint32_t shop, uint32_t agent, unsigned cha
                           const int64_t (*sums)[COUNTER_WIDTH]);
 int windows_each(struct windows *w, int64_t as_of_ms, windows_fn fn, void *ctx);
 
-/* Forgets minutes older than 24 h before as_of. */
-void windows_expire(struct windows *w, int64_t as_of_ms);
-
 void windows_save(const struct windows *w, struct wire_writer *out);
 int windows_load(struct windows *w, struct wire_reader *in);
 

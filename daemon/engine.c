@@ -908,8 +908,9 @@ int engine_set_rules(struct engine *e, struct rules *rules)
 	unsigned new_reason[LIMIT_RULES];
 
 	for (unsigned i = 0; i < count; i++) {
-		unsigned reason = reasons_intern(e->reasons, rules_reason(rules, i));
-		if (reason == UINT32_MAX)
+		unsigned reason = UINT32_MAX; /* skip rules are never a reason */
+		if (!rules_is_skip(rules, i) &&
+		    (reason = reasons_intern(e->reasons, rules_reason(rules, i))) == UINT32_MAX)
 			return -1;
 		new_reason[i] = reason;
 	}

@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "chatlogd/ingest.h"
 #include "chatlogd/limits.h"
@@ -15,6 +16,17 @@ void ingest_init(struct ingest *in, struct parser *parser, struct engine *engine
 	in->engine = engine;
 	in->error_log.per_second = LIMIT_ERROR_LOGS_PER_SECOND;
 	in->source = "-";
+	in->max_ts_ms = INT64_MAX;
+}
+
+int64_t ingest_max_ts(int64_t max_clock_ahead_ms)
+{
+	struct timespec now;
+
+	if (max_clock_ahead_ms <= 0)
+		return INT64_MAX;
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 + max_clock_ahead_ms;
 }
 
 static int is_blank(const char *line, size_t len)
@@ -34,7 +46,7 @@ void ingest_error(struct ingest *in, uint64_t line_no, const char *reason)
 }
 
 enum ingest_parsed ingest_parse(struct parser *parser, const char *line, size_t len, int overlong,
-                                struct record *rec, char *err, size_t errlen)
+                                int64_t max_ts_ms, struct record *rec, char *err, size_t errlen)
 {
 	if (overlong) {
 		snprintf(err, errlen, "line longer than max_line_bytes");
@@ -46,6 +58,12 @@ enum ingest_parsed ingest_parse(struct parser *parser, const char *line, size_t 
 		return INGEST_BLANK;
 	if (parser_parse(parser, line, len, rec, err, errlen) == -1)
 		return INGEST_BAD;
+	/* SPEC v2 leaves a clock this far ahead no say: one such line would otherwise
+	 * move event time, and close every open inquiry, for every shop. */
+	if (rec->ts_ms > max_ts_ms) {
+		snprintf(err, errlen, "timestamp too far ahead of the wall clock (max_clock_ahead)");
+		return INGEST_BAD;
+	}
 	return INGEST_RECORD;
 }
 
@@ -67,7 +85,7 @@ void ingest_line(void *ctx, const char *line, size_t len, uint64_t line_no, int 
 	char err[128];
 
 	in->stats.lines++;
-	switch (ingest_parse(in->parser, line, len, overlong, &rec, err, sizeof(err))) {
+	switch (ingest_parse(in->parser, line, len, overlong, in->max_ts_ms, &rec, err, sizeof(err))) {
 	case INGEST_BLANK:
 		break;
 	case INGEST_BAD:

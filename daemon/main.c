@@ -195,6 +195,7 @@ static int run_once(const struct config *cfg, const struct options *opt, char **
 		config_error(opt, "too many distinct lost reasons");
 
 	ingest_init(&in, parser, engine);
+	in.max_ts_ms = ingest_max_ts(cfg->max_clock_ahead_ms);
 	/* A backfill stays on one thread: it is not what anyone waits for. */
 	if (!opt->backfill && batch_threads(cfg) == 2)
 		rc = pipeline_run(&in, files, file_count, (size_t)cfg->max_line_bytes) == -1;

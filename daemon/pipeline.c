@@ -72,6 +72,7 @@ struct pipeline {
 	char **files;
 	int file_count;
 	size_t max_line_bytes;
+	int64_t max_ts_ms;
 	const char *source;
 	int rc;
 
@@ -192,7 +193,7 @@ static void reader_line(void *ctx, const char *line, size_t len, uint64_t line_n
 	b = block_with_room(p, len + LINE_SLACK);
 	it = &b->items[b->count];
 	rec = &it->u.rec;
-	switch (ingest_parse(p->parser, line, len, overlong, rec, err, sizeof(err))) {
+	switch (ingest_parse(p->parser, line, len, overlong, p->max_ts_ms, rec, err, sizeof(err))) {
 	case INGEST_BLANK:
 		return;
 	case INGEST_BAD:
@@ -313,6 +314,7 @@ int pipeline_run(struct ingest *in, char **files, int file_count, size_t max_lin
 	p->files = files;
 	p->file_count = file_count;
 	p->max_line_bytes = max_line_bytes;
+	p->max_ts_ms = in->max_ts_ms;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->filled, NULL);
 	pthread_cond_init(&p->freed, NULL);

@@ -39,8 +39,9 @@
 #define FROM_BIT(from) (1u << (from))
 #define FROM_COUNT (FROM_BOT + 1)
 #define SCOPE_BUYER FROM_BIT(FROM_BUYER)
-#define SCOPE_AGENT (FROM_BIT(FROM_AGENT) | FROM_BIT(FROM_BOT))
-#define SCOPE_ANY (FROM_BIT(FROM_NONE) | SCOPE_BUYER | SCOPE_AGENT)
+#define SCOPE_AGENT FROM_BIT(FROM_AGENT) /* human agents only (v2) */
+#define SCOPE_BOT FROM_BIT(FROM_BOT)
+#define SCOPE_ANY (FROM_BIT(FROM_NONE) | SCOPE_BUYER | SCOPE_AGENT | SCOPE_BOT)
 
 /* A set of rules as a bitmap, one bit per rule index. */
 #define MASK_WORDS ((LIMIT_RULES + 63) / 64)
@@ -142,6 +143,7 @@ struct rules {
 	struct reason reason[LIMIT_REASONS];
 	unsigned reason_count;
 	rule_mask scope[FROM_COUNT]; /* rules whose scope covers each sender */
+	rule_mask skip;              /* `skip` rules: a message they match is no evidence */
 	struct prefilter prefilter;
 	/* One match context and one match data for the whole set: matching allocates
 	 * nothing, and a rules set is used from one thread only. */
@@ -1094,21 +1096,59 @@ int rules_jit_enabled(const struct rules *r)
 	return r->jit_usable && r->all_jit;
 }
 
+/* Runs rule i on the subject: 1 on a match, 0 otherwise (a limit hit is counted). */
+static int rule_matches(struct rules *r, unsigned i, PCRE2_SPTR subject, size_t len)
+{
+	const struct rule *rule = &r->rule[i];
+	int rc;
+
+	if (rule->jit)
+		rc = pcre2_jit_match(rule->code, subject, len, 0, 0, r->match_data, r->match_context);
+	else
+		rc = pcre2_match(rule->code, subject, len, 0, PCRE2_NO_UTF_CHECK, r->match_data,
+		                 r->match_context);
+	if (rc >= 0)
+		return 1;
+	if (rc != PCRE2_ERROR_NOMATCH)
+		r->limit_hits++;
+	return 0;
+}
+
+/* 1 when one of the candidate rules in `bits` (a rule_mask) matches. */
+static int any_matches(struct rules *r, const uint64_t *bits_in, int checked, PCRE2_SPTR subject,
+                       size_t len)
+{
+	for (unsigned w = 0; w < MASK_WORDS; w++) {
+		uint64_t bits = bits_in[w];
+		while (bits != 0) {
+			unsigned i = w * 64 + (unsigned)__builtin_ctzll(bits);
+			bits &= bits - 1;
+			if ((checked && (r->prefilter.exact[w] >> (i % 64) & 1)) ||
+			    rule_matches(r, i, subject, len))
+				return 1;
+		}
+	}
+	return 0;
+}
+
 /*
  * The hot path: called for every chat message. The candidates are the rules below
  * `limit` whose scope covers the sender and whose prefilter keys occur in the text;
- * they run in file order until one matches. JIT-compiled rules go straight to
- * pcre2_jit_match, which skips the argument checks pcre2_match makes on every call.
- * A match that stops at a limit (or fails for any reason other than "no match") is
- * counted and treated as no match, so one hostile line cannot stall the engine.
+ * they run in file order until one matches. Before the first of them runs, the
+ * `skip` rules of the sender's scope (wherever they stand in the file) get their
+ * say: a message one of them matches is no evidence. JIT-compiled rules go straight
+ * to pcre2_jit_match, which skips the argument checks pcre2_match makes on every
+ * call. A match that stops at a limit (or fails for any reason other than "no
+ * match") is counted and treated as no match, so one hostile line cannot stall the
+ * engine.
  */
 unsigned rules_first_match(struct rules *r, enum record_from from, const char *text, size_t len,
                            unsigned limit)
 {
 	const PCRE2_SPTR subject = (PCRE2_SPTR)(text != NULL ? text : "");
 	unsigned end = limit < r->count ? limit : r->count;
-	rule_mask run, wanted;
-	uint64_t any = 0;
+	rule_mask run, wanted, skip;
+	uint64_t any = 0, any_candidate = 0;
 	int checked;
 
 	if ((unsigned)from >= FROM_COUNT || end == 0)
@@ -1116,39 +1156,41 @@ unsigned rules_first_match(struct rules *r, enum record_from from, const char *t
 	/* The rules that could answer, before reading the text: sometimes none (an agent
 	 * message once the inquiry matched a rule that comes before every agent rule). */
 	for (unsigned w = 0; w < MASK_WORDS; w++) {
-		wanted[w] = w * 64 < end ? r->scope[from][w] : 0;
+		wanted[w] = w * 64 < end ? r->scope[from][w] & ~r->skip[w] : 0;
 		if (w * 64 < end && end - w * 64 < 64)
 			wanted[w] &= (1ull << (end - w * 64)) - 1;
 		any |= wanted[w];
 	}
 	if (any == 0)
 		return RULES_NONE;
+	for (unsigned w = 0; w < MASK_WORDS; w++)
+		wanted[w] |= r->scope[from][w] & r->skip[w];
 	checked = prefilter_scan(&r->prefilter, subject, len, wanted, run);
+	for (unsigned w = 0; w < MASK_WORDS; w++) {
+		skip[w] = run[w] & wanted[w] & r->skip[w];
+		any_candidate |= run[w] & wanted[w] & ~r->skip[w];
+	}
+	if (any_candidate == 0 || any_matches(r, skip, checked, subject, len))
+		return RULES_NONE;
 	for (unsigned w = 0; w < MASK_WORDS && w * 64 < end; w++) {
-		uint64_t bits = run[w] & wanted[w];
+		uint64_t bits = run[w] & wanted[w] & ~r->skip[w];
 
 		while (bits != 0) {
 			unsigned i = w * 64 + (unsigned)__builtin_ctzll(bits);
-			const struct rule *rule = &r->rule[i];
-			int rc;
 
 			bits &= bits - 1;
 			/* One of its literals occurs, and for an exact rule that is a match. */
-			if (checked && (r->prefilter.exact[w] >> (i % 64) & 1))
+			if ((checked && (r->prefilter.exact[w] >> (i % 64) & 1)) ||
+			    rule_matches(r, i, subject, len))
 				return i;
-			if (rule->jit)
-				rc = pcre2_jit_match(rule->code, subject, len, 0, 0, r->match_data,
-				                     r->match_context);
-			else
-				rc = pcre2_match(rule->code, subject, len, 0, PCRE2_NO_UTF_CHECK,
-				                 r->match_data, r->match_context);
-			if (rc >= 0)
-				return i;
-			if (rc != PCRE2_ERROR_NOMATCH)
-				r->limit_hits++;
 		}
 	}
 	return RULES_NONE;
+}
+
+int rules_is_skip(const struct rules *r, unsigned i)
+{
+	return i < r->count && (r->skip[i / 64] >> (i % 64) & 1);
 }
 
 /* ---- Loading ---------------------------------------------------------------------- */
@@ -1266,6 +1308,8 @@ static int parse_scope(const char *s, size_t len, unsigned *from_mask)
 		*from_mask = SCOPE_BUYER;
 	else if (len == 5 && memcmp(s, "agent", 5) == 0)
 		*from_mask = SCOPE_AGENT;
+	else if (len == 3 && memcmp(s, "bot", 3) == 0)
+		*from_mask = SCOPE_BOT;
 	else if (len == 3 && memcmp(s, "any", 3) == 0)
 		*from_mask = SCOPE_ANY;
 	else
@@ -1381,7 +1425,7 @@ static int loader_line(struct rules_loader *ld, struct rules *r, const char *lin
 		return -1;
 	}
 	if (parse_scope(scope, scope_len, &from_mask) == -1) {
-		loader_error(ld, scope, "scope \"%s\": expected buyer, agent or any%s",
+		loader_error(ld, scope, "scope \"%s\": expected buyer, agent, bot or any%s",
 		             log_escape(quoted, sizeof(quoted), scope, scope_len),
 		             memmem(line, (size_t)(scope - line), "\xe3\x80\x80", 3) != NULL
 		                 ? " (a full-width space does not separate fields)"
@@ -1410,6 +1454,8 @@ static int loader_line(struct rules_loader *ld, struct rules *r, const char *lin
 	for (unsigned from = 0; from < FROM_COUNT; from++)
 		if (from_mask & FROM_BIT(from))
 			r->scope[from][r->count / 64] |= 1ull << (r->count % 64);
+	if (reason_len == 4 && memcmp(reason, "skip", 4) == 0)
+		r->skip[r->count / 64] |= 1ull << (r->count % 64);
 	r->count++;
 	return 0;
 }

@@ -443,10 +443,14 @@ static void test_lost_reason_is_first_rule_in_file_order(void)
 	BUYER(&f, 0, "b1", "alice", "太贵了");
 	AGENT(&f, 1 * S, "b1", "alice", "亲,不贵的");
 	BUYER(&f, 2 * S, "b1", "alice", "是不是没货了");
-	/* b2: the agent says 缺货 (buyer rule: no match), bot says 明天发货 → shipping */
+	/* b2: the agent says 缺货 (buyer rule: no match), the agent says 明天发货 →
+	 * shipping; a bot saying it (b5) is not in `agent` scope (SPEC v2) → other */
 	BUYER(&f, 0, "b2", "alice", "在吗");
 	AGENT(&f, 1 * S, "b2", "alice", "缺货了亲");
-	BOT(&f, 2 * S, "b2", "明天发货哦");
+	AGENT(&f, 2 * S, "b2", "alice", "明天发货哦");
+	BUYER(&f, 0, "b5", "alice", "在吗");
+	AGENT(&f, 1 * S, "b5", "alice", "在的");
+	BOT(&f, 2 * S, "b5", "明天发货哦");
 	/* b3: matched price but ordered → not lost */
 	BUYER(&f, 0, "b3", "alice", "能便宜点吗");
 	AGENT(&f, 1 * S, "b3", "alice", "好的");
@@ -454,9 +458,10 @@ static void test_lost_reason_is_first_rule_in_file_order(void)
 	/* b4: matched price but never answered → no_reply wins */
 	BUYER(&f, 0, "b4", "alice", "太贵");
 	engine_finish(f.engine);
-	CHECK_INT(get(&f, "alice", COUNTER_LOST), 3);
+	CHECK_INT(get(&f, "alice", COUNTER_LOST), 4);
 	CHECK_INT(reason(&f, "alice", "out_of_stock"), 1);
 	CHECK_INT(reason(&f, "alice", "shipping"), 1);
+	CHECK_INT(reason(&f, "alice", "other"), 1);
 	CHECK_INT(reason(&f, "alice", "price"), 0);
 	CHECK_INT(reason(&f, "alice", "no_reply"), 1);
 	teardown(&f);

@@ -318,13 +318,13 @@ static void test_error_missing_fields_point_past_the_line(void)
 static void test_error_bad_scope_column(void)
 {
 	check_error("r 缺货 buyers 没货\n",
-	            "t.conf:1:6: scope \"buyers\": expected buyer, agent or any");
+	            "t.conf:1:6: scope \"buyers\": expected buyer, agent, bot or any");
 	/* A tab is one column. */
 	check_error("r\t缺货\tBuyer\t没货\n",
-	            "t.conf:1:6: scope \"Buyer\": expected buyer, agent or any");
+	            "t.conf:1:6: scope \"Buyer\": expected buyer, agent, bot or any");
 	/* A byte order mark is not a column. */
 	check_error("\xef\xbb\xbfr 缺货 all 没货\n",
-	            "t.conf:1:6: scope \"all\": expected buyer, agent or any");
+	            "t.conf:1:6: scope \"all\": expected buyer, agent, bot or any");
 }
 
 static void test_error_full_width_space_gets_a_hint(void)
@@ -333,7 +333,7 @@ static void test_error_full_width_space_gets_a_hint(void)
 	 * r(1) ' '(2) 缺(3) 货(4) U+3000(5) buyer(6-10) ' '(11) 没(12). */
 	check_error("r 缺货\xe3\x80\x80"
 	            "buyer 没货 x\n",
-	            "t.conf:1:12: scope \"没货\": expected buyer, agent or any (a full-width "
+	            "t.conf:1:12: scope \"没货\": expected buyer, agent, bot or any (a full-width "
 	            "space does not separate fields)");
 }
 
@@ -548,7 +548,8 @@ static void test_scope_buyer_never_matches_agent_or_bot_text(void)
 	rules_free(r);
 }
 
-static void test_scope_agent_covers_agent_and_bot_not_buyer(void)
+/* SPEC v2: `agent` means human agents only; auto-replies have their own `bot`. */
+static void test_scope_agent_covers_human_agents_only(void)
 {
 	char err[256];
 	struct rules *r = load_text("out_of_stock 缺货 agent 暂时没货\n", err, sizeof(err));
@@ -557,9 +558,53 @@ static void test_scope_agent_covers_agent_and_bot_not_buyer(void)
 	if (r == NULL)
 		return;
 	CHECK_INT(match(r, FROM_AGENT, "亲，暂时没货哦"), 0);
-	CHECK_INT(match(r, FROM_BOT, "亲，暂时没货哦"), 0);
+	CHECK_INT(match(r, FROM_BOT, "亲，暂时没货哦"), RULES_NONE);
 	CHECK_INT(match(r, FROM_BUYER, "亲，暂时没货哦"), RULES_NONE);
 	CHECK_INT(match(r, FROM_NONE, "亲，暂时没货哦"), RULES_NONE);
+	rules_free(r);
+}
+
+static void test_scope_bot_covers_bots_only(void)
+{
+	char err[256];
+	struct rules *r = load_text("out_of_stock 缺货 bot 暂时没货\n", err, sizeof(err));
+
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	CHECK_INT(match(r, FROM_BOT, "亲，暂时没货哦"), 0);
+	CHECK_INT(match(r, FROM_AGENT, "亲，暂时没货哦"), RULES_NONE);
+	CHECK_INT(match(r, FROM_BUYER, "亲，暂时没货哦"), RULES_NONE);
+	rules_free(r);
+}
+
+/* A message a skip rule of its scope matches is no evidence for any rule, wherever
+ * the skip rule stands in the file; in another scope it changes nothing. */
+static void test_skip_rule_leaves_its_message_out(void)
+{
+	char err[256];
+	struct rules *r = load_text("courier 快递 buyer 快递(?!费)\n"
+	                            "out_of_stock 缺货 any 没货\n"
+	                            "skip - buyer ^\\S*快递\\(移动端\\)\\s*\\S{0,4}$\n",
+	                            err, sizeof(err));
+
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	CHECK_INT(rules_count(r), 3);
+	CHECK(rules_is_skip(r, 2));
+	CHECK(!rules_is_skip(r, 0));
+	/* the client's channel tag alone: skipped */
+	CHECK_INT(match(r, FROM_BUYER, "京东快递(移动端) 你好"), RULES_NONE);
+	/* a real complaint in the same words plus more: not skipped */
+	CHECK_INT(match(r, FROM_BUYER, "京东快递(移动端) 我的快递三天没动了"), 0);
+	/* skip in buyer scope leaves agent messages alone */
+	CHECK_INT(match(r, FROM_AGENT, "京东快递(移动端) 没货"), 1);
+	/* a skipped message is left out of every rule, also later ones */
+	CHECK_INT(match(r, FROM_BUYER, "快递(移动端) 没货"), RULES_NONE);
+	/* below a limit that excludes the reasons, still none (skip is never returned) */
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "快递(移动端)", strlen("快递(移动端)"), 3),
+	          RULES_NONE);
 	rules_free(r);
 }
 
@@ -588,7 +633,8 @@ static void test_scope_skips_to_a_later_rule_in_scope(void)
 	if (r == NULL)
 		return;
 	CHECK_INT(match(r, FROM_BUYER, "没货"), 1);
-	CHECK_INT(match(r, FROM_BOT, "没货"), 0);
+	CHECK_INT(match(r, FROM_AGENT, "没货"), 0);
+	CHECK_INT(match(r, FROM_BOT, "没货"), RULES_NONE);
 	rules_free(r);
 }
 
@@ -1072,7 +1118,7 @@ static void test_shipped_file_classifies_real_messages(void)
 	    {FROM_BUYER, "能不能到货通知我一下", "out_of_stock"},
 	    {FROM_AGENT, "亲，这款暂时没货了哦", "out_of_stock"},
 	    {FROM_AGENT, "这个颜色已经卖完了", "out_of_stock"},
-	    {FROM_BOT, "亲，M码的没有了，其他码数有的", "out_of_stock"},
+	    {FROM_AGENT, "亲，M码的没有了，其他码数有的", "out_of_stock"},
 	    /* shipping time */
 	    {FROM_BUYER, "今天能发货吗", "shipping_time"},
 	    {FROM_BUYER, "什么时候发货", "shipping_time"},
@@ -1275,7 +1321,9 @@ int main(void)
 	RUN(test_limit_stops_before_rule_index);
 	RUN(test_limit_past_the_first_64_rules);
 	RUN(test_scope_buyer_never_matches_agent_or_bot_text);
-	RUN(test_scope_agent_covers_agent_and_bot_not_buyer);
+	RUN(test_scope_agent_covers_human_agents_only);
+	RUN(test_scope_bot_covers_bots_only);
+	RUN(test_skip_rule_leaves_its_message_out);
 	RUN(test_scope_any_covers_every_sender);
 	RUN(test_scope_skips_to_a_later_rule_in_scope);
 	RUN(test_caseless_ascii);

@@ -25,6 +25,9 @@ struct config {
 	int64_t art_target_ms;
 	int64_t session_idle_ms;
 	int64_t order_window_ms;
+	int64_t post_sale_window_ms; /* 0: no conversation is post-sale */
+	int64_t max_clock_ahead_ms;  /* 0: no limit */
+	int64_t merge_grace_ms;      /* live merge (SPEC §3 "one sequence") */
 
 	/* alerts (SPEC §7) */
 	int64_t alert_window_ms;

@@ -36,11 +36,17 @@ const char *rules_reason(const struct rules *r, unsigned i);
 const char *rules_label(const struct rules *r, unsigned i);
 
 /* Returns the index of the first rule below `limit` whose scope covers a message
- * from `from` (buyer: FROM_BUYER; agent: FROM_AGENT and FROM_BOT; any: all) and whose
- * pattern matches text; RULES_NONE when none does. text must be valid UTF-8.
- * A match that hits the match/depth/heap limit counts as no match. */
+ * from `from` (buyer: FROM_BUYER; agent: FROM_AGENT; bot: FROM_BOT; any: all) and
+ * whose pattern matches text; RULES_NONE when none does, or when a `skip` rule of
+ * that scope (anywhere in the file) matches the text. Never returns a skip rule.
+ * text must be valid UTF-8. A match that hits the match/depth/heap limit counts as
+ * no match. */
 unsigned rules_first_match(struct rules *r, enum record_from from, const char *text, size_t len,
                            unsigned limit);
+
+/* 1 when rule i is a `skip` rule (SPEC §4: text that is no evidence, never a
+ * reason). */
+int rules_is_skip(const struct rules *r, unsigned i);
 
 /* Matches that gave up at a limit since load (for logs and /metrics). */
 uint64_t rules_limit_hits(const struct rules *r);

@@ -1086,8 +1086,14 @@ static void on_redis_state(void *ctx, int connected, const char *reason)
 
 static int live_init(struct live *l, const struct config *cfg)
 {
-	struct engine_settings settings = {cfg->session_idle_ms, cfg->order_window_ms,
-	                                   cfg->frt_target_ms, cfg->art_target_ms, 1};
+	struct engine_settings settings = {
+	    .session_idle_ms = cfg->session_idle_ms,
+	    .order_window_ms = cfg->order_window_ms,
+	    .frt_target_ms = cfg->frt_target_ms,
+	    .art_target_ms = cfg->art_target_ms,
+	    .post_sale_window_ms = cfg->post_sale_window_ms,
+	    .track_deadlines = 1,
+	};
 	struct alert_settings alert_settings = {cfg->alert_window_ms, cfg->alert_min_samples,
 	                                        cfg->frt_target_ms, cfg->art_target_ms};
 	char err[512];

@@ -20,7 +20,14 @@ struct world {
 	struct engine *engine;
 };
 
-static const struct engine_settings settings = {600000, 3600000, 6000, 10000, 1};
+static const struct engine_settings settings = {
+    .session_idle_ms = 600000,
+    .order_window_ms = 3600000,
+    .frt_target_ms = 6000,
+    .art_target_ms = 10000,
+    .post_sale_window_ms = 15 * 86400000LL,
+    .track_deadlines = 1,
+};
 static const char patterns[] = "price 价格 buyer 贵\nstock 缺货 any 没货\n";
 
 struct stream_record {

@@ -1,22 +1,24 @@
 /*
- * engine.c owns the meaning of the metrics (SPEC §3): inquiries, turns, responses,
- * order attribution and lost reasons, and which (shop, agent, minute) each count
- * belongs to. It holds per inquiry only fixed-size state (no message text: rules
- * are matched as messages arrive and only the best rule index is kept).
+ * engine.c owns the meaning of the metrics (contract §3): conversations (inquiries
+ * and post-sale), turns, responses, order attribution and lost reasons, the shops'
+ * clocks, and which (shop, agent, minute) each count belongs to. It holds per
+ * inquiry only fixed-size state (no message text: rules are matched as messages
+ * arrive and only the best rule index is kept). Storage is slab.c's, deadlines are
+ * deadline.c's heaps.
  */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "chatlogd/deadline.h"
 #include "chatlogd/engine.h"
 #include "chatlogd/hindex.h"
+#include "chatlogd/slab.h"
 #include "chatlogd/wire.h"
 
 #define NONE UINT32_MAX
 #define AGENT_UNKNOWN UINT32_MAX
-#define SLAB_SHIFT 12
-#define SLAB_SIZE (1u << SLAB_SHIFT)
 
 enum inquiry_flag {
 	INQ_ALLOCATED = 1 << 0,
@@ -64,26 +66,6 @@ struct pair {
 	uint32_t generation; /* 0 while free; tells a reused slot from the one a queue meant */
 };
 
-/* Chunked slabs: items never move, ids are (chunk << SLAB_SHIFT) | slot. */
-struct slab {
-	void **chunks;
-	size_t chunk_count;
-	size_t item_size;
-	uint32_t used;      /* ids handed out so far */
-	uint32_t free_head; /* recycled ids */
-};
-
-struct deadline {
-	int64_t at;
-	uint32_t inquiry;
-	uint32_t generation;
-};
-
-struct deadline_queue {
-	struct deadline *items;
-	size_t count, capacity;
-};
-
 /*
  * Each shop keeps its own event clock (live mode): the newest ts of its records,
  * or the wall clock when the logs are quiet. Its inquiries close and are decided by
@@ -92,8 +74,8 @@ struct deadline_queue {
  */
 struct shop_clock {
 	int64_t now;
-	struct deadline_queue close_queue, decide_queue;
-	struct deadline_queue retire_queue; /* pairs remembered for post_sale_window */
+	struct deadline_heap close_queue, decide_queue;
+	struct deadline_heap retire_queue; /* pairs remembered for post_sale_window */
 };
 
 struct engine {
@@ -109,8 +91,8 @@ struct engine {
 	size_t held;
 	uint32_t generation, pair_generation;
 	int64_t event_time;
-	struct deadline_queue wait_queue; /* by the wall clock, for every shop */
-	struct shop_clock *shops;         /* in order of first appearance */
+	struct deadline_heap wait_queue; /* by the wall clock, for every shop */
+	struct shop_clock *shops;        /* in order of first appearance */
 	uint32_t shop_count, shop_capacity;
 	uint32_t *shop_of_name; /* name id -> index in shops, or NONE */
 	uint32_t shop_of_name_size;
@@ -118,50 +100,6 @@ struct engine {
 	engine_response_fn observer;
 	void *observer_ctx;
 };
-
-/* ---- slabs ---- */
-
-static void *slab_at(const struct slab *s, uint32_t id)
-{
-	return (char *)s->chunks[id >> SLAB_SHIFT] + (size_t)(id & (SLAB_SIZE - 1)) * s->item_size;
-}
-
-/* The free list threads through the first uint32_t field named by link_offset. */
-static uint32_t slab_alloc(struct slab *s, size_t link_offset)
-{
-	uint32_t id;
-
-	if (s->free_head != NONE) {
-		id = s->free_head;
-		memcpy(&s->free_head, (char *)slab_at(s, id) + link_offset, sizeof(uint32_t));
-		return id;
-	}
-	if ((s->used >> SLAB_SHIFT) == s->chunk_count) {
-		void **chunks = realloc(s->chunks, (s->chunk_count + 1) * sizeof(*chunks));
-		if (chunks == NULL)
-			return NONE;
-		s->chunks = chunks;
-		if ((chunks[s->chunk_count] = malloc(SLAB_SIZE * s->item_size)) == NULL)
-			return NONE;
-		s->chunk_count++;
-	}
-	return s->used++;
-}
-
-static void slab_release(struct slab *s, uint32_t id, size_t link_offset)
-{
-	memcpy((char *)slab_at(s, id) + link_offset, &s->free_head, sizeof(uint32_t));
-	s->free_head = id;
-}
-
-static void slab_free(struct slab *s)
-{
-	for (size_t i = 0; i < s->chunk_count; i++)
-		free(s->chunks[i]);
-	free(s->chunks);
-	s->chunks = NULL;
-	s->chunk_count = 0;
-}
 
 static struct inquiry *inquiry_at(const struct engine *e, uint32_t id)
 {
@@ -171,51 +109,6 @@ static struct inquiry *inquiry_at(const struct engine *e, uint32_t id)
 static struct pair *pair_at(const struct engine *e, uint32_t id)
 {
 	return slab_at(&e->pairs, id);
-}
-
-/* ---- deadline queues (binary min-heaps; entries may be stale, checked on pop) ---- */
-
-static int queue_push(struct deadline_queue *q, int64_t at, uint32_t inquiry, uint32_t gen)
-{
-	size_t i;
-
-	if (q->count == q->capacity) {
-		size_t capacity = q->capacity ? q->capacity * 2 : 16;
-		struct deadline *items = reallocarray(q->items, capacity, sizeof(*items));
-		if (items == NULL)
-			return -1;
-		q->items = items;
-		q->capacity = capacity;
-	}
-	i = q->count++;
-	while (i > 0 && q->items[(i - 1) / 2].at > at) {
-		q->items[i] = q->items[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	q->items[i] = (struct deadline){at, inquiry, gen};
-	return 0;
-}
-
-static struct deadline queue_pop(struct deadline_queue *q)
-{
-	struct deadline top = q->items[0];
-	struct deadline last = q->items[--q->count];
-	size_t i = 0;
-
-	for (;;) {
-		size_t child = 2 * i + 1;
-		if (child >= q->count)
-			break;
-		if (child + 1 < q->count && q->items[child + 1].at < q->items[child].at)
-			child++;
-		if (q->items[child].at >= last.at)
-			break;
-		q->items[i] = q->items[child];
-		i = child;
-	}
-	if (q->count > 0)
-		q->items[i] = last;
-	return top;
 }
 
 /* ---- shop clocks ---- */
@@ -449,10 +342,10 @@ static uint32_t inquiry_open(struct engine *e, uint32_t pair_id, const struct re
 		struct shop_clock *c = shop_clock_of(e, p->shop);
 		inq->flags |= INQ_IN_CLOSE_QUEUE;
 		if (c == NULL ||
-		    queue_push(&c->close_queue, rec->ts_ms + e->settings.session_idle_ms, id,
-		               inq->generation) == -1 ||
-		    queue_push(&c->decide_queue, rec->ts_ms + e->settings.order_window_ms, id,
-		               inq->generation) == -1)
+		    deadline_push(&c->close_queue, rec->ts_ms + e->settings.session_idle_ms, id,
+		                  inq->generation) == -1 ||
+		    deadline_push(&c->decide_queue, rec->ts_ms + e->settings.order_window_ms, id,
+		                  inq->generation) == -1)
 			e->out_of_memory = 1;
 	}
 	if (agent != AGENT_UNKNOWN)
@@ -535,8 +428,8 @@ static int64_t wait_target(const struct engine *e, const struct inquiry *inq)
 static void queue_wait(struct engine *e, uint32_t id, struct inquiry *inq)
 {
 	if (e->settings.track_deadlines &&
-	    queue_push(&e->wait_queue, inq->turn_ms + wait_target(e, inq), id, inq->generation) ==
-	        -1)
+	    deadline_push(&e->wait_queue, inq->turn_ms + wait_target(e, inq), id,
+	                  inq->generation) == -1)
 		e->out_of_memory = 1;
 }
 
@@ -685,8 +578,8 @@ static void remember_order(struct engine *e, uint32_t pair_id, int64_t ts_ms)
 	p->last_order_ms = ts_ms;
 	if (e->settings.track_deadlines &&
 	    ((c = shop_clock_of(e, p->shop)) == NULL ||
-	     queue_push(&c->retire_queue, ts_ms + e->settings.post_sale_window_ms, pair_id,
-	                p->generation) == -1))
+	     deadline_push(&c->retire_queue, ts_ms + e->settings.post_sale_window_ms, pair_id,
+	                   p->generation) == -1))
 		e->out_of_memory = 1;
 }
 
@@ -772,9 +665,9 @@ out_of_memory:
 static void shop_advance(struct engine *e, struct shop_clock *c, int64_t now_ms)
 {
 	c->now = now_ms;
-	while (c->close_queue.count > 0 && c->close_queue.items[0].at < now_ms) {
-		struct deadline d = queue_pop(&c->close_queue);
-		struct inquiry *inq = inquiry_at(e, d.inquiry);
+	while (deadline_due(&c->close_queue, now_ms)) {
+		struct deadline d = deadline_pop(&c->close_queue);
+		struct inquiry *inq = inquiry_at(e, d.id);
 		int64_t due;
 
 		if (!(inq->flags & INQ_ALLOCATED) || inq->generation != d.generation ||
@@ -782,23 +675,23 @@ static void shop_advance(struct engine *e, struct shop_clock *c, int64_t now_ms)
 			continue;
 		due = inq->last_ms + e->settings.session_idle_ms;
 		if (due < now_ms)
-			inquiry_close(e, d.inquiry);
-		else if (queue_push(&c->close_queue, due, d.inquiry, d.generation) == -1)
+			inquiry_close(e, d.id);
+		else if (deadline_push(&c->close_queue, due, d.id, d.generation) == -1)
 			e->out_of_memory = 1; /* it still closes at its decide deadline */
 	}
-	while (c->decide_queue.count > 0 && c->decide_queue.items[0].at < now_ms) {
-		struct deadline d = queue_pop(&c->decide_queue);
-		struct inquiry *inq = inquiry_at(e, d.inquiry);
+	while (deadline_due(&c->decide_queue, now_ms)) {
+		struct deadline d = deadline_pop(&c->decide_queue);
+		struct inquiry *inq = inquiry_at(e, d.id);
 
 		if ((inq->flags & INQ_ALLOCATED) && inq->generation == d.generation)
-			inquiry_decide(e, d.inquiry, now_ms);
+			inquiry_decide(e, d.id, now_ms);
 	}
-	while (c->retire_queue.count > 0 && c->retire_queue.items[0].at < now_ms) {
-		struct deadline d = queue_pop(&c->retire_queue);
+	while (deadline_due(&c->retire_queue, now_ms)) {
+		struct deadline d = deadline_pop(&c->retire_queue);
 
 		/* the pair's generation: a slot reused since is another buyer */
-		if (d.inquiry < e->pairs.used && pair_at(e, d.inquiry)->generation == d.generation)
-			pair_release_if_done(e, d.inquiry, now_ms);
+		if (d.id < e->pairs.used && pair_at(e, d.id)->generation == d.generation)
+			pair_release_if_done(e, d.id, now_ms);
 	}
 }
 
@@ -811,15 +704,15 @@ void engine_advance(struct engine *e, int64_t now_ms)
 
 int engine_waiting_due(const struct engine *e, int64_t now_ms)
 {
-	return e->wait_queue.count > 0 && e->wait_queue.items[0].at < now_ms;
+	return deadline_due(&e->wait_queue, now_ms);
 }
 
 void engine_waiting(struct engine *e, int64_t now_ms,
                     void (*fn)(void *ctx, const struct engine_wait *w), void *ctx)
 {
 	while (engine_waiting_due(e, now_ms)) {
-		struct deadline d = queue_pop(&e->wait_queue);
-		struct inquiry *inq = inquiry_at(e, d.inquiry);
+		struct deadline d = deadline_pop(&e->wait_queue);
+		struct inquiry *inq = inquiry_at(e, d.id);
 		const struct pair *p;
 		struct engine_wait w;
 
@@ -850,8 +743,8 @@ static void engine_clear(struct engine *e)
 		if (p->generation != 0 && p->buyer_len >= sizeof(p->buyer.inline_name))
 			free(p->buyer.heap_name);
 	}
-	e->pairs.used = e->inquiries.used = 0;
-	e->pairs.free_head = e->inquiries.free_head = NONE;
+	slab_clear(&e->pairs);
+	slab_clear(&e->inquiries);
 	hindex_free(&e->pair_index);
 	e->held = 0;
 	for (uint32_t i = 0; i < e->shop_count; i++) {
@@ -980,16 +873,17 @@ static int load_inquiry(struct engine *e, struct wire_reader *r, uint32_t pair_i
 			return -1;
 		if (inq->flags & INQ_OPEN) {
 			inq->flags |= INQ_IN_CLOSE_QUEUE;
-			if (queue_push(&c->close_queue, inq->last_ms + e->settings.session_idle_ms,
-			               id, inq->generation) == -1)
+			if (deadline_push(&c->close_queue,
+			                  inq->last_ms + e->settings.session_idle_ms, id,
+			                  inq->generation) == -1)
 				return -1;
 		}
-		if (queue_push(&c->decide_queue, inq->open_ms + e->settings.order_window_ms, id,
-		               inq->generation) == -1)
+		if (deadline_push(&c->decide_queue, inq->open_ms + e->settings.order_window_ms, id,
+		                  inq->generation) == -1)
 			return -1;
 		if ((inq->flags & INQ_TURN_OPEN) && !(inq->flags & INQ_WAIT_REPORTED) &&
-		    queue_push(&e->wait_queue, inq->turn_ms + wait_target(e, inq), id,
-		               inq->generation) == -1)
+		    deadline_push(&e->wait_queue, inq->turn_ms + wait_target(e, inq), id,
+		                  inq->generation) == -1)
 			return -1;
 	}
 	return 0;
@@ -1069,10 +963,8 @@ struct engine *engine_new(const struct engine_settings *settings, struct names *
 	e->reasons = reasons;
 	e->sink = sink;
 	e->event_time = INT64_MIN;
-	e->inquiries.item_size = sizeof(struct inquiry);
-	e->inquiries.free_head = NONE;
-	e->pairs.item_size = sizeof(struct pair);
-	e->pairs.free_head = NONE;
+	slab_init(&e->inquiries, sizeof(struct inquiry));
+	slab_init(&e->pairs, sizeof(struct pair));
 	return e;
 }
 
@@ -1130,12 +1022,12 @@ void engine_free(struct engine *e)
 	slab_free(&e->inquiries);
 	slab_free(&e->pairs);
 	for (uint32_t i = 0; i < e->shop_count; i++) {
-		free(e->shops[i].close_queue.items);
-		free(e->shops[i].decide_queue.items);
-		free(e->shops[i].retire_queue.items);
+		deadline_free(&e->shops[i].close_queue);
+		deadline_free(&e->shops[i].decide_queue);
+		deadline_free(&e->shops[i].retire_queue);
 	}
 	free(e->shops);
 	free(e->shop_of_name);
-	free(e->wait_queue.items);
+	deadline_free(&e->wait_queue);
 	free(e);
 }

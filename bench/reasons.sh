@@ -110,6 +110,7 @@ if [ -z "$CORPUS" ] || [ ! -r "$CORPUS" ]; then
 	echo skipped
 	exit 0
 fi
+CORPUS=$(cd "$(dirname "$CORPUS")" && pwd)/$(basename "$CORPUS")
 [ -r "$PATTERNS" ] || die "cannot read the patterns file $PATTERNS"
 for h in tune test; do
 	[ -r "$LABELS/jd-dev.$h.tsv" ] || die "cannot read the labels $LABELS/jd-dev.$h.tsv"
@@ -117,10 +118,11 @@ done
 command -v python3 >/dev/null 2>&1 || die "python3 is needed"
 
 if [ -z "$BIN" ]; then
-	cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$BUILD.log" 2>&1 ||
-		die "cmake configure failed (see $BUILD.log)"
-	cmake --build "$BUILD" --target chatlogd -j2 >>"$BUILD.log" 2>&1 ||
-		die "build failed (see $BUILD.log)"
+	mkdir -p "$BUILD" || die "cannot create $BUILD"
+	cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$BUILD/reasons-build.log" 2>&1 ||
+		die "cmake configure failed (see $BUILD/reasons-build.log)"
+	cmake --build "$BUILD" --target chatlogd -j2 >>"$BUILD/reasons-build.log" 2>&1 ||
+		die "build failed (see $BUILD/reasons-build.log)"
 	BIN=$BUILD/chatlogd
 fi
 [ -x "$BIN" ] || die "$BIN is not an executable"
@@ -133,7 +135,9 @@ trap 'rm -f "$REPORT"' EXIT INT TERM
 	--threads 1 "$CORPUS" >"$REPORT" || die "chatlogd failed ($?)"
 
 python3 - "$REPORT" "$LABELS" "$HALF" "$MISSES" "$PATTERNS" "$CORPUS" <<'EOF'
-import json, sys
+import json, signal, sys
+
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # a reader such as head may stop early
 
 report_path, labels_dir, half, misses, patterns, corpus = sys.argv[1:7]
 REASONS = ["out_of_stock", "shipping_time", "courier", "price", "product_doubt",

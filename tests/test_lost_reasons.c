@@ -553,20 +553,20 @@ static void test_whole_chats_get_the_rubric_reason(void)
 	}
 	/* The agent says it is being transferred from another warehouse; the buyer then
 	 * complains it is slow and cancels: the cause, out_of_stock, wins. */
-	CHAT(&f, "stock", {'B', "京东快递(移动端) 你好"}, {'A', "您好，请问有什么可以帮您"},
+	CHAT(&f, "stock", {'B', "京东快递(移动端) 你好"}, {'A', "您好，请讲"},
 	     {'B', "我前天买的电饭煲怎么还没发货"},
 	     {'A', "亲，这款商品仓库正在为您调货，调好马上发出"}, {'B', "太慢了，那帮我取消吧"},
 	     {'A', "好的，这边帮您取消订单"});
 	/* Marked as delivered but never received: courier, although the buyer also
 	 * says they no longer want it. */
 	CHAT(&f, "courier", {'B', "[订单编号:[订单x]，订单金额:[金额x]，下单时间:[日期x] [时间x]]"},
-	     {'A', "您好，请问有什么可以帮您"}, {'B', "订单显示已签收，可是我一直没收到"},
+	     {'A', "您好，请讲"}, {'B', "订单显示已签收，可是我一直没收到"},
 	     {'A', "请问是否有家人帮您代收了呢"}, {'B', "没有，找不到就不要了，给我退款"});
 	/* Invoices, a price protection that is paid, a booked installation: no rule. */
 	CHAT(&f, "topics", {'B', "你好，发票抬头能改成公司吗"}, {'A', "可以的，请提供抬头和税号"},
 	     {'B', "另外降价了，帮我申请价保"}, {'A', "已经为您申请价保，差价原路退回"},
 	     {'B', "好的，空调什么时候上门安装"}, {'A', "安装师傅明天会联系您"},
-	     {'B', "暂时不需要了，谢谢"}, {'A', "请问还有其他还可以帮到您的吗?"});
+	     {'B', "暂时不需要了，谢谢"}, {'A', "请问还有什么可以帮您的吗？"});
 	/* Pre-sale: the product cannot do what the buyer needs (decision 5). */
 	CHAT(&f, "feature", {'B', "[链接x]"}, {'A', "您好，在的"}, {'B', "这款音箱能放光盘吗"},
 	     {'A', "抱歉，这款不支持播放光盘的"}, {'B', "好吧，我再看看"});

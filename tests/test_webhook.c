@@ -253,22 +253,23 @@ static char *capture_end(const char *path)
 /* ---- the message ------------------------------------------------------------------------- */
 
 static const char raised_body[] =
-    "{\"msgtype\":\"text\",\"text\":{\"content\":\"【chatlogd】s1 / 售前\\\"小\\\\美: 平均响应 "
-    "12.5 s > 目标 10 s (7 samples, 300 s) raised\"},\"alert\":{\"type\":\"raised\","
+    "{\"msgtype\":\"text\",\"text\":{\"content\":\"【chatlogd】告警：店铺 s1 客服 售前\\\"小\\\\美 "
+    "近 300 秒平均响应 12.5 秒 > 目标 10 秒（7 个样本）\"},\"alert\":{\"type\":\"raised\","
     "\"shop\":\"s1\",\"agent\":\"售前\\\"小\\\\美\",\"metric\":\"art\",\"value_ms\":12500,"
     "\"target_ms\":10000,\"samples\":7,\"window_s\":300,"
     "\"ts\":\"2026-11-24T10:07:00.000+08:00\"}}";
 
 static const char cleared_body[] =
-    "{\"msgtype\":\"text\",\"text\":{\"content\":\"【chatlogd】s1 / 售前\\\"小\\\\美: 平均首响 "
-    "5.4 s ≤ 目标 6 s (4 samples, 300 s) cleared\"},\"alert\":{\"type\":\"cleared\","
+    "{\"msgtype\":\"text\",\"text\":{\"content\":\"【chatlogd】恢复：店铺 s1 客服 售前\\\"小\\\\美 "
+    "近 300 秒平均首响 5.4 秒 < 目标 6 秒（4 个样本）\"},\"alert\":{\"type\":\"cleared\","
     "\"shop\":\"s1\",\"agent\":\"售前\\\"小\\\\美\",\"metric\":\"frt\",\"value_ms\":5400,"
     "\"target_ms\":6000,\"samples\":4,\"window_s\":300,"
     "\"ts\":\"2026-11-24T10:12:30.000+08:00\"}}";
 
 static const char emptied_prefix[] =
-    "{\"msgtype\":\"text\",\"text\":{\"content\":\"【chatlogd】s1 / 售前\\\"小\\\\美: 平均首响 "
-    "无样本 (0 samples, 300 s) cleared\"},\"alert\":{\"type\":\"cleared\",";
+    "{\"msgtype\":\"text\",\"text\":{\"content\":\"【chatlogd】告警失效：店铺 s1 客服 "
+    "售前\\\"小\\\\美 "
+    "近 300 秒已无首响样本，无法判断是否恢复\"},\"alert\":{\"type\":\"expired\",";
 
 static void make_events(struct names *names, struct alert_event *raised,
                         struct alert_event *cleared)
@@ -309,9 +310,10 @@ static void test_body_is_the_robot_text_with_the_spec_alert(void)
 	len = webhook_alert_body(&cleared, names, out, sizeof(out));
 	CHECK_STR(out, cleared_body);
 	CHECK(scoreboard_json_valid(out, len));
-	/* cleared because every sample left the window: no average to show */
+	/* ended because every sample left the window: no average to show */
 	cleared.value_ms = 0;
 	cleared.samples = 0;
+	cleared.frt = ALERT_FRT | ALERT_EXPIRED;
 	webhook_alert_body(&cleared, names, out, sizeof(out));
 	CHECK(strncmp(out, emptied_prefix, strlen(emptied_prefix)) == 0);
 	names_free(names);
@@ -333,11 +335,13 @@ static void test_waiting_body_names_the_buyer(void)
 	char out[16384];
 	size_t len = webhook_alert_body(&ev, names, out, sizeof(out));
 
-	CHECK_STR(out, "{\"msgtype\":\"text\",\"text\":{\"content\":\"【chatlogd】s1 / bob: 买家 "
-	               "买家\\u000a1 已等待 7.5 s > 首响目标 6 s waiting\"},\"alert\":{\"type\":"
-	               "\"waiting\",\"shop\":\"s1\",\"agent\":\"bob\",\"buyer\":\"买家\\u000a1\","
-	               "\"metric\":\"frt\",\"value_ms\":7480,\"target_ms\":6000,\"samples\":1,"
-	               "\"window_s\":300,\"ts\":\"2026-11-24T10:00:00.000+08:00\"}}");
+	CHECK_STR(
+	    out,
+	    "{\"msgtype\":\"text\",\"text\":{\"content\":\"【chatlogd】买家等待：店铺 s1 "
+	    "客服 bob 的买家 买家\\u000a1 已等待 7.48 秒 > 首响目标 6 秒\"},\"alert\":{\"type\":"
+	    "\"waiting\",\"shop\":\"s1\",\"agent\":\"bob\",\"buyer\":\"买家\\u000a1\","
+	    "\"metric\":\"frt\",\"value_ms\":7480,\"target_ms\":6000,\"samples\":1,"
+	    "\"window_s\":300,\"ts\":\"2026-11-24T10:00:00.000+08:00\"}}");
 	CHECK(scoreboard_json_valid(out, len));
 	names_free(names);
 }

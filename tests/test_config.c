@@ -418,7 +418,7 @@ static void test_string_checks(void)
 	            "c.conf:1: alert_robot: expected auto, generic, dingtalk, wecom or feishu");
 	check_error("alert_language = fr\n", "c.conf:1: alert_language: expected zh or en");
 	check_error("alert_escalate_webhook = x\n", "c.conf:1: alert_escalate_webhook: expected an "
-	                                             "http:// or https:// URL, or nothing");
+	                                            "http:// or https:// URL, or nothing");
 	{
 		struct config cfg;
 		if (load_one(&cfg,

@@ -29,10 +29,14 @@ enum inquiry_flag {
 	INQ_ORDERED = 1 << 5,
 	INQ_PAID = 1 << 6,
 	INQ_IN_CLOSE_QUEUE = 1 << 7,
-	INQ_WAIT_REPORTED = 1 << 8, /* the open turn's waiting alert was given */
-	INQ_POST_SALE = 1 << 9,     /* opened after an order or payment (SPEC v2) */
-	INQ_REPLY_COUNTED = 1 << 10 /* `replied` went out with the first response */
+	INQ_WAIT_REPORTED = 1 << 8,     /* the open turn's waiting alert was given */
+	INQ_POST_SALE = 1 << 9,         /* opened after an order or payment (SPEC v2) */
+	INQ_REPLY_COUNTED = 1 << 10,    /* `replied` went out with the first response */
+	INQ_WARN_REPORTED = 1 << 11,    /* the open turn's warning (warn_at) was given */
+	INQ_ESCALATE_REPORTED = 1 << 12 /* ... and its escalation (escalate_after) */
 };
+
+#define INQ_WAITS_REPORTED (INQ_WAIT_REPORTED | INQ_WARN_REPORTED | INQ_ESCALATE_REPORTED)
 
 /* 72 bytes. Counts that belong to the inquiry's agent are held in pending_* only
  * while that agent is not known yet (SPEC: first agent to answer), then emitted. */
@@ -424,12 +428,50 @@ static int64_t wait_target(const struct engine *e, const struct inquiry *inq)
 	return (inq->flags & INQ_RESPONDED) ? e->settings.art_target_ms : e->settings.frt_target_ms;
 }
 
-/* Live mode: remember when the new turn's buyer will have waited past the target. */
+/* When the open turn's buyer will have waited long enough for `stage`; 0 when that
+ * stage is off (warn_at not below the target, escalate_after not above it). */
+static int64_t wait_deadline(const struct engine *e, const struct inquiry *inq,
+                             enum engine_wait_stage stage)
+{
+	int64_t target = wait_target(e, inq);
+
+	switch (stage) {
+	case ENGINE_WAIT_WARNING:
+		if (e->settings.warn_at_ms <= 0 || e->settings.warn_at_ms >= target)
+			return 0;
+		return inq->turn_ms + e->settings.warn_at_ms;
+	case ENGINE_WAIT_BREACH:
+		return inq->turn_ms + target;
+	case ENGINE_WAIT_ESCALATE:
+		if (e->settings.escalate_after_ms <= target)
+			return 0;
+		return inq->turn_ms + e->settings.escalate_after_ms;
+	}
+	return 0;
+}
+
+static const uint16_t stage_flag[] = {
+    [ENGINE_WAIT_WARNING] = INQ_WARN_REPORTED,
+    [ENGINE_WAIT_BREACH] = INQ_WAIT_REPORTED,
+    [ENGINE_WAIT_ESCALATE] = INQ_ESCALATE_REPORTED,
+};
+
+/* Live mode: remember when the open turn's buyer will have waited long enough for
+ * each stage not reported yet. Returns 0, or -1 when out of memory. */
+static int queue_waits(struct engine *e, uint32_t id, const struct inquiry *inq)
+{
+	for (int stage = ENGINE_WAIT_WARNING; stage <= ENGINE_WAIT_ESCALATE; stage++) {
+		int64_t at = wait_deadline(e, inq, (enum engine_wait_stage)stage);
+		if (at != 0 && !(inq->flags & stage_flag[stage]) &&
+		    deadline_push(&e->wait_queue, at, id, inq->generation) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 static void queue_wait(struct engine *e, uint32_t id, struct inquiry *inq)
 {
-	if (e->settings.track_deadlines &&
-	    deadline_push(&e->wait_queue, inq->turn_ms + wait_target(e, inq), id,
-	                  inq->generation) == -1)
+	if (e->settings.track_deadlines && queue_waits(e, id, inq) == -1)
 		e->out_of_memory = 1;
 }
 
@@ -465,7 +507,7 @@ static void respond(struct engine *e, struct inquiry *inq, uint32_t shop, uint32
 	if (e->observer != NULL)
 		e->observer(e->observer_ctx, shop, agent, ts_ms, ms, !(inq->flags & INQ_RESPONDED));
 	inq->flags |= INQ_RESPONDED;
-	inq->flags &= (uint16_t) ~(INQ_TURN_OPEN | INQ_WAIT_REPORTED);
+	inq->flags &= (uint16_t) ~(INQ_TURN_OPEN | INQ_WAITS_REPORTED);
 }
 
 static void classify(struct engine *e, struct inquiry *inq, const struct record *rec)
@@ -707,31 +749,50 @@ int engine_waiting_due(const struct engine *e, int64_t now_ms)
 	return deadline_due(&e->wait_queue, now_ms);
 }
 
+/* Which stage a popped wait deadline stands for; -1 when it is stale: the turn was
+ * answered, a later turn began (it queued its own), or the stage was reported. */
+static int wait_stage_of(const struct engine *e, const struct inquiry *inq, struct deadline d)
+{
+	if (!(inq->flags & INQ_ALLOCATED) || inq->generation != d.generation ||
+	    !(inq->flags & INQ_TURN_OPEN))
+		return -1;
+	for (int stage = ENGINE_WAIT_WARNING; stage <= ENGINE_WAIT_ESCALATE; stage++)
+		if (wait_deadline(e, inq, (enum engine_wait_stage)stage) == d.at &&
+		    !(inq->flags & stage_flag[stage]))
+			return stage;
+	return -1;
+}
+
 void engine_waiting(struct engine *e, int64_t now_ms,
                     void (*fn)(void *ctx, const struct engine_wait *w), void *ctx)
 {
 	while (engine_waiting_due(e, now_ms)) {
 		struct deadline d = deadline_pop(&e->wait_queue);
 		struct inquiry *inq = inquiry_at(e, d.id);
+		int stage = wait_stage_of(e, inq, d);
 		const struct pair *p;
 		struct engine_wait w;
 
-		/* stale: let go, answered, or a later turn (which queued its own entry) */
-		if (!(inq->flags & INQ_ALLOCATED) || inq->generation != d.generation ||
-		    !(inq->flags & INQ_TURN_OPEN) || (inq->flags & INQ_WAIT_REPORTED) ||
-		    inq->turn_ms + wait_target(e, inq) != d.at)
+		if (stage == -1)
 			continue;
-		inq->flags |= INQ_WAIT_REPORTED;
+		inq->flags |= stage_flag[stage];
 		p = pair_at(e, inq->pair);
 		w.shop = p->shop;
 		w.agent = inq->agent == AGENT_UNKNOWN ? NAME_NO_AGENT : inq->agent;
 		w.buyer.ptr = pair_buyer(p);
 		w.buyer.len = p->buyer_len;
 		w.first = !(inq->flags & INQ_RESPONDED);
+		w.stage = (enum engine_wait_stage)stage;
 		w.since_ms = inq->turn_ms;
 		w.target_ms = wait_target(e, inq);
+		w.threshold_ms = d.at - inq->turn_ms;
 		fn(ctx, &w);
 	}
+}
+
+int64_t engine_next_wait(const struct engine *e)
+{
+	return e->wait_queue.count > 0 ? e->wait_queue.items[0].at : INT64_MAX;
 }
 
 /* Lets every pair and inquiry go at once (their slab chunks stay for reuse). */
@@ -881,9 +942,7 @@ static int load_inquiry(struct engine *e, struct wire_reader *r, uint32_t pair_i
 		if (deadline_push(&c->decide_queue, inq->open_ms + e->settings.order_window_ms, id,
 		                  inq->generation) == -1)
 			return -1;
-		if ((inq->flags & INQ_TURN_OPEN) && !(inq->flags & INQ_WAIT_REPORTED) &&
-		    deadline_push(&e->wait_queue, inq->turn_ms + wait_target(e, inq), id,
-		                  inq->generation) == -1)
+		if ((inq->flags & INQ_TURN_OPEN) && queue_waits(e, id, inq) == -1)
 			return -1;
 	}
 	return 0;

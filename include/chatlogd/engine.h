@@ -20,6 +20,10 @@ struct engine_settings {
 	int64_t frt_target_ms;
 	int64_t art_target_ms;
 	int64_t post_sale_window_ms; /* SPEC v2; 0: no conversation is post-sale */
+	/* Live mode, a buyer waiting for an answer: a warning this long into the wait
+	 * when it is below the turn's target, an escalation when it is above; 0: none. */
+	int64_t warn_at_ms;
+	int64_t escalate_after_ms;
 	/* 1: keep deadline queues so engine_advance() can close and decide by event
 	 * time (live mode). 0: nothing is decided before engine_finish() (batch mode,
 	 * exact whatever order the files come in). */
@@ -62,20 +66,30 @@ int engine_feed(struct engine *e, const struct record *rec, char *err, size_t er
  * those opened more than order_window before it. Needs track_deadlines. */
 void engine_advance(struct engine *e, int64_t now_ms);
 
-/* A buyer waiting for an answer past the target (frt for a first turn, else art). */
+/* How long a buyer has waited for an answer: nearly at the target (warn_at_ms),
+ * past it (frt for a first turn, else art), or long past it (escalate_after_ms). */
+enum engine_wait_stage { ENGINE_WAIT_WARNING, ENGINE_WAIT_BREACH, ENGINE_WAIT_ESCALATE };
+
 struct engine_wait {
 	uint32_t shop, agent; /* agent: the inquiry's, or NAME_NO_AGENT when unknown */
 	struct text_view buyer;
 	int first;
-	int64_t since_ms; /* when the turn began */
-	int64_t target_ms;
+	enum engine_wait_stage stage;
+	int64_t since_ms;     /* when the turn began */
+	int64_t target_ms;    /* the turn's target */
+	int64_t threshold_ms; /* the wait this stage stands for */
 };
 
-/* 1 when some open turn may have waited past its target by now_ms. */
+/* 1 when some open turn may have reached a stage by now_ms. */
 int engine_waiting_due(const struct engine *e, int64_t now_ms);
 
-/* Calls fn once per open turn that has waited past its target by now_ms and was not
- * reported yet (once per turn, also across snapshots). Needs track_deadlines. */
+/* The earliest time an open turn may reach a stage (a timer may be armed for it;
+ * the entry may be stale); INT64_MAX when none. */
+int64_t engine_next_wait(const struct engine *e);
+
+/* Calls fn once per stage each open turn has reached by now_ms and that was not
+ * reported yet (once per turn and stage, also across snapshots), in deadline order.
+ * Needs track_deadlines. */
 void engine_waiting(struct engine *e, int64_t now_ms,
                     void (*fn)(void *ctx, const struct engine_wait *w), void *ctx);
 

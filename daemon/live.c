@@ -384,7 +384,9 @@ static void on_line(void *ctx, const char *path, const char *line, size_t len, u
 	wire_put_bytes(w, line, overlong ? 0 : len);
 	if (w->failed || state_journal_append(l->journal, w->data, w->len) == -1)
 		fatalx("out of memory journaling");
-	merge_touch(l->merge, l->source_input[source], wall_ms());
+	/* a bad line says nothing of the input's time: only records keep it awake */
+	if (parsed == INGEST_RECORD && verdict == VERDICT_OK)
+		merge_touch(l->merge, l->source_input[source], wall_ms());
 	process_parsed(l, source, parsed, &rec, err, line_no, verdict);
 	l->lines_since_tick++;
 	if (++l->lines_since_release_check >= RELEASE_CHECK_LINES) {

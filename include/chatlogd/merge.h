@@ -48,7 +48,8 @@ int merge_input(struct merge *m, const char *path, uint32_t rank);
  * the records pushed and the releases asked for, so a replay repeats it. */
 void merge_push(struct merge *m, int input, const struct record *rec, uint64_t line_no);
 
-/* Live only, not reproducible: input delivered a line at wall time wall_ms. */
+/* Live only, not reproducible: input delivered a record at wall time wall_ms (or
+ * started being followed then). */
 void merge_touch(struct merge *m, int input, int64_t wall_ms);
 
 /* Tells whether the input followed under path has been read to its current end. */

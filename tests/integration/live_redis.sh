@@ -852,6 +852,11 @@ scenario_late_file() {
 	sleep 1
 	finish_merged "a late file of another shop dropped into the glob" seal \
 		"needs the engine's per-shop clocks from main"
+	if [ "$late" -gt 0 ]; then
+		ok "late file: its records were counted late ($late warnings)"
+	else
+		fail "late file: no record was counted late"
+	fi
 }
 
 # kill -9 at random moments while several inputs grow.

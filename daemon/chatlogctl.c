@@ -378,9 +378,9 @@ static void table_header(FILE *out, size_t width)
 {
 	fputs("  ", out);
 	put_padded(out, "agent", width);
-	fprintf(out, " %9s %7s %6s %6s %5s %7s %6s %6s %5s %7s %7s %7s %10s %5s  %s\n", "inquiries",
-	        "FRT avg", "p50", "p90", "late", "ART avg", "p50", "p90", "late", "reply", "conv",
-	        "paid/o", "AOV", "lost", "top lost reasons");
+	fprintf(out, " %9s %9s %7s %6s %6s %5s %7s %6s %6s %5s %7s %7s %7s %10s %5s  %s\n",
+	        "inquiries", "post-sale", "FRT avg", "p50", "p90", "late", "ART avg", "p50", "p90",
+	        "late", "reply", "conv", "paid/o", "AOV", "lost", "top lost reasons");
 }
 
 /* One scoreboard line; marker is '!' for an agent in alert. */
@@ -407,9 +407,9 @@ static void table_row(FILE *out, const struct ctl *ctl, const struct ctl_row *ro
 	fprintf(out, "%c ", marker);
 	put_padded(out, row->label, width);
 	fprintf(out,
-	        " %9" PRId64 " %7s %6s %6s %5" PRId64 " %7s %6s %6s %5" PRId64
+	        " %9" PRId64 " %9" PRId64 " %7s %6s %6s %5" PRId64 " %7s %6s %6s %5" PRId64
 	        " %7s %7s %7s %10s %5" PRId64,
-	        v[COUNTER_INQUIRIES],
+	        v[COUNTER_INQUIRIES], v[COUNTER_POST_SALE],
 	        scoreboard_format_seconds(d.has_frt_avg, d.frt_avg_ms, frt, sizeof(frt)), pct[0],
 	        pct[1], v[COUNTER_FRT_BREACHES],
 	        scoreboard_format_seconds(d.has_art_avg, d.art_avg_ms, art, sizeof(art)), pct[2],
@@ -496,6 +496,7 @@ static void json_row_members(struct ctl_json *j, const struct ctl *ctl, const st
 	if (row->as_of[0] != '\0')
 		ctl_json_text(j, "as_of", row->as_of);
 	ctl_json_int(j, "inquiries", v[COUNTER_INQUIRIES]);
+	ctl_json_int(j, "post_sale", v[COUNTER_POST_SALE]);
 	ctl_json_int(j, "replied", v[COUNTER_REPLIED]);
 	ctl_json_int(j, "no_reply", v[COUNTER_NO_REPLY]);
 	ctl_json_int(j, "unanswered", v[COUNTER_UNANSWERED]);

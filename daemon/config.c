@@ -185,6 +185,10 @@ static int check_prefix(const char *value, char *err, size_t errlen)
 {
 	if (check_not_empty(value, err, errlen) == -1)
 		return -1;
+	if (strlen(value) > LIMIT_PREFIX_BYTES) {
+		snprintf(err, errlen, "longer than %d bytes", LIMIT_PREFIX_BYTES);
+		return -1;
+	}
 	if (strpbrk(value, "{} \t") == NULL)
 		return 0;
 	snprintf(err, errlen, "must not contain braces or blanks");

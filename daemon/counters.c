@@ -17,6 +17,7 @@ static const int64_t bucket_upper[HISTOGRAM_BUCKETS] = {1000,  2000,  3000,   40
                                                         30000, 60000, 120000, 300000, INT64_MAX};
 
 static const char *const fixed_names[COUNTER_FRT_H] = {"inquiries",
+                                                       "post_sale",
                                                        "replied",
                                                        "no_reply",
                                                        "first_responses",
@@ -332,8 +333,10 @@ void counters_derive(const int64_t *v, struct derived *d)
 		d->frt_avg_ms = div_round(v[COUNTER_FRT_MS_SUM], v[COUNTER_FIRST_RESPONSES]);
 	if ((d->has_art_avg = v[COUNTER_RESPONSES] > 0))
 		d->art_avg_ms = div_round(v[COUNTER_RESPONSE_MS_SUM], v[COUNTER_RESPONSES]);
-	if ((d->has_reply_rate = v[COUNTER_INQUIRIES] > 0))
-		d->reply_rate_e4 = div_round(v[COUNTER_REPLIED] * 10000, v[COUNTER_INQUIRIES]);
+	/* SPEC v2: every conversation can be replied to, pre-sale or post-sale */
+	if ((d->has_reply_rate = v[COUNTER_INQUIRIES] + v[COUNTER_POST_SALE] > 0))
+		d->reply_rate_e4 = div_round(v[COUNTER_REPLIED] * 10000,
+		                             v[COUNTER_INQUIRIES] + v[COUNTER_POST_SALE]);
 	if ((d->has_conversion = v[COUNTER_INQUIRIES] > 0))
 		d->conversion_e4 = div_round(v[COUNTER_ORDERED] * 10000, v[COUNTER_INQUIRIES]);
 	if ((d->has_pay_conversion = v[COUNTER_ORDERED] > 0))

@@ -14,6 +14,7 @@
 
 #include "chatlogd/config.h"
 #include "chatlogd/ctl_redis.h"
+#include "chatlogd/rediskey.h"
 #include "chatlogd/redisconn.h"
 #include "chatlogd/scoreboard.h"
 
@@ -374,10 +375,28 @@ static int compare_rows(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* A name as it is spelled inside key names (SPEC v2 §6), in a static buffer per
+ * slot: two names of one key are escaped into two slots. */
+static const char *key_name(const char *name, int slot)
+{
+	static char buf[2][REDISKEY_NAME_MAX];
+
+	rediskey_escape(name, strlen(name), buf[slot], sizeof(buf[slot]));
+	return buf[slot];
+}
+
+/* PREFIX:{SHOP}:WHAT, e.g. the shop's agents set or alerts hash. */
+static char *shop_key(const struct ctl_redis *c, const char *shop, const char *what)
+{
+	return ctl_format("%s:{%s}:%s", c->prefix, key_name(shop, 0), what);
+}
+
+/* AGENT "*" is the whole shop, the one '*' a key name spells unescaped. */
 static char *counters_key(const struct ctl_redis *c, const char *shop, const char *agent,
                           const char *suffix)
 {
-	return ctl_format("%s:{%s}:a:%s:%s", c->prefix, shop, agent, suffix);
+	return ctl_format("%s:{%s}:a:%s:%s", c->prefix, key_name(shop, 0),
+	                  strcmp(agent, "*") == 0 ? "*" : key_name(agent, 1), suffix);
 }
 
 void ctl_shop_free(struct ctl_shop *shop)
@@ -426,7 +445,7 @@ static int shop_take_alerts(struct ctl_redis *c, struct ctl_shop *shop, size_t *
 int ctl_redis_shop(struct ctl_redis *c, const char *shop_name, const char *suffix, int with_alerts,
                    struct ctl_shop *shop)
 {
-	char *agents_key = ctl_format("%s:{%s}:agents", c->prefix, shop_name);
+	char *agents_key = shop_key(c, shop_name, "agents");
 	char **agents = NULL, **keys;
 	redisReply **replies;
 	size_t count = 0, n, capacity, i;
@@ -493,7 +512,7 @@ int ctl_redis_agent_in_shop(struct ctl_redis *c, const char *shop, const char *a
 
 	if (strcmp(agent, "*") == 0)
 		return 1;
-	key = ctl_format("%s:{%s}:agents", c->prefix, shop);
+	key = shop_key(c, shop, "agents");
 	argv[1] = key;
 	reply = ctl_redis_command(c, 3, argv);
 	free(key);
@@ -530,7 +549,7 @@ int ctl_redis_agent(struct ctl_redis *c, const char *shop, const char *agent,
 	free(replies);
 	if (rc == -1)
 		return -1;
-	alerts_key = ctl_format("%s:{%s}:alerts", c->prefix, shop);
+	alerts_key = shop_key(c, shop, "alerts");
 	argv[0] = "HGET";
 	argv[1] = alerts_key;
 	argv[2] = agent;
@@ -565,7 +584,7 @@ static int compare_alerts(const void *a, const void *b)
 int ctl_redis_active_alerts(struct ctl_redis *c, const char *shop, struct ctl_alert **alerts,
                             size_t *count)
 {
-	char *key = ctl_format("%s:{%s}:alerts", c->prefix, shop);
+	char *key = shop_key(c, shop, "alerts");
 	const char *argv[2] = {"HGETALL", key};
 	redisReply *reply = ctl_redis_command(c, 2, argv);
 	struct ctl_alert *list;

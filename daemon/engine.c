@@ -1,22 +1,24 @@
 /*
- * engine.c owns the meaning of the metrics (SPEC §3): inquiries, turns, responses,
- * order attribution and lost reasons, and which (shop, agent, minute) each count
- * belongs to. It holds per inquiry only fixed-size state (no message text: rules
- * are matched as messages arrive and only the best rule index is kept).
+ * engine.c owns the meaning of the metrics (contract §3): conversations (inquiries
+ * and post-sale), turns, responses, order attribution and lost reasons, the shops'
+ * clocks, and which (shop, agent, minute) each count belongs to. It holds per
+ * inquiry only fixed-size state (no message text: rules are matched as messages
+ * arrive and only the best rule index is kept). Storage is slab.c's, deadlines are
+ * deadline.c's heaps.
  */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "chatlogd/deadline.h"
 #include "chatlogd/engine.h"
 #include "chatlogd/hindex.h"
+#include "chatlogd/slab.h"
 #include "chatlogd/wire.h"
 
 #define NONE UINT32_MAX
 #define AGENT_UNKNOWN UINT32_MAX
-#define SLAB_SHIFT 12
-#define SLAB_SIZE (1u << SLAB_SHIFT)
 
 enum inquiry_flag {
 	INQ_ALLOCATED = 1 << 0,
@@ -28,6 +30,8 @@ enum inquiry_flag {
 	INQ_PAID = 1 << 6,
 	INQ_IN_CLOSE_QUEUE = 1 << 7,
 	INQ_WAIT_REPORTED = 1 << 8, /* the open turn's waiting alert was given */
+	INQ_POST_SALE = 1 << 9,     /* opened after an order or payment (SPEC v2) */
+	INQ_REPLY_COUNTED = 1 << 10 /* `replied` went out with the first response */
 };
 
 /* 72 bytes. Counts that belong to the inquiry's agent are held in pending_* only
@@ -46,37 +50,32 @@ struct inquiry {
 	uint16_t flags;
 };
 
-/* One (shop, buyer): the inquiry taking messages now and all held ones. */
+/* One (shop, buyer): the inquiry taking messages now, all held ones, and when the
+ * buyer last ordered or paid (what makes a new conversation post-sale). */
 struct pair {
 	uint64_t hash;
+	int64_t last_order_ms; /* newest order or pay ts processed; INT64_MIN: none */
 	union {
 		char inline_name[16];
 		char *heap_name;
 	} buyer;
 	uint32_t buyer_len;
 	uint32_t shop;
-	uint32_t current; /* open inquiry or NONE; also the free list link */
-	uint32_t head;    /* held inquiries, newest opening first */
+	uint32_t current;    /* open inquiry or NONE; also the free list link */
+	uint32_t head;       /* held inquiries, newest opening first */
+	uint32_t generation; /* 0 while free; tells a reused slot from the one a queue meant */
 };
 
-/* Chunked slabs: items never move, ids are (chunk << SLAB_SHIFT) | slot. */
-struct slab {
-	void **chunks;
-	size_t chunk_count;
-	size_t item_size;
-	uint32_t used;      /* ids handed out so far */
-	uint32_t free_head; /* recycled ids */
-};
-
-struct deadline {
-	int64_t at;
-	uint32_t inquiry;
-	uint32_t generation;
-};
-
-struct deadline_queue {
-	struct deadline *items;
-	size_t count, capacity;
+/*
+ * Each shop keeps its own event clock (live mode): the newest ts of its records,
+ * or the wall clock when the logs are quiet. Its inquiries close and are decided by
+ * that clock alone, so one shop's file read late, or written by a lagging writer,
+ * is counted as batch mode counts it, and never closes another shop's inquiries.
+ */
+struct shop_clock {
+	int64_t now;
+	struct deadline_heap close_queue, decide_queue;
+	struct deadline_heap retire_queue; /* pairs remembered for post_sale_window */
 };
 
 struct engine {
@@ -90,57 +89,17 @@ struct engine {
 	struct slab inquiries, pairs;
 	struct hindex pair_index;
 	size_t held;
-	uint32_t generation;
+	uint32_t generation, pair_generation;
 	int64_t event_time;
-	struct deadline_queue close_queue, decide_queue, wait_queue;
+	struct deadline_heap wait_queue; /* by the wall clock, for every shop */
+	struct shop_clock *shops;        /* in order of first appearance */
+	uint32_t shop_count, shop_capacity;
+	uint32_t *shop_of_name; /* name id -> index in shops, or NONE */
+	uint32_t shop_of_name_size;
 	int out_of_memory;
 	engine_response_fn observer;
 	void *observer_ctx;
 };
-
-/* ---- slabs ---- */
-
-static void *slab_at(const struct slab *s, uint32_t id)
-{
-	return (char *)s->chunks[id >> SLAB_SHIFT] + (size_t)(id & (SLAB_SIZE - 1)) * s->item_size;
-}
-
-/* The free list threads through the first uint32_t field named by link_offset. */
-static uint32_t slab_alloc(struct slab *s, size_t link_offset)
-{
-	uint32_t id;
-
-	if (s->free_head != NONE) {
-		id = s->free_head;
-		memcpy(&s->free_head, (char *)slab_at(s, id) + link_offset, sizeof(uint32_t));
-		return id;
-	}
-	if ((s->used >> SLAB_SHIFT) == s->chunk_count) {
-		void **chunks = realloc(s->chunks, (s->chunk_count + 1) * sizeof(*chunks));
-		if (chunks == NULL)
-			return NONE;
-		s->chunks = chunks;
-		if ((chunks[s->chunk_count] = malloc(SLAB_SIZE * s->item_size)) == NULL)
-			return NONE;
-		s->chunk_count++;
-	}
-	return s->used++;
-}
-
-static void slab_release(struct slab *s, uint32_t id, size_t link_offset)
-{
-	memcpy((char *)slab_at(s, id) + link_offset, &s->free_head, sizeof(uint32_t));
-	s->free_head = id;
-}
-
-static void slab_free(struct slab *s)
-{
-	for (size_t i = 0; i < s->chunk_count; i++)
-		free(s->chunks[i]);
-	free(s->chunks);
-	s->chunks = NULL;
-	s->chunk_count = 0;
-}
 
 static struct inquiry *inquiry_at(const struct engine *e, uint32_t id)
 {
@@ -152,49 +111,40 @@ static struct pair *pair_at(const struct engine *e, uint32_t id)
 	return slab_at(&e->pairs, id);
 }
 
-/* ---- deadline queues (binary min-heaps; entries may be stale, checked on pop) ---- */
+/* ---- shop clocks ---- */
 
-static int queue_push(struct deadline_queue *q, int64_t at, uint32_t inquiry, uint32_t gen)
+/* The clock of shop (a name id), created at INT64_MIN; NULL when out of memory. */
+static struct shop_clock *shop_clock_of(struct engine *e, uint32_t shop)
 {
-	size_t i;
+	struct shop_clock *c;
 
-	if (q->count == q->capacity) {
-		size_t capacity = q->capacity ? q->capacity * 2 : 1024;
-		struct deadline *items = realloc(q->items, capacity * sizeof(*items));
-		if (items == NULL)
-			return -1;
-		q->items = items;
-		q->capacity = capacity;
+	if (shop >= e->shop_of_name_size) {
+		uint32_t size = e->shop_of_name_size ? e->shop_of_name_size : 64;
+		uint32_t *map;
+		while (size <= shop)
+			size *= 2;
+		if ((map = reallocarray(e->shop_of_name, size, sizeof(*map))) == NULL)
+			return NULL;
+		for (uint32_t i = e->shop_of_name_size; i < size; i++)
+			map[i] = NONE;
+		e->shop_of_name = map;
+		e->shop_of_name_size = size;
 	}
-	i = q->count++;
-	while (i > 0 && q->items[(i - 1) / 2].at > at) {
-		q->items[i] = q->items[(i - 1) / 2];
-		i = (i - 1) / 2;
+	if (e->shop_of_name[shop] != NONE)
+		return &e->shops[e->shop_of_name[shop]];
+	if (e->shop_count == e->shop_capacity) {
+		uint32_t capacity = e->shop_capacity ? e->shop_capacity * 2 : 16;
+		struct shop_clock *shops = reallocarray(e->shops, capacity, sizeof(*shops));
+		if (shops == NULL)
+			return NULL;
+		e->shops = shops;
+		e->shop_capacity = capacity;
 	}
-	q->items[i] = (struct deadline){at, inquiry, gen};
-	return 0;
-}
-
-static struct deadline queue_pop(struct deadline_queue *q)
-{
-	struct deadline top = q->items[0];
-	struct deadline last = q->items[--q->count];
-	size_t i = 0;
-
-	for (;;) {
-		size_t child = 2 * i + 1;
-		if (child >= q->count)
-			break;
-		if (child + 1 < q->count && q->items[child + 1].at < q->items[child].at)
-			child++;
-		if (q->items[child].at >= last.at)
-			break;
-		q->items[i] = q->items[child];
-		i = child;
-	}
-	if (q->count > 0)
-		q->items[i] = last;
-	return top;
+	c = &e->shops[e->shop_count];
+	memset(c, 0, sizeof(*c));
+	c->now = INT64_MIN;
+	e->shop_of_name[shop] = e->shop_count++;
+	return c;
 }
 
 /* ---- emitting counts ---- */
@@ -247,7 +197,8 @@ static void assign_agent(struct engine *e, struct inquiry *inq, uint32_t agent)
 	uint32_t shop = inquiry_shop(e, inq);
 
 	inq->agent = agent;
-	emit(e, shop, agent, inq->open_ms, COUNTER_INQUIRIES, 1);
+	emit(e, shop, agent, inq->open_ms,
+	     (inq->flags & INQ_POST_SALE) ? COUNTER_POST_SALE : COUNTER_INQUIRIES, 1);
 	emit(e, shop, agent, inq->open_ms, COUNTER_BUYER_MSGS, inq->pending_buyer_msgs);
 	emit(e, shop, agent, inq->open_ms, COUNTER_BOT_MSGS, inq->pending_bot_msgs);
 	emit(e, shop, agent, inq->open_ms, COUNTER_ORDERS, inq->pending_orders);
@@ -307,6 +258,8 @@ static uint32_t pair_find(struct engine *e, uint32_t shop, struct text_view buye
 	p->shop = shop;
 	p->current = NONE;
 	p->head = NONE;
+	p->last_order_ms = INT64_MIN;
+	p->generation = ++e->pair_generation ? e->pair_generation : ++e->pair_generation;
 	if (hindex_insert(&e->pair_index, hash, id) == -1) {
 		if (buyer.len >= sizeof(p->buyer.inline_name))
 			free(p->buyer.heap_name);
@@ -323,10 +276,36 @@ static void pair_release(struct engine *e, uint32_t id)
 	hindex_remove(&e->pair_index, p->hash, id);
 	if (p->buyer_len >= sizeof(p->buyer.inline_name))
 		free(p->buyer.heap_name);
+	p->generation = 0;
 	slab_release(&e->pairs, id, offsetof(struct pair, current));
 }
 
+/* 1 while the pair must be kept for its buyer's last order (post_sale_window). */
+static int pair_remembers_order(const struct engine *e, const struct pair *p, int64_t now)
+{
+	return p->last_order_ms != INT64_MIN &&
+	       now - p->last_order_ms <= e->settings.post_sale_window_ms;
+}
+
+/* Lets the pair go once it holds no inquiry and its order no longer matters. */
+static void pair_release_if_done(struct engine *e, uint32_t id, int64_t now)
+{
+	struct pair *p = pair_at(e, id);
+
+	if (p->head == NONE && !pair_remembers_order(e, p, now))
+		pair_release(e, id);
+}
+
 /* ---- inquiry life ---- */
+
+/* SPEC v2: post-sale when the buyer ordered or paid at this shop at or before ts
+ * and no more than post_sale_window before it. */
+static int opens_post_sale(const struct engine *e, const struct pair *p, int64_t ts_ms)
+{
+	return e->settings.post_sale_window_ms > 0 && p->last_order_ms != INT64_MIN &&
+	       p->last_order_ms <= ts_ms &&
+	       ts_ms - p->last_order_ms <= e->settings.post_sale_window_ms;
+}
 
 static uint32_t inquiry_open(struct engine *e, uint32_t pair_id, const struct record *rec,
                              uint32_t agent)
@@ -346,6 +325,8 @@ static uint32_t inquiry_open(struct engine *e, uint32_t pair_id, const struct re
 	inq->generation = ++e->generation;
 	inq->first_rule = RULES_NONE;
 	inq->flags = INQ_ALLOCATED | INQ_OPEN;
+	if (opens_post_sale(e, p, rec->ts_ms))
+		inq->flags |= INQ_POST_SALE;
 
 	/* Keep the pair's list sorted by opening time, newest first; on a tie the one
 	 * opened last comes first (SPEC: "the one opened last, on a tie"). */
@@ -358,11 +339,13 @@ static uint32_t inquiry_open(struct engine *e, uint32_t pair_id, const struct re
 	e->held++;
 
 	if (e->settings.track_deadlines) {
+		struct shop_clock *c = shop_clock_of(e, p->shop);
 		inq->flags |= INQ_IN_CLOSE_QUEUE;
-		if (queue_push(&e->close_queue, rec->ts_ms + e->settings.session_idle_ms, id,
-		               inq->generation) == -1 ||
-		    queue_push(&e->decide_queue, rec->ts_ms + e->settings.order_window_ms, id,
-		               inq->generation) == -1)
+		if (c == NULL ||
+		    deadline_push(&c->close_queue, rec->ts_ms + e->settings.session_idle_ms, id,
+		                  inq->generation) == -1 ||
+		    deadline_push(&c->decide_queue, rec->ts_ms + e->settings.order_window_ms, id,
+		                  inq->generation) == -1)
 			e->out_of_memory = 1;
 	}
 	if (agent != AGENT_UNKNOWN)
@@ -381,8 +364,12 @@ static void inquiry_close(struct engine *e, uint32_t id)
 		assign_agent(e, inq, NAME_NO_AGENT);
 	if (inq->flags & INQ_TURN_OPEN)
 		count_for_inquiry(e, inq, COUNTER_UNANSWERED, 1);
-	count_for_inquiry(e, inq, (inq->flags & INQ_RESPONDED) ? COUNTER_REPLIED : COUNTER_NO_REPLY,
-	                  1);
+	/* `replied` normally went out with the first response; an inquiry restored from
+	 * a state written before that counts it here. */
+	if (!(inq->flags & INQ_RESPONDED))
+		count_for_inquiry(e, inq, COUNTER_NO_REPLY, 1);
+	else if (!(inq->flags & INQ_REPLY_COUNTED))
+		count_for_inquiry(e, inq, COUNTER_REPLIED, 1);
 	inq->flags &= (uint16_t) ~(INQ_OPEN | INQ_TURN_OPEN);
 	pair_at(e, inq->pair)->current = NONE;
 }
@@ -404,14 +391,14 @@ static void inquiry_count_outcome(struct engine *e, uint32_t id)
 	struct inquiry *inq = inquiry_at(e, id);
 
 	inquiry_close(e, id);
-	if (!(inq->flags & INQ_ORDERED)) {
+	if (!(inq->flags & (INQ_ORDERED | INQ_POST_SALE))) {
 		count_for_inquiry(e, inq, COUNTER_LOST, 1);
 		count_for_inquiry(e, inq, COUNTER_LOST_REASON + lost_reason(e, inq), 1);
 	}
 }
 
 /* The order window has passed: counts the outcome and lets the inquiry go. */
-static void inquiry_decide(struct engine *e, uint32_t id)
+static void inquiry_decide(struct engine *e, uint32_t id, int64_t now)
 {
 	struct inquiry *inq = inquiry_at(e, id);
 	uint32_t pair_id = inq->pair;
@@ -425,9 +412,10 @@ static void inquiry_decide(struct engine *e, uint32_t id)
 	inq->flags = 0;
 	slab_release(&e->inquiries, id, offsetof(struct inquiry, next));
 	e->held--;
-	if (p->head == NONE)
-		pair_release(e, pair_id);
+	pair_release_if_done(e, pair_id, now);
 }
+
+static void shop_advance(struct engine *e, struct shop_clock *c, int64_t now_ms);
 
 /* ---- records ---- */
 
@@ -440,8 +428,8 @@ static int64_t wait_target(const struct engine *e, const struct inquiry *inq)
 static void queue_wait(struct engine *e, uint32_t id, struct inquiry *inq)
 {
 	if (e->settings.track_deadlines &&
-	    queue_push(&e->wait_queue, inq->turn_ms + wait_target(e, inq), id, inq->generation) ==
-	        -1)
+	    deadline_push(&e->wait_queue, inq->turn_ms + wait_target(e, inq), id,
+	                  inq->generation) == -1)
 		e->out_of_memory = 1;
 }
 
@@ -455,6 +443,10 @@ static void respond(struct engine *e, struct inquiry *inq, uint32_t shop, uint32
 		emit(e, shop, agent, ts_ms, COUNTER_CLOCK_SKEW, 1);
 	}
 	if (!(inq->flags & INQ_RESPONDED)) {
+		/* Certain from now on, so it goes out now (SPEC §3.1: its minute is still
+		 * the inquiry's), and live reply rates mean something before the close. */
+		count_for_inquiry(e, inq, COUNTER_REPLIED, 1);
+		inq->flags |= INQ_REPLY_COUNTED;
 		emit(e, shop, agent, ts_ms, COUNTER_FIRST_RESPONSES, 1);
 		emit(e, shop, agent, ts_ms, COUNTER_FRT_MS_SUM, ms);
 		emit(e, shop, agent, ts_ms, COUNTER_FRT_H + counters_bucket(ms), 1);
@@ -480,9 +472,10 @@ static void classify(struct engine *e, struct inquiry *inq, const struct record 
 {
 	unsigned match;
 
-	/* An ordered inquiry can never be lost, and no rule can beat rule 0. */
-	if (e->rules == NULL || rec->text.len == 0 || (inq->flags & INQ_ORDERED) ||
-	    inq->first_rule == 0)
+	/* An ordered or post-sale conversation can never be lost, and no rule can beat
+	 * rule 0. */
+	if (e->rules == NULL || rec->text.len == 0 ||
+	    (inq->flags & (INQ_ORDERED | INQ_POST_SALE)) || inq->first_rule == 0)
 		return;
 	match =
 	    rules_first_match(e->rules, rec->from, rec->text.ptr, rec->text.len, inq->first_rule);
@@ -567,18 +560,41 @@ static uint32_t attribution(const struct engine *e, uint32_t pair_id, int64_t ts
 {
 	for (uint32_t id = pair_at(e, pair_id)->head; id != NONE; id = inquiry_at(e, id)->next) {
 		const struct inquiry *inq = inquiry_at(e, id);
-		if (inq->open_ms > ts_ms)
+		if (inq->open_ms > ts_ms || (inq->flags & INQ_POST_SALE))
 			continue;
 		return ts_ms - inq->open_ms <= e->settings.order_window_ms ? id : NONE;
 	}
 	return NONE;
 }
 
-static void feed_order(struct engine *e, const struct record *rec, uint32_t shop)
+/* Remembers the buyer's order time for post_sale_window (live mode: until then). */
+static void remember_order(struct engine *e, uint32_t pair_id, int64_t ts_ms)
 {
-	uint32_t pair_id = pair_find(e, shop, rec->buyer, 0);
+	struct pair *p = pair_at(e, pair_id);
+	struct shop_clock *c;
+
+	if (p->last_order_ms != INT64_MIN && p->last_order_ms >= ts_ms)
+		return;
+	p->last_order_ms = ts_ms;
+	if (e->settings.track_deadlines &&
+	    ((c = shop_clock_of(e, p->shop)) == NULL ||
+	     deadline_push(&c->retire_queue, ts_ms + e->settings.post_sale_window_ms, pair_id,
+	                   p->generation) == -1))
+		e->out_of_memory = 1;
+}
+
+static int feed_order(struct engine *e, const struct record *rec, uint32_t shop)
+{
+	int remember = e->settings.post_sale_window_ms > 0;
+	uint32_t pair_id = pair_find(e, shop, rec->buyer, remember);
 	uint32_t id = pair_id == NONE ? NONE : attribution(e, pair_id, rec->ts_ms);
 	struct inquiry *inq;
+
+	if (remember) {
+		if (pair_id == NONE)
+			return -1;
+		remember_order(e, pair_id, rec->ts_ms);
+	}
 
 	if (id == NONE) {
 		if (rec->kind == RECORD_ORDER)
@@ -586,7 +602,7 @@ static void feed_order(struct engine *e, const struct record *rec, uint32_t shop
 		else
 			emit(e, shop, NAME_WHOLE_SHOP, rec->ts_ms, COUNTER_SILENT_SALES_FEN,
 			     rec->amount_fen);
-		return;
+		return 0;
 	}
 	inq = inquiry_at(e, id);
 	if (rec->kind == RECORD_ORDER) {
@@ -603,6 +619,7 @@ static void feed_order(struct engine *e, const struct record *rec, uint32_t shop
 		inq->flags |= INQ_ORDERED;
 		count_for_inquiry(e, inq, COUNTER_ORDERED, 1);
 	}
+	return 0;
 }
 
 int engine_feed(struct engine *e, const struct record *rec, char *err, size_t errlen)
@@ -622,11 +639,14 @@ int engine_feed(struct engine *e, const struct record *rec, char *err, size_t er
 	if (rec->ts_ms > e->event_time)
 		e->event_time = rec->ts_ms;
 
-	if (rec->kind == RECORD_MSG) {
-		if (feed_message(e, rec, shop) == -1)
+	if ((rec->kind == RECORD_MSG ? feed_message(e, rec, shop) : feed_order(e, rec, shop)) == -1)
+		goto out_of_memory;
+	if (e->settings.track_deadlines) {
+		struct shop_clock *c = shop_clock_of(e, shop);
+		if (c == NULL)
 			goto out_of_memory;
-	} else {
-		feed_order(e, rec, shop);
+		if (rec->ts_ms > c->now)
+			shop_advance(e, c, rec->ts_ms);
 	}
 	if (e->out_of_memory)
 		goto out_of_memory;
@@ -639,11 +659,15 @@ out_of_memory:
 
 /* ---- time ---- */
 
-void engine_advance(struct engine *e, int64_t now_ms)
+/* Moves one shop's clock to now_ms: closes its inquiries idle for more than
+ * session_idle, decides those opened more than order_window before, and forgets
+ * buyers whose last order left post_sale_window. */
+static void shop_advance(struct engine *e, struct shop_clock *c, int64_t now_ms)
 {
-	while (e->close_queue.count > 0 && e->close_queue.items[0].at < now_ms) {
-		struct deadline d = queue_pop(&e->close_queue);
-		struct inquiry *inq = inquiry_at(e, d.inquiry);
+	c->now = now_ms;
+	while (deadline_due(&c->close_queue, now_ms)) {
+		struct deadline d = deadline_pop(&c->close_queue);
+		struct inquiry *inq = inquiry_at(e, d.id);
 		int64_t due;
 
 		if (!(inq->flags & INQ_ALLOCATED) || inq->generation != d.generation ||
@@ -651,30 +675,44 @@ void engine_advance(struct engine *e, int64_t now_ms)
 			continue;
 		due = inq->last_ms + e->settings.session_idle_ms;
 		if (due < now_ms)
-			inquiry_close(e, d.inquiry);
-		else if (queue_push(&e->close_queue, due, d.inquiry, d.generation) == -1)
+			inquiry_close(e, d.id);
+		else if (deadline_push(&c->close_queue, due, d.id, d.generation) == -1)
 			e->out_of_memory = 1; /* it still closes at its decide deadline */
 	}
-	while (e->decide_queue.count > 0 && e->decide_queue.items[0].at < now_ms) {
-		struct deadline d = queue_pop(&e->decide_queue);
-		struct inquiry *inq = inquiry_at(e, d.inquiry);
+	while (deadline_due(&c->decide_queue, now_ms)) {
+		struct deadline d = deadline_pop(&c->decide_queue);
+		struct inquiry *inq = inquiry_at(e, d.id);
 
 		if ((inq->flags & INQ_ALLOCATED) && inq->generation == d.generation)
-			inquiry_decide(e, d.inquiry);
+			inquiry_decide(e, d.id, now_ms);
 	}
+	while (deadline_due(&c->retire_queue, now_ms)) {
+		struct deadline d = deadline_pop(&c->retire_queue);
+
+		/* the pair's generation: a slot reused since is another buyer */
+		if (d.id < e->pairs.used && pair_at(e, d.id)->generation == d.generation)
+			pair_release_if_done(e, d.id, now_ms);
+	}
+}
+
+void engine_advance(struct engine *e, int64_t now_ms)
+{
+	for (uint32_t i = 0; i < e->shop_count; i++)
+		if (e->shops[i].now < now_ms)
+			shop_advance(e, &e->shops[i], now_ms);
 }
 
 int engine_waiting_due(const struct engine *e, int64_t now_ms)
 {
-	return e->wait_queue.count > 0 && e->wait_queue.items[0].at < now_ms;
+	return deadline_due(&e->wait_queue, now_ms);
 }
 
 void engine_waiting(struct engine *e, int64_t now_ms,
                     void (*fn)(void *ctx, const struct engine_wait *w), void *ctx)
 {
 	while (engine_waiting_due(e, now_ms)) {
-		struct deadline d = queue_pop(&e->wait_queue);
-		struct inquiry *inq = inquiry_at(e, d.inquiry);
+		struct deadline d = deadline_pop(&e->wait_queue);
+		struct inquiry *inq = inquiry_at(e, d.id);
 		const struct pair *p;
 		struct engine_wait w;
 
@@ -701,16 +739,19 @@ static void engine_clear(struct engine *e)
 {
 	for (uint32_t id = 0; id < e->pairs.used; id++) {
 		struct pair *p = pair_at(e, id);
-		/* Live pairs hold an inquiry; released ones were emptied before release. */
-		if (p->head != NONE && p->buyer_len >= sizeof(p->buyer.inline_name))
+		/* Released pairs had their name freed at release (generation 0). */
+		if (p->generation != 0 && p->buyer_len >= sizeof(p->buyer.inline_name))
 			free(p->buyer.heap_name);
 	}
-	e->pairs.used = e->inquiries.used = 0;
-	e->pairs.free_head = e->inquiries.free_head = NONE;
+	slab_clear(&e->pairs);
+	slab_clear(&e->inquiries);
 	hindex_free(&e->pair_index);
 	e->held = 0;
-	e->close_queue.count = 0;
-	e->decide_queue.count = 0;
+	for (uint32_t i = 0; i < e->shop_count; i++) {
+		e->shops[i].close_queue.count = 0;
+		e->shops[i].decide_queue.count = 0;
+		e->shops[i].retire_queue.count = 0;
+	}
 	e->wait_queue.count = 0;
 }
 
@@ -738,29 +779,40 @@ size_t engine_held(const struct engine *e)
 
 /* ---- snapshots ---- */
 
-#define ENGINE_SECTION_VERSION 1u
+/* Version 2 added the shop clocks and each buyer's last order (SPEC v2); version 1
+ * is still read: every shop then stood at the one event clock. */
+#define ENGINE_SECTION_VERSION 2u
 
-/* Pair by pair, inquiries in list order (newest opening first), so the lists and
- * their tie order come back exactly; slot ids are not kept (nothing depends on them). */
+/* Shop clocks, then pair by pair, inquiries in list order (newest opening first),
+ * so the lists and their tie order come back exactly; slot ids are not kept
+ * (nothing depends on them). */
 void engine_save(const struct engine *e, struct wire_writer *w)
 {
 	uint32_t pairs = 0;
 
 	for (uint32_t id = 0; id < e->pairs.used; id++)
-		pairs += pair_at(e, id)->head != NONE;
+		pairs += pair_at(e, id)->generation != 0;
 	wire_put_u32(w, ENGINE_SECTION_VERSION);
 	wire_put_i64(w, e->event_time);
 	wire_put_u32(w, e->generation);
+	wire_put_u32(w, e->shop_count);
+	for (uint32_t name = 0; name < e->shop_of_name_size; name++) {
+		if (e->shop_of_name[name] == NONE)
+			continue;
+		wire_put_u32(w, name);
+		wire_put_i64(w, e->shops[e->shop_of_name[name]].now);
+	}
 	wire_put_u32(w, pairs);
 	for (uint32_t id = 0; id < e->pairs.used; id++) {
 		const struct pair *p = pair_at(e, id);
 		uint32_t count = 0;
-		if (p->head == NONE)
+		if (p->generation == 0)
 			continue;
 		for (uint32_t q = p->head; q != NONE; q = inquiry_at(e, q)->next)
 			count++;
 		wire_put_u32(w, p->shop);
 		wire_put_bytes(w, pair_buyer(p), p->buyer_len);
+		wire_put_i64(w, p->last_order_ms);
 		wire_put_u32(w, count);
 		for (uint32_t q = p->head; q != NONE; q = inquiry_at(e, q)->next) {
 			const struct inquiry *inq = inquiry_at(e, q);
@@ -816,47 +868,84 @@ static int load_inquiry(struct engine *e, struct wire_reader *r, uint32_t pair_i
 		p->current = id;
 	}
 	if (e->settings.track_deadlines) {
+		struct shop_clock *c = shop_clock_of(e, pair_at(e, pair_id)->shop);
+		if (c == NULL)
+			return -1;
 		if (inq->flags & INQ_OPEN) {
 			inq->flags |= INQ_IN_CLOSE_QUEUE;
-			if (queue_push(&e->close_queue, inq->last_ms + e->settings.session_idle_ms,
-			               id, inq->generation) == -1)
+			if (deadline_push(&c->close_queue,
+			                  inq->last_ms + e->settings.session_idle_ms, id,
+			                  inq->generation) == -1)
 				return -1;
 		}
-		if (queue_push(&e->decide_queue, inq->open_ms + e->settings.order_window_ms, id,
-		               inq->generation) == -1)
+		if (deadline_push(&c->decide_queue, inq->open_ms + e->settings.order_window_ms, id,
+		                  inq->generation) == -1)
 			return -1;
 		if ((inq->flags & INQ_TURN_OPEN) && !(inq->flags & INQ_WAIT_REPORTED) &&
-		    queue_push(&e->wait_queue, inq->turn_ms + wait_target(e, inq), id,
-		               inq->generation) == -1)
+		    deadline_push(&e->wait_queue, inq->turn_ms + wait_target(e, inq), id,
+		                  inq->generation) == -1)
 			return -1;
 	}
 	return 0;
 }
 
+/* Reads one pair and its inquiries (section version 2, or 1 without last order). */
+static int load_pair(struct engine *e, struct wire_reader *r, uint32_t version)
+{
+	struct text_view buyer;
+	uint32_t shop = wire_get_u32(r), count, pair_id, *tail;
+	int64_t last_order_ms;
+	struct shop_clock *c;
+
+	buyer.ptr = wire_get_bytes(r, &buyer.len);
+	last_order_ms = version >= 2 ? wire_get_i64(r) : INT64_MIN;
+	count = wire_get_u32(r);
+	if (r->failed || shop >= names_count(e->names) || buyer.len == 0 ||
+	    (count == 0 && last_order_ms == INT64_MIN))
+		return -1;
+	if ((pair_id = pair_find(e, shop, buyer, 1)) == NONE ||
+	    pair_at(e, pair_id)->last_order_ms != INT64_MIN || pair_at(e, pair_id)->head != NONE)
+		return -1; /* out of memory, or the same buyer twice */
+	if (version == 1 && e->settings.track_deadlines) {
+		/* every shop stood at the one event clock */
+		if ((c = shop_clock_of(e, shop)) == NULL)
+			return -1;
+		c->now = e->event_time;
+	}
+	if (last_order_ms != INT64_MIN) {
+		remember_order(e, pair_id, last_order_ms);
+		if (e->out_of_memory)
+			return -1;
+	}
+	tail = &pair_at(e, pair_id)->head;
+	for (uint32_t k = 0; k < count; k++)
+		if (load_inquiry(e, r, pair_id, &tail) == -1)
+			return -1;
+	return 0;
+}
+
 int engine_load(struct engine *e, struct wire_reader *r)
 {
-	uint32_t pairs;
+	uint32_t version = wire_get_u32(r), shops, pairs;
 
-	if (wire_get_u32(r) != ENGINE_SECTION_VERSION)
+	if (version != 1 && version != ENGINE_SECTION_VERSION)
 		return -1;
 	e->event_time = wire_get_i64(r);
 	e->generation = wire_get_u32(r);
-	pairs = wire_get_u32(r);
-	for (uint32_t i = 0; i < pairs && !r->failed; i++) {
-		struct text_view buyer;
-		uint32_t shop = wire_get_u32(r), count, pair_id, *tail;
-		buyer.ptr = wire_get_bytes(r, &buyer.len);
-		count = wire_get_u32(r);
-		if (r->failed || shop >= names_count(e->names) || buyer.len == 0 || count == 0)
+	shops = version >= 2 ? wire_get_u32(r) : 0;
+	for (uint32_t i = 0; i < shops && !r->failed; i++) {
+		uint32_t shop = wire_get_u32(r);
+		int64_t now = wire_get_i64(r);
+		struct shop_clock *c;
+		if (r->failed || shop >= names_count(e->names) ||
+		    (c = shop_clock_of(e, shop)) == NULL)
 			return -1;
-		if ((pair_id = pair_find(e, shop, buyer, 1)) == NONE ||
-		    pair_at(e, pair_id)->head != NONE)
-			return -1; /* out of memory, or the same buyer twice */
-		tail = &pair_at(e, pair_id)->head;
-		for (uint32_t k = 0; k < count; k++)
-			if (load_inquiry(e, r, pair_id, &tail) == -1)
-				return -1;
+		c->now = now;
 	}
+	pairs = wire_get_u32(r);
+	for (uint32_t i = 0; i < pairs && !r->failed; i++)
+		if (load_pair(e, r, version) == -1)
+			return -1;
 	return r->failed ? -1 : 0;
 }
 
@@ -874,10 +963,8 @@ struct engine *engine_new(const struct engine_settings *settings, struct names *
 	e->reasons = reasons;
 	e->sink = sink;
 	e->event_time = INT64_MIN;
-	e->inquiries.item_size = sizeof(struct inquiry);
-	e->inquiries.free_head = NONE;
-	e->pairs.item_size = sizeof(struct pair);
-	e->pairs.free_head = NONE;
+	slab_init(&e->inquiries, sizeof(struct inquiry));
+	slab_init(&e->pairs, sizeof(struct pair));
 	return e;
 }
 
@@ -934,8 +1021,13 @@ void engine_free(struct engine *e)
 	engine_clear(e);
 	slab_free(&e->inquiries);
 	slab_free(&e->pairs);
-	free(e->close_queue.items);
-	free(e->decide_queue.items);
-	free(e->wait_queue.items);
+	for (uint32_t i = 0; i < e->shop_count; i++) {
+		deadline_free(&e->shops[i].close_queue);
+		deadline_free(&e->shops[i].decide_queue);
+		deadline_free(&e->shops[i].retire_queue);
+	}
+	free(e->shops);
+	free(e->shop_of_name);
+	deadline_free(&e->wait_queue);
 	free(e);
 }

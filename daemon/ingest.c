@@ -61,7 +61,8 @@ enum ingest_parsed ingest_parse(struct parser *parser, const char *line, size_t 
 	/* SPEC v2 leaves a clock this far ahead no say: one such line would otherwise
 	 * move event time, and close every open inquiry, for every shop. */
 	if (rec->ts_ms > max_ts_ms) {
-		snprintf(err, errlen, "timestamp too far ahead of the wall clock (max_clock_ahead)");
+		snprintf(err, errlen,
+		         "timestamp too far ahead of the wall clock (max_clock_ahead)");
 		return INGEST_BAD;
 	}
 	return INGEST_RECORD;
@@ -85,7 +86,8 @@ void ingest_line(void *ctx, const char *line, size_t len, uint64_t line_no, int 
 	char err[128];
 
 	in->stats.lines++;
-	switch (ingest_parse(in->parser, line, len, overlong, in->max_ts_ms, &rec, err, sizeof(err))) {
+	switch (
+	    ingest_parse(in->parser, line, len, overlong, in->max_ts_ms, &rec, err, sizeof(err))) {
 	case INGEST_BLANK:
 		break;
 	case INGEST_BAD:

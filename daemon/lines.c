@@ -8,15 +8,21 @@
 #include "chatlogd/limits.h"
 #include "chatlogd/lines.h"
 
-int lines_init(struct lines *lr, size_t max_line)
+int lines_init_sized(struct lines *lr, size_t max_line, size_t chunk)
 {
 	memset(lr, 0, sizeof(*lr));
 	lr->max_line = max_line;
+	lr->chunk = chunk;
 	/* Room for one maximal line plus a full read chunk behind it. */
-	lr->capacity = max_line + 1 + LIMIT_READ_CHUNK;
+	lr->capacity = max_line + 1 + chunk;
 	if ((lr->buf = malloc(lr->capacity)) == NULL)
 		return -1;
 	return 0;
+}
+
+int lines_init(struct lines *lr, size_t max_line)
+{
+	return lines_init_sized(lr, max_line, LIMIT_READ_CHUNK);
 }
 
 void lines_free(struct lines *lr)
@@ -28,7 +34,7 @@ void lines_free(struct lines *lr)
 size_t lines_space(struct lines *lr, char **space)
 {
 	/* Slide the partial line to the front when the tail is short of a chunk. */
-	if (lr->capacity - lr->end < LIMIT_READ_CHUNK && lr->start > 0) {
+	if (lr->capacity - lr->end < lr->chunk && lr->start > 0) {
 		memmove(lr->buf, lr->buf + lr->start, lr->end - lr->start);
 		lr->end -= lr->start;
 		lr->start = 0;

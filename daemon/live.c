@@ -163,12 +163,12 @@ static void on_release(void *ctx, const struct record *rec, const char *path, ui
 	struct live *l = ctx;
 
 	l->ingest.source = path;
+	/* engine_feed moves the record's shop clock itself (closing and deciding that
+	 * shop's inquiries); the alerts' window follows event time after every record,
+	 * so a replay moves it at exactly the same points. */
 	ingest_record(&l->ingest, rec, line_no);
-	/* After every record, so a replay closes and decides at exactly the same points. */
-	if (engine_event_time(l->engine) != INT64_MIN) {
-		engine_advance(l->engine, engine_event_time(l->engine));
+	if (engine_event_time(l->engine) != INT64_MIN)
 		alerts_advance(l->alerts, engine_event_time(l->engine));
-	}
 }
 
 static enum ingest_parsed parse_line(struct live *l, const char *line, size_t len, int overlong,
@@ -1218,8 +1218,14 @@ static void on_redis_state(void *ctx, int connected, const char *reason)
 
 static int live_init(struct live *l, const struct config *cfg)
 {
-	struct engine_settings settings = {cfg->session_idle_ms, cfg->order_window_ms,
-	                                   cfg->frt_target_ms, cfg->art_target_ms, 1};
+	struct engine_settings settings = {
+	    .session_idle_ms = cfg->session_idle_ms,
+	    .order_window_ms = cfg->order_window_ms,
+	    .frt_target_ms = cfg->frt_target_ms,
+	    .art_target_ms = cfg->art_target_ms,
+	    .post_sale_window_ms = cfg->post_sale_window_ms,
+	    .track_deadlines = 1,
+	};
 	struct alert_settings alert_settings = {cfg->alert_window_ms, cfg->alert_min_samples,
 	                                        cfg->frt_target_ms, cfg->art_target_ms};
 	char err[512];

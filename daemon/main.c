@@ -171,6 +171,7 @@ static int run_once(const struct config *cfg, const struct options *opt, char **
 	    .order_window_ms = cfg->order_window_ms,
 	    .frt_target_ms = cfg->frt_target_ms,
 	    .art_target_ms = cfg->art_target_ms,
+	    .post_sale_window_ms = cfg->post_sale_window_ms,
 	    .track_deadlines = 0,
 	};
 	struct names *names = names_new();

@@ -230,16 +230,58 @@ static void reader_file_error(void *ctx, enum batch_file_error what, const char 
 	it->u.file.errnum = errnum;
 }
 
+/* ---- several files: batch_merge's sequence into blocks ---- */
+
+static void merged_line(void *ctx)
+{
+	struct pipeline *p = ctx;
+	p->current->lines++;
+}
+
+static void merged_record(void *ctx, const char *path, uint64_t line_no, const struct record *rec)
+{
+	struct pipeline *p = ctx;
+	size_t len =
+	    rec->shop.len + rec->buyer.len + rec->agent.len + rec->text.len + rec->order.len;
+	struct block *b = block_with_room(p, len);
+	struct item *it = &b->items[b->count++];
+
+	it->kind = ITEM_RECORD;
+	it->line_no = line_no;
+	it->source = path;
+	it->u.rec = *rec;
+	copy_view(b, &it->u.rec.shop);
+	copy_view(b, &it->u.rec.buyer);
+	copy_view(b, &it->u.rec.agent);
+	copy_view(b, &it->u.rec.text);
+	copy_view(b, &it->u.rec.order);
+}
+
+static void merged_bad_line(void *ctx, const char *path, uint64_t line_no, const char *reason)
+{
+	struct pipeline *p = ctx;
+	p->source = path;
+	add_bad_line(p, line_no, reason);
+}
+
 static void *reader_main(void *arg)
 {
+	static const struct batch_sink into_blocks = {
+	    .line = merged_line,
+	    .record = merged_record,
+	    .bad_line = merged_bad_line,
+	    .file_error = reader_file_error,
+	};
 	struct pipeline *p = arg;
 
 	p->current = take_free(p);
-	for (int i = 0; i < p->file_count; i++) {
-		p->source = p->files[i];
-		if (batch_read_lines(p->files[i], p->max_line_bytes, reader_line, reader_file_error,
-		                     p) == -1)
-			p->rc = -1;
+	if (p->file_count == 1) {
+		p->source = p->files[0];
+		p->rc = batch_read_lines(p->files[0], p->max_line_bytes, reader_line,
+		                         reader_file_error, p);
+	} else {
+		p->rc = batch_merge(p->files, p->file_count, p->max_line_bytes, p->parser,
+		                    p->max_ts_ms, &into_blocks, p);
 	}
 	queue_filled(p, p->current);
 	p->current = NULL;

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "chatlogd/publish.h"
+#include "chatlogd/rediskey.h"
 #include "chatlogd/timefmt.h"
 
 /* Checks every key's type before the first write: Redis does not roll back a
@@ -320,11 +321,42 @@ static int builder_room(struct builder *b)
 	return 0;
 }
 
+/* Room for PREFIX:{SHOP}:a:AGENT:w:WINDOW with both names fully escaped. */
+#define KEY_BYTES (LIMIT_PREFIX_BYTES + 2 * REDISKEY_NAME_MAX + 64)
+
+/* "PREFIX:{SHOP}" with the name escaped (SPEC v2 §6); returns its length. */
+static size_t shop_key_base(const struct builder *b, uint32_t shop, char *key, size_t size)
+{
+	int n = snprintf(key, size, "%s:{", b->s->prefix);
+	size_t len = (size_t)n;
+
+	len += rediskey_escape(names_get(b->names, shop), names_length(b->names, shop), key + len,
+	                       size - len);
+	len += (size_t)snprintf(key + len, size - len, "}");
+	return len;
+}
+
+/* "PREFIX:{SHOP}:a:AGENT:" with both names escaped; returns its length. */
+static size_t agent_key_base(const struct builder *b, uint32_t shop, uint32_t agent, char *key,
+                             size_t size)
+{
+	size_t len = shop_key_base(b, shop, key, size);
+
+	len += (size_t)snprintf(key + len, size - len, ":a:");
+	if (agent == NAME_WHOLE_SHOP) /* AGENT "*": the whole shop, the one unescaped '*' */
+		len += (size_t)snprintf(key + len, size - len, "*");
+	else
+		len += rediskey_escape(names_get(b->names, agent), names_length(b->names, agent),
+		                       key + len, size - len);
+	len += (size_t)snprintf(key + len, size - len, ":");
+	return len;
+}
+
 static int emit_hashes(struct builder *b, struct counter_table *t, int days)
 {
 	struct counter_row **rows = sorted_rows(t);
 	size_t n = counter_table_count(t);
-	char key[1024];
+	char key[KEY_BYTES];
 
 	if (rows == NULL)
 		return -1;
@@ -334,17 +366,14 @@ static int emit_hashes(struct builder *b, struct counter_table *t, int days)
 			free(rows);
 			return -1;
 		}
+		size_t base = agent_key_base(b, row->shop, row->agent, key, sizeof(key));
 		if (days) {
-			snprintf(key, sizeof(key), "%s:{%s}:a:%s:d:%08" PRId64, b->s->prefix,
-			         names_get(b->names, row->shop), names_get(b->names, row->agent),
-			         row->minute);
+			snprintf(key + base, sizeof(key) - base, "d:%08" PRId64, row->minute);
 			add_increments(b, key, b->s->day_ttl_s, row->value);
 		} else {
 			char minute[13];
 			timefmt_minute_key(row->minute * 60000, minute);
-			snprintf(key, sizeof(key), "%s:{%s}:a:%s:m:%s", b->s->prefix,
-			         names_get(b->names, row->shop), names_get(b->names, row->agent),
-			         minute);
+			snprintf(key + base, sizeof(key) - base, "m:%s", minute);
 			add_increments(b, key, b->s->minute_ttl_s, row->value);
 		}
 	}
@@ -365,7 +394,7 @@ static int emit_sets(struct builder *b, struct counter_table *days)
 {
 	struct counter_row **rows = sorted_rows(days);
 	size_t n = counter_table_count(days);
-	char key[512];
+	char key[KEY_BYTES];
 	int rc = 0;
 
 	if (rows == NULL)
@@ -378,8 +407,8 @@ static int emit_sets(struct builder *b, struct counter_table *days)
 		if ((rc = builder_room(b)) == -1)
 			break;
 		if (agents > 0) {
-			snprintf(key, sizeof(key), "%s:{%s}:agents", b->s->prefix,
-			         names_get(b->names, shop));
+			size_t base = shop_key_base(b, shop, key, sizeof(key));
+			snprintf(key + base, sizeof(key) - base, ":agents");
 			args_add(&b->args, "S", 1);
 			args_add(&b->args, key, strlen(key));
 			args_add_i64(&b->args, (int64_t)agents);
@@ -410,11 +439,11 @@ static int emit_window(void *ctx, uint32_t shop, uint32_t agent, unsigned change
 	struct window_ctx *wc = ctx;
 	struct builder *b = wc->b;
 	size_t as_of_len = strlen(wc->as_of);
-	char key[1024];
-	int base = snprintf(key, sizeof(key), "%s:{%s}:a:%s:w:", b->s->prefix,
-	                    names_get(b->names, shop), names_get(b->names, agent));
+	char key[KEY_BYTES];
+	size_t base = agent_key_base(b, shop, agent, key, sizeof(key));
 
-	if (base < 0 || (size_t)base + 8 > sizeof(key))
+	base += (size_t)snprintf(key + base, sizeof(key) - base, "w:");
+	if (base + 8 > sizeof(key))
 		return -1;
 	for (unsigned win = 0; win < WINDOW_COUNT; win++) {
 		const int64_t *v = sums[win];
@@ -460,7 +489,7 @@ static int emit_window(void *ctx, uint32_t shop, uint32_t agent, unsigned change
  * but is not an agent's standing alert. */
 static int emit_alerts(struct builder *b, const struct alert_event *alerts, size_t count)
 {
-	char channel[256], stream[256], key[1024], message[ALERT_MESSAGE_MAX];
+	char channel[256], stream[256], key[KEY_BYTES], message[ALERT_MESSAGE_MAX];
 
 	snprintf(channel, sizeof(channel), "%s:alerts", b->s->prefix);
 	snprintf(stream, sizeof(stream), "%s:alerts:log", b->s->prefix);
@@ -478,8 +507,8 @@ static int emit_alerts(struct builder *b, const struct alert_event *alerts, size
 		args_add(&b->args, message, len);
 		if (ev->type == ALERT_WAITING)
 			continue;
-		snprintf(key, sizeof(key), "%s:{%s}:alerts", b->s->prefix,
-		         names_get(b->names, ev->shop));
+		size_t base = shop_key_base(b, ev->shop, key, sizeof(key));
+		snprintf(key + base, sizeof(key) - base, ":alerts");
 		args_add(&b->args, ev->type == ALERT_RAISED ? "H" : "D", 1);
 		args_add(&b->args, key, strlen(key));
 		args_add(&b->args, agent, strlen(agent));

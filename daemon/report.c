@@ -296,11 +296,12 @@ static void table_row(FILE *out, const char *name, size_t name_width, const int6
 		snprintf(aov, sizeof(aov), "-");
 	fputs("  ", out);
 	print_padded(out, name, name_width);
-	fprintf(
-	    out,
-	    " %9" PRId64 " %7s %6" PRId64 " %7s %6" PRId64 " %7s %7s %7s %9s %6" PRId64 "  %s\n",
-	    v[COUNTER_INQUIRIES], frt, v[COUNTER_FRT_BREACHES], art, v[COUNTER_RESPONSE_BREACHES],
-	    reply, conv, pay, aov, v[COUNTER_LOST], top_reason(v, reasons));
+	fprintf(out,
+	        " %9" PRId64 " %9" PRId64 " %7s %6" PRId64 " %7s %6" PRId64
+	        " %7s %7s %7s %9s %6" PRId64 "  %s\n",
+	        v[COUNTER_INQUIRIES], v[COUNTER_POST_SALE], frt, v[COUNTER_FRT_BREACHES], art,
+	        v[COUNTER_RESPONSE_BREACHES], reply, conv, pay, aov, v[COUNTER_LOST],
+	        top_reason(v, reasons));
 }
 
 int report_table(FILE *out, struct counter_table *folded, const struct names *names,
@@ -329,10 +330,10 @@ int report_table(FILE *out, struct counter_table *folded, const struct names *na
 		        s->whole ? s->whole->value[COUNTER_SILENT_ORDERS] : 0);
 		fputs("  ", out);
 		print_padded(out, "agent", width);
-		fputs(
-		    " inquiries FRT avg   late ART avg   late   reply    conv  paid/o       AOV   "
-		    "lost  top lost reason\n",
-		    out);
+		fputs(" inquiries post-sale FRT avg   late ART avg   late   reply    conv  paid/o  "
+		      "     AOV   "
+		      "lost  top lost reason\n",
+		      out);
 		for (size_t j = 0; j < s->agent_count; j++)
 			table_row(out, names_get(names, s->agents[j]->agent), width,
 			          s->agents[j]->value, reasons);

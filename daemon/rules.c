@@ -1103,7 +1103,8 @@ static int rule_matches(struct rules *r, unsigned i, PCRE2_SPTR subject, size_t 
 	int rc;
 
 	if (rule->jit)
-		rc = pcre2_jit_match(rule->code, subject, len, 0, 0, r->match_data, r->match_context);
+		rc = pcre2_jit_match(rule->code, subject, len, 0, 0, r->match_data,
+		                     r->match_context);
 	else
 		rc = pcre2_match(rule->code, subject, len, 0, PCRE2_NO_UTF_CHECK, r->match_data,
 		                 r->match_context);

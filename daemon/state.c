@@ -273,6 +273,27 @@ void state_journal_close(struct state_journal *j)
 	free(j);
 }
 
+/*
+ * A crash while appending leaves the journal's last records cut short: every record
+ * before them is intact, nothing intact comes after. So a record that fails its
+ * checksum with an intact record somewhere after it is damage (a flipped byte, a bad
+ * sector, a stale or foreign block), and replaying up to it would silently drop
+ * everything after. Looks for any well-formed record (length in bounds, checksum
+ * right) starting at or after `from`; a false match is a 2^-32 chance per offset.
+ */
+static int intact_record_after(const unsigned char *data, size_t size, size_t from)
+{
+	for (size_t pos = from; pos + 8 <= size; pos++) {
+		uint32_t len = (uint32_t)data[pos] | (uint32_t)data[pos + 1] << 8 |
+		               (uint32_t)data[pos + 2] << 16 | (uint32_t)data[pos + 3] << 24;
+		uint32_t crc = (uint32_t)data[pos + 4] | (uint32_t)data[pos + 5] << 8 |
+		               (uint32_t)data[pos + 6] << 16 | (uint32_t)data[pos + 7] << 24;
+		if (len > 0 && len <= size - pos - 8 && wire_crc32(0, data + pos + 8, len) == crc)
+			return 1;
+	}
+	return 0;
+}
+
 long state_journal_replay(const char *dir, uint64_t generation,
                           int (*fn)(void *ctx, const void *record, size_t len), void *ctx,
                           char *err, size_t errlen)
@@ -299,8 +320,16 @@ long state_journal_replay(const char *dir, uint64_t generation,
 		r.pos = pos;
 		len = wire_get_u32(&r);
 		crc = wire_get_u32(&r);
-		if (len > size - pos - 8 || wire_crc32(0, data + pos + 8, len) != crc)
-			break; /* torn by a crash while appending */
+		if (len > size - pos - 8 || wire_crc32(0, data + pos + 8, len) != crc) {
+			if (!intact_record_after(data, size, pos + 1))
+				break; /* torn by a crash while appending */
+			snprintf(err, errlen,
+			         "%s is corrupt: record %ld at offset %zu fails its checksum, and "
+			         "intact records follow it (damage, not a write a crash cut short)",
+			         path, records + 1, pos);
+			free(data);
+			return -1;
+		}
 		if (fn(ctx, data + pos + 8, len) == -1) {
 			snprintf(err, errlen, "%s: record %ld could not be replayed", path,
 			         records + 1);

@@ -21,9 +21,20 @@ struct fixture {
 	struct engine *engine;
 };
 
+/* post_sale_window for the next setup(); 0 (off) keeps the v1 tests about orders apart
+ * from post-sale conversations. */
+static int64_t next_post_sale_window;
+
 static void setup(struct fixture *f, int by_minute, int track_deadlines, const char *patterns)
 {
-	struct engine_settings settings = {IDLE, WINDOW, 6000, 10000, track_deadlines};
+	struct engine_settings settings = {
+	    .session_idle_ms = IDLE,
+	    .order_window_ms = WINDOW,
+	    .frt_target_ms = 6000,
+	    .art_target_ms = 10000,
+	    .post_sale_window_ms = next_post_sale_window,
+	    .track_deadlines = track_deadlines,
+	};
 	char err[256];
 
 	f->names = names_new();
@@ -549,10 +560,12 @@ static void test_advance_closes_and_decides_by_event_time(void)
 	engine_advance(f.engine, T0 + IDLE + 1);
 	CHECK_INT(get(&f, "alice", COUNTER_NO_REPLY), 1);
 	CHECK_INT(get(&f, "alice", COUNTER_UNANSWERED), 1);
-	CHECK_INT(get(&f, "alice", COUNTER_REPLIED), 0);
+	/* b2's `replied` went out with its first response, before it closes */
+	CHECK_INT(get(&f, "alice", COUNTER_REPLIED), 1);
 	CHECK_INT(engine_held(f.engine), 2);
 	engine_advance(f.engine, T0 + 40 * S + IDLE + 1);
 	CHECK_INT(get(&f, "alice", COUNTER_REPLIED), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_NO_REPLY), 1);
 	engine_advance(f.engine, T0 + WINDOW);
 	CHECK_INT(get(&f, "alice", COUNTER_LOST), 0);
 	engine_advance(f.engine, T0 + WINDOW + 1);
@@ -579,9 +592,13 @@ static void test_advance_respects_extended_idle_deadline(void)
 	BUYER(&f, 0, "b1", "alice", "q");
 	AGENT(&f, 500 * S, "b1", "alice", "a");
 	engine_advance(f.engine, T0 + IDLE + 1);
-	CHECK_INT(get(&f, "alice", COUNTER_REPLIED), 0);
-	engine_advance(f.engine, T0 + 500 * S + IDLE + 1);
+	/* still open: a message within session_idle of the answer continues it */
+	BUYER(&f, 500 * S + IDLE, "b1", "alice", "q2");
+	CHECK_INT(get(&f, "alice", COUNTER_INQUIRIES), 1);
 	CHECK_INT(get(&f, "alice", COUNTER_REPLIED), 1);
+	engine_advance(f.engine, T0 + 500 * S + 2 * IDLE + 1);
+	CHECK_INT(get(&f, "alice", COUNTER_UNANSWERED), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_NO_REPLY), 0);
 	teardown(&f);
 }
 
@@ -657,6 +674,123 @@ static void test_same_buyer_in_two_shops_is_two_inquiries(void)
 	teardown(&f);
 }
 
+#define POST_SALE_WINDOW (15 * 86400 * S)
+
+/* SPEC v2: b1 inquires and orders (an inquiry, ordered); back two days later it opens
+ * a post-sale conversation: post_sale, not inquiries; answered late, so it counts
+ * its response, breach and replied like any conversation, but is never lost. A
+ * payment three days on passes the post-sale conversation over and finds no
+ * pre-sale inquiry within order_window: silent. */
+static void test_conversation_after_an_order_is_post_sale(void)
+{
+	struct fixture f;
+	next_post_sale_window = POST_SALE_WINDOW;
+	setup(&f, 0, 0, "courier 快递 buyer 快递\n");
+	BUYER(&f, 0, "b1", "alice", "在吗");
+	AGENT(&f, 2 * S, "b1", "alice", "在的");
+	feed_order(&f, 5 * MIN, RECORD_ORDER, "s1", "b1", 0);
+	BUYER(&f, 2 * WINDOW, "b1", "alice", "快递怎么还没到");
+	AGENT(&f, 2 * WINDOW + 12 * S, "b1", "alice", "亲,马上查");
+	feed_order(&f, 3 * WINDOW, RECORD_PAY, "s1", "b1", 5990);
+	engine_finish(f.engine);
+	next_post_sale_window = 0;
+	CHECK_INT(get(&f, "alice", COUNTER_INQUIRIES), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_POST_SALE), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_REPLIED), 2);
+	CHECK_INT(get(&f, "alice", COUNTER_FIRST_RESPONSES), 2);
+	CHECK_INT(get(&f, "alice", COUNTER_FRT_BREACHES), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_RESPONSE_BREACHES), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_BUYER_MSGS), 2);
+	CHECK_INT(get(&f, "alice", COUNTER_ORDERED), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_PAID), 0);
+	CHECK_INT(get(&f, "alice", COUNTER_LOST), 0);
+	CHECK_INT(get(&f, "*", COUNTER_SILENT_SALES_FEN), 5990);
+	teardown(&f);
+}
+
+/* The window's edges: an order at the very ts of the message counts (at or before),
+ * one exactly post_sale_window before counts, one a millisecond more does not. */
+static void test_post_sale_window_edges(void)
+{
+	struct fixture f;
+	next_post_sale_window = POST_SALE_WINDOW;
+	setup(&f, 0, 0, NULL);
+	feed_order(&f, 0, RECORD_ORDER, "s1", "b1", 0);
+	BUYER(&f, 0, "b1", "alice", "q"); /* same ts, processed after: post-sale */
+	feed_order(&f, 0, RECORD_PAY, "s1", "b2", 100);
+	BUYER(&f, POST_SALE_WINDOW, "b2", "alice", "q"); /* exactly the window: post-sale */
+	feed_order(&f, 0, RECORD_ORDER, "s1", "b3", 0);
+	BUYER(&f, POST_SALE_WINDOW + 1, "b3", "alice", "q"); /* past it: an inquiry */
+	BUYER(&f, 10 * S, "b4", "alice", "q");               /* its order comes later: */
+	feed_order(&f, 5 * S, RECORD_ORDER, "s1", "b4", 0);  /* processed after, an inquiry */
+	engine_finish(f.engine);
+	next_post_sale_window = 0;
+	CHECK_INT(get(&f, "alice", COUNTER_POST_SALE), 2);
+	CHECK_INT(get(&f, "alice", COUNTER_INQUIRIES), 2);
+	CHECK_INT(get(&f, "alice", COUNTER_NO_REPLY), 4);
+	CHECK_INT(get(&f, "alice", COUNTER_LOST), 2);
+	CHECK_INT(reason(&f, "alice", "no_reply"), 2);
+	teardown(&f);
+}
+
+/* post_sale_window = 0 turns post-sale off: the same chat is an inquiry, and lost. */
+static void test_post_sale_window_zero_is_off(void)
+{
+	struct fixture f;
+	setup(&f, 0, 0, NULL);
+	feed_order(&f, 0, RECORD_ORDER, "s1", "b1", 0);
+	BUYER(&f, 1 * MIN, "b1", "alice", "q");
+	engine_finish(f.engine);
+	CHECK_INT(get(&f, "alice", COUNTER_POST_SALE), 0);
+	CHECK_INT(get(&f, "alice", COUNTER_INQUIRIES), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_LOST), 1);
+	teardown(&f);
+}
+
+/* Live mode: the buyer is remembered for post_sale_window, then forgotten. */
+static void test_live_post_sale_memory_ends_with_the_window(void)
+{
+	struct fixture f;
+	next_post_sale_window = POST_SALE_WINDOW;
+	setup(&f, 0, 1, NULL);
+	feed_order(&f, 0, RECORD_ORDER, "s1", "b1", 0);
+	CHECK_INT(engine_held(f.engine), 0);
+	engine_advance(f.engine, T0 + 7 * WINDOW);
+	BUYER(&f, 7 * WINDOW, "b1", "alice", "q"); /* within the window: post-sale */
+	engine_advance(f.engine, T0 + 9 * WINDOW);
+	BUYER(&f, POST_SALE_WINDOW + 1, "b1", "alice", "q"); /* past it: an inquiry */
+	engine_advance(f.engine, T0 + 30 * WINDOW);
+	next_post_sale_window = 0;
+	CHECK_INT(get(&f, "alice", COUNTER_POST_SALE), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_INQUIRIES), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_LOST), 1);
+	CHECK_INT(engine_held(f.engine), 0);
+	teardown(&f);
+}
+
+/* Live mode: each shop has its own clock. s2's file is read after s1 has moved two
+ * days on: s2's inquiry still takes its answer five minutes later, as batch says. */
+static void test_shop_clocks_are_apart(void)
+{
+	struct fixture f;
+	setup(&f, 0, 1, NULL);
+	feed(&f, 2 * WINDOW, "s2", "x", "bob", FROM_BUYER, "q");
+	BUYER(&f, 0, "b1", "alice", "q");
+	AGENT(&f, 5 * MIN, "b1", "alice", "a");
+	BUYER(&f, 6 * MIN, "b1", "alice", "q2");
+	CHECK_INT(get(&f, "alice", COUNTER_INQUIRIES), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_REPLIED), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_NO_REPLY), 0);
+	/* s1's own time closes it */
+	BUYER(&f, 20 * MIN, "b9", "alice", "q");
+	CHECK_INT(get(&f, "alice", COUNTER_UNANSWERED), 1);
+	/* the wall clock (quiet logs) moves every shop */
+	engine_advance(f.engine, T0 + 3 * WINDOW);
+	CHECK_INT(get(&f, "alice", COUNTER_LOST), 2);
+	CHECK_INT(engine_held(f.engine), 1); /* s2's, opened at 2 days */
+	teardown(&f);
+}
+
 /* Many inquiries through open/decide cycles reuse slots without mixing them up. */
 static void test_slot_reuse_keeps_inquiries_apart(void)
 {
@@ -705,6 +839,11 @@ int main(void)
 	RUN(test_waiting_buyer_reported_once_per_turn);
 	RUN(test_reserved_agent_names_are_rejected);
 	RUN(test_same_buyer_in_two_shops_is_two_inquiries);
+	RUN(test_conversation_after_an_order_is_post_sale);
+	RUN(test_post_sale_window_edges);
+	RUN(test_post_sale_window_zero_is_off);
+	RUN(test_live_post_sale_memory_ends_with_the_window);
+	RUN(test_shop_clocks_are_apart);
 	RUN(test_slot_reuse_keeps_inquiries_apart);
 	return check_done();
 }

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -178,6 +179,52 @@ static void test_torn_journal_tail_is_ignored(void)
 	remove_dir();
 }
 
+/* A byte flipped in any record but the last is damage, not a torn tail: the replay
+ * refuses with the offset instead of silently stopping early. Garbage appended after
+ * the last record is still a torn tail (test above). */
+static void test_flipped_byte_before_the_tail_is_corruption(void)
+{
+	char err[256], path[128];
+	struct state_journal *j;
+	struct stat st;
+	int refused = 1, last_ok = 1;
+
+	make_dir();
+	snprintf(path, sizeof(path), "%s/journal", dir);
+	j = state_journal_create(dir, 1, err, sizeof(err));
+	for (int i = 1; i <= 10; i++)
+		state_journal_append(j, &i, sizeof(i));
+	state_journal_sync(j, err, sizeof(err));
+	state_journal_close(j);
+	stat(path, &st);
+	/* records are 12 bytes from offset 16: flip each byte of records 1..9 in turn */
+	for (off_t at = 16; at < st.st_size; at++) {
+		struct collected c = {0, 1, 0};
+		unsigned char byte;
+		long n;
+		int fd = open(path, O_RDWR);
+		if (fd == -1 || pread(fd, &byte, 1, at) != 1)
+			refused = 0;
+		byte ^= 0x10;
+		if (pwrite(fd, &byte, 1, at) != 1)
+			refused = 0;
+		n = state_journal_replay(dir, 1, collect, &c, err, sizeof(err));
+		if (at < 16 + 9 * 12) {
+			if (n != -1 || strstr(err, "is corrupt: record") == NULL)
+				refused = 0;
+		} else if (n != 9) { /* the last record: indistinguishable from a torn write */
+			last_ok = 0;
+		}
+		byte ^= 0x10;
+		if (pwrite(fd, &byte, 1, at) != 1)
+			refused = 0;
+		close(fd);
+	}
+	CHECK(refused);
+	CHECK(last_ok);
+	remove_dir();
+}
+
 /* A writer SIGKILLed at random moments: every record it reported synced replays,
  * in order, and nothing else but possibly later intact ones. */
 static void test_kill_9_while_appending_loses_nothing_synced(void)
@@ -249,6 +296,7 @@ int main(void)
 	RUN(test_snapshot_corruption_is_detected);
 	RUN(test_journal_replays_synced_records_only);
 	RUN(test_torn_journal_tail_is_ignored);
+	RUN(test_flipped_byte_before_the_tail_is_corruption);
 	RUN(test_kill_9_while_appending_loses_nothing_synced);
 	return check_done();
 }

@@ -1,6 +1,8 @@
 /*
- * Batch input: reads whole files (or stdin for "-") one after another, in the
- * order given, through the line framer into an ingest.
+ * Batch input: reads whole files (or stdin for "-") through the line framer into an
+ * ingest. Several files are read side by side and merged by event time into one
+ * sequence (SPEC v2 §3), so the numbers do not depend on how records are spread
+ * over files.
  */
 #ifndef CHATLOGD_BATCH_H
 #define CHATLOGD_BATCH_H
@@ -12,10 +14,27 @@
  * the file cannot be opened or read (logged). */
 int batch_read_file(struct ingest *in, const char *path, size_t max_line_bytes);
 
-/* batch_read_file over each file in order. Returns 0, or -1 when any failed. */
+/* The files as one sequence merged by ts (one file: batch_read_file). Returns 0, or
+ * -1 when any failed. */
 int batch_read_files(struct ingest *in, char **files, int file_count, size_t max_line_bytes);
 
 enum batch_file_error { BATCH_CANNOT_OPEN, BATCH_NO_MEMORY, BATCH_READ_FAILED };
+
+/* What batch_merge hands out, in order. Records are borrowed for the call. */
+struct batch_sink {
+	void (*line)(void *ctx); /* one more line framed (blank ones too) */
+	void (*record)(void *ctx, const char *path, uint64_t line_no, const struct record *rec);
+	void (*bad_line)(void *ctx, const char *path, uint64_t line_no, const char *reason);
+	void (*file_error)(void *ctx, enum batch_file_error what, const char *path, int errnum);
+};
+
+/* Reads every file side by side and hands out their records as one sequence: next
+ * is the smallest ts among the files' next records, the file given first on a tie;
+ * within a file records keep their order (SPEC v2 §3). Bad lines and file errors
+ * are handed out as they are read. parser is used for every file; records stamped
+ * after max_ts_ms are bad lines. Returns 0, or -1 when some file failed. */
+int batch_merge(char **files, int file_count, size_t max_line_bytes, struct parser *parser,
+                int64_t max_ts_ms, const struct batch_sink *sink, void *ctx);
 
 /* Told when a file cannot be opened or read; errnum is errno then (0: none). */
 typedef void (*batch_error_fn)(void *ctx, enum batch_file_error what, const char *path, int errnum);

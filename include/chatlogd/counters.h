@@ -13,6 +13,7 @@
 
 enum counter_id {
 	COUNTER_INQUIRIES,
+	COUNTER_POST_SALE, /* SPEC v2: conversations opened after an order or payment */
 	COUNTER_REPLIED,
 	COUNTER_NO_REPLY,
 	COUNTER_FIRST_RESPONSES,

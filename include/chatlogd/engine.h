@@ -19,6 +19,7 @@ struct engine_settings {
 	int64_t order_window_ms;
 	int64_t frt_target_ms;
 	int64_t art_target_ms;
+	int64_t post_sale_window_ms; /* SPEC v2; 0: no conversation is post-sale */
 	/* 1: keep deadline queues so engine_advance() can close and decide by event
 	 * time (live mode). 0: nothing is decided before engine_finish() (batch mode,
 	 * exact whatever order the files come in). */
@@ -48,12 +49,17 @@ void engine_set_observer(struct engine *e, engine_response_fn fn, void *ctx);
 /* Emits into `sink` (borrowed) from now on: the live daemon swaps tables at a cut. */
 void engine_set_sink(struct engine *e, struct counter_table *sink);
 
-/* Processes one record. Returns 0, or -1 with a reason in err when the record is
- * rejected (a reserved agent name) or memory ran out; nothing was counted then. */
+/* Processes one record. With track_deadlines it then moves the record's shop clock
+ * to its ts (if later): that shop's inquiries idle for more than session_idle are
+ * closed, those opened more than order_window before are decided. Each shop has its
+ * own clock, so a shop's records read late do not harm another shop's. Returns 0,
+ * or -1 with a reason in err when the record is rejected (a reserved agent name) or
+ * memory ran out; nothing was counted then. */
 int engine_feed(struct engine *e, const struct record *rec, char *err, size_t errlen);
 
-/* Closes inquiries idle for more than session_idle before `now_ms` and decides those
- * opened more than order_window before it. Needs track_deadlines. */
+/* Moves every shop's clock to at least now_ms (the wall clock when the logs are
+ * quiet): closes inquiries idle for more than session_idle before it and decides
+ * those opened more than order_window before it. Needs track_deadlines. */
 void engine_advance(struct engine *e, int64_t now_ms);
 
 /* A buyer waiting for an answer past the target (frt for a first turn, else art). */

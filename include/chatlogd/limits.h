@@ -32,6 +32,10 @@
  * identifiers, and they become parts of Redis keys. */
 #define LIMIT_NAME_BYTES 256
 
+/* The Redis key prefix: short enough that every key fits a fixed buffer with two
+ * escaped names (rediskey.h). Real prefixes are a few letters. */
+#define LIMIT_PREFIX_BYTES 128
+
 /* Error lines logged per input file per second before further ones are only counted. */
 #define LIMIT_ERROR_LOGS_PER_SECOND 10
 

@@ -20,12 +20,17 @@ struct lines {
 	size_t start; /* first byte of the pending partial line */
 	size_t end;   /* bytes in buf */
 	size_t max_line;
+	size_t chunk;     /* bytes read at a time */
 	uint64_t line_no; /* lines completed so far */
 	int skipping;     /* inside an overlong line already reported */
 };
 
 /* Prepares a reader for lines of at most max_line bytes. Returns 0, or -1 (no memory). */
 int lines_init(struct lines *lr, size_t max_line);
+
+/* Same, reading `chunk` bytes at a time instead of LIMIT_READ_CHUNK (a merge of many
+ * files keeps one reader per file). */
+int lines_init_sized(struct lines *lr, size_t max_line, size_t chunk);
 void lines_free(struct lines *lr);
 
 /* Space to read into: at least `want` bytes (or what is left under the buffer's

@@ -103,31 +103,31 @@ ctl() { "$CTL" --config "$TMP/chatlogd.conf" "$@"; }
 ctl top >"$TMP/top.txt" 2>"$TMP/top.err"
 check "top exits 0" [ $? -eq 0 ]
 has_line "top shop header" "$TMP/top.txt" "shop s1  window 1h  as of 2026-11-24T10:07:00.000+08:00"
-has_line "top header" "$TMP/top.txt" "  agent    inquiries FRT avg    p50    p90  late ART avg    p50    p90  late   reply    conv  paid/o        AOV  lost  top lost reasons"
-has_line "top bob (most inquiries first)" "$TMP/top.txt" "  bob             20    3.0s   <=2s   <=4s     0    4.0s   <=5s   <=5s     0  100.0%   50.0%  100.0%     500.00    10  price 5, out_of_stock 4, other 1"
-has_line "top alice in alert: marker, p50 <=5s p90 <=10s" "$TMP/top.txt" "! alice           10    5.0s   <=5s  <=10s     4   12.5s  <=10s  <=15s     5   90.0%   30.0%  100.0%     128.00     7  price 4, out_of_stock 2, no_reply 1"
-has_line "top dave (ties by name)" "$TMP/top.txt" "  dave            10   10.0s   <=8s  <=15s     6   10.0s  <=10s  <=15s     3  100.0%   20.0%  100.0%     500.00     8  slow 8"
-has_line "top Chinese name padded by display width" "$TMP/top.txt" "  售前小美         8    2.0s   <=2s   <=2s     0    2.0s   <=2s   <=2s     0  100.0%   50.0%  100.0%      50.00     4  courier 4"
-has_line "top carol: >300s, no orders" "$TMP/top.txt" "  carol            3  400.0s  >300s  >300s     1  400.0s  >300s  >300s     1   33.3%    0.0%       -          -     3  no_reply 2, slow 1"
-has_line "top shop row" "$TMP/top.txt" "  (shop)          51   12.9s   <=3s  <=10s    11   11.7s   <=5s  <=15s     9   94.1%   37.3%  100.0%     346.53    32  price 9, slow 9, out_of_stock 6"
+has_line "top header" "$TMP/top.txt" "  agent    inquiries post-sale FRT avg    p50    p90  late ART avg    p50    p90  late   reply    conv  paid/o        AOV  lost  top lost reasons"
+has_line "top bob (most inquiries first)" "$TMP/top.txt" "  bob             20         0    3.0s   <=2s   <=4s     0    4.0s   <=5s   <=5s     0  100.0%   50.0%  100.0%     500.00    10  price 5, out_of_stock 4, other 1"
+has_line "top alice in alert: marker, p50 <=5s p90 <=10s" "$TMP/top.txt" "! alice           10         0    5.0s   <=5s  <=10s     4   12.5s  <=10s  <=15s     5   90.0%   30.0%  100.0%     128.00     7  price 4, out_of_stock 2, no_reply 1"
+has_line "top dave (ties by name)" "$TMP/top.txt" "  dave            10         0   10.0s   <=8s  <=15s     6   10.0s  <=10s  <=15s     3  100.0%   20.0%  100.0%     500.00     8  slow 8"
+has_line "top Chinese name padded by display width" "$TMP/top.txt" "  售前小美         8         0    2.0s   <=2s   <=2s     0    2.0s   <=2s   <=2s     0  100.0%   50.0%  100.0%      50.00     4  courier 4"
+has_line "top carol: >300s, no orders" "$TMP/top.txt" "  carol            3         0  400.0s  >300s  >300s     1  400.0s  >300s  >300s     1   33.3%    0.0%       -          -     3  no_reply 2, slow 1"
+has_line "top shop row" "$TMP/top.txt" "  (shop)          51         0   12.9s   <=3s  <=10s    11   11.7s   <=5s  <=15s     9   94.1%   37.3%  100.0%     346.53    32  price 9, slow 9, out_of_stock 6"
 check "top leaves out erin (no counters in the window)" sh -c "! grep -q erin '$TMP/top.txt'"
 has_line "top Chinese shop header" "$TMP/top.txt" "shop 优衣库旗舰店  window 1h  as of 2026-11-24T10:07:30.000+08:00"
-has_line "top Chinese shop: Chinese agent" "$TMP/top.txt" "  售后阿强          12    2.5s   <=3s   <=3s     0    2.5s   <=3s   <=3s     0  100.0%   50.0%  100.0%     200.00     6  price 6"
-has_line "top Chinese shop: alert marker" "$TMP/top.txt" "! 客服小王           7    8.0s  <=10s  <=10s     4    8.0s  <=10s  <=10s     0  100.0%   14.3%  100.0%      99.00     6  shipping_time 6"
-has_line "top control characters in a name shown as ?" "$TMP/top.txt" "  x\"y\\z?[31m         1       -      -      -     0       -      -      -     0    0.0%    0.0%       -          -     1  no_reply 1"
-has_line "top Chinese shop row" "$TMP/top.txt" "  (shop)            23    4.0s   <=3s  <=10s     4    4.0s   <=3s  <=10s     0   95.7%   30.4%  100.0%     185.57    16  price 6, shipping_time 6, other 3"
+has_line "top Chinese shop: Chinese agent" "$TMP/top.txt" "  售后阿强          12         0    2.5s   <=3s   <=3s     0    2.5s   <=3s   <=3s     0  100.0%   50.0%  100.0%     200.00     6  price 6"
+has_line "top Chinese shop: alert marker" "$TMP/top.txt" "! 客服小王           7         0    8.0s  <=10s  <=10s     4    8.0s  <=10s  <=10s     0  100.0%   14.3%  100.0%      99.00     6  shipping_time 6"
+has_line "top control characters in a name shown as ?" "$TMP/top.txt" "  x\"y\\z?[31m         1         0       -      -      -     0       -      -      -     0    0.0%    0.0%       -          -     1  no_reply 1"
+has_line "top Chinese shop row" "$TMP/top.txt" "  (shop)            23         0    4.0s   <=3s  <=10s     4    4.0s   <=3s  <=10s     0   95.7%   30.4%  100.0%     185.57    16  price 6, shipping_time 6, other 3"
 ESC=$(printf '\033')
 check "top prints no escape character" sh -c "! grep -q '$ESC' '$TMP/top.txt'"
 check "top columns line up by display width" python3 "$COLUMNS_PY" "$TMP/top.txt" "  agent" \
-	R:inquiries "R:FRT avg" R:p50 R:p90 R:late "R:ART avg" R:p50 R:p90 R:late R:reply R:conv \
+	R:inquiries R:post-sale "R:FRT avg" R:p50 R:p90 R:late "R:ART avg" R:p50 R:p90 R:late R:reply R:conv \
 	R:paid/o R:AOV R:lost "l:top lost reasons"
 
 ctl top --window 5m >"$TMP/top5.txt"
-has_line "top --window 5m" "$TMP/top5.txt" "  bob            2    1.5s   <=2s   <=2s     0    1.5s   <=2s   <=2s     0  100.0%    0.0%       -          -     0"
-has_line "top --window 5m: agent in alert shown without counters" "$TMP/top5.txt" "! alice          0       -      -      -     0       -      -      -     0       -       -       -          -     0"
+has_line "top --window 5m" "$TMP/top5.txt" "  bob            2         0    1.5s   <=2s   <=2s     0    1.5s   <=2s   <=2s     0  100.0%    0.0%       -          -     0"
+has_line "top --window 5m: agent in alert shown without counters" "$TMP/top5.txt" "! alice          0         0       -      -      -     0       -      -      -     0       -       -       -          -     0"
 ctl --shop s1 top --day 2026-11-24 >"$TMP/topday.txt"
 has_line "top --day header" "$TMP/topday.txt" "shop s1  day 2026-11-24"
-has_line "top --day reads the day hash" "$TMP/topday.txt" "  (shop)          51   12.9s   <=3s  <=10s    11   11.7s   <=5s  <=15s     9   94.1%   37.3%  100.0%     346.53    32  price 9, slow 9, out_of_stock 6"
+has_line "top --day reads the day hash" "$TMP/topday.txt" "  (shop)          51         0   12.9s   <=3s  <=10s    11   11.7s   <=5s  <=15s     9   94.1%   37.3%  100.0%     346.53    32  price 9, slow 9, out_of_stock 6"
 check "top --shop shows one shop" sh -c "! grep -q '优衣库' '$TMP/topday.txt'"
 
 ctl top --json >"$TMP/top.json"
@@ -172,7 +172,7 @@ assert b"\"x\\\"y\\\\z\\u001b[31m\"" in raw' "$TMP/top.json"
 ctl report --day 2026-11-24 --shop s1 --patterns "$SRC/patterns/lost-reasons.conf" >"$TMP/report.txt"
 check "report exits 0" [ $? -eq 0 ]
 has_line "report header" "$TMP/report.txt" "report 2026-11-24  shop s1  (silent orders 2, 99.00 yuan)"
-has_line "report table row" "$TMP/report.txt" "  alice           10    5.0s   <=5s  <=10s     4   12.5s  <=10s  <=15s     5   90.0%   30.0%  100.0%     128.00     7  price 4, out_of_stock 2, no_reply 1"
+has_line "report table row" "$TMP/report.txt" "  alice           10         0    5.0s   <=5s  <=10s     4   12.5s  <=10s  <=15s     5   90.0%   30.0%  100.0%     128.00     7  price 4, out_of_stock 2, no_reply 1"
 has_line "report shop averages" "$TMP/report.txt" "quadrants: conversion and AOV against the shop (conversion 37.3%, AOV 346.53);"
 has_line "report quadrant best" "$TMP/report.txt" "  bob             20   50.0%     500.00  high/high: best"
 has_line "report quadrant review" "$TMP/report.txt" "  alice           10   30.0%     128.00  low/low: review"
@@ -325,7 +325,7 @@ chmod 600 "$TMP/pw"
 redis-cli -p "$AUTH_PORT" -a "$PASSWORD" --no-auth-warning -n 3 SADD cs:shops db3shop >/dev/null
 redis-cli -p "$AUTH_PORT" -a "$PASSWORD" --no-auth-warning -n 3 HSET 'cs:{db3shop}:a:*:w:1h' inquiries 4 >/dev/null
 expect_rc "password file and /db: exit 0" 0 "$CTL" --redis "redis://127.0.0.1:$AUTH_PORT/3" --password-file "$TMP/pw" top
-has_line "password file and /db: data of db 3" "$TMP/rc.out" "  (shop)         4       -      -      -     0       -      -      -     0    0.0%    0.0%       -          -     0"
+has_line "password file and /db: data of db 3" "$TMP/rc.out" "  (shop)         4         0       -      -      -     0       -      -      -     0    0.0%    0.0%       -          -     0"
 expect_rc "no password: exit 1" 1 "$CTL" --redis "redis://127.0.0.1:$AUTH_PORT/3" top
 check "no password: Redis says so" grep -q NOAUTH "$TMP/rc.err"
 printf 'wrong-Pw-123\n' >"$TMP/badpw"

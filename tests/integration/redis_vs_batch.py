@@ -16,6 +16,7 @@ import datetime
 import json
 import socket
 import sys
+import urllib.parse
 
 
 class Redis:
@@ -90,11 +91,13 @@ def scan(r, pattern):
 
 
 def split_key(prefix, key, kind):
-    """PREFIX:{SHOP}:a:AGENT:KIND:SUFFIX -> (shop, agent, suffix)."""
+    """PREFIX:{SHOP}:a:AGENT:KIND:SUFFIX -> (shop, agent, suffix). Names are
+    percent-encoded in keys (contract §6), so neither holds '}' or ':'."""
     rest = key[len(prefix) + 2:]
     shop, rest = rest.split("}:a:", 1)
-    agent, suffix = rest.rsplit(":" + kind + ":", 1)
-    return shop, agent, suffix
+    agent, got_kind, suffix = rest.split(":")
+    assert got_kind == kind and "}" not in shop and "{" not in shop, key
+    return urllib.parse.unquote(shop), urllib.parse.unquote(agent), suffix
 
 
 def redis_days(r, prefix):

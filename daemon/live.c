@@ -301,6 +301,10 @@ static void clear_sources(struct live *l)
 	l->source_count = 0;
 }
 
+/* Rank unknown to the caller: asked of tail when the source is new (not per line:
+ * tail_rank runs fnmatch). */
+#define RANK_FROM_TAIL UINT32_MAX
+
 /* The journal id of path, declaring it (and its rank for the merge) in the journal
  * the first time. */
 static uint32_t source_id(struct live *l, const char *path, uint32_t rank)
@@ -312,6 +316,8 @@ static uint32_t source_id(struct live *l, const char *path, uint32_t rank)
 	for (uint32_t i = 0; i < l->source_count; i++)
 		if (strcmp(l->sources[i], path) == 0)
 			return l->last_source = i;
+	if (rank == RANK_FROM_TAIL)
+		rank = tail_rank(l->tail, path);
 	if (add_source(l, l->source_count, path, strlen(path), rank) == -1)
 		fatalx("too many input files (%d) or out of memory", MAX_SOURCES);
 	wire_put_u8(&w, REC_SOURCE);
@@ -365,16 +371,18 @@ static void on_line(void *ctx, const char *path, const char *line, size_t len, u
                     int overlong)
 {
 	struct live *l = ctx;
-	uint32_t source = source_id(l, path, tail_rank(l->tail, path));
+	uint32_t source = source_id(l, path, RANK_FROM_TAIL);
 	struct wire_writer *w = &l->line_record;
 	struct record rec;
 	char err[128];
 	enum ingest_parsed parsed = parse_line(l, line, len, overlong, &rec, err, sizeof(err));
 	enum line_verdict verdict = overlong ? VERDICT_OVERLONG : VERDICT_OK;
+	int64_t now = parsed == INGEST_RECORD ? wall_ms() : 0;
 	struct merge_stats held;
 
 	/* SPEC v2 §2: a clock this far ahead moves nothing, in any shop */
-	if (parsed == INGEST_RECORD && rec.ts_ms > ingest_max_ts(l->cfg->max_clock_ahead_ms))
+	if (parsed == INGEST_RECORD && l->cfg->max_clock_ahead_ms > 0 &&
+	    rec.ts_ms > now + l->cfg->max_clock_ahead_ms)
 		verdict = VERDICT_AHEAD;
 	w->len = 0;
 	wire_put_u8(w, REC_LINE);
@@ -386,7 +394,7 @@ static void on_line(void *ctx, const char *path, const char *line, size_t len, u
 		fatalx("out of memory journaling");
 	/* a bad line says nothing of the input's time: only records keep it awake */
 	if (parsed == INGEST_RECORD && verdict == VERDICT_OK)
-		merge_touch(l->merge, l->source_input[source], wall_ms());
+		merge_touch(l->merge, l->source_input[source], now);
 	process_parsed(l, source, parsed, &rec, err, line_no, verdict);
 	l->lines_since_tick++;
 	if (++l->lines_since_release_check >= RELEASE_CHECK_LINES) {

@@ -118,29 +118,45 @@ static void emit(struct alerts *a, const struct alert_event *ev)
 	a->events[a->event_count++] = *ev;
 }
 
-/* Raises or clears the agent's alert from its current window, at event time now. */
+/* Raises or ends the agent's alert from its current window, at event time now.
+ *
+ * A metric is over when it has min_samples and its average exceeds the target. An
+ * alert is raised when either metric is over, and reports that one (first responses
+ * first: the golden 6 seconds). While either is still over it stands. When neither is,
+ * it ends, and how it ends depends on the metric it was raised for: with min_samples
+ * or more in the window that metric is back within target (it is not over), which is
+ * a true "cleared"; with fewer, the window merely ran out of samples and its average
+ * proves nothing (it may well still be over target), so the alert "expires". Every
+ * first response is also a response, so art never has fewer samples than frt. */
 static void evaluate(struct alerts *a, struct agent_state *st, int64_t now)
 {
 	int frt_over =
 	    st->frt_n >= a->s.min_samples && average(st->frt_sum, st->frt_n) > a->s.frt_target_ms;
 	int art_over =
 	    st->art_n >= a->s.min_samples && average(st->art_sum, st->art_n) > a->s.art_target_ms;
-	struct alert_event ev = {ALERT_RAISED,          st->shop, st->agent, 0, 0, 0, 0,
-	                         a->s.window_ms / 1000, now,      ""};
+	struct alert_event ev = {.type = ALERT_RAISED,
+	                         .shop = st->shop,
+	                         .agent = st->agent,
+	                         .window_s = a->s.window_ms / 1000,
+	                         .ts_ms = now};
 
 	if (!st->raised && (frt_over || art_over)) {
 		st->raised = 1;
-		st->raised_frt = frt_over; /* first responses first: the golden 6 seconds */
+		st->raised_frt = frt_over;
 	} else if (st->raised && !frt_over && !art_over) {
 		st->raised = 0;
 		ev.type = ALERT_CLEARED;
 	} else {
 		return;
 	}
-	ev.frt = st->raised_frt; /* a clear reports the metric that was raised */
-	ev.value_ms = ev.frt ? average(st->frt_sum, st->frt_n) : average(st->art_sum, st->art_n);
-	ev.target_ms = ev.frt ? a->s.frt_target_ms : a->s.art_target_ms;
-	ev.samples = ev.frt ? st->frt_n : st->art_n;
+	/* an ending reports the metric that was raised */
+	ev.frt = st->raised_frt ? ALERT_FRT : 0;
+	ev.value_ms =
+	    st->raised_frt ? average(st->frt_sum, st->frt_n) : average(st->art_sum, st->art_n);
+	ev.target_ms = st->raised_frt ? a->s.frt_target_ms : a->s.art_target_ms;
+	ev.samples = st->raised_frt ? st->frt_n : st->art_n;
+	if (ev.type == ALERT_CLEARED && ev.samples < a->s.min_samples)
+		ev.frt |= ALERT_EXPIRED;
 	emit(a, &ev);
 }
 
@@ -273,16 +289,34 @@ void alert_json_escape(char **p, char *end, const char *s)
 	**p = '\0';
 }
 
-size_t alert_format(const struct alert_event *ev, const struct names *names, char *out, size_t size)
+int alert_is_frt(const struct alert_event *ev)
+{
+	return (ev->frt & ALERT_FRT) != 0;
+}
+
+int alert_is_expired(const struct alert_event *ev)
+{
+	return ev->type == ALERT_CLEARED && (ev->frt & ALERT_EXPIRED) != 0;
+}
+
+const char *alert_type_name(const struct alert_event *ev)
 {
 	static const char *const types[] = {"raised", "cleared", "waiting"};
+
+	if (alert_is_expired(ev))
+		return "expired";
+	return (unsigned)ev->type < 3 ? types[ev->type] : "unknown";
+}
+
+size_t alert_format(const struct alert_event *ev, const struct names *names, char *out, size_t size)
+{
 	char ts[30], *p = out, *end = out + size;
 
 	timefmt_format_rfc3339(ev->ts_ms, ts);
 	if (size == 0)
 		return 0;
 	*p = '\0';
-	alert_put(&p, end, "{\"type\":\"%s\",\"shop\":\"", types[ev->type]);
+	alert_put(&p, end, "{\"type\":\"%s\",\"shop\":\"", alert_type_name(ev));
 	alert_json_escape(&p, end, names_get(names, ev->shop));
 	alert_put(&p, end, "\",\"agent\":\"");
 	alert_json_escape(&p, end, names_get(names, ev->agent));
@@ -293,8 +327,8 @@ size_t alert_format(const struct alert_event *ev, const struct names *names, cha
 	alert_put(&p, end,
 	          "\",\"metric\":\"%s\",\"value_ms\":%" PRId64 ",\"target_ms\":%" PRId64
 	          ",\"samples\":%" PRId64 ",\"window_s\":%" PRId64 ",\"ts\":\"%s\"}",
-	          ev->frt ? "frt" : "art", ev->value_ms, ev->target_ms, ev->samples, ev->window_s,
-	          ts);
+	          alert_is_frt(ev) ? "frt" : "art", ev->value_ms, ev->target_ms, ev->samples,
+	          ev->window_s, ts);
 	return (size_t)(p - out);
 }
 
@@ -316,8 +350,9 @@ int alert_event_load(struct alert_event *ev, struct wire_reader *r)
 {
 	const char *buyer;
 	size_t len;
+	uint8_t type = wire_get_u8(r);
 
-	ev->type = (enum alert_type)wire_get_u8(r);
+	ev->type = (enum alert_type)type;
 	ev->shop = wire_get_u32(r);
 	ev->agent = wire_get_u32(r);
 	ev->frt = wire_get_u8(r);
@@ -327,7 +362,7 @@ int alert_event_load(struct alert_event *ev, struct wire_reader *r)
 	ev->window_s = wire_get_i64(r);
 	ev->ts_ms = wire_get_i64(r);
 	buyer = wire_get_bytes(r, &len);
-	if (r->failed || ev->type > ALERT_WAITING || len >= sizeof(ev->buyer))
+	if (r->failed || type > ALERT_WAITING || len >= sizeof(ev->buyer))
 		return -1;
 	memcpy(ev->buyer, buyer, len);
 	ev->buyer[len] = '\0';

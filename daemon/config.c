@@ -71,6 +71,8 @@ static int check_redis(const char *value, char *err, size_t errlen);
 static int check_prefix(const char *value, char *err, size_t errlen);
 static int check_listen(const char *value, char *err, size_t errlen);
 static int check_log_level(const char *value, char *err, size_t errlen);
+static int check_robot(const char *value, char *err, size_t errlen);
+static int check_language(const char *value, char *err, size_t errlen);
 
 #define FIELD(name) offsetof(struct config, name)
 
@@ -112,6 +114,24 @@ static const struct config_option config_options[] = {
      "http(s) URL that alert messages are also sent to; empty: none"},
     {"alert_webhook_ca_file", CONFIG_STRING, 0, 0, "", FIELD(alert_webhook_ca_file), NULL,
      "https webhook: trust only the CAs in this PEM file; empty: the system store"},
+    {"alert_robot", CONFIG_STRING, 0, 0, "auto", FIELD(alert_robot), check_robot,
+     "auto (from the URL's host), generic, dingtalk, wecom or feishu"},
+    {"alert_webhook_secret_file", CONFIG_STRING, 0, 0, "", FIELD(alert_webhook_secret_file), NULL,
+     "file holding the robot's signing secret (DingTalk, Feishu); empty: unsigned"},
+    {"alert_robot_per_minute", CONFIG_INT, 0, 100000, "0", FIELD(alert_robot_per_minute), NULL,
+     "posts a minute to the robot, the rest in a digest; 0: 18 DingTalk/WeCom, 90 Feishu"},
+    {"alert_mentions_file", CONFIG_STRING, 0, 0, "", FIELD(alert_mentions_file), NULL,
+     "AGENT<TAB>mobile-or-user-id lines: whom raised and waiting alerts @mention"},
+    {"alert_language", CONFIG_STRING, 0, 0, "zh", FIELD(alert_language), check_language,
+     "language of the robots' text: zh or en"},
+    {"alert_escalate_webhook", CONFIG_STRING, 0, 0, "", FIELD(alert_escalate_webhook),
+     check_webhook, "second robot for buyers waiting past escalate_after; empty: none"},
+    {"alert_escalate_robot", CONFIG_STRING, 0, 0, "auto", FIELD(alert_escalate_robot), check_robot,
+     "alert_robot for alert_escalate_webhook"},
+    {"alert_escalate_secret_file", CONFIG_STRING, 0, 0, "", FIELD(alert_escalate_secret_file), NULL,
+     "alert_webhook_secret_file for alert_escalate_webhook"},
+    {"escalate_after", CONFIG_DURATION_S, 0, MS_PER_DAY, "60s", FIELD(escalate_after_ms), NULL,
+     "a waiting alert whose wait is at least this also goes to alert_escalate_webhook"},
     {"redis", CONFIG_STRING, 0, 0, "redis://127.0.0.1:6379/0", FIELD(redis), check_redis,
      "redis://[user:pass@]host:port/db or unix:///path/to/socket"},
     {"redis_password_file", CONFIG_STRING, 0, 0, "", FIELD(redis_password_file), NULL,
@@ -224,6 +244,26 @@ static int check_log_level(const char *value, char *err, size_t errlen)
 		if (strcmp(value, levels[i]) == 0)
 			return 0;
 	snprintf(err, errlen, "expected err, warning, info or debug");
+	return -1;
+}
+
+static int check_robot(const char *value, char *err, size_t errlen)
+{
+	static const char *const kinds[] = {"auto",  "generic", "dingtalk",
+	                                    "wecom", "feishu",  "lark"};
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(value, kinds[i]) == 0)
+			return 0;
+	snprintf(err, errlen, "expected auto, generic, dingtalk, wecom or feishu");
+	return -1;
+}
+
+static int check_language(const char *value, char *err, size_t errlen)
+{
+	if (strcmp(value, "zh") == 0 || strcmp(value, "en") == 0)
+		return 0;
+	snprintf(err, errlen, "expected zh or en");
 	return -1;
 }
 

@@ -7,13 +7,24 @@
 #include <string.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 
 #include "chatlogd/http.h"
+#include "chatlogd/limits.h"
+#include "chatlogd/log.h"
 
 struct http {
 	struct evhttp *server;
+	struct evconnlistener *listener;
 	struct http_handlers handlers;
+	struct bufferevent *open[LIMIT_HTTP_CONNECTIONS]; /* each with our reference */
+	unsigned connections;                             /* entries of open */
+	int refusing; /* the listener is off: at the connection cap */
+	struct event *sweep_timer;
+	struct log_ratelimit accept_log;
 };
 
 static void reply(struct evhttp_request *req, int code, const char *reason, const char *type,
@@ -72,12 +83,101 @@ static void on_other(struct evhttp_request *req, void *ctx)
 	evhttp_send_error(req, 404, "Not Found");
 }
 
+/*
+ * Connections are counted so that a crowd of clients (slow ones, or a flood) can
+ * never take the file descriptors the inputs and Redis need, nor spin the loop on
+ * accept() failing with EMFILE. libevent 2.1's evhttp has no connection limit and no
+ * hook when it lets a connection go, so we hold a reference on each connection's
+ * bufferevent: evhttp's bufferevent_free() then clears its callbacks but cannot
+ * destroy it, and a sweep every second drops our reference on the ones with no
+ * callbacks left (which closes their socket) and counts them out. At the cap the
+ * listener stops accepting (clients wait in the kernel's backlog) until one is let
+ * go; evhttp's own timeout lets idle ones go, its limits bound headers and bodies.
+ */
+static void count_out(struct http *h, unsigned i)
+{
+	bufferevent_decref(h->open[i]);
+	h->open[i] = h->open[--h->connections];
+	if (h->refusing && h->connections < LIMIT_HTTP_CONNECTIONS) {
+		h->refusing = 0;
+		evconnlistener_enable(h->listener);
+	}
+}
+
+static void sweep(evutil_socket_t fd, short what, void *ctx)
+{
+	struct http *h = ctx;
+	(void)fd;
+	(void)what;
+
+	for (unsigned i = 0; i < h->connections;) {
+		bufferevent_data_cb readcb = NULL, writecb = NULL;
+		bufferevent_event_cb eventcb = NULL;
+		bufferevent_getcb(h->open[i], &readcb, &writecb, &eventcb, NULL);
+		if (readcb == NULL && writecb == NULL && eventcb == NULL)
+			count_out(h, i); /* evhttp let it go */
+		else
+			i++;
+	}
+}
+
+static struct bufferevent *connection_new(struct event_base *base, void *ctx)
+{
+	struct http *h = ctx;
+	struct bufferevent *bev;
+
+	sweep(-1, 0, h);
+	if ((bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		return NULL; /* evhttp makes its own; it goes uncounted */
+	/* evhttp checks the header limit only on complete lines: without a high-water
+	 * mark one endless header line is buffered whole. With it, reading stops there
+	 * and the idle timeout lets the connection go. */
+	bufferevent_setwatermark(bev, EV_READ, 0, 2 * LIMIT_HTTP_HEADER_BYTES);
+	if (h->connections == LIMIT_HTTP_CONNECTIONS)
+		return bev; /* accepted in the same turn as the one that hit the cap */
+	bufferevent_incref(bev);
+	h->open[h->connections++] = bev;
+	if (h->connections >= LIMIT_HTTP_CONNECTIONS && !h->refusing) {
+		h->refusing = 1;
+		evconnlistener_disable(h->listener);
+	}
+	return bev;
+}
+
+static void resume_accepting(evutil_socket_t fd, short what, void *ctx)
+{
+	struct http *h = ctx;
+	(void)fd;
+	(void)what;
+
+	if (!h->refusing)
+		evconnlistener_enable(h->listener);
+}
+
+/* accept() failed (EMFILE, ENFILE, ENOMEM ...): pause a second instead of spinning,
+ * and say so at most once a second. */
+static void accept_failed(struct evconnlistener *listener, void *ctx)
+{
+	struct http *h = ctx;
+	(void)listener;
+
+	if (log_ratelimit_allow(&h->accept_log, "http accept errors"))
+		log_warn("http: cannot accept a connection; pausing the listener for 1 s");
+	if (!h->refusing) {
+		struct timeval second = {1, 0};
+		evconnlistener_disable(h->listener);
+		event_base_once(evconnlistener_get_base(h->listener), -1, EV_TIMEOUT,
+		                resume_accepting, h, &second);
+	}
+}
+
 struct http *http_start(struct event_base *base, const char *listen,
                         const struct http_handlers *handlers, char *err, size_t errlen)
 {
 	struct http *h = calloc(1, sizeof(*h));
 	char host[256];
 	const char *colon = strrchr(listen, ':');
+	struct evhttp_bound_socket *bound;
 	long port;
 
 	if (h == NULL) {
@@ -85,6 +185,7 @@ struct http *http_start(struct event_base *base, const char *listen,
 		return NULL;
 	}
 	h->handlers = *handlers;
+	h->accept_log.per_second = 1;
 	if (colon == NULL || (size_t)(colon - listen) >= sizeof(host) ||
 	    (port = strtol(colon + 1, NULL, 10)) <= 0 || port > 65535) {
 		snprintf(err, errlen, "http_listen: expected HOST:PORT, not \"%s\"", listen);
@@ -98,15 +199,25 @@ struct http *http_start(struct event_base *base, const char *listen,
 		host[strlen(host) - 1] = '\0';
 	}
 	if ((h->server = evhttp_new(base)) == NULL ||
-	    evhttp_bind_socket(h->server, host, (ev_uint16_t)port) == -1) {
+	    (bound = evhttp_bind_socket_with_handle(h->server, host, (ev_uint16_t)port)) == NULL) {
 		snprintf(err, errlen, "http_listen: cannot listen on %s", listen);
 		http_free(h);
 		return NULL;
 	}
+	h->listener = evhttp_bound_socket_get_listener(bound);
+	if ((h->sweep_timer = event_new(base, -1, EV_PERSIST, sweep, h)) == NULL ||
+	    event_add(h->sweep_timer, &(struct timeval){1, 0}) == -1) {
+		snprintf(err, errlen, "http_listen: out of memory");
+		http_free(h);
+		return NULL;
+	}
+	evconnlistener_set_error_cb(h->listener, accept_failed);
+	evhttp_set_bevcb(h->server, connection_new, h);
 	evhttp_set_allowed_methods(h->server, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
 	                                          EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
+	evhttp_set_max_headers_size(h->server, LIMIT_HTTP_HEADER_BYTES);
 	evhttp_set_max_body_size(h->server, 0);
-	evhttp_set_timeout(h->server, 10);
+	evhttp_set_timeout(h->server, LIMIT_HTTP_IDLE_SECONDS);
 	evhttp_set_cb(h->server, "/metrics", on_metrics, h);
 	evhttp_set_cb(h->server, "/healthz", on_health, h);
 	evhttp_set_gencb(h->server, on_other, h);
@@ -117,7 +228,11 @@ void http_free(struct http *h)
 {
 	if (h == NULL)
 		return;
+	if (h->sweep_timer)
+		event_free(h->sweep_timer);
 	if (h->server)
-		evhttp_free(h->server);
+		evhttp_free(h->server); /* frees its connections: only our references remain */
+	for (unsigned i = 0; i < h->connections; i++)
+		bufferevent_decref(h->open[i]);
 	free(h);
 }

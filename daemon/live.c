@@ -1404,13 +1404,9 @@ int live_run(const struct config *cfg, const char *rules_path, live_reload_fn re
 	                             sizeof(err))) == NULL)
 		fatalx("%s", err);
 	l.script = redisconn_script(l.redis, publish_script);
-	if (cfg->alert_webhook[0] != '\0') {
-		struct webhook_settings webhook_settings = {
-		    cfg->alert_webhook, cfg->alert_webhook_ca_file, 5000, 1000, 60000,
-		    LIMIT_WEBHOOK_QUEUE};
-		if ((l.webhook = webhook_new(l.base, &webhook_settings, err, sizeof(err))) == NULL)
-			fatalx("%s", err);
-	}
+	if (cfg->alert_webhook[0] != '\0' &&
+	    (l.webhook = webhook_new_from_config(l.base, cfg, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
 	if (cfg->http_listen[0] != '\0') {
 		struct http_handlers handlers = {render_metrics, report_health, &l};
 		if ((l.http = http_start(l.base, cfg->http_listen, &handlers, err, sizeof(err))) ==

@@ -88,7 +88,7 @@ static int64_t monotonic_ms(void)
 
 int log_ratelimit_allow(struct log_ratelimit *rl, const char *what)
 {
-	int64_t now = monotonic_ms();
+	int64_t now = rl->whole_run ? rl->window_start_ms : monotonic_ms();
 
 	if (now - rl->window_start_ms >= 1000) {
 		if (rl->suppressed > 0)
@@ -103,6 +103,13 @@ int log_ratelimit_allow(struct log_ratelimit *rl, const char *what)
 	}
 	rl->suppressed++;
 	return 0;
+}
+
+void log_ratelimit_flush(struct log_ratelimit *rl, const char *what)
+{
+	if (rl->suppressed > 0)
+		log_warnx("%s suppressed=%llu", what, (unsigned long long)rl->suppressed);
+	rl->suppressed = 0;
 }
 
 char *log_escape(char *out, size_t out_size, const char *s, size_t len)

@@ -197,11 +197,15 @@ static int run_once(const struct config *cfg, const struct options *opt, char **
 
 	ingest_init(&in, parser, engine);
 	in.max_ts_ms = ingest_max_ts(cfg->max_clock_ahead_ms);
+	/* The first bad lines of the run, then a count at the end: the same stderr on
+	 * one thread or two, on a fast machine or a slow one. */
+	in.error_log.whole_run = 1;
 	/* A backfill stays on one thread: it is not what anyone waits for. */
 	if (!opt->backfill && batch_threads(cfg) == 2)
 		rc = pipeline_run(&in, files, file_count, (size_t)cfg->max_line_bytes) == -1;
 	else
 		rc = batch_read_files(&in, files, file_count, (size_t)cfg->max_line_bytes) == -1;
+	log_ratelimit_flush(&in.error_log, "bad lines");
 	engine_finish(engine);
 	if (opt->backfill) {
 		char instance[256];

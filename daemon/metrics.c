@@ -170,6 +170,16 @@ void metrics_render(const struct metrics_snapshot *m, struct evbuffer *out)
 	evbuffer_add_printf(
 	    out, "chatlogd_webhook_posts_dropped_total{reason=\"rejected\"} %" PRIu64 "\n",
 	    m->webhook.dropped_rejected);
+	plain(out, "chatlogd_webhook_rate_limited_total", "counter",
+	      "Alert post attempts a robot refused with its rate-limit code (retried later).",
+	      (double)m->webhook.rate_limited);
+	plain(out, "chatlogd_webhook_alerts_digested_total", "counter",
+	      "Alerts held back by a robot's rate limit and counted in a digest message.",
+	      (double)m->webhook.digested);
+	plain(out, "chatlogd_webhook_digests_total", "counter",
+	      "Digest messages queued for the robots.", (double)m->webhook.digests);
+	plain(out, "chatlogd_webhook_escalated_total", "counter",
+	      "Waiting alerts also sent to the escalation robot.", (double)m->webhook.escalated);
 	plain(out, "chatlogd_webhook_queue_length", "gauge",
 	      "Alert posts waiting for the webhook, the one being sent included.",
 	      (double)m->webhook.queued);

@@ -1,15 +1,19 @@
 /*
- * webhook.c owns the alert webhook: the queue of posts, one HTTP(S) request at a time
- * through libevent's evhttp client, TLS with OpenSSL (chain and host name verified),
- * retries with capped backoff, and the robot message shape. It does not decide which
- * alerts are posted or when (live.c posts a cut's alerts once Redis has applied them),
- * and keeps nothing across restarts.
+ * webhook.c owns the alert webhook: per robot URL (the main one and the escalation
+ * one) a queue of posts, one HTTP(S) request at a time through libevent's evhttp
+ * client, TLS with OpenSSL (chain and host name verified), retries with capped
+ * backoff, the robot's rate limit with a digest of what it holds back, signing at each
+ * attempt, and which alerts go to which robot. What the platforms take (texts, bodies,
+ * signatures, codes) is robot.c's. It does not decide which alerts exist or when they
+ * are posted (live.c posts a cut's alerts once Redis has applied them), and keeps
+ * nothing across restarts.
  */
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -22,15 +26,21 @@
 #include <event2/http.h>
 #include <event2/util.h>
 
+#include "chatlogd/config.h"
+#include "chatlogd/limits.h"
 #include "chatlogd/log.h"
 #include "chatlogd/resolve.h"
+#include "chatlogd/robot.h"
 #include "chatlogd/webhook.h"
 
 /* How much of an answer is read: robots answer {"errcode":0,"errmsg":"ok"}. */
 #define ANSWER_BYTES 512
 /* The robot message: three escaped names (LIMIT_NAME_BYTES, 6 bytes per control
- * byte at worst) in the text and again in the alert object. */
-#define BODY_BYTES 16384
+ * byte at worst) in the text and again in the alert object; a digest names up to ten
+ * agents. */
+#define BODY_BYTES 65536
+/* The text for people before it is escaped into a body. */
+#define TEXT_BYTES 16384
 
 struct post {
 	char *body;
@@ -47,9 +57,30 @@ enum attempt_state {
 	ATTEMPT_WAITING     /* backing off before the next attempt */
 };
 
-enum outcome { OUTCOME_DELIVERED, OUTCOME_RETRY, OUTCOME_REJECTED };
+enum outcome { OUTCOME_DELIVERED, OUTCOME_RETRY, OUTCOME_RATE_LIMITED, OUTCOME_REJECTED };
 
-struct webhook {
+/*
+ * A robot's rate limit: the times of its last `limit` sends. A send is allowed when
+ * fewer than `limit` happened in the last period, so no window of that length ever
+ * holds more (a token bucket whose tokens come back exactly one period after they are
+ * spent; one that refills continuously would let a full bucket plus a period's refill,
+ * nearly twice the limit, through in one window).
+ */
+struct rate_window {
+	int64_t period_ms;
+	size_t limit; /* 0: no limit */
+	int64_t *sent;
+	size_t head, count;
+};
+
+struct webhook;
+static size_t webhook_queued(const struct webhook *wh);
+
+/* One robot URL: where it is, its queue and the attempt under way, its rate limit and
+ * digest. The webhook owns one or two. */
+struct sender {
+	struct webhook *owner;
+	const char *key; /* its setting, for error messages: alert_webhook or ... */
 	struct event_base *base;
 	char *host;        /* without IPv6 brackets: what is looked up and verified */
 	char *host_header; /* as in the URL, with a port if it has one */
@@ -75,9 +106,26 @@ struct webhook {
 	char reply[ANSWER_BYTES];
 	char failure[256]; /* why there is no answer */
 
-	int draining;
+	enum robot_kind kind;
+	char secret[ROBOT_SECRET_BYTES]; /* "" : no signing */
+	struct rate_window minute, second;
+	int64_t per_minute; /* minute.limit, for the digest's text */
+	struct robot_digest *digest;
+	struct event *digest_timer;
+
 	struct log_ratelimit overflow_logs;
 	struct webhook_stats stats;
+};
+
+struct webhook {
+	struct event_base *base;
+	struct sender *main, *escalation; /* escalation NULL: none */
+	struct robot_mentions *mentions;  /* NULL: nobody is @mentioned */
+	enum robot_language language;
+	int64_t escalate_after_ms;
+	int64_t (*wall_clock_ms)(void);
+	int draining;
+	uint64_t escalated;
 };
 
 static struct timeval timeval_ms(int64_t ms)
@@ -106,7 +154,7 @@ static char *format_text(const char *fmt, const char *a, const char *b, const ch
 
 /* Splits the URL into what is connected to, requested and shown. Errors never quote
  * the URL: its query string is a robot's token. */
-static int parse_url(struct webhook *wh, const char *url, char *err, size_t errlen)
+static int parse_url(struct sender *sender, const char *url, char *err, size_t errlen)
 {
 	struct evhttp_uri *uri = evhttp_uri_parse(url);
 	const char *scheme, *host, *path, *query;
@@ -115,7 +163,7 @@ static int parse_url(struct webhook *wh, const char *url, char *err, size_t errl
 	int port, ok = 0;
 
 	if (uri == NULL) {
-		snprintf(err, errlen, "alert_webhook: not a valid URL");
+		snprintf(err, errlen, "%s: not a valid URL", sender->key);
 		return -1;
 	}
 	scheme = evhttp_uri_get_scheme(uri);
@@ -124,38 +172,39 @@ static int parse_url(struct webhook *wh, const char *url, char *err, size_t errl
 	path = evhttp_uri_get_path(uri);
 	query = evhttp_uri_get_query(uri);
 	if (scheme == NULL || (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
-		snprintf(err, errlen, "alert_webhook: expected an http:// or https:// URL");
+		snprintf(err, errlen, "%s: expected an http:// or https:// URL", sender->key);
 	else if (host == NULL || host[0] == '\0')
-		snprintf(err, errlen, "alert_webhook: the URL has no host");
+		snprintf(err, errlen, "%s: the URL has no host", sender->key);
 	else if (port == 0)
-		snprintf(err, errlen, "alert_webhook: port 0");
+		snprintf(err, errlen, "%s: port 0", sender->key);
 	else
 		ok = 1;
 	if (!ok) {
 		evhttp_uri_free(uri);
 		return -1;
 	}
-	wh->https = strcmp(scheme, "https") == 0;
-	wh->port = port > 0 ? port : wh->https ? 443 : 80;
+	sender->https = strcmp(scheme, "https") == 0;
+	sender->port = port > 0 ? port : sender->https ? 443 : 80;
 	if (port > 0)
 		snprintf(port_text, sizeof(port_text), ":%d", port);
 	host_len = strlen(host);
 	if (host[0] == '[' && host_len > 2) /* [::1] */
-		wh->host = strndup(host + 1, host_len - 2);
+		sender->host = strndup(host + 1, host_len - 2);
 	else
-		wh->host = strdup(host);
-	wh->host_header = format_text("%s%s%s", host, port_text, "");
-	wh->target = format_text("%s%s%s", path && path[0] ? path : "/", query ? "?" : "",
-	                         query ? query : "");
-	wh->shown = format_text("%s://%s%s", scheme, wh->host_header ? wh->host_header : "",
-	                        path && path[0] ? path : "/");
+		sender->host = strdup(host);
+	sender->host_header = format_text("%s%s%s", host, port_text, "");
+	sender->target = format_text("%s%s%s", path && path[0] ? path : "/", query ? "?" : "",
+	                             query ? query : "");
+	sender->shown =
+	    format_text("%s://%s%s", scheme, sender->host_header ? sender->host_header : "",
+	                path && path[0] ? path : "/");
 	evhttp_uri_free(uri);
-	if (wh->host == NULL || wh->host_header == NULL || wh->target == NULL ||
-	    wh->shown == NULL) {
-		snprintf(err, errlen, "alert_webhook: out of memory");
+	if (sender->host == NULL || sender->host_header == NULL || sender->target == NULL ||
+	    sender->shown == NULL) {
+		snprintf(err, errlen, "%s: out of memory", sender->key);
 		return -1;
 	}
-	wh->numeric_host = is_numeric_host(wh->host);
+	sender->numeric_host = is_numeric_host(sender->host);
 	return 0;
 }
 
@@ -190,46 +239,46 @@ static SSL_CTX *tls_context(const char *ca_file, char *err, size_t errlen)
 
 /* ---- the queue -------------------------------------------------------------------------- */
 
-static struct post *queue_at(struct webhook *wh, size_t k)
+static struct post *queue_at(struct sender *sender, size_t k)
 {
-	return &wh->ring[(wh->head + k) % wh->queue_max];
+	return &sender->ring[(sender->head + k) % sender->queue_max];
 }
 
 /* Removes the k-th post from the head, keeping the order of the others. */
-static void queue_remove(struct webhook *wh, size_t k)
+static void queue_remove(struct sender *sender, size_t k)
 {
-	free(queue_at(wh, k)->body);
+	free(queue_at(sender, k)->body);
 	if (k == 0) {
-		wh->head = (wh->head + 1) % wh->queue_max;
+		sender->head = (sender->head + 1) % sender->queue_max;
 	} else {
-		for (size_t j = k; j + 1 < wh->count; j++)
-			*queue_at(wh, j) = *queue_at(wh, j + 1);
+		for (size_t j = k; j + 1 < sender->count; j++)
+			*queue_at(sender, j) = *queue_at(sender, j + 1);
 	}
-	wh->count--;
-	wh->stats.queued = wh->count;
+	sender->count--;
+	sender->stats.queued = sender->count;
 }
 
-static int on_the_wire(const struct webhook *wh)
+static int on_the_wire(const struct sender *sender)
 {
-	return wh->state != ATTEMPT_IDLE && wh->state != ATTEMPT_WAITING;
+	return sender->state != ATTEMPT_IDLE && sender->state != ATTEMPT_WAITING;
 }
 
 /* ---- one attempt ------------------------------------------------------------------------ */
 
 /* Ends the attempt under way, if any: the lookup is abandoned (evdns still calls it
  * back later), the connection and its request freed. */
-static void attempt_stop(struct webhook *wh)
+static void attempt_stop(struct sender *sender)
 {
-	resolver_cancel(&wh->lookup);
-	if (wh->conn != NULL) {
-		evhttp_connection_free(wh->conn);
-		wh->conn = NULL;
+	resolver_cancel(&sender->lookup);
+	if (sender->conn != NULL) {
+		evhttp_connection_free(sender->conn);
+		sender->conn = NULL;
 	}
-	if (wh->timer != NULL)
-		event_del(wh->timer);
-	if (wh->step != NULL)
-		event_del(wh->step);
-	wh->state = ATTEMPT_IDLE;
+	if (sender->timer != NULL)
+		event_del(sender->timer);
+	if (sender->step != NULL)
+		event_del(sender->step);
+	sender->state = ATTEMPT_IDLE;
 }
 
 /* evhttp's callbacks only record what happened; the step acts on it. */
@@ -242,9 +291,9 @@ static void on_request_error(enum evhttp_request_error error, void *arg)
 	                                      [EVREQ_HTTP_BUFFER_ERROR] = "connection failed",
 	                                      [EVREQ_HTTP_REQUEST_CANCEL] = "cancelled",
 	                                      [EVREQ_HTTP_DATA_TOO_LONG] = "answer too long"};
-	struct webhook *wh = arg;
+	struct sender *sender = arg;
 
-	snprintf(wh->failure, sizeof(wh->failure), "%s",
+	snprintf(sender->failure, sizeof(sender->failure), "%s",
 	         (unsigned)error < sizeof(reasons) / sizeof(reasons[0]) && reasons[error]
 	             ? reasons[error]
 	             : "request failed");
@@ -252,50 +301,51 @@ static void on_request_error(enum evhttp_request_error error, void *arg)
 
 static void on_response(struct evhttp_request *req, void *arg)
 {
-	struct webhook *wh = arg;
+	struct sender *sender = arg;
 
 	if (req != NULL && evhttp_request_get_response_code(req) != 0) {
 		struct evbuffer *in = evhttp_request_get_input_buffer(req);
-		ev_ssize_t n = evbuffer_copyout(in, wh->reply, sizeof(wh->reply) - 1);
-		wh->reply[n > 0 ? n : 0] = '\0';
-		wh->status = evhttp_request_get_response_code(req);
-	} else if (wh->failure[0] == '\0') {
-		snprintf(wh->failure, sizeof(wh->failure), "no connection (refused or reset)");
+		ev_ssize_t n = evbuffer_copyout(in, sender->reply, sizeof(sender->reply) - 1);
+		sender->reply[n > 0 ? n : 0] = '\0';
+		sender->status = evhttp_request_get_response_code(req);
+	} else if (sender->failure[0] == '\0') {
+		snprintf(sender->failure, sizeof(sender->failure),
+		         "no connection (refused or reset)");
 	}
-	wh->state = ATTEMPT_ANSWERED;
-	event_active(wh->step, EV_TIMEOUT, 1);
+	sender->state = ATTEMPT_ANSWERED;
+	event_active(sender->step, EV_TIMEOUT, 1);
 }
 
 /* The attempt ends without an answer, for `why`: acted on at the next step. */
-static void attempt_fail(struct webhook *wh, const char *why)
+static void attempt_fail(struct sender *sender, const char *why)
 {
-	snprintf(wh->failure, sizeof(wh->failure), "%s", why);
-	wh->state = ATTEMPT_ANSWERED;
-	event_active(wh->step, EV_TIMEOUT, 1);
+	snprintf(sender->failure, sizeof(sender->failure), "%s", why);
+	sender->state = ATTEMPT_ANSWERED;
+	event_active(sender->step, EV_TIMEOUT, 1);
 }
 
-/* A TLS connection that verifies the peer as wh->host (SNI and certificate name), or
- * wh->host's address when the URL names an address. NULL out of memory. */
-static struct bufferevent *tls_bufferevent(struct webhook *wh)
+/* A TLS connection that verifies the peer as sender->host (SNI and certificate name), or
+ * sender->host's address when the URL names an address. NULL out of memory. */
+static struct bufferevent *tls_bufferevent(struct sender *sender)
 {
-	SSL *ssl = SSL_new(wh->tls);
+	SSL *ssl = SSL_new(sender->tls);
 	struct bufferevent *bev;
 	int named;
 
 	if (ssl == NULL)
 		return NULL;
-	if (wh->numeric_host)
-		named = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), wh->host) == 1;
+	if (sender->numeric_host)
+		named = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), sender->host) == 1;
 	else
-		named = SSL_set_tlsext_host_name(ssl, wh->host) == 1 &&
-		        SSL_set1_host(ssl, wh->host) == 1;
+		named = SSL_set_tlsext_host_name(ssl, sender->host) == 1 &&
+		        SSL_set1_host(ssl, sender->host) == 1;
 	SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 	if (!named) {
 		SSL_free(ssl);
 		return NULL;
 	}
 	/* On failure libevent has freed ssl already (BEV_OPT_CLOSE_ON_FREE). */
-	bev = bufferevent_openssl_socket_new(wh->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
+	bev = bufferevent_openssl_socket_new(sender->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
 	                                     BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (bev != NULL)
 		/* Many servers close without a TLS close_notify; the answer is complete. */
@@ -303,131 +353,211 @@ static struct bufferevent *tls_bufferevent(struct webhook *wh)
 	return bev;
 }
 
-/* Connects to wh->address and sends the head post. */
-static void request(struct webhook *wh)
+/* Connects to sender->address and sends the head post. */
+static void request(struct sender *sender)
 {
-	const struct post *p = queue_at(wh, 0);
+	const struct post *p = queue_at(sender, 0);
 	/* Longer than the attempt's own deadline, which ends it first with one message. */
-	struct timeval timeout = timeval_ms(wh->timeout_ms + 1000);
+	struct timeval timeout = timeval_ms(sender->timeout_ms + 1000);
 	struct bufferevent *bev = NULL;
 	struct evhttp_request *req;
 	struct evkeyvalq *headers;
+	/* Signed now, at each attempt: the platforms refuse a timestamp an hour old. */
+	int64_t now = sender->owner->wall_clock_ms();
+	size_t len = p->len;
+	char *target = robot_signed_target(sender->kind, sender->target, sender->secret, now);
+	char *body = robot_signed_body(sender->kind, p->body, &len, sender->secret, now);
 
-	wh->state = ATTEMPT_REQUESTING;
-	if ((wh->https && (bev = tls_bufferevent(wh)) == NULL) ||
-	    (wh->conn = evhttp_connection_base_bufferevent_new(wh->base, NULL, bev, wh->address,
-	                                                       (unsigned short)wh->port)) == NULL ||
-	    (req = evhttp_request_new(on_response, wh)) == NULL) {
-		if (bev != NULL && wh->conn == NULL)
-			bufferevent_free(bev);
-		attempt_fail(wh, "out of memory");
+	sender->state = ATTEMPT_REQUESTING;
+	if (target == NULL || body == NULL) {
+		free(target);
+		free(body);
+		attempt_fail(sender, "cannot sign the post");
 		return;
 	}
-	evhttp_connection_set_timeout_tv(wh->conn, &timeout);
-	evhttp_connection_set_max_body_size(wh->conn, 64 * 1024);
+	if ((sender->https && (bev = tls_bufferevent(sender)) == NULL) ||
+	    (sender->conn = evhttp_connection_base_bufferevent_new(
+	         sender->base, NULL, bev, sender->address, (unsigned short)sender->port)) == NULL ||
+	    (req = evhttp_request_new(on_response, sender)) == NULL) {
+		if (bev != NULL && sender->conn == NULL)
+			bufferevent_free(bev);
+		attempt_fail(sender, "out of memory");
+		goto done;
+	}
+	evhttp_connection_set_timeout_tv(sender->conn, &timeout);
+	evhttp_connection_set_max_body_size(sender->conn, 64 * 1024);
 	evhttp_request_set_error_cb(req, on_request_error);
 	headers = evhttp_request_get_output_headers(req);
-	evhttp_add_header(headers, "Host", wh->host_header);
+	evhttp_add_header(headers, "Host", sender->host_header);
 	evhttp_add_header(headers, "Content-Type", "application/json; charset=utf-8");
 	evhttp_add_header(headers, "User-Agent", "chatlogd/" CHATLOGD_VERSION);
 	evhttp_add_header(headers, "Connection", "close");
-	if (evbuffer_add(evhttp_request_get_output_buffer(req), p->body, p->len) == -1) {
+	if (evbuffer_add(evhttp_request_get_output_buffer(req), body, len) == -1) {
 		evhttp_request_free(req);
-		attempt_fail(wh, "out of memory");
-		return;
+		attempt_fail(sender, "out of memory");
+		goto done;
 	}
 	/* On failure evhttp has freed req. */
-	if (evhttp_make_request(wh->conn, req, EVHTTP_REQ_POST, wh->target) == -1) {
-		attempt_fail(wh, "cannot start the request");
-	}
+	if (evhttp_make_request(sender->conn, req, EVHTTP_REQ_POST, target) == -1)
+		attempt_fail(sender, "cannot start the request");
+done:
+	free(target);
+	free(body);
 }
 
-static void attempt_start(struct webhook *wh)
+static void attempt_start(struct sender *sender)
 {
-	struct timeval deadline = timeval_ms(wh->timeout_ms);
+	struct timeval deadline = timeval_ms(sender->timeout_ms);
 
-	wh->status = 0;
-	wh->reply[0] = '\0';
-	wh->failure[0] = '\0';
-	evtimer_add(wh->timer, &deadline);
-	if (wh->numeric_host) {
-		snprintf(wh->address, sizeof(wh->address), "%s", wh->host);
-		request(wh);
-	} else if (resolver_lookup(wh->resolver, wh->host, &wh->lookup, &wh->resolved, wh->step) ==
-	           0) {
-		wh->state = ATTEMPT_RESOLVING;
+	sender->status = 0;
+	sender->reply[0] = '\0';
+	sender->failure[0] = '\0';
+	evtimer_add(sender->timer, &deadline);
+	if (sender->numeric_host) {
+		snprintf(sender->address, sizeof(sender->address), "%s", sender->host);
+		request(sender);
+	} else if (resolver_lookup(sender->resolver, sender->host, &sender->lookup,
+	                           &sender->resolved, sender->step) == 0) {
+		sender->state = ATTEMPT_RESOLVING;
 	} else {
-		attempt_fail(wh, "out of memory");
+		attempt_fail(sender, "out of memory");
 	}
 }
 
-static void kick(struct webhook *wh)
+static int64_t monotonic_ms(void)
 {
-	if (wh->state == ATTEMPT_IDLE && wh->count > 0)
-		attempt_start(wh);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t real_clock_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the rate limit --------------------------------------------------------------------- */
+
+static int rate_init(struct rate_window *rw, int64_t period_ms, int64_t limit)
+{
+	rw->period_ms = period_ms;
+	rw->limit = limit > 0 ? (size_t)limit : 0;
+	if (rw->limit > 0 && (rw->sent = calloc(rw->limit, sizeof(*rw->sent))) == NULL)
+		return -1;
+	return 0;
+}
+
+/* Forgets sends at or before now - period: they are out of every window ending now. */
+static void rate_forget(struct rate_window *rw, int64_t now)
+{
+	while (rw->count > 0 && rw->sent[rw->head] <= now - rw->period_ms) {
+		rw->head = (rw->head + 1) % rw->limit;
+		rw->count--;
+	}
+}
+
+/* How long until a send is allowed: 0 now. */
+static int64_t rate_wait_ms(struct rate_window *rw, int64_t now)
+{
+	if (rw->limit == 0)
+		return 0;
+	rate_forget(rw, now);
+	return rw->count < rw->limit ? 0 : rw->sent[rw->head] + rw->period_ms - now;
+}
+
+static void rate_note(struct rate_window *rw, int64_t now)
+{
+	if (rw->limit == 0)
+		return;
+	rate_forget(rw, now);
+	if (rw->count == rw->limit) { /* cannot happen: sends wait for room */
+		rw->head = (rw->head + 1) % rw->limit;
+		rw->count--;
+	}
+	rw->sent[(rw->head + rw->count) % rw->limit] = now;
+	rw->count++;
+}
+
+/* Posts queued that still need a send of their own: all but the one on the wire (a
+ * post waiting for its retry will be sent again). */
+static size_t unsent(const struct sender *sender)
+{
+	return sender->count - (on_the_wire(sender) ? 1 : 0);
+}
+
+/* Whether one more post fits in this minute's budget, counting what is queued: the
+ * sends of the last minute plus the posts still to send stay under the limit. */
+static int budget_has_room(struct sender *sender, int64_t now)
+{
+	if (sender->minute.limit == 0)
+		return 1;
+	rate_forget(&sender->minute, now);
+	return sender->minute.count + unsent(sender) < sender->minute.limit;
+}
+
+/* Starts the head post's attempt if idle and the rate limit allows it now; otherwise
+ * waits (ATTEMPT_WAITING) until it does. Every attempt counts as a send. */
+static void kick(struct sender *sender)
+{
+	int64_t now, wait, wait_second;
+
+	if (sender->state != ATTEMPT_IDLE || sender->count == 0)
+		return;
+	now = monotonic_ms();
+	wait = rate_wait_ms(&sender->minute, now);
+	wait_second = rate_wait_ms(&sender->second, now);
+	if (wait_second > wait)
+		wait = wait_second;
+	if (wait > 0) {
+		struct timeval tv = timeval_ms(wait);
+		sender->state = ATTEMPT_WAITING;
+		evtimer_add(sender->timer, &tv);
+		return;
+	}
+	rate_note(&sender->minute, now);
+	rate_note(&sender->second, now);
+	attempt_start(sender);
 }
 
 /* ---- outcomes --------------------------------------------------------------------------- */
 
-/* The robot's verdict in a 2xx answer: {"errcode":N,"errmsg":"..."}. 0 when there is
- * none (a plain receiver) or it says ok. */
-static long robot_errcode(const char *answer, char *errmsg, size_t errmsg_size)
-{
-	const char *p = strstr(answer, "\"errcode\"");
-	const char *msg = strstr(answer, "\"errmsg\"");
-	long code;
-
-	errmsg[0] = '\0';
-	if (p == NULL)
-		return 0;
-	p += strlen("\"errcode\"");
-	p += strspn(p, " \t\r\n");
-	if (*p++ != ':')
-		return 0;
-	code = strtol(p, NULL, 10);
-	if (msg != NULL && (msg = strchr(msg + strlen("\"errmsg\""), '"')) != NULL) {
-		const char *end = strchr(msg + 1, '"');
-		log_escape(errmsg, errmsg_size, msg + 1,
-		           end ? (size_t)(end - msg - 1) : strlen(msg + 1));
-	}
-	return code;
-}
-
-/* Rate limits robots report in a 200 answer: DingTalk 130101 ("send too fast", 20
- * messages a minute per robot), WeCom 45009 ("api freq out of limit"). */
-static int robot_rate_limited(long code)
-{
-	return code == 130101 || code == 45009;
-}
-
-static enum outcome classify(struct webhook *wh, char *why, size_t why_size)
+static enum outcome classify(struct sender *sender, char *why, size_t why_size)
 {
 	char errmsg[200];
 	long code;
 
-	if (wh->status == 0) {
-		snprintf(why, why_size, "%s", wh->failure);
+	if (sender->status == 0) {
+		snprintf(why, why_size, "%s", sender->failure);
 		return OUTCOME_RETRY;
 	}
-	if (wh->status >= 200 && wh->status < 300) {
-		code = robot_errcode(wh->reply, errmsg, sizeof(errmsg));
+	if (sender->status >= 200 && sender->status < 300) {
+		code = robot_answer_code(sender->kind, sender->reply, errmsg, sizeof(errmsg));
 		if (code == 0)
 			return OUTCOME_DELIVERED;
-		snprintf(why, why_size, "HTTP %d errcode=%ld (%s)", wh->status, code, errmsg);
-		return robot_rate_limited(code) ? OUTCOME_RETRY : OUTCOME_REJECTED;
+		snprintf(why, why_size, "HTTP %d errcode=%ld (%s)", sender->status, code, errmsg);
+		return robot_code_rate_limited(sender->kind, code) ? OUTCOME_RATE_LIMITED
+		                                                   : OUTCOME_REJECTED;
 	}
-	snprintf(why, why_size, "HTTP %d", wh->status);
+	/* Feishu answers some refusals with a 4xx and its code in the body. */
+	code = robot_answer_code(sender->kind, sender->reply, errmsg, sizeof(errmsg));
+	if (code != 0 && robot_code_rate_limited(sender->kind, code)) {
+		snprintf(why, why_size, "HTTP %d errcode=%ld (%s)", sender->status, code, errmsg);
+		return OUTCOME_RATE_LIMITED;
+	}
+	snprintf(why, why_size, "HTTP %d", sender->status);
 	/* A 4xx other than 429 will never succeed. DingTalk is reported to redirect (302)
 	 * while it throttles a robot, so 3xx are retried like 5xx. */
-	if (wh->status >= 400 && wh->status < 500 && wh->status != 429)
+	if (sender->status >= 400 && sender->status < 500 && sender->status != 429)
 		return OUTCOME_REJECTED;
 	return OUTCOME_RETRY;
 }
 
 /* Why a TLS connection gave no answer, from the certificate check or OpenSSL. */
-static void describe_tls_failure(struct webhook *wh)
+static void describe_tls_failure(struct sender *sender)
 {
-	struct bufferevent *bev = evhttp_connection_get_bufferevent(wh->conn);
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(sender->conn);
 	SSL *ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;
 	unsigned long error;
 	long verify;
@@ -436,101 +566,371 @@ static void describe_tls_failure(struct webhook *wh)
 		return;
 	verify = SSL_get_verify_result(ssl);
 	if (verify != X509_V_OK) {
-		snprintf(wh->failure, sizeof(wh->failure), "certificate refused: %s",
+		snprintf(sender->failure, sizeof(sender->failure), "certificate refused: %s",
 		         X509_verify_cert_error_string(verify));
 	} else if ((error = bufferevent_get_openssl_error(bev)) != 0) {
 		const char *reason = ERR_reason_error_string(error);
-		snprintf(wh->failure, sizeof(wh->failure), "tls: %s", reason ? reason : "error");
+		snprintf(sender->failure, sizeof(sender->failure), "tls: %s",
+		         reason ? reason : "error");
 	}
 }
 
 /* Acts on the end of an attempt: the head post is delivered, dropped, or waits. */
-static void attempt_done(struct webhook *wh, enum outcome outcome, const char *why)
+static void attempt_done(struct sender *sender, enum outcome outcome, const char *why)
 {
-	struct post *p = queue_at(wh, 0);
+	struct post *p = queue_at(sender, 0);
 
-	attempt_stop(wh);
-	if (outcome == OUTCOME_RETRY) {
-		int64_t wait = wh->retry_min_ms;
+	attempt_stop(sender);
+	if (outcome == OUTCOME_RETRY || outcome == OUTCOME_RATE_LIMITED) {
+		int64_t wait = sender->retry_min_ms;
 		struct timeval tv;
-		for (unsigned i = 0; i < p->attempts && wait < wh->retry_max_ms; i++)
+		for (unsigned i = 0; i < p->attempts && wait < sender->retry_max_ms; i++)
 			wait *= 2;
-		if (wait > wh->retry_max_ms)
-			wait = wh->retry_max_ms;
+		if (wait > sender->retry_max_ms)
+			wait = sender->retry_max_ms;
+		/* The platform counts in its own window: trying again within it fails again
+		 * (and DingTalk may block the robot longer). */
+		if (outcome == OUTCOME_RATE_LIMITED && sender->minute.limit > 0 &&
+		    wait < sender->minute.period_ms)
+			wait = sender->minute.period_ms;
 		p->attempts++;
-		wh->stats.failed_attempts++;
+		sender->stats.failed_attempts++;
+		if (outcome == OUTCOME_RATE_LIMITED)
+			sender->stats.rate_limited++;
 		log_warnx(
 		    "webhook: post failed url=%s reason=\"%s\" attempt=%u retry_in_ms=%" PRId64,
-		    wh->shown, why, p->attempts, wait);
+		    sender->shown, why, p->attempts, wait);
 		tv = timeval_ms(wait);
-		wh->state = ATTEMPT_WAITING;
-		evtimer_add(wh->timer, &tv);
+		sender->state = ATTEMPT_WAITING;
+		evtimer_add(sender->timer, &tv);
 		return;
 	}
 	if (outcome == OUTCOME_DELIVERED) {
-		wh->stats.delivered++;
+		sender->stats.delivered++;
 		if (p->attempts > 0)
-			log_info("webhook: delivered url=%s after attempts=%u", wh->shown,
+			log_info("webhook: delivered url=%s after attempts=%u", sender->shown,
 			         p->attempts + 1);
 	} else {
-		wh->stats.dropped_rejected++;
-		log_warnx("webhook: post refused for good, dropped url=%s reason=\"%s\"", wh->shown,
-		          why);
+		sender->stats.dropped_rejected++;
+		log_warnx("webhook: post refused for good, dropped url=%s reason=\"%s\"",
+		          sender->shown, why);
 	}
-	queue_remove(wh, 0);
-	if (wh->draining && wh->count == 0)
-		event_base_loopexit(wh->base, NULL);
-	kick(wh);
+	queue_remove(sender, 0);
+	kick(sender);
+	if (sender->owner->draining && webhook_queued(sender->owner) == 0)
+		event_base_loopexit(sender->base, NULL);
 }
 
 static void on_step(evutil_socket_t fd, short what, void *arg)
 {
-	struct webhook *wh = arg;
+	struct sender *sender = arg;
 	char why[512];
 	(void)fd;
 	(void)what;
 
-	if (wh->state == ATTEMPT_RESOLVING && wh->resolved.done) {
-		const struct resolve_answer *a = &wh->resolved;
+	if (sender->state == ATTEMPT_RESOLVING && sender->resolved.done) {
+		const struct resolve_answer *a = &sender->resolved;
 		const char *failure = resolve_failure(a);
-		wh->resolved.done = 0;
+		sender->resolved.done = 0;
 		if (failure != NULL) {
-			snprintf(why, sizeof(why), "cannot resolve %s: %s", wh->host, failure);
-			attempt_done(wh, OUTCOME_RETRY, why);
+			snprintf(why, sizeof(why), "cannot resolve %s: %s", sender->host, failure);
+			attempt_done(sender, OUTCOME_RETRY, why);
 			return;
 		}
-		snprintf(wh->address, sizeof(wh->address), "%s",
-		         a->addresses[queue_at(wh, 0)->attempts % (unsigned)a->count]);
-		request(wh);
-	} else if (wh->state == ATTEMPT_ANSWERED) {
-		if (wh->status == 0 && wh->https && wh->conn != NULL)
-			describe_tls_failure(wh);
-		attempt_done(wh, classify(wh, why, sizeof(why)), why);
+		snprintf(sender->address, sizeof(sender->address), "%s",
+		         a->addresses[queue_at(sender, 0)->attempts % (unsigned)a->count]);
+		request(sender);
+	} else if (sender->state == ATTEMPT_ANSWERED) {
+		if (sender->status == 0 && sender->https && sender->conn != NULL)
+			describe_tls_failure(sender);
+		attempt_done(sender, classify(sender, why, sizeof(why)), why);
 	}
 }
 
 /* The attempt's deadline, or the end of a backoff. */
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
-	struct webhook *wh = arg;
+	struct sender *sender = arg;
 	char why[64];
 	(void)fd;
 	(void)what;
 
-	if (wh->state == ATTEMPT_WAITING) {
-		wh->state = ATTEMPT_IDLE;
-		kick(wh);
-	} else if (wh->state != ATTEMPT_IDLE && wh->state != ATTEMPT_ANSWERED) {
-		snprintf(why, sizeof(why), "no answer within %" PRId64 " ms", wh->timeout_ms);
-		attempt_done(wh, OUTCOME_RETRY, why);
+	if (sender->state == ATTEMPT_WAITING) {
+		sender->state = ATTEMPT_IDLE;
+		kick(sender);
+	} else if (sender->state != ATTEMPT_IDLE && sender->state != ATTEMPT_ANSWERED) {
+		snprintf(why, sizeof(why), "no answer within %" PRId64 " ms", sender->timeout_ms);
+		attempt_done(sender, OUTCOME_RETRY, why);
 	}
+}
+
+/* ---- a sender ------------------------------------------------------------------------- */
+
+static void sender_free(struct sender *sender)
+{
+	if (sender == NULL)
+		return;
+	if (sender->count > 0)
+		log_warnx("webhook: stopping with %zu alert posts not delivered url=%s",
+		          sender->count, sender->shown);
+	if (sender->digest != NULL && robot_digest_count(sender->digest) > 0)
+		log_warnx("webhook: stopping with %" PRIu64
+		          " alerts held for a digest not sent url=%s",
+		          robot_digest_count(sender->digest), sender->shown);
+	attempt_stop(sender);
+	/* A cancelled lookup is called back at the loop's next turn: let it, so that the
+	 * resolver is freed here rather than left to an event_base_free that never runs
+	 * the callback. Nothing else is waiting that long. */
+	for (int turns = 0; resolver_busy(sender->resolver) && turns < 10; turns++)
+		event_base_loop(sender->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	while (sender->count > 0)
+		queue_remove(sender, 0);
+	free(sender->ring);
+	if (sender->timer != NULL)
+		event_free(sender->timer);
+	if (sender->step != NULL)
+		event_free(sender->step);
+	if (sender->digest_timer != NULL)
+		event_free(sender->digest_timer);
+	robot_digest_free(sender->digest);
+	free(sender->minute.sent);
+	free(sender->second.sent);
+	resolver_free(sender->resolver);
+	SSL_CTX_free(sender->tls);
+	free(sender->host);
+	free(sender->host_header);
+	free(sender->target);
+	free(sender->shown);
+	explicit_bzero(sender->secret, sizeof(sender->secret));
+	free(sender);
+}
+
+/* Queues a copy of body and starts sending if idle; a full queue drops its oldest
+ * post that is not on the wire. */
+static int sender_post(struct sender *sender, const char *body, size_t len)
+{
+	struct post p = {malloc(len ? len : 1), len, 0};
+
+	if (p.body == NULL)
+		return -1;
+	memcpy(p.body, body, len);
+	if (sender->count == sender->queue_max) {
+		/* The oldest that is not being sent: a post on the wire may arrive. */
+		size_t victim = on_the_wire(sender) ? 1 : 0;
+		if (victim == 0 && sender->state == ATTEMPT_WAITING)
+			attempt_stop(sender);
+		queue_remove(sender, victim);
+		sender->stats.dropped_overflow++;
+		if (log_ratelimit_allow(&sender->overflow_logs, "webhook queue overflows"))
+			log_warnx("webhook: queue full (%zu posts), dropped the oldest url=%s",
+			          sender->queue_max, sender->shown);
+	}
+	*queue_at(sender, sender->count) = p;
+	sender->count++;
+	sender->stats.queued = sender->count;
+	kick(sender);
+	return 0;
+}
+
+/* Arms the digest's timer for when the minute's budget has room again: when the
+ * oldest send of the window leaves it (or a whole period, if the budget is held by
+ * posts not sent yet). */
+static void digest_schedule(struct sender *sender, int64_t now)
+{
+	int64_t wait = sender->minute.period_ms;
+	struct timeval tv;
+
+	if (evtimer_pending(sender->digest_timer, NULL))
+		return;
+	if (budget_has_room(sender, now))
+		wait = 0;
+	else if (sender->minute.count > 0)
+		wait = sender->minute.sent[sender->minute.head] + sender->minute.period_ms - now;
+	tv = timeval_ms(wait > 0 ? wait : 0);
+	evtimer_add(sender->digest_timer, &tv);
+}
+
+/* Queues the digest as one post, if the budget has room; clears it. */
+static void digest_send(struct sender *sender)
+{
+	char *text = malloc(TEXT_BYTES), *body = malloc(BODY_BYTES);
+	size_t len;
+
+	if (text == NULL || body == NULL)
+		fatalx("out of memory");
+	robot_digest_text(sender->digest, sender->owner->language, sender->per_minute, text,
+	                  TEXT_BYTES);
+	len = robot_body(sender->kind, text, NULL, NULL, body, BODY_BYTES);
+	log_info("webhook: %" PRIu64 " alerts held back by the rate limit go as one digest url=%s",
+	         robot_digest_count(sender->digest), sender->shown);
+	robot_digest_clear(sender->digest);
+	sender->stats.digests++;
+	if (sender_post(sender, body, len) == -1)
+		log_warnx("webhook: out of memory, digest lost url=%s", sender->shown);
+	free(text);
+	free(body);
+}
+
+static void on_digest_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct sender *sender = arg;
+	int64_t now = monotonic_ms();
+	(void)fd;
+	(void)what;
+
+	if (robot_digest_count(sender->digest) == 0)
+		return;
+	if (budget_has_room(sender, now))
+		digest_send(sender);
+	else
+		digest_schedule(sender, now);
+}
+
+/* The body of ev for this sender's platform, in the webhook's language; raised and
+ * waiting alerts @mention the agent when the map has them. Returns its length. */
+static size_t alert_body(const struct sender *sender, const struct alert_event *ev,
+                         const struct names *names, int escalated, char *out, size_t size)
+{
+	char *text = malloc(TEXT_BYTES), alert[ALERT_MESSAGE_MAX];
+	struct robot_mention mention = {names_get(names, ev->agent), NULL, 0};
+	size_t len;
+
+	if (text == NULL)
+		fatalx("out of memory");
+	robot_alert_text(ev, names, sender->owner->language, escalated, text, TEXT_BYTES);
+	if (ev->type == ALERT_RAISED || ev->type == ALERT_WAITING)
+		mention.id =
+		    robot_mentions_find(sender->owner->mentions, mention.agent, &mention.mobile);
+	if (sender->kind == ROBOT_GENERIC)
+		alert_format(ev, names, alert, sizeof(alert));
+	len = robot_body(sender->kind, text, &mention, sender->kind == ROBOT_GENERIC ? alert : NULL,
+	                 out, size);
+	free(text);
+	return len;
+}
+
+/* Posts ev, or counts it in the digest when the minute's budget is spent (or a digest
+ * is already waiting: alerts then keep their order behind it). */
+static int sender_post_alert(struct sender *sender, const struct alert_event *ev,
+                             const struct names *names, int escalated)
+{
+	int64_t now = monotonic_ms();
+	char *body;
+	size_t len;
+	int rc;
+
+	if (robot_digest_count(sender->digest) > 0 || !budget_has_room(sender, now)) {
+		robot_digest_add(sender->digest, ev, names);
+		sender->stats.digested++;
+		digest_schedule(sender, now);
+		return 0;
+	}
+	if ((body = malloc(BODY_BYTES)) == NULL)
+		return -1;
+	len = alert_body(sender, ev, names, escalated, body, BODY_BYTES);
+	rc = sender_post(sender, body, len);
+	free(body);
+	return rc;
+}
+
+/* One robot URL with its kind (ROBOT_AUTO: from the host), secret and limits. */
+static struct sender *sender_new(struct webhook *wh, const char *key, const char *url,
+                                 enum robot_kind kind, const char *secret_file,
+                                 const struct webhook_settings *s,
+                                 const struct webhook_robot_settings *r, char *err, size_t errlen)
+{
+	struct sender *sender = calloc(1, sizeof(*sender));
+	int64_t per_minute, per_second,
+	    period_ms = r->rate_period_ms > 0 ? r->rate_period_ms : 60000;
+
+	if (sender == NULL) {
+		snprintf(err, errlen, "%s: out of memory", key);
+		return NULL;
+	}
+	sender->owner = wh;
+	sender->key = key;
+	sender->base = wh->base;
+	sender->timeout_ms = s->timeout_ms;
+	sender->retry_min_ms = s->retry_min_ms > 0 ? s->retry_min_ms : 1;
+	sender->retry_max_ms =
+	    s->retry_max_ms > sender->retry_min_ms ? s->retry_max_ms : sender->retry_min_ms;
+	/* One slot for the post on the wire, at least one for the newest. */
+	sender->queue_max = s->queue_max > 2 ? s->queue_max : 2;
+	sender->overflow_logs.per_second = 1;
+	if (parse_url(sender, url, err, errlen) == -1)
+		goto fail;
+	sender->kind = kind == ROBOT_AUTO ? robot_kind_for_host(sender->host) : kind;
+	if (secret_file != NULL && secret_file[0] != '\0' &&
+	    robot_read_secret(secret_file, sender->secret, err, errlen) == -1)
+		goto fail;
+	if (sender->secret[0] != '\0' && sender->kind != ROBOT_DINGTALK &&
+	    sender->kind != ROBOT_FEISHU)
+		log_warnx("webhook: a secret is set but %s robots are not signed url=%s",
+		          robot_kind_name(sender->kind), sender->shown);
+	robot_default_limits(sender->kind, &per_minute, &per_second);
+	if (r->per_minute > 0)
+		per_minute = r->per_minute;
+	sender->per_minute = per_minute;
+	if (sender->https && (sender->tls = tls_context(s->ca_file, err, errlen)) == NULL)
+		goto fail;
+	if (rate_init(&sender->minute, period_ms, per_minute) == -1 ||
+	    rate_init(&sender->second, period_ms / 60 > 0 ? period_ms / 60 : 1, per_second) == -1 ||
+	    (sender->digest = robot_digest_new()) == NULL ||
+	    (sender->ring = calloc(sender->queue_max, sizeof(*sender->ring))) == NULL ||
+	    (sender->timer = evtimer_new(wh->base, on_timer, sender)) == NULL ||
+	    (sender->digest_timer = evtimer_new(wh->base, on_digest_timer, sender)) == NULL ||
+	    (sender->step = event_new(wh->base, -1, 0, on_step, sender)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", key);
+		goto fail;
+	}
+	if (!sender->numeric_host) {
+		if ((sender->resolver = resolver_new(wh->base)) == NULL) {
+			snprintf(err, errlen, "%s: cannot set up the DNS resolver", key);
+			goto fail;
+		}
+	}
+	return sender;
+fail:
+	sender_free(sender);
+	return NULL;
+}
+
+static void sender_announce(const struct sender *sender, const char *what)
+{
+	log_info("webhook: %s %s robot=%s signed=%s per_minute=%" PRId64, what, sender->shown,
+	         robot_kind_name(sender->kind), sender->secret[0] ? "yes" : "no",
+	         sender->per_minute);
 }
 
 /* ---- the interface ---------------------------------------------------------------------- */
 
+static size_t webhook_queued(const struct webhook *wh)
+{
+	return wh->main->count + (wh->escalation != NULL ? wh->escalation->count : 0);
+}
+
 struct webhook *webhook_new(struct event_base *base, const struct webhook_settings *s, char *err,
                             size_t errlen)
 {
+	return webhook_new_robots(base, s, NULL, err, errlen);
+}
+
+struct webhook *webhook_new_from_config(struct event_base *base, const struct config *cfg,
+                                        char *err, size_t errlen)
+{
+	struct webhook_settings s;
+	struct webhook_robot_settings robots;
+
+	webhook_settings_from_config(cfg, &s, &robots);
+	return webhook_new_robots(base, &s, &robots, err, errlen);
+}
+
+struct webhook *webhook_new_robots(struct event_base *base, const struct webhook_settings *s,
+                                   const struct webhook_robot_settings *robots, char *err,
+                                   size_t errlen)
+{
+	static const struct webhook_robot_settings none;
+	const struct webhook_robot_settings *r = robots != NULL ? robots : &none;
 	struct webhook *wh = calloc(1, sizeof(*wh));
 
 	if (wh == NULL) {
@@ -538,29 +938,23 @@ struct webhook *webhook_new(struct event_base *base, const struct webhook_settin
 		return NULL;
 	}
 	wh->base = base;
-	wh->timeout_ms = s->timeout_ms;
-	wh->retry_min_ms = s->retry_min_ms > 0 ? s->retry_min_ms : 1;
-	wh->retry_max_ms = s->retry_max_ms > wh->retry_min_ms ? s->retry_max_ms : wh->retry_min_ms;
-	/* One slot for the post on the wire, at least one for the newest. */
-	wh->queue_max = s->queue_max > 2 ? s->queue_max : 2;
-	wh->overflow_logs.per_second = 1;
-	if (parse_url(wh, s->url, err, errlen) == -1)
+	wh->language = r->language;
+	wh->escalate_after_ms = r->escalate_after_ms;
+	wh->wall_clock_ms = r->wall_clock_ms != NULL ? r->wall_clock_ms : real_clock_ms;
+	if (r->mentions_file != NULL && r->mentions_file[0] != '\0' &&
+	    (wh->mentions = robot_mentions_load(r->mentions_file, err, errlen)) == NULL)
 		goto fail;
-	if (wh->https && (wh->tls = tls_context(s->ca_file, err, errlen)) == NULL)
+	if ((wh->main = sender_new(wh, "alert_webhook", s->url, r->kind, r->secret_file, s, r, err,
+	                           errlen)) == NULL)
 		goto fail;
-	if ((wh->ring = calloc(wh->queue_max, sizeof(*wh->ring))) == NULL ||
-	    (wh->timer = evtimer_new(base, on_timer, wh)) == NULL ||
-	    (wh->step = event_new(base, -1, 0, on_step, wh)) == NULL) {
-		snprintf(err, errlen, "alert_webhook: out of memory");
+	if (r->escalate_url != NULL && r->escalate_url[0] != '\0' &&
+	    (wh->escalation =
+	         sender_new(wh, "alert_escalate_webhook", r->escalate_url, r->escalate_kind,
+	                    r->escalate_secret_file, s, r, err, errlen)) == NULL)
 		goto fail;
-	}
-	if (!wh->numeric_host) {
-		if ((wh->resolver = resolver_new(base)) == NULL) {
-			snprintf(err, errlen, "alert_webhook: cannot set up the DNS resolver");
-			goto fail;
-		}
-	}
-	log_info("webhook: alerts are also posted to %s", wh->shown);
+	sender_announce(wh->main, "alerts are also posted to");
+	if (wh->escalation != NULL)
+		sender_announce(wh->escalation, "buyers waiting past escalate_after are posted to");
 	return wh;
 fail:
 	webhook_free(wh);
@@ -571,107 +965,43 @@ void webhook_free(struct webhook *wh)
 {
 	if (wh == NULL)
 		return;
-	if (wh->count > 0)
-		log_warnx("webhook: stopping with %zu alert posts not delivered url=%s", wh->count,
-		          wh->shown);
-	attempt_stop(wh);
-	/* A cancelled lookup is called back at the loop's next turn: let it, so that the
-	 * resolver is freed here rather than left to an event_base_free that never runs
-	 * the callback. Nothing else is waiting that long. */
-	for (int turns = 0; resolver_busy(wh->resolver) && turns < 10; turns++)
-		event_base_loop(wh->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-	while (wh->count > 0)
-		queue_remove(wh, 0);
-	free(wh->ring);
-	if (wh->timer != NULL)
-		event_free(wh->timer);
-	if (wh->step != NULL)
-		event_free(wh->step);
-	resolver_free(wh->resolver);
-	SSL_CTX_free(wh->tls);
-	free(wh->host);
-	free(wh->host_header);
-	free(wh->target);
-	free(wh->shown);
+	sender_free(wh->main);
+	sender_free(wh->escalation);
+	robot_mentions_free(wh->mentions);
 	free(wh);
 }
 
 int webhook_post(struct webhook *wh, const char *body, size_t len)
 {
-	struct post p = {malloc(len ? len : 1), len, 0};
-
-	if (p.body == NULL)
-		return -1;
-	memcpy(p.body, body, len);
-	if (wh->count == wh->queue_max) {
-		/* The oldest that is not being sent: a post on the wire may arrive. */
-		size_t victim = on_the_wire(wh) ? 1 : 0;
-		if (victim == 0 && wh->state == ATTEMPT_WAITING)
-			attempt_stop(wh);
-		queue_remove(wh, victim);
-		wh->stats.dropped_overflow++;
-		if (log_ratelimit_allow(&wh->overflow_logs, "webhook queue overflows"))
-			log_warnx("webhook: queue full (%zu posts), dropped the oldest url=%s",
-			          wh->queue_max, wh->shown);
-	}
-	*queue_at(wh, wh->count) = p;
-	wh->count++;
-	wh->stats.queued = wh->count;
-	kick(wh);
-	return 0;
-}
-
-/* Seconds for people: 12500 -> "12.5", 10000 -> "10". */
-static void seconds_text(int64_t ms, char out[32])
-{
-	int64_t tenths = ((ms > 0 ? ms : 0) + 50) / 100;
-	if (tenths % 10 == 0)
-		snprintf(out, 32, "%" PRId64, tenths / 10);
-	else
-		snprintf(out, 32, "%" PRId64 ".%" PRId64, tenths / 10, tenths % 10);
+	return sender_post(wh->main, body, len);
 }
 
 size_t webhook_alert_body(const struct alert_event *ev, const struct names *names, char *out,
                           size_t size)
 {
-	static const char *const types[] = {"raised", "cleared", "waiting"};
-	char text[2048], value[32], target[32], measure[128], *p = out, *end = out + size;
-	const char *shop = names_get(names, ev->shop), *agent = names_get(names, ev->agent);
+	char *text = malloc(TEXT_BYTES), alert[ALERT_MESSAGE_MAX];
+	size_t len;
 
-	seconds_text(ev->value_ms, value);
-	seconds_text(ev->target_ms, target);
-	if (ev->samples == 0) /* cleared as every sample left the window: no average */
-		snprintf(measure, sizeof(measure), "无样本");
-	else
-		snprintf(measure, sizeof(measure), "%s s %s 目标 %s s", value,
-		         ev->type == ALERT_RAISED ? ">" : "≤", target);
-	if (ev->type == ALERT_WAITING)
-		snprintf(text, sizeof(text),
-		         "【chatlogd】%s / %s: 买家 %s 已等待 %s s > %s目标 %s s %s", shop, agent,
-		         ev->buyer, value, ev->frt ? "首响" : "响应", target, types[ev->type]);
-	else
-		snprintf(text, sizeof(text),
-		         "【chatlogd】%s / %s: %s %s (%" PRId64 " samples, %" PRId64 " s) %s", shop,
-		         agent, ev->frt ? "平均首响" : "平均响应", measure, ev->samples,
-		         ev->window_s, types[ev->type]);
-	if (size < 64) {
-		if (size > 0)
-			out[0] = '\0';
-		return 0;
-	}
-	alert_put(&p, end, "{\"msgtype\":\"text\",\"text\":{\"content\":\"");
-	alert_json_escape(&p, end - 16, text);
-	alert_put(&p, end, "\"},\"alert\":");
-	p += alert_format(ev, names, p, (size_t)(end - p - 2));
-	alert_put(&p, end, "}");
-	return (size_t)(p - out);
+	if (text == NULL)
+		fatalx("out of memory");
+	robot_alert_text(ev, names, ROBOT_ZH, 0, text, TEXT_BYTES);
+	alert_format(ev, names, alert, sizeof(alert));
+	len = robot_body(ROBOT_GENERIC, text, NULL, alert, out, size);
+	free(text);
+	return len;
 }
 
 int webhook_post_alert(struct webhook *wh, const struct alert_event *ev, const struct names *names)
 {
-	char body[BODY_BYTES];
-	size_t len = webhook_alert_body(ev, names, body, sizeof(body));
-	return webhook_post(wh, body, len);
+	int rc = sender_post_alert(wh->main, ev, names, 0);
+
+	if (wh->escalation != NULL && ev->type == ALERT_WAITING &&
+	    ev->value_ms >= wh->escalate_after_ms) {
+		wh->escalated++;
+		if (sender_post_alert(wh->escalation, ev, names, 1) == -1)
+			rc = -1;
+	}
+	return rc;
 }
 
 static void on_drain_deadline(evutil_socket_t fd, short what, void *arg)
@@ -682,12 +1012,30 @@ static void on_drain_deadline(evutil_socket_t fd, short what, void *arg)
 	event_base_loopexit(wh->base, NULL);
 }
 
+/* At a stop, a digest goes out now if the budget allows it, and a post waiting for its
+ * retry is tried at once (one waiting for the rate limit waits on). */
+static void sender_hurry(struct sender *sender)
+{
+	if (sender == NULL)
+		return;
+	if (robot_digest_count(sender->digest) > 0 && budget_has_room(sender, monotonic_ms())) {
+		event_del(sender->digest_timer);
+		digest_send(sender);
+	}
+	if (sender->state == ATTEMPT_WAITING)
+		event_active(sender->timer, EV_TIMEOUT, 1);
+}
+
 void webhook_drain(struct webhook *wh, int64_t max_ms)
 {
 	struct timeval tv = timeval_ms(max_ms);
 	struct event *deadline;
 
-	if (wh == NULL || wh->count == 0)
+	if (wh == NULL)
+		return;
+	sender_hurry(wh->main);
+	sender_hurry(wh->escalation);
+	if (webhook_queued(wh) == 0)
 		return;
 	if ((deadline = evtimer_new(wh->base, on_drain_deadline, wh)) == NULL ||
 	    evtimer_add(deadline, &tv) == -1) {
@@ -696,15 +1044,56 @@ void webhook_drain(struct webhook *wh, int64_t max_ms)
 		return;
 	}
 	wh->draining = 1;
-	if (wh->state == ATTEMPT_WAITING)
-		event_active(wh->timer, EV_TIMEOUT, 1);
 	event_base_dispatch(wh->base);
 	wh->draining = 0;
 	event_free(deadline);
 }
 
+static void stats_add(struct webhook_stats *sum, const struct sender *sender)
+{
+	if (sender == NULL)
+		return;
+	sum->delivered += sender->stats.delivered;
+	sum->failed_attempts += sender->stats.failed_attempts;
+	sum->dropped_overflow += sender->stats.dropped_overflow;
+	sum->dropped_rejected += sender->stats.dropped_rejected;
+	sum->rate_limited += sender->stats.rate_limited;
+	sum->digested += sender->stats.digested;
+	sum->digests += sender->stats.digests;
+	sum->queued += sender->stats.queued;
+}
+
 void webhook_stats(const struct webhook *wh, struct webhook_stats *out)
 {
-	static const struct webhook_stats none;
-	*out = wh != NULL ? wh->stats : none;
+	memset(out, 0, sizeof(*out));
+	if (wh == NULL)
+		return;
+	stats_add(out, wh->main);
+	stats_add(out, wh->escalation);
+	out->escalated = wh->escalated;
+}
+
+void webhook_settings_from_config(const struct config *cfg, struct webhook_settings *s,
+                                  struct webhook_robot_settings *robots)
+{
+	*s = (struct webhook_settings){
+	    .url = cfg->alert_webhook,
+	    .ca_file = cfg->alert_webhook_ca_file,
+	    .timeout_ms = 5000,
+	    .retry_min_ms = 1000,
+	    .retry_max_ms = 60000,
+	    .queue_max = LIMIT_WEBHOOK_QUEUE,
+	};
+	*robots = (struct webhook_robot_settings){
+	    .secret_file = cfg->alert_webhook_secret_file,
+	    .per_minute = cfg->alert_robot_per_minute,
+	    .mentions_file = cfg->alert_mentions_file,
+	    .escalate_url = cfg->alert_escalate_webhook,
+	    .escalate_secret_file = cfg->alert_escalate_secret_file,
+	    .escalate_after_ms = cfg->escalate_after_ms,
+	};
+	/* config.c has checked the names: a failure leaves the defaults (auto, zh). */
+	(void)robot_kind_parse(cfg->alert_robot, &robots->kind);
+	(void)robot_kind_parse(cfg->alert_escalate_robot, &robots->escalate_kind);
+	(void)robot_language_parse(cfg->alert_language, &robots->language);
 }

@@ -30,6 +30,15 @@ static const char *const all_keys[] = {
     "alert_min_samples",
     "alert_webhook",
     "alert_webhook_ca_file",
+    "alert_robot",
+    "alert_webhook_secret_file",
+    "alert_robot_per_minute",
+    "alert_mentions_file",
+    "alert_language",
+    "alert_escalate_webhook",
+    "alert_escalate_robot",
+    "alert_escalate_secret_file",
+    "escalate_after",
     "redis",
     "redis_password_file",
     "prefix",
@@ -95,6 +104,15 @@ static int config_equal(const struct config *a, const struct config *b)
 	       a->alert_window_ms == b->alert_window_ms &&
 	       a->alert_min_samples == b->alert_min_samples &&
 	       same_string(a->alert_webhook, b->alert_webhook) && same_string(a->redis, b->redis) &&
+	       same_string(a->alert_robot, b->alert_robot) &&
+	       same_string(a->alert_webhook_secret_file, b->alert_webhook_secret_file) &&
+	       a->alert_robot_per_minute == b->alert_robot_per_minute &&
+	       same_string(a->alert_mentions_file, b->alert_mentions_file) &&
+	       same_string(a->alert_language, b->alert_language) &&
+	       same_string(a->alert_escalate_webhook, b->alert_escalate_webhook) &&
+	       same_string(a->alert_escalate_robot, b->alert_escalate_robot) &&
+	       same_string(a->alert_escalate_secret_file, b->alert_escalate_secret_file) &&
+	       a->escalate_after_ms == b->escalate_after_ms &&
 	       same_string(a->redis_password_file, b->redis_password_file) &&
 	       same_string(a->prefix, b->prefix) && a->flush_interval_ms == b->flush_interval_ms &&
 	       a->minute_ttl_ms == b->minute_ttl_ms && a->day_ttl_ms == b->day_ttl_ms &&
@@ -138,6 +156,15 @@ static void test_defaults_are_the_documented_ones(void)
 	CHECK_INT(cfg.alert_window_ms, 300 * 1000);
 	CHECK_INT(cfg.alert_min_samples, 3);
 	CHECK_STR(cfg.alert_webhook, "");
+	CHECK_STR(cfg.alert_robot, "auto");
+	CHECK_STR(cfg.alert_webhook_secret_file, "");
+	CHECK_INT(cfg.alert_robot_per_minute, 0);
+	CHECK_STR(cfg.alert_mentions_file, "");
+	CHECK_STR(cfg.alert_language, "zh");
+	CHECK_STR(cfg.alert_escalate_webhook, "");
+	CHECK_STR(cfg.alert_escalate_robot, "auto");
+	CHECK_STR(cfg.alert_escalate_secret_file, "");
+	CHECK_INT(cfg.escalate_after_ms, 60 * 1000);
 	CHECK_STR(cfg.redis, "redis://127.0.0.1:6379/0");
 	CHECK_STR(cfg.redis_password_file, "");
 	CHECK_STR(cfg.prefix, "cs");
@@ -387,6 +414,11 @@ static void test_string_checks(void)
 	            "c.conf:1: http_listen: expected HOST:PORT (port 1-65535), or nothing");
 	check_error("alert_webhook = ftp://x\n",
 	            "c.conf:1: alert_webhook: expected an http:// or https:// URL, or nothing");
+	check_error("alert_robot = slack\n",
+	            "c.conf:1: alert_robot: expected auto, generic, dingtalk, wecom or feishu");
+	check_error("alert_language = fr\n", "c.conf:1: alert_language: expected zh or en");
+	check_error("alert_escalate_webhook = x\n", "c.conf:1: alert_escalate_webhook: expected an "
+	                                            "http:// or https:// URL, or nothing");
 	{
 		struct config cfg;
 		if (load_one(&cfg,
@@ -688,6 +720,15 @@ static void test_dump_round_trips_changed_values(void)
 	    {"alert_min_samples", "7"},
 	    {"alert_webhook", "https://example.com/hook?a=b;c=d"},
 	    {"alert_webhook_ca_file", "/etc/chatlogd/robot-ca.pem"},
+	    {"alert_robot", "feishu"},
+	    {"alert_webhook_secret_file", "/etc/chatlogd/robot.secret"},
+	    {"alert_robot_per_minute", "10"},
+	    {"alert_mentions_file", "/etc/chatlogd/mentions.tsv"},
+	    {"alert_language", "en"},
+	    {"alert_escalate_webhook", "https://oapi.dingtalk.com/robot/send?access_token=x"},
+	    {"alert_escalate_robot", "dingtalk"},
+	    {"alert_escalate_secret_file", "/etc/chatlogd/escalate.secret"},
+	    {"escalate_after", "2m"},
 	    {"redis", "redis://u:p@h:1/2"},
 	    {"redis_password_file", "/etc/chatlogd/pass"},
 	    {"prefix", "cs:prod"},

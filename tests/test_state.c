@@ -200,7 +200,7 @@ static void test_flipped_byte_before_the_tail_is_corruption(void)
 	/* records are 12 bytes from offset 16: flip each byte of records 1..9 in turn */
 	for (off_t at = 16; at < st.st_size; at++) {
 		struct collected c = {0, 1, 0};
-		unsigned char byte;
+		unsigned char byte = 0;
 		long n;
 		int fd = open(path, O_RDWR);
 		if (fd == -1 || pread(fd, &byte, 1, at) != 1)

@@ -13,9 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -57,6 +60,8 @@ struct receiver {
 	char *bodies[MAX_REQUESTS];
 	size_t lengths[MAX_REQUESTS];
 	int answered[MAX_REQUESTS]; /* the status each got */
+	char *uris[MAX_REQUESTS];
+	int64_t at_ms[MAX_REQUESTS]; /* when each came (monotonic) */
 	char uri[256], content_type[128], host[128];
 };
 
@@ -78,6 +83,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 		r->bodies[k] = calloc(1, r->lengths[k] + 1);
 		evbuffer_copyout(in, r->bodies[k], r->lengths[k]);
 		r->answered[k] = status;
+		r->uris[k] = strdup(evhttp_request_get_uri(req));
+		r->at_ms[k] = now_ms();
 	}
 	snprintf(r->uri, sizeof(r->uri), "%s", evhttp_request_get_uri(req));
 	snprintf(r->content_type, sizeof(r->content_type), "%s", type ? type : "");
@@ -126,8 +133,10 @@ static void receiver_stop(struct receiver *r)
 static void receiver_free(struct receiver *r)
 {
 	receiver_stop(r);
-	for (size_t i = 0; i < r->requests && i < MAX_REQUESTS; i++)
+	for (size_t i = 0; i < r->requests && i < MAX_REQUESTS; i++) {
 		free(r->bodies[i]);
+		free(r->uris[i]);
+	}
 }
 
 /* A port nothing listens on (it was free a moment ago). */
@@ -146,6 +155,7 @@ struct until {
 	struct webhook *wh;
 	size_t queued_at_most;
 	uint64_t failed_at_least;
+	uint64_t delivered_at_least;
 	int64_t deadline;
 };
 
@@ -153,7 +163,8 @@ static int until_done(const struct until *u)
 {
 	struct webhook_stats s;
 	webhook_stats(u->wh, &s);
-	return s.queued <= u->queued_at_most && s.failed_attempts >= u->failed_at_least;
+	return s.queued <= u->queued_at_most && s.failed_attempts >= u->failed_at_least &&
+	       s.delivered >= u->delivered_at_least;
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -169,7 +180,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
  * attempts failed, or WAIT_MS pass. Returns 1 when it got there. */
 static int run_until(struct event_base *base, struct webhook *wh, size_t queued, uint64_t failed)
 {
-	struct until u = {base, wh, queued, failed, now_ms() + WAIT_MS};
+	struct until u = {base, wh, queued, failed, 0, now_ms() + WAIT_MS};
 	struct timeval tick = {0, 2000};
 	struct event *ev = event_new(base, -1, EV_PERSIST, on_tick, &u);
 
@@ -253,22 +264,23 @@ static char *capture_end(const char *path)
 /* ---- the message ------------------------------------------------------------------------- */
 
 static const char raised_body[] =
-    "{\"msgtype\":\"text\",\"text\":{\"content\":\"【chatlogd】s1 / 售前\\\"小\\\\美: 平均响应 "
-    "12.5 s > 目标 10 s (7 samples, 300 s) raised\"},\"alert\":{\"type\":\"raised\","
+    "{\"msgtype\":\"text\",\"text\":{\"content\":\"【chatlogd】告警：店铺 s1 客服 售前\\\"小\\\\美 "
+    "近 300 秒平均响应 12.5 秒 > 目标 10 秒（7 个样本）\"},\"alert\":{\"type\":\"raised\","
     "\"shop\":\"s1\",\"agent\":\"售前\\\"小\\\\美\",\"metric\":\"art\",\"value_ms\":12500,"
     "\"target_ms\":10000,\"samples\":7,\"window_s\":300,"
     "\"ts\":\"2026-11-24T10:07:00.000+08:00\"}}";
 
 static const char cleared_body[] =
-    "{\"msgtype\":\"text\",\"text\":{\"content\":\"【chatlogd】s1 / 售前\\\"小\\\\美: 平均首响 "
-    "5.4 s ≤ 目标 6 s (4 samples, 300 s) cleared\"},\"alert\":{\"type\":\"cleared\","
+    "{\"msgtype\":\"text\",\"text\":{\"content\":\"【chatlogd】恢复：店铺 s1 客服 售前\\\"小\\\\美 "
+    "近 300 秒平均首响 5.4 秒 < 目标 6 秒（4 个样本）\"},\"alert\":{\"type\":\"cleared\","
     "\"shop\":\"s1\",\"agent\":\"售前\\\"小\\\\美\",\"metric\":\"frt\",\"value_ms\":5400,"
     "\"target_ms\":6000,\"samples\":4,\"window_s\":300,"
     "\"ts\":\"2026-11-24T10:12:30.000+08:00\"}}";
 
 static const char emptied_prefix[] =
-    "{\"msgtype\":\"text\",\"text\":{\"content\":\"【chatlogd】s1 / 售前\\\"小\\\\美: 平均首响 "
-    "无样本 (0 samples, 300 s) cleared\"},\"alert\":{\"type\":\"cleared\",";
+    "{\"msgtype\":\"text\",\"text\":{\"content\":\"【chatlogd】告警失效：店铺 s1 客服 "
+    "售前\\\"小\\\\美 "
+    "近 300 秒已无首响样本，无法判断是否恢复\"},\"alert\":{\"type\":\"expired\",";
 
 static void make_events(struct names *names, struct alert_event *raised,
                         struct alert_event *cleared)
@@ -309,9 +321,10 @@ static void test_body_is_the_robot_text_with_the_spec_alert(void)
 	len = webhook_alert_body(&cleared, names, out, sizeof(out));
 	CHECK_STR(out, cleared_body);
 	CHECK(scoreboard_json_valid(out, len));
-	/* cleared because every sample left the window: no average to show */
+	/* ended because every sample left the window: no average to show */
 	cleared.value_ms = 0;
 	cleared.samples = 0;
+	cleared.frt = ALERT_FRT | ALERT_EXPIRED;
 	webhook_alert_body(&cleared, names, out, sizeof(out));
 	CHECK(strncmp(out, emptied_prefix, strlen(emptied_prefix)) == 0);
 	names_free(names);
@@ -333,11 +346,13 @@ static void test_waiting_body_names_the_buyer(void)
 	char out[16384];
 	size_t len = webhook_alert_body(&ev, names, out, sizeof(out));
 
-	CHECK_STR(out, "{\"msgtype\":\"text\",\"text\":{\"content\":\"【chatlogd】s1 / bob: 买家 "
-	               "买家\\u000a1 已等待 7.5 s > 首响目标 6 s waiting\"},\"alert\":{\"type\":"
-	               "\"waiting\",\"shop\":\"s1\",\"agent\":\"bob\",\"buyer\":\"买家\\u000a1\","
-	               "\"metric\":\"frt\",\"value_ms\":7480,\"target_ms\":6000,\"samples\":1,"
-	               "\"window_s\":300,\"ts\":\"2026-11-24T10:00:00.000+08:00\"}}");
+	CHECK_STR(
+	    out,
+	    "{\"msgtype\":\"text\",\"text\":{\"content\":\"【chatlogd】买家等待：店铺 s1 "
+	    "客服 bob 的买家 买家\\u000a1 已等待 7.48 秒 > 首响目标 6 秒\"},\"alert\":{\"type\":"
+	    "\"waiting\",\"shop\":\"s1\",\"agent\":\"bob\",\"buyer\":\"买家\\u000a1\","
+	    "\"metric\":\"frt\",\"value_ms\":7480,\"target_ms\":6000,\"samples\":1,"
+	    "\"window_s\":300,\"ts\":\"2026-11-24T10:00:00.000+08:00\"}}");
 	CHECK(scoreboard_json_valid(out, len));
 	names_free(names);
 }
@@ -549,6 +564,435 @@ static void test_full_queue_drops_a_waiting_head(void)
 	CHECK_STR(got, "B:200|C:200");
 	webhook_free(wh);
 	receiver_free(&r);
+	event_base_free(base);
+}
+
+/* ---- robots: a local stand-in per platform ------------------------------------------------ */
+
+#define SECRET "SECtest0123456789abcdef"
+
+/* Runs the loop until the queues are empty and at least `delivered` posts went
+ * through (a digest waits on a timer with nothing queued), or WAIT_MS pass. */
+static int run_until_delivered(struct event_base *base, struct webhook *wh, uint64_t delivered)
+{
+	struct until u = {base, wh, 0, 0, delivered, now_ms() + WAIT_MS};
+	struct timeval tick = {0, 2000};
+	struct event *ev = event_new(base, -1, EV_PERSIST, on_tick, &u);
+
+	event_add(ev, &tick);
+	event_base_dispatch(base);
+	event_free(ev);
+	return until_done(&u);
+}
+
+static int64_t fixed_clock(void)
+{
+	return T0 + 123; /* 2026-11-24T10:00:00.123+08:00 */
+}
+
+static const char *test_file(const char *name, const char *text)
+{
+	static char paths[4][128];
+	static int next;
+	char *path = paths[next++ % 4];
+	FILE *f;
+
+	snprintf(path, 128, "%s/%s", tmp_dir, name);
+	if ((f = fopen(path, "w")) != NULL) {
+		fputs(text, f);
+		fclose(f);
+	}
+	chmod(path, 0600);
+	return path;
+}
+
+/* A robot of `kind` at the receiver's port, with the secret, the mention map (alice
+ * and bob) and the robot settings given. */
+static struct webhook *local_robot(struct event_base *base, int port,
+                                   struct webhook_robot_settings *robots)
+{
+	char url[128], err[256] = "";
+	struct webhook_settings s = {url, NULL, 3000, 20, 80, 100};
+	struct webhook *wh;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/robot/send?access_token=t0ken", port);
+	robots->mentions_file =
+	    test_file("mentions.tsv", "# agent\tid\nalice\t13800138000\nbob\tou_bob42\n");
+	wh = webhook_new_robots(base, &s, robots, err, sizeof(err));
+	if (wh == NULL)
+		fprintf(stderr, "webhook_new_robots: %s\n", err);
+	return wh;
+}
+
+static struct alert_event robot_event(struct names *names, enum alert_type type, const char *agent,
+                                      int64_t value_ms)
+{
+	struct alert_event ev = {.type = type,
+	                         .shop = names_intern(names, "s1", 2),
+	                         .agent = names_intern(names, agent, strlen(agent)),
+	                         .frt = ALERT_FRT,
+	                         .value_ms = value_ms,
+	                         .target_ms = 6000,
+	                         .samples = type == ALERT_WAITING ? 1 : 3,
+	                         .window_s = 300,
+	                         .ts_ms = T0};
+	if (type == ALERT_WAITING)
+		snprintf(ev.buyer, sizeof(ev.buyer), "tb_buyer");
+	return ev;
+}
+
+/* base64(HMAC-SHA256(key, message)) with OpenSSL's one-shot HMAC(), apart from
+ * robot.c's EVP_Q_mac. */
+static void reference_sign(const char *key, const char *message, char out[64])
+{
+	unsigned char mac[32];
+	unsigned len = 0;
+
+	HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)message, strlen(message),
+	     mac, &len);
+	EVP_EncodeBlock((unsigned char *)out, mac, 32);
+}
+
+/* The value of ?name= or &name= in uri, URL-decoded. */
+static void query_value(const char *uri, const char *name, char *out, size_t size)
+{
+	char key[32];
+	const char *p;
+	size_t n = 0;
+
+	snprintf(key, sizeof(key), "&%s=", name);
+	out[0] = '\0';
+	if ((p = strstr(uri, key)) == NULL)
+		return;
+	for (p += strlen(key); *p && *p != '&' && n + 1 < size; p++) {
+		unsigned c;
+		if (*p == '%' && sscanf(p + 1, "%2x", &c) == 1) {
+			out[n++] = (char)c;
+			p += 2;
+		} else {
+			out[n++] = *p;
+		}
+	}
+	out[n] = '\0';
+}
+
+/* DingTalk: the request line carries timestamp and sign; the stand-in recomputes the
+ * HMAC from the timestamp it got, and the fixed clock pins the URI byte for byte. The
+ * raised alert @mentions alice by mobile, in "at" and in the text. */
+static void test_dingtalk_robot_is_signed_and_mentions_the_agent(void)
+{
+	struct event_base *base = event_base_new();
+	struct receiver r = {0};
+	struct names *names = names_new();
+	struct webhook_robot_settings robots = {.kind = ROBOT_DINGTALK};
+	struct alert_event raised = robot_event(names, ALERT_RAISED, "alice", 9000);
+	char timestamp[64], sign[128], to_sign[256], want[64];
+	struct webhook *wh;
+
+	robots.secret_file = test_file("ding.secret", SECRET "\n");
+	robots.wall_clock_ms = fixed_clock;
+	CHECK_INT(receiver_start(&r, base, 0, NULL), 0);
+	wh = local_robot(base, r.port, &robots);
+	CHECK(wh != NULL);
+	CHECK_INT(webhook_post_alert(wh, &raised, names), 0);
+	CHECK(run_until(base, wh, 0, 0));
+	CHECK_INT(r.requests, 1);
+	query_value(r.uris[0], "timestamp", timestamp, sizeof(timestamp));
+	query_value(r.uris[0], "sign", sign, sizeof(sign));
+	snprintf(to_sign, sizeof(to_sign), "%s\n%s", timestamp, SECRET);
+	reference_sign(SECRET, to_sign, want);
+	CHECK_STR(timestamp, "1795485600123");
+	CHECK_STR(sign, want);
+	CHECK_STR(r.uris[0], "/robot/send?access_token=t0ken&timestamp=1795485600123&sign="
+	                     "WLxNxhIBp5e9rZxG6%2BekqYzEWzJ7Bdxk3dWnxxsTBOc%3D");
+	CHECK_STR(
+	    r.bodies[0],
+	    "{\"msgtype\":\"text\",\"text\":{\"content\":\"【chatlogd】告警：店铺 s1 客服 alice "
+	    "近 300 秒平均首响 9 秒 > 目标 6 秒（3 个样本） @13800138000\"},\"at\":{\"atMobiles\":"
+	    "[\"13800138000\"],\"isAtAll\":false}}");
+	webhook_free(wh);
+	receiver_free(&r);
+	names_free(names);
+	event_base_free(base);
+}
+
+/* DingTalk with the real clock: the timestamp is now, and the sign still verifies. */
+static void test_dingtalk_signature_verifies_at_the_real_time(void)
+{
+	struct event_base *base = event_base_new();
+	struct receiver r = {0};
+	struct names *names = names_new();
+	struct webhook_robot_settings robots = {.kind = ROBOT_DINGTALK};
+	struct alert_event ev = robot_event(names, ALERT_WAITING, "carol", 7000);
+	char timestamp[64], sign[128], to_sign[256], want[64];
+	struct webhook *wh;
+	struct timespec real;
+
+	robots.secret_file = test_file("ding.secret", SECRET "\n");
+	CHECK_INT(receiver_start(&r, base, 0, NULL), 0);
+	wh = local_robot(base, r.port, &robots);
+	CHECK_INT(webhook_post_alert(wh, &ev, names), 0);
+	CHECK(run_until(base, wh, 0, 0));
+	clock_gettime(CLOCK_REALTIME, &real);
+	query_value(r.uris[0], "timestamp", timestamp, sizeof(timestamp));
+	query_value(r.uris[0], "sign", sign, sizeof(sign));
+	snprintf(to_sign, sizeof(to_sign), "%s\n%s", timestamp, SECRET);
+	reference_sign(SECRET, to_sign, want);
+	CHECK_STR(sign, want);
+	CHECK(llabs(atoll(timestamp) - ((int64_t)real.tv_sec * 1000 + real.tv_nsec / 1000000)) <
+	      10000);
+	/* carol is not in the map: nobody is @mentioned */
+	CHECK(strstr(r.bodies[0], "\"at\":{\"isAtAll\":false}") != NULL);
+	webhook_free(wh);
+	receiver_free(&r);
+	names_free(names);
+	event_base_free(base);
+}
+
+/* Feishu: timestamp (seconds) and sign lead the JSON body; the key is the string to
+ * sign and the message is empty. bob is @mentioned by open_id. */
+static void test_feishu_robot_signs_the_body_and_mentions_by_open_id(void)
+{
+	struct event_base *base = event_base_new();
+	struct receiver r = {0};
+	struct names *names = names_new();
+	struct webhook_robot_settings robots = {.kind = ROBOT_FEISHU, .language = ROBOT_EN};
+	struct alert_event ev = robot_event(names, ALERT_WAITING, "bob", 7480);
+	char key[256], want[64], sign[64] = "";
+	struct webhook *wh;
+	const char *p;
+
+	robots.secret_file = test_file("feishu.secret", SECRET "\n");
+	robots.wall_clock_ms = fixed_clock;
+	CHECK_INT(receiver_start(&r, base, 0, NULL), 0);
+	wh = local_robot(base, r.port, &robots);
+	CHECK_INT(webhook_post_alert(wh, &ev, names), 0);
+	CHECK(run_until(base, wh, 0, 0));
+	CHECK_INT(r.requests, 1);
+	snprintf(key, sizeof(key), "%s\n%s", "1795485600", SECRET);
+	reference_sign(key, "", want);
+	if ((p = strstr(r.bodies[0], "\"sign\":\"")) != NULL)
+		sscanf(p + strlen("\"sign\":\""), "%63[^\"]", sign);
+	CHECK_STR(sign, want);
+	CHECK_STR(
+	    r.bodies[0],
+	    "{\"timestamp\":\"1795485600\",\"sign\":\"HoA74TzMc6A+R07yQXFop9clrg36TskTT3quaPWT"
+	    "7TA=\",\"msg_type\":\"text\",\"content\":{\"text\":\"【chatlogd】waiting: shop s1, "
+	    "agent bob: buyer tb_buyer has waited 7.48 s > first response target 6 s <at "
+	    "user_id=\\\"ou_bob42\\\">bob</at>\"}}");
+	CHECK_STR(r.uris[0], "/robot/send?access_token=t0ken"); /* the URL is not signed */
+	CHECK(scoreboard_json_valid(r.bodies[0], r.lengths[0]));
+	webhook_free(wh);
+	receiver_free(&r);
+	names_free(names);
+	event_base_free(base);
+}
+
+/* WeCom: no signing; the mobile goes in mentioned_mobile_list. A cleared alert
+ * mentions nobody. */
+static void test_wecom_robot_mentions_by_mobile(void)
+{
+	struct event_base *base = event_base_new();
+	struct receiver r = {0};
+	struct names *names = names_new();
+	struct webhook_robot_settings robots = {.kind = ROBOT_WECOM};
+	struct alert_event raised = robot_event(names, ALERT_RAISED, "alice", 9000);
+	struct alert_event cleared = robot_event(names, ALERT_CLEARED, "alice", 5000);
+	struct webhook *wh;
+
+	CHECK_INT(receiver_start(&r, base, 0, NULL), 0);
+	wh = local_robot(base, r.port, &robots);
+	CHECK_INT(webhook_post_alert(wh, &raised, names), 0);
+	CHECK_INT(webhook_post_alert(wh, &cleared, names), 0);
+	CHECK(run_until(base, wh, 0, 0));
+	CHECK_INT(r.requests, 2);
+	CHECK_STR(r.uris[0], "/robot/send?access_token=t0ken");
+	CHECK_STR(r.bodies[0],
+	          "{\"msgtype\":\"text\",\"text\":{\"content\":\"【chatlogd】告警：店铺 s1 "
+	          "客服 alice 近 300 秒平均首响 9 秒 > 目标 6 秒（3 个样本）\","
+	          "\"mentioned_mobile_list\":[\"13800138000\"]}}");
+	CHECK_STR(r.bodies[1],
+	          "{\"msgtype\":\"text\",\"text\":{\"content\":\"【chatlogd】恢复：店铺 s1 "
+	          "客服 alice 近 300 秒平均首响 5 秒 < 目标 6 秒（3 个样本）\"}}");
+	webhook_free(wh);
+	receiver_free(&r);
+	names_free(names);
+	event_base_free(base);
+}
+
+/* 3 posts per 400 ms: of 8 alerts at once, 3 go, the other 5 are counted and go as
+ * one digest when the first send leaves the window, never sooner. */
+static void test_rate_limit_folds_the_rest_into_one_digest(void)
+{
+	struct event_base *base = event_base_new();
+	struct receiver r = {0};
+	struct names *names = names_new();
+	struct webhook_robot_settings robots = {
+	    .kind = ROBOT_DINGTALK, .per_minute = 3, .rate_period_ms = 400};
+	struct webhook *wh;
+	struct webhook_stats s;
+
+	CHECK_INT(receiver_start(&r, base, 0, NULL), 0);
+	wh = local_robot(base, r.port, &robots);
+	for (int i = 0; i < 5; i++) {
+		struct alert_event ev = robot_event(names, ALERT_WAITING, "alice", 7000 + i);
+		CHECK_INT(webhook_post_alert(wh, &ev, names), 0);
+	}
+	{
+		struct alert_event raised = robot_event(names, ALERT_RAISED, "bob", 9000);
+		struct alert_event expired = robot_event(names, ALERT_CLEARED, "bob", 0);
+		struct alert_event waiting = robot_event(names, ALERT_WAITING, "bob", 8000);
+		expired.frt = ALERT_EXPIRED;
+		expired.samples = 0;
+		CHECK_INT(webhook_post_alert(wh, &raised, names), 0);
+		CHECK_INT(webhook_post_alert(wh, &waiting, names), 0);
+		CHECK_INT(webhook_post_alert(wh, &expired, names), 0);
+	}
+	s = stats_of(wh);
+	CHECK_INT(s.digested, 5);
+	CHECK_INT(s.digests, 0);
+	CHECK(run_until_delivered(base, wh, 4));
+	s = stats_of(wh);
+	CHECK_INT(s.delivered, 4);
+	CHECK_INT(s.digests, 1);
+	CHECK_INT(r.requests, 4);
+	if (r.requests == 4) {
+		CHECK(strstr(r.bodies[0], "已等待 7 秒") != NULL);
+		CHECK(strstr(r.bodies[2], "已等待 7.002 秒") != NULL);
+		CHECK_STR(
+		    r.bodies[3],
+		    "{\"msgtype\":\"text\",\"text\":{\"content\":"
+		    "\"【chatlogd】限流汇总：机器人每分钟最多"
+		    "发 3 条，另有 5 条提醒未单独发送：\\u000a店铺 s1 客服 alice：买家等待 "
+		    "2\\u000a店铺 s1 "
+		    "客服 bob：告警 1，买家等待 1，告警失效 1\"},\"at\":{\"isAtAll\":false}}");
+		/* the window: the digest came a whole period after the first post */
+		CHECK(r.at_ms[3] - r.at_ms[0] >= 350);
+	}
+	webhook_free(wh);
+	receiver_free(&r);
+	names_free(names);
+	event_base_free(base);
+}
+
+/* A platform's rate-limit answer is retried, after the whole period; another error
+ * code is dropped and counted. Feishu's codes, in 200 and in 400 answers. */
+static void test_feishu_rate_limit_code_retried_other_codes_dropped(void)
+{
+	struct event_base *base = event_base_new();
+	struct receiver r = {.statuses = {200, 400, 200},
+	                     .answers = {"{\"code\":9499,\"msg\":\"too many request\"}",
+	                                 "{\"code\":11232,\"msg\":\"frequency limited\"}",
+	                                 "{\"code\":0,\"msg\":\"success\"}"}};
+	struct webhook_robot_settings robots = {
+	    .kind = ROBOT_FEISHU, .per_minute = 100, .rate_period_ms = 60};
+	struct webhook *wh;
+	struct webhook_stats s;
+	char got[512];
+
+	CHECK_INT(receiver_start(&r, base, 0, NULL), 0);
+	wh = local_robot(base, r.port, &robots);
+	post_text(wh, "{\"n\":1}");
+	CHECK(run_until(base, wh, 0, 0));
+	s = stats_of(wh);
+	CHECK_INT(s.delivered, 1);
+	CHECK_INT(s.rate_limited, 2);
+	CHECK_INT(s.failed_attempts, 2);
+	seen(&r, got, sizeof(got));
+	CHECK_STR(got, "{\"n\":1}:200|{\"n\":1}:400|{\"n\":1}:200");
+	/* the retries waited the period (60 ms), not the 20 ms backoff */
+	CHECK(r.requests == 3 && r.at_ms[1] - r.at_ms[0] >= 55 && r.at_ms[2] - r.at_ms[1] >= 55);
+	webhook_free(wh);
+	receiver_free(&r);
+	event_base_free(base);
+
+	base = event_base_new();
+	memset(&r, 0, sizeof(r));
+	r.answers[0] = "{\"code\":19021,\"msg\":\"sign match fail\"}";
+	CHECK_INT(receiver_start(&r, base, 0, NULL), 0);
+	wh = local_robot(base, r.port, &robots);
+	post_text(wh, "{\"n\":1}");
+	post_text(wh, "{\"n\":2}");
+	CHECK(run_until(base, wh, 0, 0));
+	s = stats_of(wh);
+	CHECK_INT(s.dropped_rejected, 1);
+	CHECK_INT(s.delivered, 1);
+	CHECK_INT(s.failed_attempts, 0);
+	webhook_free(wh);
+	receiver_free(&r);
+	event_base_free(base);
+}
+
+/* Waiting alerts of escalate_after or more also go to the second robot, marked as an
+ * escalation; the rest only to the first. */
+static void test_waiting_past_escalate_after_goes_to_the_second_robot(void)
+{
+	struct event_base *base = event_base_new();
+	struct receiver main_robot = {0}, second = {0};
+	struct names *names = names_new();
+	struct webhook_robot_settings robots = {
+	    .kind = ROBOT_DINGTALK, .escalate_kind = ROBOT_WECOM, .escalate_after_ms = 60000};
+	struct alert_event short_wait = robot_event(names, ALERT_WAITING, "alice", 7480);
+	struct alert_event long_wait = robot_event(names, ALERT_WAITING, "alice", 60000);
+	struct alert_event raised = robot_event(names, ALERT_RAISED, "alice", 90000);
+	char url[128];
+	struct webhook *wh;
+
+	CHECK_INT(receiver_start(&main_robot, base, 0, NULL), 0);
+	CHECK_INT(receiver_start(&second, base, 0, NULL), 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/cgi-bin/webhook/send?key=K2", second.port);
+	robots.escalate_url = url;
+	wh = local_robot(base, main_robot.port, &robots);
+	CHECK(wh != NULL);
+	CHECK_INT(webhook_post_alert(wh, &short_wait, names), 0);
+	CHECK_INT(webhook_post_alert(wh, &long_wait, names), 0);
+	CHECK_INT(webhook_post_alert(wh, &raised, names), 0);
+	CHECK(run_until_delivered(base, wh, 4));
+	CHECK_INT(main_robot.requests, 3);
+	CHECK_INT(second.requests, 1);
+	CHECK_INT(stats_of(wh).escalated, 1);
+	CHECK_STR(second.requests ? second.uris[0] : "", "/cgi-bin/webhook/send?key=K2");
+	CHECK_STR(
+	    second.requests ? second.bodies[0] : "",
+	    "{\"msgtype\":\"text\",\"text\":{\"content\":\"【chatlogd】升级·买家久等：店铺 s1 客服 "
+	    "alice 的买家 tb_buyer 已等待 60 秒 > 首响目标 6 秒\",\"mentioned_mobile_list\":["
+	    "\"13800138000\"]}}");
+	webhook_free(wh);
+	receiver_free(&main_robot);
+	receiver_free(&second);
+	names_free(names);
+	event_base_free(base);
+}
+
+/* A bad mention map or an unreadable secret stops webhook_new with the reason; the
+ * secret never appears in errors or logs. */
+static void test_robot_files_are_checked_at_start(void)
+{
+	struct event_base *base = event_base_new();
+	struct webhook_settings s = {"http://127.0.0.1:1/x", NULL, 1000, 100, 1000, 10};
+	struct webhook_robot_settings robots = {.kind = ROBOT_DINGTALK};
+	char err[256] = "", want[256], path[128], *log;
+	struct webhook *wh;
+
+	robots.mentions_file = test_file("bad.tsv", "alice 138\n");
+	CHECK(webhook_new_robots(base, &s, &robots, err, sizeof(err)) == NULL);
+	snprintf(want, sizeof(want), "%s:1: expected AGENT<TAB>ID", robots.mentions_file);
+	CHECK_STR(err, want);
+	robots.mentions_file = NULL;
+	robots.secret_file = "/nonexistent/secret";
+	CHECK(webhook_new_robots(base, &s, &robots, err, sizeof(err)) == NULL);
+	CHECK_STR(err, "/nonexistent/secret: cannot open secret file: No such file or directory");
+	robots.secret_file = test_file("s", SECRET "\n");
+	snprintf(path, sizeof(path), "%s/secret.log", tmp_dir);
+	capture_begin(path);
+	wh = webhook_new_robots(base, &s, &robots, err, sizeof(err));
+	post_text(wh, "{}");
+	CHECK(run_until(base, wh, 1, 1));
+	webhook_free(wh);
+	log = capture_end(path);
+	CHECK(log != NULL && strstr(log, "robot=dingtalk signed=yes per_minute=18") != NULL);
+	CHECK(log != NULL && strstr(log, SECRET) == NULL);
+	free(log);
 	event_base_free(base);
 }
 
@@ -844,6 +1288,14 @@ int main(void)
 	RUN(test_silent_receiver_times_out_and_is_retried);
 	RUN(test_full_queue_drops_the_oldest_not_on_the_wire);
 	RUN(test_full_queue_drops_a_waiting_head);
+	RUN(test_dingtalk_robot_is_signed_and_mentions_the_agent);
+	RUN(test_dingtalk_signature_verifies_at_the_real_time);
+	RUN(test_feishu_robot_signs_the_body_and_mentions_by_open_id);
+	RUN(test_wecom_robot_mentions_by_mobile);
+	RUN(test_rate_limit_folds_the_rest_into_one_digest);
+	RUN(test_feishu_rate_limit_code_retried_other_codes_dropped);
+	RUN(test_waiting_past_escalate_after_goes_to_the_second_robot);
+	RUN(test_robot_files_are_checked_at_start);
 	RUN(test_drain_delivers_what_is_queued);
 	RUN(test_drain_gives_up_after_its_time);
 	RUN(test_drain_retries_a_waiting_post_at_once);

@@ -1,8 +1,10 @@
 /*
  * Alerts (SPEC §7): per agent, the responses of the last alert_window of event time;
  * an alert is raised when the average first response or the average response is over
- * its target with enough samples, and cleared when neither is. Deterministic (fed by
- * the engine's responses and event time), so replays give the same alerts.
+ * its target with enough samples, and cleared when the raised metric is back within
+ * target with enough samples and neither is over. A raised alert whose metric runs out
+ * of samples instead ends as "expired": nothing says the agent is back. Deterministic
+ * (fed by the engine's responses and event time), so replays give the same alerts.
  */
 #ifndef CHATLOGD_ALERT_H
 #define CHATLOGD_ALERT_H
@@ -23,12 +25,26 @@ struct alert_settings {
 	int64_t art_target_ms;
 };
 
+/* What an event says. An alert that ends is ALERT_CLEARED in both its endings: the
+ * agent's standing alert is gone either way (Redis drops it, /metrics counts it as
+ * cleared). ALERT_EXPIRED in `frt` tells the two apart for people and programs. */
 enum alert_type { ALERT_RAISED, ALERT_CLEARED, ALERT_WAITING };
+
+/* Bits of alert_event.frt. The flag lives in an existing field because callers
+ * (live.c) fill alert_event positionally: a new member would leave their initializers
+ * short (-Wmissing-field-initializers), a new alert_type would overrun their arrays
+ * indexed by type. With designated initializers everywhere it can become a field. */
+#define ALERT_FRT 1 /* the metric is frt (else art) */
+#define ALERT_EXPIRED                                                                              \
+	2 /* ALERT_CLEARED only: the raised metric fell below min_samples                          \
+	     in the window (value_ms and samples are what is left: an                              \
+	     average of fewer samples than an alert needs, 0 for none), so                         \
+	     the message's type is "expired", not "cleared" */
 
 struct alert_event {
 	enum alert_type type;
 	uint32_t shop, agent;
-	int frt;          /* metric: 1 frt, 0 art */
+	int frt;          /* ALERT_FRT: metric frt, else art; ALERT_EXPIRED (see above) */
 	int64_t value_ms; /* the window's average (waiting: how long the buyer waits) */
 	int64_t target_ms;
 	int64_t samples;
@@ -36,6 +52,15 @@ struct alert_event {
 	int64_t ts_ms;   /* event time of the decision (waiting: the wall clock) */
 	char buyer[257]; /* waiting alerts: who waits ("" otherwise) */
 };
+
+/* 1 when ev's metric is frt, 0 art. */
+int alert_is_frt(const struct alert_event *ev);
+
+/* 1 when ev ends an alert whose window ran out of samples (type "expired"). */
+int alert_is_expired(const struct alert_event *ev);
+
+/* The message type: "raised", "cleared", "waiting" or "expired". */
+const char *alert_type_name(const struct alert_event *ev);
 
 struct alerts *alerts_new(const struct alert_settings *settings);
 void alerts_free(struct alerts *a);
@@ -61,6 +86,7 @@ size_t alerts_take(struct alerts *a, const struct alert_event **events);
 int alerts_active(const struct alerts *a, uint32_t shop, uint32_t agent);
 
 /* The SPEC §7 message: {"type":"raised","shop":...,"ts":"..."}; names resolve ids.
+ * type is alert_type_name(ev).
  * A waiting alert also names the buyer ("buyer":"..."). Returns its length; cut short
  * (NUL-terminated, never past size) if size is too small: ALERT_MESSAGE_MAX always
  * suffices (three names of LIMIT_NAME_BYTES, each byte escaped to at most 6). */
@@ -77,7 +103,8 @@ void alert_json_escape(char **p, char *end, const char *s);
 /* printf at *p, never past end: advances *p by what fit (keeping room for the NUL). */
 void alert_put(char **p, char *end, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* One event, for state files. */
+/* One event, for state files (frt with its flags, as it is: files written before
+ * ALERT_EXPIRED existed load unchanged). */
 void alert_event_save(const struct alert_event *ev, struct wire_writer *w);
 int alert_event_load(struct alert_event *ev, struct wire_reader *r);
 

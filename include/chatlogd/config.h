@@ -32,8 +32,17 @@ struct config {
 	/* alerts (SPEC §7) */
 	int64_t alert_window_ms;
 	int64_t alert_min_samples;
-	char *alert_webhook;         /* "" = none */
-	char *alert_webhook_ca_file; /* "" = the system CA store */
+	char *alert_webhook;             /* "" = none */
+	char *alert_webhook_ca_file;     /* "" = the system CA store */
+	char *alert_robot;               /* auto, generic, dingtalk, wecom, feishu */
+	char *alert_webhook_secret_file; /* "" = no signing */
+	int64_t alert_robot_per_minute;  /* 0 = the platform's default */
+	char *alert_mentions_file;       /* "" = nobody is @mentioned */
+	char *alert_language;            /* zh or en */
+	char *alert_escalate_webhook;    /* "" = no escalation */
+	char *alert_escalate_robot;      /* as alert_robot */
+	char *alert_escalate_secret_file;
+	int64_t escalate_after_ms;
 
 	/* Redis (SPEC §6) */
 	char *redis; /* redis://[user:pass@]host:port/db or unix:///path */

@@ -39,6 +39,14 @@
 /* Error lines logged per input file per second before further ones are only counted. */
 #define LIMIT_ERROR_LOGS_PER_SECOND 10
 
+/* The HTTP endpoint (/metrics, /healthz) serves a scraper or two and a person now and
+ * then: 64 connections at once is plenty, and far below the unit's 1,024 open files,
+ * which the inputs and Redis need. Headers of a real client fit in 8 KiB; a client
+ * silent for 10 s is let go. */
+#define LIMIT_HTTP_CONNECTIONS 64
+#define LIMIT_HTTP_HEADER_BYTES 8192
+#define LIMIT_HTTP_IDLE_SECONDS 10
+
 /* Alert posts waiting for the webhook: an hour of a busy day's alerts; past it the
  * oldest go (a robot down that long makes them stale, and memory stays bounded). */
 #define LIMIT_WEBHOOK_QUEUE 1000

@@ -31,17 +31,24 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
-/* Allows at most `per_second` events per second; the rest are counted as suppressed. */
+/* Allows at most `per_second` events per second; the rest are counted as suppressed.
+ * With `whole_run` set the window never ends: the first `per_second` events of the
+ * run are logged and log_ratelimit_flush() reports the rest, so a batch run logs
+ * the same lines however fast it goes. */
 struct log_ratelimit {
 	int64_t window_start_ms;
 	unsigned in_window;
 	unsigned per_second;
+	int whole_run;
 	uint64_t suppressed;
 };
 
 /* Returns 1 when the caller may log now. When a new second starts and some were
  * suppressed, logs one "suppressed N" line for `what` first. */
 int log_ratelimit_allow(struct log_ratelimit *rl, const char *what);
+
+/* Logs the "suppressed N" line for `what` now, if any were suppressed. */
+void log_ratelimit_flush(struct log_ratelimit *rl, const char *what);
 
 /* Escapes s for a log line: control bytes become \xNN, quotes and backslashes are
  * escaped, and the result is cut at out_size - 1 bytes. Returns out. */

@@ -1,0 +1,595 @@
+/*
+ * The shipped patterns/lost-reasons.conf against invented chat messages
+ * (tests/data/lost-reasons-cases.tsv, its header says the format):
+ *   - every case gets the reason it expects from the whole file (`none` for no rule,
+ *     `skip` for a message a skip rule leaves out);
+ *   - a case about one rule line fires that line alone when it expects the line's
+ *     reason, and is a near miss the line alone must not match otherwise;
+ *   - every rule line has at least one case that fires it and one near miss, and
+ *     every case names a line that exists;
+ *   - the literal prefilter answers as plain matching does on every case message;
+ *   - whole invented chats through the engine end with the reason the rubric
+ *     (docs/lost-reasons.md) gives them.
+ * The messages are written for this test: no text of a real chat corpus.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chatlogd/engine.h"
+#include "chatlogd/rules.h"
+#include "check.h"
+
+#define SHIPPED SOURCE_DIR "/patterns/lost-reasons.conf"
+#define CASES SOURCE_DIR "/tests/data/lost-reasons-cases.tsv"
+
+#define MAX_LINES 64
+#define MAX_CASES 400
+
+/* One rule line of the shipped file. */
+struct rule_line {
+	unsigned lineno;    /* in the file */
+	char reason[40];    /* REASON field (skip for skip rules) */
+	char scope[8];      /* SCOPE field */
+	unsigned ordinal;   /* 1-based among the lines of the same reason and scope */
+	char *text;         /* the whole line, with its newline */
+	struct rules *self; /* this line alone (see load_single) */
+	int fired, missed;  /* cases that fire it / near misses of it */
+};
+
+struct shipped {
+	char *data;
+	struct rule_line line[MAX_LINES];
+	unsigned count;
+	char *skips; /* every skip line, concatenated */
+};
+
+static char *read_whole(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *data = NULL;
+	long size;
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+	    (data = calloc(1, (size_t)size + 1)) != NULL &&
+	    fread(data, 1, (size_t)size, f) != (size_t)size) {
+		free(data);
+		data = NULL;
+	}
+	fclose(f);
+	return data;
+}
+
+static struct rules *load_text(const char *text)
+{
+	char err[512] = "";
+	struct rules *r = rules_load_buffer("t.conf", text, strlen(text), err, sizeof(err));
+
+	if (r == NULL)
+		fprintf(stderr, "  load: %s\n", err);
+	return r;
+}
+
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Copies the next whitespace-separated field of *p into out. */
+static void next_field(const char **p, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	while (is_blank(**p))
+		(*p)++;
+	while (**p != '\0' && **p != '\n' && !is_blank(**p)) {
+		if (n + 1 < outlen)
+			out[n++] = **p;
+		(*p)++;
+	}
+	out[n] = '\0';
+}
+
+/*
+ * A rules set of one line: a reason line after every skip line (so a message its
+ * scope's skip rules leave out stays out, as in the whole file), which then matches
+ * exactly when the line does; a skip line before a rule matching anything, which then
+ * matches nothing exactly when the skip line takes the message.
+ */
+static struct rules *load_single(const struct shipped *s, const struct rule_line *l)
+{
+	static const char probe[] = "probe probe any [\\s\\S]\n";
+	size_t len = strlen(s->skips) + strlen(l->text) + sizeof(probe) + 2;
+	char *buf = malloc(len);
+	struct rules *r;
+
+	if (buf == NULL)
+		abort();
+	if (strcmp(l->reason, "skip") == 0)
+		snprintf(buf, len, "%s%s", l->text, probe);
+	else
+		snprintf(buf, len, "%s%s", s->skips, l->text);
+	r = load_text(buf);
+	free(buf);
+	return r;
+}
+
+static int shipped_read(struct shipped *s)
+{
+	char *p;
+	size_t skips_len = 0;
+
+	memset(s, 0, sizeof(*s));
+	if ((s->data = read_whole(SHIPPED)) == NULL || (s->skips = calloc(1, 1)) == NULL)
+		return -1;
+	p = s->data;
+	for (unsigned lineno = 1; *p != '\0'; lineno++) {
+		char *end = strchr(p, '\n'), *q = p;
+		size_t len = end != NULL ? (size_t)(end - p) + 1 : strlen(p);
+		char label[64];
+		const char *f = p;
+		struct rule_line *l;
+
+		while (is_blank(*q))
+			q++;
+		if (*q == '#' || *q == '\n' || *q == '\r' || *q == '\0') {
+			p += len;
+			continue;
+		}
+		if (s->count == MAX_LINES)
+			return -1;
+		l = &s->line[s->count++];
+		l->lineno = lineno;
+		next_field(&f, l->reason, sizeof(l->reason));
+		next_field(&f, label, sizeof(label));
+		next_field(&f, l->scope, sizeof(l->scope));
+		if ((l->text = malloc(len + 2)) == NULL)
+			return -1;
+		memcpy(l->text, p, len);
+		l->text[len] = '\0';
+		if (l->text[len - 1] != '\n')
+			strcat(l->text, "\n");
+		for (unsigned i = 0; i + 1 < s->count; i++)
+			if (strcmp(s->line[i].reason, l->reason) == 0 &&
+			    strcmp(s->line[i].scope, l->scope) == 0)
+				l->ordinal++;
+		l->ordinal++;
+		if (strcmp(l->reason, "skip") == 0) {
+			char *grown = realloc(s->skips, skips_len + strlen(l->text) + 1);
+			if (grown == NULL)
+				return -1;
+			s->skips = grown;
+			strcpy(s->skips + skips_len, l->text);
+			skips_len += strlen(l->text);
+		}
+		p += len;
+	}
+	for (unsigned i = 0; i < s->count; i++)
+		if ((s->line[i].self = load_single(s, &s->line[i])) == NULL)
+			return -1;
+	return 0;
+}
+
+static void shipped_free(struct shipped *s)
+{
+	for (unsigned i = 0; i < s->count; i++) {
+		rules_free(s->line[i].self);
+		free(s->line[i].text);
+	}
+	free(s->skips);
+	free(s->data);
+}
+
+/* The line a case names: "REASON/SCOPE" or "REASON/SCOPE#N". NULL when none. */
+static struct rule_line *find_line(struct shipped *s, const char *ref)
+{
+	char reason[40], scope[8];
+	const char *slash = strchr(ref, '/'), *hash;
+	unsigned ordinal = 1;
+
+	if (slash == NULL || (size_t)(slash - ref) >= sizeof(reason))
+		return NULL;
+	memcpy(reason, ref, (size_t)(slash - ref));
+	reason[slash - ref] = '\0';
+	hash = strchr(slash, '#');
+	if (hash != NULL)
+		ordinal = (unsigned)atoi(hash + 1);
+	snprintf(scope, sizeof(scope), "%.*s",
+	         (int)(hash != NULL ? hash - slash - 1 : (long)strlen(slash + 1)), slash + 1);
+	for (unsigned i = 0; i < s->count; i++)
+		if (strcmp(s->line[i].reason, reason) == 0 &&
+		    strcmp(s->line[i].scope, scope) == 0 && s->line[i].ordinal == ordinal)
+			return &s->line[i];
+	return NULL;
+}
+
+struct lost_case {
+	unsigned lineno;
+	char *expect, *from, *rule, *message;
+};
+
+static enum record_from parse_from(const char *from)
+{
+	if (strcmp(from, "buyer") == 0)
+		return FROM_BUYER;
+	if (strcmp(from, "agent") == 0)
+		return FROM_AGENT;
+	if (strcmp(from, "bot") == 0)
+		return FROM_BOT;
+	return FROM_NONE;
+}
+
+/* Splits the cases file in place. Returns the number of cases, -1 on a bad line. */
+static int cases_read(char *data, struct lost_case *c, int max)
+{
+	int n = 0;
+	unsigned lineno = 0;
+	char *p = data;
+
+	while (*p != '\0') {
+		char *end = strchr(p, '\n'), *field[5];
+		int fields = 0;
+
+		lineno++;
+		if (end != NULL)
+			*end = '\0';
+		if (*p != '#' && *p != '\0') {
+			char *q = p;
+			field[fields++] = q;
+			while ((q = strchr(q, '\t')) != NULL && fields < 5) {
+				*q++ = '\0';
+				field[fields++] = q;
+			}
+			if (fields < 4 || n == max || parse_from(field[1]) == FROM_NONE) {
+				fprintf(stderr,
+				        "  cases line %u: want expect, from, rule, message\n",
+				        lineno);
+				return -1;
+			}
+			c[n].lineno = lineno;
+			c[n].expect = field[0];
+			c[n].from = field[1];
+			c[n].rule = field[2];
+			c[n].message = field[3];
+			n++;
+		}
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	return n;
+}
+
+static const char *reason_of(struct rules *r, enum record_from from, const char *text)
+{
+	unsigned i = rules_first_match(r, from, text, strlen(text), RULES_NONE);
+	return i == RULES_NONE ? "none" : rules_reason(r, i);
+}
+
+static void test_cases_against_the_shipped_file(void)
+{
+	static struct lost_case cases[MAX_CASES];
+	struct shipped s;
+	struct rules *full = NULL;
+	char *data = read_whole(CASES);
+	int n;
+
+	CHECK(data != NULL);
+	CHECK(shipped_read(&s) == 0);
+	if (data == NULL || (full = load_text(s.data)) == NULL) {
+		CHECK(full != NULL);
+		goto end;
+	}
+	n = cases_read(data, cases, MAX_CASES);
+	CHECK(n > 100);
+	for (int i = 0; i < n; i++) {
+		const struct lost_case *c = &cases[i];
+		enum record_from from = parse_from(c->from);
+		int skip = strcmp(c->expect, "skip") == 0;
+		const char *got = reason_of(full, from, c->message);
+		struct rule_line *l;
+		int fires, matched;
+
+		if (strcmp(got, skip ? "none" : c->expect) != 0) {
+			fprintf(stderr, "  cases line %u: %s \"%s\": got %s, want %s\n", c->lineno,
+			        c->from, c->message, got, c->expect);
+			CHECK_STR(got, skip ? "none" : c->expect);
+		}
+		if (strcmp(c->rule, "-") == 0)
+			continue;
+		if ((l = find_line(&s, c->rule)) == NULL) {
+			fprintf(stderr, "  cases line %u: no rule line %s in %s\n", c->lineno,
+			        c->rule, SHIPPED);
+			CHECK(l != NULL);
+			continue;
+		}
+		fires = strcmp(c->expect, l->reason) == 0;
+		if (strcmp(l->reason, "skip") == 0)
+			matched = rules_first_match(l->self, from, c->message, strlen(c->message),
+			                            RULES_NONE) == RULES_NONE;
+		else
+			matched = rules_first_match(l->self, from, c->message, strlen(c->message),
+			                            RULES_NONE) != RULES_NONE;
+		if (matched != fires) {
+			fprintf(stderr, "  cases line %u: %s \"%s\": line %u (%s) %s\n", c->lineno,
+			        c->from, c->message, l->lineno, c->rule,
+			        fires ? "does not match it" : "matches this near miss");
+			CHECK_INT(matched, fires);
+		}
+		if (fires)
+			l->fired++;
+		else
+			l->missed++;
+	}
+	for (unsigned i = 0; i < s.count; i++) {
+		const struct rule_line *l = &s.line[i];
+		if (l->fired == 0 || l->missed == 0)
+			fprintf(stderr,
+			        "  %s line %u (%s/%s#%u): %d cases fire it, %d near misses\n",
+			        SHIPPED, l->lineno, l->reason, l->scope, l->ordinal, l->fired,
+			        l->missed);
+		CHECK(l->fired > 0);
+		CHECK(l->missed > 0);
+	}
+	CHECK_INT(rules_limit_hits(full), 0);
+end:
+	rules_free(full);
+	shipped_free(&s);
+	free(data);
+}
+
+/* The file with \Q\E before every pattern: the prefilter cannot read \Q, so there
+ * every rule always runs (as in tests/test_rules.c). */
+static char *without_prefilter(const char *text)
+{
+	char *out = malloc(2 * strlen(text) + 1), *o = out;
+	const char *line = text;
+
+	if (out == NULL)
+		abort();
+	while (*line != '\0') {
+		const char *end = strchr(line, '\n'), *p = line;
+		size_t len = end != NULL ? (size_t)(end - line) + 1 : strlen(line);
+
+		while (is_blank(*p))
+			p++;
+		if (*p != '#' && *p != '\n' && *p != '\r' && *p != '\0') {
+			for (int field = 0; field < 3; field++) {
+				while (*p != '\0' && *p != '\n' && !is_blank(*p))
+					p++;
+				while (is_blank(*p))
+					p++;
+			}
+		} else
+			p = line + len;
+		memcpy(o, line, (size_t)(p - line));
+		o += p - line;
+		if (p < line + len) {
+			memcpy(o, "\\Q\\E", 4);
+			o += 4;
+			memcpy(o, p, len - (size_t)(p - line));
+			o += len - (size_t)(p - line);
+		}
+		line += len;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Each case message, and each with a character cut from either end or a greeting
+ * put before it, for every sender and a few limits: the same first rule with and
+ * without the literal prefilter. */
+static void test_prefilter_agrees_on_the_cases(void)
+{
+	static struct lost_case cases[MAX_CASES];
+	char *text = read_whole(SHIPPED), *data = read_whole(CASES), *plain_text;
+	struct rules *fast, *plain;
+	int n, disagreements = 0;
+
+	CHECK(text != NULL && data != NULL);
+	if (text == NULL || data == NULL) {
+		free(text);
+		free(data);
+		return;
+	}
+	plain_text = without_prefilter(text);
+	fast = load_text(text);
+	plain = load_text(plain_text);
+	n = cases_read(data, cases, MAX_CASES);
+	CHECK(fast != NULL && plain != NULL && n > 0);
+	for (int i = 0; fast != NULL && plain != NULL && i < n; i++) {
+		const char *m = cases[i].message;
+		size_t len = strlen(m), first = 1;
+		char variant[4][1024];
+
+		while (first < len && ((unsigned char)m[first] & 0xc0) == 0x80)
+			first++;
+		snprintf(variant[0], sizeof(variant[0]), "%s", m);
+		snprintf(variant[1], sizeof(variant[1]), "%s", m + (first < len ? first : 0));
+		snprintf(variant[2], sizeof(variant[2]), "%.*s", (int)(len - (len > 0)), m);
+		snprintf(variant[3], sizeof(variant[3]), "你好，%s。谢谢", m);
+		for (int v = 0; v < 4; v++)
+			for (int from = FROM_NONE; from <= FROM_BOT; from++)
+				for (unsigned limit = 0; limit <= rules_count(fast) + 1;
+				     limit += 3) {
+					unsigned lim =
+					    limit > rules_count(fast) ? RULES_NONE : limit;
+					size_t vlen = strlen(variant[v]);
+					unsigned a = rules_first_match(fast, (enum record_from)from,
+					                               variant[v], vlen, lim);
+					unsigned b = rules_first_match(
+					    plain, (enum record_from)from, variant[v], vlen, lim);
+					if (a != b && disagreements++ < 5)
+						fprintf(stderr,
+						        "  prefilter %u, plain %u: \"%s\"\n", a, b,
+						        variant[v]);
+				}
+	}
+	CHECK_INT(disagreements, 0);
+	rules_free(fast);
+	rules_free(plain);
+	free(plain_text);
+	free(text);
+	free(data);
+}
+
+/* ---- whole chats through the engine ------------------------------------------------ */
+
+#define T0 1795485600000LL /* 2026-11-24T10:00:00+08:00 */
+#define S 1000LL
+
+struct chat_fixture {
+	struct names *names;
+	struct reasons reasons;
+	struct counter_table *table;
+	struct rules *rules;
+	struct engine *engine;
+};
+
+static int chat_setup(struct chat_fixture *f)
+{
+	struct engine_settings settings = {
+	    .session_idle_ms = 600 * S,
+	    .order_window_ms = 86400 * S,
+	    .frt_target_ms = 6000,
+	    .art_target_ms = 10000,
+	    .track_deadlines = 0,
+	};
+	char err[512];
+
+	memset(f, 0, sizeof(*f));
+	f->names = names_new();
+	reasons_init(&f->reasons);
+	f->table = counter_table_new(0);
+	if ((f->rules = rules_load(SHIPPED, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "  %s\n", err);
+		return -1;
+	}
+	f->engine = engine_new(&settings, f->names, &f->reasons, f->table);
+	return f->engine != NULL ? engine_set_rules(f->engine, f->rules) : -1;
+}
+
+static void chat_teardown(struct chat_fixture *f)
+{
+	engine_free(f->engine);
+	rules_free(f->rules);
+	counter_table_free(f->table);
+	reasons_free(&f->reasons);
+	names_free(f->names);
+}
+
+static struct text_view view(const char *s)
+{
+	struct text_view v = {s, s ? strlen(s) : 0};
+	return v;
+}
+
+/* One message of a chat: 'B' buyer, 'A' agent, 'R' bot (robot). */
+struct chat_line {
+	char who;
+	const char *text;
+};
+
+/* Feeds the chat as buyer `buyer` talking to agent "a-" + buyer, one message every
+ * 3 s (so no reply is slow). */
+static void feed_chat(struct chat_fixture *f, const char *buyer, const struct chat_line *chat,
+                      size_t n)
+{
+	char agent[64], err[128];
+
+	snprintf(agent, sizeof(agent), "a-%s", buyer);
+	for (size_t i = 0; i < n; i++) {
+		struct record r;
+		record_clear(&r);
+		r.ts_ms = T0 + (int64_t)i * 3 * S;
+		r.kind = RECORD_MSG;
+		r.from = chat[i].who == 'B'   ? FROM_BUYER
+		         : chat[i].who == 'A' ? FROM_AGENT
+		                              : FROM_BOT;
+		r.shop = view("s1");
+		r.buyer = view(buyer);
+		r.agent = view(r.from == FROM_BOT ? NULL : agent);
+		r.text = view(chat[i].text);
+		CHECK_INT(engine_feed(f->engine, &r, err, sizeof(err)), 0);
+	}
+}
+
+/* The single lost reason of agent "a-" + buyer, "-" when not exactly one. */
+static const char *lost_reason(struct chat_fixture *f, const char *buyer)
+{
+	char agent[64];
+	uint32_t shop = names_find(f->names, "s1", 2), a;
+	const char *found = "-";
+
+	snprintf(agent, sizeof(agent), "a-%s", buyer);
+	a = names_find(f->names, agent, strlen(agent));
+	for (size_t i = 0; i < counter_table_count(f->table); i++) {
+		struct counter_row *row = counter_table_at(f->table, i);
+		if (row->shop != shop || row->agent != a || row->value[COUNTER_LOST] != 1)
+			continue;
+		for (unsigned id = 0; id < f->reasons.count; id++)
+			if (row->value[COUNTER_LOST_REASON + id] == 1)
+				found = f->reasons.names[id];
+	}
+	return found;
+}
+
+#define CHAT(f, buyer, ...)                                                                        \
+	do {                                                                                       \
+		static const struct chat_line chat_[] = {__VA_ARGS__};                             \
+		feed_chat(f, buyer, chat_, sizeof(chat_) / sizeof(chat_[0]));                      \
+	} while (0)
+
+static void test_whole_chats_get_the_rubric_reason(void)
+{
+	struct chat_fixture f;
+
+	if (chat_setup(&f) != 0) {
+		CHECK(0);
+		chat_teardown(&f);
+		return;
+	}
+	/* The agent says it is being transferred from another warehouse; the buyer then
+	 * complains it is slow and cancels: the cause, out_of_stock, wins. */
+	CHAT(&f, "stock", {'B', "京东快递(移动端) 你好"}, {'A', "您好，请讲"},
+	     {'B', "我前天买的电饭煲怎么还没发货"},
+	     {'A', "亲，这款商品仓库正在为您调货，调好马上发出"}, {'B', "太慢了，那帮我取消吧"},
+	     {'A', "好的，这边帮您取消订单"});
+	/* Marked as delivered but never received: courier, although the buyer also
+	 * says they no longer want it. */
+	CHAT(&f, "courier", {'B', "[订单编号:[订单x]，订单金额:[金额x]，下单时间:[日期x] [时间x]]"},
+	     {'A', "您好，请讲"}, {'B', "订单显示已签收，可是我一直没收到"},
+	     {'A', "请问是否有家人帮您代收了呢"}, {'B', "没有，找不到就不要了，给我退款"});
+	/* Invoices, a price protection that is paid, a booked installation: no rule. */
+	CHAT(&f, "topics", {'B', "你好，发票抬头能改成公司吗"}, {'A', "可以的，请提供抬头和税号"},
+	     {'B', "另外降价了，帮我申请价保"}, {'A', "已经为您申请价保，差价原路退回"},
+	     {'B', "好的，空调什么时候上门安装"}, {'A', "安装师傅明天会联系您"},
+	     {'B', "暂时不需要了，谢谢"}, {'A', "请问还有什么可以帮您的吗？"});
+	/* Pre-sale: the product cannot do what the buyer needs (decision 5). */
+	CHAT(&f, "feature", {'B', "[链接x]"}, {'A', "您好，在的"}, {'B', "这款音箱能放光盘吗"},
+	     {'A', "抱歉，这款不支持播放光盘的"}, {'B', "好吧，我再看看"});
+	/* The buyer cancels for no reason at all (decision 1). */
+	CHAT(&f, "cancel", {'B', "在吗，我想取消订单"}, {'A', "好的，请提供订单号"},
+	     {'B', "[订单x]"}, {'A', "您的订单拦截成功，退款原路返回"});
+	/* Only the auto-reply mentions stock and shipping: no evidence. */
+	CHAT(&f, "bot", {'B', "有现货吗"}, {'R', "亲，欢迎光临，如遇缺货会联系您，48小时内发货"},
+	     {'A', "有现货的亲，今天下单今天发"}, {'B', "好的我考虑一下"});
+	engine_finish(f.engine);
+	CHECK_STR(lost_reason(&f, "stock"), "out_of_stock");
+	CHECK_STR(lost_reason(&f, "courier"), "courier");
+	CHECK_STR(lost_reason(&f, "topics"), "other");
+	CHECK_STR(lost_reason(&f, "feature"), "product_doubt");
+	CHECK_STR(lost_reason(&f, "cancel"), "personal");
+	CHECK_STR(lost_reason(&f, "bot"), "other");
+	chat_teardown(&f);
+}
+
+int main(void)
+{
+	RUN(test_cases_against_the_shipped_file);
+	RUN(test_prefilter_agrees_on_the_cases);
+	RUN(test_whole_chats_get_the_rubric_reason);
+	return check_done();
+}

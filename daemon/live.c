@@ -1,7 +1,7 @@
 /*
- * live.c owns live mode: the wiring of tail -> journal -> ingest/engine -> cuts ->
+ * live.c owns live mode: the wiring of tail -> journal -> parse -> merge -> engine -> cuts ->
  * publish -> Redis on one libevent loop, the snapshot and journal replay at start,
- * signals and sd_notify. Every line goes through process_line() both live and in
+ * signals and sd_notify. Every line goes through process_parsed() both live and in
  * replay, so a replay repeats exactly what the live run did (docs/exactly-once.md).
  */
 #include <errno.h>
@@ -26,6 +26,7 @@
 #include "chatlogd/limits.h"
 #include "chatlogd/live.h"
 #include "chatlogd/log.h"
+#include "chatlogd/merge.h"
 #include "chatlogd/metrics.h"
 #include "chatlogd/parse.h"
 #include "chatlogd/publish.h"
@@ -37,8 +38,9 @@
 #include "chatlogd/windows.h"
 #include "chatlogd/wire.h"
 
-#define SNAPSHOT_VERSION 5u
-#define SNAPSHOT_VERSION_OLDEST 4u /* v4 lacks quiet_clock; read when no cut is in flight */
+#define SNAPSHOT_VERSION 6u
+/* v4 lacks quiet_clock, v4 and v5 the merge; read when no cut is in flight */
+#define SNAPSHOT_VERSION_OLDEST 4u
 #define OLDER_STATE_ADVICE                                                                         \
 	"start that version again with Redis reachable and stop it with SIGTERM, then this one "   \
 	"(docs/operations.md, Upgrading)"
@@ -54,8 +56,17 @@ enum {
 	REC_ADVANCE = 'A',
 	REC_CUT = 'C',
 	REC_RULES = 'R',
-	REC_WAITING = 'W' /* a wall-clock check for buyers kept waiting */
+	REC_WAITING = 'W', /* a wall-clock check for buyers kept waiting */
+	REC_RELEASE = 'M'  /* merge releases the wall clock or tail's knowledge allowed */
 };
+
+/* What a line was judged when it arrived, journaled with it: the wall clock that
+ * judged "too far ahead" is gone by the time of a replay. */
+enum line_verdict { VERDICT_OK, VERDICT_OVERLONG, VERDICT_AHEAD };
+
+/* Lines between checks of the wall-clock release rule while the merge holds more
+ * than a quarter of its bound (a backlog read faster than the flush timer ticks). */
+#define RELEASE_CHECK_LINES 4096
 
 struct live {
 	struct event_base *base;
@@ -71,6 +82,8 @@ struct live {
 	struct parser *parser;
 	struct engine *engine;
 	struct ingest ingest;
+	struct merge *merge;
+	uint64_t lines_since_release_check;
 	struct counter_table *pending; /* deltas since the last cut */
 	struct windows *windows;       /* the last day of cuts, for w:WINDOW hashes */
 	struct alerts *alerts;
@@ -90,6 +103,7 @@ struct live {
 
 	/* sources named in the current journal */
 	char *sources[MAX_SOURCES];
+	int source_input[MAX_SOURCES]; /* the merge's input id of each source */
 	uint32_t source_count;
 	uint32_t last_source;           /* consecutive lines mostly come from one file */
 	struct wire_writer line_record; /* reused for every journaled line */
@@ -142,21 +156,62 @@ static int64_t monotonic_ms(void)
 
 /* ---- the one path every line takes, live and in replay ---- */
 
-static void process_line(struct live *l, uint32_t source, const char *line, size_t len,
-                         uint64_t line_no, int overlong)
+/* The merge hands records over in batch order (SPEC §3); path and strings are
+ * borrowed for the call. */
+static void on_release(void *ctx, const struct record *rec, const char *path, uint64_t line_no)
 {
-	l->ingest.source = l->sources[source];
-	ingest_line(&l->ingest, line, len, line_no, overlong);
-	/* After every line, so a replay closes and decides at exactly the same points. */
-	if (engine_event_time(l->engine) != INT64_MIN) {
-		engine_advance(l->engine, engine_event_time(l->engine));
+	struct live *l = ctx;
+
+	l->ingest.source = path;
+	/* engine_feed moves the record's shop clock itself (closing and deciding that
+	 * shop's inquiries); the alerts' window follows event time after every record,
+	 * so a replay moves it at exactly the same points. */
+	ingest_record(&l->ingest, rec, line_no);
+	if (engine_event_time(l->engine) != INT64_MIN)
 		alerts_advance(l->alerts, engine_event_time(l->engine));
+}
+
+static enum ingest_parsed parse_line(struct live *l, const char *line, size_t len, int overlong,
+                                     struct record *rec, char *err, size_t errlen)
+{
+	/* no max_ts here: the verdict journaled with the line says */
+	return ingest_parse(l->parser, line, len, overlong, INT64_MAX, rec, err, errlen);
+}
+
+/* A parsed line with its verdict: counted, and its record into the merge. */
+static void process_parsed(struct live *l, uint32_t source, enum ingest_parsed parsed,
+                           const struct record *rec, const char *err, uint64_t line_no,
+                           enum line_verdict verdict)
+{
+	l->ingest.stats.lines++;
+	l->ingest.source = l->sources[source];
+	if (parsed == INGEST_RECORD && verdict == VERDICT_AHEAD) {
+		ingest_error(&l->ingest, line_no,
+		             "timestamp too far ahead of the wall clock (max_clock_ahead)");
+		return;
 	}
+	if (parsed == INGEST_BAD)
+		ingest_error(&l->ingest, line_no, err);
+	else if (parsed == INGEST_RECORD)
+		merge_push(l->merge, l->source_input[source], rec, line_no);
+}
+
+/* A journaled line, in replay. */
+static void process_line(struct live *l, uint32_t source, const char *line, size_t len,
+                         uint64_t line_no, enum line_verdict verdict)
+{
+	struct record rec;
+	char err[128];
+	enum ingest_parsed parsed =
+	    parse_line(l, line, len, verdict == VERDICT_OVERLONG, &rec, err, sizeof(err));
+
+	process_parsed(l, source, parsed, &rec, err, line_no, verdict);
 }
 
 /* Advances to a wall-clock time (quiet logs), live and in replay alike. */
 static void advance_to(struct live *l, int64_t t)
 {
+	merge_note_advance(l->merge, t);
 	engine_advance(l->engine, t);
 	alerts_advance(l->alerts, t);
 	if (t > l->quiet_clock)
@@ -228,10 +283,12 @@ static void on_response(void *ctx, uint32_t shop, uint32_t agent, int64_t ts_ms,
 	alerts_response(l->alerts, shop, agent, ts_ms, ms, first);
 }
 
-static int add_source(struct live *l, uint32_t id, const char *path, size_t len)
+static int add_source(struct live *l, uint32_t id, const char *path, size_t len, uint32_t rank)
 {
 	if (id != l->source_count || id >= MAX_SOURCES ||
 	    (l->sources[id] = strndup(path, len)) == NULL)
+		return -1;
+	if ((l->source_input[id] = merge_input(l->merge, l->sources[id], rank)) == -1)
 		return -1;
 	l->source_count++;
 	return 0;
@@ -244,8 +301,13 @@ static void clear_sources(struct live *l)
 	l->source_count = 0;
 }
 
-/* The journal id of path, declaring it in the journal the first time. */
-static uint32_t source_id(struct live *l, const char *path)
+/* Rank unknown to the caller: asked of tail when the source is new (not per line:
+ * tail_rank runs fnmatch). */
+#define RANK_FROM_TAIL UINT32_MAX
+
+/* The journal id of path, declaring it (and its rank for the merge) in the journal
+ * the first time. */
+static uint32_t source_id(struct live *l, const char *path, uint32_t rank)
 {
 	struct wire_writer w = {0};
 
@@ -254,34 +316,93 @@ static uint32_t source_id(struct live *l, const char *path)
 	for (uint32_t i = 0; i < l->source_count; i++)
 		if (strcmp(l->sources[i], path) == 0)
 			return l->last_source = i;
-	if (add_source(l, l->source_count, path, strlen(path)) == -1)
-		fatalx("too many input files (%d)", MAX_SOURCES);
+	if (rank == RANK_FROM_TAIL)
+		rank = tail_rank(l->tail, path);
+	if (add_source(l, l->source_count, path, strlen(path), rank) == -1)
+		fatalx("too many input files (%d) or out of memory", MAX_SOURCES);
 	wire_put_u8(&w, REC_SOURCE);
 	wire_put_u32(&w, l->source_count - 1);
 	wire_put_bytes(&w, path, strlen(path));
+	wire_put_u32(&w, rank);
 	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1)
 		fatalx("out of memory journaling");
 	wire_writer_free(&w);
 	return l->source_count - 1;
 }
 
+static void journal_release(struct live *l, uint64_t count)
+{
+	struct wire_writer w = {0};
+
+	wire_put_u8(&w, REC_RELEASE);
+	wire_put_u64(&w, count);
+	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1)
+		fatalx("out of memory journaling");
+	wire_writer_free(&w);
+}
+
+static int input_at_end(void *ctx, const char *path)
+{
+	const struct live *l = ctx;
+	return tail_at_end(l->tail, path);
+}
+
+/* Releases what the wall clock and tail allow, journaled: a replay cannot ask them. */
+static void release_due(struct live *l)
+{
+	uint64_t n = merge_release_due(l->merge, wall_ms(), input_at_end, l);
+
+	if (n > 0)
+		journal_release(l, n);
+	l->lines_since_release_check = 0;
+}
+
+/* A name followed from now on is an input of the merge before its first line, so
+ * a file not read yet (a backlog) holds the others back until it is read. */
+static void on_follow(void *ctx, const char *path, uint32_t rank)
+{
+	struct live *l = ctx;
+	uint32_t source = source_id(l, path, rank);
+
+	merge_touch(l->merge, l->source_input[source], wall_ms());
+}
+
 static void on_line(void *ctx, const char *path, const char *line, size_t len, uint64_t line_no,
                     int overlong)
 {
 	struct live *l = ctx;
-	uint32_t source = source_id(l, path);
+	uint32_t source = source_id(l, path, RANK_FROM_TAIL);
 	struct wire_writer *w = &l->line_record;
+	struct record rec;
+	char err[128];
+	enum ingest_parsed parsed = parse_line(l, line, len, overlong, &rec, err, sizeof(err));
+	enum line_verdict verdict = overlong ? VERDICT_OVERLONG : VERDICT_OK;
+	int64_t now = parsed == INGEST_RECORD ? wall_ms() : 0;
+	struct merge_stats held;
 
+	/* SPEC v2 §2: a clock this far ahead moves nothing, in any shop */
+	if (parsed == INGEST_RECORD && l->cfg->max_clock_ahead_ms > 0 &&
+	    rec.ts_ms > now + l->cfg->max_clock_ahead_ms)
+		verdict = VERDICT_AHEAD;
 	w->len = 0;
 	wire_put_u8(w, REC_LINE);
 	wire_put_u32(w, source);
 	wire_put_u64(w, line_no);
-	wire_put_u8(w, (uint8_t)(overlong != 0));
+	wire_put_u8(w, (uint8_t)verdict);
 	wire_put_bytes(w, line, overlong ? 0 : len);
 	if (w->failed || state_journal_append(l->journal, w->data, w->len) == -1)
 		fatalx("out of memory journaling");
-	process_line(l, source, line, len, line_no, overlong);
+	/* a bad line says nothing of the input's time: only records keep it awake */
+	if (parsed == INGEST_RECORD && verdict == VERDICT_OK)
+		merge_touch(l->merge, l->source_input[source], now);
+	process_parsed(l, source, parsed, &rec, err, line_no, verdict);
 	l->lines_since_tick++;
+	if (++l->lines_since_release_check >= RELEASE_CHECK_LINES) {
+		merge_stats(l->merge, &held);
+		l->lines_since_release_check = 0;
+		if (held.held_bytes > LIMIT_MERGE_HELD_BYTES / 4)
+			release_due(l);
+	}
 }
 
 /* ---- positions ---- */
@@ -544,6 +665,7 @@ static void snapshot_body(struct live *l, struct wire_writer *w)
 		alert_event_save(&l->inflight_alerts[i], w);
 	wire_put_i64(w, l->quiet_clock); /* since format 5 */
 	windows_save_retired(l->windows, w);
+	merge_save(l->merge, w); /* since format 6 */
 	wire_put_u64(w, l->ingest.stats.lines);
 	wire_put_u64(w, l->ingest.stats.records);
 	wire_put_u64(w, l->ingest.stats.errors);
@@ -686,6 +808,8 @@ static int restore(struct live *l, const void *body, size_t len)
 	l->quiet_clock = version >= 5 ? wire_get_i64(&r) : INT64_MIN;
 	if (version >= 5 && windows_load_retired(l->windows, &r) == -1)
 		return -1;
+	if (version >= 6 && merge_load(l->merge, &r) == -1)
+		return -1;
 	l->ingest.stats.lines = wire_get_u64(&r);
 	l->ingest.stats.records = wire_get_u64(&r);
 	l->ingest.stats.errors = wire_get_u64(&r);
@@ -697,8 +821,8 @@ static int restore(struct live *l, const void *body, size_t len)
 	if (counter_table_load(l->pending, &r) == -1)
 		return -1;
 	/* Rebuild the cut in flight exactly as it was numbered; send what was not acked. */
-	if (resend_from != 0 && version < 5) {
-		/* v5 splits a cut into batches differently: a v4 cut cannot be rebuilt */
+	if (resend_from != 0 && version < SNAPSHOT_VERSION) {
+		/* an older format's cut is not rebuilt: v5 split cuts differently from v4 */
 		log_warnx("the snapshot's last batch (seq=%llu) was not acknowledged by Redis and "
 		          "was made by an older chatlogd: %s",
 		          (unsigned long long)resend_from, OLDER_STATE_ADVICE);
@@ -748,18 +872,26 @@ static int replay_record(void *ctx, const void *record, size_t len)
 	wire_reader_init(&r, record, len);
 	switch (wire_get_u8(&r)) {
 	case REC_SOURCE: {
-		uint32_t id = wire_get_u32(&r);
+		uint32_t id = wire_get_u32(&r), rank;
 		text = wire_get_bytes(&r, &text_len);
-		return r.failed ? -1 : add_source(l, id, text, text_len);
+		rank = wire_get_u32(&r);
+		return r.failed ? -1 : add_source(l, id, text, text_len, rank);
 	}
 	case REC_LINE: {
 		uint32_t source = wire_get_u32(&r);
 		uint64_t line_no = wire_get_u64(&r);
-		int overlong = wire_get_u8(&r);
+		uint8_t verdict = wire_get_u8(&r);
 		text = wire_get_bytes(&r, &text_len);
-		if (r.failed || source >= l->source_count)
+		if (r.failed || source >= l->source_count || verdict > VERDICT_AHEAD)
 			return -1;
-		process_line(l, source, text, text_len, line_no, overlong);
+		process_line(l, source, text, text_len, line_no, (enum line_verdict)verdict);
+		return 0;
+	}
+	case REC_RELEASE: {
+		uint64_t n = wire_get_u64(&r);
+		if (r.failed)
+			return -1;
+		merge_release_count(l->merge, n);
 		return 0;
 	}
 	case REC_ADVANCE: {
@@ -901,14 +1033,22 @@ static void quit(struct live *l)
 static void on_flush(evutil_socket_t fd, short what, void *ctx)
 {
 	struct live *l = ctx;
-	int64_t event_time = engine_event_time(l->engine);
+	int64_t event_time, held_from;
 	(void)fd;
 	(void)what;
 
-	/* Quiet logs: event time follows the wall clock, so idle shops still close. */
+	if (!l->stopping)
+		release_due(l);
+	event_time = engine_event_time(l->engine);
+	held_from = merge_earliest_held(l->merge);
+	/* Quiet logs: event time follows the wall clock, so idle shops still close; never
+	 * past a record the merge still holds, which must come first. */
 	if (l->lines_since_tick == 0 && event_time != INT64_MIN &&
-	    wall_ms() - l->cfg->wall_clock_lag_ms > event_time && !l->stopping) {
+	    wall_ms() - l->cfg->wall_clock_lag_ms > event_time && held_from - 1 > event_time &&
+	    !l->stopping) {
 		int64_t t = wall_ms() - l->cfg->wall_clock_lag_ms;
+		if (t > held_from - 1)
+			t = held_from - 1;
 		struct wire_writer w = {0};
 		wire_put_u8(&w, REC_ADVANCE);
 		wire_put_i64(&w, t);
@@ -1120,6 +1260,9 @@ static int live_init(struct live *l, const struct config *cfg)
 	if ((l->parser = parser_new(cfg->format, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	ingest_init(&l->ingest, l->parser, l->engine);
+	if ((l->merge = merge_new(&(struct merge_settings){.grace_ms = cfg->merge_grace_ms},
+	                          on_release, l)) == NULL)
+		fatalx("out of memory");
 	if (mkdir(cfg->state_dir, 0700) == -1 && errno != EEXIST)
 		fatal("cannot create state_dir %s", cfg->state_dir);
 	return 0;
@@ -1135,6 +1278,7 @@ static void live_free(struct live *l)
 	positions_replace(l, NULL, 0);
 	clear_sources(l);
 	wire_writer_free(&l->line_record);
+	merge_free(l->merge);
 	engine_free(l->engine);
 	parser_free(l->parser);
 	rules_free(l->rules);
@@ -1175,6 +1319,7 @@ static void render_metrics(void *ctx, struct evbuffer *out)
 	m.file_count = tail_stats(l->tail, files, sizeof(files) / sizeof(files[0]));
 	m.input = l->ingest.stats;
 	m.held_inquiries = engine_held(l->engine);
+	merge_stats(l->merge, &m.merge);
 	m.redis_connected = redisconn_connected(l->redis);
 	m.journal_failing = l->journal_failing;
 	m.reading_paused = l->paused;
@@ -1252,6 +1397,7 @@ int live_run(const struct config *cfg, const char *rules_path, live_reload_fn re
 		       cfg->state_dir);
 	if ((l.tail = tail_new(l.base, &tail_settings, on_line, &l, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
+	tail_set_follow(l.tail, on_follow, &l);
 	if (tail_restore(l.tail, l.positions, l.position_count) == -1 || tail_start(l.tail) == -1)
 		fatalx("cannot start following the inputs");
 	if ((l.redis = redisconn_new(l.base, &redis_settings, on_redis_state, &l, err,

@@ -123,6 +123,17 @@ void metrics_render(const struct metrics_snapshot *m, struct evbuffer *out)
 	plain(out, "chatlogd_open_inquiries", "gauge",
 	      "Inquiries held: open, or waiting for their order window.",
 	      (double)m->held_inquiries);
+	plain(out, "chatlogd_merge_late_records_total", "counter",
+	      "Records that arrived after another input had released a later time: counted "
+	      "where they arrived, which may differ from --once (docs/tailing.md).",
+	      (double)m->merge.late);
+	plain(out, "chatlogd_merge_forced_releases_total", "counter",
+	      "Records released before the other inputs caught up because the merge held "
+	      "its memory limit.",
+	      (double)m->merge.forced);
+	plain(out, "chatlogd_merge_held_records", "gauge",
+	      "Records held back until no other input can deliver an earlier one.",
+	      (double)m->merge.held_records);
 	plain(out, "chatlogd_redis_connected", "gauge", "1 while the Redis connection is usable.",
 	      m->redis_connected);
 	plain(out, "chatlogd_redis_backlog_rows", "gauge",

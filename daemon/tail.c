@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <glob.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -96,6 +97,8 @@ struct tail {
 	int64_t poll_ms, rescan_ms, rotate_wait_ms;
 	tail_line_fn fn;
 	void *ctx;
+	tail_follow_fn follow_fn;
+	void *follow_ctx;
 	struct tail_file_list files;
 	struct tail_source_list sources;
 	struct tail_position *restored;
@@ -175,6 +178,8 @@ static struct tail_source *source_get(struct tail *t, const char *path)
 	}
 	s->refs = 1;
 	TAILQ_INSERT_TAIL(&t->sources, s, link);
+	if (t->follow_fn != NULL)
+		t->follow_fn(t->follow_ctx, s->path, tail_rank(t, s->path));
 	return s;
 }
 
@@ -1307,16 +1312,53 @@ void tail_positions_free(struct tail_position *positions, size_t count)
 	free(positions);
 }
 
-int tail_idle(const struct tail *t)
+void tail_set_follow(struct tail *t, tail_follow_fn fn, void *ctx)
+{
+	t->follow_fn = fn;
+	t->follow_ctx = ctx;
+}
+
+uint32_t tail_rank(const struct tail *t, const char *path)
+{
+	uint32_t i;
+
+	/* glob(3) matches what fnmatch(3) does with these flags */
+	for (i = 0; i < t->pattern_count; i++)
+		if (fnmatch(t->patterns[i], path, FNM_PATHNAME | FNM_PERIOD) == 0)
+			return i;
+	return i;
+}
+
+/* Whether a file of this name may deliver a line without more being written: one
+ * not read yet (a backlog), with a read scheduled, or shorter than its file. */
+static int file_has_unread(const struct tail_file *f)
+{
+	struct stat st;
+
+	if (!f->at_eof || event_pending(f->read_event, EV_TIMEOUT, NULL))
+		return 1;
+	return fstat(f->fd, &st) == 0 && (uint64_t)st.st_size != f->stream.read_offset;
+}
+
+int tail_at_end(const struct tail *t, const char *path)
 {
 	const struct tail_file *f;
-	struct stat st;
 
 	TAILQ_FOREACH(f, &t->files, link)
 	{
-		if (!f->at_eof || event_pending(f->read_event, EV_TIMEOUT, NULL))
+		if (strcmp(f->source->path, path) == 0 && file_has_unread(f))
 			return 0;
-		if (fstat(f->fd, &st) == 0 && (uint64_t)st.st_size != f->stream.read_offset)
+	}
+	return 1;
+}
+
+int tail_idle(const struct tail *t)
+{
+	const struct tail_file *f;
+
+	TAILQ_FOREACH(f, &t->files, link)
+	{
+		if (file_has_unread(f))
 			return 0;
 	}
 	return 1;

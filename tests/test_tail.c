@@ -911,6 +911,78 @@ static void test_new_file_matching_the_glob_is_read_from_its_start(void)
 	fixture_free(&fx);
 }
 
+struct followed {
+	char path[4][PATH_MAX];
+	uint32_t rank[4];
+	size_t lines_when[4]; /* lines seen when it was announced */
+	size_t count;
+	struct seen *seen;
+};
+
+static void note_follow(void *ctx, const char *path, uint32_t rank)
+{
+	struct followed *f = ctx;
+
+	if (f->count < 4) {
+		snprintf(f->path[f->count], PATH_MAX, "%s", path);
+		f->rank[f->count] = rank;
+		f->lines_when[f->count] = f->seen->count;
+		f->count++;
+	}
+}
+
+/* The merge's view of the inputs (docs/tailing.md, Merging): every name is announced
+ * with its rank before its first line, including one that appears later; the rank
+ * is the first pattern that matches; tail_at_end says whether a name has bytes left. */
+static void test_follow_announces_names_with_their_rank_before_their_lines(void)
+{
+	struct fixture fx;
+	char a[PATH_MAX], b[PATH_MAX], c[PATH_MAX], first[PATH_MAX], rest[PATH_MAX];
+	const char *patterns[2];
+	struct tail_settings settings;
+	struct followed f = {.count = 0};
+	char err[256];
+
+	if (fixture_init(&fx) == -1)
+		return;
+	put_file(in_dir(&fx, "a.log", a), "A1\nA2\n");
+	put_file(in_dir(&fx, "b.log", b), "B1\n");
+	patterns[0] = in_dir(&fx, "b.log", first);
+	patterns[1] = in_dir(&fx, "*.log", rest);
+	settings = quick_settings(patterns, 2);
+	f.seen = &fx.seen;
+	fx.tail = tail_new(fx.base, &settings, collect, &fx.seen, err, sizeof(err));
+	CHECK(fx.tail != NULL);
+	if (fx.tail == NULL)
+		goto end;
+	tail_set_follow(fx.tail, note_follow, &f);
+	CHECK_INT(tail_rank(fx.tail, b), 0);
+	CHECK_INT(tail_rank(fx.tail, a), 1);
+	CHECK_INT(tail_rank(fx.tail, "/elsewhere/x.txt"), 2);
+	CHECK(tail_start(fx.tail) == 0);
+	CHECK_INT(f.count, 2); /* both announced at start, before any line */
+	CHECK_INT(f.lines_when[0] + f.lines_when[1], 0);
+	CHECK_INT(tail_at_end(fx.tail, a), 0); /* not read yet: a backlog */
+	CHECK(wait_lines(&fx, 3));
+	settle(fx.base);
+	CHECK_INT(tail_at_end(fx.tail, a), 1);
+	CHECK_INT(tail_at_end(fx.tail, b), 1);
+	CHECK_INT(tail_at_end(fx.tail, "/not/followed"), 1);
+	append_file(a, "A3\n");
+	CHECK_INT(tail_at_end(fx.tail, a), 0);
+	CHECK_INT(tail_at_end(fx.tail, b), 1);
+	put_file(in_dir(&fx, "c.log", c), "C1\n");
+	CHECK(wait_lines(&fx, 5));
+	CHECK_INT(f.count, 3);
+	if (f.count == 3) {
+		CHECK_STR(f.path[2], c);
+		CHECK_INT(f.rank[2], 1);
+		CHECK(f.lines_when[2] < 5); /* before C1 */
+	}
+end:
+	fixture_free(&fx);
+}
+
 static void test_fifo_matching_the_glob_is_skipped_without_blocking(void)
 {
 	struct fixture fx;
@@ -1571,6 +1643,7 @@ int main(void)
 	RUN(test_deleted_file_is_read_to_its_end_and_let_go);
 	RUN(test_directory_removed_and_recreated);
 	RUN(test_new_file_matching_the_glob_is_read_from_its_start);
+	RUN(test_follow_announces_names_with_their_rank_before_their_lines);
 	RUN(test_fifo_matching_the_glob_is_skipped_without_blocking);
 	RUN(test_overlong_lines_are_reported_once_with_their_line_number);
 	RUN(test_position_inside_an_overlong_line_resumes_after_it);

@@ -59,4 +59,10 @@
  * so anything past 1 MiB is a mistake (a log file named by accident). */
 #define LIMIT_SETTINGS_FILE_BYTES (1024 * 1024)
 
+/* Records the live merge may hold back while one input waits for another (a backlog
+ * read file by file, a writer lagging): 64 MiB holds about 200k chat lines, minutes
+ * of a busy day's every shop, while a stuck input cannot take the machine. Past it
+ * the earliest go anyway, counted as forced (docs/tailing.md, Merging). */
+#define LIMIT_MERGE_HELD_BYTES (64u * 1024 * 1024)
+
 #endif

@@ -1,7 +1,8 @@
 /*
  * The Prometheus text exposition of chatlogd's own state (/metrics): input per file,
- * records and errors, held inquiries, Redis link and backlog, flush latency, alerts,
- * the alert webhook, and per-agent FRT/ART histograms with the buckets of SPEC §3.1.
+ * records and errors, held inquiries, the merge of the inputs, Redis link and
+ * backlog, flush latency, alerts, the alert webhook, and per-agent FRT/ART
+ * histograms with the buckets of SPEC §3.1.
  * Formats numbers it is given; gathers nothing itself.
  */
 #ifndef CHATLOGD_METRICS_H
@@ -12,6 +13,7 @@
 
 #include "counters.h"
 #include "ingest.h"
+#include "merge.h"
 #include "names.h"
 #include "tail.h"
 #include "webhook.h"
@@ -23,6 +25,7 @@ struct metrics_snapshot {
 	size_t file_count;
 	struct ingest_stats input;
 	size_t held_inquiries;
+	struct merge_stats merge; /* live mode's merge of the inputs */
 	int redis_connected;
 	int journal_failing;
 	int reading_paused;

@@ -96,6 +96,21 @@ void tail_positions_free(struct tail_position *positions, size_t count);
 /* 1 when every followed file has been read to its current end (no pending work). */
 int tail_idle(const struct tail *t);
 
+/* Called when a name starts being followed, before its first line (at tail_start
+ * for what is there, later for a file that appears); again if the name comes back
+ * after its files were let go. rank: see tail_rank. */
+typedef void (*tail_follow_fn)(void *ctx, const char *path, uint32_t rank);
+void tail_set_follow(struct tail *t, tail_follow_fn fn, void *ctx);
+
+/* A name's place in the inputs' order (SPEC §3): the index of the first pattern
+ * that matches it (glob order among one pattern's matches is the names' byte
+ * order); the pattern count when none does. */
+uint32_t tail_rank(const struct tail *t, const char *path);
+
+/* 1 when nothing followed under path has bytes left to read (also when nothing is
+ * followed under it): all it may deliver next is what is written from now on. */
+int tail_at_end(const struct tail *t, const char *path);
+
 /* Per-file counters for /metrics: fills up to max entries, returns the count. */
 size_t tail_stats(const struct tail *t, struct tail_file_stats *out, size_t max);
 

@@ -71,6 +71,7 @@ static int check_redis(const char *value, char *err, size_t errlen);
 static int check_prefix(const char *value, char *err, size_t errlen);
 static int check_listen(const char *value, char *err, size_t errlen);
 static int check_log_level(const char *value, char *err, size_t errlen);
+static int check_state_mismatch(const char *value, char *err, size_t errlen);
 static int check_robot(const char *value, char *err, size_t errlen);
 static int check_language(const char *value, char *err, size_t errlen);
 
@@ -153,6 +154,9 @@ static const struct config_option config_options[] = {
     {"checkpoint_interval", CONFIG_DURATION_S, 10 * MS_PER_SECOND, MS_PER_DAY, "5m",
      FIELD(checkpoint_interval_ms), NULL,
      "how often the whole state is snapshotted (the journal covers the time between)"},
+    {"state_mismatch", CONFIG_STRING, 0, 0, "refuse", FIELD(state_mismatch), check_state_mismatch,
+     "state_dir behind what Redis applied: refuse to start, or count_again (lines read again "
+     "are counted twice)"},
     {"wall_clock_lag", CONFIG_DURATION_S, 0, 3600 * MS_PER_SECOND, "5s", FIELD(wall_clock_lag_ms),
      NULL, "when logs go quiet, event time follows the wall clock this far behind"},
     {"http_listen", CONFIG_STRING, 0, 0, "127.0.0.1:9187", FIELD(http_listen), check_listen,
@@ -244,6 +248,14 @@ static int check_log_level(const char *value, char *err, size_t errlen)
 		if (strcmp(value, levels[i]) == 0)
 			return 0;
 	snprintf(err, errlen, "expected err, warning, info or debug");
+	return -1;
+}
+
+static int check_state_mismatch(const char *value, char *err, size_t errlen)
+{
+	if (strcmp(value, "refuse") == 0 || strcmp(value, "count_again") == 0)
+		return 0;
+	snprintf(err, errlen, "expected refuse or count_again");
 	return -1;
 }
 

@@ -48,6 +48,8 @@
 #define SHUTDOWN_GRACE_MS 5000
 #define WEBHOOK_DRAIN_MS 2000 /* after the flush: queued alert posts get this long */
 #define JOURNAL_SNAPSHOT_BYTES (256ull * 1024 * 1024)
+/* /healthz: counts waiting this many flush intervals with nothing acknowledged */
+#define HEALTH_STALL_FLUSHES 5
 
 /* Journal record types. */
 enum {
@@ -100,7 +102,15 @@ struct live {
 	uint64_t next_seq;
 	int seq_known;  /* next_seq agrees with Redis (restored, or asked after a fresh start) */
 	int seq_asking; /* a GET of the applied sequence is under way */
+	int refused;    /* state_dir does not fit what Redis applied: stopping, sending nothing */
 
+	/* for /healthz: is what is read reaching Redis? */
+	int64_t last_applied_ms;  /* monotonic, when Redis last acknowledged a batch */
+	int64_t waiting_since_ms; /* monotonic, since rows wait with none acknowledged; 0 */
+	char last_rejection[256]; /* Redis's error for the last batch it rejected; "" */
+	uint64_t batches_rejected;
+	uint64_t lost_first, lost_last; /* batches Redis lost after acknowledging them */
+	uint64_t lost_batches;
 	/* sources named in the current journal */
 	char *sources[MAX_SOURCES];
 	int source_input[MAX_SOURCES]; /* the merge's input id of each source */
@@ -468,6 +478,43 @@ static void positions_replace(struct live *l, struct tail_position *p, size_t co
 
 static void send_next_batch(struct live *l);
 
+/*
+ * Redis acknowledged batches first..last and no longer has them: it restarted
+ * without persistence, lost its last second of writes (appendfsync everysec), was
+ * flushed, or failed over to a replica that lagged. Their counts are missing in
+ * Redis and this daemon cannot send them again (it keeps no applied batch), so it
+ * says so loudly, counts it, and /healthz stays degraded until a restart: the
+ * numbers in Redis are short until they are rebuilt (docs/operations.md,
+ * Recovering).
+ */
+static void redis_lost(struct live *l, uint64_t first, uint64_t last)
+{
+	log_errx("redis lost batches seq=%llu..%llu of instance=%s after applying them "
+	         "(restart without persistence, FLUSHDB, or a failover to a lagging replica): "
+	         "their counts are missing in Redis; rebuild them from the logs "
+	         "(docs/operations.md, Recovering)",
+	         (unsigned long long)first, (unsigned long long)last, l->instance);
+	if (l->lost_batches == 0 || first < l->lost_first)
+		l->lost_first = first;
+	if (last > l->lost_last)
+		l->lost_last = last;
+	l->lost_batches += last - first + 1;
+}
+
+/* state_dir does not fit what Redis applied: stop without sending or saving anything
+ * more, with the reason and the way out in the log. */
+static void refuse(struct live *l, const char *why)
+{
+	log_errx("%s. Reading the files again would count their lines twice, so chatlogd "
+	         "stops. Restore state_dir from a backup, or rebuild this instance's counts "
+	         "from the logs (docs/operations.md, Recovering), or set state_mismatch = "
+	         "count_again to start anyway and count again what is read again.",
+	         why);
+	l->refused = 1;
+	l->exit_status = 1;
+	event_base_loopexit(l->base, NULL);
+}
+
 static void on_batch_reply(void *ctx, struct redisReply *reply, void *privdata)
 {
 	struct live *l = ctx;
@@ -480,8 +527,12 @@ static void on_batch_reply(void *ctx, struct redisReply *reply, void *privdata)
 	if (reply->type == REDIS_REPLY_ERROR) {
 		log_warnx("redis rejected batch seq=%llu error=\"%s\"",
 		          (unsigned long long)l->batches[l->batch_next].seq, reply->str);
+		snprintf(l->last_rejection, sizeof(l->last_rejection), "%s", reply->str);
+		l->batches_rejected++;
 		return; /* retried at the next flush tick */
 	}
+	l->last_rejection[0] = '\0';
+	l->last_applied_ms = monotonic_ms();
 	if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
 		uint64_t seq = l->batches[l->batch_next].seq;
 		long long previous = reply->element[1]->integer;
@@ -493,12 +544,7 @@ static void on_batch_reply(void *ctx, struct redisReply *reply, void *privdata)
 		if (reply->element[0]->integer == 0)
 			log_debug("batch seq=%llu was already applied", (unsigned long long)seq);
 		else if (previous >= 0 && (uint64_t)previous + 1 < seq)
-			/* Redis lost writes it had acknowledged (e.g. appendfsync everysec and a
-			 * crash): those batches' counts are missing there. */
-			log_warnx("redis had applied only up to seq=%lld before seq=%llu: batches "
-			          "%lld..%llu are missing in Redis (it lost acknowledged writes)",
-			          previous, (unsigned long long)seq, previous + 1,
-			          (unsigned long long)seq - 1);
+			redis_lost(l, (uint64_t)previous + 1, seq - 1);
 	}
 	l->batch_next++;
 	if (l->batch_next < l->batch_count) {
@@ -522,7 +568,7 @@ static void send_next_batch(struct live *l)
 {
 	const struct publish_batch *b;
 
-	if (l->replaying || l->journal_failing || l->awaiting_reply ||
+	if (l->replaying || l->refused || l->journal_failing || l->awaiting_reply ||
 	    l->batch_next >= l->batch_count || l->redis == NULL || !redisconn_connected(l->redis))
 		return;
 	b = &l->batches[l->batch_next];
@@ -946,13 +992,13 @@ static int recover(struct live *l, const char *rules_path)
 	long records;
 
 	if (found == -1) {
-		log_warnx("%s", err);
+		log_errx("%s", err);
 		return -1;
 	}
 	if (found == 1) {
 		if (restore(l, body, len) == -1) {
 			free(body);
-			log_warnx("snapshot in %s is unreadable", l->cfg->state_dir);
+			log_errx("snapshot in %s is unreadable", l->cfg->state_dir);
 			return -1;
 		}
 		free(body);
@@ -971,8 +1017,10 @@ static int recover(struct live *l, const char *rules_path)
 	}
 	l->replaying = 1;
 	if (state_journal_replay(l->cfg->state_dir, l->generation, count_cuts, &rp, err,
-	                         sizeof(err)) == -1)
+	                         sizeof(err)) == -1) {
+		log_errx("%s", err);
 		return -1;
+	}
 	/* A journal follows its snapshot's writer; cuts of an older one would be rebuilt
 	 * split otherwise, under sequences Redis may have applied (a crash, not a stop:
 	 * a stop leaves an empty journal). */
@@ -987,7 +1035,7 @@ static int recover(struct live *l, const char *rules_path)
 	                               sizeof(err));
 	l->replaying = 0;
 	if (records == -1) {
-		log_warnx("%s", err);
+		log_errx("%s", err);
 		return -1;
 	}
 	if (found == 1 || records > 0)
@@ -1058,6 +1106,10 @@ static void on_flush(evutil_socket_t fd, short what, void *ctx)
 		advance_to(l, t);
 	}
 	l->lines_since_tick = 0;
+	if (!inflight_busy(l) && counter_table_count(l->pending) == 0)
+		l->waiting_since_ms = 0;
+	else if (l->waiting_since_ms == 0)
+		l->waiting_since_ms = monotonic_ms();
 
 	/* Buyers waiting past the target: journaled, so a replay repeats the check. */
 	if (!l->stopping && engine_waiting_due(l->engine, wall_ms())) {
@@ -1174,24 +1226,60 @@ done:
 
 /* After a fresh start, sequences continue after what Redis already applied for this
  * instance: starting again at 1 would have every batch skipped as a re-send. */
+/*
+ * Redis's applied sequence for this instance, asked at every connect, is checked
+ * against the state recovered from state_dir:
+ *   - no state (a first start, or state_dir lost) but Redis has batches: the lines
+ *     would be read again and counted twice: refuse (or, with state_mismatch =
+ *     count_again, continue after them);
+ *   - Redis has applied batches this state never made (an old copy of state_dir, a
+ *     lost journal): the same;
+ *   - Redis has fewer than this state knows were acknowledged: Redis lost them.
+ */
 static void on_applied_seq(void *ctx, struct redisReply *reply, void *privdata)
 {
 	struct live *l = ctx;
+	int count_again = strcmp(l->cfg->state_mismatch, "count_again") == 0;
 	unsigned long long applied;
+	uint64_t newest = l->next_seq - 1; /* the newest batch this state made */
+	uint64_t acknowledged = inflight_busy(l) ? l->batches[l->batch_next].seq - 1 : newest;
+	char why[768];
 	(void)privdata;
 
 	l->seq_asking = 0;
 	if (reply == NULL || (reply->type != REDIS_REPLY_NIL && reply->type != REDIS_REPLY_STRING))
 		return; /* asked again at the next connect */
 	applied = reply->type == REDIS_REPLY_STRING ? strtoull(reply->str, NULL, 10) : 0;
-	if (applied > 0) {
-		log_warnx(
-		    "state_dir %s was empty but Redis already has %llu batches of instance=%s: "
-		    "continuing after them. Lines read again are counted again; restore "
-		    "state_dir or use a new instance name to avoid that.",
-		    l->cfg->state_dir, applied, l->instance);
-		if (l->next_seq <= applied)
-			l->next_seq = applied + 1;
+	if (!l->seq_known && applied > 0) {
+		snprintf(why, sizeof(why),
+		         "state_dir %s holds no state of instance=%s, but Redis has applied %llu "
+		         "of its batches",
+		         l->cfg->state_dir, l->instance, applied);
+		if (!count_again) {
+			refuse(l, why);
+			return;
+		}
+		log_warnx("%s: continuing after them (state_mismatch = count_again); lines read "
+		          "again are counted again",
+		          why);
+		l->next_seq = applied + 1;
+	} else if (l->seq_known && applied > newest) {
+		snprintf(
+		    why, sizeof(why),
+		    "Redis has applied batches up to seq=%llu of instance=%s, but the state in "
+		    "%s ends at seq=%llu: it is older than Redis (an old copy, a lost or "
+		    "damaged journal)",
+		    applied, l->instance, l->cfg->state_dir, (unsigned long long)newest);
+		if (!count_again) {
+			refuse(l, why);
+			return;
+		}
+		log_warnx("%s: continuing after them (state_mismatch = count_again)", why);
+		l->next_seq = applied + 1;
+		if (inflight_busy(l)) /* its batches are below Redis's: they would be skipped */
+			log_warnx("the cut in flight is dropped: Redis is past it");
+	} else if (l->seq_known && applied < acknowledged) {
+		redis_lost(l, applied + 1, acknowledged);
 	}
 	l->seq_known = 1;
 }
@@ -1214,8 +1302,8 @@ static void on_redis_state(void *ctx, int connected, const char *reason)
 	struct live *l = ctx;
 	if (connected) {
 		log_info("redis connected");
-		if (!l->seq_known && !l->seq_asking)
-			ask_applied_seq(l);
+		if (!l->seq_asking)
+			ask_applied_seq(l); /* at every connect: did Redis keep what it applied? */
 		send_next_batch(l);
 	} else {
 		log_warnx("redis disconnected reason=\"%s\"", reason ? reason : "");
@@ -1327,6 +1415,8 @@ static void render_metrics(void *ctx, struct evbuffer *out)
 	m.backlog_batches = (size_t)(l->batch_count - l->batch_next);
 	m.batches_applied = l->batches_applied;
 	m.batches_skipped = l->batches_skipped;
+	m.batches_rejected = l->batches_rejected;
+	m.batches_lost = l->lost_batches;
 	m.last_flush_seconds = l->last_flush_seconds;
 	memcpy(m.alerts, l->alerts_by_type, sizeof(m.alerts));
 	m.agent_totals = l->agent_totals;
@@ -1335,18 +1425,52 @@ static void render_metrics(void *ctx, struct evbuffer *out)
 	metrics_render(&m, out);
 }
 
-/* Healthy unless the journal cannot be written (then nothing reaches Redis safely). */
+/*
+ * /healthz says ok only while what is read reaches Redis: degraded, with the reasons,
+ * while the journal cannot be written, Redis is unreachable, Redis rejects batches,
+ * counts wait and nothing was acknowledged for HEALTH_STALL_FLUSHES flushes, or Redis
+ * lost batches it had applied (until a restart: its numbers are short).
+ */
 static int report_health(void *ctx, struct evbuffer *out)
 {
 	struct live *l = ctx;
+	int64_t now = monotonic_ms(), stall_ms = l->cfg->flush_interval_ms * HEALTH_STALL_FLUSHES;
+	int waiting = inflight_busy(l) || counter_table_count(l->pending) > 0;
+	int stalled = waiting && l->waiting_since_ms != 0 && now - l->waiting_since_ms > stall_ms &&
+	              now - l->last_applied_ms > stall_ms;
+	char reason[5][512], escaped[1024];
+	int count = 0;
+
+	if (l->journal_failing)
+		snprintf(reason[count++], sizeof(reason[0]),
+		         "the journal cannot be written: nothing is sent");
+	if (!redisconn_connected(l->redis))
+		snprintf(reason[count++], sizeof(reason[0]), "redis is unreachable");
+	if (l->last_rejection[0] != '\0')
+		snprintf(reason[count++], sizeof(reason[0]), "redis rejects batches: %s",
+		         l->last_rejection);
+	if (stalled)
+		snprintf(reason[count++], sizeof(reason[0]),
+		         "counts wait and redis acknowledged nothing for %lld s",
+		         (long long)((now - l->waiting_since_ms) / 1000));
+	if (l->lost_batches > 0)
+		snprintf(reason[count++], sizeof(reason[0]),
+		         "redis lost batches %llu..%llu after applying them",
+		         (unsigned long long)l->lost_first, (unsigned long long)l->lost_last);
+	evbuffer_add_printf(out, "{\"status\":\"%s\",\"reasons\":[", count ? "degraded" : "ok");
+	for (int i = 0; i < count; i++) {
+		char *p = escaped;
+		alert_json_escape(&p, escaped + sizeof(escaped) - 1, reason[i]);
+		*p = '\0';
+		evbuffer_add_printf(out, "%s\"%s\"", i ? "," : "", escaped);
+	}
 	evbuffer_add_printf(out,
-	                    "{\"status\":\"%s\",\"redis\":\"%s\",\"journal\":\"%s\","
-	                    "\"reading\":\"%s\",\"held_inquiries\":%zu}\n",
-	                    l->journal_failing ? "failing" : "ok",
+	                    "],\"redis\":\"%s\",\"journal\":\"%s\",\"reading\":\"%s\","
+	                    "\"held_inquiries\":%zu}\n",
 	                    redisconn_connected(l->redis) ? "up" : "down",
 	                    l->journal_failing ? "failing" : "ok", l->paused ? "paused" : "running",
 	                    engine_held(l->engine));
-	return !l->journal_failing;
+	return count == 0;
 }
 
 static struct event *add_timer(struct live *l, int64_t every_ms,
@@ -1393,7 +1517,10 @@ int live_run(const struct config *cfg, const char *rules_path, live_reload_fn re
 	if ((l.base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
 	if (recover(&l, rules_path) == -1)
-		fatalx("cannot recover state from %s (move it away to start afresh)",
+		fatalx("cannot recover state from %s. Restore it from a backup, or rebuild the "
+		       "counts from the logs (docs/operations.md, Recovering); moving it away "
+		       "alone makes chatlogd refuse to start while Redis holds this instance's "
+		       "batches",
 		       cfg->state_dir);
 	if ((l.tail = tail_new(l.base, &tail_settings, on_line, &l, err, sizeof(err))) == NULL)
 		fatalx("%s", err);

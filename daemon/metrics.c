@@ -146,6 +146,13 @@ void metrics_render(const struct metrics_snapshot *m, struct evbuffer *out)
 	                    m->batches_applied);
 	evbuffer_add_printf(out, "chatlogd_redis_batches_total{result=\"skipped\"} %" PRIu64 "\n",
 	                    m->batches_skipped);
+	plain(out, "chatlogd_redis_batches_rejected_total", "counter",
+	      "Batches Redis answered with an error (each is sent again).",
+	      (double)m->batches_rejected);
+	plain(out, "chatlogd_redis_batches_lost_total", "counter",
+	      "Batches Redis had applied and then no longer had (restart without persistence, "
+	      "FLUSHDB, failover): their counts are missing in Redis.",
+	      (double)m->batches_lost);
 	plain(out, "chatlogd_flush_latency_seconds", "gauge",
 	      "Time from the last cut to its acknowledgement by Redis.", m->last_flush_seconds);
 	plain(out, "chatlogd_journal_failing", "gauge", "1 while the journal cannot be written.",

@@ -58,8 +58,9 @@ struct config {
 	char *instance; /* "" = the host name */
 	int64_t checkpoint_interval_ms;
 	int64_t wall_clock_lag_ms;
-	char *http_listen; /* "127.0.0.1:9187"; "" = off */
-	char *log_level;   /* err, warning, info, debug */
+	char *state_mismatch; /* "refuse" or "count_again" (docs/operations.md, Recovering) */
+	char *http_listen;    /* "127.0.0.1:9187"; "" = off */
+	char *log_level;      /* err, warning, info, debug */
 };
 
 /* Fills every field with its default (strings are heap copies). */

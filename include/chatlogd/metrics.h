@@ -32,6 +32,8 @@ struct metrics_snapshot {
 	size_t backlog_rows;    /* counter rows not yet in Redis (pending + in flight) */
 	size_t backlog_batches; /* batches of the cut in flight not yet acknowledged */
 	uint64_t batches_applied, batches_skipped;
+	uint64_t batches_rejected;          /* Redis answered a batch with an error */
+	uint64_t batches_lost;              /* Redis no longer had batches it had applied */
 	double last_flush_seconds;          /* from a cut to its last batch's acknowledgement */
 	uint64_t alerts[3];                 /* raised, cleared, waiting since start */
 	struct counter_table *agent_totals; /* folded per (shop, agent), since start */

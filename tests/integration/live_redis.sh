@@ -11,7 +11,7 @@ set -u
 BIN=$1
 SRC=$2
 shift 2
-SCENARIOS=${*:-"append kill9 rotate outage backfill reload backpressure wiped alerts webhook_stop waiting quiet http per_shop per_agent chats_orders backlog late_file kill9_inputs future"}
+SCENARIOS=${*:-"append kill9 rotate outage backfill reload backpressure wiped damaged redis_lost alerts webhook_stop waiting quiet http per_shop per_agent chats_orders backlog late_file kill9_inputs future"}
 GEN=$(dirname "$BIN")/bench/gen_chatlog
 CMP="python3 $SRC/tests/integration/redis_vs_batch.py"
 TMP=$(mktemp -d /tmp/chatlogd-live-XXXXXX)
@@ -335,8 +335,9 @@ scenario_backpressure() {
 	fi
 }
 
-# state_dir wiped while Redis keeps the instance's batches: the fresh daemon warns,
-# continues the sequence, and its new counts are applied (not skipped as re-sends).
+# state_dir wiped while Redis keeps the instance's batches: the fresh daemon refuses
+# (counting the files again would count twice); with state_mismatch = count_again it
+# continues the sequence and its new counts are applied.
 scenario_wiped() {
 	fresh || return
 	make_log 18 4000
@@ -345,21 +346,142 @@ scenario_wiped() {
 	settle
 	stop_daemon
 	before=$(redis-cli -s "$TMP/redis.sock" get cs:instance:test:seq)
-	msgs_before=$(redis-cli -s "$TMP/redis.sock" eval "local n=0 for _,k in ipairs(redis.call('keys','cs:*:a:[*]:d:*')) do n=n+tonumber(redis.call('hget',k,'agent_msgs') or 0) end return n" 0)
-	rm -rf "$TMP/state" "$TMP/logs/chat.jsonl"
+	msgs_before=$(agent_msgs)
+	rm -rf "$TMP/state"
+	refused "wiped state_dir" "holds no state of instance=test, but Redis has applied $before"
+	# the way out chosen on purpose: count again after Redis's batches
+	rm -rf "$TMP/logs/chat.jsonl"
+	echo "state_mismatch = count_again" >>"$TMP/chatlogd.conf"
 	start_daemon
 	append 2001 4000
 	settle
 	stop_daemon
 	after=$(redis-cli -s "$TMP/redis.sock" get cs:instance:test:seq)
-	msgs_after=$(redis-cli -s "$TMP/redis.sock" eval "local n=0 for _,k in ipairs(redis.call('keys','cs:*:a:[*]:d:*')) do n=n+tonumber(redis.call('hget',k,'agent_msgs') or 0) end return n" 0)
-	if grep -q "was empty but Redis already has $before batches" "$TMP/daemon.log" &&
+	msgs_after=$(agent_msgs)
+	if grep -q "continuing after them (state_mismatch = count_again)" "$TMP/daemon.log" &&
 		[ "$after" -gt "$before" ] && [ "$msgs_after" -gt "$msgs_before" ]; then
-		ok "wiped state_dir: warned, sequence continued ($before -> $after), new counts applied"
+		ok "wiped state_dir with count_again: warned, sequence continued ($before -> $after), new counts applied"
 	else
-		fail "wiped state_dir (seq $before -> $after, agent_msgs $msgs_before -> $msgs_after)"
+		fail "wiped state_dir with count_again (seq $before -> $after, agent_msgs $msgs_before -> $msgs_after)"
 		tail -n 5 "$TMP/daemon.log"
 	fi
+}
+
+agent_msgs() {
+	redis-cli -s "$TMP/redis.sock" eval "local n=0 for _,k in ipairs(redis.call('keys','cs:*:a:[*]:d:*')) do n=n+tonumber(redis.call('hget',k,'agent_msgs') or 0) end return n" 0
+}
+
+# refused NAME PATTERN: the daemon exits 1 at start with PATTERN logged at err (<3>),
+# and Redis is left as it was (nothing counted twice).
+refused() {
+	seq0=$(redis-cli -s "$TMP/redis.sock" get cs:instance:test:seq)
+	msgs0=$(agent_msgs)
+	: >"$TMP/refused.log"
+	timeout 30 "$BIN" --config "$TMP/chatlogd.conf" 2>"$TMP/refused.log"
+	rc=$?
+	if [ "$rc" -eq 1 ] && grep "^<3>" "$TMP/refused.log" | grep -qF -- "$2" &&
+		[ "$(redis-cli -s "$TMP/redis.sock" get cs:instance:test:seq)" = "$seq0" ] &&
+		[ "$(agent_msgs)" = "$msgs0" ]; then
+		ok "$1: refused with the way out, Redis untouched"
+	else
+		fail "$1: refused (exit $rc)"
+		tail -n 5 "$TMP/refused.log"
+	fi
+}
+
+# The exact way out of a lost or damaged state, and of Redis losing data
+# (docs/operations.md, Recovering): clear the counts, start afresh over every log.
+rebuild() {
+	stop_daemon
+	redis-cli -s "$TMP/redis.sock" flushdb >/dev/null
+	rm -rf "$TMP/state"
+	start_daemon
+	finish "$1"
+}
+
+# Damaged state is never silent (issue 8): each kind of damage to state_dir, made
+# while the daemon is stopped after some batches were applied, makes it refuse with
+# the reason and the way out at err, and leaves Redis as it was. The way out then
+# gives Redis equal to batch.
+scenario_damaged() {
+	fresh || return
+	make_log 23 6000
+	start_daemon
+	append 1 3000
+	settle
+	kill -9 "$DAEMON_PID"
+	wait "$DAEMON_PID" 2>/dev/null
+	DAEMON_PID=
+	cp -r "$TMP/state" "$TMP/state.good"
+	append 3001 4500
+	start_daemon
+	settle
+	stop_daemon
+	cp -r "$TMP/state" "$TMP/state.later"
+	damage() { # NAME PATTERN COMMAND...: damage a copy of state.later, expect a refusal
+		name=$1 pattern=$2
+		shift 2
+		rm -rf "$TMP/state"
+		cp -r "$TMP/state.later" "$TMP/state"
+		"$@"
+		refused "$name" "$pattern"
+	}
+	jsize=$(stat -c %s "$TMP/state.good/journal")
+	damage "stale copy of state_dir" "it is older than Redis" \
+		sh -c "rm -rf '$TMP/state' && cp -r '$TMP/state.good' '$TMP/state'"
+	damage "deleted snapshot" "holds no state of instance=test" rm -f "$TMP/state/snapshot"
+	damage "deleted journal and snapshot" "holds no state" \
+		rm -f "$TMP/state/snapshot" "$TMP/state/journal"
+	damage "garbage snapshot" "is corrupt" \
+		sh -c "head -c 4096 /dev/urandom >'$TMP/state/snapshot'"
+	damage "truncated snapshot" "is corrupt" \
+		sh -c "truncate -s 100 '$TMP/state/snapshot'"
+	# the journal of the state killed mid-way (a stop leaves an empty one)
+	if [ "$jsize" -gt 4096 ]; then
+		damage "flipped byte in the middle of the journal" "is corrupt: record" \
+			sh -c "rm -rf '$TMP/state' && cp -r '$TMP/state.good' '$TMP/state' &&
+			python3 -c 'import sys; p=sys.argv[1]; d=bytearray(open(p,\"rb\").read()); d[len(d)//2]^=0x20; open(p,\"wb\").write(d)' '$TMP/state/journal'"
+		damage "journal truncated in the middle" "would count their lines twice" \
+			sh -c "rm -rf '$TMP/state' && cp -r '$TMP/state.good' '$TMP/state' &&
+			truncate -s $((jsize / 2)) '$TMP/state/journal'"
+	else
+		fail "damaged: the journal of the killed daemon is too small to damage ($jsize bytes)"
+	fi
+	rm -rf "$TMP/state.good" "$TMP/state.later"
+	append 4501 6000
+	rebuild "damaged state: the way out (flush, start afresh) equals batch"
+}
+
+# Redis losing data (issue 8): a FLUSHALL while the daemon runs (as a restart without
+# persistence would) is detected at the next batch: logged at err, counted on
+# /metrics, /healthz degraded with the batches named. The way out equals batch.
+scenario_redis_lost() {
+	fresh || return
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	sed -i "s/^http_listen =.*/http_listen = 127.0.0.1:$port/" "$TMP/chatlogd.conf"
+	make_log 29 4000
+	start_daemon
+	append 1 2000
+	settle
+	health0=$(curl -s "http://127.0.0.1:$port/healthz")
+	redis-cli -s "$TMP/redis.sock" flushall >/dev/null
+	append 2001 3000
+	settle
+	health=$(curl -s "http://127.0.0.1:$port/healthz")
+	code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz")
+	lost=$(curl -s "http://127.0.0.1:$port/metrics" | awk '$1 == "chatlogd_redis_batches_lost_total" { print $2 }')
+	if echo "$health0" | grep -q '"status":"ok"' &&
+		echo "$health" | grep -q '"status":"degraded".*redis lost batches 1\.\.' &&
+		[ "$code" = 503 ] &&
+		grep "^<3>" "$TMP/daemon.log" | grep -q "redis lost batches seq=1\.\." &&
+		[ "${lost:-0}" -gt 0 ]; then
+		ok "redis lost data: logged at err, /healthz degraded ($lost batches), /metrics counts it"
+	else
+		fail "redis lost data (lost: $lost; health: $health0 / $health)"
+		grep "lost" "$TMP/daemon.log" | tail -n 3
+	fi
+	append 3001 4000
+	rebuild "redis lost data: the way out (flush, start afresh) equals batch"
 }
 
 # A stand-in robot for alert_webhook (tests/integration/webhook_receiver.py) that

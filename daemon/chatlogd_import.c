@@ -342,6 +342,12 @@ int main(int argc, char **argv)
 			status = 2;
 	}
 	import_batch_summary(batch, stderr);
+	if (import_batch_count_of(batch, IMPORT_COUNT_OLDER) > 0)
+		fprintf(stderr,
+		        "chatlogd-import: warning: %zu records are older than the newest one "
+		        "already in %s; chatlogd reads a file in order, so import exports in date "
+		        "order, or into a new file (docs/import.md)\n",
+		        import_batch_count_of(batch, IMPORT_COUNT_OLDER), s.output);
 	if (status == 0 && import_batch_lines_of(batch, IMPORT_LINE_ERROR) > 0)
 		status = 1;
 	import_batch_free(batch);

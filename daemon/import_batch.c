@@ -44,6 +44,8 @@ struct import_batch {
 	size_t lines[IMPORT_LINE_KINDS];
 	size_t counts[IMPORT_COUNTS];
 	struct id_set seen;
+	int64_t newest_seen_ms; /* of the records already in the target file */
+	int has_newest_seen;
 };
 
 static const char *const line_kind_names[IMPORT_LINE_KINDS] = {
@@ -378,7 +380,15 @@ int import_batch_load_seen(struct import_batch *batch, const char *path, char *e
 		return -1;
 	}
 	while ((len = getline(&line, &cap, f)) >= 0) {
-		const char *p = line;
+		const char *p = line, *ts = strstr(line, "\"ts\":\"");
+		const char *ts_end = ts ? strchr(ts + 6, '"') : NULL;
+		int64_t ms;
+		if (ts_end != NULL &&
+		    timefmt_parse_rfc3339(ts + 6, (size_t)(ts_end - ts - 6), &ms) == 0 &&
+		    (!batch->has_newest_seen || ms > batch->newest_seen_ms)) {
+			batch->newest_seen_ms = ms;
+			batch->has_newest_seen = 1;
+		}
 		while ((p = strstr(p, key)) != NULL) {
 			p += sizeof(key) - 1;
 			if (line + len - p > IMPORT_ID_CHARS && is_hex_id(p))
@@ -440,6 +450,8 @@ int import_batch_write(struct import_batch *batch, FILE *out)
 		id_set_add(&batch->seen, r->id);
 		write_record(out, r);
 		batch->counts[IMPORT_COUNT_WRITTEN]++;
+		if (batch->has_newest_seen && r->fields.ts_ms < batch->newest_seen_ms)
+			batch->counts[IMPORT_COUNT_OLDER]++;
 	}
 	return ferror(out) ? -1 : 0;
 }
@@ -452,7 +464,7 @@ void import_batch_summary(const struct import_batch *batch, FILE *out)
 			fprintf(out, " %s=%zu", line_kind_names[k], batch->lines[k]);
 	fprintf(out, "\nrecords:");
 	for (int c = 0; c < IMPORT_COUNTS; c++)
-		if (batch->counts[c] > 0 || c == IMPORT_COUNT_WRITTEN)
+		if (c != IMPORT_COUNT_OLDER && (batch->counts[c] > 0 || c == IMPORT_COUNT_WRITTEN))
 			fprintf(out, " %s=%zu", count_names[c], batch->counts[c]);
 	fprintf(out, "\n");
 }

@@ -42,6 +42,7 @@ enum import_count {
 	IMPORT_COUNT_CLOSED_SKIPPED, /* --closed skip */
 	IMPORT_COUNT_DUPLICATES,     /* records already imported, not written again */
 	IMPORT_COUNT_WRITTEN,
+	IMPORT_COUNT_OLDER, /* written, but older than the newest record the file had */
 	IMPORT_COUNTS
 };
 
@@ -97,8 +98,8 @@ void import_batch_error(struct import_batch *batch, size_t line, const char *fmt
 void import_batch_finish(struct import_batch *batch);
 
 /* Marks as already imported every record whose id occurs as "msg_id":"ID" in the
- * file at path (a file that does not exist has none). Returns 0, or -1 with the reason
- * in err when it exists but cannot be read. */
+ * file at path (a file that does not exist has none), and notes the newest "ts" there. Returns 0,
+ * or -1 with the reason in err when it exists but cannot be read. */
 int import_batch_load_seen(struct import_batch *batch, const char *path, char *err, size_t errlen);
 
 /* Writes the records not yet seen as JSON Lines, each id at most once, and counts

@@ -32,7 +32,7 @@ void parse_set_error(char *err, size_t errlen, const char *reason)
 /*
  * `regex:NAME` with a bare NAME that is not a file in the working directory
  * falls back to the installed preset DATADIR/formats/NAME.re, so
- * `format = regex:qianniu` works without knowing where presets are installed.
+ * `format = regex:tsv` works without knowing where presets are installed.
  */
 static struct regex_parser *load_regex(const char *file, char *err, size_t errlen)
 {

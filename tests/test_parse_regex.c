@@ -47,12 +47,12 @@ static int view_eq(struct text_view v, const char *want)
 		CHECK_STR(err, message);                                                           \
 	} while (0)
 
-static struct parser *qianniu(void)
+static struct parser *oneline(void)
 {
 	struct parser *p =
-	    parser_new("regex:" SOURCE_DIR "/patterns/formats/qianniu.re", err, sizeof(err));
+	    parser_new("regex:" SOURCE_DIR "/tests/data/format_oneline.re", err, sizeof(err));
 	if (p == NULL)
-		fprintf(stderr, "qianniu.re: %s\n", err);
+		fprintf(stderr, "format_oneline.re: %s\n", err);
 	return p;
 }
 
@@ -337,9 +337,9 @@ static void test_jit_used_when_available(void)
 	regex_parser_free(rp);
 }
 
-static void test_qianniu_buyer_to_agent(void)
+static void test_oneline_buyer_to_agent(void)
 {
-	struct parser *p = qianniu();
+	struct parser *p = oneline();
 	if (p == NULL)
 		return;
 	CHECK_INT(
@@ -354,9 +354,9 @@ static void test_qianniu_buyer_to_agent(void)
 	parser_free(p);
 }
 
-static void test_qianniu_agent_sub_account_keeps_colon(void)
+static void test_oneline_agent_sub_account_keeps_colon(void)
 {
-	struct parser *p = qianniu();
+	struct parser *p = oneline();
 	if (p == NULL)
 		return;
 	CHECK_INT(
@@ -370,9 +370,9 @@ static void test_qianniu_agent_sub_account_keeps_colon(void)
 	parser_free(p);
 }
 
-static void test_qianniu_full_width_colon_and_no_agent(void)
+static void test_oneline_full_width_colon_and_no_agent(void)
 {
-	struct parser *p = qianniu();
+	struct parser *p = oneline();
 	if (p == NULL)
 		return;
 	CHECK_INT(parse(p, "2026-11-24 10:00:30 [旗舰店] 买家 tb_b1：什么时候发货：今天吗"), 0);
@@ -383,9 +383,9 @@ static void test_qianniu_full_width_colon_and_no_agent(void)
 	parser_free(p);
 }
 
-static void test_qianniu_bot_with_and_without_name(void)
+static void test_oneline_bot_with_and_without_name(void)
 {
-	struct parser *p = qianniu();
+	struct parser *p = oneline();
 	if (p == NULL)
 		return;
 	CHECK_INT(parse(p, "2026-11-24 10:00:01 [旗舰店] 机器人 -> 买家 tb_b1: 您好"), 0);
@@ -396,9 +396,9 @@ static void test_qianniu_bot_with_and_without_name(void)
 	parser_free(p);
 }
 
-static void test_qianniu_order_and_payment(void)
+static void test_oneline_order_and_payment(void)
 {
-	struct parser *p = qianniu();
+	struct parser *p = oneline();
 	if (p == NULL)
 		return;
 	CHECK_INT(parse(p, "2026-11-24 10:03:00 [旗舰店] 下单 买家 tb_b1 订单 O1 金额 59.90"), 0);
@@ -415,7 +415,7 @@ static void test_qianniu_order_and_payment(void)
 }
 
 /* Reads tests/data/parse_qianniu_sample.log and checks each line's outcome. */
-static void test_qianniu_sample_log(void)
+static void test_oneline_sample_log(void)
 {
 	static const struct {
 		int ok;
@@ -436,7 +436,7 @@ static void test_qianniu_sample_log(void)
 	    {0, "bad amount", 0, RECORD_MSG, FROM_NONE, 0},
 	    {0, "bad timestamp", 0, RECORD_MSG, FROM_NONE, 0},
 	};
-	struct parser *p = qianniu();
+	struct parser *p = oneline();
 	char line[1024];
 	size_t n = 0;
 	FILE *f;
@@ -512,12 +512,12 @@ int main(void)
 	RUN(test_error_file_structure);
 	RUN(test_error_word_maps);
 	RUN(test_jit_used_when_available);
-	RUN(test_qianniu_buyer_to_agent);
-	RUN(test_qianniu_agent_sub_account_keeps_colon);
-	RUN(test_qianniu_full_width_colon_and_no_agent);
-	RUN(test_qianniu_bot_with_and_without_name);
-	RUN(test_qianniu_order_and_payment);
-	RUN(test_qianniu_sample_log);
+	RUN(test_oneline_buyer_to_agent);
+	RUN(test_oneline_agent_sub_account_keeps_colon);
+	RUN(test_oneline_full_width_colon_and_no_agent);
+	RUN(test_oneline_bot_with_and_without_name);
+	RUN(test_oneline_order_and_payment);
+	RUN(test_oneline_sample_log);
 	RUN(test_tsv_preset);
 	return check_done();
 }

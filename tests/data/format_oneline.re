@@ -1,4 +1,8 @@
-# Qianniu (千牛) style plain-text chat export, one event per line:
+# An invented one-line chat format: a test fixture of the line-regex parser
+# (tests/test_parse_regex.c). It was shipped as patterns/formats/qianniu.re until
+# issue 15 retired it: real Qianniu exports put a message on several lines and use
+# other headers, so it could not read them. Those go through chatlogd-import
+# (docs/import.md). One event per line:
 #
 #   2026-11-24 10:00:00 [旗舰店] 买家 tb_b1 -> 客服 小美: 在吗,这款有现货吗
 #   2026-11-24 10:00:00 [旗舰店] 买家 tb_b1: 在吗                 (no agent assigned yet)

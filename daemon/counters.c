@@ -297,7 +297,13 @@ void counter_table_save(struct counter_table *t, struct wire_writer *w)
 	}
 }
 
-int counter_table_load(struct counter_table *t, struct wire_reader *r)
+uint32_t counters_id_from_schema(uint32_t id, unsigned schema)
+{
+	/* schema 1: every id from post_sale's place on came one earlier */
+	return schema == 1 && id >= COUNTER_POST_SALE ? id + 1 : id;
+}
+
+int counter_table_load(struct counter_table *t, struct wire_reader *r, unsigned schema)
 {
 	uint64_t count = wire_get_u64(r);
 
@@ -310,7 +316,7 @@ int counter_table_load(struct counter_table *t, struct wire_reader *r)
 		if (row == NULL || nonzero > COUNTER_WIDTH)
 			return -1;
 		for (uint32_t k = 0; k < nonzero; k++) {
-			uint32_t id = wire_get_u32(r);
+			uint32_t id = counters_id_from_schema(wire_get_u32(r), schema);
 			int64_t value = wire_get_i64(r);
 			if (id >= COUNTER_WIDTH)
 				return -1;

@@ -819,6 +819,13 @@ static int restore_inflight_alerts(struct live *l, struct wire_reader *r)
 	return 0;
 }
 
+/* The counter ids a snapshot format holds: formats before 6 were written before
+ * contract v2 added post_sale. */
+static unsigned counter_schema(uint32_t version)
+{
+	return version >= 6 ? COUNTERS_SCHEMA : 1;
+}
+
 /* Restores a snapshot body into the fresh tables. Returns 0 or -1 (corrupt). */
 static int restore(struct live *l, const void *body, size_t len)
 {
@@ -848,7 +855,8 @@ static int restore(struct live *l, const void *body, size_t len)
 	rules_name[name_len] = '\0';
 	if (names_load(l->names, &r) == -1 || reasons_load(&l->reasons, &r) == -1 ||
 	    load_rules_text(l, rules_name, text, text_len) == -1 ||
-	    engine_load(l->engine, &r) == -1 || windows_load(l->windows, &r) == -1 ||
+	    engine_load(l->engine, &r) == -1 ||
+	    windows_load(l->windows, &r, counter_schema(version)) == -1 ||
 	    alerts_load(l->alerts, &r) == -1 || restore_inflight_alerts(l, &r) == -1)
 		return -1;
 	l->quiet_clock = version >= 5 ? wire_get_i64(&r) : INT64_MIN;
@@ -864,7 +872,7 @@ static int restore(struct live *l, const void *body, size_t len)
 	positions_replace(l, p, count);
 	resend_from = wire_get_u64(&r);
 	first_seq = wire_get_u64(&r);
-	if (counter_table_load(l->pending, &r) == -1)
+	if (counter_table_load(l->pending, &r, counter_schema(version)) == -1)
 		return -1;
 	/* Rebuild the cut in flight exactly as it was numbered; send what was not acked. */
 	if (resend_from != 0 && version < SNAPSHOT_VERSION) {
@@ -883,7 +891,7 @@ static int restore(struct live *l, const void *body, size_t len)
 			l->batch_next++;
 		l->next_seq = saved_next;
 	}
-	if (counter_table_load(l->pending, &r) == -1)
+	if (counter_table_load(l->pending, &r, counter_schema(version)) == -1)
 		return -1;
 	return r.failed || r.pos != r.len ? -1 : 0;
 }

@@ -395,7 +395,7 @@ int windows_load_retired(struct windows *w, struct wire_reader *in)
 	return in->failed ? -1 : 0;
 }
 
-int windows_load(struct windows *w, struct wire_reader *in)
+int windows_load(struct windows *w, struct wire_reader *in, unsigned schema)
 {
 	uint64_t count = wire_get_u64(in);
 
@@ -415,7 +415,7 @@ int windows_load(struct windows *w, struct wire_reader *in)
 				return -1;
 			m->minute = minute;
 			for (uint32_t f = 0; f < fields; f++) {
-				uint32_t id = wire_get_u32(in);
+				uint32_t id = counters_id_from_schema(wire_get_u32(in), schema);
 				int64_t value = wire_get_i64(in);
 				if (id >= COUNTER_WIDTH || minute_add(m, id, value) == -1)
 					return -1;

@@ -1,5 +1,6 @@
 /* Counter schema, tables and derived values (SPEC §3 "Derived values", §3.1). */
 #include "chatlogd/counters.h"
+#include "chatlogd/wire.h"
 #include "check.h"
 
 static void test_bucket_bounds_are_inclusive_upper(void)
@@ -154,9 +155,43 @@ static void test_reason_registry_is_stable(void)
 	reasons_free(&r);
 }
 
+/* State written before contract v2 (schema 1) had no post_sale: its ids from that
+ * place on were one lower. Loading it under schema 1 puts each count back in its
+ * counter; under the current schema the same bytes mean what they say. */
+static void test_schema_1_counter_ids_load_into_their_counters(void)
+{
+	struct wire_writer w = {0};
+	struct wire_reader r;
+	struct counter_table *t = counter_table_new(1);
+	struct counter_row *row;
+
+	wire_put_u64(&w, 1);        /* rows */
+	wire_put_u32(&w, 2);        /* shop */
+	wire_put_u32(&w, 3);        /* agent */
+	wire_put_i64(&w, 29924760); /* minute */
+	wire_put_u32(&w, 3);        /* non-zero counters */
+	wire_put_u32(&w, 0);        /* inquiries, in both schemas */
+	wire_put_i64(&w, 7);
+	wire_put_u32(&w, 1); /* schema 1: replied */
+	wire_put_i64(&w, 5);
+	wire_put_u32(&w, COUNTER_LOST_REASON - 1); /* schema 1: lost reason 0 */
+	wire_put_i64(&w, 2);
+	wire_reader_init(&r, w.data, w.len);
+	CHECK_INT(counter_table_load(t, &r, 1), 0);
+	row = counter_table_row(t, 2, 3, 29924760LL * 60000);
+	CHECK_INT(row->value[COUNTER_INQUIRIES], 7);
+	CHECK_INT(row->value[COUNTER_POST_SALE], 0);
+	CHECK_INT(row->value[COUNTER_REPLIED], 5);
+	CHECK_INT(row->value[COUNTER_LOST_REASON + REASON_NO_REPLY], 2);
+	CHECK_INT(counters_id_from_schema(COUNTER_REPLIED, COUNTERS_SCHEMA), COUNTER_REPLIED);
+	counter_table_free(t);
+	wire_writer_free(&w);
+}
+
 int main(void)
 {
 	RUN(test_bucket_bounds_are_inclusive_upper);
+	RUN(test_schema_1_counter_ids_load_into_their_counters);
 	RUN(test_field_names_match_the_spec);
 	RUN(test_derived_values_round_half_up);
 	RUN(test_folded_table_merges_minutes);

@@ -143,7 +143,7 @@ static void test_restored_engine_emits_what_the_original_would(void)
 		CHECK_INT(names_load(restored.names, &r), 0);
 		CHECK_INT(reasons_load(&restored.reasons, &r), 0);
 		CHECK_INT(engine_load(restored.engine, &r), 0);
-		CHECK_INT(counter_table_load(restored.sink, &r), 0);
+		CHECK_INT(counter_table_load(restored.sink, &r, COUNTERS_SCHEMA), 0);
 		CHECK_INT(r.pos, w.len);
 		CHECK_INT(engine_held(restored.engine), engine_held(original.engine));
 

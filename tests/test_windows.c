@@ -242,7 +242,7 @@ static void test_a_day_idle_series_is_retired_then_forgotten(void)
 	windows_save(w, &out);
 	windows_save_retired(w, &out);
 	wire_reader_init(&in, out.data, out.len);
-	CHECK_INT(windows_load(back, &in), 0);
+	CHECK_INT(windows_load(back, &in, COUNTERS_SCHEMA), 0);
 	CHECK_INT(windows_load_retired(back, &in), 0);
 	CHECK_INT(in.pos, out.len);
 	s.count = 0;
@@ -283,7 +283,7 @@ static void test_snapshot_round_trip(void)
 	windows_add(w, cut, 0, T0);
 	windows_save(w, &out);
 	wire_reader_init(&in, out.data, out.len);
-	CHECK_INT(windows_load(back, &in), 0);
+	CHECK_INT(windows_load(back, &in, COUNTERS_SCHEMA), 0);
 	CHECK_INT(in.pos, out.len);
 	windows_each(w, T0, collect, &a);
 	windows_each(back, T0, collect, &b);

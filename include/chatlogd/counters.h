@@ -118,10 +118,18 @@ struct counter_row *counter_table_at(struct counter_table *t, size_t i);
 /* Empties the table, keeping its memory for reuse. */
 void counter_table_clear(struct counter_table *t);
 
-/* Writes the rows' non-zero counters. Minutes are stored as they are. */
+/* Writes the rows' non-zero counters (ids of COUNTERS_SCHEMA). Minutes are stored as
+ * they are. */
 void counter_table_save(struct counter_table *t, struct wire_writer *w);
 /* Adds saved rows into t (which may already hold rows). Returns 0 or -1. */
-int counter_table_load(struct counter_table *t, struct wire_reader *r);
+int counter_table_load(struct counter_table *t, struct wire_reader *r, unsigned schema);
+
+/* Counter ids as saved: schema 1 had no post_sale (state written before contract v2),
+ * schema 2 is this one. State files say which they hold. */
+#define COUNTERS_SCHEMA 2u
+
+/* The id a counter saved under `schema` has now. */
+uint32_t counters_id_from_schema(uint32_t id, unsigned schema);
 
 /* Derived values (SPEC §3): absent when the denominator is 0. */
 struct derived {

@@ -55,7 +55,8 @@ typedef int (*windows_fn)(void *ctx, uint32_t shop, uint32_t agent, unsigned cha
 int windows_each(struct windows *w, int64_t as_of_ms, windows_fn fn, void *ctx);
 
 void windows_save(const struct windows *w, struct wire_writer *out);
-int windows_load(struct windows *w, struct wire_reader *in);
+/* schema: the counter ids' (counters.h, COUNTERS_SCHEMA). */
+int windows_load(struct windows *w, struct wire_reader *in, unsigned schema);
 
 /* Which (shop, agent) the last cut retired, for a snapshot that may have to rebuild
  * that cut (load after windows_load). */

@@ -218,10 +218,14 @@ static int run_once(const struct config *cfg, const struct options *opt, char **
 		counter_table_free(by_minute);
 	}
 
-	if (strcmp(opt->output, "table") == 0)
-		report_table(stdout, totals, names, &reasons, &in.stats);
-	else if (report_json(stdout, totals, names, &reasons, &in.stats) == -1)
+	if (strcmp(opt->output, "table") == 0) {
+		if (report_table(stdout, totals, names, &reasons, &in.stats) == -1) {
+			log_warnx("out of memory writing the table");
+			rc = 1;
+		}
+	} else if (report_json(stdout, totals, names, &reasons, &in.stats) == -1) {
 		rc = 1;
+	}
 	if (fflush(stdout) != 0)
 		rc = 1;
 

@@ -33,8 +33,8 @@ int lines_init(struct lines *lr, size_t max_line);
 int lines_init_sized(struct lines *lr, size_t max_line, size_t chunk);
 void lines_free(struct lines *lr);
 
-/* Space to read into: at least `want` bytes (or what is left under the buffer's
- * fixed size), at *space. Returns its size. */
+/* Space to read into at *space: the rest of the buffer, at least the read chunk
+ * once the partial line is slid to the front. Returns its size. */
 size_t lines_space(struct lines *lr, char **space);
 
 /* Accepts n bytes written at the space lines_space gave, emitting complete lines. */

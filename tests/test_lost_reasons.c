@@ -412,10 +412,54 @@ static char *without_prefilter(const char *text)
 	return out;
 }
 
+/* The file with the start guard of each pattern stripped: a pattern written as
+ * (?=[CHARS])(?:ALTERNATIVES) becomes ALTERNATIVES (tools/lost-reasons-guard.py). */
+static char *without_guards(const char *text)
+{
+	char *out = malloc(strlen(text) + 1), *o = out;
+	const char *line = text;
+
+	if (out == NULL)
+		abort();
+	while (*line != '\0') {
+		const char *end = strchr(line, '\n'), *p = line, *close, *last;
+		size_t len = end != NULL ? (size_t)(end - line) + 1 : strlen(line);
+
+		while (is_blank(*p))
+			p++;
+		if (*p != '#' && *p != '\n' && *p != '\r' && *p != '\0')
+			for (int field = 0; field < 3; field++) {
+				while (*p != '\0' && *p != '\n' && !is_blank(*p))
+					p++;
+				while (is_blank(*p))
+					p++;
+			}
+		last = line + len;
+		while (last > p && (last[-1] == '\n' || last[-1] == '\r' || last[-1] == ' '))
+			last--;
+		close = strstr(p, "])(?:");
+		if (strncmp(p, "(?=[", 4) == 0 && close != NULL && close < last &&
+		    last[-1] == ')') {
+			memcpy(o, line, (size_t)(p - line));
+			o += p - line;
+			memcpy(o, close + 5, (size_t)(last - 1 - (close + 5)));
+			o += last - 1 - (close + 5);
+			memcpy(o, last, (size_t)(line + len - last));
+			o += line + len - last;
+		} else {
+			memcpy(o, line, len);
+			o += len;
+		}
+		line += len;
+	}
+	*o = '\0';
+	return out;
+}
+
 /* Each case message, and each with a character cut from either end or a greeting
- * put before it, for every sender and a few limits: the same first rule with and
- * without the literal prefilter. */
-static void prefilter_agrees_on(const char *path)
+ * put before it, for every sender and a few limits: the same first rule from the
+ * shipped file and from the file `transform` makes of it. */
+static void same_answers_on(const char *path, char *(*transform)(const char *), const char *what)
 {
 	static struct lost_case cases[MAX_CASES];
 	char *text = read_whole(SHIPPED), *data = read_whole(path), *plain_text;
@@ -428,7 +472,7 @@ static void prefilter_agrees_on(const char *path)
 		free(data);
 		return;
 	}
-	plain_text = without_prefilter(text);
+	plain_text = transform(text);
 	fast = load_text(text);
 	plain = load_text(plain_text);
 	n = cases_read(data, cases, MAX_CASES);
@@ -456,9 +500,8 @@ static void prefilter_agrees_on(const char *path)
 					unsigned b = rules_first_match(
 					    plain, (enum record_from)from, variant[v], vlen, lim);
 					if (a != b && disagreements++ < 5)
-						fprintf(stderr,
-						        "  prefilter %u, plain %u: \"%s\"\n", a, b,
-						        variant[v]);
+						fprintf(stderr, "  shipped %u, %s %u: \"%s\"\n", a,
+						        what, b, variant[v]);
 				}
 	}
 	CHECK_INT(disagreements, 0);
@@ -472,7 +515,22 @@ static void prefilter_agrees_on(const char *path)
 static void test_prefilter_agrees_on_the_cases(void)
 {
 	for (size_t f = 0; f < CASE_FILES; f++)
-		prefilter_agrees_on(case_files[f]);
+		same_answers_on(case_files[f], without_prefilter, "without prefilter");
+}
+
+static void test_start_guards_change_nothing(void)
+{
+	char *text = read_whole(SHIPPED), *plain = text != NULL ? without_guards(text) : NULL;
+	struct rules *r = plain != NULL ? load_text(plain) : NULL;
+
+	/* the guards are there and strip to a file that loads */
+	CHECK(text != NULL && strstr(text, "\t(?=[") != NULL);
+	CHECK(r != NULL);
+	rules_free(r);
+	free(plain);
+	free(text);
+	for (size_t f = 0; f < CASE_FILES; f++)
+		same_answers_on(case_files[f], without_guards, "without guards");
 }
 
 /* ---- whole chats through the engine ------------------------------------------------ */
@@ -630,6 +688,7 @@ int main(void)
 {
 	RUN(test_cases_against_the_shipped_file);
 	RUN(test_prefilter_agrees_on_the_cases);
+	RUN(test_start_guards_change_nothing);
 	RUN(test_whole_chats_get_the_rubric_reason);
 	return check_done();
 }

@@ -1,12 +1,15 @@
 /*
  * The shipped patterns/lost-reasons.conf against invented chat messages
- * (tests/data/lost-reasons-cases.tsv, its header says the format):
+ * (tests/data/lost-reasons-cases.tsv, its header says the format, and the larger
+ * development set of paraphrases tests/data/lost-reasons-paraphrases.tsv, same format):
  *   - every case gets the reason it expects from the whole file (`none` for no rule,
  *     `skip` for a message a skip rule leaves out);
  *   - a case about one rule line fires that line alone when it expects the line's
  *     reason, and is a near miss the line alone must not match otherwise;
- *   - every rule line has at least one case that fires it and one near miss, and
- *     every case names a line that exists;
+ *   - every rule line has at least one case that fires it and one near miss (over
+ *     both files), and every case names a line that exists;
+ *   - the paraphrase set has at least 40 messages for each reason and 200 that must
+ *     fire none;
  *   - the literal prefilter answers as plain matching does on every case message;
  *   - whole invented chats through the engine end with the reason the rubric
  *     (docs/lost-reasons.md) gives them.
@@ -22,9 +25,13 @@
 
 #define SHIPPED SOURCE_DIR "/patterns/lost-reasons.conf"
 #define CASES SOURCE_DIR "/tests/data/lost-reasons-cases.tsv"
+#define PARAPHRASES SOURCE_DIR "/tests/data/lost-reasons-paraphrases.tsv"
+
+static const char *const case_files[] = {CASES, PARAPHRASES};
+#define CASE_FILES (sizeof(case_files) / sizeof(case_files[0]))
 
 #define MAX_LINES 64
-#define MAX_CASES 400
+#define MAX_CASES 1200
 
 /* One rule line of the shipped file. */
 struct rule_line {
@@ -268,20 +275,21 @@ static const char *reason_of(struct rules *r, enum record_from from, const char 
 	return i == RULES_NONE ? "none" : rules_reason(r, i);
 }
 
-static void test_cases_against_the_shipped_file(void)
+/* The reasons a paraphrase set must cover, each with at least 40 messages. */
+static const char *const reasons_covered[] = {"out_of_stock", "shipping_time", "courier",
+                                              "price",        "product_doubt", "personal"};
+
+/* Checks the cases of one file against the whole file and the lines they name, and
+ * notes in s which lines they fire and which they are near misses of. */
+static void check_case_file(struct shipped *s, struct rules *full, const char *path)
 {
 	static struct lost_case cases[MAX_CASES];
-	struct shipped s;
-	struct rules *full = NULL;
-	char *data = read_whole(CASES);
-	int n;
+	char *data = read_whole(path);
+	int n, per_reason[sizeof(reasons_covered) / sizeof(reasons_covered[0])] = {0}, nones = 0;
 
 	CHECK(data != NULL);
-	CHECK(shipped_read(&s) == 0);
-	if (data == NULL || (full = load_text(s.data)) == NULL) {
-		CHECK(full != NULL);
-		goto end;
-	}
+	if (data == NULL)
+		return;
 	n = cases_read(data, cases, MAX_CASES);
 	CHECK(n > 100);
 	for (int i = 0; i < n; i++) {
@@ -293,14 +301,17 @@ static void test_cases_against_the_shipped_file(void)
 		int fires, matched;
 
 		if (strcmp(got, skip ? "none" : c->expect) != 0) {
-			fprintf(stderr, "  cases line %u: %s \"%s\": got %s, want %s\n", c->lineno,
-			        c->from, c->message, got, c->expect);
+			fprintf(stderr, "  %s line %u: %s \"%s\": got %s, want %s\n", path,
+			        c->lineno, c->from, c->message, got, c->expect);
 			CHECK_STR(got, skip ? "none" : c->expect);
 		}
+		for (size_t k = 0; k < sizeof(reasons_covered) / sizeof(reasons_covered[0]); k++)
+			per_reason[k] += strcmp(c->expect, reasons_covered[k]) == 0;
+		nones += strcmp(c->expect, "none") == 0;
 		if (strcmp(c->rule, "-") == 0)
 			continue;
-		if ((l = find_line(&s, c->rule)) == NULL) {
-			fprintf(stderr, "  cases line %u: no rule line %s in %s\n", c->lineno,
+		if ((l = find_line(s, c->rule)) == NULL) {
+			fprintf(stderr, "  %s line %u: no rule line %s in %s\n", path, c->lineno,
 			        c->rule, SHIPPED);
 			CHECK(l != NULL);
 			continue;
@@ -313,8 +324,8 @@ static void test_cases_against_the_shipped_file(void)
 			matched = rules_first_match(l->self, from, c->message, strlen(c->message),
 			                            RULES_NONE) != RULES_NONE;
 		if (matched != fires) {
-			fprintf(stderr, "  cases line %u: %s \"%s\": line %u (%s) %s\n", c->lineno,
-			        c->from, c->message, l->lineno, c->rule,
+			fprintf(stderr, "  %s line %u: %s \"%s\": line %u (%s) %s\n", path,
+			        c->lineno, c->from, c->message, l->lineno, c->rule,
 			        fires ? "does not match it" : "matches this near miss");
 			CHECK_INT(matched, fires);
 		}
@@ -323,6 +334,30 @@ static void test_cases_against_the_shipped_file(void)
 		else
 			l->missed++;
 	}
+	if (strcmp(path, PARAPHRASES) == 0) {
+		for (size_t k = 0; k < sizeof(reasons_covered) / sizeof(reasons_covered[0]); k++) {
+			if (per_reason[k] < 40)
+				fprintf(stderr, "  %s: %d messages for %s, want 40\n", path,
+				        per_reason[k], reasons_covered[k]);
+			CHECK(per_reason[k] >= 40);
+		}
+		CHECK(nones >= 200);
+	}
+	free(data);
+}
+
+static void test_cases_against_the_shipped_file(void)
+{
+	struct shipped s;
+	struct rules *full = NULL;
+
+	CHECK(shipped_read(&s) == 0);
+	if ((full = load_text(s.data)) == NULL) {
+		CHECK(full != NULL);
+		goto end;
+	}
+	for (size_t f = 0; f < CASE_FILES; f++)
+		check_case_file(&s, full, case_files[f]);
 	for (unsigned i = 0; i < s.count; i++) {
 		const struct rule_line *l = &s.line[i];
 		if (l->fired == 0 || l->missed == 0)
@@ -337,7 +372,6 @@ static void test_cases_against_the_shipped_file(void)
 end:
 	rules_free(full);
 	shipped_free(&s);
-	free(data);
 }
 
 /* The file with \Q\E before every pattern: the prefilter cannot read \Q, so there
@@ -378,13 +412,57 @@ static char *without_prefilter(const char *text)
 	return out;
 }
 
+/* The file with the start guard of each pattern stripped: a pattern written as
+ * (?=[CHARS])(?:ALTERNATIVES) becomes ALTERNATIVES (tools/lost-reasons-guard.py). */
+static char *without_guards(const char *text)
+{
+	char *out = malloc(strlen(text) + 1), *o = out;
+	const char *line = text;
+
+	if (out == NULL)
+		abort();
+	while (*line != '\0') {
+		const char *end = strchr(line, '\n'), *p = line, *close, *last;
+		size_t len = end != NULL ? (size_t)(end - line) + 1 : strlen(line);
+
+		while (is_blank(*p))
+			p++;
+		if (*p != '#' && *p != '\n' && *p != '\r' && *p != '\0')
+			for (int field = 0; field < 3; field++) {
+				while (*p != '\0' && *p != '\n' && !is_blank(*p))
+					p++;
+				while (is_blank(*p))
+					p++;
+			}
+		last = line + len;
+		while (last > p && (last[-1] == '\n' || last[-1] == '\r' || last[-1] == ' '))
+			last--;
+		close = strstr(p, "])(?:");
+		if (strncmp(p, "(?=[", 4) == 0 && close != NULL && close < last &&
+		    last[-1] == ')') {
+			memcpy(o, line, (size_t)(p - line));
+			o += p - line;
+			memcpy(o, close + 5, (size_t)(last - 1 - (close + 5)));
+			o += last - 1 - (close + 5);
+			memcpy(o, last, (size_t)(line + len - last));
+			o += line + len - last;
+		} else {
+			memcpy(o, line, len);
+			o += len;
+		}
+		line += len;
+	}
+	*o = '\0';
+	return out;
+}
+
 /* Each case message, and each with a character cut from either end or a greeting
- * put before it, for every sender and a few limits: the same first rule with and
- * without the literal prefilter. */
-static void test_prefilter_agrees_on_the_cases(void)
+ * put before it, for every sender and a few limits: the same first rule from the
+ * shipped file and from the file `transform` makes of it. */
+static void same_answers_on(const char *path, char *(*transform)(const char *), const char *what)
 {
 	static struct lost_case cases[MAX_CASES];
-	char *text = read_whole(SHIPPED), *data = read_whole(CASES), *plain_text;
+	char *text = read_whole(SHIPPED), *data = read_whole(path), *plain_text;
 	struct rules *fast, *plain;
 	int n, disagreements = 0;
 
@@ -394,7 +472,7 @@ static void test_prefilter_agrees_on_the_cases(void)
 		free(data);
 		return;
 	}
-	plain_text = without_prefilter(text);
+	plain_text = transform(text);
 	fast = load_text(text);
 	plain = load_text(plain_text);
 	n = cases_read(data, cases, MAX_CASES);
@@ -422,9 +500,8 @@ static void test_prefilter_agrees_on_the_cases(void)
 					unsigned b = rules_first_match(
 					    plain, (enum record_from)from, variant[v], vlen, lim);
 					if (a != b && disagreements++ < 5)
-						fprintf(stderr,
-						        "  prefilter %u, plain %u: \"%s\"\n", a, b,
-						        variant[v]);
+						fprintf(stderr, "  shipped %u, %s %u: \"%s\"\n", a,
+						        what, b, variant[v]);
 				}
 	}
 	CHECK_INT(disagreements, 0);
@@ -433,6 +510,27 @@ static void test_prefilter_agrees_on_the_cases(void)
 	free(plain_text);
 	free(text);
 	free(data);
+}
+
+static void test_prefilter_agrees_on_the_cases(void)
+{
+	for (size_t f = 0; f < CASE_FILES; f++)
+		same_answers_on(case_files[f], without_prefilter, "without prefilter");
+}
+
+static void test_start_guards_change_nothing(void)
+{
+	char *text = read_whole(SHIPPED), *plain = text != NULL ? without_guards(text) : NULL;
+	struct rules *r = plain != NULL ? load_text(plain) : NULL;
+
+	/* the guards are there and strip to a file that loads */
+	CHECK(text != NULL && strstr(text, "\t(?=[") != NULL);
+	CHECK(r != NULL);
+	rules_free(r);
+	free(plain);
+	free(text);
+	for (size_t f = 0; f < CASE_FILES; f++)
+		same_answers_on(case_files[f], without_guards, "without guards");
 }
 
 /* ---- whole chats through the engine ------------------------------------------------ */
@@ -590,6 +688,7 @@ int main(void)
 {
 	RUN(test_cases_against_the_shipped_file);
 	RUN(test_prefilter_agrees_on_the_cases);
+	RUN(test_start_guards_change_nothing);
 	RUN(test_whole_chats_get_the_rubric_reason);
 	return check_done();
 }

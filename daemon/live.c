@@ -1378,7 +1378,8 @@ int live_run(const struct config *cfg, const char *rules_path, live_reload_fn re
 	                                      1000,
 	                                      5000,
 	                                      4u * 1024 * 1024,
-	                                      0};
+	                                      0,
+	                                      cfg->rotated_names};
 	struct redisconn_settings redis_settings = {
 	    cfg->redis, cfg->redis_password_file,
 	    5000,       cfg->flush_interval_ms * 5 > 10000 ? cfg->flush_interval_ms * 5 : 10000,

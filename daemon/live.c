@@ -1317,6 +1317,7 @@ static void render_metrics(void *ctx, struct evbuffer *out)
 
 	m.files = files;
 	m.file_count = tail_stats(l->tail, files, sizeof(files) / sizeof(files[0]));
+	m.unreadable_files = tail_problems(l->tail, NULL);
 	m.input = l->ingest.stats;
 	m.held_inquiries = engine_held(l->engine);
 	merge_stats(l->merge, &m.merge);
@@ -1401,6 +1402,10 @@ int live_run(const struct config *cfg, const char *rules_path, live_reload_fn re
 	tail_set_follow(l.tail, on_follow, &l);
 	if (tail_restore(l.tail, l.positions, l.position_count) == -1 || tail_start(l.tail) == -1)
 		fatalx("cannot start following the inputs");
+	/* Saves where every file starts (its inode) before the first cut, so that a file
+	 * rotated while we are down before that cut is still found (docs/tailing.md). */
+	if (snapshot(&l) == -1)
+		fatalx("cannot write a snapshot in %s", cfg->state_dir);
 	if ((l.redis = redisconn_new(l.base, &redis_settings, on_redis_state, &l, err,
 	                             sizeof(err))) == NULL)
 		fatalx("%s", err);

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <ini.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@
 #include "chatlogd/config.h"
 #include "chatlogd/limits.h"
 #include "chatlogd/log.h"
+#include "chatlogd/tail.h"
 
 /* Longest line libinih reads whole: its buffer holds the line, '\n' and NUL. Values
  * are limited so that config_dump's `key = value` lines fit too. */
@@ -74,6 +76,7 @@ static int check_log_level(const char *value, char *err, size_t errlen);
 static int check_state_mismatch(const char *value, char *err, size_t errlen);
 static int check_robot(const char *value, char *err, size_t errlen);
 static int check_language(const char *value, char *err, size_t errlen);
+static int check_rotated_names(const char *value, char *err, size_t errlen);
 
 #define FIELD(name) offsetof(struct config, name)
 
@@ -85,6 +88,9 @@ static const struct config_option config_options[] = {
      "lost-reason patterns file; empty: the shipped one; none: no rules"},
     {"input", CONFIG_LIST, 0, 0, NULL, FIELD(inputs), check_not_empty,
      "file or glob to follow in live mode; repeat the key for more"},
+    {"rotated_names", CONFIG_STRING, 0, 0, TAIL_ROTATED_NAMES_DEFAULT, FIELD(rotated_names),
+     check_rotated_names,
+     "globs of a file's rotated names (%f its name, %b without extension, %e the extension)"},
     {"max_line_bytes", CONFIG_BYTES, 256, LIMIT_LINE_BYTES_MAX, "65536", FIELD(max_line_bytes),
      NULL, "longer input lines are counted as errors and skipped"},
     {"timezone", CONFIG_STRING, 0, 0, "Asia/Shanghai", FIELD(timezone), check_not_empty,
@@ -276,6 +282,25 @@ static int check_language(const char *value, char *err, size_t errlen)
 	if (strcmp(value, "zh") == 0 || strcmp(value, "en") == 0)
 		return 0;
 	snprintf(err, errlen, "expected zh or en");
+	return -1;
+}
+
+/* Blank-separated globs, each anchored to the followed name by %f or %b (tail.c). */
+static int check_rotated_names(const char *value, char *err, size_t errlen)
+{
+	char pattern[NAME_MAX + 2];
+	int count = 0;
+
+	for (const char *p = value; *(p += strspn(p, " \t")) != '\0'; count++) {
+		size_t len = strcspn(p, " \t");
+		snprintf(pattern, sizeof(pattern), "%.*s", (int)len, p);
+		if (tail_check_rotated_name(pattern, err, errlen) == -1)
+			return -1;
+		p += len;
+	}
+	if (count > 0)
+		return 0;
+	snprintf(err, errlen, "must name at least one pattern");
 	return -1;
 }
 

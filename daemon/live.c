@@ -1413,6 +1413,7 @@ static void render_metrics(void *ctx, struct evbuffer *out)
 
 	m.files = files;
 	m.file_count = tail_stats(l->tail, files, sizeof(files) / sizeof(files[0]));
+	m.unreadable_files = tail_problems(l->tail, NULL);
 	m.input = l->ingest.stats;
 	m.held_inquiries = engine_held(l->engine);
 	merge_stats(l->merge, &m.merge);
@@ -1446,7 +1447,8 @@ static int report_health(void *ctx, struct evbuffer *out)
 	int waiting = inflight_busy(l) || counter_table_count(l->pending) > 0;
 	int stalled = waiting && l->waiting_since_ms != 0 && now - l->waiting_since_ms > stall_ms &&
 	              now - l->last_applied_ms > stall_ms;
-	char reason[5][512], escaped[1024];
+	char reason[6][512], escaped[1024];
+	const char *unreadable = NULL;
 	int count = 0;
 
 	if (l->journal_failing)
@@ -1465,6 +1467,8 @@ static int report_health(void *ctx, struct evbuffer *out)
 		snprintf(reason[count++], sizeof(reason[0]),
 		         "redis lost batches %llu..%llu after applying them",
 		         (unsigned long long)l->lost_first, (unsigned long long)l->lost_last);
+	if (tail_problems(l->tail, &unreadable) > 0)
+		snprintf(reason[count++], sizeof(reason[0]), "%s", unreadable);
 	evbuffer_add_printf(out, "{\"status\":\"%s\",\"reasons\":[", count ? "degraded" : "ok");
 	for (int i = 0; i < count; i++) {
 		char *p = escaped;
@@ -1510,7 +1514,8 @@ int live_run(const struct config *cfg, const char *rules_path, live_reload_fn re
 	                                      1000,
 	                                      5000,
 	                                      4u * 1024 * 1024,
-	                                      0};
+	                                      0,
+	                                      cfg->rotated_names};
 	struct redisconn_settings redis_settings = {
 	    cfg->redis, cfg->redis_password_file,
 	    5000,       cfg->flush_interval_ms * 5 > 10000 ? cfg->flush_interval_ms * 5 : 10000,
@@ -1535,6 +1540,10 @@ int live_run(const struct config *cfg, const char *rules_path, live_reload_fn re
 	tail_set_follow(l.tail, on_follow, &l);
 	if (tail_restore(l.tail, l.positions, l.position_count) == -1 || tail_start(l.tail) == -1)
 		fatalx("cannot start following the inputs");
+	/* Saves where every file starts (its inode) before the first cut, so that a file
+	 * rotated while we are down before that cut is still found (docs/tailing.md). */
+	if (snapshot(&l) == -1)
+		fatalx("cannot write a snapshot in %s", cfg->state_dir);
 	if ((l.redis = redisconn_new(l.base, &redis_settings, on_redis_state, &l, err,
 	                             sizeof(err))) == NULL)
 		fatalx("%s", err);

@@ -114,6 +114,10 @@ void metrics_render(const struct metrics_snapshot *m, struct evbuffer *out)
 	         0);
 	per_file(out, m, "chatlogd_file_bytes_read_total", "Bytes read from each followed file.",
 	         1);
+	plain(out, "chatlogd_unreadable_files_total", "counter",
+	      "Files found at start to hold lines that will never be read (a rotated file "
+	      "deleted or compressed while chatlogd was stopped), each logged at err.",
+	      (double)m->unreadable_files);
 	plain(out, "chatlogd_input_lines_total", "counter", "Lines read, blank ones included.",
 	      (double)m->input.lines);
 	plain(out, "chatlogd_records_total", "counter", "Valid records processed.",

@@ -12,6 +12,7 @@
 #include <glob.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,8 +60,10 @@ struct tail_stream {
 	int finishing; /* inside lines_finish: the last line has no newline */
 };
 
-/* Why a file is only being read to its end: it is no longer the file its path names. */
-enum tail_drain { DRAIN_NONE, DRAIN_ROTATED, DRAIN_DELETED, DRAIN_COPY };
+/* Why a file is only being read to its end: it is no longer the file its path names.
+ * DRAIN_SUPERSEDED: a rotated file found at restore with a newer rotated file after
+ * it, so no writer writes it any more. */
+enum tail_drain { DRAIN_NONE, DRAIN_ROTATED, DRAIN_DELETED, DRAIN_COPY, DRAIN_SUPERSEDED };
 
 /* A followed name: counters survive rotations, and files share it by reference. */
 struct tail_source {
@@ -103,6 +106,10 @@ struct tail {
 	struct tail_source_list sources;
 	struct tail_position *restored;
 	size_t restored_count;
+	char **rotated_names; /* patterns with %f, %b, %e (TAIL_ROTATED_NAMES_DEFAULT) */
+	size_t rotated_name_count;
+	uint64_t problems;         /* files holding lines that will never be read */
+	char problem_reason[1024]; /* the last one, as logged */
 	int inotify_fd;
 	struct event *inotify_event, *poll_event, *rescan_event, *check_event;
 	int want_rescan, want_check;
@@ -728,13 +735,15 @@ static const char *drain_name(enum tail_drain drain)
 		return "deleted";
 	case DRAIN_COPY:
 		return "copy";
+	case DRAIN_SUPERSEDED:
+		return "superseded";
 	default:
 		return "none";
 	}
 }
 
-/* Whether a predecessor read to its end will get no more lines: a deleted file or
- * a copy never does; a renamed one once its writer has moved on (the new file at
+/* Whether a predecessor read to its end will get no more lines: a deleted file, a
+ * copy or a superseded one never does; a renamed one once its writer has moved on (the new file at
  * its path has data) or it has been quiet for rotate_wait. */
 static int drain_may_end(const struct tail_file *f)
 {
@@ -835,7 +844,7 @@ static void file_check(struct tail_file *f, int check_head)
 		file_drain(f, DRAIN_DELETED);
 		return;
 	}
-	if (f->drain == DRAIN_DELETED || f->drain == DRAIN_COPY)
+	if (f->drain == DRAIN_DELETED || f->drain == DRAIN_COPY || f->drain == DRAIN_SUPERSEDED)
 		return;
 	if (stat(f->source->path, &path_st) == -1) {
 		if (errno == ENOENT || errno == ENOTDIR)
@@ -899,7 +908,7 @@ static void follow_new(struct tail *t, const char *path)
 		return;
 	}
 	if ((same = file_by_inode(t, st.st_dev, st.st_ino)) != NULL) {
-		if (same->drain == DRAIN_ROTATED && strcmp(same->source->path, path) != 0)
+		if (same->drain != DRAIN_NONE && strcmp(same->source->path, path) != 0)
 			warn_skipped(t, path,
 			             "a pattern matches a rotated name; it would be read "
 			             "again once let go");
@@ -1061,63 +1070,466 @@ static void rescan_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- restoring positions ------------------------------------------------------- */
 
-/* Follows fd (taken) as a file resumed at a verified saved position. */
-static void follow_restored(struct tail *t, const struct tail_position *pos, int fd,
-                            const struct stat *st, const struct fingerprint *fp,
-                            enum tail_drain drain)
+/* Counts and logs at err a file whose lines will never be read; the reason is kept
+ * for tail_problems (health reports it). */
+static void problem(struct tail *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(struct tail *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->problem_reason, sizeof(t->problem_reason), fmt, ap);
+	va_end(ap);
+	t->problems++;
+	log_errx("%s", t->problem_reason);
+}
+
+/* Follows fd (taken) as a file resumed at a verified saved position, or from 0 when
+ * pos is NULL. Returns the file, or NULL (out of memory, logged). */
+static struct tail_file *follow_restored(struct tail *t, const char *path,
+                                         const struct tail_position *pos, int fd,
+                                         const struct stat *st, const struct fingerprint *fp,
+                                         enum tail_drain drain)
 {
 	struct tail_file *f;
 
-	if ((f = file_alloc(t, pos->path, fd, st)) == NULL)
-		return;
-	stream_resume(&f->stream, pos, fp);
+	if ((f = file_alloc(t, path, fd, st)) == NULL)
+		return NULL;
+	if (pos != NULL)
+		stream_resume(&f->stream, pos, fp);
 	f->drain = drain;
 	file_insert(t, f);
 	schedule_read(f);
+	return f;
 }
 
-/* A saved position: the file its path names resumes where it was if its bytes
- * match and it has the saved inode or, past offset 0, the same content (device
- * numbers may change across boots); a file rotated while we were down is found in
- * its directory and read from the saved offset (the path's new file then comes
- * from 0 through the rescan); anything else, such as a reused inode, starts at 0. */
-static void restore_one(struct tail *t, const struct tail_position *pos)
+/* The path's own file resumes if its bytes match pos and it has the saved inode or,
+ * past offset 0, the same content (device numbers may change across boots). */
+static int restore_at_path(struct tail *t, const struct tail_position *pos, const char *shown)
 {
 	struct fingerprint fp;
 	struct stat st;
-	char name[NAME_MAX + 1], shown[256];
-	int fd, by_inode;
+	int fd;
 
-	log_path(shown, sizeof(shown), pos->path);
-	if ((fd = open_regular(pos->path, &st)) != -1) {
-		if (file_by_inode(t, st.st_dev, st.st_ino) == NULL &&
-		    ((uint64_t)st.st_ino == pos->ino || pos->offset > 0) &&
-		    fingerprint_read(fd, pos->offset, &fp) == 0 && fingerprint_matches(&fp, pos)) {
-			log_info("resuming file=%s inode=%" PRIu64 " offset=%" PRIu64, shown,
-			         (uint64_t)st.st_ino, pos->offset);
-			follow_restored(t, pos, fd, &st, &fp, DRAIN_NONE);
-			return;
+	if ((fd = open_regular(pos->path, &st)) == -1)
+		return 0;
+	if (file_by_inode(t, st.st_dev, st.st_ino) == NULL &&
+	    ((uint64_t)st.st_ino == pos->ino || pos->offset > 0) &&
+	    fingerprint_read(fd, pos->offset, &fp) == 0 && fingerprint_matches(&fp, pos)) {
+		log_info("resuming file=%s inode=%" PRIu64 " offset=%" PRIu64, shown,
+		         (uint64_t)st.st_ino, pos->offset);
+		return follow_restored(t, pos->path, pos, fd, &st, &fp, DRAIN_NONE) != NULL;
+	}
+	if ((uint64_t)st.st_ino == pos->ino)
+		log_info("saved position does not match the file (truncated, rewritten or inode "
+		         "reused) file=%s offset=%" PRIu64,
+		         shown, pos->offset);
+	close(fd);
+	return 0;
+}
+
+/* One of a followed file's older generations in its directory (rotated_names). */
+struct rotated {
+	char *name;
+	struct stat st;
+	int compressed;               /* by its name: it cannot be read as lines */
+	size_t digits_at, digits_len; /* the number in its name, if any (digits_len > 0) */
+	uint64_t number;
+};
+
+struct rotated_set {
+	char dir[PATH_MAX];
+	struct rotated *items; /* oldest first (rotated_order) */
+	size_t count;
+};
+
+/* Numbers of up to this many digits count rotations (NAME.1 is newer than NAME.2);
+ * longer ones are dates (NAME-20240102 is newer than NAME-20240101). */
+#define ROTATED_INDEX_DIGITS 5
+
+static int rotated_is_index(const struct rotated *r)
+{
+	return r->digits_len > 0 && r->digits_len <= ROTATED_INDEX_DIGITS;
+}
+
+/* Rotation order, oldest first: by the numbers in the names when both are counts or
+ * both dates of one length (exact for logrotate, whose compression changes mtimes);
+ * otherwise by mtime; then by name, so the order is total. */
+static int rotated_order(const void *x, const void *y)
+{
+	const struct rotated *a = x, *b = y;
+	int cmp;
+
+	if (rotated_is_index(a) && rotated_is_index(b) && a->number != b->number)
+		return a->number > b->number ? -1 : 1;
+	if (a->digits_len > ROTATED_INDEX_DIGITS && a->digits_len == b->digits_len &&
+	    (cmp = memcmp(a->name + a->digits_at, b->name + b->digits_at, a->digits_len)) != 0)
+		return cmp;
+	if (a->st.st_mtim.tv_sec != b->st.st_mtim.tv_sec)
+		return a->st.st_mtim.tv_sec < b->st.st_mtim.tv_sec ? -1 : 1;
+	if (a->st.st_mtim.tv_nsec != b->st.st_mtim.tv_nsec)
+		return a->st.st_mtim.tv_nsec < b->st.st_mtim.tv_nsec ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+/* Where the number in a rotated name is: the first run of digits after what the name
+ * shares with the followed file's name (a.log.2, a.2.log, a.log-20240102.gz). */
+static void rotated_number(struct rotated *r, const char *base)
+{
+	const char *name = r->name, *p;
+	size_t common = 0;
+
+	while (name[common] != '\0' && name[common] == base[common])
+		common++;
+	while (common > 0 && name[common] >= '0' && name[common] <= '9' &&
+	       base[common - 1] >= '0' && base[common - 1] <= '9')
+		common--; /* the shared part ended inside a number (a.1 -> a.10) */
+	for (p = name + common; *p != '\0' && (*p < '0' || *p > '9'); p++)
+		;
+	r->digits_at = (size_t)(p - name);
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (r->digits_len < 19)
+			r->number = r->number * 10 + (uint64_t)(*p - '0');
+		r->digits_len++;
+	}
+}
+
+static int name_is_compressed(const char *name)
+{
+	static const char *const suffixes[] = {".gz", ".bz2",  ".xz",  ".zst", ".lz4",
+	                                       ".Z",  ".lzma", ".zip", ".br"};
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		size_t n = strlen(suffixes[i]);
+		if (len > n && strcmp(name + len - n, suffixes[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The magic numbers of gzip, bzip2, xz, zstd and lz4: a compressed file under a name
+ * without its suffix (logrotate's compressext) is still not read as lines. */
+static int content_is_compressed(int fd)
+{
+	unsigned char m[6];
+
+	if (pread_full(fd, m, sizeof(m), 0) == -1)
+		return 0;
+	return (m[0] == 0x1f && m[1] == 0x8b) || memcmp(m, "BZh", 3) == 0 ||
+	       memcmp(m,
+	              "\xfd"
+	              "7zXZ\0",
+	              6) == 0 ||
+	       memcmp(m, "\x28\xb5\x2f\xfd", 4) == 0 || memcmp(m, "\x04\x22\x4d\x18", 4) == 0;
+}
+
+/* pattern with %f, %b, %e replaced by the parts of base, glob characters in them
+ * escaped. -1 when it does not fit. */
+static int rotated_pattern(const char *pattern, const char *base, char *out, size_t size)
+{
+	const char *dot = strrchr(base, '.');
+	size_t stem_len = dot != NULL && dot != base ? (size_t)(dot - base) : strlen(base);
+	size_t n = 0;
+
+	for (const char *p = pattern; *p != '\0'; p++) {
+		const char *part = p;
+		size_t len = 1;
+
+		if (*p == '%') {
+			p++;
+			if (*p == 'f') {
+				part = base;
+				len = strlen(base);
+			} else if (*p == 'b') {
+				part = base;
+				len = stem_len;
+			} else if (*p == 'e') {
+				part = base + stem_len;
+				len = strlen(base) - stem_len;
+			} else {
+				part = p; /* %%: checked by tail_new, nothing else is left */
+			}
+			for (size_t i = 0; i < len; i++) {
+				if (strchr("*?[]\\", part[i]) != NULL && n + 1 < size)
+					out[n++] = '\\';
+				if (n + 1 >= size)
+					return -1;
+				out[n++] = part[i];
+			}
+			continue;
 		}
-		if ((uint64_t)st.st_ino == pos->ino)
-			log_info("saved position does not match the file (truncated, rewritten or "
-			         "inode reused) file=%s offset=%" PRIu64,
-			         shown, pos->offset);
-		close(fd);
+		if (n + 1 >= size)
+			return -1;
+		out[n++] = *part;
 	}
-	fd = find_continuation(t, pos, &st, &fp, &by_inode, name, sizeof(name));
-	if (fd == -1) {
-		if (pos->offset > 0)
-			log_warnx(
-			    "file replaced while stopped and its old content is gone (deleted, "
-			    "compressed, or inode reused): lines after the saved offset may be "
-			    "lost file=%s offset=%" PRIu64,
-			    shown, pos->offset);
+	out[n] = '\0';
+	return 0;
+}
+
+static int rotated_matches(const struct tail *t, const char *name, const char *base)
+{
+	char pattern[2 * NAME_MAX + 64];
+
+	if (strcmp(name, base) == 0)
+		return 0;
+	for (size_t i = 0; i < t->rotated_name_count; i++) {
+		if (rotated_pattern(t->rotated_names[i], base, pattern, sizeof(pattern)) == 0 &&
+		    fnmatch(pattern, name, 0) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void rotated_set_free(struct rotated_set *set)
+{
+	for (size_t i = 0; i < set->count; i++)
+		free(set->items[i].name);
+	free(set->items);
+	set->items = NULL;
+	set->count = 0;
+}
+
+/* The regular files in path's directory that rotated_names call its older
+ * generations, oldest first. -1 when the directory cannot be read. */
+static int rotated_list(const struct tail *t, const char *path, struct rotated_set *set)
+{
+	const char *base = base_of(path);
+	struct dirent *de;
+	size_t capacity = 0;
+	DIR *d;
+
+	memset(set, 0, sizeof(*set));
+	dir_of(path, set->dir, sizeof(set->dir));
+	if ((d = opendir(set->dir)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		struct rotated r = {0};
+
+		if (!rotated_matches(t, de->d_name, base) ||
+		    fstatat(dirfd(d), de->d_name, &r.st, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    !S_ISREG(r.st.st_mode))
+			continue;
+		if (set->count == capacity) {
+			size_t more = capacity ? capacity * 2 : 8;
+			struct rotated *items = reallocarray(set->items, more, sizeof(*items));
+			if (items == NULL)
+				fatalx("out of memory listing rotated files");
+			set->items = items;
+			capacity = more;
+		}
+		if ((r.name = strdup(de->d_name)) == NULL)
+			fatalx("out of memory listing rotated files");
+		r.compressed = name_is_compressed(r.name);
+		rotated_number(&r, base);
+		set->items[set->count++] = r;
+	}
+	closedir(d);
+	if (set->count > 1)
+		qsort(set->items, set->count, sizeof(*set->items), rotated_order);
+	return 0;
+}
+
+/* "a.log.1 (300 bytes), a.log.2.gz (41 bytes, compressed)" for a log line. */
+static void rotated_describe(const struct rotated_set *set, size_t from, char *out, size_t size)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (size_t i = from; i < set->count && n < size; i++) {
+		char shown[256];
+		int k = snprintf(out + n, size - n, "%s%s (%" PRIu64 " bytes%s)", n ? ", " : "",
+		                 log_path(shown, sizeof(shown), set->items[i].name),
+		                 (uint64_t)set->items[i].st.st_size,
+		                 set->items[i].compressed ? ", compressed" : "");
+		if (k < 0)
+			break;
+		n += (size_t)k;
+	}
+	if (n == 0)
+		snprintf(out, size, "none");
+}
+
+/* Finds the saved file among the rotated ones: by its inode and fingerprints, or
+ * (past offset 0) as a copytruncate copy, by fingerprints alone, the oldest such. Its
+ * index, with fd, st and fp filled and *by_inode set; -1 if none. */
+static ssize_t rotated_find(const struct tail *t, const struct rotated_set *set,
+                            const struct tail_position *pos, int *fd, struct stat *st,
+                            struct fingerprint *fp, int *by_inode)
+{
+	DIR *d;
+	ssize_t found = -1;
+
+	if (set->count == 0 || (d = opendir(set->dir)) == NULL)
+		return -1;
+	for (int pass = 1; pass >= 0 && found == -1; pass--) {
+		if (pass == 0 && pos->offset == 0)
+			break; /* empty fingerprints match anything: inode only */
+		for (size_t i = 0; i < set->count && found == -1; i++) {
+			const struct rotated *r = &set->items[i];
+			if (r->compressed || (pass == 1 && (uint64_t)r->st.st_ino != pos->ino))
+				continue;
+			*fd = candidate_open(t, dirfd(d), r->name, pos, pass, st, fp);
+			if (*fd != -1) {
+				found = (ssize_t)i;
+				*by_inode = pass;
+			}
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* The rotated names newer than the one at `at` whose numbers are missing (deleted
+ * while we were down): NAME.3 found, so NAME.2 and NAME.1 must exist, plain or
+ * compressed. Logged and counted. */
+static void rotated_check_gaps(struct tail *t, const struct rotated_set *set, size_t at,
+                               const char *shown)
+{
+	const struct rotated *saved = &set->items[at];
+
+	if (!rotated_is_index(saved))
 		return;
+	for (uint64_t want = 1; want < saved->number; want++) {
+		size_t i;
+		for (i = 0; i < set->count; i++) {
+			if (rotated_is_index(&set->items[i]) && set->items[i].number == want)
+				break;
+		}
+		if (i == set->count) {
+			char name[NAME_MAX + 32], name_shown[256];
+			snprintf(name, sizeof(name), "%.*s%" PRIu64 "%s", (int)saved->digits_at,
+			         saved->name, want,
+			         saved->name + saved->digits_at + saved->digits_len);
+			problem(t,
+			        "rotated file deleted while stopped: its lines are lost file=%s "
+			        "missing=%s/%s",
+			        shown, set->dir, log_path(name_shown, sizeof(name_shown), name));
+		}
 	}
-	log_info(
-	    "file rotated while stopped, reading the rest first file=%s from=%s offset=%" PRIu64,
-	    shown, name, pos->offset);
-	follow_restored(t, pos, fd, &st, &fp, by_inode ? DRAIN_ROTATED : DRAIN_COPY);
+}
+
+/* Reads whole, after the saved file, every rotated file newer than it (at `at`): they
+ * were written while we were down. Compressed ones are reported instead. Returns the
+ * last file followed, or NULL. */
+static struct tail_file *rotated_follow_newer(struct tail *t, const char *path,
+                                              const struct rotated_set *set, size_t at,
+                                              const char *shown)
+{
+	struct tail_file *last = NULL, *f;
+	char path_shown[256];
+	int dir_fd;
+
+	rotated_check_gaps(t, set, at, shown);
+	if ((dir_fd = open(set->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return NULL;
+	for (size_t i = at + 1; i < set->count; i++) {
+		const struct rotated *r = &set->items[i];
+		struct stat st;
+		int fd = -1;
+
+		log_path(path_shown, sizeof(path_shown), r->name);
+		if (!r->compressed)
+			fd = openat(dir_fd, r->name,
+			            O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW);
+		if (fd != -1 && (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+		                 file_by_inode(t, st.st_dev, st.st_ino) != NULL)) {
+			close(fd);
+			continue;
+		}
+		if (r->compressed || fd == -1 || content_is_compressed(fd)) {
+			const char *why =
+			    r->compressed || fd != -1 ? "compressed" : strerror(errno);
+			if (fd != -1)
+				close(fd);
+			problem(t,
+			        "rotated file written while stopped cannot be read (%s): its lines "
+			        "are lost file=%s rotated=%s/%s size=%" PRIu64,
+			        why, shown, set->dir, path_shown, (uint64_t)r->st.st_size);
+			continue;
+		}
+		log_info("rotated while stopped and never read, reading it whole file=%s from=%s "
+		         "size=%" PRIu64,
+		         shown, path_shown, (uint64_t)st.st_size);
+		if ((f = follow_restored(t, path, NULL, fd, &st, NULL, DRAIN_SUPERSEDED)) != NULL)
+			last = f;
+	}
+	close(dir_fd);
+	return last;
+}
+
+/* The saved positions of one path, oldest file first (a predecessor and its
+ * successor when the checkpoint was taken during a rotation). The newest one that
+ * is still found decides what else was written while we were down:
+ *
+ *   - found at the path: nothing was rotated after it;
+ *   - found among the rotated names (renamed, or a copytruncate copy): every rotated
+ *     file after it in rotation order is newer, never read, and is read whole, in
+ *     order, before the path's current file (which the rescan opens from 0);
+ *   - found elsewhere in the directory (a name rotated_names do not cover): read to
+ *     its end, but nothing newer can be ordered, so nothing else is read;
+ *   - not found (deleted, compressed, inode reused): its unread lines, and those of
+ *     the files rotated after it, cannot be told apart from older rotated files that
+ *     were read long ago; none is read (a double count is worse than a reported
+ *     loss), and the rotated files present are named in the error.
+ *
+ * The last file followed is the only one a writer may still append to; the others
+ * are let go as soon as they are read. */
+static void restore_path(struct tail *t, const struct tail_position *positions, size_t count)
+{
+	const char *path = positions[0].path;
+	struct tail_file *newest = NULL, *f;
+	struct rotated_set set;
+	ssize_t newest_at = -1;
+	int at_path = 0, listed;
+	char shown[256], name[NAME_MAX + 1], present[768];
+
+	log_path(shown, sizeof(shown), path);
+	listed = rotated_list(t, path, &set) == 0;
+	for (size_t i = 0; i < count; i++) {
+		const struct tail_position *pos = &positions[i];
+		struct fingerprint fp;
+		struct stat st;
+		int fd = -1, by_inode = 0;
+		ssize_t at;
+
+		if (restore_at_path(t, pos, shown)) {
+			at_path = 1;
+			continue;
+		}
+		if ((at = rotated_find(t, &set, pos, &fd, &st, &fp, &by_inode)) != -1) {
+			snprintf(name, sizeof(name), "%s", set.items[at].name);
+		} else if ((fd = find_continuation(t, pos, &st, &fp, &by_inode, name,
+		                                   sizeof(name))) == -1) {
+			rotated_describe(&set, 0, present, sizeof(present));
+			problem(
+			    t,
+			    "file replaced while stopped and the file read last is gone (deleted, "
+			    "compressed, or its inode reused): its lines after the saved offset, "
+			    "and those of the files rotated after it, may be lost; none of the "
+			    "rotated files is read file=%s inode=%" PRIu64 " offset=%" PRIu64
+			    " rotated_files=%s",
+			    shown, pos->ino, pos->offset, present);
+			newest = NULL; /* what came after it cannot be ordered */
+			continue;
+		}
+		log_info("file rotated while stopped, reading the rest first file=%s from=%s "
+		         "offset=%" PRIu64,
+		         shown, name, pos->offset);
+		f = follow_restored(t, path, pos, fd, &st, &fp,
+		                    by_inode ? DRAIN_ROTATED : DRAIN_COPY);
+		if (f != NULL) {
+			newest = f;
+			newest_at = at;
+		}
+	}
+	if (!at_path && newest != NULL && newest_at != -1 && listed &&
+	    (f = rotated_follow_newer(t, path, &set, (size_t)newest_at, shown)) != NULL) {
+		if (newest->drain == DRAIN_ROTATED)
+			newest->drain = DRAIN_SUPERSEDED;
+		f->drain = DRAIN_ROTATED; /* the newest: its writer may not have moved on yet */
+	}
+	rotated_set_free(&set);
 }
 
 /* ---- public interface ------------------------------------------------------- */
@@ -1147,6 +1559,63 @@ static int tail_settings_apply(struct tail *t, const struct tail_settings *setti
 	return 0;
 }
 
+/* Checks one rotated_names pattern: %f or %b must anchor it to the file's name (or it
+ * would take unrelated files for generations), and only %f %b %e %% are known. */
+int tail_check_rotated_name(const char *pattern, char *err, size_t errlen)
+{
+	int anchored = 0;
+
+	for (const char *p = pattern; *p != '\0'; p++) {
+		if (*p != '%')
+			continue;
+		p++;
+		if (*p == 'f' || *p == 'b')
+			anchored = 1;
+		else if (*p != 'e' && *p != '%') {
+			snprintf(err, errlen, "rotated_names pattern \"%s\": unknown %%%c", pattern,
+			         *p ? *p : ' ');
+			return -1;
+		}
+	}
+	if (!anchored) {
+		snprintf(err, errlen, "rotated_names pattern \"%s\" has neither %%f nor %%b",
+		         pattern);
+		return -1;
+	}
+	if (strlen(pattern) > NAME_MAX) {
+		snprintf(err, errlen, "rotated_names pattern \"%.32s...\" is too long", pattern);
+		return -1;
+	}
+	return 0;
+}
+
+/* Splits rotated_names at blanks into t->rotated_names, each one checked. */
+static int tail_rotated_names_apply(struct tail *t, const char *names, char *err, size_t errlen)
+{
+	const char *p = names != NULL && names[strspn(names, " \t")] != '\0'
+	                    ? names
+	                    : TAIL_ROTATED_NAMES_DEFAULT;
+
+	while (*(p += strspn(p, " \t")) != '\0') {
+		size_t len = strcspn(p, " \t");
+		char *pattern = strndup(p, len), **more;
+
+		if (pattern == NULL ||
+		    (more = reallocarray(t->rotated_names, t->rotated_name_count + 1,
+		                         sizeof(*more))) == NULL) {
+			free(pattern);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		t->rotated_names = more;
+		t->rotated_names[t->rotated_name_count++] = pattern;
+		if (tail_check_rotated_name(pattern, err, errlen) == -1)
+			return -1;
+		p += len;
+	}
+	return 0;
+}
+
 struct tail *tail_new(struct event_base *base, const struct tail_settings *settings,
                       tail_line_fn fn, void *ctx, char *err, size_t errlen)
 {
@@ -1164,7 +1633,8 @@ struct tail *tail_new(struct event_base *base, const struct tail_settings *setti
 	t->warn_limit.per_second = LIMIT_ERROR_LOGS_PER_SECOND;
 	TAILQ_INIT(&t->files);
 	TAILQ_INIT(&t->sources);
-	if (tail_settings_apply(t, settings, err, errlen) == -1)
+	if (tail_settings_apply(t, settings, err, errlen) == -1 ||
+	    tail_rotated_names_apply(t, settings->rotated_names, err, errlen) == -1)
 		goto fail;
 	if ((t->patterns = calloc(settings->pattern_count, sizeof(*t->patterns))) == NULL)
 		goto oom;
@@ -1230,6 +1700,32 @@ static struct timeval ms_to_timeval(int64_t ms)
 	return tv;
 }
 
+/* Restores the saved positions path by path, each path's in the order saved
+ * (a predecessor before its successor). */
+static void restore_all(struct tail *t)
+{
+	struct tail_position *group;
+	size_t i, j, n;
+
+	if (t->restored_count == 0)
+		return;
+	if ((group = calloc(t->restored_count, sizeof(*group))) == NULL)
+		fatalx("out of memory restoring positions");
+	for (i = 0; i < t->restored_count; i++) {
+		const char *path = t->restored[i].path;
+		for (j = 0; j < i && strcmp(t->restored[j].path, path) != 0; j++)
+			;
+		if (j < i)
+			continue; /* restored with the first position of its path */
+		for (j = i, n = 0; j < t->restored_count; j++) {
+			if (strcmp(t->restored[j].path, path) == 0)
+				group[n++] = t->restored[j]; /* borrows the path strings */
+		}
+		restore_path(t, group, n);
+	}
+	free(group);
+}
+
 int tail_start(struct tail *t)
 {
 	struct timeval poll = ms_to_timeval(t->poll_ms), again = ms_to_timeval(t->rescan_ms);
@@ -1238,8 +1734,7 @@ int tail_start(struct tail *t)
 		return -1;
 	t->started = 1;
 	inotify_start(t);
-	for (size_t i = 0; i < t->restored_count; i++)
-		restore_one(t, &t->restored[i]);
+	restore_all(t);
 	tail_positions_free(t->restored, t->restored_count);
 	t->restored = NULL;
 	t->restored_count = 0;
@@ -1383,6 +1878,13 @@ size_t tail_stats(const struct tail *t, struct tail_file_stats *out, size_t max)
 	return n;
 }
 
+uint64_t tail_problems(const struct tail *t, const char **reason)
+{
+	if (reason != NULL)
+		*reason = t->problem_reason;
+	return t->problems;
+}
+
 void tail_free(struct tail *t)
 {
 	struct tail_file *f;
@@ -1404,6 +1906,9 @@ void tail_free(struct tail *t)
 	for (size_t i = 0; i < t->pattern_count; i++)
 		free(t->patterns[i]);
 	free(t->patterns);
+	for (size_t i = 0; i < t->rotated_name_count; i++)
+		free(t->rotated_names[i]);
+	free(t->rotated_names);
 	tail_positions_free(t->restored, t->restored_count);
 	for (size_t i = 0; i < t->warned_count; i++)
 		free(t->warned[i]);

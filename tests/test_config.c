@@ -19,6 +19,7 @@ static const char *const all_keys[] = {
     "format",
     "patterns",
     "input",
+    "rotated_names",
     "max_line_bytes",
     "timezone",
     "batch_threads",
@@ -97,6 +98,7 @@ static int config_equal(const struct config *a, const struct config *b)
 		if (!same_string(a->inputs[i], b->inputs[i]))
 			return 0;
 	return same_string(a->format, b->format) && same_string(a->patterns, b->patterns) &&
+	       same_string(a->rotated_names, b->rotated_names) &&
 	       a->max_line_bytes == b->max_line_bytes && same_string(a->timezone, b->timezone) &&
 	       a->batch_threads == b->batch_threads && a->frt_target_ms == b->frt_target_ms &&
 	       a->art_target_ms == b->art_target_ms && a->session_idle_ms == b->session_idle_ms &&

@@ -843,6 +843,423 @@ static void test_inode_reuse_with_a_saved_checkpoint_starts_at_zero(void)
 	fixture_free(&fx);
 }
 
+/* ---- rotated while stopped (issue 8): every rotation logrotate can make while the
+ * daemon is down, driven from positions a first tailer saved ---------------------- */
+
+/* A first tailer reads a.log ("L1\nL2\n") and stops; *p holds its positions. */
+static int stopped_after_two_lines(struct fixture *fx, struct tail_position **p, size_t *n)
+{
+	char a[PATH_MAX];
+
+	if (fixture_init(fx) == -1)
+		return -1;
+	put_file(in_dir(fx, "a.log", a), "L1\nL2\n");
+	if (fixture_start(fx, "*.log", NULL, 0) == -1 || !wait_lines(fx, 2))
+		return -1;
+	return take_positions(fx, p, n);
+}
+
+/* logrotate's rename: NAME.k becomes NAME.k+1 from the oldest down, NAME becomes
+ * NAME.1; nothing is created (the writer makes its new file). */
+static void rotate_rename(struct fixture *fx, int generations)
+{
+	char from[PATH_MAX], to[PATH_MAX], name[64];
+
+	for (int k = generations; k >= 1; k--) {
+		snprintf(name, sizeof(name), "a.log.%d", k);
+		in_dir(fx, name, from);
+		snprintf(name, sizeof(name), "a.log.%d", k + 1);
+		if (access(from, F_OK) == 0)
+			CHECK(rename(from, in_dir(fx, name, to)) == 0);
+	}
+	CHECK(rename(in_dir(fx, "a.log", from), in_dir(fx, "a.log.1", to)) == 0);
+}
+
+/* logrotate's copytruncate: the older generations move up, a.log is copied to
+ * a.log.1 and truncated in place. */
+static void rotate_copytruncate(struct fixture *fx, int generations)
+{
+	char from[PATH_MAX], to[PATH_MAX], name[64];
+
+	for (int k = generations; k >= 1; k--) {
+		snprintf(name, sizeof(name), "a.log.%d", k);
+		in_dir(fx, name, from);
+		snprintf(name, sizeof(name), "a.log.%d", k + 1);
+		if (access(from, F_OK) == 0)
+			CHECK(rename(from, in_dir(fx, name, to)) == 0);
+	}
+	copy_file(in_dir(fx, "a.log", from), in_dir(fx, "a.log.1", to));
+	CHECK(truncate(from, 0) == 0);
+}
+
+/* Restarts from p, waits for want lines and for every rotated file to be let go. */
+static void restart_and_read(struct fixture *fx, struct tail_position *p, size_t n, size_t want)
+{
+	CHECK(fixture_start(fx, "*.log", p, n) == 0);
+	CHECK(wait_lines(fx, want));
+	CHECK(wait_followed(fx, 1));
+	settle(fx->base);
+}
+
+static void test_two_renames_while_stopped_read_the_middle_file_whole(void)
+{
+	struct fixture fx;
+	struct tail_position *p = NULL;
+	size_t n = 0;
+	char a[PATH_MAX];
+
+	CHECK(stopped_after_two_lines(&fx, &p, &n) == 0);
+	in_dir(&fx, "a.log", a);
+	append_file(a, "L3\n");
+	rotate_rename(&fx, 0);
+	put_file(a, "M1\nM2\nM3\n");
+	rotate_rename(&fx, 1);
+	put_file(a, "N1\n");
+	restart_and_read(&fx, p, n, 5);
+	check_texts(&fx.seen, 0, (const char *[]){"L3", "M1", "M2", "M3", "N1"}, 5);
+	if (fx.seen.count == 5) {
+		CHECK_INT(fx.seen.lines[0].line_no, 3);
+		CHECK_INT(fx.seen.lines[1].line_no, 1);
+		CHECK_INT(fx.seen.lines[4].line_no, 1);
+	}
+	CHECK_INT(tail_problems(fx.tail, NULL), 0);
+	tail_positions_free(p, n);
+	fixture_free(&fx);
+}
+
+static void test_three_renames_while_stopped_read_in_the_order_written(void)
+{
+	struct fixture fx;
+	struct tail_position *p = NULL;
+	size_t n = 0;
+	char a[PATH_MAX];
+
+	CHECK(stopped_after_two_lines(&fx, &p, &n) == 0);
+	in_dir(&fx, "a.log", a);
+	append_file(a, "L3\n");
+	rotate_rename(&fx, 0);
+	put_file(a, "M1\n");
+	rotate_rename(&fx, 1);
+	put_file(a, "O1\nO2\n");
+	rotate_rename(&fx, 2);
+	put_file(a, "N1\n");
+	restart_and_read(&fx, p, n, 5);
+	check_texts(&fx.seen, 0, (const char *[]){"L3", "M1", "O1", "O2", "N1"}, 5);
+	CHECK_INT(tail_problems(fx.tail, NULL), 0);
+	tail_positions_free(p, n);
+	fixture_free(&fx);
+}
+
+/* The issue's second measurement: the renamed file, then the copy of its successor,
+ * then what was written after the truncation. */
+static void test_rename_then_copytruncate_while_stopped(void)
+{
+	struct fixture fx;
+	struct tail_position *p = NULL;
+	size_t n = 0;
+	char a[PATH_MAX];
+
+	CHECK(stopped_after_two_lines(&fx, &p, &n) == 0);
+	in_dir(&fx, "a.log", a);
+	append_file(a, "L3\n");
+	rotate_rename(&fx, 0);
+	put_file(a, "M1\nM2\n");
+	rotate_copytruncate(&fx, 1);
+	append_file(a, "N1\n");
+	restart_and_read(&fx, p, n, 4);
+	check_texts(&fx.seen, 0, (const char *[]){"L3", "M1", "M2", "N1"}, 4);
+	CHECK_INT(tail_problems(fx.tail, NULL), 0);
+	tail_positions_free(p, n);
+	fixture_free(&fx);
+}
+
+/* The saved file's rest is in the copy (a.log.2, found by its fingerprints); the
+ * original, truncated and written again, was renamed to a.log.1 and is read whole. */
+static void test_copytruncate_then_rename_while_stopped(void)
+{
+	struct fixture fx;
+	struct tail_position *p = NULL;
+	size_t n = 0;
+	char a[PATH_MAX];
+
+	CHECK(stopped_after_two_lines(&fx, &p, &n) == 0);
+	in_dir(&fx, "a.log", a);
+	append_file(a, "L3\n");
+	rotate_copytruncate(&fx, 0);
+	append_file(a, "M1\nM2\n");
+	rotate_rename(&fx, 1);
+	put_file(a, "N1\n");
+	restart_and_read(&fx, p, n, 4);
+	check_texts(&fx.seen, 0, (const char *[]){"L3", "M1", "M2", "N1"}, 4);
+	CHECK_INT(tail_problems(fx.tail, NULL), 0);
+	tail_positions_free(p, n);
+	fixture_free(&fx);
+}
+
+/* Positions saved before any line was read (offset 0: what live mode saves right
+ * after it starts) still find their file by inode, and the files after it. */
+static void test_position_saved_before_reading_finds_rename_then_copytruncate(void)
+{
+	struct fixture fx;
+	struct tail_position *p = NULL;
+	size_t n = 0;
+	char a[PATH_MAX];
+
+	if (fixture_init(&fx) == -1)
+		return;
+	put_file(in_dir(&fx, "a.log", a), "L1\nL2\n");
+	CHECK(fixture_start(&fx, "*.log", NULL, 0) == 0);
+	CHECK(take_positions(&fx, &p, &n) == 0);
+	CHECK(n == 1 && p[0].offset == 0);
+	rotate_rename(&fx, 0);
+	put_file(a, "M1\n");
+	rotate_copytruncate(&fx, 1);
+	append_file(a, "N1\n");
+	restart_and_read(&fx, p, n, 4);
+	check_texts(&fx.seen, 0, (const char *[]){"L1", "L2", "M1", "N1"}, 4);
+	CHECK_INT(tail_problems(fx.tail, NULL), 0);
+	tail_positions_free(p, n);
+	fixture_free(&fx);
+}
+
+static void test_deleted_middle_file_is_logged_and_counted(void)
+{
+	struct fixture fx;
+	struct tail_position *p = NULL;
+	size_t n = 0;
+	const char *reason = NULL;
+	char a[PATH_MAX], a1[PATH_MAX];
+
+	CHECK(stopped_after_two_lines(&fx, &p, &n) == 0);
+	in_dir(&fx, "a.log", a);
+	append_file(a, "L3\n");
+	rotate_rename(&fx, 0);
+	put_file(a, "M1\n");
+	rotate_rename(&fx, 1);
+	CHECK(unlink(in_dir(&fx, "a.log.1", a1)) == 0);
+	put_file(a, "N1\n");
+	restart_and_read(&fx, p, n, 2);
+	check_texts(&fx.seen, 0, (const char *[]){"L3", "N1"}, 2);
+	CHECK_INT(tail_problems(fx.tail, &reason), 1);
+	CHECK(reason != NULL && strstr(reason, "missing=") != NULL &&
+	      strstr(reason, "/a.log.1") != NULL);
+	tail_positions_free(p, n);
+	fixture_free(&fx);
+}
+
+static void test_compressed_middle_file_is_logged_and_counted(void)
+{
+	struct fixture fx;
+	struct tail_position *p = NULL;
+	size_t n = 0;
+	const char *reason = NULL;
+	char a[PATH_MAX], a1[PATH_MAX], gz[PATH_MAX];
+
+	CHECK(stopped_after_two_lines(&fx, &p, &n) == 0);
+	in_dir(&fx, "a.log", a);
+	append_file(a, "L3\n");
+	rotate_rename(&fx, 0);
+	put_file(a, "M1\n");
+	rotate_rename(&fx, 1);
+	/* what gzip leaves: a.log.1.gz in place of a.log.1 (10 bytes here) */
+	write_bytes(in_dir(&fx, "a.log.1.gz", gz), "\x1f\x8b\x08\0\0\0\0\0\0\x03", 10, O_TRUNC);
+	CHECK(unlink(in_dir(&fx, "a.log.1", a1)) == 0);
+	put_file(a, "N1\n");
+	restart_and_read(&fx, p, n, 2);
+	check_texts(&fx.seen, 0, (const char *[]){"L3", "N1"}, 2);
+	CHECK_INT(tail_problems(fx.tail, &reason), 1);
+	CHECK(reason != NULL && strstr(reason, "compressed") != NULL &&
+	      strstr(reason, "a.log.1.gz") != NULL && strstr(reason, "size=10") != NULL);
+	tail_positions_free(p, n);
+	fixture_free(&fx);
+}
+
+/* A compressed file under a name without a compression suffix is recognised by its
+ * magic number and not read as lines. */
+static void test_compressed_content_without_its_suffix_is_not_read(void)
+{
+	struct fixture fx;
+	struct tail_position *p = NULL;
+	size_t n = 0;
+	char a[PATH_MAX], a1[PATH_MAX];
+
+	CHECK(stopped_after_two_lines(&fx, &p, &n) == 0);
+	in_dir(&fx, "a.log", a);
+	rotate_rename(&fx, 0);
+	put_file(a, "M1\n");
+	rotate_rename(&fx, 1);
+	write_bytes(in_dir(&fx, "a.log.1", a1), "\x28\xb5\x2f\xfd junk\n", 10, O_TRUNC);
+	put_file(a, "N1\n");
+	restart_and_read(&fx, p, n, 1);
+	check_texts(&fx.seen, 0, (const char *[]){"N1"}, 1);
+	CHECK_INT(tail_problems(fx.tail, NULL), 1);
+	tail_positions_free(p, n);
+	fixture_free(&fx);
+}
+
+/* Older generations, compressed long ago (and with newer mtimes than the saved file,
+ * as compression leaves them), were read before: they are neither read nor
+ * reported. */
+static void test_older_compressed_generations_are_left_alone(void)
+{
+	struct fixture fx;
+	struct tail_position *p = NULL;
+	size_t n = 0;
+	char a[PATH_MAX], old[PATH_MAX], gz[PATH_MAX];
+
+	if (fixture_init(&fx) == -1)
+		return;
+	put_file(in_dir(&fx, "a.log.1", old), "O1\n");
+	put_file(in_dir(&fx, "a.log", a), "L1\nL2\n");
+	CHECK(fixture_start(&fx, "*.log", NULL, 0) == 0);
+	CHECK(wait_lines(&fx, 2));
+	CHECK(take_positions(&fx, &p, &n) == 0);
+	append_file(a, "L3\n");
+	CHECK(rename(old, in_dir(&fx, "a.log.2.gz", gz)) == 0);
+	rotate_rename(&fx, 0);
+	CHECK(utimensat(AT_FDCWD, gz, NULL, 0) == 0); /* compressed just now */
+	put_file(a, "N1\n");
+	restart_and_read(&fx, p, n, 2);
+	check_texts(&fx.seen, 0, (const char *[]){"L3", "N1"}, 2);
+	CHECK_INT(tail_problems(fx.tail, NULL), 0);
+	tail_positions_free(p, n);
+	fixture_free(&fx);
+}
+
+/* logrotate's dateext: the dates in the names give the order, whatever the mtimes. */
+static void test_dateext_names_are_read_in_date_order(void)
+{
+	struct fixture fx;
+	struct tail_position *p = NULL;
+	size_t n = 0;
+	char a[PATH_MAX], d1[PATH_MAX], d2[PATH_MAX];
+	struct timespec times[2] = {{.tv_sec = 1000000000}, {.tv_sec = 1000000000}};
+
+	CHECK(stopped_after_two_lines(&fx, &p, &n) == 0);
+	in_dir(&fx, "a.log", a);
+	append_file(a, "L3\n");
+	CHECK(rename(a, in_dir(&fx, "a.log-20240101", d1)) == 0);
+	put_file(a, "M1\n");
+	CHECK(rename(a, in_dir(&fx, "a.log-20240102", d2)) == 0);
+	CHECK(utimensat(AT_FDCWD, d2, times, 0) == 0); /* an mtime older than d1's */
+	put_file(a, "N1\n");
+	restart_and_read(&fx, p, n, 3);
+	check_texts(&fx.seen, 0, (const char *[]){"L3", "M1", "N1"}, 3);
+	CHECK_INT(tail_problems(fx.tail, NULL), 0);
+	tail_positions_free(p, n);
+	fixture_free(&fx);
+}
+
+/* A rotated file that has the saved inode but other bytes is another file: it is
+ * not resumed inside, and since the saved file is gone nothing after it can be
+ * ordered; the loss is reported, the rotated file named, and none is read. */
+static void test_inode_reuse_among_rotated_names_is_not_resumed(void)
+{
+	struct fixture fx;
+	struct tail_position *p = NULL;
+	size_t n = 0;
+	struct stat st;
+	const char *reason = NULL;
+	char a[PATH_MAX], a1[PATH_MAX];
+
+	CHECK(stopped_after_two_lines(&fx, &p, &n) == 0);
+	in_dir(&fx, "a.log", a);
+	CHECK(unlink(a) == 0);
+	put_file(in_dir(&fx, "a.log.1", a1), "other1\nother2\nother3\n");
+	CHECK(stat(a1, &st) == 0);
+	if (n == 1) {
+		p[0].dev = (uint64_t)st.st_dev;
+		p[0].ino = (uint64_t)st.st_ino;
+	}
+	put_file(a, "N1\n");
+	restart_and_read(&fx, p, n, 1);
+	check_texts(&fx.seen, 0, (const char *[]){"N1"}, 1);
+	CHECK_INT(tail_problems(fx.tail, &reason), 1);
+	CHECK(reason != NULL && strstr(reason, "a.log.1 (21 bytes)") != NULL);
+	tail_positions_free(p, n);
+	fixture_free(&fx);
+}
+
+/* A checkpoint taken during a rotation holds the renamed file and its successor;
+ * both rotated again while stopped: each resumes at its offset, nothing is read
+ * twice, and the file written after them comes last. */
+static void test_checkpoint_during_rotation_then_two_renames_while_stopped(void)
+{
+	struct fixture fx;
+	struct tail_position *p = NULL;
+	size_t n = 0;
+	struct tail_settings settings;
+	char a[PATH_MAX], a1[PATH_MAX];
+	int fd;
+
+	if (fixture_init(&fx) == -1)
+		return;
+	settings = fixture_settings(&fx, "*.log");
+	settings.rotate_wait_ms = 3600 * 1000;
+	put_file(in_dir(&fx, "a.log", a), "L1\n");
+	CHECK(fixture_start_with(&fx, &settings, NULL, 0) == 0);
+	CHECK(wait_lines(&fx, 1));
+	fd = open(a, O_WRONLY | O_APPEND | O_CLOEXEC);
+	CHECK(rename(a, in_dir(&fx, "a.log.1", a1)) == 0);
+	put_file(a, "");
+	CHECK(wait_followed(&fx, 2));
+	CHECK(take_positions(&fx, &p, &n) == 0);
+	CHECK(n == 2 && p[0].offset == 3 && p[1].offset == 0);
+	CHECK(write(fd, "L2\n", 3) == 3);
+	close(fd);
+	append_file(a, "M1\n");
+	rotate_rename(&fx, 1);
+	put_file(a, "O1\n");
+	rotate_rename(&fx, 2);
+	put_file(a, "N1\n");
+	restart_and_read(&fx, p, n, 4);
+	check_texts(&fx.seen, 0, (const char *[]){"L2", "M1", "O1", "N1"}, 4);
+	CHECK_INT(tail_problems(fx.tail, NULL), 0);
+	tail_positions_free(p, n);
+	fixture_free(&fx);
+}
+
+static void test_rotated_names_setting_is_checked_and_used(void)
+{
+	struct fixture fx;
+	struct tail_position *p = NULL;
+	size_t n = 0;
+	struct tail_settings settings;
+	char a[PATH_MAX], r1[PATH_MAX], r2[PATH_MAX], err[256] = "";
+
+	if (fixture_init(&fx) == -1)
+		return;
+	settings = fixture_settings(&fx, "*.log");
+	settings.rotated_names = "old-*";
+	CHECK(tail_new(fx.base, &settings, collect, NULL, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "neither %f nor %b") != NULL);
+	settings.rotated_names = "%f.%d";
+	CHECK(tail_new(fx.base, &settings, collect, NULL, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "unknown %d") != NULL);
+	/* logrotate's `extension .log`: a.log becomes a.1.log */
+	settings.rotated_names = "  %b.[0-9]*%e*  ";
+	put_file(in_dir(&fx, "a.log", a), "L1\n");
+	CHECK(fixture_start_with(&fx, &settings, NULL, 0) == 0);
+	CHECK(wait_lines(&fx, 1));
+	CHECK(take_positions(&fx, &p, &n) == 0);
+	append_file(a, "L2\n");
+	CHECK(rename(a, in_dir(&fx, "a.1.log", r1)) == 0);
+	put_file(a, "M1\n");
+	CHECK(rename(r1, in_dir(&fx, "a.2.log", r2)) == 0);
+	CHECK(rename(a, r1) == 0);
+	put_file(a, "N1\n");
+	/* the input pattern also matches the rotated names: read once, then warned */
+	settings.patterns = fx.patterns;
+	fx.patterns[0] = in_dir(&fx, "a.log", fx.pattern);
+	CHECK(fixture_start_with(&fx, &settings, p, n) == 0);
+	CHECK(wait_lines(&fx, 3));
+	CHECK(wait_followed(&fx, 1));
+	settle(fx.base);
+	check_texts(&fx.seen, 0, (const char *[]){"L2", "M1", "N1"}, 3);
+	tail_positions_free(p, n);
+	fixture_free(&fx);
+}
+
 /* ---- deletion, directories, new files ------------------------------------------ */
 
 static void test_deleted_file_is_read_to_its_end_and_let_go(void)
@@ -1640,6 +2057,19 @@ int main(void)
 	RUN(test_unread_file_rotated_while_down_is_still_read);
 	RUN(test_checkpoint_during_rotation_resumes_both_files_in_order);
 	RUN(test_inode_reuse_with_a_saved_checkpoint_starts_at_zero);
+	RUN(test_two_renames_while_stopped_read_the_middle_file_whole);
+	RUN(test_three_renames_while_stopped_read_in_the_order_written);
+	RUN(test_rename_then_copytruncate_while_stopped);
+	RUN(test_copytruncate_then_rename_while_stopped);
+	RUN(test_position_saved_before_reading_finds_rename_then_copytruncate);
+	RUN(test_deleted_middle_file_is_logged_and_counted);
+	RUN(test_compressed_middle_file_is_logged_and_counted);
+	RUN(test_compressed_content_without_its_suffix_is_not_read);
+	RUN(test_older_compressed_generations_are_left_alone);
+	RUN(test_dateext_names_are_read_in_date_order);
+	RUN(test_inode_reuse_among_rotated_names_is_not_resumed);
+	RUN(test_checkpoint_during_rotation_then_two_renames_while_stopped);
+	RUN(test_rotated_names_setting_is_checked_and_used);
 	RUN(test_deleted_file_is_read_to_its_end_and_let_go);
 	RUN(test_directory_removed_and_recreated);
 	RUN(test_new_file_matching_the_glob_is_read_from_its_start);

@@ -16,6 +16,7 @@ struct config {
 	char *patterns; /* lost-reason patterns file; "" = the shipped one (main) */
 	char **inputs;  /* files and glob patterns to follow (live mode) */
 	size_t input_count;
+	char *rotated_names; /* globs of rotated names, %f %b %e (tail.h) */
 	int64_t max_line_bytes;
 	char *timezone;        /* for day keys and timestamps without offset */
 	int64_t batch_threads; /* --once: 1 or 2 threads; 0 = 2 when 2 CPUs are ours */

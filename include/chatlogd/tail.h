@@ -27,6 +27,13 @@ struct tail;
  * Fluent Bit's rotate_wait default. */
 #define TAIL_ROTATE_WAIT_DEFAULT_MS 5000
 
+/* Where a followed file's older generations are looked for at restore: glob(7)
+ * patterns for names in its directory, separated by blanks, in which %f stands for
+ * the file's name, %b for it without its last extension, %e for that extension
+ * (with its dot, or empty) and %% for %. Covers logrotate's NAME.1, NAME.2.gz,
+ * NAME-YYYYMMDD[.gz]. docs/tailing.md, "Rotated while stopped". */
+#define TAIL_ROTATED_NAMES_DEFAULT "%f.[0-9]* %f-[0-9]*"
+
 /* Where reading of one file stands. Persisted by the caller, given back to
  * tail_restore() after a restart. */
 struct tail_position {
@@ -58,7 +65,12 @@ struct tail_settings {
 	size_t read_budget_bytes;   /* most bytes read per file per loop turn (fairness);
 	                               0: LIMIT_READ_CHUNK */
 	int64_t rotate_wait_ms;     /* 0: TAIL_ROTATE_WAIT_DEFAULT_MS */
+	const char *rotated_names;  /* NULL or "": TAIL_ROTATED_NAMES_DEFAULT */
 };
+
+/* Checks one rotated_names pattern (config.c checks the setting with it). 0, or -1
+ * with the reason in err. */
+int tail_check_rotated_name(const char *pattern, char *err, size_t errlen);
 
 struct tail_file_stats {
 	const char *path;
@@ -70,10 +82,13 @@ struct tail_file_stats {
 struct tail *tail_new(struct event_base *base, const struct tail_settings *settings,
                       tail_line_fn fn, void *ctx, char *err, size_t errlen);
 
-/* Gives back positions saved earlier (before tail_start). A file whose identity and
- * fingerprints match resumes at its offset; one rotated away while we were down is
- * found by inode in its directory and read to its end first; anything else that
- * does not match (inode reuse, rewrite) starts from 0. Copies what it keeps. */
+/* Gives back positions saved earlier (before tail_start). At tail_start a file whose
+ * identity and fingerprints match resumes at its offset. One rotated away while we
+ * were down is found among its rotated names (by inode and fingerprints, or as a
+ * copytruncate copy by fingerprints) and read to its end first, then every newer
+ * rotated file whole, oldest first, then the path's current file from 0. What cannot
+ * be read is logged at err and counted (tail_problems). Anything else that does not
+ * match (inode reuse, rewrite) starts from 0. Copies what it keeps. */
 int tail_restore(struct tail *t, const struct tail_position *positions, size_t count);
 
 /* Expands the patterns, opens the files, arms inotify and the timers. Files that
@@ -113,6 +128,12 @@ int tail_at_end(const struct tail *t, const char *path);
 
 /* Per-file counters for /metrics: fills up to max entries, returns the count. */
 size_t tail_stats(const struct tail *t, struct tail_file_stats *out, size_t max);
+
+/* Files found at restore to hold lines that will never be read (a rotated file deleted
+ * or compressed while we were down, a saved file gone): how many since tail_new.
+ * *reason (when reason is not NULL) is the last one as it was logged, borrowed until
+ * tail_free; "" when there was none. Each one is logged at err when found. */
+uint64_t tail_problems(const struct tail *t, const char **reason);
 
 /* Not from inside the line callback. Accepts NULL. */
 void tail_free(struct tail *t);

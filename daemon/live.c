@@ -23,6 +23,7 @@
 #include "chatlogd/engine.h"
 #include "chatlogd/http.h"
 #include "chatlogd/ingest.h"
+#include "chatlogd/journal_record.h"
 #include "chatlogd/limits.h"
 #include "chatlogd/live.h"
 #include "chatlogd/log.h"
@@ -45,27 +46,11 @@
 #define OLDER_STATE_ADVICE                                                                         \
 	"start that version again with Redis reachable and stop it with SIGTERM, then this one "   \
 	"(docs/operations.md, Upgrading)"
-#define MAX_SOURCES 65536
 #define SHUTDOWN_GRACE_MS 5000
 #define WEBHOOK_DRAIN_MS 2000 /* after the flush: queued alert posts get this long */
 #define JOURNAL_SNAPSHOT_BYTES (256ull * 1024 * 1024)
 /* /healthz: counts waiting this many flush intervals with nothing acknowledged */
 #define HEALTH_STALL_FLUSHES 5
-
-/* Journal record types. */
-enum {
-	REC_SOURCE = 'S',
-	REC_LINE = 'L',
-	REC_ADVANCE = 'A',
-	REC_CUT = 'C',
-	REC_RULES = 'R',
-	REC_WAITING = 'W', /* a wall-clock check for buyers kept waiting */
-	REC_RELEASE = 'M'  /* merge releases the wall clock or tail's knowledge allowed */
-};
-
-/* What a line was judged when it arrived, journaled with it: the wall clock that
- * judged "too far ahead" is gone by the time of a replay. */
-enum line_verdict { VERDICT_OK, VERDICT_OVERLONG, VERDICT_AHEAD };
 
 /* Lines between checks of the wall-clock release rule while the merge holds more
  * than a quarter of its bound (a backlog read faster than the flush timer ticks). */
@@ -103,8 +88,8 @@ struct live {
 	/* for /healthz: is what is read reaching Redis? */
 	int64_t waiting_since_ms; /* monotonic, since rows wait with none acknowledged; 0 */
 	/* sources named in the current journal */
-	char *sources[MAX_SOURCES];
-	int source_input[MAX_SOURCES]; /* the merge's input id of each source */
+	char *sources[JOURNAL_MAX_SOURCES];
+	int source_input[JOURNAL_MAX_SOURCES]; /* the merge's input id of each source */
 	uint32_t source_count;
 	uint32_t last_source;           /* consecutive lines mostly come from one file */
 	struct wire_writer line_record; /* reused for every journaled line */
@@ -284,7 +269,7 @@ static void on_response(void *ctx, uint32_t shop, uint32_t agent, int64_t ts_ms,
 
 static int add_source(struct live *l, uint32_t id, const char *path, size_t len, uint32_t rank)
 {
-	if (id != l->source_count || id >= MAX_SOURCES ||
+	if (id != l->source_count || id >= JOURNAL_MAX_SOURCES ||
 	    (l->sources[id] = strndup(path, len)) == NULL)
 		return -1;
 	if ((l->source_input[id] = merge_input(l->merge, l->sources[id], rank)) == -1)
@@ -318,11 +303,8 @@ static uint32_t source_id(struct live *l, const char *path, uint32_t rank)
 	if (rank == RANK_FROM_TAIL)
 		rank = tail_rank(l->tail, path);
 	if (add_source(l, l->source_count, path, strlen(path), rank) == -1)
-		fatalx("too many input files (%d) or out of memory", MAX_SOURCES);
-	wire_put_u8(&w, REC_SOURCE);
-	wire_put_u32(&w, l->source_count - 1);
-	wire_put_bytes(&w, path, strlen(path));
-	wire_put_u32(&w, rank);
+		fatalx("too many input files (%d) or out of memory", JOURNAL_MAX_SOURCES);
+	journal_record_put_source(&w, l->source_count - 1, path, rank);
 	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1)
 		fatalx("out of memory journaling");
 	wire_writer_free(&w);
@@ -333,8 +315,7 @@ static void journal_release(struct live *l, uint64_t count)
 {
 	struct wire_writer w = {0};
 
-	wire_put_u8(&w, REC_RELEASE);
-	wire_put_u64(&w, count);
+	journal_record_put_release(&w, count);
 	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1)
 		fatalx("out of memory journaling");
 	wire_writer_free(&w);
@@ -384,11 +365,7 @@ static void on_line(void *ctx, const char *path, const char *line, size_t len, u
 	    rec.ts_ms > now + l->cfg->max_clock_ahead_ms)
 		verdict = VERDICT_AHEAD;
 	w->len = 0;
-	wire_put_u8(w, REC_LINE);
-	wire_put_u32(w, source);
-	wire_put_u64(w, line_no);
-	wire_put_u8(w, (uint8_t)verdict);
-	wire_put_bytes(w, line, overlong ? 0 : len);
+	journal_record_put_line(w, source, line_no, verdict, line, overlong ? 0 : len);
 	if (w->failed || state_journal_append(l->journal, w->data, w->len) == -1)
 		fatalx("out of memory journaling");
 	/* a bad line says nothing of the input's time: only records keep it awake */
@@ -405,56 +382,6 @@ static void on_line(void *ctx, const char *path, const char *line, size_t len, u
 }
 
 /* ---- positions ---- */
-
-static void positions_put(struct wire_writer *w, const struct tail_position *p, size_t count)
-{
-	wire_put_u32(w, (uint32_t)count);
-	for (size_t i = 0; i < count; i++) {
-		wire_put_bytes(w, p[i].path, strlen(p[i].path));
-		wire_put_u64(w, p[i].dev);
-		wire_put_u64(w, p[i].ino);
-		wire_put_u64(w, p[i].offset);
-		wire_put_u64(w, p[i].line_no);
-		wire_put_u64(w, p[i].head_hash);
-		wire_put_u32(w, p[i].head_len);
-		wire_put_u64(w, p[i].before_hash);
-		wire_put_u32(w, p[i].before_len);
-		wire_put_u8(w, (uint8_t)(p[i].in_overlong != 0));
-	}
-}
-
-static int positions_get(struct wire_reader *r, struct tail_position **out, size_t *count)
-{
-	uint32_t n = wire_get_u32(r);
-	struct tail_position *p;
-
-	if (r->failed || n > MAX_SOURCES || (p = calloc(n ? n : 1, sizeof(*p))) == NULL)
-		return -1;
-	for (uint32_t i = 0; i < n; i++) {
-		size_t len;
-		const char *path = wire_get_bytes(r, &len);
-		if (r->failed || (p[i].path = strndup(path, len)) == NULL) {
-			tail_positions_free(p, i);
-			return -1;
-		}
-		p[i].dev = wire_get_u64(r);
-		p[i].ino = wire_get_u64(r);
-		p[i].offset = wire_get_u64(r);
-		p[i].line_no = wire_get_u64(r);
-		p[i].head_hash = wire_get_u64(r);
-		p[i].head_len = wire_get_u32(r);
-		p[i].before_hash = wire_get_u64(r);
-		p[i].before_len = wire_get_u32(r);
-		p[i].in_overlong = wire_get_u8(r);
-	}
-	if (r->failed) {
-		tail_positions_free(p, n);
-		return -1;
-	}
-	*out = p;
-	*count = n;
-	return 0;
-}
 
 static void positions_replace(struct live *l, struct tail_position *p, size_t count)
 {
@@ -593,9 +520,7 @@ static void cut(struct live *l)
 
 	if (tail_positions(l->tail, &p, &count) == -1)
 		fatalx("out of memory taking file positions");
-	wire_put_u8(&w, REC_CUT);
-	wire_put_u64(&w, first_seq);
-	positions_put(&w, p, count);
+	journal_record_put_cut(&w, first_seq, p, count);
 	tail_positions_free(p, count);
 	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1 ||
 	    cut_to_sender(l, first_seq) == -1)
@@ -637,9 +562,9 @@ static void snapshot_body(struct live *l, struct wire_writer *w)
 	wire_put_u64(w, l->ingest.stats.records);
 	wire_put_u64(w, l->ingest.stats.errors);
 	if (l->tail)
-		positions_put(w, p, count);
+		journal_record_put_positions(w, p, count);
 	else
-		positions_put(w, l->positions, l->position_count);
+		journal_record_put_positions(w, l->positions, l->position_count);
 	tail_positions_free(p, count);
 	/* the cut not yet acknowledged (from its next unsent batch on) and pending deltas */
 	wire_put_u64(w, sender_resend_seq(l->sender));
@@ -782,7 +707,7 @@ static int restore(struct live *l, const void *body, size_t len)
 	l->ingest.stats.lines = wire_get_u64(&r);
 	l->ingest.stats.records = wire_get_u64(&r);
 	l->ingest.stats.errors = wire_get_u64(&r);
-	if (positions_get(&r, &p, &count) == -1)
+	if (journal_record_get_positions(&r, &p, &count) == -1)
 		return -1;
 	positions_replace(l, p, count);
 	resend_from = wire_get_u64(&r);
@@ -820,84 +745,65 @@ static int count_cuts(void *ctx, const void *record, size_t len)
 {
 	struct replay *rp = ctx;
 	rp->record++;
-	if (len > 0 && *(const unsigned char *)record == REC_CUT)
+	if (journal_record_is_cut(record, len))
 		rp->last_cut = rp->record;
 	return 0;
+}
+
+/* Repeats one journaled record, as the live run did it. */
+static int replay_one(struct live *l, const struct journal_record *rec)
+{
+	char path[4096];
+
+	switch (rec->type) {
+	case JOURNAL_SOURCE:
+		return add_source(l, rec->source, rec->text, rec->text_len, rec->rank);
+	case JOURNAL_LINE:
+		if (rec->source >= l->source_count)
+			return -1;
+		process_line(l, rec->source, rec->text, rec->text_len, rec->line_no, rec->verdict);
+		return 0;
+	case JOURNAL_RELEASE:
+		merge_release_count(l->merge, rec->count);
+		return 0;
+	case JOURNAL_ADVANCE:
+		advance_to(l, rec->time_ms);
+		return 0;
+	case JOURNAL_RULES:
+		if (rec->name_len >= sizeof(path))
+			return -1;
+		memcpy(path, rec->name, rec->name_len);
+		path[rec->name_len] = '\0';
+		return load_rules_text(l, path, rec->text ? rec->text : "", rec->text_len);
+	case JOURNAL_WAITING:
+		check_waiting(l, rec->time_ms);
+		return 0;
+	case JOURNAL_CUT:
+		/* The live run cut only after the previous cut was acknowledged; cuts are
+		 * only made once the sequence is known: the sender takes it so. */
+		positions_replace(l, rec->positions, rec->position_count);
+		return cut_to_sender(l, rec->first_seq);
+	}
+	return -1;
 }
 
 static int replay_record(void *ctx, const void *record, size_t len)
 {
 	struct replay *rp = ctx;
-	struct live *l = rp->live;
-	struct wire_reader r;
-	struct tail_position *p;
-	size_t count, text_len;
-	const char *text;
+	struct journal_record rec;
+	int status;
 
 	if (++rp->record > rp->last_cut)
 		return 0;
-	wire_reader_init(&r, record, len);
-	switch (wire_get_u8(&r)) {
-	case REC_SOURCE: {
-		uint32_t id = wire_get_u32(&r), rank;
-		text = wire_get_bytes(&r, &text_len);
-		rank = wire_get_u32(&r);
-		return r.failed ? -1 : add_source(l, id, text, text_len, rank);
-	}
-	case REC_LINE: {
-		uint32_t source = wire_get_u32(&r);
-		uint64_t line_no = wire_get_u64(&r);
-		uint8_t verdict = wire_get_u8(&r);
-		text = wire_get_bytes(&r, &text_len);
-		if (r.failed || source >= l->source_count || verdict > VERDICT_AHEAD)
-			return -1;
-		process_line(l, source, text, text_len, line_no, (enum line_verdict)verdict);
-		return 0;
-	}
-	case REC_RELEASE: {
-		uint64_t n = wire_get_u64(&r);
-		if (r.failed)
-			return -1;
-		merge_release_count(l->merge, n);
-		return 0;
-	}
-	case REC_ADVANCE: {
-		int64_t t = wire_get_i64(&r);
-		if (r.failed)
-			return -1;
-		advance_to(l, t);
-		return 0;
-	}
-	case REC_RULES: {
-		size_t name_len;
-		const char *name = wire_get_bytes(&r, &name_len);
-		char path[4096];
-		text = wire_get_bytes(&r, &text_len);
-		if (r.failed || name_len >= sizeof(path))
-			return -1;
-		memcpy(path, name, name_len);
-		path[name_len] = '\0';
-		return load_rules_text(l, path, text ? text : "", text_len);
-	}
-	case REC_WAITING: {
-		int64_t t = wire_get_i64(&r);
-		if (r.failed)
-			return -1;
-		check_waiting(l, t);
-		return 0;
-	}
-	case REC_CUT: {
-		/* The live run cut only after the previous cut was acknowledged. */
-		uint64_t first_seq = wire_get_u64(&r);
-		if (r.failed || positions_get(&r, &p, &count) == -1)
-			return -1;
-		positions_replace(l, p, count);
-		/* cuts are only made once the sequence is known: the sender takes it so */
-		return cut_to_sender(l, first_seq);
-	}
-	default:
+	if (journal_record_decode(record, len, &rec) == -1)
 		return -1;
+	status = replay_one(rp->live, &rec);
+	if (rec.type == JOURNAL_CUT) { /* its positions are the live state's now */
+		rec.positions = NULL;
+		rec.position_count = 0;
 	}
+	journal_record_clear(&rec);
+	return status;
 }
 
 /* Loads the snapshot and replays its journal, then starts a fresh generation. */
@@ -1017,8 +923,7 @@ static void on_flush(evutil_socket_t fd, short what, void *ctx)
 		if (t > held_from - 1)
 			t = held_from - 1;
 		struct wire_writer w = {0};
-		wire_put_u8(&w, REC_ADVANCE);
-		wire_put_i64(&w, t);
+		journal_record_put_advance(&w, t);
 		if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1)
 			fatalx("out of memory journaling");
 		wire_writer_free(&w);
@@ -1034,8 +939,7 @@ static void on_flush(evutil_socket_t fd, short what, void *ctx)
 	if (!l->stopping && engine_waiting_due(l->engine, wall_ms())) {
 		int64_t t = wall_ms();
 		struct wire_writer w = {0};
-		wire_put_u8(&w, REC_WAITING);
-		wire_put_i64(&w, t);
+		journal_record_put_waiting(&w, t);
 		if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1)
 			fatalx("out of memory journaling");
 		wire_writer_free(&w);
@@ -1128,9 +1032,7 @@ static void on_hangup(evutil_socket_t fd, short what, void *ctx)
 		goto done;
 	}
 	rules_free(check);
-	wire_put_u8(&w, REC_RULES);
-	wire_put_bytes(&w, path, strlen(path));
-	wire_put_bytes(&w, text ? text : "", len);
+	journal_record_put_rules(&w, path, text ? text : "", len);
 	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1 ||
 	    load_rules_text(l, path, text ? text : "", len) == -1)
 		fatalx("out of memory reloading patterns");

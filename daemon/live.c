@@ -1,8 +1,10 @@
 /*
- * live.c owns live mode: the wiring of tail -> journal -> parse -> merge -> engine -> cuts ->
- * publish -> Redis on one libevent loop, the snapshot and journal replay at start,
- * signals and sd_notify. Every line goes through process_parsed() both live and in
- * replay, so a replay repeats exactly what the live run did (docs/exactly-once.md).
+ * live.c owns live mode's wiring on one libevent loop: tail -> journal -> parse ->
+ * merge -> engine -> cuts, the flush and watchdog timers, signals and reloads, the
+ * snapshot and journal replay at start, and /metrics and /healthz. Every line goes
+ * through process_parsed() both live and in replay, so a replay repeats exactly what
+ * the live run did (docs/exactly-once.md). A cut's way to Redis is sender.c's; the
+ * journal's record format is journal_record.c's.
  */
 #include <errno.h>
 #include <limits.h>

@@ -1,8 +1,10 @@
 /*
- * live.c owns live mode: the wiring of tail -> journal -> parse -> merge -> engine -> cuts ->
- * publish -> Redis on one libevent loop, the snapshot and journal replay at start,
- * signals and sd_notify. Every line goes through process_parsed() both live and in
- * replay, so a replay repeats exactly what the live run did (docs/exactly-once.md).
+ * live.c owns live mode's wiring on one libevent loop: tail -> journal -> parse ->
+ * merge -> engine -> cuts, the flush and watchdog timers, signals and reloads, the
+ * snapshot and journal replay at start, and /metrics and /healthz. Every line goes
+ * through process_parsed() both live and in replay, so a replay repeats exactly what
+ * the live run did (docs/exactly-once.md). A cut's way to Redis is sender.c's; the
+ * journal's record format is journal_record.c's.
  */
 #include <errno.h>
 #include <limits.h>
@@ -23,6 +25,7 @@
 #include "chatlogd/engine.h"
 #include "chatlogd/http.h"
 #include "chatlogd/ingest.h"
+#include "chatlogd/journal_record.h"
 #include "chatlogd/limits.h"
 #include "chatlogd/live.h"
 #include "chatlogd/log.h"
@@ -32,6 +35,7 @@
 #include "chatlogd/publish.h"
 #include "chatlogd/redisconn.h"
 #include "chatlogd/rules.h"
+#include "chatlogd/sender.h"
 #include "chatlogd/state.h"
 #include "chatlogd/tail.h"
 #include "chatlogd/webhook.h"
@@ -44,27 +48,11 @@
 #define OLDER_STATE_ADVICE                                                                         \
 	"start that version again with Redis reachable and stop it with SIGTERM, then this one "   \
 	"(docs/operations.md, Upgrading)"
-#define MAX_SOURCES 65536
 #define SHUTDOWN_GRACE_MS 5000
 #define WEBHOOK_DRAIN_MS 2000 /* after the flush: queued alert posts get this long */
 #define JOURNAL_SNAPSHOT_BYTES (256ull * 1024 * 1024)
 /* /healthz: counts waiting this many flush intervals with nothing acknowledged */
 #define HEALTH_STALL_FLUSHES 5
-
-/* Journal record types. */
-enum {
-	REC_SOURCE = 'S',
-	REC_LINE = 'L',
-	REC_ADVANCE = 'A',
-	REC_CUT = 'C',
-	REC_RULES = 'R',
-	REC_WAITING = 'W', /* a wall-clock check for buyers kept waiting */
-	REC_RELEASE = 'M'  /* merge releases the wall clock or tail's knowledge allowed */
-};
-
-/* What a line was judged when it arrived, journaled with it: the wall clock that
- * judged "too far ahead" is gone by the time of a replay. */
-enum line_verdict { VERDICT_OK, VERDICT_OVERLONG, VERDICT_AHEAD };
 
 /* Lines between checks of the wall-clock release rule while the merge holds more
  * than a quarter of its bound (a backlog read faster than the flush timer ticks). */
@@ -95,25 +83,15 @@ struct live {
 	int64_t quiet_clock;    /* the newest wall-clock advance (quiet logs), or INT64_MIN */
 	uint32_t state_version; /* of the snapshot recovered from (its journal's writer) */
 
-	/* the cut in flight: its table, batches, and the next one to send */
+	/* the cut in flight: its table here, its batches in the sender */
 	struct counter_table *inflight;
-	struct publish_batch *batches;
-	int batch_count, batch_next, awaiting_reply;
-	uint64_t next_seq;
-	int seq_known;  /* next_seq agrees with Redis (restored, or asked after a fresh start) */
-	int seq_asking; /* a GET of the applied sequence is under way */
-	int refused;    /* state_dir does not fit what Redis applied: stopping, sending nothing */
+	struct sender *sender;
 
 	/* for /healthz: is what is read reaching Redis? */
-	int64_t last_applied_ms;  /* monotonic, when Redis last acknowledged a batch */
 	int64_t waiting_since_ms; /* monotonic, since rows wait with none acknowledged; 0 */
-	char last_rejection[256]; /* Redis's error for the last batch it rejected; "" */
-	uint64_t batches_rejected;
-	uint64_t lost_first, lost_last; /* batches Redis lost after acknowledging them */
-	uint64_t lost_batches;
 	/* sources named in the current journal */
-	char *sources[MAX_SOURCES];
-	int source_input[MAX_SOURCES]; /* the merge's input id of each source */
+	char *sources[JOURNAL_MAX_SOURCES];
+	int source_input[JOURNAL_MAX_SOURCES]; /* the merge's input id of each source */
 	uint32_t source_count;
 	uint32_t last_source;           /* consecutive lines mostly come from one file */
 	struct wire_writer line_record; /* reused for every journaled line */
@@ -130,13 +108,12 @@ struct live {
 	uint64_t lines_since_tick;
 
 	struct redisconn *redis;
-	int script;
 	struct webhook *webhook; /* NULL: no alert_webhook */
 
 	/* for /metrics */
 	struct http *http;
 	struct counter_table *agent_totals; /* folded per (shop, agent), since start */
-	uint64_t batches_applied, batches_skipped, alerts_by_type[3];
+	uint64_t alerts_by_type[3];
 	int64_t cut_started_ms;
 	double last_flush_seconds;
 
@@ -147,7 +124,6 @@ struct live {
 	int stopping;
 	int64_t stop_deadline_ms;
 	int exit_status;
-	int replaying;
 };
 
 static int64_t wall_ms(void)
@@ -295,7 +271,7 @@ static void on_response(void *ctx, uint32_t shop, uint32_t agent, int64_t ts_ms,
 
 static int add_source(struct live *l, uint32_t id, const char *path, size_t len, uint32_t rank)
 {
-	if (id != l->source_count || id >= MAX_SOURCES ||
+	if (id != l->source_count || id >= JOURNAL_MAX_SOURCES ||
 	    (l->sources[id] = strndup(path, len)) == NULL)
 		return -1;
 	if ((l->source_input[id] = merge_input(l->merge, l->sources[id], rank)) == -1)
@@ -329,11 +305,8 @@ static uint32_t source_id(struct live *l, const char *path, uint32_t rank)
 	if (rank == RANK_FROM_TAIL)
 		rank = tail_rank(l->tail, path);
 	if (add_source(l, l->source_count, path, strlen(path), rank) == -1)
-		fatalx("too many input files (%d) or out of memory", MAX_SOURCES);
-	wire_put_u8(&w, REC_SOURCE);
-	wire_put_u32(&w, l->source_count - 1);
-	wire_put_bytes(&w, path, strlen(path));
-	wire_put_u32(&w, rank);
+		fatalx("too many input files (%d) or out of memory", JOURNAL_MAX_SOURCES);
+	journal_record_put_source(&w, l->source_count - 1, path, rank);
 	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1)
 		fatalx("out of memory journaling");
 	wire_writer_free(&w);
@@ -344,8 +317,7 @@ static void journal_release(struct live *l, uint64_t count)
 {
 	struct wire_writer w = {0};
 
-	wire_put_u8(&w, REC_RELEASE);
-	wire_put_u64(&w, count);
+	journal_record_put_release(&w, count);
 	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1)
 		fatalx("out of memory journaling");
 	wire_writer_free(&w);
@@ -395,11 +367,7 @@ static void on_line(void *ctx, const char *path, const char *line, size_t len, u
 	    rec.ts_ms > now + l->cfg->max_clock_ahead_ms)
 		verdict = VERDICT_AHEAD;
 	w->len = 0;
-	wire_put_u8(w, REC_LINE);
-	wire_put_u32(w, source);
-	wire_put_u64(w, line_no);
-	wire_put_u8(w, (uint8_t)verdict);
-	wire_put_bytes(w, line, overlong ? 0 : len);
+	journal_record_put_line(w, source, line_no, verdict, line, overlong ? 0 : len);
 	if (w->failed || state_journal_append(l->journal, w->data, w->len) == -1)
 		fatalx("out of memory journaling");
 	/* a bad line says nothing of the input's time: only records keep it awake */
@@ -417,56 +385,6 @@ static void on_line(void *ctx, const char *path, const char *line, size_t len, u
 
 /* ---- positions ---- */
 
-static void positions_put(struct wire_writer *w, const struct tail_position *p, size_t count)
-{
-	wire_put_u32(w, (uint32_t)count);
-	for (size_t i = 0; i < count; i++) {
-		wire_put_bytes(w, p[i].path, strlen(p[i].path));
-		wire_put_u64(w, p[i].dev);
-		wire_put_u64(w, p[i].ino);
-		wire_put_u64(w, p[i].offset);
-		wire_put_u64(w, p[i].line_no);
-		wire_put_u64(w, p[i].head_hash);
-		wire_put_u32(w, p[i].head_len);
-		wire_put_u64(w, p[i].before_hash);
-		wire_put_u32(w, p[i].before_len);
-		wire_put_u8(w, (uint8_t)(p[i].in_overlong != 0));
-	}
-}
-
-static int positions_get(struct wire_reader *r, struct tail_position **out, size_t *count)
-{
-	uint32_t n = wire_get_u32(r);
-	struct tail_position *p;
-
-	if (r->failed || n > MAX_SOURCES || (p = calloc(n ? n : 1, sizeof(*p))) == NULL)
-		return -1;
-	for (uint32_t i = 0; i < n; i++) {
-		size_t len;
-		const char *path = wire_get_bytes(r, &len);
-		if (r->failed || (p[i].path = strndup(path, len)) == NULL) {
-			tail_positions_free(p, i);
-			return -1;
-		}
-		p[i].dev = wire_get_u64(r);
-		p[i].ino = wire_get_u64(r);
-		p[i].offset = wire_get_u64(r);
-		p[i].line_no = wire_get_u64(r);
-		p[i].head_hash = wire_get_u64(r);
-		p[i].head_len = wire_get_u32(r);
-		p[i].before_hash = wire_get_u64(r);
-		p[i].before_len = wire_get_u32(r);
-		p[i].in_overlong = wire_get_u8(r);
-	}
-	if (r->failed) {
-		tail_positions_free(p, n);
-		return -1;
-	}
-	*out = p;
-	*count = n;
-	return 0;
-}
-
 static void positions_replace(struct live *l, struct tail_position *p, size_t count)
 {
 	tail_positions_free(l->positions, l->position_count);
@@ -476,123 +394,44 @@ static void positions_replace(struct live *l, struct tail_position *p, size_t co
 
 /* ---- cuts and sending ---- */
 
-static void send_next_batch(struct live *l);
-
-/*
- * Redis acknowledged batches first..last and no longer has them: it restarted
- * without persistence, lost its last second of writes (appendfsync everysec), was
- * flushed, or failed over to a replica that lagged. Their counts are missing in
- * Redis and this daemon cannot send them again (it keeps no applied batch), so it
- * says so loudly, counts it, and /healthz stays degraded until a restart: the
- * numbers in Redis are short until they are rebuilt (docs/operations.md,
- * Recovering).
- */
-static void redis_lost(struct live *l, uint64_t first, uint64_t last)
-{
-	log_errx("redis lost batches seq=%llu..%llu of instance=%s after applying them "
-	         "(restart without persistence, FLUSHDB, or a failover to a lagging replica): "
-	         "their counts are missing in Redis; rebuild them from the logs "
-	         "(docs/operations.md, Recovering)",
-	         (unsigned long long)first, (unsigned long long)last, l->instance);
-	if (l->lost_batches == 0 || first < l->lost_first)
-		l->lost_first = first;
-	if (last > l->lost_last)
-		l->lost_last = last;
-	l->lost_batches += last - first + 1;
-}
-
-/* state_dir does not fit what Redis applied: stop without sending or saving anything
- * more, with the reason and the way out in the log. */
-static void refuse(struct live *l, const char *why)
-{
-	log_errx("%s. Reading the files again would count their lines twice, so chatlogd "
-	         "stops. Restore state_dir from a backup, or rebuild this instance's counts "
-	         "from the logs (docs/operations.md, Recovering), or set state_mismatch = "
-	         "count_again to start anyway and count again what is read again.",
-	         why);
-	l->refused = 1;
-	l->exit_status = 1;
-	event_base_loopexit(l->base, NULL);
-}
-
-static void on_batch_reply(void *ctx, struct redisReply *reply, void *privdata)
+/* The sender's hook: Redis has answered the cut's last batch. Its alerts go to the
+ * webhook now, never before Redis has them; a cut Redis had applied before (re-sent
+ * after a restart) was posted then, or lost with that process: not again. */
+static void on_cut_done(void *ctx, int applied)
 {
 	struct live *l = ctx;
-	int applied = 0;
-	(void)privdata;
 
-	l->awaiting_reply = 0;
-	if (reply == NULL)
-		return; /* connection lost or timed out: re-sent when it is back */
-	if (reply->type == REDIS_REPLY_ERROR) {
-		log_warnx("redis rejected batch seq=%llu error=\"%s\"",
-		          (unsigned long long)l->batches[l->batch_next].seq, reply->str);
-		snprintf(l->last_rejection, sizeof(l->last_rejection), "%s", reply->str);
-		l->batches_rejected++;
-		return; /* retried at the next flush tick */
-	}
-	l->last_rejection[0] = '\0';
-	l->last_applied_ms = monotonic_ms();
-	if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
-		uint64_t seq = l->batches[l->batch_next].seq;
-		long long previous = reply->element[1]->integer;
-		applied = reply->element[0]->integer == 1;
-		if (applied)
-			l->batches_applied++;
-		else
-			l->batches_skipped++;
-		if (reply->element[0]->integer == 0)
-			log_debug("batch seq=%llu was already applied", (unsigned long long)seq);
-		else if (previous >= 0 && (uint64_t)previous + 1 < seq)
-			redis_lost(l, (uint64_t)previous + 1, seq - 1);
-	}
-	l->batch_next++;
-	if (l->batch_next < l->batch_count) {
-		send_next_batch(l);
-		return;
-	}
-	/* Redis has just applied the cut (its last batch): its alerts go to the webhook
-	 * now, never before Redis has them. A cut Redis had applied before (re-sent after
-	 * a restart) was posted then, or lost with that process: not again. */
 	for (size_t i = 0; applied && l->webhook != NULL && i < l->inflight_alert_count; i++)
 		webhook_post_alert(l->webhook, &l->inflight_alerts[i], l->names);
-	publish_batches_free(l->batches, l->batch_count);
-	l->batches = NULL;
-	l->batch_count = l->batch_next = 0;
 	counter_table_clear(l->inflight);
 	l->inflight_alert_count = 0;
 	l->last_flush_seconds = (double)(monotonic_ms() - l->cut_started_ms) / 1000;
 }
 
-static void send_next_batch(struct live *l)
+/* The sender's hook: state_dir does not fit what Redis applied. Stop without sending
+ * or saving anything more, with the reason and the way out in the log. */
+static void on_refused(void *ctx, const char *why)
 {
-	const struct publish_batch *b;
+	struct live *l = ctx;
 
-	if (l->replaying || l->refused || l->journal_failing || l->awaiting_reply ||
-	    l->batch_next >= l->batch_count || l->redis == NULL || !redisconn_connected(l->redis))
-		return;
-	b = &l->batches[l->batch_next];
-	if (redisconn_eval(l->redis, l->script, b->argc, (const char **)b->argv, b->argvlen, 1,
-	                   on_batch_reply, NULL) == 0)
-		l->awaiting_reply = 1;
+	log_errx("%s. Reading the files again would count their lines twice, so chatlogd "
+	         "stops. Restore state_dir from a backup, or rebuild this instance's counts "
+	         "from the logs (docs/operations.md, Recovering), or set state_mismatch = "
+	         "count_again to start anyway and count again what is read again.",
+	         why);
+	l->exit_status = 1;
+	event_base_loopexit(l->base, NULL);
 }
 
-static int inflight_busy(const struct live *l)
-{
-	return l->batch_next < l->batch_count;
-}
-
-/* Turns the pending deltas into the cut in flight, numbered from first_seq. A cut
- * restored from a snapshot is already in the windows (add_to_windows = 0). */
-static int cut_tables(struct live *l, uint64_t first_seq, int add_to_windows)
+/* Turns the pending deltas into the cut in flight, numbered from first_seq, and
+ * returns its batches for the sender (their count, or -1). A cut restored from a
+ * snapshot is already in the windows (add_to_windows = 0). */
+static int cut_tables(struct live *l, uint64_t first_seq, int add_to_windows,
+                      struct publish_batch **batches)
 {
 	struct counter_table *swap = l->inflight;
 	struct publish_extra extra;
-	int count;
 
-	publish_batches_free(l->batches, l->batch_count);
-	l->batches = NULL;
-	l->batch_count = l->batch_next = 0;
 	counter_table_clear(swap);
 	l->inflight = l->pending;
 	l->pending = swap;
@@ -638,12 +477,20 @@ static int cut_tables(struct live *l, uint64_t first_seq, int add_to_windows)
 	extra.as_of_ms = l->inflight_as_of;
 	extra.alerts = l->inflight_alerts;
 	extra.alert_count = l->inflight_alert_count;
-	count = publish_build_cut(&l->publish, l->inflight, l->names, &l->reasons, first_seq,
-	                          &extra, &l->batches);
+	return publish_build_cut(&l->publish, l->inflight, l->names, &l->reasons, first_seq, &extra,
+	                         batches);
+}
+
+/* Cuts the pending deltas into batches numbered from first_seq and hands them to the
+ * sender, which sends nothing before its next tick. */
+static int cut_to_sender(struct live *l, uint64_t first_seq)
+{
+	struct publish_batch *batches = NULL;
+	int count = cut_tables(l, first_seq, 1, &batches);
+
 	if (count < 0)
 		return -1;
-	l->batch_count = count;
-	l->next_seq = first_seq + (uint64_t)count;
+	sender_take_cut(l->sender, first_seq, batches, count);
 	return 0;
 }
 
@@ -655,11 +502,13 @@ static int journal_sync(struct live *l)
 		if (!l->journal_failing)
 			log_warnx("%s; nothing is sent to Redis until it works again", err);
 		l->journal_failing = 1;
+		sender_journal_failing(l->sender, 1);
 		return -1;
 	}
 	if (l->journal_failing)
 		log_info("journal writes work again");
 	l->journal_failing = 0;
+	sender_journal_failing(l->sender, 0);
 	return 0;
 }
 
@@ -669,20 +518,19 @@ static void cut(struct live *l)
 	struct wire_writer w = {0};
 	struct tail_position *p = NULL;
 	size_t count = 0;
+	uint64_t first_seq = sender_next_seq(l->sender);
 
 	if (tail_positions(l->tail, &p, &count) == -1)
 		fatalx("out of memory taking file positions");
-	wire_put_u8(&w, REC_CUT);
-	wire_put_u64(&w, l->next_seq);
-	positions_put(&w, p, count);
+	journal_record_put_cut(&w, first_seq, p, count);
 	tail_positions_free(p, count);
 	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1 ||
-	    cut_tables(l, l->next_seq, 1) == -1)
+	    cut_to_sender(l, first_seq) == -1)
 		fatalx("out of memory cutting a batch");
 	wire_writer_free(&w);
 	/* Sent only once the cut is durable: a crash then replays the same cut. */
 	if (journal_sync(l) == 0)
-		send_next_batch(l);
+		sender_tick(l->sender);
 }
 
 /* ---- snapshots ---- */
@@ -696,8 +544,8 @@ static void snapshot_body(struct live *l, struct wire_writer *w)
 		w->failed = 1;
 
 	wire_put_u32(w, SNAPSHOT_VERSION);
-	wire_put_u64(w, l->next_seq);
-	wire_put_u8(w, (uint8_t)l->seq_known);
+	wire_put_u64(w, sender_next_seq(l->sender));
+	wire_put_u8(w, (uint8_t)sender_seq_known(l->sender));
 	wire_put_bytes(w, l->rules_name, strlen(l->rules_name));
 	wire_put_bytes(w, l->rules_text, l->rules_len);
 	names_save(l->names, w);
@@ -716,13 +564,13 @@ static void snapshot_body(struct live *l, struct wire_writer *w)
 	wire_put_u64(w, l->ingest.stats.records);
 	wire_put_u64(w, l->ingest.stats.errors);
 	if (l->tail)
-		positions_put(w, p, count);
+		journal_record_put_positions(w, p, count);
 	else
-		positions_put(w, l->positions, l->position_count);
+		journal_record_put_positions(w, l->positions, l->position_count);
 	tail_positions_free(p, count);
 	/* the cut not yet acknowledged (from its next unsent batch on) and pending deltas */
-	wire_put_u64(w, inflight_busy(l) ? l->batches[l->batch_next].seq : 0);
-	wire_put_u64(w, inflight_busy(l) ? l->batches[0].seq : 0);
+	wire_put_u64(w, sender_resend_seq(l->sender));
+	wire_put_u64(w, sender_cut_first_seq(l->sender));
 	counter_table_save(l->inflight, w);
 	counter_table_save(l->pending, w);
 }
@@ -835,8 +683,9 @@ static int restore(struct live *l, const void *body, size_t len)
 	char rules_name[4096];
 	struct tail_position *p;
 	size_t count;
-	uint64_t resend_from, first_seq;
+	uint64_t resend_from, first_seq, next_seq;
 	uint32_t version;
+	int seq_known;
 
 	wire_reader_init(&r, body, len);
 	version = l->state_version = wire_get_u32(&r);
@@ -845,8 +694,9 @@ static int restore(struct live *l, const void *body, size_t len)
 		          SNAPSHOT_VERSION_OLDEST, SNAPSHOT_VERSION);
 		return -1;
 	}
-	l->next_seq = wire_get_u64(&r);
-	l->seq_known = wire_get_u8(&r);
+	next_seq = wire_get_u64(&r);
+	seq_known = wire_get_u8(&r);
+	sender_restore(l->sender, next_seq, seq_known);
 	name = wire_get_bytes(&r, &name_len);
 	text = wire_get_bytes(&r, &text_len);
 	if (r.failed || name_len >= sizeof(rules_name))
@@ -867,7 +717,7 @@ static int restore(struct live *l, const void *body, size_t len)
 	l->ingest.stats.lines = wire_get_u64(&r);
 	l->ingest.stats.records = wire_get_u64(&r);
 	l->ingest.stats.errors = wire_get_u64(&r);
-	if (positions_get(&r, &p, &count) == -1)
+	if (journal_record_get_positions(&r, &p, &count) == -1)
 		return -1;
 	positions_replace(l, p, count);
 	resend_from = wire_get_u64(&r);
@@ -883,13 +733,11 @@ static int restore(struct live *l, const void *body, size_t len)
 		return -1;
 	}
 	if (resend_from != 0) {
-		uint64_t saved_next = l->next_seq;
-		if (cut_tables(l, first_seq, 0) == -1)
+		struct publish_batch *batches = NULL;
+		int batch_count = cut_tables(l, first_seq, 0, &batches);
+		if (batch_count < 0)
 			return -1;
-		while (l->batch_next < l->batch_count &&
-		       l->batches[l->batch_next].seq < resend_from)
-			l->batch_next++;
-		l->next_seq = saved_next;
+		sender_restore_cut(l->sender, batches, batch_count, resend_from);
 	}
 	if (counter_table_load(l->pending, &r, counter_schema(version)) == -1)
 		return -1;
@@ -907,84 +755,65 @@ static int count_cuts(void *ctx, const void *record, size_t len)
 {
 	struct replay *rp = ctx;
 	rp->record++;
-	if (len > 0 && *(const unsigned char *)record == REC_CUT)
+	if (journal_record_is_cut(record, len))
 		rp->last_cut = rp->record;
 	return 0;
+}
+
+/* Repeats one journaled record, as the live run did it. */
+static int replay_one(struct live *l, const struct journal_record *rec)
+{
+	char path[4096];
+
+	switch (rec->type) {
+	case JOURNAL_SOURCE:
+		return add_source(l, rec->source, rec->text, rec->text_len, rec->rank);
+	case JOURNAL_LINE:
+		if (rec->source >= l->source_count)
+			return -1;
+		process_line(l, rec->source, rec->text, rec->text_len, rec->line_no, rec->verdict);
+		return 0;
+	case JOURNAL_RELEASE:
+		merge_release_count(l->merge, rec->count);
+		return 0;
+	case JOURNAL_ADVANCE:
+		advance_to(l, rec->time_ms);
+		return 0;
+	case JOURNAL_RULES:
+		if (rec->name_len >= sizeof(path))
+			return -1;
+		memcpy(path, rec->name, rec->name_len);
+		path[rec->name_len] = '\0';
+		return load_rules_text(l, path, rec->text ? rec->text : "", rec->text_len);
+	case JOURNAL_WAITING:
+		check_waiting(l, rec->time_ms);
+		return 0;
+	case JOURNAL_CUT:
+		/* The live run cut only after the previous cut was acknowledged; cuts are
+		 * only made once the sequence is known: the sender takes it so. */
+		positions_replace(l, rec->positions, rec->position_count);
+		return cut_to_sender(l, rec->first_seq);
+	}
+	return -1;
 }
 
 static int replay_record(void *ctx, const void *record, size_t len)
 {
 	struct replay *rp = ctx;
-	struct live *l = rp->live;
-	struct wire_reader r;
-	struct tail_position *p;
-	size_t count, text_len;
-	const char *text;
+	struct journal_record rec;
+	int status;
 
 	if (++rp->record > rp->last_cut)
 		return 0;
-	wire_reader_init(&r, record, len);
-	switch (wire_get_u8(&r)) {
-	case REC_SOURCE: {
-		uint32_t id = wire_get_u32(&r), rank;
-		text = wire_get_bytes(&r, &text_len);
-		rank = wire_get_u32(&r);
-		return r.failed ? -1 : add_source(l, id, text, text_len, rank);
-	}
-	case REC_LINE: {
-		uint32_t source = wire_get_u32(&r);
-		uint64_t line_no = wire_get_u64(&r);
-		uint8_t verdict = wire_get_u8(&r);
-		text = wire_get_bytes(&r, &text_len);
-		if (r.failed || source >= l->source_count || verdict > VERDICT_AHEAD)
-			return -1;
-		process_line(l, source, text, text_len, line_no, (enum line_verdict)verdict);
-		return 0;
-	}
-	case REC_RELEASE: {
-		uint64_t n = wire_get_u64(&r);
-		if (r.failed)
-			return -1;
-		merge_release_count(l->merge, n);
-		return 0;
-	}
-	case REC_ADVANCE: {
-		int64_t t = wire_get_i64(&r);
-		if (r.failed)
-			return -1;
-		advance_to(l, t);
-		return 0;
-	}
-	case REC_RULES: {
-		size_t name_len;
-		const char *name = wire_get_bytes(&r, &name_len);
-		char path[4096];
-		text = wire_get_bytes(&r, &text_len);
-		if (r.failed || name_len >= sizeof(path))
-			return -1;
-		memcpy(path, name, name_len);
-		path[name_len] = '\0';
-		return load_rules_text(l, path, text ? text : "", text_len);
-	}
-	case REC_WAITING: {
-		int64_t t = wire_get_i64(&r);
-		if (r.failed)
-			return -1;
-		check_waiting(l, t);
-		return 0;
-	}
-	case REC_CUT: {
-		/* The live run cut only after the previous cut was acknowledged. */
-		uint64_t first_seq = wire_get_u64(&r);
-		if (r.failed || positions_get(&r, &p, &count) == -1)
-			return -1;
-		positions_replace(l, p, count);
-		l->seq_known = 1; /* cuts are only made once the sequence is known */
-		return cut_tables(l, first_seq, 1);
-	}
-	default:
+	if (journal_record_decode(record, len, &rec) == -1)
 		return -1;
+	status = replay_one(rp->live, &rec);
+	if (rec.type == JOURNAL_CUT) { /* its positions are the live state's now */
+		rec.positions = NULL;
+		rec.position_count = 0;
 	}
+	journal_record_clear(&rec);
+	return status;
 }
 
 /* Loads the snapshot and replays its journal, then starts a fresh generation. */
@@ -1023,7 +852,6 @@ static int recover(struct live *l, const char *rules_path)
 			fatalx("bad patterns file %s", rules_path);
 		free(text);
 	}
-	l->replaying = 1;
 	if (state_journal_replay(l->cfg->state_dir, l->generation, count_cuts, &rp, err,
 	                         sizeof(err)) == -1) {
 		log_errx("%s", err);
@@ -1041,7 +869,6 @@ static int recover(struct live *l, const char *rules_path)
 	rp.record = 0;
 	records = state_journal_replay(l->cfg->state_dir, l->generation, replay_record, &rp, err,
 	                               sizeof(err));
-	l->replaying = 0;
 	if (records == -1) {
 		log_errx("%s", err);
 		return -1;
@@ -1050,7 +877,7 @@ static int recover(struct live *l, const char *rules_path)
 		log_info("recovered generation=%llu journal_records=%ld held_inquiries=%zu "
 		         "next_seq=%llu",
 		         (unsigned long long)l->generation, rp.last_cut, engine_held(l->engine),
-		         (unsigned long long)l->next_seq);
+		         (unsigned long long)sender_next_seq(l->sender));
 	return snapshot(l);
 }
 
@@ -1106,15 +933,14 @@ static void on_flush(evutil_socket_t fd, short what, void *ctx)
 		if (t > held_from - 1)
 			t = held_from - 1;
 		struct wire_writer w = {0};
-		wire_put_u8(&w, REC_ADVANCE);
-		wire_put_i64(&w, t);
+		journal_record_put_advance(&w, t);
 		if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1)
 			fatalx("out of memory journaling");
 		wire_writer_free(&w);
 		advance_to(l, t);
 	}
 	l->lines_since_tick = 0;
-	if (!inflight_busy(l) && counter_table_count(l->pending) == 0)
+	if (!sender_busy(l->sender) && counter_table_count(l->pending) == 0)
 		l->waiting_since_ms = 0;
 	else if (l->waiting_since_ms == 0)
 		l->waiting_since_ms = monotonic_ms();
@@ -1123,8 +949,7 @@ static void on_flush(evutil_socket_t fd, short what, void *ctx)
 	if (!l->stopping && engine_waiting_due(l->engine, wall_ms())) {
 		int64_t t = wall_ms();
 		struct wire_writer w = {0};
-		wire_put_u8(&w, REC_WAITING);
-		wire_put_i64(&w, t);
+		journal_record_put_waiting(&w, t);
 		if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1)
 			fatalx("out of memory journaling");
 		wire_writer_free(&w);
@@ -1132,15 +957,15 @@ static void on_flush(evutil_socket_t fd, short what, void *ctx)
 	}
 
 	if (l->journal_failing && journal_sync(l) == 0)
-		send_next_batch(l);
-	if (!inflight_busy(l) && l->seq_known &&
+		sender_tick(l->sender);
+	if (!sender_busy(l->sender) && sender_seq_known(l->sender) &&
 	    (counter_table_count(l->pending) > 0 || alerts_pending(l->alerts) > 0 ||
 	     windows_slide_due(l)))
 		cut(l);
 	else if (state_journal_queued(l->journal) > 0)
 		journal_sync(l); /* bounds memory; lines after the last cut replay as re-reads */
 	else
-		send_next_batch(l); /* an error reply is retried here */
+		sender_tick(l->sender); /* an error reply is retried here */
 
 	if (!l->stopping && !l->journal_failing &&
 	    (monotonic_ms() - l->last_snapshot_ms >= l->cfg->checkpoint_interval_ms ||
@@ -1153,13 +978,13 @@ static void on_flush(evutil_socket_t fd, short what, void *ctx)
 	           (unsigned long long)l->ingest.stats.errors, engine_held(l->engine),
 	           redisconn_connected(l->redis) ? "up" : "down");
 
-	if (l->stopping && ((!inflight_busy(l) && counter_table_count(l->pending) == 0 &&
+	if (l->stopping && ((!sender_busy(l->sender) && counter_table_count(l->pending) == 0 &&
 	                     alerts_pending(l->alerts) == 0) ||
 	                    monotonic_ms() > l->stop_deadline_ms)) {
-		if (inflight_busy(l))
+		if (sender_busy(l->sender))
 			log_warnx("stopping with batch seq=%llu unacknowledged; it is sent at the "
 			          "next start",
-			          (unsigned long long)l->batches[l->batch_next].seq);
+			          (unsigned long long)sender_resend_seq(l->sender));
 		snapshot(l);
 		quit(l);
 	}
@@ -1217,9 +1042,7 @@ static void on_hangup(evutil_socket_t fd, short what, void *ctx)
 		goto done;
 	}
 	rules_free(check);
-	wire_put_u8(&w, REC_RULES);
-	wire_put_bytes(&w, path, strlen(path));
-	wire_put_bytes(&w, text ? text : "", len);
+	journal_record_put_rules(&w, path, text ? text : "", len);
 	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1 ||
 	    load_rules_text(l, path, text ? text : "", len) == -1)
 		fatalx("out of memory reloading patterns");
@@ -1232,89 +1055,15 @@ done:
 	config_free(&fresh);
 }
 
-/* After a fresh start, sequences continue after what Redis already applied for this
- * instance: starting again at 1 would have every batch skipped as a re-send. */
-/*
- * Redis's applied sequence for this instance, asked at every connect, is checked
- * against the state recovered from state_dir:
- *   - no state (a first start, or state_dir lost) but Redis has batches: the lines
- *     would be read again and counted twice: refuse (or, with state_mismatch =
- *     count_again, continue after them);
- *   - Redis has applied batches this state never made (an old copy of state_dir, a
- *     lost journal): the same;
- *   - Redis has fewer than this state knows were acknowledged: Redis lost them.
- */
-static void on_applied_seq(void *ctx, struct redisReply *reply, void *privdata)
-{
-	struct live *l = ctx;
-	int count_again = strcmp(l->cfg->state_mismatch, "count_again") == 0;
-	unsigned long long applied;
-	uint64_t newest = l->next_seq - 1; /* the newest batch this state made */
-	uint64_t acknowledged = inflight_busy(l) ? l->batches[l->batch_next].seq - 1 : newest;
-	char why[768];
-	(void)privdata;
-
-	l->seq_asking = 0;
-	if (reply == NULL || (reply->type != REDIS_REPLY_NIL && reply->type != REDIS_REPLY_STRING))
-		return; /* asked again at the next connect */
-	applied = reply->type == REDIS_REPLY_STRING ? strtoull(reply->str, NULL, 10) : 0;
-	if (!l->seq_known && applied > 0) {
-		snprintf(why, sizeof(why),
-		         "state_dir %s holds no state of instance=%s, but Redis has applied %llu "
-		         "of its batches",
-		         l->cfg->state_dir, l->instance, applied);
-		if (!count_again) {
-			refuse(l, why);
-			return;
-		}
-		log_warnx("%s: continuing after them (state_mismatch = count_again); lines read "
-		          "again are counted again",
-		          why);
-		l->next_seq = applied + 1;
-	} else if (l->seq_known && applied > newest) {
-		snprintf(
-		    why, sizeof(why),
-		    "Redis has applied batches up to seq=%llu of instance=%s, but the state in "
-		    "%s ends at seq=%llu: it is older than Redis (an old copy, a lost or "
-		    "damaged journal)",
-		    applied, l->instance, l->cfg->state_dir, (unsigned long long)newest);
-		if (!count_again) {
-			refuse(l, why);
-			return;
-		}
-		log_warnx("%s: continuing after them (state_mismatch = count_again)", why);
-		l->next_seq = applied + 1;
-		if (inflight_busy(l)) /* its batches are below Redis's: they would be skipped */
-			log_warnx("the cut in flight is dropped: Redis is past it");
-	} else if (l->seq_known && applied < acknowledged) {
-		redis_lost(l, applied + 1, acknowledged);
-	}
-	l->seq_known = 1;
-}
-
-static void ask_applied_seq(struct live *l)
-{
-	char key[512];
-	const char *argv[2] = {"GET", key};
-	size_t argvlen[2];
-
-	publish_seq_key(&l->publish, key, sizeof(key));
-	argvlen[0] = 3;
-	argvlen[1] = strlen(key);
-	if (redisconn_command(l->redis, 2, argv, argvlen, on_applied_seq, NULL) == 0)
-		l->seq_asking = 1;
-}
-
 static void on_redis_state(void *ctx, int connected, const char *reason)
 {
 	struct live *l = ctx;
 	if (connected) {
 		log_info("redis connected");
-		if (!l->seq_asking)
-			ask_applied_seq(l); /* at every connect: did Redis keep what it applied? */
-		send_next_batch(l);
+		sender_connected(l->sender); /* asks first: did Redis keep what it applied? */
 	} else {
 		log_warnx("redis disconnected reason=\"%s\"", reason ? reason : "");
+		sender_disconnected(l->sender);
 	}
 }
 
@@ -1332,11 +1081,11 @@ static int live_init(struct live *l, const struct config *cfg)
 	};
 	struct alert_settings alert_settings = {cfg->alert_window_ms, cfg->alert_min_samples,
 	                                        cfg->frt_target_ms, cfg->art_target_ms};
-	char err[512];
+	char err[512], seq_key[512];
+	struct sender_hooks hooks = {.cut_done = on_cut_done, .refused = on_refused, .ctx = l};
 
 	memset(l, 0, sizeof(*l));
 	l->cfg = cfg;
-	l->next_seq = 1;
 	l->inflight_as_of = INT64_MIN; /* no cut yet */
 	l->quiet_clock = INT64_MIN;
 	if (cfg->instance[0] != '\0')
@@ -1345,6 +1094,16 @@ static int live_init(struct live *l, const struct config *cfg)
 		snprintf(l->instance, sizeof(l->instance), "chatlogd");
 	l->publish = (struct publish_settings){cfg->prefix, l->instance, cfg->minute_ttl_ms / 1000,
 	                                       cfg->day_ttl_ms / 1000, 2000};
+	publish_seq_key(&l->publish, seq_key, sizeof(seq_key));
+	if ((l->sender = sender_new(
+	         &(struct sender_settings){
+	             .seq_key = seq_key,
+	             .instance = l->instance,
+	             .state_dir = cfg->state_dir,
+	             .count_again = strcmp(cfg->state_mismatch, "count_again") == 0,
+	         },
+	         &hooks)) == NULL)
+		fatalx("out of memory");
 	if ((l->names = names_new()) == NULL || reasons_init(&l->reasons) == -1 ||
 	    (l->pending = counter_table_new(1)) == NULL ||
 	    (l->inflight = counter_table_new(1)) == NULL || (l->windows = windows_new()) == NULL ||
@@ -1366,10 +1125,10 @@ static int live_init(struct live *l, const struct config *cfg)
 
 static void live_free(struct live *l)
 {
-	publish_batches_free(l->batches, l->batch_count);
 	http_free(l->http);
 	tail_free(l->tail);
-	redisconn_free(l->redis);
+	redisconn_free(l->redis); /* before the sender: its pending replies go there */
+	sender_free(l->sender);
 	state_journal_close(l->journal);
 	positions_replace(l, NULL, 0);
 	clear_sources(l);
@@ -1410,6 +1169,7 @@ static void render_metrics(void *ctx, struct evbuffer *out)
 	struct live *l = ctx;
 	struct tail_file_stats files[256];
 	struct metrics_snapshot m = {0};
+	struct sender_stats sent;
 
 	m.files = files;
 	m.file_count = tail_stats(l->tail, files, sizeof(files) / sizeof(files[0]));
@@ -1421,11 +1181,12 @@ static void render_metrics(void *ctx, struct evbuffer *out)
 	m.journal_failing = l->journal_failing;
 	m.reading_paused = l->paused;
 	m.backlog_rows = counter_table_count(l->pending) + counter_table_count(l->inflight);
-	m.backlog_batches = (size_t)(l->batch_count - l->batch_next);
-	m.batches_applied = l->batches_applied;
-	m.batches_skipped = l->batches_skipped;
-	m.batches_rejected = l->batches_rejected;
-	m.batches_lost = l->lost_batches;
+	sender_stats(l->sender, &sent);
+	m.backlog_batches = sent.backlog_batches;
+	m.batches_applied = sent.batches_applied;
+	m.batches_skipped = sent.batches_skipped;
+	m.batches_rejected = sent.batches_rejected;
+	m.batches_lost = sent.lost_batches;
 	m.last_flush_seconds = l->last_flush_seconds;
 	memcpy(m.alerts, l->alerts_by_type, sizeof(m.alerts));
 	m.agent_totals = l->agent_totals;
@@ -1444,29 +1205,33 @@ static int report_health(void *ctx, struct evbuffer *out)
 {
 	struct live *l = ctx;
 	int64_t now = monotonic_ms(), stall_ms = l->cfg->flush_interval_ms * HEALTH_STALL_FLUSHES;
-	int waiting = inflight_busy(l) || counter_table_count(l->pending) > 0;
-	int stalled = waiting && l->waiting_since_ms != 0 && now - l->waiting_since_ms > stall_ms &&
-	              now - l->last_applied_ms > stall_ms;
+	struct sender_stats sent;
+	int waiting, stalled;
 	char reason[6][512], escaped[1024];
 	const char *unreadable = NULL;
 	int count = 0;
+
+	sender_stats(l->sender, &sent);
+	waiting = sender_busy(l->sender) || counter_table_count(l->pending) > 0;
+	stalled = waiting && l->waiting_since_ms != 0 && now - l->waiting_since_ms > stall_ms &&
+	          now - sent.last_applied_ms > stall_ms;
 
 	if (l->journal_failing)
 		snprintf(reason[count++], sizeof(reason[0]),
 		         "the journal cannot be written: nothing is sent");
 	if (!redisconn_connected(l->redis))
 		snprintf(reason[count++], sizeof(reason[0]), "redis is unreachable");
-	if (l->last_rejection[0] != '\0')
+	if (sent.last_rejection[0] != '\0')
 		snprintf(reason[count++], sizeof(reason[0]), "redis rejects batches: %s",
-		         l->last_rejection);
+		         sent.last_rejection);
 	if (stalled)
 		snprintf(reason[count++], sizeof(reason[0]),
 		         "counts wait and redis acknowledged nothing for %lld s",
 		         (long long)((now - l->waiting_since_ms) / 1000));
-	if (l->lost_batches > 0)
+	if (sent.lost_batches > 0)
 		snprintf(reason[count++], sizeof(reason[0]),
 		         "redis lost batches %llu..%llu after applying them",
-		         (unsigned long long)l->lost_first, (unsigned long long)l->lost_last);
+		         (unsigned long long)sent.lost_first, (unsigned long long)sent.lost_last);
 	if (tail_problems(l->tail, &unreadable) > 0)
 		snprintf(reason[count++], sizeof(reason[0]), "%s", unreadable);
 	evbuffer_add_printf(out, "{\"status\":\"%s\",\"reasons\":[", count ? "degraded" : "ok");
@@ -1547,7 +1312,7 @@ int live_run(const struct config *cfg, const char *rules_path, live_reload_fn re
 	if ((l.redis = redisconn_new(l.base, &redis_settings, on_redis_state, &l, err,
 	                             sizeof(err))) == NULL)
 		fatalx("%s", err);
-	l.script = redisconn_script(l.redis, publish_script);
+	sender_attach(l.sender, l.redis);
 	if (cfg->alert_webhook[0] != '\0' &&
 	    (l.webhook = webhook_new_from_config(l.base, cfg, err, sizeof(err))) == NULL)
 		fatalx("%s", err);

@@ -296,7 +296,7 @@ static void table_row(FILE *out, const struct ctl_assess_options *o, const struc
 		money_text(row->commission_fen, 0, money, sizeof(money));
 		if (row->kind == ROW_PERSON)
 			snprintf(commission, sizeof(commission), "%s %s", money,
-			         scoreboard_format_percent(1, row->commission_rate_e4 * 10, rate,
+			         scoreboard_format_percent(1, row->commission_rate_e4, rate,
 			                                   sizeof(rate)));
 		else
 			snprintf(commission, sizeof(commission), "%s", money);
@@ -408,6 +408,7 @@ static void json_row(struct ctl_json *j, const struct ctl_assess_options *o,
 	const char *tier = tier_name(o, row), *band = band_text(o, row);
 	struct derived d;
 	int64_t answer_e4 = 0;
+	int has_answer;
 	char text[32];
 
 	counters_derive(v, &d);
@@ -440,7 +441,8 @@ static void json_row(struct ctl_json *j, const struct ctl_assess_options *o,
 	json_fraction(j, "pay_conversion", d.has_pay_conversion, d.pay_conversion_e4);
 	if (d.has_aov)
 		ctl_json_number(j, "aov", counters_format_fen(d.aov_fen, text, sizeof(text)));
-	json_fraction(j, "answer_ratio", answer_ratio_e4(v, &answer_e4), answer_e4);
+	has_answer = answer_ratio_e4(v, &answer_e4); /* before answer_e4 is read */
+	json_fraction(j, "answer_ratio", has_answer, answer_e4);
 	ctl_json_number(j, "rate_3min", "null");
 	ctl_json_number(j, "slow_receptions", "null");
 	if (assessed(row)) {

@@ -285,7 +285,9 @@ static void table_row(FILE *out, const struct ctl_assess_options *o, const struc
 	int has_answer = answer_ratio_e4(v, &answer_e4);
 
 	counters_derive(v, &d);
-	snprintf(days, sizeof(days), row->kind == ROW_PERSON ? "%" PRId64 : "", row->days);
+	days[0] = '\0';
+	if (row->kind == ROW_PERSON)
+		snprintf(days, sizeof(days), "%" PRId64, row->days);
 	if (d.has_aov)
 		money_text(d.aov_fen, 0, aov, sizeof(aov));
 	else

@@ -16,8 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "chatlogd/assess.h"
 #include "chatlogd/config.h"
 #include "chatlogd/counters.h"
+#include "chatlogd/ctl_assess.h"
 #include "chatlogd/ctl_json.h"
 #include "chatlogd/ctl_redis.h"
 #include "chatlogd/report.h"
@@ -29,6 +31,9 @@
 #define EXIT_USAGE 2 /* bad options, settings or patterns */
 
 #define CTL_DEFAULT_CONFIG "/etc/chatlogd/chatlogd.conf"
+#define CTL_DEFAULT_RULES "/etc/chatlogd/assess.conf"
+/* assess --from/--to: longer than a year is a mistake, and 400 days is day_ttl. */
+#define CTL_ASSESS_MAX_DAYS 400
 
 /* A scoreboard is a handful of small reads: a Redis that does not answer within
  * this is down or stuck, and the person at the terminal should hear so. */
@@ -44,7 +49,7 @@
 static const char *const ctl_windows[] = {"1m", "5m", "15m", "1h", "24h"};
 #define CTL_WINDOWS (sizeof(ctl_windows) / sizeof(ctl_windows[0]))
 
-enum ctl_command { COMMAND_TOP, COMMAND_AGENT, COMMAND_ALERTS, COMMAND_REPORT };
+enum ctl_command { COMMAND_TOP, COMMAND_AGENT, COMMAND_ALERTS, COMMAND_REPORT, COMMAND_ASSESS };
 
 struct ctl_options {
 	const char *config_path; /* NULL: CTL_DEFAULT_CONFIG if it exists */
@@ -52,6 +57,9 @@ struct ctl_options {
 	const char *window; /* top: NULL means 1h */
 	const char *day;    /* YYYY-MM-DD, or NULL */
 	const char *agent;  /* agent NAME */
+	/* assess */
+	const char *month, *week, *from, *to, *report, *rules, *xlsx;
+	int csv;
 	int json, follow;
 	enum ctl_command command;
 };
@@ -81,6 +89,11 @@ static void usage(FILE *out)
 	      "  report [--day YYYY-MM-DD] [--patterns FILE]\n"
 	      "                    the day per shop: scoreboard, conversion and AOV quadrants,\n"
 	      "                    lost reasons (default day: today in `timezone`)\n"
+	      "  assess [--month YYYY-MM | --week YYYY-Www | --day YYYY-MM-DD |\n"
+	      "          --from YYYY-MM-DD --to YYYY-MM-DD] [--rules FILE] [--report FILE]\n"
+	      "         [--csv | --xlsx FILE]\n"
+	      "                    the monthly assessment per agent and team: bands, bonus,\n"
+	      "                    commission, tiers (default: last month; docs/assess.md)\n"
 	      "Settings come from --config FILE, else /etc/chatlogd/chatlogd.conf if present\n"
 	      "(redis, redis_password_file, prefix, timezone, patterns); options override them.\n"
 	      "Exit status: 0 done, 1 Redis unreachable or failing, 2 usage or settings error.\n",
@@ -150,6 +163,14 @@ static void parse_options(int argc, char **argv, struct ctl_options *o)
 		OPT_JSON,
 		OPT_FOLLOW,
 		OPT_HELP,
+		OPT_MONTH,
+		OPT_WEEK,
+		OPT_FROM,
+		OPT_TO,
+		OPT_REPORT,
+		OPT_RULES,
+		OPT_CSV,
+		OPT_XLSX,
 	};
 	static const struct option options[] = {
 	    {"config", required_argument, NULL, OPT_CONFIG},
@@ -163,6 +184,14 @@ static void parse_options(int argc, char **argv, struct ctl_options *o)
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"follow", no_argument, NULL, OPT_FOLLOW},
 	    {"help", no_argument, NULL, OPT_HELP},
+	    {"month", required_argument, NULL, OPT_MONTH},
+	    {"week", required_argument, NULL, OPT_WEEK},
+	    {"from", required_argument, NULL, OPT_FROM},
+	    {"to", required_argument, NULL, OPT_TO},
+	    {"report", required_argument, NULL, OPT_REPORT},
+	    {"rules", required_argument, NULL, OPT_RULES},
+	    {"csv", no_argument, NULL, OPT_CSV},
+	    {"xlsx", required_argument, NULL, OPT_XLSX},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *command;
@@ -203,6 +232,30 @@ static void parse_options(int argc, char **argv, struct ctl_options *o)
 		case OPT_FOLLOW:
 			o->follow = 1;
 			break;
+		case OPT_MONTH:
+			o->month = optarg;
+			break;
+		case OPT_WEEK:
+			o->week = optarg;
+			break;
+		case OPT_FROM:
+			o->from = optarg;
+			break;
+		case OPT_TO:
+			o->to = optarg;
+			break;
+		case OPT_REPORT:
+			o->report = optarg;
+			break;
+		case OPT_RULES:
+			o->rules = optarg;
+			break;
+		case OPT_CSV:
+			o->csv = 1;
+			break;
+		case OPT_XLSX:
+			o->xlsx = optarg;
+			break;
 		case 'h':
 		case OPT_HELP:
 			usage(stdout);
@@ -214,7 +267,7 @@ static void parse_options(int argc, char **argv, struct ctl_options *o)
 		}
 	}
 	if (optind >= argc)
-		usage_error("no command (top, agent, alerts or report)");
+		usage_error("no command (top, agent, alerts, report or assess)");
 	command = argv[optind++];
 	if (strcmp(command, "top") == 0)
 		o->command = COMMAND_TOP;
@@ -224,8 +277,11 @@ static void parse_options(int argc, char **argv, struct ctl_options *o)
 		o->command = COMMAND_ALERTS;
 	else if (strcmp(command, "report") == 0)
 		o->command = COMMAND_REPORT;
+	else if (strcmp(command, "assess") == 0)
+		o->command = COMMAND_ASSESS;
 	else
-		usage_error("unknown command \"%s\" (top, agent, alerts or report)", command);
+		usage_error("unknown command \"%s\" (top, agent, alerts, report or assess)",
+		            command);
 	if (o->command == COMMAND_AGENT) {
 		if (optind >= argc || argv[optind][0] == '\0')
 			usage_error("agent needs a NAME");
@@ -248,6 +304,20 @@ static void parse_options(int argc, char **argv, struct ctl_options *o)
 		usage_error("--follow is for alerts");
 	if (o->shop != NULL && o->shop[0] == '\0')
 		usage_error("--shop needs a shop name");
+	if (o->command != COMMAND_ASSESS &&
+	    (o->month || o->week || o->from || o->to || o->report || o->rules || o->csv || o->xlsx))
+		usage_error(
+		    "--month, --week, --from, --to, --report, --rules, --csv and --xlsx are "
+		    "for assess");
+	if (o->command == COMMAND_ASSESS && (o->month != NULL) + (o->week != NULL) +
+	                                            (o->day != NULL) +
+	                                            (o->from != NULL || o->to != NULL) >
+	                                        1)
+		usage_error("assess takes one period: --month, --week, --day or --from/--to");
+	if ((o->from == NULL) != (o->to == NULL))
+		usage_error("--from and --to go together");
+	if (o->json + o->csv + (o->xlsx != NULL) > 1)
+		usage_error("one output: --json, --csv or --xlsx FILE");
 }
 
 /* Settings: the defaults, the file, then the options. Exits 2 on a bad one. */
@@ -1279,6 +1349,98 @@ static int command_report(struct ctl *ctl, const struct ctl_options *o)
 	return rc;
 }
 
+/* ---- assess ---- */
+
+/* The rules: --rules, else /etc/chatlogd/assess.conf, else the shipped example. */
+static struct assess_config *assess_rules(const struct ctl_options *o, const char **path)
+{
+	static const char *const candidates[] = {
+	    CTL_DEFAULT_RULES,
+	    CHATLOGD_DATADIR "/assess.conf",
+	    CHATLOGD_SOURCE_RULES,
+	};
+	struct assess_config *rules;
+	char err[512];
+
+	*path = o->rules;
+	for (size_t i = 0; *path == NULL && i < sizeof(candidates) / sizeof(*candidates); i++)
+		if (access(candidates[i], R_OK) == 0)
+			*path = candidates[i];
+	if (*path == NULL)
+		usage_error("no assessment rules: --rules FILE, or %s (docs/assess.md)",
+		            CTL_DEFAULT_RULES);
+	if ((rules = assess_config_load(*path, err, sizeof(err))) == NULL)
+		usage_error("%s", err);
+	return rules;
+}
+
+/* The period of the options; the default is last month, what a manager runs on the
+ * 1st. Exits 2 on a bad one. */
+static void assess_period(const struct ctl_options *o, struct ctl_assess_options *a)
+{
+	char today[11];
+	int64_t day;
+
+	if (o->month != NULL) {
+		if (assess_parse_month(o->month, &a->first, &a->last) == -1)
+			usage_error("--month must be a month YYYY-MM");
+		snprintf(a->label, sizeof(a->label), "%s", o->month);
+	} else if (o->week != NULL) {
+		if (assess_parse_week(o->week, &a->first, &a->last) == -1)
+			usage_error("--week must be an ISO week YYYY-Www (2026-W47)");
+		snprintf(a->label, sizeof(a->label), "%s", o->week);
+	} else if (o->day != NULL) {
+		assess_parse_day(o->day, &a->first);
+		a->last = a->first;
+		snprintf(a->label, sizeof(a->label), "%s", o->day);
+	} else if (o->from != NULL) {
+		if (assess_parse_day(o->from, &a->first) == -1 ||
+		    assess_parse_day(o->to, &a->last) == -1)
+			usage_error("--from and --to must be dates YYYY-MM-DD");
+		if (a->first > a->last || a->last - a->first >= CTL_ASSESS_MAX_DAYS)
+			usage_error("--from must not be after --to, and at most %d days apart",
+			            CTL_ASSESS_MAX_DAYS);
+		snprintf(a->label, sizeof(a->label), "%s..%s", o->from, o->to);
+	} else {
+		struct timespec now;
+		char key[9];
+		clock_gettime(CLOCK_REALTIME, &now);
+		timefmt_day_key((int64_t)now.tv_sec * 1000, key);
+		snprintf(today, sizeof(today), "%.4s-%.2s-01", key, key + 4);
+		assess_parse_day(today, &day);
+		assess_day_text(day - 1, today); /* a day of last month */
+		today[7] = '\0';
+		assess_parse_month(today, &a->first, &a->last);
+		snprintf(a->label, sizeof(a->label), "%s", today);
+	}
+}
+
+static int command_assess(struct ctl *ctl, const struct ctl_options *o)
+{
+	struct ctl_assess_options a = {
+	    .shop = o->shop,
+	    .report = o->report,
+	    .format = o->json   ? ASSESS_JSON
+	              : o->csv  ? ASSESS_CSV
+	              : o->xlsx ? ASSESS_XLSX
+	                        : ASSESS_TABLE,
+	    .xlsx_path = o->xlsx,
+	};
+	struct assess_config *rules;
+	int rc;
+
+	assess_period(o, &a);
+	rules = assess_rules(o, &a.rules_path);
+	a.rules = rules;
+	if (o->report == NULL && ctl_redis_connect(ctl->redis, CTL_TIMEOUT_MS) == -1) {
+		assess_config_free(rules);
+		return -1;
+	}
+	rc = ctl_assess_run(o->report != NULL ? NULL : ctl->redis, &a);
+	assess_config_free(rules);
+	return rc;
+}
+
 /* ---- main ---- */
 
 /* --day, or today in the configured time zone. */
@@ -1313,7 +1475,9 @@ int main(int argc, char **argv)
 	if ((ctl.redis = ctl_redis_new(&cfg, err, sizeof(err))) == NULL)
 		usage_error("%s", err);
 	config_free(&cfg);
-	if (ctl_redis_connect(ctl.redis, CTL_TIMEOUT_MS) == 0) {
+	if (o.command == COMMAND_ASSESS) {
+		rc = command_assess(&ctl, &o);
+	} else if (ctl_redis_connect(ctl.redis, CTL_TIMEOUT_MS) == 0) {
 		switch (o.command) {
 		case COMMAND_TOP:
 			rc = command_top(&ctl, &o);
@@ -1326,6 +1490,8 @@ int main(int argc, char **argv)
 			break;
 		case COMMAND_REPORT:
 			rc = command_report(&ctl, &o);
+			break;
+		case COMMAND_ASSESS:
 			break;
 		}
 	}

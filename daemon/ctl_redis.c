@@ -523,20 +523,26 @@ int ctl_redis_agent_in_shop(struct ctl_redis *c, const char *shop, const char *a
 	return found;
 }
 
-int ctl_redis_agent(struct ctl_redis *c, const char *shop, const char *agent,
-                    const char *const *suffixes, size_t count, struct ctl_row *rows,
-                    struct ctl_row *alert_row)
+int ctl_redis_agents(struct ctl_redis *c, const char *shop, char ***agents, size_t *count)
 {
-	char **keys = ctl_calloc(count, sizeof(*keys)), *alerts_key;
-	redisReply **replies = ctl_calloc(count, sizeof(*replies)), *reply;
-	const char *argv[3];
+	char *key = shop_key(c, shop, "agents");
+	int rc = ctl_redis_members(c, key, agents, count);
+
+	free(key);
+	return rc;
+}
+
+int ctl_redis_rows(struct ctl_redis *c, const char *shop, const char *agent,
+                   const char *const *suffixes, size_t count, struct ctl_row *rows)
+{
+	char **keys = ctl_calloc(count, sizeof(*keys));
+	redisReply **replies = ctl_calloc(count, sizeof(*replies));
 	int rc;
 
 	for (size_t i = 0; i < count; i++) {
 		keys[i] = counters_key(c, shop, agent, suffixes[i]);
 		row_init(&rows[i], agent, strlen(agent), NULL);
 	}
-	row_init(alert_row, agent, strlen(agent), NULL);
 	rc = ctl_redis_hgetall(c, keys, count, replies);
 	for (size_t i = 0; i < count; i++) {
 		if (rc == 0) {
@@ -547,7 +553,19 @@ int ctl_redis_agent(struct ctl_redis *c, const char *shop, const char *agent,
 	}
 	free(keys);
 	free(replies);
-	if (rc == -1)
+	return rc;
+}
+
+int ctl_redis_agent(struct ctl_redis *c, const char *shop, const char *agent,
+                    const char *const *suffixes, size_t count, struct ctl_row *rows,
+                    struct ctl_row *alert_row)
+{
+	const char *argv[3];
+	redisReply *reply;
+	char *alerts_key;
+
+	row_init(alert_row, agent, strlen(agent), NULL);
+	if (ctl_redis_rows(c, shop, agent, suffixes, count, rows) == -1)
 		return -1;
 	alerts_key = shop_key(c, shop, "alerts");
 	argv[0] = "HGET";

@@ -94,6 +94,14 @@ int ctl_redis_shop(struct ctl_redis *c, const char *shop_name, const char *suffi
  * when not, -1 after saying why. */
 int ctl_redis_agent_in_shop(struct ctl_redis *c, const char *shop, const char *agent);
 
+/* The names in a shop's agents set, sorted by bytes. -1 after saying why. */
+int ctl_redis_agents(struct ctl_redis *c, const char *shop, char ***agents, size_t *count);
+
+/* One agent's ("*": the shop's) hashes for count suffixes into rows[count], in one
+ * round trip. -1 after saying why; free the rows either way. */
+int ctl_redis_rows(struct ctl_redis *c, const char *shop, const char *agent,
+                   const char *const *suffixes, size_t count, struct ctl_row *rows);
+
 /* One agent's hashes for count suffixes into rows[count], and its active alert into
  * alert_row. -1 after saying why; free the rows either way. */
 int ctl_redis_agent(struct ctl_redis *c, const char *shop, const char *agent,

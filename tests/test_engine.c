@@ -24,6 +24,7 @@ struct fixture {
 /* post_sale_window for the next setup(); 0 (off) keeps the v1 tests about orders apart
  * from post-sale conversations. */
 static int64_t next_post_sale_window;
+static int64_t next_warn_at, next_escalate_after; /* likewise for the wait stages */
 
 static void setup(struct fixture *f, int by_minute, int track_deadlines, const char *patterns)
 {
@@ -33,6 +34,8 @@ static void setup(struct fixture *f, int by_minute, int track_deadlines, const c
 	    .frt_target_ms = 6000,
 	    .art_target_ms = 10000,
 	    .post_sale_window_ms = next_post_sale_window,
+	    .warn_at_ms = next_warn_at,
+	    .escalate_after_ms = next_escalate_after,
 	    .track_deadlines = track_deadlines,
 	};
 	char err[256];
@@ -648,6 +651,68 @@ static void test_waiting_buyer_reported_once_per_turn(void)
 	teardown(&f);
 }
 
+/* A buyer's wait in three stages (warn_at 4 s, the 6 s target, escalate_after 60 s),
+ * each once, in order, with the threshold it stands for; an answer ends them and the
+ * next turn starts its own (the art target 10 s: warning at 4 s, escalation at 60 s). */
+static void test_wait_stages_warning_breach_escalation(void)
+{
+	struct fixture f;
+	struct waits ws = {0};
+
+	next_warn_at = 4000;
+	next_escalate_after = 60000;
+	setup(&f, 0, 1, NULL);
+	next_warn_at = next_escalate_after = 0;
+	BUYER(&f, 0, "b1", NULL, "在吗");
+	CHECK_INT(engine_next_wait(f.engine), T0 + 4000);
+	engine_waiting(f.engine, T0 + 4000, note_wait, &ws);
+	CHECK_INT(ws.count, 0);
+	engine_waiting(f.engine, T0 + 4001, note_wait, &ws);
+	CHECK_INT(ws.count, 1);
+	CHECK_INT(ws.last.stage, ENGINE_WAIT_WARNING);
+	CHECK_INT(ws.last.threshold_ms, 4000);
+	CHECK_INT(ws.last.target_ms, 6000);
+	engine_waiting(f.engine, T0 + 6001, note_wait, &ws);
+	CHECK_INT(ws.count, 2);
+	CHECK_INT(ws.last.stage, ENGINE_WAIT_BREACH);
+	CHECK_INT(ws.last.threshold_ms, 6000);
+	engine_waiting(f.engine, T0 + 59999, note_wait, &ws);
+	CHECK_INT(ws.count, 2);
+	engine_waiting(f.engine, T0 + 60001, note_wait, &ws);
+	CHECK_INT(ws.count, 3);
+	CHECK_INT(ws.last.stage, ENGINE_WAIT_ESCALATE);
+	CHECK_INT(ws.last.threshold_ms, 60000);
+	engine_waiting(f.engine, T0 + 3600000, note_wait, &ws);
+	CHECK_INT(ws.count, 3); /* each stage once */
+	AGENT(&f, 61 * S, "b1", "alice", "在的");
+	BUYER(&f, 70 * S, "b1", NULL, "有货吗");
+	AGENT(&f, 73 * S, "b1", "alice", "有的"); /* answered before any stage */
+	BUYER(&f, 80 * S, "b1", NULL, "几号发");
+	engine_waiting(f.engine, T0 + 80 * S + 60001, note_wait, &ws);
+	CHECK_INT(ws.count, 6); /* the last turn's three, none of the answered one */
+	CHECK_INT(ws.last.stage, ENGINE_WAIT_ESCALATE);
+	CHECK_INT(ws.last.target_ms, 10000);
+	teardown(&f);
+}
+
+/* A warn_at at or above the target, or an escalate_after at or below it, is off. */
+static void test_wait_stages_out_of_order_are_off(void)
+{
+	struct fixture f;
+	struct waits ws = {0};
+
+	next_warn_at = 6000;
+	next_escalate_after = 6000;
+	setup(&f, 0, 1, NULL);
+	next_warn_at = next_escalate_after = 0;
+	BUYER(&f, 0, "b1", NULL, "在吗");
+	engine_waiting(f.engine, T0 + 3600000, note_wait, &ws);
+	CHECK_INT(ws.count, 1);
+	CHECK_INT(ws.last.stage, ENGINE_WAIT_BREACH);
+	CHECK_INT(engine_next_wait(f.engine), INT64_MAX);
+	teardown(&f);
+}
+
 static void test_reserved_agent_names_are_rejected(void)
 {
 	struct fixture f;
@@ -837,6 +902,8 @@ int main(void)
 	RUN(test_advance_closes_and_decides_by_event_time);
 	RUN(test_advance_respects_extended_idle_deadline);
 	RUN(test_waiting_buyer_reported_once_per_turn);
+	RUN(test_wait_stages_warning_breach_escalation);
+	RUN(test_wait_stages_out_of_order_are_off);
 	RUN(test_reserved_agent_names_are_rejected);
 	RUN(test_same_buyer_in_two_shops_is_two_inquiries);
 	RUN(test_conversation_after_an_order_is_post_sale);

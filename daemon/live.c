@@ -53,6 +53,8 @@
 #define JOURNAL_SNAPSHOT_BYTES (256ull * 1024 * 1024)
 /* /healthz: counts waiting this many flush intervals with nothing acknowledged */
 #define HEALTH_STALL_FLUSHES 5
+/* Alerts made within this long go out in one cut (a burst of responses). */
+#define ALERT_CUT_DELAY_US 5000
 
 /* Lines between checks of the wall-clock release rule while the merge holds more
  * than a quarter of its bound (a backlog read faster than the flush timer ticks). */
@@ -121,6 +123,9 @@ struct live {
 	void *reload_ctx;
 
 	struct event *flush_timer, *watchdog_timer, *sigterm, *sigint, *sighup;
+	struct event *wait_timer;  /* the next buyer's wait deadline, by the wall clock */
+	struct event *alert_timer; /* a cut soon after alerts are made */
+	int64_t wait_armed_for;    /* the deadline wait_timer is armed for */
 	int stopping;
 	int64_t stop_deadline_ms;
 	int exit_status;
@@ -349,6 +354,69 @@ static void on_follow(void *ctx, const char *path, uint32_t rank)
 	merge_touch(l->merge, l->source_input[source], wall_ms());
 }
 
+/*
+ * Alerts go out as soon as they are made (issue 10), not with the next flush tick:
+ * a cut is made ALERT_CUT_DELAY_US after the first one (or as soon as the cut in
+ * flight is acknowledged), carrying the alerts and whatever counts wait with them.
+ * Counters stay exactly once (a cut is a cut); only alerts make cuts more often.
+ */
+static void alerts_soon(struct live *l)
+{
+	struct timeval delay = {0, ALERT_CUT_DELAY_US};
+
+	if (l->alert_timer != NULL && !l->stopping && /* NULL while replaying */
+	    alerts_pending(l->alerts) > 0 && !evtimer_pending(l->alert_timer, NULL))
+		evtimer_add(l->alert_timer, &delay);
+}
+
+static void cut(struct live *l);
+static void waiting_due(struct live *l);
+
+static void on_alert_timer(evutil_socket_t fd, short what, void *ctx)
+{
+	struct live *l = ctx;
+	(void)fd;
+	(void)what;
+
+	/* busy: on_cut_done asks again once the cut in flight is acknowledged */
+	if (!l->stopping && alerts_pending(l->alerts) > 0 && !sender_busy(l->sender) &&
+	    sender_seq_known(l->sender) && !l->journal_failing)
+		cut(l);
+}
+
+/* Arms wait_timer for the earliest wait deadline, so a `waiting` alert is made when
+ * the buyer has waited past the target, not at the next flush tick. */
+static void arm_wait_timer(struct live *l)
+{
+	int64_t next = engine_next_wait(l->engine), delay_ms;
+	struct timeval delay;
+
+	if (l->wait_timer == NULL || next == INT64_MAX || /* NULL while replaying */
+	    (next == l->wait_armed_for && evtimer_pending(l->wait_timer, NULL)))
+		return;
+	delay_ms = next - wall_ms() + 1;
+	if (delay_ms < 0)
+		delay_ms = 0;
+	if (delay_ms > l->cfg->flush_interval_ms) /* the flush tick checks too */
+		delay_ms = l->cfg->flush_interval_ms;
+	delay.tv_sec = (time_t)(delay_ms / 1000);
+	delay.tv_usec = (suseconds_t)(delay_ms % 1000) * 1000;
+	evtimer_add(l->wait_timer, &delay);
+	l->wait_armed_for = next;
+}
+
+static void on_wait_timer(evutil_socket_t fd, short what, void *ctx)
+{
+	struct live *l = ctx;
+	(void)fd;
+	(void)what;
+
+	waiting_due(l);
+	arm_wait_timer(l);
+	arm_wait_timer(l);
+	alerts_soon(l);
+}
+
 static void on_line(void *ctx, const char *path, const char *line, size_t len, uint64_t line_no,
                     int overlong)
 {
@@ -375,6 +443,8 @@ static void on_line(void *ctx, const char *path, const char *line, size_t len, u
 		merge_touch(l->merge, l->source_input[source], now);
 	process_parsed(l, source, parsed, &rec, err, line_no, verdict);
 	l->lines_since_tick++;
+	arm_wait_timer(l);
+	alerts_soon(l);
 	if (++l->lines_since_release_check >= RELEASE_CHECK_LINES) {
 		merge_stats(l->merge, &held);
 		l->lines_since_release_check = 0;
@@ -403,6 +473,7 @@ static void on_cut_done(void *ctx, int applied)
 
 	for (size_t i = 0; applied && l->webhook != NULL && i < l->inflight_alert_count; i++)
 		webhook_post_alert(l->webhook, &l->inflight_alerts[i], l->names);
+	alerts_soon(l); /* made while this cut was in flight */
 	counter_table_clear(l->inflight);
 	l->inflight_alert_count = 0;
 	l->last_flush_seconds = (double)(monotonic_ms() - l->cut_started_ms) / 1000;
@@ -913,6 +984,22 @@ static void quit(struct live *l)
 	event_base_loopexit(l->base, NULL);
 }
 
+/* Buyers waiting past a stage by the wall clock: journaled, so a replay repeats the
+ * check at the same time. */
+static void waiting_due(struct live *l)
+{
+	int64_t t = wall_ms();
+	struct wire_writer w = {0};
+
+	if (l->stopping || !engine_waiting_due(l->engine, t))
+		return;
+	journal_record_put_waiting(&w, t);
+	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1)
+		fatalx("out of memory journaling");
+	wire_writer_free(&w);
+	check_waiting(l, t);
+}
+
 static void on_flush(evutil_socket_t fd, short what, void *ctx)
 {
 	struct live *l = ctx;
@@ -945,16 +1032,7 @@ static void on_flush(evutil_socket_t fd, short what, void *ctx)
 	else if (l->waiting_since_ms == 0)
 		l->waiting_since_ms = monotonic_ms();
 
-	/* Buyers waiting past the target: journaled, so a replay repeats the check. */
-	if (!l->stopping && engine_waiting_due(l->engine, wall_ms())) {
-		int64_t t = wall_ms();
-		struct wire_writer w = {0};
-		journal_record_put_waiting(&w, t);
-		if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1)
-			fatalx("out of memory journaling");
-		wire_writer_free(&w);
-		check_waiting(l, t);
-	}
+	waiting_due(l);
 
 	if (l->journal_failing && journal_sync(l) == 0)
 		sender_tick(l->sender);
@@ -1149,6 +1227,10 @@ static void live_free(struct live *l)
 	names_free(l->names);
 	if (l->flush_timer)
 		event_free(l->flush_timer);
+	if (l->wait_timer)
+		event_free(l->wait_timer);
+	if (l->alert_timer)
+		event_free(l->alert_timer);
 	if (l->watchdog_timer)
 		event_free(l->watchdog_timer);
 	if (l->sigterm)
@@ -1323,6 +1405,9 @@ int live_run(const struct config *cfg, const char *rules_path, live_reload_fn re
 			fatalx("%s", err);
 	}
 	l.flush_timer = add_timer(&l, cfg->flush_interval_ms, on_flush);
+	if ((l.wait_timer = evtimer_new(l.base, on_wait_timer, &l)) == NULL ||
+	    (l.alert_timer = evtimer_new(l.base, on_alert_timer, &l)) == NULL)
+		fatalx("cannot arm a timer");
 	if (sd_watchdog_enabled(0, &watchdog_usec) > 0)
 		l.watchdog_timer = add_timer(&l, (int64_t)(watchdog_usec / 2000), on_watchdog);
 	l.sigterm = add_signal(&l, SIGTERM, on_stop_signal);

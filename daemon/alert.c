@@ -301,11 +301,12 @@ int alert_is_expired(const struct alert_event *ev)
 
 const char *alert_type_name(const struct alert_event *ev)
 {
-	static const char *const types[] = {"raised", "cleared", "waiting"};
+	static const char *const types[ALERT_TYPE_COUNT] = {"raised", "cleared", "waiting",
+	                                                    "warning"};
 
 	if (alert_is_expired(ev))
 		return "expired";
-	return (unsigned)ev->type < 3 ? types[ev->type] : "unknown";
+	return (unsigned)ev->type < ALERT_TYPE_COUNT ? types[ev->type] : "unknown";
 }
 
 size_t alert_format(const struct alert_event *ev, const struct names *names, char *out, size_t size)
@@ -320,7 +321,7 @@ size_t alert_format(const struct alert_event *ev, const struct names *names, cha
 	alert_json_escape(&p, end, names_get(names, ev->shop));
 	alert_put(&p, end, "\",\"agent\":\"");
 	alert_json_escape(&p, end, names_get(names, ev->agent));
-	if (ev->type == ALERT_WAITING) {
+	if (ev->type == ALERT_WAITING || ev->type == ALERT_WARNING) {
 		alert_put(&p, end, "\",\"buyer\":\"");
 		alert_json_escape(&p, end, ev->buyer);
 	}
@@ -362,7 +363,7 @@ int alert_event_load(struct alert_event *ev, struct wire_reader *r)
 	ev->window_s = wire_get_i64(r);
 	ev->ts_ms = wire_get_i64(r);
 	buyer = wire_get_bytes(r, &len);
-	if (r->failed || type > ALERT_WAITING || len >= sizeof(ev->buyer))
+	if (r->failed || type >= ALERT_TYPE_COUNT || len >= sizeof(ev->buyer))
 		return -1;
 	memcpy(ev->buyer, buyer, len);
 	ev->buyer[len] = '\0';

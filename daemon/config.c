@@ -131,6 +131,8 @@ static const struct config_option config_options[] = {
      "AGENT<TAB>mobile-or-user-id lines: whom raised and waiting alerts @mention"},
     {"alert_language", CONFIG_STRING, 0, 0, "zh", FIELD(alert_language), check_language,
      "language of the robots' text: zh or en"},
+    {"warn_at", CONFIG_DURATION_MS, 0, MS_PER_DAY, "0", FIELD(warn_at_ms), NULL,
+     "a warning alert when a buyer has waited this long, before the target; 0: none"},
     {"alert_escalate_webhook", CONFIG_STRING, 0, 0, "", FIELD(alert_escalate_webhook),
      check_webhook, "second robot for buyers waiting past escalate_after; empty: none"},
     {"alert_escalate_robot", CONFIG_STRING, 0, 0, "auto", FIELD(alert_escalate_robot), check_robot,

@@ -115,7 +115,7 @@ struct live {
 	/* for /metrics */
 	struct http *http;
 	struct counter_table *agent_totals; /* folded per (shop, agent), since start */
-	uint64_t alerts_by_type[3];
+	uint64_t alerts_by_type[ALERT_TYPE_COUNT];
 	int64_t cut_started_ms;
 	double last_flush_seconds;
 
@@ -243,16 +243,19 @@ struct waiting_check {
 static void on_waiting(void *ctx, const struct engine_wait *w)
 {
 	const struct waiting_check *wc = ctx;
-	struct alert_event ev = {ALERT_WAITING,
-	                         w->shop,
-	                         w->agent,
-	                         w->first,
-	                         wc->now_ms - w->since_ms,
-	                         w->target_ms,
-	                         1,
-	                         wc->live->cfg->alert_window_ms / 1000,
-	                         wc->now_ms,
-	                         ""};
+	/* warn_at reached: a warning; the target or escalate_after: a waiting alert (its
+	 * value tells the robot's escalation which) */
+	struct alert_event ev = {
+	    .type = w->stage == ENGINE_WAIT_WARNING ? ALERT_WARNING : ALERT_WAITING,
+	    .shop = w->shop,
+	    .agent = w->agent,
+	    .frt = w->first ? ALERT_FRT : 0,
+	    .value_ms = wc->now_ms - w->since_ms,
+	    .target_ms = w->target_ms,
+	    .samples = 1,
+	    .window_s = wc->live->cfg->alert_window_ms / 1000,
+	    .ts_ms = wc->now_ms,
+	};
 	size_t len = w->buyer.len < sizeof(ev.buyer) - 1 ? w->buyer.len : sizeof(ev.buyer) - 1;
 
 	memcpy(ev.buyer, w->buyer.ptr, len);
@@ -1155,6 +1158,10 @@ static int live_init(struct live *l, const struct config *cfg)
 	    .frt_target_ms = cfg->frt_target_ms,
 	    .art_target_ms = cfg->art_target_ms,
 	    .post_sale_window_ms = cfg->post_sale_window_ms,
+	    .warn_at_ms = cfg->warn_at_ms,
+	    /* a second waiting alert only when a robot escalates it */
+	    .escalate_after_ms =
+	        cfg->alert_escalate_webhook[0] != '\0' ? cfg->escalate_after_ms : 0,
 	    .track_deadlines = 1,
 	};
 	struct alert_settings alert_settings = {cfg->alert_window_ms, cfg->alert_min_samples,

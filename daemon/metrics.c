@@ -108,7 +108,8 @@ static void per_file(struct evbuffer *out, const struct metrics_snapshot *m, con
 
 void metrics_render(const struct metrics_snapshot *m, struct evbuffer *out)
 {
-	static const char *const alert_types[3] = {"raised", "cleared", "waiting"};
+	static const char *const alert_types[ALERT_TYPE_COUNT] = {"raised", "cleared", "waiting",
+	                                                          "warning"};
 
 	per_file(out, m, "chatlogd_file_lines_read_total", "Lines read from each followed file.",
 	         0);

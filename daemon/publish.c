@@ -505,7 +505,7 @@ static int emit_alerts(struct builder *b, const struct alert_event *alerts, size
 		args_add(&b->args, "X", 1);
 		args_add(&b->args, stream, strlen(stream));
 		args_add(&b->args, message, len);
-		if (ev->type == ALERT_WAITING)
+		if (ev->type == ALERT_WAITING || ev->type == ALERT_WARNING)
 			continue;
 		size_t base = shop_key_base(b, ev->shop, key, sizeof(key));
 		snprintf(key + base, sizeof(key) - base, ":alerts");

@@ -448,7 +448,13 @@ static void text_zh(const struct alert_event *ev, const char *shop, const char *
 
 	seconds_text(ev->value_ms, value);
 	seconds_text(ev->target_ms, target);
-	if (ev->type == ALERT_WAITING) {
+	if (ev->type == ALERT_WARNING) {
+		alert_put(
+		    p, end,
+		    "【chatlogd】即将超时：店铺 %s 客服 %s 的买家 %s 已等待 %s 秒 %s %s目标 %s 秒",
+		    shop, agent, ev->buyer, value, comparison(ev->value_ms, ev->target_ms), metric,
+		    target);
+	} else if (ev->type == ALERT_WAITING) {
 		alert_put(p, end,
 		          "【chatlogd】%s：店铺 %s 客服 %s 的买家 %s 已等待 %s 秒 %s %s目标 %s 秒",
 		          escalated ? "升级·买家久等" : "买家等待", shop, agent, ev->buyer, value,
@@ -481,7 +487,13 @@ static void text_en(const struct alert_event *ev, const char *shop, const char *
 
 	seconds_text(ev->value_ms, value);
 	seconds_text(ev->target_ms, target);
-	if (ev->type == ALERT_WAITING) {
+	if (ev->type == ALERT_WARNING) {
+		alert_put(p, end,
+		          "【chatlogd】warning: shop %s, agent %s: buyer %s has waited %s s %s %s "
+		          "target %s s",
+		          shop, agent, ev->buyer, value, comparison(ev->value_ms, ev->target_ms),
+		          metric, target);
+	} else if (ev->type == ALERT_WAITING) {
 		alert_put(
 		    p, end,
 		    "【chatlogd】%s: shop %s, agent %s: buyer %s has waited %s s %s %s target %s s",
@@ -606,7 +618,14 @@ size_t robot_body(enum robot_kind kind, const char *text, const struct robot_men
 /* ---- the digest ------------------------------------------------------------------------- */
 
 /* Counts per message type, in this order. */
-enum digest_slot { SLOT_RAISED, SLOT_CLEARED, SLOT_WAITING, SLOT_EXPIRED, SLOT_COUNT };
+enum digest_slot {
+	SLOT_RAISED,
+	SLOT_CLEARED,
+	SLOT_WAITING,
+	SLOT_EXPIRED,
+	SLOT_WARNING,
+	SLOT_COUNT
+};
 
 struct digest_entry {
 	char *shop, *agent;
@@ -651,6 +670,8 @@ static enum digest_slot slot_of(const struct alert_event *ev)
 		return SLOT_RAISED;
 	if (ev->type == ALERT_WAITING)
 		return SLOT_WAITING;
+	if (ev->type == ALERT_WARNING)
+		return SLOT_WARNING;
 	return alert_is_expired(ev) ? SLOT_EXPIRED : SLOT_CLEARED;
 }
 
@@ -695,8 +716,10 @@ uint64_t robot_digest_count(const struct robot_digest *d)
 size_t robot_digest_text(const struct robot_digest *d, enum robot_language language,
                          int64_t per_minute, char *out, size_t size)
 {
-	static const char *const zh[SLOT_COUNT] = {"告警", "恢复", "买家等待", "告警失效"};
-	static const char *const en[SLOT_COUNT] = {"raised", "cleared", "waiting", "expired"};
+	static const char *const zh[SLOT_COUNT] = {"告警", "恢复", "买家等待", "告警失效",
+	                                           "即将超时"};
+	static const char *const en[SLOT_COUNT] = {"raised", "cleared", "waiting", "expired",
+	                                           "warning"};
 	const char *const *slots = language == ROBOT_EN ? en : zh;
 	uint64_t rest = d->others;
 	char *p = out, *end = out + size;

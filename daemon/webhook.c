@@ -798,7 +798,7 @@ static size_t alert_body(const struct sender *sender, const struct alert_event *
 	if (text == NULL)
 		fatalx("out of memory");
 	robot_alert_text(ev, names, sender->owner->language, escalated, text, TEXT_BYTES);
-	if (ev->type == ALERT_RAISED || ev->type == ALERT_WAITING)
+	if (ev->type == ALERT_RAISED || ev->type == ALERT_WAITING || ev->type == ALERT_WARNING)
 		mention.id =
 		    robot_mentions_find(sender->owner->mentions, mention.agent, &mention.mobile);
 	if (sender->kind == ROBOT_GENERIC)

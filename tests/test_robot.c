@@ -41,7 +41,7 @@ static struct alert_event event(struct names *names, enum alert_type type, int f
 	                         .samples = samples,
 	                         .window_s = 300,
 	                         .ts_ms = T0};
-	if (type == ALERT_WAITING)
+	if (type == ALERT_WAITING || type == ALERT_WARNING)
 		snprintf(ev.buyer, sizeof(ev.buyer), "tb_buyer");
 	return ev;
 }
@@ -53,6 +53,28 @@ static void check_text(const struct alert_event *ev, const struct names *names,
 	size_t len = robot_alert_text(ev, names, language, escalated, out, sizeof(out));
 	CHECK_STR(out, want);
 	CHECK_INT(len, strlen(want));
+}
+
+/* warn_at (issue 10): the buyer has waited 4 s of the 6 s target; the sign is the
+ * numbers' own. */
+static void test_warning_texts_and_json(void)
+{
+	struct names *names = names_new();
+	struct alert_event ev = event(names, ALERT_WARNING, ALERT_FRT, 4020, 6000, 1);
+	char json[1024];
+
+	check_text(
+	    &ev, names, ROBOT_ZH, 0,
+	    "【chatlogd】即将超时：店铺 s1 客服 alice 的买家 tb_buyer 已等待 4.02 秒 < 首响目标 "
+	    "6 秒");
+	check_text(&ev, names, ROBOT_EN, 0,
+	           "【chatlogd】warning: shop s1, agent alice: buyer tb_buyer has waited 4.02 s < "
+	           "first response target 6 s");
+	alert_format(&ev, names, json, sizeof(json));
+	CHECK(strstr(json, "{\"type\":\"warning\",\"shop\":\"s1\",\"agent\":\"alice\","
+	                   "\"buyer\":\"tb_buyer\",\"metric\":\"frt\",\"value_ms\":4020,"
+	                   "\"target_ms\":6000,") == json);
+	names_free(names);
 }
 
 /* ---- texts ------------------------------------------------------------------------------ */
@@ -493,6 +515,7 @@ int main(void)
 	if (mkdtemp(tmp_dir) == NULL)
 		return 1;
 	RUN(test_texts_in_chinese_for_every_case);
+	RUN(test_warning_texts_and_json);
 	RUN(test_texts_in_english_for_every_case);
 	RUN(test_numbers_and_signs_match_the_json);
 	RUN(test_dingtalk_signature_matches_the_reference);

@@ -28,7 +28,13 @@ struct alert_settings {
 /* What an event says. An alert that ends is ALERT_CLEARED in both its endings: the
  * agent's standing alert is gone either way (Redis drops it, /metrics counts it as
  * cleared). ALERT_EXPIRED in `frt` tells the two apart for people and programs. */
-enum alert_type { ALERT_RAISED, ALERT_CLEARED, ALERT_WAITING };
+enum alert_type {
+	ALERT_RAISED,
+	ALERT_CLEARED,
+	ALERT_WAITING, /* a buyer has waited past the target (or past escalate_after) */
+	ALERT_WARNING, /* a buyer has waited warn_at: the target is near */
+	ALERT_TYPE_COUNT
+};
 
 /* Bits of alert_event.frt. The flag lives in an existing field because callers
  * (live.c) fill alert_event positionally: a new member would leave their initializers

@@ -44,6 +44,7 @@ struct config {
 	char *alert_escalate_robot;      /* as alert_robot */
 	char *alert_escalate_secret_file;
 	int64_t escalate_after_ms;
+	int64_t warn_at_ms; /* a `warning` alert this long into a buyer's wait; 0: none */
 
 	/* Redis (SPEC §6) */
 	char *redis; /* redis://[user:pass@]host:port/db or unix:///path */

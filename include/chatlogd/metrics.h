@@ -36,7 +36,7 @@ struct metrics_snapshot {
 	uint64_t batches_rejected;          /* Redis answered a batch with an error */
 	uint64_t batches_lost;              /* Redis no longer had batches it had applied */
 	double last_flush_seconds;          /* from a cut to its last batch's acknowledgement */
-	uint64_t alerts[3];                 /* raised, cleared, waiting since start */
+	uint64_t alerts[ALERT_TYPE_COUNT];  /* by type since start */
 	struct counter_table *agent_totals; /* folded per (shop, agent), since start */
 	const struct names *names;
 	struct webhook_stats webhook; /* zeros without alert_webhook */

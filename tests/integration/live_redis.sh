@@ -11,7 +11,7 @@ set -u
 BIN=$1
 SRC=$2
 shift 2
-SCENARIOS=${*:-"append kill9 rotate rotate_stopped rotate_first_flush outage backfill reload backpressure wiped damaged redis_lost alerts webhook_stop waiting quiet http per_shop per_agent chats_orders backlog late_file kill9_inputs future"}
+SCENARIOS=${*:-"append kill9 rotate rotate_stopped rotate_first_flush outage backfill reload backpressure wiped damaged redis_lost alerts webhook_stop waiting warning quiet http per_shop per_agent chats_orders backlog late_file kill9_inputs future"}
 GEN=$(dirname "$BIN")/bench/gen_chatlog
 CMP="python3 $SRC/tests/integration/redis_vs_batch.py"
 TMP=$(mktemp -d /tmp/chatlogd-live-XXXXXX)
@@ -697,6 +697,35 @@ assert 6000 < m["value_ms"] < 9000, m
 		ok "waiting: one alert for a buyer kept waiting past 6 s by the wall clock"
 	else
 		fail "waiting"
+		cat "$TMP/sub.txt"
+	fi
+}
+
+# warn_at (issue 10): a buyer waiting 3 s of the 6 s target gives a `warning`, then
+# past the target the `waiting` alert, each once, within moments of the deadline.
+scenario_warning() {
+	fresh || return
+	echo "warn_at = 3000" >>"$TMP/chatlogd.conf"
+	redis-cli -s "$TMP/redis.sock" subscribe cs:alerts >"$TMP/sub.txt" &
+	sub=$!
+	start_daemon
+	printf '{"ts":%s,"shop":"sw","buyer":"bw","agent":"bob","from":"buyer","text":"在吗"}\n' \
+		"$(date +%s)" >>"$TMP/logs/chat.jsonl"
+	sleep 10
+	stop_daemon
+	kill "$sub" 2>/dev/null
+	wait "$sub" 2>/dev/null
+	if grep '^{' "$TMP/sub.txt" | python3 -c '
+import json, sys
+msgs = [json.loads(l) for l in sys.stdin]
+assert [m["type"] for m in msgs] == ["warning", "waiting"], msgs
+w, b = msgs
+assert (w["buyer"], w["target_ms"], b["target_ms"]) == ("bw", 6000, 6000), msgs
+assert 3000 < w["value_ms"] < 4200 and 6000 < b["value_ms"] < 7200, msgs
+'; then
+		ok "warning: a warning at warn_at, then the waiting alert past the target"
+	else
+		fail "warning"
 		cat "$TMP/sub.txt"
 	fi
 }

@@ -195,11 +195,24 @@ static void redis_lost(struct sender *s, uint64_t first, uint64_t last)
 	         "their counts are missing in Redis; rebuild them from the logs "
 	         "(docs/operations.md, Recovering)",
 	         (unsigned long long)first, (unsigned long long)last, s->instance);
-	if (s->lost_batches == 0 || first < s->lost_first)
+	/* Only what lies outside the span counted so far is counted: the same range seen
+	 * at a connect and again in the reply to the cut in flight counts once. */
+	if (s->lost_batches == 0) {
 		s->lost_first = first;
-	if (last > s->lost_last)
 		s->lost_last = last;
-	s->lost_batches += last - first + 1;
+		s->lost_batches = last - first + 1;
+		return;
+	}
+	if (first < s->lost_first) {
+		uint64_t below = last < s->lost_first ? last : s->lost_first - 1;
+		s->lost_batches += below - first + 1;
+		s->lost_first = first;
+	}
+	if (last > s->lost_last) {
+		uint64_t above = first > s->lost_last ? first : s->lost_last + 1;
+		s->lost_batches += last - above + 1;
+		s->lost_last = last;
+	}
 }
 
 /*

@@ -468,7 +468,8 @@ static void test_batches_redis_lost_are_detected(void)
 	LOOP_UNTIL(&h, h.ups >= 2 && sender_state(h.sender) == SENDER_IDLE);
 	CHECK(h.ups >= 2);
 	sender_stats(h.sender, &st);
-	CHECK_INT(st.lost_batches, 3);
+	/* batches 1 and 2 are missing: batch 1 was counted already */
+	CHECK_INT(st.lost_batches, 2);
 	CHECK_INT(st.lost_first, 1);
 	CHECK_INT(st.lost_last, 2);
 	CHECK_INT(h.refusals, 0);

@@ -1377,10 +1377,13 @@ int live_run(const struct config *cfg, const char *rules_path, live_reload_fn re
 	uint64_t watchdog_usec = 0;
 	char err[512];
 
+	/* A reload asked for while starting (before the loop watches SIGHUP) must not
+	 * kill the daemon, SIGHUP's default: the settings are being read now anyway. */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
 	live_init(&l, cfg);
 	l.reload = reload;
 	l.reload_ctx = reload_ctx;
-	signal(SIGPIPE, SIG_IGN);
 	if ((l.base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
 	if (recover(&l, rules_path) == -1)

@@ -17,7 +17,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -26,10 +25,8 @@
 #include <string.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 #include <event2/util.h>
@@ -40,6 +37,7 @@
 
 #include "chatlogd/log.h"
 #include "chatlogd/redisconn.h"
+#include "chatlogd/secret.h"
 #include "chatlogd/resolve.h"
 
 /* A Redis password is a line of text; anything longer than this in the password
@@ -390,57 +388,16 @@ void redisconn_endpoint_free(struct redis_endpoint *ep)
 	memset(ep, 0, sizeof(*ep));
 }
 
-/* Reads the first line of path (without its line ending) as the password. Warns
- * when other users may read the file. */
+/* The password: the first line of path (secret.c). */
 static int redisconn_read_password(struct redis_endpoint *ep, const char *path, char *err,
                                    size_t errlen)
 {
-	char buf[REDISCONN_PASSWORD_BYTES + 1];
-	struct stat st;
-	ssize_t n;
-	size_t len, got = 0;
-	int fd;
+	char buf[REDISCONN_PASSWORD_BYTES];
+	int len = secret_read_file(path, "password", "redis", buf, sizeof(buf), err, errlen);
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
-		snprintf(err, errlen, "%s: cannot open password file: %s", path, strerror(errno));
+	if (len == -1)
 		return -1;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: password file is not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	if (st.st_mode & (S_IROTH | S_IWOTH))
-		log_warnx("redis: password file is accessible to all users file=%s mode=%04o", path,
-		          (unsigned)(st.st_mode & 07777));
-	while (got < sizeof(buf) - 1 && (n = read(fd, buf + got, sizeof(buf) - 1 - got)) != 0) {
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			snprintf(err, errlen, "%s: cannot read password file: %s", path,
-			         strerror(errno));
-			close(fd);
-			explicit_bzero(buf, sizeof(buf));
-			return -1;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	buf[got] = '\0';
-	len = strcspn(buf, "\r\n");
-	if (len == REDISCONN_PASSWORD_BYTES) {
-		snprintf(err, errlen, "%s: password longer than %d bytes", path,
-		         REDISCONN_PASSWORD_BYTES - 1);
-		explicit_bzero(buf, sizeof(buf));
-		return -1;
-	}
-	buf[len] = '\0';
-	if (len == 0 || strlen(buf) != len) {
-		snprintf(err, errlen, "%s: password file's first line is empty", path);
-		explicit_bzero(buf, sizeof(buf));
-		return -1;
-	}
-	ep->password = redisconn_strndup(buf, len);
+	ep->password = redisconn_strndup(buf, (size_t)len);
 	explicit_bzero(buf, sizeof(buf));
 	if (ep->password == NULL) {
 		snprintf(err, errlen, "%s: out of memory", path);

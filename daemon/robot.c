@@ -5,14 +5,11 @@
  * digest tally. It sends nothing and keeps no clock: webhook.c does both.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -20,6 +17,7 @@
 #include "chatlogd/log.h"
 #include "chatlogd/names.h"
 #include "chatlogd/robot.h"
+#include "chatlogd/secret.h"
 
 /* Agents a digest names one by one; the rest are summed in its last line. */
 #define DIGEST_LINES 10
@@ -148,52 +146,18 @@ int robot_code_rate_limited(enum robot_kind kind, long code)
 
 int robot_read_secret(const char *path, char out[ROBOT_SECRET_BYTES], char *err, size_t errlen)
 {
-	char buf[ROBOT_SECRET_BYTES + 1];
-	struct stat st;
-	size_t got = 0, len;
-	ssize_t n;
-	int fd;
+	int len = secret_read_file(path, "secret", "webhook", out, ROBOT_SECRET_BYTES, err, errlen);
 
-	out[0] = '\0';
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
-		snprintf(err, errlen, "%s: cannot open secret file: %s", path, strerror(errno));
+	if (len == -1)
 		return -1;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: secret file is not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	if (st.st_mode & (S_IROTH | S_IWOTH))
-		log_warnx("webhook: secret file is accessible to all users file=%s mode=%04o", path,
-		          (unsigned)(st.st_mode & 07777));
-	while (got < sizeof(buf) - 1 && (n = read(fd, buf + got, sizeof(buf) - 1 - got)) != 0) {
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			snprintf(err, errlen, "%s: cannot read secret file: %s", path,
-			         strerror(errno));
-			close(fd);
-			explicit_bzero(buf, sizeof(buf));
-			return -1;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	buf[got] = '\0';
-	len = strcspn(buf, "\r\n");
-	while (len > 0 && (buf[len - 1] == ' ' || buf[len - 1] == '\t'))
-		len--;
-	buf[len] = '\0';
-	if (len >= ROBOT_SECRET_BYTES)
-		snprintf(err, errlen, "%s: secret longer than %d bytes", path,
-		         ROBOT_SECRET_BYTES - 1);
-	else if (len == 0 || strlen(buf) != len)
+	/* blanks an editor left at the end are no part of a robot's secret */
+	while (len > 0 && (out[len - 1] == ' ' || out[len - 1] == '\t'))
+		out[--len] = '\0';
+	if (len == 0) {
 		snprintf(err, errlen, "%s: secret file's first line is empty", path);
-	else
-		memcpy(out, buf, len + 1);
-	explicit_bzero(buf, sizeof(buf));
-	return out[0] != '\0' ? 0 : -1;
+		return -1;
+	}
+	return 0;
 }
 
 /* base64(HMAC-SHA256(key, message)) into out (45 bytes with the NUL). */

@@ -248,43 +248,50 @@ bad:
 	return -1;
 }
 
+/* value is one of choices[0..count); the message names the first `shown` (the rest are
+ * accepted aliases): "expected a, b or c". */
+static int check_one_of(const char *value, const char *const *choices, size_t count, size_t shown,
+                        char *err, size_t errlen)
+{
+	size_t used;
+
+	for (size_t i = 0; i < count; i++)
+		if (strcmp(value, choices[i]) == 0)
+			return 0;
+	used = (size_t)snprintf(err, errlen, "expected %s", choices[0]);
+	for (size_t i = 1; i < shown && used < errlen; i++)
+		used += (size_t)snprintf(err + used, errlen - used, "%s%s",
+		                         i + 1 == shown ? " or " : ", ", choices[i]);
+	return -1;
+}
+
+#define CHECK_ONE_OF(value, choices, shown, err, errlen)                                           \
+	check_one_of(value, choices, sizeof(choices) / sizeof(choices[0]), shown, err, errlen)
+
 static int check_log_level(const char *value, char *err, size_t errlen)
 {
 	static const char *const levels[] = {"err", "warning", "info", "debug"};
-
-	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
-		if (strcmp(value, levels[i]) == 0)
-			return 0;
-	snprintf(err, errlen, "expected err, warning, info or debug");
-	return -1;
+	return CHECK_ONE_OF(value, levels, 4, err, errlen);
 }
 
 static int check_state_mismatch(const char *value, char *err, size_t errlen)
 {
-	if (strcmp(value, "refuse") == 0 || strcmp(value, "count_again") == 0)
-		return 0;
-	snprintf(err, errlen, "expected refuse or count_again");
-	return -1;
+	static const char *const choices[] = {"refuse", "count_again"};
+	return CHECK_ONE_OF(value, choices, 2, err, errlen);
 }
 
 static int check_robot(const char *value, char *err, size_t errlen)
 {
+	/* lark: Feishu's name abroad, the same robot */
 	static const char *const kinds[] = {"auto",  "generic", "dingtalk",
 	                                    "wecom", "feishu",  "lark"};
-
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (strcmp(value, kinds[i]) == 0)
-			return 0;
-	snprintf(err, errlen, "expected auto, generic, dingtalk, wecom or feishu");
-	return -1;
+	return CHECK_ONE_OF(value, kinds, 5, err, errlen);
 }
 
 static int check_language(const char *value, char *err, size_t errlen)
 {
-	if (strcmp(value, "zh") == 0 || strcmp(value, "en") == 0)
-		return 0;
-	snprintf(err, errlen, "expected zh or en");
-	return -1;
+	static const char *const languages[] = {"zh", "en"};
+	return CHECK_ONE_OF(value, languages, 2, err, errlen);
 }
 
 /* Blank-separated globs, each anchored to the followed name by %f or %b (tail.c). */

@@ -419,6 +419,8 @@ static void test_string_checks(void)
 	check_error("alert_robot = slack\n",
 	            "c.conf:1: alert_robot: expected auto, generic, dingtalk, wecom or feishu");
 	check_error("alert_language = fr\n", "c.conf:1: alert_language: expected zh or en");
+	check_error("state_mismatch = maybe\n",
+	            "c.conf:1: state_mismatch: expected refuse or count_again");
 	check_error("alert_escalate_webhook = x\n", "c.conf:1: alert_escalate_webhook: expected an "
 	                                            "http:// or https:// URL, or nothing");
 	{

@@ -78,11 +78,6 @@ static void *grow(void *array_ptr, size_t *count, size_t size)
 
 /* ---- metrics and conditions ---- */
 
-const char *assess_metric_name(enum assess_metric m)
-{
-	return m < ASSESS_METRICS ? metric_names[m] : "?";
-}
-
 int assess_metric_value(enum assess_metric m, const int64_t *v, int64_t *num, int64_t *den)
 {
 	*den = 1;

@@ -109,8 +109,6 @@ const char *assess_person(const struct assess_config *cfg, const char *account);
 /* The team of person on day (days since 1970), or -1 when in none. */
 int assess_team_on(const struct assess_config *cfg, const char *person, int64_t day);
 
-/* "conversion", "frt_avg", ...; the metric's name in the rules file. */
-const char *assess_metric_name(enum assess_metric m);
 /* The metric of a counter row as num / den; 0 when absent (den 0), else 1. */
 int assess_metric_value(enum assess_metric m, const int64_t *value, int64_t *num, int64_t *den);
 /* 1 when every term holds on value, exactly (no rounding); average is the

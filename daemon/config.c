@@ -7,7 +7,9 @@
  *
  * Reading rules, beyond libinih's (`key = value` or `key: value`, `;`/`#` comment
  * lines, ` ;` starts a trailing comment, a UTF-8 byte order mark is skipped):
- *   - sections are allowed and ignored: any key may stand in any section or none;
+ *   - sections are allowed and ignored: any key may stand in any section or none,
+ *     except that a section `[shop NAME]` holds settings of that one shop (only
+ *     service_hours, so far);
  *   - indentation is ignored (there are no continuation lines);
  *   - an unknown key is an error, so a typo cannot pass silently;
  *   - a key given twice keeps its last value, except `input`, which appends
@@ -32,6 +34,7 @@
 #include "chatlogd/config.h"
 #include "chatlogd/limits.h"
 #include "chatlogd/log.h"
+#include "chatlogd/service_hours.h"
 #include "chatlogd/tail.h"
 
 /* Longest line libinih reads whole: its buffer holds the line, '\n' and NUL. Values
@@ -77,6 +80,8 @@ static int check_state_mismatch(const char *value, char *err, size_t errlen);
 static int check_robot(const char *value, char *err, size_t errlen);
 static int check_language(const char *value, char *err, size_t errlen);
 static int check_rotated_names(const char *value, char *err, size_t errlen);
+static int check_service_hours(const char *value, char *err, size_t errlen);
+static int check_on_off(const char *value, char *err, size_t errlen);
 
 #define FIELD(name) offsetof(struct config, name)
 
@@ -113,6 +118,18 @@ static const struct config_option config_options[] = {
      NULL, "records stamped further ahead of the wall clock are bad lines; 0: off"},
     {"merge_grace", CONFIG_DURATION_MS, 0, 10 * 60 * MS_PER_SECOND, "2000", FIELD(merge_grace_ms),
      NULL, "live: an input read to its end holds others back at most this long"},
+    {"service_hours", CONFIG_STRING, 0, 0, "", FIELD(service_hours), check_service_hours,
+     "when buyers are served, e.g. 08:00-24:00 or mon-fri 09:00-18:00; sat 10:00-16:00; "
+     "empty: always (a [shop NAME] section may set its own)"},
+    {"assessment_counters", CONFIG_STRING, 0, 0, "off", FIELD(assessment_counters), check_on_off,
+     "on: also count hours_responses(_3m), slow_responses and returning(_ordered) for "
+     "chatlogctl assess; off: only the contract's counters"},
+    {"slow_response", CONFIG_DURATION_S, MS_PER_SECOND, MS_PER_DAY, "120s", FIELD(slow_response_ms),
+     NULL, "slower responses count in slow_responses (慢响应)"},
+    {"returning_window", CONFIG_DURATION_S, 0, 3650 * MS_PER_DAY, "365d",
+     FIELD(returning_window_ms), NULL,
+     "an inquiry is a returning buyer's if the buyer's last order is older than "
+     "post_sale_window and within this; 0: off"},
     {"alert_window", CONFIG_DURATION_S, 10 * MS_PER_SECOND, MS_PER_DAY, "5m",
      FIELD(alert_window_ms), NULL, "alerts average an agent's responses over this window"},
     {"alert_min_samples", CONFIG_INT, 1, 1000000, "3", FIELD(alert_min_samples), NULL,
@@ -176,6 +193,12 @@ static const struct config_option config_options[] = {
 #define OPTION_COUNT (sizeof(config_options) / sizeof(config_options[0]))
 
 /* ---- value checks ---------------------------------------------------------------------- */
+
+static int check_service_hours(const char *value, char *err, size_t errlen)
+{
+	struct service_hours hours;
+	return service_hours_parse(&hours, value, err, errlen);
+}
 
 static int check_not_empty(const char *value, char *err, size_t errlen)
 {
@@ -272,6 +295,12 @@ static int check_log_level(const char *value, char *err, size_t errlen)
 {
 	static const char *const levels[] = {"err", "warning", "info", "debug"};
 	return CHECK_ONE_OF(value, levels, 4, err, errlen);
+}
+
+static int check_on_off(const char *value, char *err, size_t errlen)
+{
+	static const char *const choices[] = {"on", "off"};
+	return CHECK_ONE_OF(value, choices, 2, err, errlen);
 }
 
 static int check_state_mismatch(const char *value, char *err, size_t errlen)
@@ -632,6 +661,11 @@ void config_free(struct config *cfg)
 	for (size_t i = 0; i < cfg->input_count; i++)
 		free(cfg->inputs[i]);
 	free(cfg->inputs);
+	for (size_t i = 0; i < cfg->shop_count; i++) {
+		free(cfg->shops[i].shop);
+		free(cfg->shops[i].service_hours);
+	}
+	free(cfg->shops);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -694,19 +728,77 @@ static char *config_reader(char *out, int size, void *stream)
 	return out;
 }
 
+/* The shop a `[shop NAME]` section is about, or NULL for any other section (which
+ * only groups keys for the reader). */
+static const char *section_shop(const char *section)
+{
+	if (strncmp(section, "shop", 4) != 0 || (section[4] != ' ' && section[4] != '\t'))
+		return NULL;
+	section += 4;
+	while (*section == ' ' || *section == '\t')
+		section++;
+	return *section != '\0' ? section : NULL;
+}
+
+/* A key of a `[shop NAME]` section: service_hours is the one a shop may have. */
+static int config_set_shop(struct config *cfg, const char *shop, const char *key, const char *value,
+                           char *err, size_t errlen)
+{
+	struct config_shop *shops, *entry = NULL;
+	char *copy;
+
+	if (strcmp(key, "service_hours") != 0) {
+		snprintf(err, errlen,
+		         "%s cannot be set for one shop (a [shop NAME] section takes "
+		         "service_hours)",
+		         key);
+		return -1;
+	}
+	while (*value == ' ' || *value == '\t')
+		value++;
+	if (check_service_hours(value, err, errlen) == -1)
+		return -1;
+	for (size_t i = 0; i < cfg->shop_count; i++)
+		if (strcmp(cfg->shops[i].shop, shop) == 0)
+			entry = &cfg->shops[i];
+	if ((copy = strdup(value)) == NULL)
+		goto oom;
+	if (entry == NULL) {
+		if ((shops = reallocarray(cfg->shops, cfg->shop_count + 1, sizeof(*shops))) == NULL)
+			goto oom_copy;
+		cfg->shops = shops;
+		entry = &shops[cfg->shop_count];
+		if ((entry->shop = strdup(shop)) == NULL)
+			goto oom_copy;
+		entry->service_hours = NULL;
+		cfg->shop_count++;
+	}
+	free(entry->service_hours);
+	entry->service_hours = copy;
+	return 0;
+oom_copy:
+	free(copy);
+oom:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
 static int config_handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct config_parse *parse = user;
+	const char *shop = section_shop(section);
 	char reason[512];
+	int rc;
 
-	(void)section; /* sections only group keys for the reader */
 	if (parse->failed)
 		return 1;
 	if (name[0] == '\0') {
 		parse_error(parse, "missing key before '='");
 		return 0;
 	}
-	if (config_set(parse->cfg, name, value, reason, sizeof(reason)) == -1) {
+	rc = shop != NULL ? config_set_shop(parse->cfg, shop, name, value, reason, sizeof(reason))
+	                  : config_set(parse->cfg, name, value, reason, sizeof(reason));
+	if (rc == -1) {
 		parse_error(parse, reason);
 		return 0;
 	}
@@ -795,4 +887,7 @@ void config_dump(const struct config *cfg, FILE *out)
 		else
 			fprintf(out, "%s = %s\n", opt->name, text);
 	}
+	for (size_t i = 0; i < cfg->shop_count; i++)
+		fprintf(out, "\n[shop %s]\nservice_hours = %s\n", cfg->shops[i].shop,
+		        cfg->shops[i].service_hours);
 }

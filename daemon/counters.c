@@ -40,6 +40,9 @@ static const char *const fixed_names[COUNTER_FRT_H] = {"inquiries",
                                                        "silent_orders",
                                                        "silent_sales_fen"};
 
+static const char *const assessment_names[COUNTER_WIDTH - COUNTER_HOURS_RESPONSES] = {
+    "hours_responses", "hours_responses_3m", "slow_responses", "returning", "returning_ordered"};
+
 int64_t counters_bucket_upper(unsigned i)
 {
 	return bucket_upper[i];
@@ -58,6 +61,8 @@ const char *counters_field_name(enum counter_id id, const char *const *reason_na
 {
 	if (id < COUNTER_FRT_H) {
 		snprintf(out, out_size, "%s", fixed_names[id]);
+	} else if (id >= COUNTER_HOURS_RESPONSES) {
+		snprintf(out, out_size, "%s", assessment_names[id - COUNTER_HOURS_RESPONSES]);
 	} else if (id < COUNTER_LOST_REASON) {
 		int frt = id < COUNTER_RESP_H;
 		unsigned bucket = id - (frt ? COUNTER_FRT_H : COUNTER_RESP_H);

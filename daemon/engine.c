@@ -14,6 +14,7 @@
 #include "chatlogd/deadline.h"
 #include "chatlogd/engine.h"
 #include "chatlogd/hindex.h"
+#include "chatlogd/service_hours.h"
 #include "chatlogd/slab.h"
 #include "chatlogd/wire.h"
 
@@ -29,11 +30,12 @@ enum inquiry_flag {
 	INQ_ORDERED = 1 << 5,
 	INQ_PAID = 1 << 6,
 	INQ_IN_CLOSE_QUEUE = 1 << 7,
-	INQ_WAIT_REPORTED = 1 << 8,     /* the open turn's waiting alert was given */
-	INQ_POST_SALE = 1 << 9,         /* opened after an order or payment (SPEC v2) */
-	INQ_REPLY_COUNTED = 1 << 10,    /* `replied` went out with the first response */
-	INQ_WARN_REPORTED = 1 << 11,    /* the open turn's warning (warn_at) was given */
-	INQ_ESCALATE_REPORTED = 1 << 12 /* ... and its escalation (escalate_after) */
+	INQ_WAIT_REPORTED = 1 << 8,      /* the open turn's waiting alert was given */
+	INQ_POST_SALE = 1 << 9,          /* opened after an order or payment (SPEC v2) */
+	INQ_REPLY_COUNTED = 1 << 10,     /* `replied` went out with the first response */
+	INQ_WARN_REPORTED = 1 << 11,     /* the open turn's warning (warn_at) was given */
+	INQ_ESCALATE_REPORTED = 1 << 12, /* ... and its escalation (escalate_after) */
+	INQ_RETURNING = 1 << 13          /* a returning buyer's inquiry (returning_window) */
 };
 
 #define INQ_WAITS_REPORTED (INQ_WAIT_REPORTED | INQ_WARN_REPORTED | INQ_ESCALATE_REPORTED)
@@ -78,8 +80,9 @@ struct pair {
  */
 struct shop_clock {
 	int64_t now;
+	const struct service_hours *hours; /* NULL until looked up */
 	struct deadline_heap close_queue, decide_queue;
-	struct deadline_heap retire_queue; /* pairs remembered for post_sale_window */
+	struct deadline_heap retire_queue; /* pairs remembered for their last order */
 };
 
 struct engine {
@@ -151,6 +154,24 @@ static struct shop_clock *shop_clock_of(struct engine *e, uint32_t shop)
 	return c;
 }
 
+/* 1 when a turn of shop that began at ts_ms began in its service hours. */
+static int in_service_hours(struct engine *e, uint32_t shop, int64_t ts_ms)
+{
+	struct shop_clock *c;
+
+	if (e->settings.service_hours == NULL)
+		return 1;
+	if ((c = shop_clock_of(e, shop)) == NULL) {
+		e->out_of_memory = 1;
+		return 1;
+	}
+	if (c->hours == NULL)
+		c->hours =
+		    service_hours_set_find(e->settings.service_hours, names_get(e->names, shop),
+		                           names_length(e->names, shop));
+	return service_hours_contains(c->hours, ts_ms);
+}
+
 /* ---- emitting counts ---- */
 
 static void emit(struct engine *e, uint32_t shop, uint32_t agent, int64_t ts_ms, enum counter_id id,
@@ -208,7 +229,10 @@ static void assign_agent(struct engine *e, struct inquiry *inq, uint32_t agent)
 	emit(e, shop, agent, inq->open_ms, COUNTER_ORDERS, inq->pending_orders);
 	emit(e, shop, agent, inq->open_ms, COUNTER_PAYMENTS, inq->pending_payments);
 	emit(e, shop, agent, inq->open_ms, COUNTER_SALES_FEN, inq->pending_sales_fen);
+	emit(e, shop, agent, inq->open_ms, COUNTER_RETURNING, (inq->flags & INQ_RETURNING) != 0);
 	emit(e, shop, agent, inq->open_ms, COUNTER_ORDERED, (inq->flags & INQ_ORDERED) != 0);
+	emit(e, shop, agent, inq->open_ms, COUNTER_RETURNING_ORDERED,
+	     (inq->flags & (INQ_ORDERED | INQ_RETURNING)) == (INQ_ORDERED | INQ_RETURNING));
 	emit(e, shop, agent, inq->open_ms, COUNTER_PAID, (inq->flags & INQ_PAID) != 0);
 	inq->pending_buyer_msgs = inq->pending_bot_msgs = 0;
 	inq->pending_orders = inq->pending_payments = 0;
@@ -284,11 +308,23 @@ static void pair_release(struct engine *e, uint32_t id)
 	slab_release(&e->pairs, id, offsetof(struct pair, current));
 }
 
-/* 1 while the pair must be kept for its buyer's last order (post_sale_window). */
+/* How long a buyer's last order matters: post-sale, then returning buyer. */
+static int64_t returning_window_ms(const struct engine *e)
+{
+	return e->settings.assessment_counters ? e->settings.returning_window_ms : 0;
+}
+
+static int64_t order_memory_ms(const struct engine *e)
+{
+	return e->settings.post_sale_window_ms > returning_window_ms(e)
+	           ? e->settings.post_sale_window_ms
+	           : returning_window_ms(e);
+}
+
+/* 1 while the pair must be kept for its buyer's last order. */
 static int pair_remembers_order(const struct engine *e, const struct pair *p, int64_t now)
 {
-	return p->last_order_ms != INT64_MIN &&
-	       now - p->last_order_ms <= e->settings.post_sale_window_ms;
+	return p->last_order_ms != INT64_MIN && now - p->last_order_ms <= order_memory_ms(e);
 }
 
 /* Lets the pair go once it holds no inquiry and its order no longer matters. */
@@ -311,6 +347,16 @@ static int opens_post_sale(const struct engine *e, const struct pair *p, int64_t
 	       ts_ms - p->last_order_ms <= e->settings.post_sale_window_ms;
 }
 
+/* A returning buyer (回头客): the last order is older than post_sale_window (else
+ * the conversation is post-sale) and no more than returning_window old. */
+static int opens_returning(const struct engine *e, const struct pair *p, int64_t ts_ms)
+{
+	return returning_window_ms(e) > 0 && p->last_order_ms != INT64_MIN &&
+	       p->last_order_ms <= ts_ms &&
+	       ts_ms - p->last_order_ms > e->settings.post_sale_window_ms &&
+	       ts_ms - p->last_order_ms <= returning_window_ms(e);
+}
+
 static uint32_t inquiry_open(struct engine *e, uint32_t pair_id, const struct record *rec,
                              uint32_t agent)
 {
@@ -331,6 +377,8 @@ static uint32_t inquiry_open(struct engine *e, uint32_t pair_id, const struct re
 	inq->flags = INQ_ALLOCATED | INQ_OPEN;
 	if (opens_post_sale(e, p, rec->ts_ms))
 		inq->flags |= INQ_POST_SALE;
+	else if (opens_returning(e, p, rec->ts_ms))
+		inq->flags |= INQ_RETURNING;
 
 	/* Keep the pair's list sorted by opening time, newest first; on a tie the one
 	 * opened last comes first (SPEC: "the one opened last, on a tie"). */
@@ -460,6 +508,9 @@ static const uint16_t stage_flag[] = {
  * each stage not reported yet. Returns 0, or -1 when out of memory. */
 static int queue_waits(struct engine *e, uint32_t id, const struct inquiry *inq)
 {
+	/* nobody is expected to answer outside service hours */
+	if (!in_service_hours(e, inquiry_shop(e, inq), inq->turn_ms))
+		return 0;
 	for (int stage = ENGINE_WAIT_WARNING; stage <= ENGINE_WAIT_ESCALATE; stage++) {
 		int64_t at = wait_deadline(e, inq, (enum engine_wait_stage)stage);
 		if (at != 0 && !(inq->flags & stage_flag[stage]) &&
@@ -500,6 +551,15 @@ static void respond(struct engine *e, struct inquiry *inq, uint32_t shop, uint32
 	emit(e, shop, agent, ts_ms, COUNTER_RESPONSES, 1);
 	emit(e, shop, agent, ts_ms, COUNTER_RESPONSE_MS_SUM, ms);
 	emit(e, shop, agent, ts_ms, COUNTER_RESP_H + counters_bucket(ms), 1);
+	if (e->settings.assessment_counters) {
+		if (in_service_hours(e, shop, inq->turn_ms)) {
+			emit(e, shop, agent, ts_ms, COUNTER_HOURS_RESPONSES, 1);
+			emit(e, shop, agent, ts_ms, COUNTER_HOURS_RESPONSES_3M,
+			     ms <= COUNTERS_FAST_RESPONSE_MS);
+		}
+		emit(e, shop, agent, ts_ms, COUNTER_SLOW_RESPONSES,
+		     ms > e->settings.slow_response_ms);
+	}
 	if (ms > e->settings.art_target_ms) {
 		emit(e, shop, agent, ts_ms, COUNTER_RESPONSE_BREACHES, 1);
 		inq->flags |= INQ_BREACHED;
@@ -609,7 +669,7 @@ static uint32_t attribution(const struct engine *e, uint32_t pair_id, int64_t ts
 	return NONE;
 }
 
-/* Remembers the buyer's order time for post_sale_window (live mode: until then). */
+/* Remembers the buyer's order time (live mode: for as long as it matters). */
 static void remember_order(struct engine *e, uint32_t pair_id, int64_t ts_ms)
 {
 	struct pair *p = pair_at(e, pair_id);
@@ -620,14 +680,14 @@ static void remember_order(struct engine *e, uint32_t pair_id, int64_t ts_ms)
 	p->last_order_ms = ts_ms;
 	if (e->settings.track_deadlines &&
 	    ((c = shop_clock_of(e, p->shop)) == NULL ||
-	     deadline_push(&c->retire_queue, ts_ms + e->settings.post_sale_window_ms, pair_id,
-	                   p->generation) == -1))
+	     deadline_push(&c->retire_queue, ts_ms + order_memory_ms(e), pair_id, p->generation) ==
+	         -1))
 		e->out_of_memory = 1;
 }
 
 static int feed_order(struct engine *e, const struct record *rec, uint32_t shop)
 {
-	int remember = e->settings.post_sale_window_ms > 0;
+	int remember = order_memory_ms(e) > 0;
 	uint32_t pair_id = pair_find(e, shop, rec->buyer, remember);
 	uint32_t id = pair_id == NONE ? NONE : attribution(e, pair_id, rec->ts_ms);
 	struct inquiry *inq;
@@ -660,6 +720,8 @@ static int feed_order(struct engine *e, const struct record *rec, uint32_t shop)
 	if (!(inq->flags & INQ_ORDERED)) { /* a payment implies an order */
 		inq->flags |= INQ_ORDERED;
 		count_for_inquiry(e, inq, COUNTER_ORDERED, 1);
+		if (inq->flags & INQ_RETURNING)
+			count_for_inquiry(e, inq, COUNTER_RETURNING_ORDERED, 1);
 	}
 	return 0;
 }
@@ -703,7 +765,7 @@ out_of_memory:
 
 /* Moves one shop's clock to now_ms: closes its inquiries idle for more than
  * session_idle, decides those opened more than order_window before, and forgets
- * buyers whose last order left post_sale_window. */
+ * buyers whose last order no longer matters. */
 static void shop_advance(struct engine *e, struct shop_clock *c, int64_t now_ms)
 {
 	c->now = now_ms;

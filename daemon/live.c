@@ -23,6 +23,7 @@
 
 #include "chatlogd/alert.h"
 #include "chatlogd/engine.h"
+#include "chatlogd/engine_config.h"
 #include "chatlogd/http.h"
 #include "chatlogd/ingest.h"
 #include "chatlogd/journal_record.h"
@@ -73,6 +74,7 @@ struct live {
 	size_t rules_len;
 	struct parser *parser;
 	struct engine *engine;
+	struct service_hours_set *service_hours; /* the engine's settings point here */
 	struct ingest ingest;
 	struct merge *merge;
 	uint64_t lines_since_release_check;
@@ -1152,18 +1154,7 @@ static void on_redis_state(void *ctx, int connected, const char *reason)
 
 static int live_init(struct live *l, const struct config *cfg)
 {
-	struct engine_settings settings = {
-	    .session_idle_ms = cfg->session_idle_ms,
-	    .order_window_ms = cfg->order_window_ms,
-	    .frt_target_ms = cfg->frt_target_ms,
-	    .art_target_ms = cfg->art_target_ms,
-	    .post_sale_window_ms = cfg->post_sale_window_ms,
-	    .warn_at_ms = cfg->warn_at_ms,
-	    /* a second waiting alert only when a robot escalates it */
-	    .escalate_after_ms =
-	        cfg->alert_escalate_webhook[0] != '\0' ? cfg->escalate_after_ms : 0,
-	    .track_deadlines = 1,
-	};
+	struct engine_settings settings;
 	struct alert_settings alert_settings = {cfg->alert_window_ms, cfg->alert_min_samples,
 	                                        cfg->frt_target_ms, cfg->art_target_ms};
 	char err[512], seq_key[512];
@@ -1189,6 +1180,9 @@ static int live_init(struct live *l, const struct config *cfg)
 	         },
 	         &hooks)) == NULL)
 		fatalx("out of memory");
+	if ((l->service_hours = engine_config_settings(cfg, 1, &settings, err, sizeof(err))) ==
+	    NULL)
+		fatalx("%s", err);
 	if ((l->names = names_new()) == NULL || reasons_init(&l->reasons) == -1 ||
 	    (l->pending = counter_table_new(1)) == NULL ||
 	    (l->inflight = counter_table_new(1)) == NULL || (l->windows = windows_new()) == NULL ||
@@ -1220,6 +1214,7 @@ static void live_free(struct live *l)
 	wire_writer_free(&l->line_record);
 	merge_free(l->merge);
 	engine_free(l->engine);
+	service_hours_set_free(l->service_hours);
 	parser_free(l->parser);
 	rules_free(l->rules);
 	free(l->rules_name);

@@ -15,6 +15,7 @@
 #include "chatlogd/hindex.h"
 #include "chatlogd/config.h"
 #include "chatlogd/engine.h"
+#include "chatlogd/engine_config.h"
 #include "chatlogd/ingest.h"
 #include "chatlogd/live.h"
 #include "chatlogd/log.h"
@@ -166,14 +167,8 @@ static int batch_threads(const struct config *cfg)
 static int run_once(const struct config *cfg, const struct options *opt, char **files,
                     int file_count)
 {
-	struct engine_settings settings = {
-	    .session_idle_ms = cfg->session_idle_ms,
-	    .order_window_ms = cfg->order_window_ms,
-	    .frt_target_ms = cfg->frt_target_ms,
-	    .art_target_ms = cfg->art_target_ms,
-	    .post_sale_window_ms = cfg->post_sale_window_ms,
-	    .track_deadlines = 0,
-	};
+	struct engine_settings settings;
+	struct service_hours_set *hours;
 	struct names *names = names_new();
 	struct reasons reasons;
 	struct counter_table *totals = counter_table_new(opt->backfill);
@@ -185,6 +180,8 @@ static int run_once(const struct config *cfg, const struct options *opt, char **
 	int rc = 0;
 
 	if ((parser = parser_new(cfg->format, err, sizeof(err))) == NULL)
+		config_error(opt, err);
+	if ((hours = engine_config_settings(cfg, 0, &settings, err, sizeof(err))) == NULL)
 		config_error(opt, err);
 	for (int i = 0; i < file_count; i++)
 		if (strcmp(files[i], "-") != 0 && access(files[i], R_OK) == -1)
@@ -230,6 +227,7 @@ static int run_once(const struct config *cfg, const struct options *opt, char **
 		rc = 1;
 
 	engine_free(engine);
+	service_hours_set_free(hours);
 	parser_free(parser);
 	rules_free(rules);
 	counter_table_free(totals);

@@ -142,9 +142,11 @@ static void json_counters(FILE *out, const int64_t *value, const struct reasons 
 	int comma = 0;
 
 	fputc('{', out);
-	for (unsigned id = 0; id < COUNTER_SILENT_ORDERS; id++) {
+	for (unsigned id = 0; id < COUNTER_WIDTH; id++) {
 		char name[64];
-		if (value[id] == 0)
+		/* silent orders are the shop's own fields, beside its totals */
+		if (value[id] == 0 || !counters_is_plain(id) || id == COUNTER_SILENT_ORDERS ||
+		    id == COUNTER_SILENT_SALES_FEN)
 			continue;
 		fprintf(out, "%s\"%s\": %" PRId64, comma ? ", " : "",
 		        counters_field_name(id, NULL, name, sizeof(name)), value[id]);

@@ -62,8 +62,9 @@ static int field_counter(const char *field, struct reasons *reasons)
 				return (int)(first + i);
 		return -1;
 	}
-	for (i = 0; i < COUNTER_FRT_H; i++)
-		if (strcmp(field,
+	for (i = 0; i < COUNTER_WIDTH; i++)
+		if (counters_is_plain(i) &&
+		    strcmp(field,
 		           counters_field_name((enum counter_id)i, NULL, name, sizeof(name))) == 0)
 			return (int)i;
 	return -1;

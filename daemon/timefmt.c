@@ -305,10 +305,15 @@ void timefmt_minute_key(int64_t ms, char out[13])
 	out[12] = '\0';
 }
 
-void timefmt_day_key(int64_t ms, char out[9])
+int64_t timefmt_local_seconds(int64_t ms)
 {
 	int64_t t = floor_div(ms, MS_PER_SECOND);
-	int64_t days = floor_div(t + offset_at(t), SECONDS_PER_DAY);
+	return t + offset_at(t);
+}
+
+void timefmt_day_key(int64_t ms, char out[9])
+{
+	int64_t days = floor_div(timefmt_local_seconds(ms), SECONDS_PER_DAY);
 
 	put_date_key(out, days);
 	out[8] = '\0';

@@ -27,6 +27,13 @@ static const char *const all_keys[] = {
     "art_target_ms",
     "session_idle",
     "order_window",
+    "post_sale_window",
+    "max_clock_ahead",
+    "merge_grace",
+    "service_hours",
+    "assessment_counters",
+    "slow_response",
+    "returning_window",
     "alert_window",
     "alert_min_samples",
     "alert_webhook",
@@ -36,6 +43,7 @@ static const char *const all_keys[] = {
     "alert_robot_per_minute",
     "alert_mentions_file",
     "alert_language",
+    "warn_at",
     "alert_escalate_webhook",
     "alert_escalate_robot",
     "alert_escalate_secret_file",
@@ -48,6 +56,10 @@ static const char *const all_keys[] = {
     "day_ttl",
     "max_pending_bytes",
     "state_dir",
+    "instance",
+    "checkpoint_interval",
+    "state_mismatch",
+    "wall_clock_lag",
     "http_listen",
     "log_level",
 };
@@ -89,6 +101,17 @@ static int same_string(const char *a, const char *b)
 	return a != NULL && b != NULL && strcmp(a, b) == 0;
 }
 
+static int same_shops(const struct config *a, const struct config *b)
+{
+	if (a->shop_count != b->shop_count)
+		return 0;
+	for (size_t i = 0; i < a->shop_count; i++)
+		if (!same_string(a->shops[i].shop, b->shops[i].shop) ||
+		    !same_string(a->shops[i].service_hours, b->shops[i].service_hours))
+			return 0;
+	return 1;
+}
+
 /* 1 when every field of a and b is equal. */
 static int config_equal(const struct config *a, const struct config *b)
 {
@@ -121,7 +144,18 @@ static int config_equal(const struct config *a, const struct config *b)
 	       a->max_pending_bytes == b->max_pending_bytes &&
 	       same_string(a->state_dir, b->state_dir) &&
 	       same_string(a->http_listen, b->http_listen) &&
-	       same_string(a->log_level, b->log_level);
+	       same_string(a->log_level, b->log_level) &&
+	       a->post_sale_window_ms == b->post_sale_window_ms &&
+	       a->max_clock_ahead_ms == b->max_clock_ahead_ms &&
+	       a->merge_grace_ms == b->merge_grace_ms && a->warn_at_ms == b->warn_at_ms &&
+	       same_string(a->instance, b->instance) &&
+	       a->checkpoint_interval_ms == b->checkpoint_interval_ms &&
+	       same_string(a->state_mismatch, b->state_mismatch) &&
+	       a->wall_clock_lag_ms == b->wall_clock_lag_ms &&
+	       same_string(a->service_hours, b->service_hours) &&
+	       same_string(a->assessment_counters, b->assessment_counters) &&
+	       a->slow_response_ms == b->slow_response_ms &&
+	       a->returning_window_ms == b->returning_window_ms && same_shops(a, b);
 }
 
 static char *dump_to_string(const struct config *cfg)
@@ -177,6 +211,11 @@ static void test_defaults_are_the_documented_ones(void)
 	CHECK_STR(cfg.state_dir, "/var/lib/chatlogd");
 	CHECK_STR(cfg.http_listen, "127.0.0.1:9187");
 	CHECK_STR(cfg.log_level, "info");
+	CHECK_STR(cfg.service_hours, "");
+	CHECK_STR(cfg.assessment_counters, "off");
+	CHECK_INT(cfg.slow_response_ms, 120 * 1000);
+	CHECK_INT(cfg.returning_window_ms, 365LL * 86400 * 1000);
+	CHECK_INT(cfg.shop_count, 0);
 	config_free(&cfg);
 }
 
@@ -515,6 +554,56 @@ static void test_sections_are_ignored_and_keys_may_stand_anywhere(void)
 	config_free(&cfg);
 }
 
+/* A [shop NAME] section holds that shop's service_hours; the name may be Chinese and
+ * hold blanks; a second section of the same shop replaces its hours; any other key
+ * there is refused with the line; the dump writes the sections back. */
+static void test_shop_sections_hold_service_hours(void)
+{
+	struct config cfg, again;
+	char err[512];
+	char *text;
+
+	config_defaults(&cfg);
+	CHECK_INT(load(&cfg,
+	               "service_hours = 08:00-24:00\n"
+	               "[shop 优衣库 旗舰店]\n"
+	               "service_hours = mon-fri 09:00-18:00\n"
+	               "[shop s2]\n"
+	               "service_hours = always\n"
+	               "[shop 优衣库 旗舰店]\n"
+	               "service_hours = 10:00-20:00\n"
+	               "[redis]\n"
+	               "prefix = x\n",
+	               err, sizeof(err)),
+	          0);
+	CHECK_STR(cfg.service_hours, "08:00-24:00");
+	CHECK_STR(cfg.prefix, "x");
+	CHECK_INT(cfg.shop_count, 2);
+	if (cfg.shop_count == 2) {
+		CHECK_STR(cfg.shops[0].shop, "优衣库 旗舰店");
+		CHECK_STR(cfg.shops[0].service_hours, "10:00-20:00");
+		CHECK_STR(cfg.shops[1].shop, "s2");
+		CHECK_STR(cfg.shops[1].service_hours, "always");
+	}
+	text = dump_to_string(&cfg);
+	config_defaults(&again);
+	CHECK(text != NULL && load(&again, text, err, sizeof(err)) == 0);
+	CHECK(config_equal(&cfg, &again));
+	free(text);
+	config_free(&again);
+	config_free(&cfg);
+
+	check_error("[shop s1]\nprefix = x\n",
+	            "c.conf:2: prefix cannot be set for one shop (a [shop NAME] section takes "
+	            "service_hours)");
+	check_error("\n[shop s1]\nservice_hours = 9:00-18:00\n",
+	            "c.conf:3: unexpected \"9:00-18:00\" (expected days such as mon-fri or sat, "
+	            "time ranges HH:MM-HH:MM such as 08:00-24:00, or off)");
+	check_error("service_hours = mon\n",
+	            "c.conf:1: service_hours: days without a time range (expected e.g. mon-fri "
+	            "09:00-18:00)");
+}
+
 static void test_indented_lines_are_keys_not_continuations(void)
 {
 	struct config cfg;
@@ -743,6 +832,10 @@ static void test_dump_round_trips_changed_values(void)
 	    {"state_dir", "/srv/a=b"},
 	    {"http_listen", ""},
 	    {"log_level", "err"},
+	    {"service_hours", "mon-fri 09:00-18:00, sat 10:00-16:00"},
+	    {"assessment_counters", "on"},
+	    {"slow_response", "90s"},
+	    {"returning_window", "180d"},
 	};
 	struct config cfg;
 	char err[256];
@@ -854,6 +947,7 @@ int main(void)
 	RUN(test_first_error_in_the_file_wins);
 	RUN(test_nul_byte_and_long_line_are_refused);
 	RUN(test_sections_are_ignored_and_keys_may_stand_anywhere);
+	RUN(test_shop_sections_hold_service_hours);
 	RUN(test_indented_lines_are_keys_not_continuations);
 	RUN(test_comments_colons_bom_and_crlf);
 	RUN(test_repeated_key_keeps_the_last_value);

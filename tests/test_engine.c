@@ -5,6 +5,8 @@
 #include <stdlib.h>
 
 #include "chatlogd/engine.h"
+#include "chatlogd/service_hours.h"
+#include "chatlogd/timefmt.h"
 #include "check.h"
 
 #define T0 1795485600000LL /* 2026-11-24T10:00:00+08:00 */
@@ -25,6 +27,10 @@ struct fixture {
  * from post-sale conversations. */
 static int64_t next_post_sale_window;
 static int64_t next_warn_at, next_escalate_after; /* likewise for the wait stages */
+/* ... and for the assessment counters (off unless a test turns them on) */
+static int next_assessment;
+static int64_t next_returning_window;
+static const struct service_hours_set *next_service_hours;
 
 static void setup(struct fixture *f, int by_minute, int track_deadlines, const char *patterns)
 {
@@ -36,6 +42,10 @@ static void setup(struct fixture *f, int by_minute, int track_deadlines, const c
 	    .post_sale_window_ms = next_post_sale_window,
 	    .warn_at_ms = next_warn_at,
 	    .escalate_after_ms = next_escalate_after,
+	    .assessment_counters = next_assessment,
+	    .slow_response_ms = 120 * 1000,
+	    .returning_window_ms = next_returning_window,
+	    .service_hours = next_service_hours,
 	    .track_deadlines = track_deadlines,
 	};
 	char err[256];
@@ -879,8 +889,130 @@ static void test_slot_reuse_keeps_inquiries_apart(void)
 	teardown(&f);
 }
 
+/* Service hours 09:00-18:00 (+08:00; T0 is Tuesday 10:00):
+ *   b1 writes 08:59:50, answered 09:00:05 (15 s): began outside, not in hours;
+ *   b2 writes 10:00:00, answered after exactly 180 s: in hours, within 3 min, slow;
+ *   b3 writes 10:10:00, answered after 181 s: in hours, not within 3 min, slow;
+ *   b4 writes 17:59:55, answered 18:00:30 (35 s): began inside, so in hours, fast.
+ * responses 4, hours_responses 3, hours_responses_3m 2, slow_responses 2 (> 120 s). */
+static void test_three_minute_rate_counts_turns_begun_in_service_hours(void)
+{
+	struct fixture f;
+	char err[128];
+	struct service_hours_set *hours = service_hours_set_new("09:00-18:00", err, sizeof(err));
+
+	CHECK(hours != NULL);
+	next_assessment = 1;
+	next_service_hours = hours;
+	setup(&f, 0, 0, NULL);
+	BUYER(&f, -(60 * MIN + 10 * S), "b1", "alice", "在吗");
+	AGENT(&f, -(60 * MIN) + 5 * S, "b1", "alice", "在的");
+	BUYER(&f, 0, "b2", "alice", "在吗");
+	AGENT(&f, 180 * S, "b2", "alice", "在的");
+	BUYER(&f, 10 * MIN, "b3", "alice", "在吗");
+	AGENT(&f, 10 * MIN + 181 * S, "b3", "alice", "在的");
+	BUYER(&f, 8 * 60 * MIN - 5 * S, "b4", "alice", "在吗");
+	AGENT(&f, 8 * 60 * MIN + 30 * S, "b4", "alice", "在的");
+	engine_finish(f.engine);
+	next_assessment = 0;
+	next_service_hours = NULL;
+	CHECK_INT(get(&f, "alice", COUNTER_RESPONSES), 4);
+	CHECK_INT(get(&f, "alice", COUNTER_HOURS_RESPONSES), 3);
+	CHECK_INT(get(&f, "alice", COUNTER_HOURS_RESPONSES_3M), 2);
+	CHECK_INT(get(&f, "alice", COUNTER_SLOW_RESPONSES), 2);
+	teardown(&f);
+	service_hours_set_free(hours);
+}
+
+/* Without assessment_counters the same slow answer counts nothing new: the counters
+ * are the contract's, exactly. */
+static void test_assessment_counters_are_off_by_default(void)
+{
+	struct fixture f;
+
+	next_post_sale_window = 15 * WINDOW;
+	next_returning_window = 365 * WINDOW; /* ignored while the counters are off */
+	setup(&f, 0, 0, NULL);
+	feed_order(&f, 0, RECORD_ORDER, "s1", "b1", 0);
+	BUYER(&f, 20 * WINDOW, "b1", "alice", "在吗");
+	AGENT(&f, 20 * WINDOW + 200 * S, "b1", "alice", "在的");
+	engine_finish(f.engine);
+	next_post_sale_window = next_returning_window = 0;
+	CHECK_INT(get(&f, "alice", COUNTER_RESPONSES), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_INQUIRIES), 1);
+	for (int id = COUNTER_HOURS_RESPONSES; id < COUNTER_WIDTH; id++)
+		CHECK_INT(get(&f, "alice", (enum counter_id)id), 0);
+	teardown(&f);
+}
+
+/* Live mode: a buyer who writes before opening time (08:59:50) gives no waiting
+ * alert; one who writes at 10:00 does, at 6 s. */
+static void test_waiting_alerts_only_in_service_hours(void)
+{
+	struct fixture f;
+	struct waits ws = {0};
+	char err[128];
+	struct service_hours_set *hours = service_hours_set_new("09:00-18:00", err, sizeof(err));
+
+	next_service_hours = hours;
+	setup(&f, 0, 1, NULL);
+	BUYER(&f, -(60 * MIN + 10 * S), "b1", NULL, "在吗");
+	engine_waiting(f.engine, T0 - 60 * MIN + 10 * S, note_wait, &ws);
+	CHECK_INT(ws.count, 0);
+	BUYER(&f, 0, "b2", NULL, "在吗");
+	engine_waiting(f.engine, T0 + 6001, note_wait, &ws);
+	CHECK_INT(ws.count, 1);
+	CHECK(ws.last.buyer.len == 2 && memcmp(ws.last.buyer.ptr, "b2", 2) == 0);
+	next_service_hours = NULL;
+	teardown(&f);
+	service_hours_set_free(hours);
+}
+
+/* post_sale_window 15 d, returning_window 365 d, every buyer ordered at 0:
+ *   b1 writes at 20 d: returning; orders an hour later: ordered, returning_ordered;
+ *   b2 at 366 d: past the window, a new buyer's inquiry;
+ *   b3 at 10 d and b4 at exactly 15 d: post-sale, not inquiries;
+ *   b5 at 15 d + 1 ms and b6 at exactly 365 d: returning.
+ * inquiries 4, post_sale 2, returning 3, returning_ordered 1 — in batch mode and in
+ * live mode, where the engine must remember each order for the longer window. */
+static void test_returning_buyers(void)
+{
+	for (int live = 0; live <= 1; live++) {
+		struct fixture f;
+		const char *buyers[] = {"b1", "b2", "b3", "b4", "b5", "b6"};
+		const int64_t opens[] = {20 * WINDOW, 366 * WINDOW,    10 * WINDOW,
+		                         15 * WINDOW, 15 * WINDOW + 1, 365 * WINDOW};
+		int order[] = {2, 3, 4,
+		               0, 5, 1}; /* by time: 10 d, 15 d, 15 d+1, 20 d, 365 d, 366 d */
+
+		next_assessment = 1;
+		next_post_sale_window = 15 * WINDOW;
+		next_returning_window = 365 * WINDOW;
+		setup(&f, 0, live, NULL);
+		for (int i = 0; i < 6; i++)
+			feed_order(&f, 0, RECORD_ORDER, "s1", buyers[i], 0);
+		for (int k = 0; k < 6; k++) {
+			int i = order[k];
+			BUYER(&f, opens[i], buyers[i], "alice", "在吗");
+			if (i == 0)
+				feed_order(&f, opens[i] + 60 * MIN, RECORD_ORDER, "s1", "b1", 0);
+		}
+		engine_finish(f.engine);
+		next_assessment = 0;
+		next_post_sale_window = next_returning_window = 0;
+		CHECK_INT(get(&f, "alice", COUNTER_INQUIRIES), 4);
+		CHECK_INT(get(&f, "alice", COUNTER_POST_SALE), 2);
+		CHECK_INT(get(&f, "alice", COUNTER_RETURNING), 3);
+		CHECK_INT(get(&f, "alice", COUNTER_ORDERED), 1);
+		CHECK_INT(get(&f, "alice", COUNTER_RETURNING_ORDERED), 1);
+		teardown(&f);
+	}
+}
+
 int main(void)
 {
+	if (timefmt_set_timezone("Asia/Shanghai") == -1)
+		return 1;
 	RUN(test_first_response_counts_once);
 	RUN(test_idle_gap_exactly_session_idle_continues);
 	RUN(test_idle_gap_one_ms_more_opens_new_inquiry);
@@ -912,5 +1044,9 @@ int main(void)
 	RUN(test_live_post_sale_memory_ends_with_the_window);
 	RUN(test_shop_clocks_are_apart);
 	RUN(test_slot_reuse_keeps_inquiries_apart);
+	RUN(test_three_minute_rate_counts_turns_begun_in_service_hours);
+	RUN(test_assessment_counters_are_off_by_default);
+	RUN(test_waiting_alerts_only_in_service_hours);
+	RUN(test_returning_buyers);
 	return check_done();
 }

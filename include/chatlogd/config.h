@@ -10,6 +10,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* Settings a shop may have of its own: a `[shop NAME]` section. */
+struct config_shop {
+	char *shop;
+	char *service_hours;
+};
+
 struct config {
 	/* input */
 	char *format;   /* "json" or "regex:FILE" */
@@ -29,6 +35,12 @@ struct config {
 	int64_t post_sale_window_ms; /* 0: no conversation is post-sale */
 	int64_t max_clock_ahead_ms;  /* 0: no limit */
 	int64_t merge_grace_ms;      /* live merge (SPEC §3 "one sequence") */
+	char *service_hours;         /* service_hours.h syntax; "" = always */
+	char *assessment_counters;   /* "on" or "off" (the counters below) */
+	int64_t slow_response_ms;    /* slower responses are slow_responses */
+	int64_t returning_window_ms; /* returning buyers' earlier orders; 0: none counted */
+	struct config_shop *shops;   /* [shop NAME] sections, in file order */
+	size_t shop_count;
 
 	/* alerts (SPEC §7) */
 	int64_t alert_window_ms;
@@ -68,7 +80,8 @@ struct config {
 /* Fills every field with its default (strings are heap copies). */
 void config_defaults(struct config *cfg);
 
-/* Reads an INI file over cfg. Keys may stand before any section or in any section;
+/* Reads an INI file over cfg. Keys may stand before any section or in any section,
+ * except in a `[shop NAME]` section, which holds that shop's own service_hours;
  * `input` may repeat. Returns 0, or -1 with "FILE:LINE: message" in err (unknown key,
  * bad value, out of range). cfg is left partly updated on error: load into a copy. */
 int config_load(struct config *cfg, const char *path, char *err, size_t errlen);

@@ -38,8 +38,25 @@ enum counter_id {
 	COUNTER_FRT_H,            /* first of HISTOGRAM_BUCKETS */
 	COUNTER_RESP_H = COUNTER_FRT_H + 15,
 	COUNTER_LOST_REASON = COUNTER_RESP_H + 15, /* first of COUNTER_REASONS */
-	COUNTER_WIDTH = COUNTER_LOST_REASON + LIMIT_REASONS
+	/* For the monthly assessment; after the reasons, so that ids saved by earlier
+	 * versions keep their meaning. */
+	COUNTER_HOURS_RESPONSES =
+	    COUNTER_LOST_REASON + LIMIT_REASONS, /* turn began in service hours */
+	COUNTER_HOURS_RESPONSES_3M,              /* ... and was answered within 180 s */
+	COUNTER_SLOW_RESPONSES,    /* responses slower than slow_response (慢响应) */
+	COUNTER_RETURNING,         /* inquiries of returning buyers (回头客) */
+	COUNTER_RETURNING_ORDERED, /* ... of which ordered */
+	COUNTER_WIDTH
 };
+
+/* 1 for the counters named by a word ("inquiries"), not a histogram bucket or a reason. */
+static inline int counters_is_plain(unsigned id)
+{
+	return id < COUNTER_FRT_H || (id >= COUNTER_HOURS_RESPONSES && id < COUNTER_WIDTH);
+}
+
+/* The Taobao 3-minute response rate's bound. */
+#define COUNTERS_FAST_RESPONSE_MS 180000
 
 #define HISTOGRAM_BUCKETS 15
 

@@ -14,12 +14,26 @@
 #include "record.h"
 #include "rules.h"
 
+struct service_hours_set;
+
 struct engine_settings {
 	int64_t session_idle_ms;
 	int64_t order_window_ms;
 	int64_t frt_target_ms;
 	int64_t art_target_ms;
 	int64_t post_sale_window_ms; /* SPEC v2; 0: no conversation is post-sale */
+	/* The monthly assessment's counters (hours_responses, hours_responses_3m,
+	 * slow_responses, returning, returning_ordered) are counted only when this is 1,
+	 * so that by default the counters are exactly the contract's. */
+	int assessment_counters;
+	/* Responses slower than this are slow_responses; an inquiry whose buyer last
+	 * ordered more than post_sale_window and at most this before it is `returning`
+	 * (0: none is). Order times are kept that long only while the counters are on. */
+	int64_t slow_response_ms;
+	int64_t returning_window_ms;
+	/* When buyers are served (borrowed; NULL: always): turns beginning outside give
+	 * no waiting alerts and are left out of hours_responses. */
+	const struct service_hours_set *service_hours;
 	/* Live mode, a buyer waiting for an answer: a warning this long into the wait
 	 * when it is below the turn's target, an escalation when it is above; 0: none. */
 	int64_t warn_at_ms;

@@ -33,6 +33,10 @@ int64_t timefmt_days_from_civil(int64_t year, unsigned month, unsigned day);
 /* "YYYYMMDDHHMM" of the UTC minute containing ms; out must hold 13 bytes. */
 void timefmt_minute_key(int64_t ms, char out[13]);
 
+/* Seconds since 1970-01-01T00:00 local time (the epoch second plus the zone's
+ * offset at that moment): for the local day, weekday and time of day of ms. */
+int64_t timefmt_local_seconds(int64_t ms);
+
 /* "YYYYMMDD" of the local day containing ms; out must hold 9 bytes. */
 void timefmt_day_key(int64_t ms, char out[9]);
 

@@ -11,7 +11,7 @@ set -u
 BIN=$1
 SRC=$2
 shift 2
-SCENARIOS=${*:-"append kill9 rotate rotate_stopped rotate_first_flush outage backfill reload backpressure wiped damaged redis_lost alerts webhook_stop waiting warning quiet http per_shop per_agent chats_orders backlog late_file kill9_inputs future"}
+SCENARIOS=${*:-"append kill9 rotate rotate_stopped rotate_first_flush outage backfill reload backpressure wiped damaged redis_lost alerts webhook_stop waiting warning quiet http per_shop per_agent chats_orders backlog late_file kill9_inputs future assessment"}
 GEN=$(dirname "$BIN")/bench/gen_chatlog
 CMP="python3 $SRC/tests/integration/redis_vs_batch.py"
 TMP=$(mktemp -d /tmp/chatlogd-live-XXXXXX)
@@ -125,9 +125,11 @@ settle() {
 # The batch side: max_clock_ahead as in the daemon's config (0 = none: the test logs
 # are stamped ahead of the wall clock on purpose).
 BATCH_CLOCK_AHEAD=0
+# Settings batch shares with the daemon (a scenario appends them to both); empty: none.
+BATCH_CONFIG=
 
 compare() {
-	"$BIN" --once --set max_clock_ahead=$BATCH_CLOCK_AHEAD \
+	"$BIN" --once ${BATCH_CONFIG:+--config "$BATCH_CONFIG"} --set max_clock_ahead=$BATCH_CLOCK_AHEAD \
 		--patterns "$SRC/patterns/lost-reasons.conf" "${1:-$TMP/all.jsonl}" \
 		>"$TMP/batch.json" 2>/dev/null
 	$CMP "$TMP/redis.sock" cs "$TMP/batch.json"
@@ -139,6 +141,7 @@ fresh() {
 	rm -rf "$TMP/logs" "$TMP/state" "$TMP"/appendonly* "$TMP/daemon.log"
 	mkdir -p "$TMP/logs"
 	BATCH_CLOCK_AHEAD=0
+	BATCH_CONFIG=
 	cp "$SRC/patterns/lost-reasons.conf" "$TMP/patterns.conf"
 	write_config
 	start_redis
@@ -933,7 +936,8 @@ finish_merged() {
 	# batch over the files as the daemon saw them (glob order), and the same files
 	# merged by layout.py into one: the two reports must agree before Redis is judged
 	$LAYOUT merge "$TMP/merged.jsonl" $(ls "$TMP"/logs/*.jsonl | sort)
-	"$BIN" --once --set max_clock_ahead=$BATCH_CLOCK_AHEAD \
+	"$BIN" --once ${BATCH_CONFIG:+--config "$BATCH_CONFIG"} \
+		--set max_clock_ahead=$BATCH_CLOCK_AHEAD \
 		--patterns "$SRC/patterns/lost-reasons.conf" $(ls "$TMP"/logs/*.jsonl | sort) \
 		>"$TMP/batch-files.json" 2>/dev/null
 	late=$(grep -c "late record" "$TMP/daemon.log")
@@ -1157,6 +1161,39 @@ scenario_rotate_first_flush() {
 	append 3001 5000
 	finish "killed before its first flush, then a rename and a copytruncate"
 	no_loss_reported "killed before its first flush"
+}
+
+# The assessment counters (hours_responses(_3m), slow_responses, returning(_ordered))
+# with service hours, a shop with hours of its own, and the sample's earlier orders
+# (1 to 6 days before) split by post_sale_window = 3d into post-sale and returning:
+# Redis equals batch on them as on every counter, and they are not all zero.
+scenario_assessment() {
+	fresh || return
+	sample_log
+	BATCH_CONFIG=$TMP/assessment.conf
+	cat >"$BATCH_CONFIG" <<CONF
+assessment_counters = on
+post_sale_window = 3d
+returning_window = 30d
+slow_response = 20s
+service_hours = 09:00-18:00
+[shop 李宁官方旗舰店]
+service_hours = mon-fri 13:00-15:00
+CONF
+	cp "$TMP/chatlogd.conf" "$TMP/daemon-only.conf"
+	cat "$TMP/daemon-only.conf" "$BATCH_CONFIG" >"$TMP/chatlogd.conf"
+	create_by shop
+	start_daemon
+	feed_by shop 10
+	finish_merged "assessment counters and service hours (the sample per shop)"
+	python3 - "$TMP/batch.json" <<'PY' || fail "assessment counters: some are zero in batch"
+import json, sys
+totals = json.load(open(sys.argv[1]))["totals"]
+want = ("hours_responses", "hours_responses_3m", "slow_responses", "returning", "returning_ordered")
+print("  batch totals:", {k: totals.get(k, 0) for k in want + ("responses", "inquiries")})
+sys.exit(0 if all(totals.get(k, 0) > 0 for k in want) and
+         totals["hours_responses"] < totals["responses"] else 1)
+PY
 }
 
 for s in $SCENARIOS; do

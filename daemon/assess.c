@@ -18,13 +18,12 @@
 #define ASSESS_FILE_MAX (1 << 20)
 
 static const char *const metric_names[ASSESS_METRICS] = {
-    "inquiries",  "post_sale",      "conversations", "reply_rate", "frt_avg",      "art_avg",
-    "conversion", "pay_conversion", "aov",           "sales",      "answer_ratio",
+    "inquiries",       "post_sale",       "conversations",
+    "reply_rate",      "frt_avg",         "art_avg",
+    "conversion",      "pay_conversion",  "aov",
+    "sales",           "answer_ratio",    "rate_3min",
+    "slow_receptions", "returning_share", "new_buyer_conversion",
 };
-
-/* Not counted by chatlogd yet (issue 12 item 3): refused with the reason. */
-static const char *const unavailable_metrics[] = {"rate_3min", "slow_receptions", "returning_share",
-                                                  "new_buyer_conversion"};
 
 enum metric_unit { UNIT_RATIO, UNIT_MS, UNIT_FEN, UNIT_COUNT };
 
@@ -40,6 +39,7 @@ static enum metric_unit metric_unit(enum assess_metric m)
 	case ASSESS_INQUIRIES:
 	case ASSESS_POST_SALE:
 	case ASSESS_CONVERSATIONS:
+	case ASSESS_SLOW_RECEPTIONS:
 		return UNIT_COUNT;
 	default:
 		return UNIT_RATIO;
@@ -121,6 +121,21 @@ int assess_metric_value(enum assess_metric m, const int64_t *v, int64_t *num, in
 	case ASSESS_ANSWER_RATIO:
 		*num = v[COUNTER_AGENT_MSGS];
 		*den = v[COUNTER_BUYER_MSGS];
+		break;
+	case ASSESS_RATE_3MIN:
+		*num = v[COUNTER_HOURS_RESPONSES_3M];
+		*den = v[COUNTER_HOURS_RESPONSES];
+		break;
+	case ASSESS_SLOW_RECEPTIONS:
+		*num = v[COUNTER_SLOW_RESPONSES];
+		break;
+	case ASSESS_RETURNING_SHARE:
+		*num = v[COUNTER_RETURNING];
+		*den = v[COUNTER_INQUIRIES];
+		break;
+	case ASSESS_NEW_BUYER_CONVERSION:
+		*num = v[COUNTER_ORDERED] - v[COUNTER_RETURNING_ORDERED];
+		*den = v[COUNTER_INQUIRIES] - v[COUNTER_RETURNING];
 		break;
 	default:
 		*num = 0;
@@ -421,17 +436,8 @@ static int parse_term(struct parser *p, struct assess_term *t, const char **sp, 
 		return parse_error(p, name, "a condition term is METRIC OP VALUE");
 	for (i = 0; i < ASSESS_METRICS && !word_is(name, s, metric_names[i]); i++)
 		;
-	if (i == ASSESS_METRICS) {
-		for (size_t k = 0; k < sizeof(unavailable_metrics) / sizeof(*unavailable_metrics);
-		     k++)
-			if (word_is(name, s, unavailable_metrics[k]))
-				return parse_error(
-				    p, name,
-				    "%s is not counted by chatlogd yet (issue 12 item "
-				    "3): no rule can use it",
-				    unavailable_metrics[k]);
+	if (i == ASSESS_METRICS)
 		return parse_error(p, name, "unknown metric \"%.*s\"", (int)(s - name), name);
-	}
 	t->metric = (enum assess_metric)i;
 	s = skip_space(s, end);
 	if (end - s >= 2 && s[0] == '>' && s[1] == '=')

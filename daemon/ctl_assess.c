@@ -20,10 +20,34 @@
 #include "chatlogd/report.h"
 #include "chatlogd/scoreboard.h"
 
-/* Why the platform KPIs are not shown, in every output. */
+/* Why the platform KPIs are not shown when the counters hold none of them. */
 #define UNAVAILABLE_WHY                                                                            \
-	"not counted by chatlogd yet: needs the counters of issue 12 item 3 (responses "           \
-	"within 180 s in service hours, slow receptions)"
+	"not counted: chatlogd counts them with assessment_counters = on (docs/metrics.md)"
+
+/* 1 when the period's counters include the assessment counters (assessment_counters =
+ * on): some row answered in service hours, was slow, or came back. Without them a
+ * 0 would read as a perfect score, so the KPIs are shown as n/a instead. */
+static int kpis_counted(const struct assess *a)
+{
+	for (size_t i = 0; i < assess_row_count(a); i++) {
+		const int64_t *v = assess_row_at(a, i)->value;
+		if (v[COUNTER_HOURS_RESPONSES] > 0 || v[COUNTER_SLOW_RESPONSES] > 0 ||
+		    v[COUNTER_RETURNING] > 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* A KPI of assess.h as a ratio × 10000 (or a count); 0 when it has no value. */
+static int kpi_value(enum assess_metric m, const int64_t *v, int counted, int64_t *out)
+{
+	int64_t num, den;
+
+	if (!counted || !assess_metric_value(m, v, &num, &den))
+		return 0;
+	*out = den == 1 && m == ASSESS_SLOW_RECEPTIONS ? num : scoreboard_ratio_e4(num, den);
+	return 1;
+}
 
 /* ---- reading the counters ---- */
 
@@ -266,18 +290,21 @@ static void table_header(FILE *out, size_t name_w, size_t tier_w)
 {
 	fputs("  ", out);
 	put_left(out, "person", name_w);
-	fprintf(out, " %4s %9s %9s %7s %7s %7s %7s %7s %10s %11s %6s %9s %12s  ", "days",
+	fprintf(out, " %4s %9s %9s %7s %7s %7s %7s %7s %10s %11s %6s %6s %4s %9s %12s  ", "days",
 	        "inquiries", "post-sale", "reply", "FRT avg", "ART avg", "conv", "paid/o", "AOV",
-	        "sales", "answer", "bonus", "commission");
+	        "sales", "answer", "3-min", "slow", "bonus", "commission");
 	put_left(out, "tier", tier_w);
 	fputs(" targets  band\n", out);
 }
 
 static void table_row(FILE *out, const struct ctl_assess_options *o, const struct assess_row *row,
-                      size_t name_w, size_t tier_w)
+                      int counted, size_t name_w, size_t tier_w)
 {
 	const int64_t *v = row->value;
 	char reply[16], frt[16], art[16], conv[16], paid[16], aov[32], sales[32], answer[32];
+	char rate_3min[16], slow[24];
+	int64_t kpi = 0;
+	int has_kpi;
 	char bonus[32], commission[48], rate[16], money[32], days[16], targets[16];
 	const char *tier = tier_name(o, row), *band = band_text(o, row);
 	struct derived d;
@@ -306,13 +333,21 @@ static void table_row(FILE *out, const struct ctl_assess_options *o, const struc
 		snprintf(bonus, sizeof(bonus), "-");
 		snprintf(commission, sizeof(commission), "-");
 	}
+	has_kpi = kpi_value(ASSESS_RATE_3MIN, v, counted, &kpi); /* before kpi is read */
+	scoreboard_format_percent(has_kpi, kpi, rate_3min, sizeof(rate_3min));
+	if (kpi_value(ASSESS_SLOW_RECEPTIONS, v, counted, &kpi))
+		snprintf(slow, sizeof(slow), "%" PRId64, kpi);
+	else
+		snprintf(slow, sizeof(slow), "-");
 	if (assessed(row) && row->targets_total > 0)
 		snprintf(targets, sizeof(targets), "%u/%u", row->targets_met, row->targets_total);
 	else
 		snprintf(targets, sizeof(targets), "-");
 	fputs("  ", out);
 	put_left(out, row_name(row), name_w);
-	fprintf(out, " %4s %9" PRId64 " %9" PRId64 " %7s %7s %7s %7s %7s %10s %11s %6s %9s %12s  ",
+	fprintf(out,
+	        " %4s %9" PRId64 " %9" PRId64
+	        " %7s %7s %7s %7s %7s %10s %11s %6s %6s %4s %9s %12s  ",
 	        days, v[COUNTER_INQUIRIES], v[COUNTER_POST_SALE],
 	        scoreboard_format_percent(d.has_reply_rate, d.reply_rate_e4, reply, sizeof(reply)),
 	        scoreboard_format_seconds(d.has_frt_avg, d.frt_avg_ms, frt, sizeof(frt)),
@@ -320,8 +355,8 @@ static void table_row(FILE *out, const struct ctl_assess_options *o, const struc
 	        scoreboard_format_percent(d.has_conversion, d.conversion_e4, conv, sizeof(conv)),
 	        scoreboard_format_percent(d.has_pay_conversion, d.pay_conversion_e4, paid,
 	                                  sizeof(paid)),
-	        aov, sales, ratio_text(has_answer, answer_e4, answer, sizeof(answer)), bonus,
-	        commission);
+	        aov, sales, ratio_text(has_answer, answer_e4, answer, sizeof(answer)), rate_3min,
+	        slow, bonus, commission);
 	put_left(out, tier != NULL ? tier : "-", tier_w);
 	fprintf(out, " %7s  ", targets);
 	if (band != NULL)
@@ -335,7 +370,7 @@ static void print_table(const struct ctl_assess_options *o, const struct assess 
 {
 	size_t n = assess_row_count(a), name_w = 6, tier_w = 4, w;
 	const char *shop = NULL;
-	int team = -2;
+	int team = -2, counted = kpis_counted(a);
 	char first[11], last[11];
 
 	for (size_t i = 0; i < n; i++) {
@@ -384,11 +419,14 @@ static void print_table(const struct ctl_assess_options *o, const struct assess 
 			printf("\n");
 			table_header(stdout, name_w, tier_w);
 		}
-		table_row(stdout, o, row, name_w, tier_w);
+		table_row(stdout, o, row, counted, name_w, tier_w);
 	}
-	printf("\n3-minute response rate, slow receptions: n/a (%s)\n", UNAVAILABLE_WHY);
-	printf("answer = 答问比 (agent messages per buyer message); bonus prorated by days in the "
-	       "team: %s\n",
+	if (!counted)
+		printf("\n3-minute response rate, slow receptions, returning buyers: n/a (%s)\n",
+		       UNAVAILABLE_WHY);
+	printf("\nanswer = 答问比 (agent messages per buyer message); 3-min = responses within "
+	       "180 s of turns begun in service hours; slow = 慢响应 (over slow_response); bonus "
+	       "prorated by days in the team: %s\n",
 	       o->rules->prorate ? "yes" : "no");
 }
 
@@ -402,8 +440,23 @@ static void json_fraction(struct ctl_json *j, const char *key, int has, int64_t 
 		ctl_json_number(j, key, counters_format_e4(e4, text, sizeof(text)));
 }
 
+/* A KPI in JSON: its value, or null when it has none (or is not counted). */
+static void json_kpi(struct ctl_json *j, const char *key, enum assess_metric m, const int64_t *v,
+                     int counted)
+{
+	int64_t kpi = 0;
+	char text[32];
+
+	if (!kpi_value(m, v, counted, &kpi))
+		ctl_json_number(j, key, "null");
+	else if (m == ASSESS_SLOW_RECEPTIONS)
+		ctl_json_int(j, key, kpi);
+	else
+		ctl_json_number(j, key, counters_format_e4(kpi, text, sizeof(text)));
+}
+
 static void json_row(struct ctl_json *j, const struct ctl_assess_options *o,
-                     const struct assess_row *row)
+                     const struct assess_row *row, int counted)
 {
 	static const char *const kinds[] = {"person", "team", "shop"};
 	const int64_t *v = row->value;
@@ -445,8 +498,10 @@ static void json_row(struct ctl_json *j, const struct ctl_assess_options *o,
 		ctl_json_number(j, "aov", counters_format_fen(d.aov_fen, text, sizeof(text)));
 	has_answer = answer_ratio_e4(v, &answer_e4); /* before answer_e4 is read */
 	json_fraction(j, "answer_ratio", has_answer, answer_e4);
-	ctl_json_number(j, "rate_3min", "null");
-	ctl_json_number(j, "slow_receptions", "null");
+	json_kpi(j, "rate_3min", ASSESS_RATE_3MIN, v, counted);
+	json_kpi(j, "slow_receptions", ASSESS_SLOW_RECEPTIONS, v, counted);
+	json_kpi(j, "returning_share", ASSESS_RETURNING_SHARE, v, counted);
+	json_kpi(j, "new_buyer_conversion", ASSESS_NEW_BUYER_CONVERSION, v, counted);
 	if (assessed(row)) {
 		char *missed;
 		if (band != NULL) {
@@ -478,6 +533,7 @@ static void print_json(const struct ctl_assess_options *o, const struct assess *
 {
 	struct ctl_json j;
 	char day[11];
+	int counted = kpis_counted(a);
 
 	ctl_json_init(&j, stdout);
 	ctl_json_open(&j, NULL, '{');
@@ -490,14 +546,17 @@ static void print_json(const struct ctl_assess_options *o, const struct assess *
 	ctl_json_text(&j, "source", o->report != NULL ? o->report : "redis");
 	ctl_json_text(&j, "rules", o->rules_path);
 	ctl_json_text(&j, "compare_with", o->rules->compare_with == COMPARE_TEAM ? "team" : "shop");
-	ctl_json_open(&j, "unavailable", '{');
-	ctl_json_text(&j, "rate_3min", UNAVAILABLE_WHY);
-	ctl_json_text(&j, "slow_receptions", UNAVAILABLE_WHY);
-	ctl_json_close(&j, '}');
-	ctl_json_open(&j, "rows", '[');
-	for (size_t i = 0; i < assess_row_count(a); i++) {
-		json_row(&j, o, assess_row_at(a, i));
+	if (!counted) {
+		ctl_json_open(&j, "unavailable", '{');
+		ctl_json_text(&j, "rate_3min", UNAVAILABLE_WHY);
+		ctl_json_text(&j, "slow_receptions", UNAVAILABLE_WHY);
+		ctl_json_text(&j, "returning_share", UNAVAILABLE_WHY);
+		ctl_json_text(&j, "new_buyer_conversion", UNAVAILABLE_WHY);
+		ctl_json_close(&j, '}');
 	}
+	ctl_json_open(&j, "rows", '[');
+	for (size_t i = 0; i < assess_row_count(a); i++)
+		json_row(&j, o, assess_row_at(a, i), counted);
 	ctl_json_close(&j, ']');
 	ctl_json_close(&j, '}');
 	putchar('\n');
@@ -515,7 +574,7 @@ struct cell {
 	char *text; /* CELL_TEXT; owned */
 };
 
-#define COLUMNS 24
+#define COLUMNS 26
 
 static const char *const column_titles[COLUMNS] = {
     "店铺 shop",
@@ -542,6 +601,8 @@ static const char *const column_titles[COLUMNS] = {
     "未达标 targets missed",
     "3分钟响应率 3-min rate",
     "慢响应 slow receptions",
+    "回头客占比 returning share",
+    "新客转化率 new-buyer conversion",
 };
 
 static void cell_text(struct cell *c, const char *text)
@@ -559,12 +620,15 @@ static void cell_number(struct cell *c, enum cell_kind kind, int present, int64_
 	c->text = NULL;
 }
 
-static void row_cells(const struct ctl_assess_options *o, const struct assess_row *row,
+static void row_cells(const struct ctl_assess_options *o, const struct assess_row *row, int counted,
                       struct cell cells[COLUMNS])
 {
+	static const enum assess_metric kpis[] = {ASSESS_RATE_3MIN, ASSESS_SLOW_RECEPTIONS,
+	                                          ASSESS_RETURNING_SHARE,
+	                                          ASSESS_NEW_BUYER_CONVERSION};
 	const int64_t *v = row->value;
 	struct derived d;
-	int64_t answer_e4 = 0;
+	int64_t answer_e4 = 0, kpi = 0;
 	int has_answer = answer_ratio_e4(v, &answer_e4), done = assessed(row);
 	char *missed;
 
@@ -594,8 +658,14 @@ static void row_cells(const struct ctl_assess_options *o, const struct assess_ro
 	missed = done ? missed_text(o, row) : NULL;
 	cell_text(&cells[21], missed);
 	free(missed);
-	cell_text(&cells[22], "n/a");
-	cell_text(&cells[23], "n/a");
+	for (int k = 0; k < 4; k++) {
+		struct cell *c = &cells[22 + k];
+		if (!counted)
+			cell_text(c, "n/a");
+		else if (kpi_value(kpis[k], v, counted, &kpi))
+			cell_number(c, kpis[k] == ASSESS_SLOW_RECEPTIONS ? CELL_INT : CELL_PERCENT, 1,
+			            kpi);
+	}
 }
 
 static void cells_free(struct cell cells[COLUMNS])
@@ -665,7 +735,7 @@ static void print_csv(const struct ctl_assess_options *o, const struct assess *a
 	}
 	fputs("\r\n", stdout);
 	for (size_t i = 0; i < assess_row_count(a); i++) {
-		row_cells(o, assess_row_at(a, i), cells);
+		row_cells(o, assess_row_at(a, i), kpis_counted(a), cells);
 		for (int c = 0; c < COLUMNS; c++) {
 			if (c > 0)
 				fputc(',', stdout);
@@ -739,7 +809,7 @@ static void xlsx_header(lxw_worksheet *ws, const struct xlsx_formats *f)
 }
 
 static void xlsx_rules(lxw_workbook *wb, const struct ctl_assess_options *o,
-                       const struct xlsx_formats *f)
+                       const struct xlsx_formats *f, int counted)
 {
 	static const char *const kinds[RULE_KINDS] = {"band 奖金档位", "commission 提成",
 	                                              "tier 等级", "target 目标"};
@@ -766,8 +836,9 @@ static void xlsx_rules(lxw_workbook *wb, const struct ctl_assess_options *o,
 	worksheet_write_string(ws, r, 0, "prorate", f->header);
 	worksheet_write_string(ws, r++, 1, o->rules->prorate ? "days" : "none", NULL);
 	worksheet_write_string(ws, r, 0, "3-min rate, slow", f->header);
-	worksheet_write_string(ws, r++, 1, "n/a", NULL);
-	worksheet_write_string(ws, r - 1, 2, UNAVAILABLE_WHY, NULL);
+	worksheet_write_string(ws, r++, 1, counted ? "counted" : "n/a", NULL);
+	if (!counted)
+		worksheet_write_string(ws, r - 1, 2, UNAVAILABLE_WHY, NULL);
 	r++;
 	worksheet_write_string(ws, r, 0, "team 组", f->header);
 	worksheet_write_string(ws, r, 1, "rule 规则", f->header);
@@ -816,7 +887,7 @@ static int write_xlsx(const struct ctl_assess_options *o, const struct assess *a
 	struct xlsx_formats f;
 	struct cell cells[COLUMNS];
 	lxw_error error;
-	int sheets = (int)o->rules->team_count + 1;
+	int sheets = (int)o->rules->team_count + 1, counted = kpis_counted(a);
 
 	if (wb == NULL) {
 		ctl_error("%s: cannot create the workbook", o->xlsx_path);
@@ -846,7 +917,7 @@ static int write_xlsx(const struct ctl_assess_options *o, const struct assess *a
 				free(name);
 				xlsx_header(ws, &f);
 			}
-			row_cells(o, row, cells);
+			row_cells(o, row, counted, cells);
 			for (int c = 0; c < COLUMNS; c++)
 				xlsx_cell(ws, r, (lxw_col_t)c, &cells[c], &f);
 			cells_free(cells);
@@ -863,14 +934,14 @@ static int write_xlsx(const struct ctl_assess_options *o, const struct assess *a
 			const struct assess_row *row = assess_row_at(a, i);
 			if (row->kind != ROW_SHOP)
 				continue;
-			row_cells(o, row, cells);
+			row_cells(o, row, counted, cells);
 			for (int c = 0; c < COLUMNS; c++)
 				xlsx_cell(ws, r, (lxw_col_t)c, &cells[c], &f);
 			cells_free(cells);
 			r++;
 		}
 	}
-	xlsx_rules(wb, o, &f);
+	xlsx_rules(wb, o, &f, counted);
 	if ((error = workbook_close(wb)) != LXW_NO_ERROR) {
 		ctl_error("%s: %s", o->xlsx_path, lxw_strerror(error));
 		return -1;

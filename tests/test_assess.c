@@ -82,9 +82,8 @@ static void test_config_errors_name_line_and_column(void)
 	check_refused("band = +1 otherwise\n", "t.conf:1:1: a line before any section");
 	check_refused("[team a]\nband = +1 if convrsion >= 5%\n",
 	              "t.conf:2:14: unknown metric \"convrsion\"");
-	check_refused("[team a]\nband = +1 if rate_3min >= 90%\n",
-	              "t.conf:2:14: rate_3min is not counted by chatlogd yet (issue 12 item 3): "
-	              "no rule can use it");
+	check_refused("[team a]\nband = +1 if rate_3mn >= 90%\n",
+	              "t.conf:2:14: unknown metric \"rate_3mn\"");
 	check_refused("[team a]\nband = +1 if art_avg <= 10\n",
 	              "t.conf:2:25: a time needs its unit: \"6s\" or \"6000ms\"");
 	check_refused("[team a]\nband = +1 if conversion = 5%\n",
@@ -146,6 +145,50 @@ static void test_band_edge_exactly_50_percent_is_in(void)
 	CHECK_INT(assess_first_rule(&cfg->teams[0], RULE_BAND, v, NULL), 0);
 	set_conversion(v, 0, 0); /* no inquiry: conversion absent, only "otherwise" */
 	CHECK_INT(assess_first_rule(&cfg->teams[0], RULE_BAND, v, NULL), 2);
+	free(v);
+	assess_config_free(cfg);
+}
+
+/* The platform KPIs from the assessment counters, worked by hand: 3-minute rate
+ * 9 / 10 = 90 % (exactly at the edge), slow receptions 2, returning share 3 / 12 =
+ * 25 %, new-buyer conversion (5 - 2) / (12 - 3) = 1/3; a KPI with no denominator has
+ * no value and only "otherwise" holds. */
+static void test_platform_kpis(void)
+{
+	char err[256];
+	struct assess_config *cfg =
+	    parse("[team 金牌]\n"
+	          "tier = 金牌 if rate_3min >= 90% and slow_receptions <= 2 and "
+	          "returning_share >= 25%\n"
+	          "tier = 新客 if new_buyer_conversion > 33.33%\n"
+	          "tier = 其他 otherwise\n",
+	          err, sizeof(err));
+	int64_t *v = calloc(COUNTER_WIDTH, sizeof(*v)), num, den;
+
+	CHECK(cfg != NULL);
+	if (cfg == NULL) {
+		fprintf(stderr, "  %s\n", err);
+		free(v);
+		return;
+	}
+	v[COUNTER_HOURS_RESPONSES] = 10;
+	v[COUNTER_HOURS_RESPONSES_3M] = 9;
+	v[COUNTER_SLOW_RESPONSES] = 2;
+	v[COUNTER_INQUIRIES] = 12;
+	v[COUNTER_RETURNING] = 3;
+	v[COUNTER_ORDERED] = 5;
+	v[COUNTER_RETURNING_ORDERED] = 2;
+	CHECK(assess_metric_value(ASSESS_NEW_BUYER_CONVERSION, v, &num, &den));
+	CHECK_INT(num, 3);
+	CHECK_INT(den, 9);
+	CHECK_INT(assess_first_rule(&cfg->teams[0], RULE_TIER, v, NULL), 0);
+	v[COUNTER_SLOW_RESPONSES] = 3; /* one slow reception too many: 1/3 > 33.33 % */
+	CHECK_INT(assess_first_rule(&cfg->teams[0], RULE_TIER, v, NULL), 1);
+	v[COUNTER_HOURS_RESPONSES] = 0; /* no response in service hours: no 3-minute rate */
+	v[COUNTER_HOURS_RESPONSES_3M] = 0;
+	v[COUNTER_RETURNING] = v[COUNTER_INQUIRIES]; /* all returning: no new buyer */
+	CHECK(!assess_metric_value(ASSESS_NEW_BUYER_CONVERSION, v, &num, &den));
+	CHECK_INT(assess_first_rule(&cfg->teams[0], RULE_TIER, v, NULL), 2);
 	free(v);
 	assess_config_free(cfg);
 }
@@ -285,6 +328,7 @@ int main(void)
 	RUN(test_config_errors_name_line_and_column);
 	RUN(test_config_accepts_bom_crlf_and_comments);
 	RUN(test_band_edge_exactly_50_percent_is_in);
+	RUN(test_platform_kpis);
 	RUN(test_condition_against_average_is_exact);
 	RUN(test_commission_and_prorate_rounding);
 	RUN(test_periods);

@@ -34,6 +34,11 @@ enum assess_metric {
 	ASSESS_AOV,            /* sales_fen / paid, fen */
 	ASSESS_SALES,          /* sales_fen */
 	ASSESS_ANSWER_RATIO,   /* 答问比: agent_msgs / buyer_msgs */
+	/* from the counters of assessment_counters = on */
+	ASSESS_RATE_3MIN,            /* hours_responses_3m / hours_responses */
+	ASSESS_SLOW_RECEPTIONS,      /* 慢响应: slow_responses */
+	ASSESS_RETURNING_SHARE,      /* 回头客占比: returning / inquiries */
+	ASSESS_NEW_BUYER_CONVERSION, /* (ordered - returning_ordered) / (inquiries - returning) */
 	ASSESS_METRICS
 };
 

@@ -693,8 +693,12 @@ scenario_waiting() {
 	fresh || return
 	redis-cli -s "$TMP/redis.sock" subscribe cs:alerts >"$TMP/sub.txt" &
 	sub=$!
+	# shop sc is closed all week: its buyer waits without an alert
+	printf '[shop sc]\nservice_hours = off\n' >>"$TMP/chatlogd.conf"
 	start_daemon
 	printf '{"ts":%s,"shop":"sw","buyer":"bw","agent":"bob","from":"buyer","text":"在吗"}\n' \
+		"$(date +%s)" >>"$TMP/logs/chat.jsonl"
+	printf '{"ts":%s,"shop":"sc","buyer":"bc","agent":"bob","from":"buyer","text":"在吗"}\n' \
 		"$(date +%s)" >>"$TMP/logs/chat.jsonl"
 	sleep 10
 	stop_daemon
@@ -709,7 +713,7 @@ assert (m["type"], m["shop"], m["agent"], m["buyer"], m["metric"], m["target_ms"
     ("waiting", "sw", "bob", "bw", "frt", 6000), m
 assert 6000 < m["value_ms"] < 9000, m
 '; then
-		ok "waiting: one alert for a buyer kept waiting past 6 s by the wall clock"
+		ok "waiting: one alert for a buyer kept waiting past 6 s by the wall clock, none outside service hours"
 	else
 		fail "waiting"
 		cat "$TMP/sub.txt"
@@ -723,8 +727,12 @@ scenario_warning() {
 	echo "warn_at = 3000" >>"$TMP/chatlogd.conf"
 	redis-cli -s "$TMP/redis.sock" subscribe cs:alerts >"$TMP/sub.txt" &
 	sub=$!
+	# shop sc is closed all week: its buyer waits without an alert
+	printf '[shop sc]\nservice_hours = off\n' >>"$TMP/chatlogd.conf"
 	start_daemon
 	printf '{"ts":%s,"shop":"sw","buyer":"bw","agent":"bob","from":"buyer","text":"在吗"}\n' \
+		"$(date +%s)" >>"$TMP/logs/chat.jsonl"
+	printf '{"ts":%s,"shop":"sc","buyer":"bc","agent":"bob","from":"buyer","text":"在吗"}\n' \
 		"$(date +%s)" >>"$TMP/logs/chat.jsonl"
 	sleep 10
 	stop_daemon

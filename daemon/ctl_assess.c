@@ -663,8 +663,8 @@ static void row_cells(const struct ctl_assess_options *o, const struct assess_ro
 		if (!counted)
 			cell_text(c, "n/a");
 		else if (kpi_value(kpis[k], v, counted, &kpi))
-			cell_number(c, kpis[k] == ASSESS_SLOW_RECEPTIONS ? CELL_INT : CELL_PERCENT, 1,
-			            kpi);
+			cell_number(c, kpis[k] == ASSESS_SLOW_RECEPTIONS ? CELL_INT : CELL_PERCENT,
+			            1, kpi);
 	}
 }
 

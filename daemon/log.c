@@ -1,6 +1,7 @@
 /*
  * log.c owns how chatlogd talks to operators: stderr lines with journald priority
- * prefixes, and rate limiting of repeated events. It does not decide what to log.
+ * prefixes (plain words on a terminal), and rate limiting of repeated events. It does not decide
+ * what to log.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "chatlogd/log.h"
 
@@ -29,9 +31,28 @@ void log_set_level(enum log_level level)
 	log_max_level = level;
 }
 
+/* "<4>" for journald (and any file or pipe); on a terminal, where a person reads
+ * `chatlogd --once`, the level in words instead. */
+static const char *level_prefix(enum log_level level, char *buf, size_t size)
+{
+	static int terminal = -1;
+
+	if (terminal == -1)
+		terminal = isatty(STDERR_FILENO);
+	if (!terminal)
+		snprintf(buf, size, "<%d>chatlogd: ", level);
+	else if (level <= LOG_LEVEL_ERR)
+		snprintf(buf, size, "chatlogd: error: ");
+	else if (level == LOG_LEVEL_WARNING)
+		snprintf(buf, size, "chatlogd: warning: ");
+	else
+		snprintf(buf, size, "chatlogd: ");
+	return buf;
+}
+
 static void log_vwrite(enum log_level level, const char *fmt, va_list ap, int with_errno)
 {
-	char line[2048];
+	char line[2048], prefix[32];
 	int saved_errno = errno;
 	int n;
 
@@ -40,10 +61,11 @@ static void log_vwrite(enum log_level level, const char *fmt, va_list ap, int wi
 	n = vsnprintf(line, sizeof(line), fmt, ap);
 	if (n < 0)
 		return;
+	level_prefix(level, prefix, sizeof(prefix));
 	if (with_errno)
-		fprintf(stderr, "<%d>chatlogd: %s: %s\n", level, line, strerror(saved_errno));
+		fprintf(stderr, "%s%s: %s\n", prefix, line, strerror(saved_errno));
 	else
-		fprintf(stderr, "<%d>chatlogd: %s\n", level, line);
+		fprintf(stderr, "%s%s\n", prefix, line);
 }
 
 #define LOG_FUNCTION(name, level, with_errno)                                                      \

@@ -1,7 +1,7 @@
 /*
  * log.c owns how chatlogd talks to operators: stderr lines with journald priority
- * prefixes (plain words on a terminal), and rate limiting of repeated events. It does not decide
- * what to log.
+ * prefixes (plain words on a terminal), and rate limiting of repeated events. It does
+ * not decide what to log.
  */
 #include <errno.h>
 #include <stdarg.h>

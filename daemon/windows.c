@@ -1,6 +1,8 @@
 /*
  * windows.c owns the rolling-window sums of SPEC §6. It stores only non-zero
- * counters per (shop, agent, minute) for the last day; it knows nothing of Redis.
+ * counters of the minutes that have some, per (shop, agent), for the last day; it
+ * knows nothing of Redis. A series costs memory for its active minutes only, so an
+ * agent with one chat today costs a few hundred bytes, not a day of empty slots.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,13 +29,14 @@ struct minute {
 	uint16_t count, capacity;
 };
 
-/* One (shop, agent): a ring of the last day's minutes, indexed by minute % 1440. */
+/* One (shop, agent): its minutes with data in the last day, oldest first. */
 struct series {
 	uint32_t shop, agent;
-	struct minute *ring; /* DAY_MINUTES slots, allocated on first use */
-	int64_t newest;      /* newest minute stored */
-	unsigned changed;    /* bit per window whose sums the last cut changed */
-	int retired;         /* its hashes go in the last cut; it goes at the next */
+	struct minute *minutes;
+	uint32_t minute_count, minute_capacity;
+	int64_t newest;   /* newest minute stored */
+	unsigned changed; /* bit per window whose sums the last cut changed */
+	int retired;      /* its hashes go in the last cut; it goes at the next */
 };
 
 struct windows {
@@ -123,18 +126,57 @@ static struct series *series_get(struct windows *w, uint32_t shop, uint32_t agen
 	s->agent = agent;
 	s->newest = INT64_MIN;
 	s->changed = WINDOWS_ALL; /* its hashes have never been written */
-	if ((s->ring = calloc(DAY_MINUTES, sizeof(*s->ring))) == NULL ||
-	    hindex_insert(&w->index, hash, (uint32_t)w->count) == -1) {
-		free(s->ring);
+	if (hindex_insert(&w->index, hash, (uint32_t)w->count) == -1)
 		return NULL;
-	}
 	return &w->series[w->count++];
 }
 
-static struct minute *slot_of(struct series *s, int64_t minute)
+/* The stored minute `minute` of s, inserted empty in order if absent; NULL when out
+ * of memory. Minutes come mostly in order: the newest is checked first. */
+static struct minute *minute_at(struct series *s, int64_t minute)
 {
-	int64_t i = minute % DAY_MINUTES;
-	return &s->ring[i < 0 ? i + DAY_MINUTES : i];
+	uint32_t lo = 0, hi = s->minute_count;
+
+	if (hi > 0 && s->minutes[hi - 1].minute < minute) {
+		lo = hi;
+	} else {
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo) / 2;
+			if (s->minutes[mid].minute < minute)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < s->minute_count && s->minutes[lo].minute == minute)
+			return &s->minutes[lo];
+	}
+	if (s->minute_count == s->minute_capacity) {
+		uint32_t capacity = s->minute_capacity ? s->minute_capacity * 2 : 2;
+		struct minute *grown = reallocarray(s->minutes, capacity, sizeof(*grown));
+		if (grown == NULL)
+			return NULL;
+		s->minutes = grown;
+		s->minute_capacity = capacity;
+	}
+	memmove(&s->minutes[lo + 1], &s->minutes[lo], (s->minute_count - lo) * sizeof(*s->minutes));
+	s->minute_count++;
+	memset(&s->minutes[lo], 0, sizeof(*s->minutes));
+	s->minutes[lo].minute = minute;
+	return &s->minutes[lo];
+}
+
+/* Forgets the minutes at or before `oldest_gone`: a day older than the newest, in
+ * no window any more (their leaving was noted by the cut that moved past them). */
+static void series_forget_before(struct series *s, int64_t oldest_gone)
+{
+	uint32_t n = 0;
+
+	while (n < s->minute_count && s->minutes[n].minute <= oldest_gone)
+		series_clear_slot(&s->minutes[n++]);
+	if (n == 0)
+		return;
+	memmove(s->minutes, &s->minutes[n], (s->minute_count - n) * sizeof(*s->minutes));
+	s->minute_count -= n;
 }
 
 static int minute_add(struct minute *m, unsigned id, int64_t value)
@@ -162,13 +204,13 @@ static int series_add(struct series *s, int64_t minute, const int64_t *value)
 	struct minute *m;
 
 	if (s->newest != INT64_MIN && minute <= s->newest - DAY_MINUTES)
-		return 0; /* older than the day the ring holds: in no window */
-	if (minute > s->newest)
+		return 0; /* older than the day held: in no window */
+	if (minute > s->newest) {
 		s->newest = minute;
-	m = slot_of(s, minute);
-	if (m->count > 0 && m->minute != minute)
-		series_clear_slot(m); /* a minute a day older lived here */
-	m->minute = minute;
+		series_forget_before(s, minute - DAY_MINUTES);
+	}
+	if ((m = minute_at(s, minute)) == NULL)
+		return -1;
 	for (unsigned id = 0; id < COUNTER_WIDTH; id++)
 		if (value[id] != 0 && minute_add(m, id, value[id]) == -1)
 			return -1;
@@ -200,10 +242,8 @@ static unsigned windows_slid(const struct series *s, int64_t prev, int64_t now)
 
 	if (now <= prev)
 		return 0;
-	for (int k = 0; k < DAY_MINUTES; k++) {
-		const struct minute *m = &s->ring[k];
-		if (m->count == 0)
-			continue;
+	for (uint32_t k = 0; k < s->minute_count; k++) {
+		const struct minute *m = &s->minutes[k];
 		for (unsigned win = 0; win < WINDOW_COUNT; win++)
 			if (m->minute > prev - window_minutes[win] &&
 			    m->minute <= now - window_minutes[win])
@@ -227,9 +267,9 @@ static int add_row(struct windows *w, uint32_t shop, uint32_t agent, int64_t min
 
 static void series_free(struct series *s)
 {
-	for (int k = 0; s->ring && k < DAY_MINUTES; k++)
-		series_clear_slot(&s->ring[k]);
-	free(s->ring);
+	for (uint32_t k = 0; k < s->minute_count; k++)
+		series_clear_slot(&s->minutes[k]);
+	free(s->minutes);
 }
 
 /* Drops the series the last cut retired; the index is rebuilt (ids move). */
@@ -262,7 +302,7 @@ int windows_add(struct windows *w, struct counter_table *cut, int64_t prev_as_of
 
 	if (drop_retired(w) == -1)
 		return -1;
-	/* Before adding: a minute the cut overwrites in the ring may still have slid. */
+	/* Before adding: a minute the cut's newer rows make a day old may still have slid. */
 	for (size_t i = 0; i < w->count; i++)
 		w->series[i].changed = windows_slid(&w->series[i], prev, now);
 	for (size_t i = 0; i < counter_table_count(cut); i++) {
@@ -316,10 +356,10 @@ int windows_each(struct windows *w, int64_t as_of_ms, windows_fn fn, void *ctx)
 	for (size_t i = 0; i < w->count && rc == 0; i++) {
 		struct series *s = order[i];
 		memset(sums, 0, WINDOW_COUNT * sizeof(*sums));
-		for (int k = 0; s->changed != 0 && k < DAY_MINUTES; k++) {
-			const struct minute *m = &s->ring[k];
+		for (uint32_t k = 0; s->changed != 0 && k < s->minute_count; k++) {
+			const struct minute *m = &s->minutes[k];
 			int64_t age = now - m->minute;
-			if (m->count == 0 || age < 0 || age >= DAY_MINUTES)
+			if (age < 0 || age >= DAY_MINUTES)
 				continue;
 			for (unsigned win = 0; win < WINDOW_COUNT; win++)
 				if (age < window_minutes[win])
@@ -341,14 +381,14 @@ void windows_save(const struct windows *w, struct wire_writer *out)
 	for (size_t i = 0; i < w->count; i++) {
 		const struct series *s = &w->series[i];
 		uint32_t used = 0;
-		for (int k = 0; k < DAY_MINUTES; k++)
-			used += s->ring[k].count > 0;
+		for (uint32_t k = 0; k < s->minute_count; k++)
+			used += s->minutes[k].count > 0;
 		wire_put_u32(out, s->shop);
 		wire_put_u32(out, s->agent);
 		wire_put_i64(out, s->newest);
 		wire_put_u32(out, used);
-		for (int k = 0; k < DAY_MINUTES; k++) {
-			const struct minute *m = &s->ring[k];
+		for (uint32_t k = 0; k < s->minute_count; k++) {
+			const struct minute *m = &s->minutes[k];
 			if (m->count == 0)
 				continue;
 			wire_put_i64(out, m->minute);
@@ -410,14 +450,18 @@ int windows_load(struct windows *w, struct wire_reader *in, unsigned schema)
 		for (uint32_t k = 0; k < used && !in->failed; k++) {
 			int64_t minute = wire_get_i64(in);
 			uint32_t fields = wire_get_u32(in);
-			struct minute *m = slot_of(s, minute);
-			if (fields > COUNTER_WIDTH || m->count > 0)
+			/* A minute a day older than the newest is in no window: a state
+			 * written before the minutes were kept sparse may hold some. */
+			int stale = minute <= newest - DAY_MINUTES;
+			struct minute *m = NULL;
+			if (fields > COUNTER_WIDTH || minute > newest ||
+			    (!stale && ((m = minute_at(s, minute)) == NULL || m->count > 0)))
 				return -1;
-			m->minute = minute;
 			for (uint32_t f = 0; f < fields; f++) {
 				uint32_t id = counters_id_from_schema(wire_get_u32(in), schema);
 				int64_t value = wire_get_i64(in);
-				if (id >= COUNTER_WIDTH || minute_add(m, id, value) == -1)
+				if (id >= COUNTER_WIDTH ||
+				    (m != NULL && minute_add(m, id, value) == -1))
 					return -1;
 			}
 		}

@@ -1,6 +1,7 @@
 /* Rolling windows (SPEC §6 w:WINDOW): which minutes each window covers, the whole
  * shop, ageing out, and snapshots. Sums worked out by hand in the comments. */
 #include <stdlib.h>
+#include <time.h>
 
 #include "chatlogd/names.h"
 #include "chatlogd/windows.h"
@@ -295,6 +296,113 @@ static void test_snapshot_round_trip(void)
 	windows_free(back);
 }
 
+/* A state written while minutes were kept in a ring of a day may hold a minute a day
+ * older than the newest (never overwritten): it loads, and counts in no window. */
+static void test_a_state_with_a_stale_minute_loads(void)
+{
+	struct windows *w = windows_new();
+	struct wire_writer out = {0};
+	struct wire_reader in;
+	struct seen s = {0};
+	int64_t newest = T0 / MIN;
+
+	wire_put_u64(&out, 1);
+	wire_put_u32(&out, 2);
+	wire_put_u32(&out, NAME_WHOLE_SHOP);
+	wire_put_i64(&out, newest);
+	wire_put_u32(&out, 2);
+	wire_put_i64(&out, newest - 1440 - 5); /* stale */
+	wire_put_u32(&out, 1);
+	wire_put_u32(&out, COUNTER_RESPONSES);
+	wire_put_i64(&out, 100);
+	wire_put_i64(&out, newest); /* in every window */
+	wire_put_u32(&out, 1);
+	wire_put_u32(&out, COUNTER_RESPONSES);
+	wire_put_i64(&out, 7);
+	wire_reader_init(&in, out.data, out.len);
+	CHECK_INT(windows_load(w, &in, COUNTERS_SCHEMA), 0);
+	CHECK_INT(windows_each(w, T0, collect, &s), 0);
+	CHECK_INT(s.count, 1);
+	CHECK_INT(s.sums[0][4][COUNTER_RESPONSES], 7);
+	wire_writer_free(&out);
+	windows_free(w);
+}
+
+/* Random cuts of rows of two agents (minutes up to 3 days back, in any order, some
+ * cuts an hour apart), checked after every cut against sums over every row kept
+ * (rows a day older than the series' newest minute when added are dropped, as
+ * documented), and every window whose sums changed must be noted as changed. */
+static void test_random_cuts_match_brute_force(void)
+{
+	enum { ROWS = 4000, CUTS = 200 };
+	static struct {
+		uint32_t agent;
+		int64_t minute, value;
+	} kept[ROWS * 2];
+	static int64_t before[3][WINDOW_COUNT][COUNTER_WIDTH];
+	unsigned seed = getenv("CHATLOGD_TEST_SEED") ? (unsigned)atoi(getenv("CHATLOGD_TEST_SEED"))
+	                                             : (unsigned)time(NULL);
+	struct windows *w = windows_new();
+	int64_t now = T0 / MIN, prev_ms = 0, newest[3] = {INT64_MIN, INT64_MIN, INT64_MIN};
+	size_t kept_count = 0;
+	int wrong_sums = 0, missed_changes = 0;
+
+	printf("seed %u\n", seed);
+	srand(seed);
+	for (int c = 0; c < CUTS; c++) {
+		struct counter_table *cut = counter_table_new(1);
+		struct seen s = {0};
+		now += rand() % 4 == 0 ? 60 : rand() % 3;
+		for (int r = 0, n = rand() % (ROWS / CUTS); r < n; r++) {
+			uint32_t agent = 1 + (uint32_t)(rand() % 2);
+			int64_t minute =
+			    now - (rand() % 8 == 0 ? rand() % (3 * 1440) : rand() % 90);
+			int64_t value = 1 + rand() % 5;
+			counter_table_add(cut, 2, agent, minute * MIN, COUNTER_RESPONSES, value);
+		}
+		/* the brute force: the cut's rows in the table's order, for the agent and "*" */
+		for (size_t i = 0; i < counter_table_count(cut); i++) {
+			const struct counter_row *row = counter_table_at(cut, i);
+			uint32_t series[2] = {row->agent, 0};
+			for (int k = 0; k < 2; k++) {
+				if (newest[series[k]] != INT64_MIN &&
+				    row->minute <= newest[series[k]] - 1440)
+					continue;
+				if (row->minute > newest[series[k]])
+					newest[series[k]] = row->minute;
+				kept[kept_count].agent = series[k];
+				kept[kept_count].minute = row->minute;
+				kept[kept_count++].value = row->value[COUNTER_RESPONSES];
+			}
+		}
+		CHECK_INT(windows_add(w, cut, prev_ms, now * MIN), 0);
+		CHECK_INT(windows_each(w, now * MIN, collect, &s), 0);
+		for (int i = 0; i < s.count; i++) {
+			uint32_t series = s.agent[i] == NAME_WHOLE_SHOP ? 0 : s.agent[i];
+			for (unsigned win = 0; win < WINDOW_COUNT; win++) {
+				int64_t want = 0, got = s.sums[i][win][COUNTER_RESPONSES];
+				for (size_t k = 0; k < kept_count; k++)
+					if (kept[k].agent == series && now - kept[k].minute >= 0 &&
+					    now - kept[k].minute < windows_minutes(win))
+						want += kept[k].value;
+				if ((s.changed[i] & (1u << win)) && got != want)
+					wrong_sums++;
+				if (!(s.changed[i] & (1u << win)) &&
+				    !(s.changed[i] & WINDOWS_RETIRED) &&
+				    before[series][win][COUNTER_RESPONSES] != want)
+					missed_changes++;
+				if (s.changed[i] & (1u << win))
+					before[series][win][COUNTER_RESPONSES] = got;
+			}
+		}
+		prev_ms = now * MIN;
+		counter_table_free(cut);
+	}
+	CHECK_INT(wrong_sums, 0);
+	CHECK_INT(missed_changes, 0);
+	windows_free(w);
+}
+
 int main(void)
 {
 	RUN(test_windows_cover_the_last_n_minutes);
@@ -304,5 +412,7 @@ int main(void)
 	RUN(test_a_reused_slot_still_notes_its_minute_leaving);
 	RUN(test_a_day_idle_series_is_retired_then_forgotten);
 	RUN(test_snapshot_round_trip);
+	RUN(test_a_state_with_a_stale_minute_loads);
+	RUN(test_random_cuts_match_brute_force);
 	return check_done();
 }

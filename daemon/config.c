@@ -186,6 +186,8 @@ static const struct config_option config_options[] = {
      NULL, "when logs go quiet, event time follows the wall clock this far behind"},
     {"http_listen", CONFIG_STRING, 0, 0, "127.0.0.1:9187", FIELD(http_listen), check_listen,
      "HOST:PORT of the HTTP endpoint; empty: none"},
+    {"metrics_per_agent", CONFIG_STRING, 0, 0, "off", FIELD(metrics_per_agent), check_on_off,
+     "on: /metrics also has FRT/ART series per agent (grows with every agent seen)"},
     {"log_level", CONFIG_STRING, 0, 0, "info", FIELD(log_level), check_log_level,
      "err, warning, info or debug"},
 };

@@ -116,7 +116,8 @@ struct live {
 
 	/* for /metrics */
 	struct http *http;
-	struct counter_table *agent_totals; /* folded per (shop, agent), since start */
+	struct counter_table *shop_totals;  /* folded per shop, since start (/metrics) */
+	struct counter_table *agent_totals; /* per (shop, agent); NULL: metrics_per_agent off */
 	uint64_t alerts_by_type[ALERT_TYPE_COUNT];
 	int64_t cut_started_ms;
 	double last_flush_seconds;
@@ -499,6 +500,31 @@ static void on_refused(void *ctx, const char *why)
 	event_base_loopexit(l->base, NULL);
 }
 
+static int add_row_into(struct counter_table *totals, const struct counter_row *row, uint32_t agent)
+{
+	struct counter_row *sum = counter_table_row(totals, row->shop, agent, 0);
+
+	if (sum == NULL)
+		return -1;
+	for (int id = 0; id < COUNTER_WIDTH; id++)
+		sum->value[id] += row->value[id];
+	return 0;
+}
+
+/* The cut in flight into the totals /metrics shows: per shop always, per agent
+ * with metrics_per_agent. */
+static int add_totals(struct live *l)
+{
+	for (size_t i = 0; i < counter_table_count(l->inflight); i++) {
+		const struct counter_row *row = counter_table_at(l->inflight, i);
+		if (add_row_into(l->shop_totals, row, NAME_WHOLE_SHOP) == -1 ||
+		    (l->agent_totals != NULL &&
+		     add_row_into(l->agent_totals, row, row->agent) == -1))
+			return -1;
+	}
+	return 0;
+}
+
 /* Turns the pending deltas into the cut in flight, numbered from first_seq, and
  * returns its batches for the sender (their count, or -1). A cut restored from a
  * snapshot is already in the windows (add_to_windows = 0). */
@@ -527,16 +553,9 @@ static int cut_tables(struct live *l, uint64_t first_seq, int add_to_windows,
 			memcpy(copy, events, n * sizeof(*copy));
 		for (size_t i = 0; i < n; i++)
 			l->alerts_by_type[events[i].type]++;
-		for (size_t i = 0; i < counter_table_count(l->inflight); i++) {
-			const struct counter_row *row = counter_table_at(l->inflight, i);
-			struct counter_row *sum =
-			    counter_table_row(l->agent_totals, row->shop, row->agent, 0);
-			if (sum == NULL) {
-				free(copy);
-				return -1;
-			}
-			for (int id = 0; id < COUNTER_WIDTH; id++)
-				sum->value[id] += row->value[id];
+		if (add_totals(l) == -1) {
+			free(copy);
+			return -1;
 		}
 		l->cut_started_ms = monotonic_ms();
 		free(l->inflight_alerts);
@@ -1187,7 +1206,9 @@ static int live_init(struct live *l, const struct config *cfg)
 	    (l->pending = counter_table_new(1)) == NULL ||
 	    (l->inflight = counter_table_new(1)) == NULL || (l->windows = windows_new()) == NULL ||
 	    (l->alerts = alerts_new(&alert_settings)) == NULL ||
-	    (l->agent_totals = counter_table_new(0)) == NULL ||
+	    (l->shop_totals = counter_table_new(0)) == NULL ||
+	    (strcmp(cfg->metrics_per_agent, "on") == 0 &&
+	     (l->agent_totals = counter_table_new(0)) == NULL) ||
 	    (l->engine = engine_new(&settings, l->names, &l->reasons, l->pending)) == NULL)
 		fatalx("out of memory");
 	engine_set_observer(l->engine, on_response, l);
@@ -1224,6 +1245,7 @@ static void live_free(struct live *l)
 	windows_free(l->windows);
 	alerts_free(l->alerts);
 	free(l->inflight_alerts);
+	counter_table_free(l->shop_totals);
 	counter_table_free(l->agent_totals);
 	reasons_free(&l->reasons);
 	names_free(l->names);
@@ -1273,6 +1295,7 @@ static void render_metrics(void *ctx, struct evbuffer *out)
 	m.batches_lost = sent.lost_batches;
 	m.last_flush_seconds = l->last_flush_seconds;
 	memcpy(m.alerts, l->alerts_by_type, sizeof(m.alerts));
+	m.shop_totals = l->shop_totals;
 	m.agent_totals = l->agent_totals;
 	m.names = l->names;
 	webhook_stats(l->webhook, &m.webhook);

@@ -3,6 +3,7 @@
  * escaping and histogram layout. It knows nothing of where the numbers come from.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -34,33 +35,37 @@ static void plain(struct evbuffer *out, const char *name, const char *type, cons
 	evbuffer_add_printf(out, "%s %.15g\n", name, value);
 }
 
-static void agent_labels(struct evbuffer *out, const struct metrics_snapshot *m,
-                         const struct counter_row *row)
+/* shop="..." and, for an agent's row, ,agent="..." */
+static void row_labels(struct evbuffer *out, const struct metrics_snapshot *m,
+                       const struct counter_row *row)
 {
 	evbuffer_add(out, "shop=\"", 6);
 	label_value(out, names_get(m->names, row->shop));
-	evbuffer_add(out, "\",agent=\"", 9);
-	label_value(out, names_get(m->names, row->agent));
+	if (row->agent != NAME_WHOLE_SHOP) {
+		evbuffer_add(out, "\",agent=\"", 9);
+		label_value(out, names_get(m->names, row->agent));
+	}
 	evbuffer_add(out, "\"", 1);
 }
 
-/* One histogram per agent from the §3.1 buckets (cumulative, in seconds). */
-static void histogram(struct evbuffer *out, const struct metrics_snapshot *m, const char *name,
-                      const char *help, unsigned first_bucket, enum counter_id sum_id,
-                      enum counter_id count_id)
+/* One histogram per row of `table` (shops, or agents) from the §3.1 buckets
+ * (cumulative, in seconds). */
+static void histogram(struct evbuffer *out, const struct metrics_snapshot *m,
+                      struct counter_table *table, const char *name, const char *help,
+                      unsigned first_bucket, enum counter_id sum_id, enum counter_id count_id)
 {
-	size_t n = counter_table_count(m->agent_totals);
+	size_t n = counter_table_count(table);
 
 	header(out, name, "histogram", help);
 	for (size_t i = 0; i < n; i++) {
-		const struct counter_row *row = counter_table_at(m->agent_totals, i);
+		const struct counter_row *row = counter_table_at(table, i);
 		int64_t cumulative = 0;
-		if (row->agent == NAME_WHOLE_SHOP)
+		if (table == m->agent_totals && row->agent == NAME_WHOLE_SHOP)
 			continue;
 		for (unsigned b = 0; b < HISTOGRAM_BUCKETS; b++) {
 			cumulative += row->value[first_bucket + b];
 			evbuffer_add_printf(out, "%s_bucket{", name);
-			agent_labels(out, m, row);
+			row_labels(out, m, row);
 			if (b == HISTOGRAM_BUCKETS - 1)
 				evbuffer_add_printf(out, ",le=\"+Inf\"} %" PRId64 "\n", cumulative);
 			else
@@ -69,10 +74,10 @@ static void histogram(struct evbuffer *out, const struct metrics_snapshot *m, co
 				                    cumulative);
 		}
 		evbuffer_add_printf(out, "%s_sum{", name);
-		agent_labels(out, m, row);
+		row_labels(out, m, row);
 		evbuffer_add_printf(out, "} %.3f\n", (double)row->value[sum_id] / 1000);
 		evbuffer_add_printf(out, "%s_count{", name);
-		agent_labels(out, m, row);
+		row_labels(out, m, row);
 		evbuffer_add_printf(out, "} %" PRId64 "\n", row->value[count_id]);
 	}
 }
@@ -87,10 +92,50 @@ static void averages(struct evbuffer *out, const struct metrics_snapshot *m, con
 		if (row->agent == NAME_WHOLE_SHOP || row->value[count_id] == 0)
 			continue;
 		evbuffer_add_printf(out, "%s{", name);
-		agent_labels(out, m, row);
+		row_labels(out, m, row);
 		evbuffer_add_printf(out, "} %.3f\n",
 		                    (double)row->value[sum_id] / (double)row->value[count_id] /
 		                        1000);
+	}
+}
+
+/* The shop's business counters since start: conversion, reply rate and AOV are
+ * ratios of them (docs/operations.md, /metrics). */
+static void shop_counters(struct evbuffer *out, const struct metrics_snapshot *m)
+{
+	static const struct {
+		const char *name, *help;
+		enum counter_id id;
+		int fen; /* shown in yuan */
+	} kpis[] = {
+	    {"inquiries", "Pre-sale conversations (询单).", COUNTER_INQUIRIES, 0},
+	    {"post_sale", "Post-sale conversations (售后).", COUNTER_POST_SALE, 0},
+	    {"replied", "Conversations that got a response.", COUNTER_REPLIED, 0},
+	    {"no_reply", "Conversations closed without a response.", COUNTER_NO_REPLY, 0},
+	    {"frt_breaches", "First responses slower than frt_target_ms.", COUNTER_FRT_BREACHES, 0},
+	    {"response_breaches", "Responses slower than art_target_ms.", COUNTER_RESPONSE_BREACHES,
+	     0},
+	    {"ordered", "Inquiries that ordered.", COUNTER_ORDERED, 0},
+	    {"paid", "Inquiries that paid.", COUNTER_PAID, 0},
+	    {"sales_yuan", "Sales of paid inquiries, yuan.", COUNTER_SALES_FEN, 1},
+	    {"lost", "Inquiries lost (询单流失).", COUNTER_LOST, 0},
+	};
+	char name[96];
+
+	for (size_t k = 0; k < sizeof(kpis) / sizeof(kpis[0]); k++) {
+		snprintf(name, sizeof(name), "chatlogd_shop_%s_total", kpis[k].name);
+		header(out, name, "counter", kpis[k].help);
+		for (size_t i = 0; i < counter_table_count(m->shop_totals); i++) {
+			const struct counter_row *row = counter_table_at(m->shop_totals, i);
+			int64_t v = row->value[kpis[k].id];
+			evbuffer_add_printf(out, "%s{", name);
+			row_labels(out, m, row);
+			if (kpis[k].fen)
+				evbuffer_add_printf(out, "} %" PRId64 ".%02" PRId64 "\n", v / 100,
+				                    v % 100);
+			else
+				evbuffer_add_printf(out, "} %" PRId64 "\n", v);
+		}
 	}
 }
 
@@ -195,10 +240,19 @@ void metrics_render(const struct metrics_snapshot *m, struct evbuffer *out)
 	plain(out, "chatlogd_webhook_queue_length", "gauge",
 	      "Alert posts waiting for the webhook, the one being sent included.",
 	      (double)m->webhook.queued);
-	histogram(out, m, "chatlogd_agent_first_response_seconds",
+	shop_counters(out, m);
+	histogram(out, m, m->shop_totals, "chatlogd_shop_first_response_seconds",
+	          "First responses since start, per shop, in the SPEC 3.1 buckets.", COUNTER_FRT_H,
+	          COUNTER_FRT_MS_SUM, COUNTER_FIRST_RESPONSES);
+	histogram(out, m, m->shop_totals, "chatlogd_shop_response_seconds",
+	          "Responses since start, per shop, in the SPEC 3.1 buckets.", COUNTER_RESP_H,
+	          COUNTER_RESPONSE_MS_SUM, COUNTER_RESPONSES);
+	if (m->agent_totals == NULL)
+		return;
+	histogram(out, m, m->agent_totals, "chatlogd_agent_first_response_seconds",
 	          "First responses since start, per agent, in the SPEC 3.1 buckets.", COUNTER_FRT_H,
 	          COUNTER_FRT_MS_SUM, COUNTER_FIRST_RESPONSES);
-	histogram(out, m, "chatlogd_agent_response_seconds",
+	histogram(out, m, m->agent_totals, "chatlogd_agent_response_seconds",
 	          "Responses since start, per agent, in the SPEC 3.1 buckets.", COUNTER_RESP_H,
 	          COUNTER_RESPONSE_MS_SUM, COUNTER_RESPONSES);
 	averages(out, m, "chatlogd_agent_frt_average_seconds",

@@ -61,6 +61,7 @@ static const char *const all_keys[] = {
     "state_mismatch",
     "wall_clock_lag",
     "http_listen",
+    "metrics_per_agent",
     "log_level",
 };
 
@@ -144,6 +145,7 @@ static int config_equal(const struct config *a, const struct config *b)
 	       a->max_pending_bytes == b->max_pending_bytes &&
 	       same_string(a->state_dir, b->state_dir) &&
 	       same_string(a->http_listen, b->http_listen) &&
+	       same_string(a->metrics_per_agent, b->metrics_per_agent) &&
 	       same_string(a->log_level, b->log_level) &&
 	       a->post_sale_window_ms == b->post_sale_window_ms &&
 	       a->max_clock_ahead_ms == b->max_clock_ahead_ms &&

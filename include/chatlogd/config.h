@@ -72,9 +72,10 @@ struct config {
 	char *instance; /* "" = the host name */
 	int64_t checkpoint_interval_ms;
 	int64_t wall_clock_lag_ms;
-	char *state_mismatch; /* "refuse" or "count_again" (docs/operations.md, Recovering) */
-	char *http_listen;    /* "127.0.0.1:9187"; "" = off */
-	char *log_level;      /* err, warning, info, debug */
+	char *state_mismatch;    /* "refuse" or "count_again" (docs/operations.md, Recovering) */
+	char *http_listen;       /* "127.0.0.1:9187"; "" = off */
+	char *metrics_per_agent; /* "on": /metrics has a series per agent too */
+	char *log_level;         /* err, warning, info, debug */
 };
 
 /* Fills every field with its default (strings are heap copies). */

@@ -1,8 +1,10 @@
 /*
  * The Prometheus text exposition of chatlogd's own state (/metrics): input per file,
  * records and errors, held inquiries, the merge of the inputs, Redis link and
- * backlog, flush latency, alerts, the alert webhook, and per-agent FRT/ART
- * histograms with the buckets of SPEC §3.1.
+ * backlog, flush latency, alerts, the alert webhook, per-shop business counters and
+ * FRT/ART histograms with the buckets of SPEC §3.1, and per agent on request
+ * (metrics_per_agent: a series per agent is what made /metrics grow with every
+ * agent ever seen).
  * Formats numbers it is given; gathers nothing itself.
  */
 #ifndef CHATLOGD_METRICS_H
@@ -37,7 +39,8 @@ struct metrics_snapshot {
 	uint64_t batches_lost;              /* Redis no longer had batches it had applied */
 	double last_flush_seconds;          /* from a cut to its last batch's acknowledgement */
 	uint64_t alerts[ALERT_TYPE_COUNT];  /* by type since start */
-	struct counter_table *agent_totals; /* folded per (shop, agent), since start */
+	struct counter_table *shop_totals;  /* folded per shop (agent "*"), since start */
+	struct counter_table *agent_totals; /* per (shop, agent); NULL: no per-agent series */
 	const struct names *names;
 	struct webhook_stats webhook; /* zeros without alert_webhook */
 };

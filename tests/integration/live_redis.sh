@@ -758,6 +758,7 @@ scenario_http() {
 	fresh || return
 	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	sed -i "s/^http_listen =.*/http_listen = 127.0.0.1:$port/" "$TMP/chatlogd.conf"
+	echo "metrics_per_agent = on" >>"$TMP/chatlogd.conf"
 	make_log 19 3000
 	start_daemon
 	append 1 3000
@@ -793,6 +794,20 @@ for shop, s in batch["shops"].items():
                 re.escape(shop), re.escape(agent))
             m = re.search(pat, text, re.M)
             assert m and int(m.group(1)) == n, (shop, agent, n)
+# every shop's business counters are there; those already final (the log is not
+# sealed: inquiries still open count later) equal the report's shop totals
+for shop, s in batch["shops"].items():
+    t = s["totals"]
+    for field in ("inquiries", "post_sale", "replied", "no_reply", "frt_breaches",
+                  "response_breaches", "ordered", "paid", "sales_yuan", "lost"):
+        pat = r'^chatlogd_shop_%s_total\{shop="%s"\} \S+$' % (field, re.escape(shop))
+        assert re.search(pat, text, re.M), (shop, field)
+    pat = r'^chatlogd_shop_replied_total\{shop="%s"\} (\d+)$' % re.escape(shop)
+    m = re.search(pat, text, re.M)
+    assert m and int(m.group(1)) == t.get("replied", 0), (shop, "replied", t.get("replied", 0))
+    pat = r'^chatlogd_shop_first_response_seconds_count\{shop="%s"\} (\d+)$' % re.escape(shop)
+    m = re.search(pat, text, re.M)
+    assert m and int(m.group(1)) == t.get("first_responses", 0), (shop, "first_responses")
 PY
 	then
 		ok "/metrics passes promtool check metrics and matches the batch counts"

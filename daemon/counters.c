@@ -273,11 +273,24 @@ struct counter_row *counter_table_at(struct counter_table *t, size_t i)
 
 void counter_table_clear(struct counter_table *t)
 {
+	/* Rows are kept for reuse, but only twice as many as this use took: a burst (a
+	 * backlog read at start, every agent in one cut) does not hold its memory, about
+	 * 1 KB a row, for the life of the daemon. */
+	size_t keep = t->count * 2 > 64 ? t->count * 2 : 64;
+
+	for (size_t i = keep; i < t->allocated; i++)
+		free(t->rows[i]);
+	if (t->allocated > keep)
+		t->allocated = keep;
 	t->count = 0;
 	if (t->by_agent != NULL)
 		memset(t->by_agent, 0, t->by_agent_size * sizeof(*t->by_agent));
-	if (t->index.slots != NULL)
+	if (t->index.slots != NULL && t->index.mask + 1 > 8 * keep) {
+		hindex_free(&t->index); /* sized for the burst: grown again on demand */
+		memset(&t->index, 0, sizeof(t->index));
+	} else if (t->index.slots != NULL) {
 		memset(t->index.slots, 0, (t->index.mask + 1) * sizeof(*t->index.slots));
+	}
 	t->index.count = 0;
 }
 

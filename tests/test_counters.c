@@ -121,6 +121,29 @@ static void test_many_rows_survive_growth(void)
 	counter_table_free(t);
 }
 
+/* A burst of 20000 rows, cleared, then a few, cleared (the burst's rows and index are
+ * let go), then a burst again: every use sees only its own rows, with their values. */
+static void test_clear_after_a_burst_lets_its_rows_go(void)
+{
+	struct counter_table *t = counter_table_new(1);
+
+	for (int round = 0; round < 3; round++) {
+		int64_t rows = round == 1 ? 5 : 20000;
+		for (int64_t m = 0; m < rows; m++)
+			counter_table_add(t, (uint32_t)(m % 7), (uint32_t)(m % 13), m * 60000,
+			                  COUNTER_AGENT_MSGS, m + round);
+		CHECK_INT(counter_table_count(t), rows);
+		for (int64_t m = 0; m < rows; m += 997)
+			CHECK_INT(
+			    counter_table_row(t, (uint32_t)(m % 7), (uint32_t)(m % 13), m * 60000)
+			        ->value[COUNTER_AGENT_MSGS],
+			    m + round);
+		CHECK_INT(counter_table_count(t), rows);
+		counter_table_clear(t);
+	}
+	counter_table_free(t);
+}
+
 /* Rows are remembered per agent id: a clear must forget them (the row objects are
  * reused for other keys), and the same agent id in two shops, or an id too large to
  * remember, must still get its own row. */
@@ -197,6 +220,7 @@ int main(void)
 	RUN(test_folded_table_merges_minutes);
 	RUN(test_minute_table_keeps_minutes_apart);
 	RUN(test_many_rows_survive_growth);
+	RUN(test_clear_after_a_burst_lets_its_rows_go);
 	RUN(test_rows_by_agent_are_checked_and_forgotten_on_clear);
 	RUN(test_reason_registry_is_stable);
 	return check_done();

@@ -7,7 +7,10 @@
 # SCALE_AGENTS series, each one buyer asking and being answered 3 s later, all within
 # the last 10 minutes of the wall clock (so every series is in its windows), and
 # measures once everything is in Redis:
-#   - daemon RSS, and per series: (RSS - RSS of the same run with one series) / series;
+#   - daemon RSS, and the live heap per series ((heap - heap of a run with one series) /
+#     series, from /metrics' chatlogd_heap_in_use_bytes: RSS also holds what malloc keeps
+#     for reuse), for series active in the last 10 minutes and for idle ones (their one
+#     chat two days ago);
 #   - the idle flush work: Redis commands/s and Redis CPU over SCALE_IDLE_SECONDS with
 #     no new line (windows still slide at each minute);
 #   - the same while a writer adds 5 lines/s to a few series (work should follow the
@@ -67,13 +70,14 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# series_log FILE SHOPS AGENTS: one answered buyer per (shop, agent), in the last 10 min.
+# series_log FILE SHOPS AGENTS [AGE_S]: one answered buyer per (shop, agent), starting
+# AGE_S seconds ago (default 600: all within the last 10 minutes).
 series_log() {
-	python3 - "$1" "$2" "$3" <<'PY'
+	python3 - "$1" "$2" "$3" "${4:-600}" <<'PY'
 import json, sys, time
-path, shops, agents = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+path, shops, agents, age = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 n = shops * agents
-start = (time.time() - 600) * 1000
+start = (time.time() - age) * 1000
 with open(path, "w") as out:
     for i in range(n):
         s, a = divmod(i, agents)
@@ -94,8 +98,8 @@ records() {
 	curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^chatlogd_records_total / {print $2}'
 }
 
-# start_env SHOPS AGENTS: Redis, the log, the daemon; returns once every line is in
-# Redis (records counted and the applied sequence still for 3 s).
+# start_env SHOPS AGENTS [AGE_S]: Redis, the log, the daemon; returns once every line
+# is in Redis (records counted and the applied sequence still for 3 s).
 start_env() {
 	rm -rf "$TMP/env"
 	mkdir -p "$TMP/env/logs" "$TMP/env/state"
@@ -106,7 +110,7 @@ start_env() {
 		redis-cli -s "$TMP/redis.sock" ping >/dev/null 2>&1 && break
 		sleep 0.1
 	done
-	series_log "$TMP/env/logs/series.jsonl" "$1" "$2"
+	series_log "$TMP/env/logs/series.jsonl" "$1" "$2" "${3:-600}"
 	LINES=$(wc -l <"$TMP/env/logs/series.jsonl")
 	PORT=$(free_port)
 	cat >"$TMP/env/chatlogd.conf" <<CONF
@@ -153,6 +157,10 @@ stop_env() {
 }
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$DAEMON_PID/status"; }
+# The daemon's live heap in KB (/metrics), without what malloc keeps for reuse.
+heap_kb() {
+	curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^chatlogd_heap_in_use_bytes / {printf "%d", $2 / 1024}'
+}
 
 # sample SECONDS: Redis commands/s and CPU % of one core over SECONDS.
 sample() {
@@ -169,13 +177,20 @@ sample() {
 note "baseline: one series"
 start_env 1 1
 BASE_RSS=$(rss_kb)
+BASE_HEAP=$(heap_kb)
 stop_env
 
 SERIES=$((SHOPS * AGENTS))
-note "$SERIES series ($SHOPS shops x $AGENTS agents)"
+note "$SERIES idle series: their one chat two days ago"
+start_env "$SHOPS" "$AGENTS" 172800
+sleep 5 # a few more cuts: windows of series with nothing in the last day retire
+IDLE_PER_SERIES=$(echo "scale=2; ($(heap_kb) - $BASE_HEAP) / $SERIES" | bc)
+stop_env
+
+note "$SERIES series ($SHOPS shops x $AGENTS agents), all in the last 10 minutes"
 start_env "$SHOPS" "$AGENTS"
 RSS=$(rss_kb)
-PER_SERIES=$(echo "scale=2; ($RSS - $BASE_RSS) / $SERIES" | bc)
+PER_SERIES=$(echo "scale=2; ($(heap_kb) - $BASE_HEAP) / $SERIES" | bc)
 note "loaded in ${LOAD_S}s; idle sample ${IDLE}s"
 sample "$IDLE"
 IDLE_CMDS=$SAMPLE_CMDS
@@ -218,7 +233,8 @@ stop_env
 	printf '| %-44s | %-16s | %-30s |\n' "measure" "now" "before (issue 11, 100k series)"
 	printf '|%s|%s|%s|\n' "----------------------------------------------" "------------------" "--------------------------------"
 	printf '| %-44s | %-16s | %-30s |\n' "daemon RSS (baseline one series: ${BASE_RSS} KB)" "$((RSS / 1024)) MB" "4.0 GB before any chat"
-	printf '| %-44s | %-16s | %-30s |\n' "daemon memory per series" "${PER_SERIES} KB" "41-57 KB"
+	printf '| %-44s | %-16s | %-30s |\n' "heap per idle series (its chat 2 days ago)" "${IDLE_PER_SERIES} KB" "41-57 KB"
+	printf '| %-44s | %-16s | %-30s |\n' "heap per series active in the last 10 min" "${PER_SERIES} KB" "41-57 KB"
 	printf '| %-44s | %-16s | %-30s |\n' "Redis commands/s, no new line" "$IDLE_CMDS" "103k at 10k series"
 	printf '| %-44s | %-16s | %-30s |\n' "Redis CPU, no new line" "${IDLE_CPU} %" "29 % at 10k series"
 	printf '| %-44s | %-16s | %-30s |\n' "Redis commands/s, 5 lines/s" "$BUSY_CMDS" "-"

@@ -273,10 +273,10 @@ struct counter_row *counter_table_at(struct counter_table *t, size_t i)
 
 void counter_table_clear(struct counter_table *t)
 {
-	/* Rows are kept for reuse, but only twice as many as this use took: a burst (a
-	 * backlog read at start, every agent in one cut) does not hold its memory, about
-	 * 1 KB a row, for the life of the daemon. */
-	size_t keep = t->count * 2 > 64 ? t->count * 2 : 64;
+	/* A few rows are kept for reuse, not all: a burst (a backlog read at start,
+	 * every agent in one cut) must not hold its memory, about 1 KB a row, while the
+	 * daemon idles. A new key's row is allocated once per cut, not per line. */
+	size_t keep = 64 + t->count / 8;
 
 	for (size_t i = keep; i < t->allocated; i++)
 		free(t->rows[i]);
@@ -285,7 +285,7 @@ void counter_table_clear(struct counter_table *t)
 	t->count = 0;
 	if (t->by_agent != NULL)
 		memset(t->by_agent, 0, t->by_agent_size * sizeof(*t->by_agent));
-	if (t->index.slots != NULL && t->index.mask + 1 > 8 * keep) {
+	if (t->index.slots != NULL && t->index.mask + 1 > 16 * keep) {
 		hindex_free(&t->index); /* sized for the burst: grown again on demand */
 		memset(&t->index, 0, sizeof(t->index));
 	} else if (t->index.slots != NULL) {

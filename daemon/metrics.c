@@ -3,6 +3,7 @@
  * escaping and histogram layout. It knows nothing of where the numbers come from.
  */
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -164,6 +165,11 @@ void metrics_render(const struct metrics_snapshot *m, struct evbuffer *out)
 	      "Files found at start to hold lines that will never be read (a rotated file "
 	      "deleted or compressed while chatlogd was stopped), each logged at err.",
 	      (double)m->unreadable_files);
+#ifdef __GLIBC__
+	/* what the daemon holds, without what malloc keeps for reuse (RSS has both) */
+	plain(out, "chatlogd_heap_in_use_bytes", "gauge", "Heap memory allocated and not freed.",
+	      (double)mallinfo2().uordblks);
+#endif
 	plain(out, "chatlogd_input_lines_total", "counter", "Lines read, blank ones included.",
 	      (double)m->input.lines);
 	plain(out, "chatlogd_records_total", "counter", "Valid records processed.",

@@ -170,6 +170,12 @@ static const struct config_option config_options[] = {
      FIELD(minute_ttl_ms), NULL, "per-minute keys expire after this"},
     {"day_ttl", CONFIG_DURATION_S, MS_PER_DAY, 3650 * MS_PER_DAY, "400d", FIELD(day_ttl_ms), NULL,
      "per-day keys expire after this"},
+    {"max_names", CONFIG_INT, 0, 100000000, "1000000", FIELD(max_names), NULL,
+     "live: distinct shop and agent names held; records with new ones past it are refused "
+     "(counted as errors); 0: no limit"},
+    {"max_buyers", CONFIG_INT, 0, 1000000000, "5000000", FIELD(max_buyers), NULL,
+     "live: buyers remembered at once (open conversations, recent orders); a new buyer's "
+     "message past it is refused (counted as an error); 0: no limit"},
     {"max_pending_bytes", CONFIG_BYTES, MIB, 64 * GIB, "256M", FIELD(max_pending_bytes), NULL,
      "most memory counters not yet in Redis may hold"},
     {"state_dir", CONFIG_STRING, 0, 0, "/var/lib/chatlogd", FIELD(state_dir), check_not_empty,

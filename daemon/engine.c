@@ -726,6 +726,38 @@ static int feed_order(struct engine *e, const struct record *rec, uint32_t shop)
 	return 0;
 }
 
+/* 1 when the name is absent and the names table is at max_names. */
+static int name_over_limit(const struct engine *e, struct text_view name)
+{
+	return names_count(e->names) >= e->settings.max_names &&
+	       names_find(e->names, name.ptr, name.len) == UINT32_MAX;
+}
+
+/* Whether the record would pass a ceiling (max_names, max_buyers); checked before
+ * anything is counted. Cheap unless a table is at its ceiling. */
+static int over_limits(struct engine *e, const struct record *rec, char *err, size_t errlen)
+{
+	int agent_used = rec->kind == RECORD_MSG && rec->agent.len > 0 &&
+	                 !(rec->agent.len == 1 && rec->agent.ptr[0] == '-');
+
+	if (e->settings.max_names > 0 &&
+	    (name_over_limit(e, rec->shop) || (agent_used && name_over_limit(e, rec->agent)))) {
+		snprintf(err, errlen, "a new shop or agent name past max_names (%u): refused",
+		         e->settings.max_names);
+		return 1;
+	}
+	if (e->settings.max_buyers > 0 && rec->kind == RECORD_MSG && rec->from == FROM_BUYER &&
+	    e->pair_index.count >= e->settings.max_buyers) {
+		uint32_t shop = names_find(e->names, rec->shop.ptr, rec->shop.len);
+		if (shop == UINT32_MAX || pair_find(e, shop, rec->buyer, 0) == NONE) {
+			snprintf(err, errlen, "a new buyer past max_buyers (%u): refused",
+			         e->settings.max_buyers);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int engine_feed(struct engine *e, const struct record *rec, char *err, size_t errlen)
 {
 	uint32_t shop;
@@ -738,6 +770,8 @@ int engine_feed(struct engine *e, const struct record *rec, char *err, size_t er
 		snprintf(err, errlen, "reserved agent name");
 		return -1;
 	}
+	if (over_limits(e, rec, err, errlen))
+		return -1;
 	if ((shop = names_intern(e->names, rec->shop.ptr, rec->shop.len)) == UINT32_MAX)
 		goto out_of_memory;
 	if (rec->ts_ms > e->event_time)

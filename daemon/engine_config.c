@@ -38,6 +38,9 @@ struct service_hours_set *engine_config_settings(const struct config *cfg, int l
 	    /* a second waiting alert only when a robot escalates it */
 	    .escalate_after_ms =
 	        live && cfg->alert_escalate_webhook[0] != '\0' ? cfg->escalate_after_ms : 0,
+	    /* ceilings for a daemon that runs for months; a batch run ends by itself */
+	    .max_names = live ? (uint32_t)cfg->max_names : 0,
+	    .max_buyers = live ? (uint32_t)cfg->max_buyers : 0,
 	    .track_deadlines = live,
 	};
 	return hours;

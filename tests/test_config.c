@@ -55,6 +55,8 @@ static const char *const all_keys[] = {
     "minute_ttl",
     "day_ttl",
     "max_pending_bytes",
+    "max_names",
+    "max_buyers",
     "state_dir",
     "instance",
     "checkpoint_interval",
@@ -142,8 +144,8 @@ static int config_equal(const struct config *a, const struct config *b)
 	       same_string(a->redis_password_file, b->redis_password_file) &&
 	       same_string(a->prefix, b->prefix) && a->flush_interval_ms == b->flush_interval_ms &&
 	       a->minute_ttl_ms == b->minute_ttl_ms && a->day_ttl_ms == b->day_ttl_ms &&
-	       a->max_pending_bytes == b->max_pending_bytes &&
-	       same_string(a->state_dir, b->state_dir) &&
+	       a->max_pending_bytes == b->max_pending_bytes && a->max_names == b->max_names &&
+	       a->max_buyers == b->max_buyers && same_string(a->state_dir, b->state_dir) &&
 	       same_string(a->http_listen, b->http_listen) &&
 	       same_string(a->metrics_per_agent, b->metrics_per_agent) &&
 	       same_string(a->log_level, b->log_level) &&

@@ -31,6 +31,7 @@ static int64_t next_warn_at, next_escalate_after; /* likewise for the wait stage
 static int next_assessment;
 static int64_t next_returning_window;
 static const struct service_hours_set *next_service_hours;
+static uint32_t next_max_names, next_max_buyers;
 
 static void setup(struct fixture *f, int by_minute, int track_deadlines, const char *patterns)
 {
@@ -46,6 +47,8 @@ static void setup(struct fixture *f, int by_minute, int track_deadlines, const c
 	    .slow_response_ms = 120 * 1000,
 	    .returning_window_ms = next_returning_window,
 	    .service_hours = next_service_hours,
+	    .max_names = next_max_names,
+	    .max_buyers = next_max_buyers,
 	    .track_deadlines = track_deadlines,
 	};
 	char err[256];
@@ -1009,6 +1012,37 @@ static void test_returning_buyers(void)
 	}
 }
 
+/* Ceilings: max_names counts "*" and "-" too, so 4 leaves room for s1 and alice; bob
+ * and shop s2 are then refused, and nothing of theirs is counted; known names go on.
+ * max_buyers 2: b1 and b2 are held, b3 is refused while they are, and comes in once
+ * b1 and b2 are decided and let go (live mode, a day later). */
+static void test_ceilings_refuse_new_names_and_buyers(void)
+{
+	struct fixture f;
+
+	next_max_names = 4;
+	next_max_buyers = 2;
+	setup(&f, 0, 1, NULL);
+	next_max_names = next_max_buyers = 0;
+	CHECK_INT(BUYER(&f, 0, "b1", "alice", "在吗"), 0);
+	CHECK_INT(AGENT(&f, 2 * S, "b1", "bob", "在的"), -1);
+	CHECK_INT(feed(&f, 3 * S, "s2", "b9", NULL, FROM_BUYER, "在吗"), -1);
+	CHECK_INT(AGENT(&f, 4 * S, "b1", "alice", "在的"), 0);
+	CHECK_INT(BUYER(&f, 5 * S, "b2", NULL, "在吗"), 0);
+	CHECK_INT(BUYER(&f, 6 * S, "b3", NULL, "在吗"), -1);
+	CHECK_INT(BUYER(&f, 7 * S, "b1", NULL, "还有吗"), 0);
+	engine_advance(f.engine, T0 + 7 * S + WINDOW + IDLE);
+	CHECK_INT(BUYER(&f, 8 * S + WINDOW + IDLE, "b3", "alice", "在吗"), 0);
+	engine_finish(f.engine);
+	CHECK_INT(get(&f, "alice", COUNTER_FIRST_RESPONSES), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_FRT_MS_SUM), 4000);
+	CHECK(names_find(f.names, "bob", 3) == UINT32_MAX);
+	CHECK(names_find(f.names, "s2", 2) == UINT32_MAX);
+	CHECK_INT(get(&f, "alice", COUNTER_INQUIRIES), 2); /* b1 (one conversation), b3 */
+	CHECK_INT(get(&f, "-", COUNTER_INQUIRIES), 1);
+	teardown(&f);
+}
+
 int main(void)
 {
 	if (timefmt_set_timezone("Asia/Shanghai") == -1)
@@ -1048,5 +1082,6 @@ int main(void)
 	RUN(test_assessment_counters_are_off_by_default);
 	RUN(test_waiting_alerts_only_in_service_hours);
 	RUN(test_returning_buyers);
+	RUN(test_ceilings_refuse_new_names_and_buyers);
 	return check_done();
 }

@@ -66,6 +66,8 @@ struct config {
 	int64_t minute_ttl_ms;
 	int64_t day_ttl_ms;
 	int64_t max_pending_bytes;
+	int64_t max_names;  /* live: distinct shop and agent names; 0: no limit */
+	int64_t max_buyers; /* live: buyers remembered at once; 0: no limit */
 
 	/* service */
 	char *state_dir;

@@ -38,6 +38,12 @@ struct engine_settings {
 	 * when it is below the turn's target, an escalation when it is above; 0: none. */
 	int64_t warn_at_ms;
 	int64_t escalate_after_ms;
+	/* Ceilings on what a stream of new names can make the engine hold (live mode;
+	 * 0: none): distinct shop and agent names, and buyers remembered at once. A
+	 * record that would pass one is refused (engine_feed returns -1), so memory
+	 * stays bounded and a restart replays the same refusals. */
+	uint32_t max_names;
+	uint32_t max_buyers;
 	/* 1: keep deadline queues so engine_advance() can close and decide by event
 	 * time (live mode). 0: nothing is decided before engine_finish() (batch mode,
 	 * exact whatever order the files come in). */

@@ -2,8 +2,8 @@
 # bench/reasons.sh: how often chatlogd's lost reasons agree with chats labelled by hand
 # (docs/lost-reasons.md).
 #
-# Usage: bench/reasons.sh [--half tune|test|all] [--patterns FILE] [--bin CHATLOGD]
-#                         [--misses] [CORPUS]
+# Usage: bench/reasons.sh [--half tune|test|all] [--fold A|B] [--patterns FILE]
+#                         [--bin CHATLOGD] [--misses] [CORPUS]
 #
 # Runs `chatlogd --once --patterns FILE` over CORPUS, a JSON Lines chat log in which
 # every session is one buyer talking to agent "s"+buyer (the jd-dev set, see its
@@ -18,6 +18,8 @@
 #
 #   --half H      tune (ids ending 0-7, for tuning the rules), test (ids ending 8-f,
 #                 held out: run it for the final figures only) or all. Default tune.
+#   --fold F      within the tune half only: A (ids ending 0-3) or B (ids ending 4-7),
+#                 the two folds of the cross-validation in docs/lost-reasons.md
 #   --patterns F  patterns file (default ROOT/patterns/lost-reasons.conf)
 #   --bin B       chatlogd binary (default: build ROOT with cmake into REASONS_BUILD)
 #   --misses      also list the sessions where chatlogd and the label disagree, by id
@@ -44,6 +46,7 @@ BUILD=${REASONS_BUILD:-$ROOT/build-reasons}
 LABELS=${REASONS_LABELS:-$ROOT/tests/data/reasons}
 CORPUS=${REASONS_CORPUS:-}
 MISSES=0
+FOLD=
 
 die() {
 	printf 'reasons: %s\n' "$*" >&2
@@ -71,6 +74,15 @@ while [ $# -gt 0 ]; do
 		BIN=$2
 		shift 2
 		;;
+	--fold)
+		[ $# -ge 2 ] || die "--fold needs A or B"
+		FOLD=$2
+		shift 2
+		;;
+	--fold=*)
+		FOLD=${1#--fold=}
+		shift
+		;;
 	--misses)
 		MISSES=1
 		shift
@@ -91,6 +103,14 @@ case $HALF in
 tune | test | all) ;;
 *) die "--half must be tune, test or all, not '$HALF'" ;;
 esac
+case $FOLD in
+'' | A | B) ;;
+a | b) FOLD=$(printf '%s' "$FOLD" | tr ab AB) ;;
+*) die "--fold must be A or B, not '$FOLD'" ;;
+esac
+if [ -n "$FOLD" ] && [ "$HALF" != tune ]; then
+	die "--fold splits the tune half only"
+fi
 if [ "$MISSES" = 1 ] && [ "$HALF" != tune ]; then
 	die "--misses lists sessions of the tune half only (the test half is held out)"
 fi
@@ -134,12 +154,12 @@ trap 'rm -f "$REPORT"' EXIT INT TERM
 "$BIN" --once --patterns "$PATTERNS" --set post_sale_window=0 --set max_clock_ahead=0 \
 	--threads 1 "$CORPUS" >"$REPORT" || die "chatlogd failed ($?)"
 
-python3 - "$REPORT" "$LABELS" "$HALF" "$MISSES" "$PATTERNS" "$CORPUS" <<'EOF'
+python3 - "$REPORT" "$LABELS" "$HALF" "$MISSES" "$PATTERNS" "$CORPUS" "$FOLD" <<'EOF'
 import json, signal, sys
 
 signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # a reader such as head may stop early
 
-report_path, labels_dir, half, misses, patterns, corpus = sys.argv[1:7]
+report_path, labels_dir, half, misses, patterns, corpus, fold = sys.argv[1:8]
 REASONS = ["out_of_stock", "shipping_time", "courier", "price", "product_doubt",
            "personal", "none"]
 
@@ -196,6 +216,10 @@ if set(every) != set(pred):
     fail("labels and corpus disagree: %d labelled sessions not in the corpus, %d sessions "
          "without a label" % (len(set(every) - set(pred)), len(set(pred) - set(every))))
 gold = every if half == "all" else labels[half]
+if fold:
+    # tune-half folds: A = ids ending 0-3, B = ids ending 4-7
+    ends = "0123" if fold == "A" else "4567"
+    gold = {s: r for s, r in gold.items() if s[-1].lower() in ends}
 for sid, r in gold.items():
     if r not in REASONS:
         fail("session %s: unknown label %r" % (sid, r))
@@ -204,7 +228,8 @@ names = REASONS + sorted({p for p in pred.values() if p not in REASONS})
 n = len(gold)
 right = sum(1 for s in gold if pred[s] == gold[s])
 base = sum(1 for s in gold if gold[s] == "none")
-print("lost reasons vs hand labels: half %s, %s" % (half, patterns))
+print("lost reasons vs hand labels: half %s%s, %s" %
+      (half, ", fold %s" % fold if fold else "", patterns))
 print("corpus %s: %d sessions, each one lost inquiry" % (corpus, len(pred)))
 print("n %d  accuracy %.1f%% (%d)  always-none baseline %.1f%% (%d)" %
       (n, 100.0 * right / n, right, 100.0 * base / n, base))

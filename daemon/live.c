@@ -7,6 +7,7 @@
  * journal's record format is journal_record.c's.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -52,6 +53,8 @@
 #define SHUTDOWN_GRACE_MS 5000
 #define WEBHOOK_DRAIN_MS 2000 /* after the flush: queued alert posts get this long */
 #define JOURNAL_SNAPSHOT_BYTES (256ull * 1024 * 1024)
+#define TRIM_INTERVAL_MS 60000                /* return_free_memory: at most this often */
+#define TRIM_FREE_BYTES (64ull * 1024 * 1024) /* ... and only with this much free */
 /* /healthz: counts waiting this many flush intervals with nothing acknowledged */
 #define HEALTH_STALL_FLUSHES 5
 /* Alerts made within this long go out in one cut (a burst of responses). */
@@ -126,6 +129,7 @@ struct live {
 	void *reload_ctx;
 
 	struct event *flush_timer, *watchdog_timer, *sigterm, *sigint, *sighup;
+	int64_t trimmed_ms;        /* monotonic time memory was last given back */
 	struct event *wait_timer;  /* the next buyer's wait deadline, by the wall clock */
 	struct event *alert_timer; /* a cut soon after alerts are made */
 	int64_t wait_armed_for;    /* the deadline wait_timer is armed for */
@@ -1024,6 +1028,29 @@ static void waiting_due(struct live *l)
 	check_waiting(l, t);
 }
 
+/*
+ * Gives memory freed after a burst (a backlog read at start makes tables, batches
+ * and the merge big for a while) back to the system, at most once a minute and only
+ * when malloc holds much more free than the daemon uses: RSS then follows what is
+ * held, not the biggest moment since start.
+ */
+static void return_free_memory(struct live *l)
+{
+#ifdef __GLIBC__
+	int64_t now = monotonic_ms();
+	struct mallinfo2 info;
+
+	if (now - l->trimmed_ms < TRIM_INTERVAL_MS)
+		return;
+	l->trimmed_ms = now;
+	info = mallinfo2();
+	if (info.fordblks > TRIM_FREE_BYTES && info.fordblks > info.uordblks / 2)
+		malloc_trim(0);
+#else
+	(void)l;
+#endif
+}
+
 static void on_flush(evutil_socket_t fd, short what, void *ctx)
 {
 	struct live *l = ctx;
@@ -1031,6 +1058,7 @@ static void on_flush(evutil_socket_t fd, short what, void *ctx)
 	(void)fd;
 	(void)what;
 
+	return_free_memory(l);
 	if (!l->stopping)
 		release_due(l);
 	event_time = engine_event_time(l->engine);

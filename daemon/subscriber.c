@@ -309,8 +309,9 @@ struct subscriber *subscriber_new(struct event_base *base, const struct subscrib
 	if (set->connect_timeout_ms <= 0 || set->backoff_min_ms <= 0 ||
 	    set->backoff_max_ms < set->backoff_min_ms || set->channel == NULL ||
 	    set->channel[0] == '\0') {
-		snprintf(err, errlen, "subscriber: a channel, a positive timeout and "
-		                      "backoff_min_ms <= backoff_max_ms are needed");
+		snprintf(err, errlen,
+		         "subscriber: a channel, a positive timeout and "
+		         "backoff_min_ms <= backoff_max_ms are needed");
 		return NULL;
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL || (s->channel = strdup(set->channel)) == NULL) {

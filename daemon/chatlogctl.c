@@ -23,6 +23,7 @@
 #include "chatlogd/ctl_json.h"
 #include "chatlogd/ctl_redis.h"
 #include "chatlogd/ctl_rows.h"
+#include "chatlogd/ctl_serve.h"
 #include "chatlogd/report.h"
 #include "chatlogd/rules.h"
 #include "chatlogd/scoreboard.h"
@@ -50,7 +51,14 @@
 static const char *const ctl_windows[] = {"1m", "5m", "15m", "1h", "24h"};
 #define CTL_WINDOWS (sizeof(ctl_windows) / sizeof(ctl_windows[0]))
 
-enum ctl_command { COMMAND_TOP, COMMAND_AGENT, COMMAND_ALERTS, COMMAND_REPORT, COMMAND_ASSESS };
+enum ctl_command {
+	COMMAND_TOP,
+	COMMAND_AGENT,
+	COMMAND_ALERTS,
+	COMMAND_REPORT,
+	COMMAND_ASSESS,
+	COMMAND_SERVE
+};
 
 struct ctl_options {
 	const char *config_path; /* NULL: CTL_DEFAULT_CONFIG if it exists */
@@ -61,6 +69,8 @@ struct ctl_options {
 	/* assess */
 	const char *month, *week, *from, *to, *report, *rules, *xlsx;
 	int csv;
+	/* serve */
+	const char *listen, *token_file, *static_dir;
 	int json, follow;
 	enum ctl_command command;
 };
@@ -95,6 +105,9 @@ static void usage(FILE *out)
 	      "         [--csv | --xlsx FILE]\n"
 	      "                    the monthly assessment per agent and team: bands, bonus,\n"
 	      "                    commission, tiers (default: last month; docs/assess.md)\n"
+	      "  serve [--listen ADDR:PORT] [--token-file FILE] [--static-dir DIR]\n"
+	      "                    the dashboard in the browser (default 127.0.0.1:9188; any\n"
+	      "                    other address needs --token-file; docs/dashboard.md)\n"
 	      "Settings come from --config FILE, else /etc/chatlogd/chatlogd.conf if present\n"
 	      "(redis, redis_password_file, prefix, timezone, patterns); options override them.\n"
 	      "Exit status: 0 done, 1 Redis unreachable or failing, 2 usage or settings error.\n",
@@ -172,6 +185,9 @@ static void parse_options(int argc, char **argv, struct ctl_options *o)
 		OPT_RULES,
 		OPT_CSV,
 		OPT_XLSX,
+		OPT_LISTEN,
+		OPT_TOKEN_FILE,
+		OPT_STATIC_DIR,
 	};
 	static const struct option options[] = {
 	    {"config", required_argument, NULL, OPT_CONFIG},
@@ -193,6 +209,9 @@ static void parse_options(int argc, char **argv, struct ctl_options *o)
 	    {"rules", required_argument, NULL, OPT_RULES},
 	    {"csv", no_argument, NULL, OPT_CSV},
 	    {"xlsx", required_argument, NULL, OPT_XLSX},
+	    {"listen", required_argument, NULL, OPT_LISTEN},
+	    {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
+	    {"static-dir", required_argument, NULL, OPT_STATIC_DIR},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *command;
@@ -257,6 +276,15 @@ static void parse_options(int argc, char **argv, struct ctl_options *o)
 		case OPT_XLSX:
 			o->xlsx = optarg;
 			break;
+		case OPT_LISTEN:
+			o->listen = optarg;
+			break;
+		case OPT_TOKEN_FILE:
+			o->token_file = optarg;
+			break;
+		case OPT_STATIC_DIR:
+			o->static_dir = optarg;
+			break;
 		case 'h':
 		case OPT_HELP:
 			usage(stdout);
@@ -268,7 +296,7 @@ static void parse_options(int argc, char **argv, struct ctl_options *o)
 		}
 	}
 	if (optind >= argc)
-		usage_error("no command (top, agent, alerts, report or assess)");
+		usage_error("no command (top, agent, alerts, report, assess or serve)");
 	command = argv[optind++];
 	if (strcmp(command, "top") == 0)
 		o->command = COMMAND_TOP;
@@ -280,8 +308,10 @@ static void parse_options(int argc, char **argv, struct ctl_options *o)
 		o->command = COMMAND_REPORT;
 	else if (strcmp(command, "assess") == 0)
 		o->command = COMMAND_ASSESS;
+	else if (strcmp(command, "serve") == 0)
+		o->command = COMMAND_SERVE;
 	else
-		usage_error("unknown command \"%s\" (top, agent, alerts, report or assess)",
+		usage_error("unknown command \"%s\" (top, agent, alerts, report, assess or serve)",
 		            command);
 	if (o->command == COMMAND_AGENT) {
 		if (optind >= argc || argv[optind][0] == '\0')
@@ -317,6 +347,10 @@ static void parse_options(int argc, char **argv, struct ctl_options *o)
 		usage_error("assess takes one period: --month, --week, --day or --from/--to");
 	if ((o->from == NULL) != (o->to == NULL))
 		usage_error("--from and --to go together");
+	if (o->command != COMMAND_SERVE && (o->listen || o->token_file || o->static_dir))
+		usage_error("--listen, --token-file and --static-dir are for serve");
+	if (o->command == COMMAND_SERVE && (o->json || o->day || o->shop))
+		usage_error("serve takes no --json, --day or --shop (the page chooses)");
 	if (o->json + o->csv + (o->xlsx != NULL) > 1)
 		usage_error("one output: --json, --csv or --xlsx FILE");
 }
@@ -1304,10 +1338,27 @@ int main(int argc, char **argv)
 	load_settings(&o, &cfg);
 	memset(&ctl, 0, sizeof(ctl));
 	set_day(&ctl, &o);
-	if (o.command == COMMAND_AGENT || o.command == COMMAND_REPORT)
+	if (o.command == COMMAND_AGENT || o.command == COMMAND_REPORT ||
+	    o.command == COMMAND_SERVE)
 		load_labels(&ctl, &cfg, o.patterns != NULL);
 	if ((ctl.redis = ctl_redis_new(&cfg, err, sizeof(err))) == NULL)
 		usage_error("%s", err);
+	if (o.command == COMMAND_SERVE) {
+		struct ctl_serve_options serve = {
+		    .listen = o.listen != NULL ? o.listen : CTL_SERVE_DEFAULT_LISTEN,
+		    .token_file = o.token_file,
+		    .static_dir = o.static_dir,
+		    .redis_url = cfg.redis,
+		    .password_file = cfg.redis_password_file,
+		    .prefix = cfg.prefix,
+		    .timezone = cfg.timezone,
+		};
+		int status = ctl_serve_run(ctl.redis, ctl.rules, &serve);
+		config_free(&cfg);
+		ctl_redis_free(ctl.redis);
+		rules_free(ctl.rules);
+		return status;
+	}
 	config_free(&cfg);
 	if (o.command == COMMAND_ASSESS) {
 		rc = command_assess(&ctl, &o);
@@ -1326,6 +1377,7 @@ int main(int argc, char **argv)
 			rc = command_report(&ctl, &o);
 			break;
 		case COMMAND_ASSESS:
+		case COMMAND_SERVE:
 			break;
 		}
 	}

@@ -44,33 +44,7 @@ CONF
 # their chats: rolling windows are of the wall clock once the log is quiet, and
 # 15 minutes is past session_idle, so every conversation is closed at once. Only the
 # "ts" values change (same gaps); bad lines stay as they are.
-python3 - "$SAMPLE" "$DEMO/logs/chat.jsonl" <<'PY'
-import datetime, re, sys, time
-TS = re.compile(r'"ts":("([^"]+)"|[0-9]+(\.[0-9]+)?)')  # RFC 3339 or epoch seconds
-UTC = datetime.timezone.utc
-lines = open(sys.argv[1], "rb").read().decode("utf-8", "surrogateescape").split("\n")
-def when(line):
-    m = TS.search(line)
-    try:
-        if m and m.group(2):
-            return m, datetime.datetime.fromisoformat(m.group(2).replace("Z", "+00:00"))
-        return m, m and datetime.datetime.fromtimestamp(float(m.group(1)), UTC)
-    except ValueError:
-        return m, None
-last = max(t for m, t in map(when, lines) if t)
-shift = datetime.datetime.fromtimestamp(time.time() - 900, UTC) - last
-def moved(line):
-    m, t = when(line)
-    if not t:
-        return line
-    if m.group(2):
-        new = '"%s"' % (t + shift).isoformat(timespec="milliseconds")
-    else:
-        new = "%.3f" % (t + shift).timestamp()
-    return line[:m.start(1)] + new + line[m.end(1):]
-out = "\n".join(moved(line) for line in lines)
-open(sys.argv[2], "wb").write(out.encode("utf-8", "surrogateescape"))
-PY
+python3 "$ROOT/tools/shift-sample.py" "$SAMPLE" "$DEMO/logs/chat.jsonl"
 "$BUILD/chatlogd" --config "$DEMO/chatlogd.conf" 2>"$DEMO/chatlogd.log" &
 DAEMON_PID=$!
 

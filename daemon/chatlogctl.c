@@ -1338,8 +1338,7 @@ int main(int argc, char **argv)
 	load_settings(&o, &cfg);
 	memset(&ctl, 0, sizeof(ctl));
 	set_day(&ctl, &o);
-	if (o.command == COMMAND_AGENT || o.command == COMMAND_REPORT ||
-	    o.command == COMMAND_SERVE)
+	if (o.command == COMMAND_AGENT || o.command == COMMAND_REPORT || o.command == COMMAND_SERVE)
 		load_labels(&ctl, &cfg, o.patterns != NULL);
 	if ((ctl.redis = ctl_redis_new(&cfg, err, sizeof(err))) == NULL)
 		usage_error("%s", err);

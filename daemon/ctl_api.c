@@ -36,14 +36,14 @@ struct api_request {
 	const struct evkeyvalq *query;
 	int64_t now_ms;
 	FILE *out;
-	const char *window;  /* NULL: the day */
-	int64_t day;         /* days since 1970 */
-	char day_key[9];     /* YYYYMMDD */
-	char day_label[11];  /* YYYY-MM-DD */
-	char suffix[24];     /* "w:1h" or "d:YYYYMMDD" */
-	char **shops;        /* PREFIX:shops, sorted */
+	const char *window; /* NULL: the day */
+	int64_t day;        /* days since 1970 */
+	char day_key[9];    /* YYYYMMDD */
+	char day_label[11]; /* YYYY-MM-DD */
+	char suffix[24];    /* "w:1h" or "d:YYYYMMDD" */
+	char **shops;       /* PREFIX:shops, sorted */
 	size_t shop_count;
-	const char *shop;    /* the shop parameter, checked to be in shops */
+	const char *shop; /* the shop parameter, checked to be in shops */
 };
 
 static const char *param(const struct api_request *r, const char *name)
@@ -275,8 +275,8 @@ static int answer_shop(struct api_request *r)
 		page_row(&j, NULL, r, &shop.agents[i], 1);
 	ctl_json_close(&j, ']');
 	page_row(&j, "total", r, &shop.total, 0);
-	ctl_rows_json_reasons(&j, "lost_reasons", ctl_redis_reasons(r->api->redis),
-	                      r->api->labels, shop.total.value);
+	ctl_rows_json_reasons(&j, "lost_reasons", ctl_redis_reasons(r->api->redis), r->api->labels,
+	                      shop.total.value);
 	ctl_json_close(&j, '}');
 	ctl_shop_free(&shop);
 	return 200;
@@ -326,7 +326,7 @@ static int answer_trend(struct api_request *r)
 {
 	const char *agent = param(r, "agent");
 	int64_t *minutes = ctl_calloc(API_MINUTE_SCAN, sizeof(*minutes));
-	char (*suffixes)[16] = NULL;
+	char(*suffixes)[16] = NULL;
 	const char **list = NULL;
 	struct ctl_row *rows = NULL;
 	struct ctl_json j;
@@ -419,7 +419,8 @@ static int answer_agent(struct api_request *r)
 	if (agent == NULL)
 		return api_error(r, 400, "agent is missing");
 	if ((found = ctl_redis_agent_in_shop(r->api->redis, r->shop, agent)) != 1)
-		return found == 0 ? api_error(r, 404, "no such agent in this shop") : redis_failed(r);
+		return found == 0 ? api_error(r, 404, "no such agent in this shop")
+		                  : redis_failed(r);
 	for (size_t w = 0; w <= API_WINDOWS; w++) {
 		if (w < API_WINDOWS)
 			snprintf(suffixes[w], sizeof(suffixes[w]), "w:%s", api_windows[w]);

@@ -249,7 +249,8 @@ static void on_d3(struct evhttp_request *req, void *ctx)
 	if (!admit(s, req, 0))
 		return;
 	if (s->d3_path == NULL) {
-		send_error(req, 404, "{\"error\":\"the chart library is not installed (libjs-d3)\"}");
+		send_error(req, 404,
+		           "{\"error\":\"the chart library is not installed (libjs-d3)\"}");
 		return;
 	}
 	send_file(req, s->d3_path, "text/javascript; charset=utf-8");
@@ -295,7 +296,8 @@ static void on_api(struct evhttp_request *req, void *ctx)
 	}
 	if (redis_ready(s) == -1) {
 		evhttp_clear_headers(&params);
-		send_error(req, 503, "{\"error\":\"Redis is unreachable (see chatlogctl serve's log)\"}");
+		send_error(req, 503,
+		           "{\"error\":\"Redis is unreachable (see chatlogctl serve's log)\"}");
 		return;
 	}
 	if ((out = open_memstream(&json, &len)) == NULL) {
@@ -580,7 +582,8 @@ static void print_url(const struct serve *s, const struct ctl_serve_options *o)
 	const char *colon = strrchr(o->listen, ':');
 
 	printf("chatlogctl serve: http://%.*s:%d/%s\n", (int)(colon - o->listen), o->listen,
-	       http_port(s->http), s->token_len > 0 ? "?token=TOKEN (the token in --token-file)" : "");
+	       http_port(s->http),
+	       s->token_len > 0 ? "?token=TOKEN (the token in --token-file)" : "");
 	printf("dashboard files %s, charts %s; Ctrl-C stops\n", s->static_dir,
 	       s->d3_path != NULL ? s->d3_path : "unavailable (install libjs-d3)");
 	fflush(stdout);

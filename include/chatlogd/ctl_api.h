@@ -16,7 +16,7 @@ struct evkeyvalq;
 struct rules;
 
 struct ctl_api {
-	struct ctl_redis *redis; /* connected (ctl_redis_ensure) by the caller */
+	struct ctl_redis *redis;    /* connected (ctl_redis_ensure) by the caller */
 	const struct rules *labels; /* lost-reason labels; NULL: reasons by name */
 	const char *timezone;       /* of day keys, for the page's clock labels */
 	int alerts_live;            /* the alert subscription holds (shown in /api/alerts) */

@@ -1280,6 +1280,7 @@ static void render_metrics(void *ctx, struct evbuffer *out)
 	memcpy(m.alerts, l->alerts_by_type, sizeof(m.alerts));
 	m.agent_totals = l->agent_totals;
 	m.names = l->names;
+	m.reasons = &l->reasons;
 	webhook_stats(l->webhook, &m.webhook);
 	metrics_render(&m, out);
 }

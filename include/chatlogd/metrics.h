@@ -1,8 +1,9 @@
 /*
  * The Prometheus text exposition of chatlogd's own state (/metrics): input per file,
  * records and errors, held inquiries, the merge of the inputs, Redis link and
- * backlog, flush latency, alerts, the alert webhook, and per-agent FRT/ART
- * histograms with the buckets of SPEC §3.1.
+ * backlog, flush latency, alerts, the alert webhook, per-agent FRT/ART
+ * histograms with the buckets of SPEC §3.1, and each shop's business counters
+ * (inquiries, responses, orders, sales, lost inquiries by reason) for dashboards.
  * Formats numbers it is given; gathers nothing itself.
  */
 #ifndef CHATLOGD_METRICS_H
@@ -39,7 +40,8 @@ struct metrics_snapshot {
 	uint64_t alerts[ALERT_TYPE_COUNT];  /* by type since start */
 	struct counter_table *agent_totals; /* folded per (shop, agent), since start */
 	const struct names *names;
-	struct webhook_stats webhook; /* zeros without alert_webhook */
+	const struct reasons *reasons; /* names the lost-reason counters */
+	struct webhook_stats webhook;  /* zeros without alert_webhook */
 };
 
 /* Appends the exposition of m to out. */

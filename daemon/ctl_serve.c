@@ -41,9 +41,11 @@
 
 /* A dashboard answer is a few small reads; a Redis slower than this is down. */
 #define CTL_SERVE_TIMEOUT_MS 2000
-/* After a failed connection, requests are answered 503 without trying for this long,
- * so a Redis that hangs cannot hold the loop for every request. */
+/* After Redis failed, requests are answered 503 without trying for this long,
+ * doubling while it keeps failing: a Redis that hangs holds the loop for at most
+ * CTL_SERVE_TIMEOUT_MS per attempt, and attempts grow rare. */
 #define CTL_SERVE_RETRY_MS 1000
+#define CTL_SERVE_RETRY_MAX_MS 30000
 /* A comment on every stream this often: shows a dead reader to the writer and keeps
  * proxies from closing an idle stream. */
 #define CTL_SERVE_PING_SECONDS 15
@@ -84,6 +86,7 @@ struct serve {
 	unsigned stream_count;
 	struct event *ping_timer, *sigint_event, *sigterm_event;
 	int64_t next_connect_ms; /* no connection attempt before this (monotonic ms) */
+	int64_t retry_ms;        /* the wait after the last failure; 0 while Redis answers */
 	int connected_once;      /* for the log: say when Redis is back */
 	char token[WEBACCESS_TOKEN_MAX + 1];
 	size_t token_len; /* 0: no token; only loopback Host headers are admitted */
@@ -258,7 +261,15 @@ static void on_d3(struct evhttp_request *req, void *ctx)
 
 /* ---- the API ---- */
 
-/* Connected, or -1 (without trying again within CTL_SERVE_RETRY_MS of a failure). */
+static void redis_failed(struct serve *s)
+{
+	s->retry_ms = s->retry_ms == 0                            ? CTL_SERVE_RETRY_MS
+	              : s->retry_ms >= CTL_SERVE_RETRY_MAX_MS / 2 ? CTL_SERVE_RETRY_MAX_MS
+	                                                          : 2 * s->retry_ms;
+	s->next_connect_ms = monotonic_ms() + s->retry_ms;
+}
+
+/* Connected, or -1 (without trying while the wait after a failure runs). */
 static int redis_ready(struct serve *s)
 {
 	int64_t now = monotonic_ms();
@@ -266,7 +277,7 @@ static int redis_ready(struct serve *s)
 	if (now < s->next_connect_ms)
 		return -1;
 	if (ctl_redis_ensure(s->api.redis, CTL_SERVE_TIMEOUT_MS) == -1) {
-		s->next_connect_ms = monotonic_ms() + CTL_SERVE_RETRY_MS;
+		redis_failed(s);
 		return -1;
 	}
 	if (!s->connected_once)
@@ -307,6 +318,10 @@ static void on_api(struct evhttp_request *req, void *ctx)
 	}
 	status = ctl_api_answer(&s->api, evhttp_uri_get_path(uri), &params, wall_ms(), out);
 	evhttp_clear_headers(&params);
+	if (status == 503)
+		redis_failed(s);
+	else if (status != 0)
+		s->retry_ms = 0;
 	if (fclose(out) != 0 || status == 0 || (body = evbuffer_new()) == NULL) {
 		free(json);
 		send_error(req, status == 0 ? 404 : 500, "{\"error\":\"not found\"}");
@@ -327,7 +342,7 @@ static void on_health(struct evhttp_request *req, void *ctx)
 
 	if (!admit(s, req, 0))
 		return;
-	redis_up = redis_ready(s) == 0;
+	redis_up = redis_ready(s) == 0 && s->retry_ms == 0;
 	snprintf(text, sizeof(text), "{\"redis\":\"%s\",\"alerts\":\"%s\"}",
 	         redis_up ? "up" : "down", s->api.alerts_live ? "live" : "down");
 	send_text(req, redis_up ? 200 : 503, "application/json; charset=utf-8", text);

@@ -350,14 +350,17 @@ static void on_health(struct evhttp_request *req, void *ctx)
 
 /* ---- live alert streams ---- */
 
+/* The reader went away (or its connection timed out). evhttp has let go of the
+ * request, which we are still answering: ending the reply frees it. */
 static void stream_closed(struct evhttp_connection *conn, void *arg)
 {
 	struct stream *st = arg;
 	struct serve *s = st->serve;
 
-	(void)conn; /* evhttp frees the connection and its request after this */
+	(void)conn;
 	TAILQ_REMOVE(&s->streams, st, entry);
 	s->stream_count--;
+	evhttp_send_reply_end(st->req);
 	free(st);
 }
 

@@ -89,6 +89,9 @@
     var what;
     if (a.type === 'waiting' || a.type === 'warning')
       what = '买家 ' + (a.buyer || '?') + ' 已等待 ' + seconds(a.value_ms) + '（目标 ' + seconds(a.target_ms) + '）';
+    else if (a.type === 'expired')
+      what = metric + ' 告警结束：' + (a.window_s >= 0 ? a.window_s : '?') + ' 秒内样本不足（剩 ' +
+        (a.samples >= 0 ? a.samples : '?') + ' 次）';
     else
       what = metric + ' ' + seconds(a.value_ms) + '，目标 ' + seconds(a.target_ms) +
         '（' + (a.samples >= 0 ? a.samples : '?') + ' 次，' + (a.window_s >= 0 ? a.window_s : '?') + ' 秒内）';
@@ -193,7 +196,7 @@
       return;
     }
     var width = Math.max(wrap.clientWidth, 160), height = 120;
-    var m = {top: 6, right: 8, bottom: 18, left: 40};
+    var m = {top: 6, right: 18, bottom: 18, left: 40};
     var w = width - m.left - m.right, h = height - m.top - m.bottom;
     var svg = d3.select(wrap).append('svg').attr('viewBox', '0 0 ' + width + ' ' + height)
       .attr('height', height);

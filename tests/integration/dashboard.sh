@@ -48,7 +48,7 @@ start_serve() {
 	var=$1
 	out=$2
 	shift 2
-	"$CTL" --redis "unix://$TMP/redis.sock" serve "$@" >"$out" 2>"$out.err" &
+	"$CTL" --config "$TMP/ctl.conf" serve "$@" >"$out" 2>"$out.err" &
 	eval "$var=$!"
 	PORT=
 	for _ in $(seq 150); do
@@ -61,6 +61,12 @@ start_serve() {
 	return 1
 }
 
+# Its own settings: never the machine's /etc/chatlogd/chatlogd.conf (another time zone
+# there would move the day the test reads).
+cat >"$TMP/ctl.conf" <<CONF
+redis = unix://$TMP/redis.sock
+timezone = Asia/Shanghai
+CONF
 redis-server --port 0 --unixsocket "$TMP/redis.sock" --dir "$TMP" --save "" --appendonly no \
 	--daemonize no >"$TMP/redis.log" 2>&1 &
 REDIS_PID=$!
@@ -83,7 +89,7 @@ else
 fi
 
 # ---- refusals at start ----
-timeout 10 "$CTL" --redis "unix://$TMP/redis.sock" serve --listen 0.0.0.0:0 >"$TMP/refuse.out" 2>&1
+timeout 10 "$CTL" --config "$TMP/ctl.conf" serve --listen 0.0.0.0:0 >"$TMP/refuse.out" 2>&1
 rc=$?
 if [ "$rc" = 2 ] && grep -q "not a loopback address: give --token-file" "$TMP/refuse.out"; then
 	ok "a non-loopback --listen without --token-file is refused (exit 2)"
@@ -93,7 +99,7 @@ else
 fi
 printf 'short\n' >"$TMP/short.token"
 chmod 600 "$TMP/short.token"
-timeout 10 "$CTL" --redis "unix://$TMP/redis.sock" serve --listen 0.0.0.0:0 \
+timeout 10 "$CTL" --config "$TMP/ctl.conf" serve --listen 0.0.0.0:0 \
 	--token-file "$TMP/short.token" \
 	>"$TMP/refuse.out" 2>&1
 rc=$?
@@ -103,7 +109,7 @@ else
 	fail "a short token is refused (exit $rc)"
 	cat "$TMP/refuse.out"
 fi
-timeout 10 "$CTL" --redis "unix://$TMP/redis.sock" serve --static-dir "$TMP" >"$TMP/refuse.out" 2>&1
+timeout 10 "$CTL" --config "$TMP/ctl.conf" serve --static-dir "$TMP" >"$TMP/refuse.out" 2>&1
 rc=$?
 if [ "$rc" = 2 ] && grep -q "no index.html" "$TMP/refuse.out"; then
 	ok "--static-dir without the page is refused (exit 2)"

@@ -46,10 +46,16 @@
     return u.pathname + u.search;
   }
 
+  var STATUS = {400: '请求参数不对', 401: '需要令牌：在网址后加上 ?token=令牌',
+                403: '这个看板只接受本机地址（127.0.0.1、localhost）的访问',
+                404: 'Redis 里没有这个店铺或客服', 503: 'Redis 无法连接，请查看 chatlogctl serve 的日志'};
+
   function getJSON(path, query) {
     return fetch(url(path, query), {cache: 'no-store'}).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (body) {
-        if (!r.ok) throw new Error(body.error || ('HTTP ' + r.status));
+        if (!r.ok)
+          throw new Error((STATUS[r.status] || ('HTTP ' + r.status)) +
+            ((r.status === 400 || r.status === 404) && body.error ? '（' + body.error + '）' : ''));
         return body;
       });
     });

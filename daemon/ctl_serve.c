@@ -318,13 +318,18 @@ static void on_api(struct evhttp_request *req, void *ctx)
 	}
 	status = ctl_api_answer(&s->api, evhttp_uri_get_path(uri), &params, wall_ms(), out);
 	evhttp_clear_headers(&params);
-	if (status == 503)
+	if (status == 503) {
 		redis_failed(s);
-	else if (status != 0)
+	} else if (status != 0 && s->retry_ms != 0) {
+		ctl_error("serve: Redis answers again");
 		s->retry_ms = 0;
+	}
 	if (fclose(out) != 0 || status == 0 || (body = evbuffer_new()) == NULL) {
 		free(json);
-		send_error(req, status == 0 ? 404 : 500, "{\"error\":\"not found\"}");
+		if (status == 0)
+			send_error(req, 404, "{\"error\":\"not found\"}");
+		else
+			send_error(req, 500, "{\"error\":\"out of memory\"}");
 		return;
 	}
 	common_headers(req, "application/json; charset=utf-8");

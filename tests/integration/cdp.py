@@ -50,14 +50,19 @@ class Browser:
         self._buffer = b""
         self.events = []
         self.exceptions = []
-        target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
-        self.session = self.call("Target.attachToTarget",
-                                 {"targetId": target, "flatten": True})["sessionId"]
-        self.call("Runtime.enable", session=True)
-        self.call("Page.enable", session=True)
-        self.call("Emulation.setDeviceMetricsOverride",
-                  {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
-                  session=True)
+        self.session = None
+        try:
+            target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+            self.session = self.call("Target.attachToTarget",
+                                     {"targetId": target, "flatten": True})["sessionId"]
+            self.call("Runtime.enable", session=True)
+            self.call("Page.enable", session=True)
+            self.call("Emulation.setDeviceMetricsOverride",
+                      {"width": width, "height": height, "deviceScaleFactor": 1,
+                       "mobile": False}, session=True)
+        except Exception:
+            self.close()  # never leave a browser behind
+            raise
 
     def _send(self, message):
         data = json.dumps(message).encode() + b"\0"
@@ -127,10 +132,11 @@ class Browser:
             f.write(base64.b64decode(data))
 
     def close(self):
-        try:
-            self.call("Browser.close", timeout=5)
-        except Exception:
-            pass
+        if self.proc.poll() is None:
+            try:
+                self.call("Browser.close", timeout=5)
+            except Exception:
+                pass
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:

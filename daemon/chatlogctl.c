@@ -22,6 +22,8 @@
 #include "chatlogd/ctl_assess.h"
 #include "chatlogd/ctl_json.h"
 #include "chatlogd/ctl_redis.h"
+#include "chatlogd/ctl_rows.h"
+#include "chatlogd/ctl_serve.h"
 #include "chatlogd/report.h"
 #include "chatlogd/rules.h"
 #include "chatlogd/scoreboard.h"
@@ -49,7 +51,14 @@
 static const char *const ctl_windows[] = {"1m", "5m", "15m", "1h", "24h"};
 #define CTL_WINDOWS (sizeof(ctl_windows) / sizeof(ctl_windows[0]))
 
-enum ctl_command { COMMAND_TOP, COMMAND_AGENT, COMMAND_ALERTS, COMMAND_REPORT, COMMAND_ASSESS };
+enum ctl_command {
+	COMMAND_TOP,
+	COMMAND_AGENT,
+	COMMAND_ALERTS,
+	COMMAND_REPORT,
+	COMMAND_ASSESS,
+	COMMAND_SERVE
+};
 
 struct ctl_options {
 	const char *config_path; /* NULL: CTL_DEFAULT_CONFIG if it exists */
@@ -60,6 +69,8 @@ struct ctl_options {
 	/* assess */
 	const char *month, *week, *from, *to, *report, *rules, *xlsx;
 	int csv;
+	/* serve */
+	const char *listen, *token_file, *static_dir;
 	int json, follow;
 	enum ctl_command command;
 };
@@ -94,6 +105,9 @@ static void usage(FILE *out)
 	      "         [--csv | --xlsx FILE]\n"
 	      "                    the monthly assessment per agent and team: bands, bonus,\n"
 	      "                    commission, tiers (default: last month; docs/assess.md)\n"
+	      "  serve [--listen ADDR:PORT] [--token-file FILE] [--static-dir DIR]\n"
+	      "                    the dashboard in the browser (default 127.0.0.1:9188; any\n"
+	      "                    other address needs --token-file; docs/dashboard.md)\n"
 	      "Settings come from --config FILE, else /etc/chatlogd/chatlogd.conf if present\n"
 	      "(redis, redis_password_file, prefix, timezone, patterns); options override them.\n"
 	      "Exit status: 0 done, 1 Redis unreachable or failing, 2 usage or settings error.\n",
@@ -171,6 +185,9 @@ static void parse_options(int argc, char **argv, struct ctl_options *o)
 		OPT_RULES,
 		OPT_CSV,
 		OPT_XLSX,
+		OPT_LISTEN,
+		OPT_TOKEN_FILE,
+		OPT_STATIC_DIR,
 	};
 	static const struct option options[] = {
 	    {"config", required_argument, NULL, OPT_CONFIG},
@@ -192,6 +209,9 @@ static void parse_options(int argc, char **argv, struct ctl_options *o)
 	    {"rules", required_argument, NULL, OPT_RULES},
 	    {"csv", no_argument, NULL, OPT_CSV},
 	    {"xlsx", required_argument, NULL, OPT_XLSX},
+	    {"listen", required_argument, NULL, OPT_LISTEN},
+	    {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
+	    {"static-dir", required_argument, NULL, OPT_STATIC_DIR},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *command;
@@ -256,6 +276,15 @@ static void parse_options(int argc, char **argv, struct ctl_options *o)
 		case OPT_XLSX:
 			o->xlsx = optarg;
 			break;
+		case OPT_LISTEN:
+			o->listen = optarg;
+			break;
+		case OPT_TOKEN_FILE:
+			o->token_file = optarg;
+			break;
+		case OPT_STATIC_DIR:
+			o->static_dir = optarg;
+			break;
 		case 'h':
 		case OPT_HELP:
 			usage(stdout);
@@ -267,7 +296,7 @@ static void parse_options(int argc, char **argv, struct ctl_options *o)
 		}
 	}
 	if (optind >= argc)
-		usage_error("no command (top, agent, alerts, report or assess)");
+		usage_error("no command (top, agent, alerts, report, assess or serve)");
 	command = argv[optind++];
 	if (strcmp(command, "top") == 0)
 		o->command = COMMAND_TOP;
@@ -279,8 +308,10 @@ static void parse_options(int argc, char **argv, struct ctl_options *o)
 		o->command = COMMAND_REPORT;
 	else if (strcmp(command, "assess") == 0)
 		o->command = COMMAND_ASSESS;
+	else if (strcmp(command, "serve") == 0)
+		o->command = COMMAND_SERVE;
 	else
-		usage_error("unknown command \"%s\" (top, agent, alerts, report or assess)",
+		usage_error("unknown command \"%s\" (top, agent, alerts, report, assess or serve)",
 		            command);
 	if (o->command == COMMAND_AGENT) {
 		if (optind >= argc || argv[optind][0] == '\0')
@@ -316,6 +347,10 @@ static void parse_options(int argc, char **argv, struct ctl_options *o)
 		usage_error("assess takes one period: --month, --week, --day or --from/--to");
 	if ((o->from == NULL) != (o->to == NULL))
 		usage_error("--from and --to go together");
+	if (o->command != COMMAND_SERVE && (o->listen || o->token_file || o->static_dir))
+		usage_error("--listen, --token-file and --static-dir are for serve");
+	if (o->command == COMMAND_SERVE && (o->json || o->day || o->shop))
+		usage_error("serve takes no --json, --day or --shop (the page chooses)");
 	if (o->json + o->csv + (o->xlsx != NULL) > 1)
 		usage_error("one output: --json, --csv or --xlsx FILE");
 }
@@ -384,17 +419,7 @@ static void load_labels(struct ctl *ctl, const struct config *cfg, int explicit_
 
 static const char *reason_label(const struct ctl *ctl, const char *reason)
 {
-	static const struct {
-		const char *reason, *label;
-	} builtin[] = {{"no_reply", "未回复"}, {"slow", "响应慢"}, {"other", "其他"}};
-
-	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
-		if (strcmp(reason, builtin[i].reason) == 0)
-			return builtin[i].label;
-	for (unsigned i = 0; ctl->rules != NULL && i < rules_count(ctl->rules); i++)
-		if (strcmp(reason, rules_reason(ctl->rules, i)) == 0)
-			return rules_label(ctl->rules, i);
-	return NULL;
+	return ctl_rows_reason_label(ctl->rules, reason);
 }
 
 /* The name of a ranked reason, from the registry the counters were read with. */
@@ -458,37 +483,20 @@ static void table_row(FILE *out, const struct ctl *ctl, const struct ctl_row *ro
                       char marker)
 {
 	const int64_t *v = row->value;
-	struct scoreboard_percentile p[4];
-	char frt[16], art[16], pct[4][16], reply[16], conv[16], paid[16], aov[32], reasons[256];
-	struct derived d;
+	struct ctl_row_text t;
+	char reasons[256];
 
-	counters_derive(v, &d);
-	scoreboard_percentile(v + COUNTER_FRT_H, 50, &p[0]);
-	scoreboard_percentile(v + COUNTER_FRT_H, 90, &p[1]);
-	scoreboard_percentile(v + COUNTER_RESP_H, 50, &p[2]);
-	scoreboard_percentile(v + COUNTER_RESP_H, 90, &p[3]);
-	for (int i = 0; i < 4; i++)
-		scoreboard_format_percentile(&p[i], pct[i], sizeof(pct[i]));
-	if (d.has_aov)
-		counters_format_fen(d.aov_fen, aov, sizeof(aov));
-	else
-		snprintf(aov, sizeof(aov), "-");
+	ctl_rows_text(v, &t);
 	top_reasons_text(ctl, v, reasons, sizeof(reasons));
 	fprintf(out, "%c ", marker);
 	put_padded(out, row->label, width);
 	fprintf(out,
 	        " %9" PRId64 " %9" PRId64 " %7s %6s %6s %5" PRId64 " %7s %6s %6s %5" PRId64
 	        " %7s %7s %7s %10s %5" PRId64,
-	        v[COUNTER_INQUIRIES], v[COUNTER_POST_SALE],
-	        scoreboard_format_seconds(d.has_frt_avg, d.frt_avg_ms, frt, sizeof(frt)), pct[0],
-	        pct[1], v[COUNTER_FRT_BREACHES],
-	        scoreboard_format_seconds(d.has_art_avg, d.art_avg_ms, art, sizeof(art)), pct[2],
-	        pct[3], v[COUNTER_RESPONSE_BREACHES],
-	        scoreboard_format_percent(d.has_reply_rate, d.reply_rate_e4, reply, sizeof(reply)),
-	        scoreboard_format_percent(d.has_conversion, d.conversion_e4, conv, sizeof(conv)),
-	        scoreboard_format_percent(d.has_pay_conversion, d.pay_conversion_e4, paid,
-	                                  sizeof(paid)),
-	        aov, v[COUNTER_LOST]);
+	        v[COUNTER_INQUIRIES], v[COUNTER_POST_SALE], t.frt_avg, t.frt_p50, t.frt_p90,
+	        v[COUNTER_FRT_BREACHES], t.art_avg, t.art_p50, t.art_p90,
+	        v[COUNTER_RESPONSE_BREACHES], t.reply, t.conversion, t.pay_conversion, t.aov,
+	        v[COUNTER_LOST]);
 	if (reasons[0] != '\0')
 		fprintf(out, "  %s", reasons);
 	fputc('\n', out);
@@ -513,110 +521,10 @@ static const char ctl_legend[] =
 
 /* ---- JSON layout ---- */
 
-static void json_percentile(struct ctl_json *j, const char *key, const int64_t *histogram,
-                            unsigned percent)
-{
-	struct scoreboard_percentile p;
-
-	scoreboard_percentile(histogram, percent, &p);
-	if (!p.present)
-		return;
-	ctl_json_open(j, key, '{');
-	if (p.upper_ms == INT64_MAX)
-		ctl_json_int(j, "gt_ms", p.lower_ms);
-	else
-		ctl_json_int(j, "le_ms", p.upper_ms);
-	ctl_json_close(j, '}');
-}
-
-static void json_histogram(struct ctl_json *j, const char *key, const int64_t *histogram)
-{
-	char bound[24];
-	int opened = 0;
-
-	for (unsigned i = 0; i < HISTOGRAM_BUCKETS; i++) {
-		if (histogram[i] == 0)
-			continue;
-		if (!opened)
-			ctl_json_open(j, key, '{');
-		opened = 1;
-		if (i == HISTOGRAM_BUCKETS - 1)
-			snprintf(bound, sizeof(bound), "inf");
-		else
-			snprintf(bound, sizeof(bound), "%" PRId64, counters_bucket_upper(i));
-		ctl_json_int(j, bound, histogram[i]);
-	}
-	if (opened)
-		ctl_json_close(j, '}');
-}
-
-/* A row's numbers: counters, derived values (absent when their denominator is 0,
- * as in SPEC §3), percentiles (absent without samples), lost reasons most first. */
-static void json_row_members(struct ctl_json *j, const struct ctl *ctl, const struct ctl_row *row)
-{
-	struct scoreboard_reason ranked[LIMIT_REASONS];
-	const int64_t *v = row->value;
-	unsigned n =
-	    scoreboard_rank_reasons(v, ctl_redis_reasons(ctl->redis), ranked, LIMIT_REASONS);
-	struct derived d;
-	char text[32];
-
-	counters_derive(v, &d);
-	ctl_json_text(j, "agent", row->name);
-	if (row->as_of[0] != '\0')
-		ctl_json_text(j, "as_of", row->as_of);
-	ctl_json_int(j, "inquiries", v[COUNTER_INQUIRIES]);
-	ctl_json_int(j, "post_sale", v[COUNTER_POST_SALE]);
-	ctl_json_int(j, "replied", v[COUNTER_REPLIED]);
-	ctl_json_int(j, "no_reply", v[COUNTER_NO_REPLY]);
-	ctl_json_int(j, "unanswered", v[COUNTER_UNANSWERED]);
-	ctl_json_int(j, "first_responses", v[COUNTER_FIRST_RESPONSES]);
-	if (d.has_frt_avg)
-		ctl_json_int(j, "frt_avg_ms", d.frt_avg_ms);
-	json_percentile(j, "frt_p50", v + COUNTER_FRT_H, 50);
-	json_percentile(j, "frt_p90", v + COUNTER_FRT_H, 90);
-	ctl_json_int(j, "frt_breaches", v[COUNTER_FRT_BREACHES]);
-	ctl_json_int(j, "responses", v[COUNTER_RESPONSES]);
-	if (d.has_art_avg)
-		ctl_json_int(j, "art_avg_ms", d.art_avg_ms);
-	json_percentile(j, "art_p50", v + COUNTER_RESP_H, 50);
-	json_percentile(j, "art_p90", v + COUNTER_RESP_H, 90);
-	ctl_json_int(j, "response_breaches", v[COUNTER_RESPONSE_BREACHES]);
-	if (d.has_reply_rate)
-		ctl_json_number(j, "reply_rate", counters_format_e4(d.reply_rate_e4, text, 32));
-	ctl_json_int(j, "orders", v[COUNTER_ORDERS]);
-	ctl_json_int(j, "ordered", v[COUNTER_ORDERED]);
-	if (d.has_conversion)
-		ctl_json_number(j, "conversion", counters_format_e4(d.conversion_e4, text, 32));
-	ctl_json_int(j, "payments", v[COUNTER_PAYMENTS]);
-	ctl_json_int(j, "paid", v[COUNTER_PAID]);
-	if (d.has_pay_conversion)
-		ctl_json_number(j, "pay_conversion",
-		                counters_format_e4(d.pay_conversion_e4, text, 32));
-	ctl_json_int(j, "sales_fen", v[COUNTER_SALES_FEN]);
-	if (d.has_aov)
-		ctl_json_number(j, "aov", counters_format_fen(d.aov_fen, text, 32));
-	if (row->name[0] == '*' && row->name[1] == '\0') {
-		ctl_json_int(j, "silent_orders", v[COUNTER_SILENT_ORDERS]);
-		ctl_json_int(j, "silent_sales_fen", v[COUNTER_SILENT_SALES_FEN]);
-	}
-	ctl_json_int(j, "lost", v[COUNTER_LOST]);
-	ctl_json_open(j, "lost_reasons", '{');
-	for (unsigned i = 0; i < n; i++)
-		ctl_json_int(j, reason_name(ctl, &ranked[i]), ranked[i].count);
-	ctl_json_close(j, '}');
-	json_histogram(j, "frt_h", v + COUNTER_FRT_H);
-	json_histogram(j, "resp_h", v + COUNTER_RESP_H);
-}
-
 static void json_row(struct ctl_json *j, const char *key, const struct ctl *ctl,
                      const struct ctl_row *row, int with_alert)
 {
-	ctl_json_open(j, key, '{');
-	json_row_members(j, ctl, row);
-	if (with_alert)
-		ctl_json_alert(j, "alert", row->alert, row->alert_len);
-	ctl_json_close(j, '}');
+	ctl_rows_json(j, key, ctl_redis_reasons(ctl->redis), row, with_alert);
 }
 
 /* Ends the answer of top, agent and report: its "shops" array, the object that
@@ -740,29 +648,7 @@ static void reasons_table(FILE *out, const struct ctl *ctl, const int64_t *value
 static void json_reasons(struct ctl_json *j, const char *key, const struct ctl *ctl,
                          const int64_t *value)
 {
-	struct scoreboard_reason ranked[LIMIT_REASONS];
-	unsigned n =
-	    scoreboard_rank_reasons(value, ctl_redis_reasons(ctl->redis), ranked, LIMIT_REASONS);
-	int64_t lost = 0;
-	char share[16];
-
-	for (unsigned i = 0; i < n; i++)
-		lost += ranked[i].count;
-	ctl_json_open(j, key, '[');
-	for (unsigned i = 0; i < n; i++) {
-		const char *reason = reason_name(ctl, &ranked[i]);
-		const char *label = reason_label(ctl, reason);
-		ctl_json_open(j, NULL, '{');
-		ctl_json_text(j, "reason", reason);
-		if (label != NULL)
-			ctl_json_text(j, "label", label);
-		ctl_json_int(j, "count", ranked[i].count);
-		ctl_json_number(j, "share",
-		                counters_format_e4(scoreboard_ratio_e4(ranked[i].count, lost),
-		                                   share, sizeof(share)));
-		ctl_json_close(j, '}');
-	}
-	ctl_json_close(j, ']');
+	ctl_rows_json_reasons(j, key, ctl_redis_reasons(ctl->redis), ctl->rules, value);
 }
 
 /* Rows of the agent view: one metric per line, one column per period. */
@@ -1165,24 +1051,6 @@ static int alerts_follow(struct ctl *ctl, char *last_id, size_t id_size, int jso
 	                               print_new_alert, &json);
 }
 
-static void alerts_json(struct ctl_json *j, const char *key, const struct ctl_alert *alerts,
-                        size_t count)
-{
-	ctl_json_open(j, key, '[');
-	for (size_t i = 0; i < count; i++) {
-		ctl_json_open(j, NULL, '{');
-		if (alerts[i].id != NULL)
-			ctl_json_text(j, "id", alerts[i].id);
-		if (alerts[i].shop != NULL) {
-			ctl_json_text(j, "shop", alerts[i].shop);
-			ctl_json_text(j, "agent", alerts[i].agent);
-		}
-		ctl_json_alert(j, "alert", alerts[i].json, alerts[i].json_len);
-		ctl_json_close(j, '}');
-	}
-	ctl_json_close(j, ']');
-}
-
 static void alerts_text(const char *title, const struct ctl_alert *alerts, size_t count)
 {
 	struct alert_line *lines = ctl_calloc(count, sizeof(*lines));
@@ -1232,8 +1100,8 @@ static int command_alerts(struct ctl *ctl, const struct ctl_options *o)
 	if (o->json) {
 		ctl_json_init(&j, stdout);
 		ctl_json_open(&j, NULL, '{');
-		alerts_json(&j, "active", active, active_count);
-		alerts_json(&j, "recent", recent, recent_count);
+		ctl_rows_json_alerts(&j, "active", active, active_count);
+		ctl_rows_json_alerts(&j, "recent", recent, recent_count);
 		ctl_json_close(&j, '}');
 		putchar('\n');
 	} else {
@@ -1317,7 +1185,7 @@ static int command_report(struct ctl *ctl, const struct ctl_options *o)
 				enum scoreboard_quadrant q =
 				    scoreboard_quadrant(row->value, shop.total.value);
 				ctl_json_open(&j, NULL, '{');
-				json_row_members(&j, ctl, row);
+				ctl_rows_json_members(&j, ctl_redis_reasons(ctl->redis), row);
 				ctl_json_text(&j, "quadrant", scoreboard_quadrant_code(q));
 				ctl_json_text(&j, "quadrant_label", scoreboard_quadrant_label(q));
 				ctl_json_close(&j, '}');
@@ -1470,10 +1338,26 @@ int main(int argc, char **argv)
 	load_settings(&o, &cfg);
 	memset(&ctl, 0, sizeof(ctl));
 	set_day(&ctl, &o);
-	if (o.command == COMMAND_AGENT || o.command == COMMAND_REPORT)
+	if (o.command == COMMAND_AGENT || o.command == COMMAND_REPORT || o.command == COMMAND_SERVE)
 		load_labels(&ctl, &cfg, o.patterns != NULL);
 	if ((ctl.redis = ctl_redis_new(&cfg, err, sizeof(err))) == NULL)
 		usage_error("%s", err);
+	if (o.command == COMMAND_SERVE) {
+		struct ctl_serve_options serve = {
+		    .listen = o.listen != NULL ? o.listen : CTL_SERVE_DEFAULT_LISTEN,
+		    .token_file = o.token_file,
+		    .static_dir = o.static_dir,
+		    .redis_url = cfg.redis,
+		    .password_file = cfg.redis_password_file,
+		    .prefix = cfg.prefix,
+		    .timezone = cfg.timezone,
+		};
+		int status = ctl_serve_run(ctl.redis, ctl.rules, &serve);
+		config_free(&cfg);
+		ctl_redis_free(ctl.redis);
+		rules_free(ctl.rules);
+		return status;
+	}
 	config_free(&cfg);
 	if (o.command == COMMAND_ASSESS) {
 		rc = command_assess(&ctl, &o);
@@ -1492,6 +1376,7 @@ int main(int argc, char **argv)
 			rc = command_report(&ctl, &o);
 			break;
 		case COMMAND_ASSESS:
+		case COMMAND_SERVE:
 			break;
 		}
 	}

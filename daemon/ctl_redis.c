@@ -28,6 +28,7 @@ struct ctl_redis {
 	char *prefix;
 	struct reasons reasons;
 	int field_warned;
+	int keep_password; /* serve: reconnects need it */
 };
 
 /* ---- messages and memory ---- */
@@ -209,12 +210,28 @@ int ctl_redis_connect(struct ctl_redis *c, int64_t timeout_ms)
 	}
 	rc = 0;
 done:
-	if (c->endpoint.password != NULL) {
+	if (c->endpoint.password != NULL && !c->keep_password) {
 		explicit_bzero(c->endpoint.password, strlen(c->endpoint.password));
 		free(c->endpoint.password);
 		c->endpoint.password = NULL;
 	}
 	return rc;
+}
+
+void ctl_redis_keep_password(struct ctl_redis *c)
+{
+	c->keep_password = 1;
+}
+
+int ctl_redis_ensure(struct ctl_redis *c, int64_t timeout_ms)
+{
+	if (c->redis != NULL && c->redis->err == 0)
+		return 0;
+	if (c->redis != NULL) {
+		redisFree(c->redis);
+		c->redis = NULL;
+	}
+	return ctl_redis_connect(c, timeout_ms);
 }
 
 /* ---- sets and hashes ---- */
@@ -556,6 +573,30 @@ int ctl_redis_rows(struct ctl_redis *c, const char *shop, const char *agent,
 	return rc;
 }
 
+int ctl_redis_totals(struct ctl_redis *c, char *const *shops, size_t count, const char *suffix,
+                     struct ctl_row *rows)
+{
+	char **keys = ctl_calloc(count, sizeof(*keys));
+	redisReply **replies = ctl_calloc(count, sizeof(*replies));
+	int rc;
+
+	for (size_t i = 0; i < count; i++) {
+		keys[i] = counters_key(c, shops[i], "*", suffix);
+		row_init(&rows[i], "*", 1, "(shop)");
+	}
+	rc = ctl_redis_hgetall(c, keys, count, replies);
+	for (size_t i = 0; i < count; i++) {
+		if (rc == 0) {
+			row_take(c, &rows[i], replies[i], keys[i]);
+			freeReplyObject(replies[i]);
+		}
+		free(keys[i]);
+	}
+	free(keys);
+	free(replies);
+	return rc;
+}
+
 int ctl_redis_agent(struct ctl_redis *c, const char *shop, const char *agent,
                     const char *const *suffixes, size_t count, struct ctl_row *rows,
                     struct ctl_row *alert_row)
@@ -599,6 +640,25 @@ static int compare_alerts(const void *a, const void *b)
 	return strcmp(((const struct ctl_alert *)a)->agent, ((const struct ctl_alert *)b)->agent);
 }
 
+/* Appends a shop's active-alert hash (an HGETALL reply) to list, sorted by agent. */
+static void alerts_take(const char *shop, const redisReply *reply, struct ctl_alert *list,
+                        size_t *n)
+{
+	size_t first = *n;
+
+	for (size_t i = 0; i + 1 < reply->elements; i += 2) {
+		const redisReply *agent = reply->element[i], *json = reply->element[i + 1];
+		if (agent->type != REDIS_REPLY_STRING || json->type != REDIS_REPLY_STRING)
+			continue;
+		list[*n].shop = ctl_strdup(shop, strlen(shop));
+		list[*n].agent = ctl_strdup(agent->str, agent->len);
+		list[*n].json = ctl_strdup(json->str, json->len);
+		list[*n].json_len = json->len;
+		(*n)++;
+	}
+	qsort(list + first, *n - first, sizeof(*list), compare_alerts);
+}
+
 int ctl_redis_active_alerts(struct ctl_redis *c, const char *shop, struct ctl_alert **alerts,
                             size_t *count)
 {
@@ -614,21 +674,43 @@ int ctl_redis_active_alerts(struct ctl_redis *c, const char *shop, struct ctl_al
 	if (reply == NULL)
 		return -1;
 	list = ctl_calloc(reply->elements / 2, sizeof(*list));
-	for (size_t i = 0; i + 1 < reply->elements; i += 2) {
-		const redisReply *agent = reply->element[i], *json = reply->element[i + 1];
-		if (agent->type != REDIS_REPLY_STRING || json->type != REDIS_REPLY_STRING)
-			continue;
-		list[n].shop = ctl_strdup(shop, strlen(shop));
-		list[n].agent = ctl_strdup(agent->str, agent->len);
-		list[n].json = ctl_strdup(json->str, json->len);
-		list[n].json_len = json->len;
-		n++;
-	}
+	alerts_take(shop, reply, list, &n);
 	freeReplyObject(reply);
-	qsort(list, n, sizeof(*list), compare_alerts);
 	*alerts = list;
 	*count = n;
 	return 0;
+}
+
+int ctl_redis_active_alerts_of(struct ctl_redis *c, char *const *shops, size_t shop_count,
+                               struct ctl_alert **alerts, size_t *count)
+{
+	char **keys = ctl_calloc(shop_count, sizeof(*keys));
+	redisReply **replies = ctl_calloc(shop_count, sizeof(*replies));
+	struct ctl_alert *list = NULL;
+	size_t total = 0, n = 0;
+	int rc;
+
+	*alerts = NULL;
+	*count = 0;
+	for (size_t i = 0; i < shop_count; i++)
+		keys[i] = shop_key(c, shops[i], "alerts");
+	rc = ctl_redis_hgetall(c, keys, shop_count, replies);
+	if (rc == 0) {
+		for (size_t i = 0; i < shop_count; i++)
+			total += replies[i]->elements / 2;
+		list = ctl_calloc(total, sizeof(*list));
+		for (size_t i = 0; i < shop_count; i++) {
+			alerts_take(shops[i], replies[i], list, &n);
+			freeReplyObject(replies[i]);
+		}
+		*alerts = list;
+		*count = n;
+	}
+	for (size_t i = 0; i < shop_count; i++)
+		free(keys[i]);
+	free(keys);
+	free(replies);
+	return rc;
 }
 
 /* The id of a stream entry [id, [field, value, ...]], or NULL if it is not one. */

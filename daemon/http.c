@@ -1,10 +1,16 @@
 /*
- * http.c owns the HTTP surface: routing, methods, status codes and headers. What is
- * served comes from the handlers live.c passes in.
+ * http.c owns the HTTP surface: a listener with bounded connections, headers and idle
+ * time (the daemon's /metrics and /healthz, and chatlogctl serve's dashboard), and the
+ * daemon's routing, methods, status codes and headers. What is served comes from the
+ * handlers live.c passes in, or from the routes the caller adds (http_server).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -35,7 +41,7 @@ static void reply(struct evhttp_request *req, int code, const char *reason, cons
 	evhttp_send_reply(req, code, reason, body);
 }
 
-static int only_get(struct evhttp_request *req)
+int http_only_get(struct evhttp_request *req)
 {
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_GET ||
 	    evhttp_request_get_command(req) == EVHTTP_REQ_HEAD)
@@ -50,7 +56,7 @@ static void on_metrics(struct evhttp_request *req, void *ctx)
 	struct http *h = ctx;
 	struct evbuffer *body = evbuffer_new();
 
-	if (!only_get(req) || body == NULL) {
+	if (!http_only_get(req) || body == NULL) {
 		if (body)
 			evbuffer_free(body);
 		return;
@@ -66,7 +72,7 @@ static void on_health(struct evhttp_request *req, void *ctx)
 	struct evbuffer *body = evbuffer_new();
 	int healthy;
 
-	if (!only_get(req) || body == NULL) {
+	if (!http_only_get(req) || body == NULL) {
 		if (body)
 			evbuffer_free(body);
 		return;
@@ -171,24 +177,26 @@ static void accept_failed(struct evconnlistener *listener, void *ctx)
 	}
 }
 
-struct http *http_start(struct event_base *base, const char *listen,
-                        const struct http_handlers *handlers, char *err, size_t errlen)
+struct http *http_listen(struct event_base *base, const char *listen, int any_port, char *err,
+                         size_t errlen)
 {
 	struct http *h = calloc(1, sizeof(*h));
 	char host[256];
 	const char *colon = strrchr(listen, ':');
 	struct evhttp_bound_socket *bound;
-	long port;
+	char *end;
+	long port = -1;
 
 	if (h == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	h->handlers = *handlers;
 	h->accept_log.per_second = 1;
-	if (colon == NULL || (size_t)(colon - listen) >= sizeof(host) ||
-	    (port = strtol(colon + 1, NULL, 10)) <= 0 || port > 65535) {
-		snprintf(err, errlen, "http_listen: expected HOST:PORT, not \"%s\"", listen);
+	if (colon != NULL && colon[1] != '\0')
+		port = strtol(colon + 1, &end, 10);
+	if (colon == NULL || (size_t)(colon - listen) >= sizeof(host) || colon[1] == '\0' ||
+	    *end != '\0' || port < (any_port ? 0 : 1) || port > 65535) {
+		snprintf(err, errlen, "expected HOST:PORT, not \"%s\"", listen);
 		free(h);
 		return NULL;
 	}
@@ -200,14 +208,14 @@ struct http *http_start(struct event_base *base, const char *listen,
 	}
 	if ((h->server = evhttp_new(base)) == NULL ||
 	    (bound = evhttp_bind_socket_with_handle(h->server, host, (ev_uint16_t)port)) == NULL) {
-		snprintf(err, errlen, "http_listen: cannot listen on %s", listen);
+		snprintf(err, errlen, "cannot listen on %s", listen);
 		http_free(h);
 		return NULL;
 	}
 	h->listener = evhttp_bound_socket_get_listener(bound);
 	if ((h->sweep_timer = event_new(base, -1, EV_PERSIST, sweep, h)) == NULL ||
 	    event_add(h->sweep_timer, &(struct timeval){1, 0}) == -1) {
-		snprintf(err, errlen, "http_listen: out of memory");
+		snprintf(err, errlen, "out of memory");
 		http_free(h);
 		return NULL;
 	}
@@ -218,9 +226,43 @@ struct http *http_start(struct event_base *base, const char *listen,
 	evhttp_set_max_headers_size(h->server, LIMIT_HTTP_HEADER_BYTES);
 	evhttp_set_max_body_size(h->server, 0);
 	evhttp_set_timeout(h->server, LIMIT_HTTP_IDLE_SECONDS);
+	evhttp_set_gencb(h->server, on_other, h);
+	return h;
+}
+
+struct evhttp *http_server(struct http *h)
+{
+	return h->server;
+}
+
+int http_port(const struct http *h)
+{
+	struct sockaddr_storage addr;
+	socklen_t len = sizeof(addr);
+	evutil_socket_t fd = evconnlistener_get_fd(h->listener);
+
+	if (getsockname(fd, (struct sockaddr *)&addr, &len) == -1)
+		return -1;
+	if (addr.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&addr)->sin_port);
+	if (addr.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&addr)->sin6_port);
+	return -1;
+}
+
+struct http *http_start(struct event_base *base, const char *listen,
+                        const struct http_handlers *handlers, char *err, size_t errlen)
+{
+	char reason[256];
+	struct http *h = http_listen(base, listen, 0, reason, sizeof(reason));
+
+	if (h == NULL) {
+		snprintf(err, errlen, "http_listen: %s", reason);
+		return NULL;
+	}
+	h->handlers = *handlers;
 	evhttp_set_cb(h->server, "/metrics", on_metrics, h);
 	evhttp_set_cb(h->server, "/healthz", on_health, h);
-	evhttp_set_gencb(h->server, on_other, h);
 	return h;
 }
 

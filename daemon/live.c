@@ -504,31 +504,6 @@ static void on_refused(void *ctx, const char *why)
 	event_base_loopexit(l->base, NULL);
 }
 
-static int add_row_into(struct counter_table *totals, const struct counter_row *row, uint32_t agent)
-{
-	struct counter_row *sum = counter_table_row(totals, row->shop, agent, 0);
-
-	if (sum == NULL)
-		return -1;
-	for (int id = 0; id < COUNTER_WIDTH; id++)
-		sum->value[id] += row->value[id];
-	return 0;
-}
-
-/* The cut in flight into the totals /metrics shows: per shop always, per agent
- * with metrics_per_agent. */
-static int add_totals(struct live *l)
-{
-	for (size_t i = 0; i < counter_table_count(l->inflight); i++) {
-		const struct counter_row *row = counter_table_at(l->inflight, i);
-		if (add_row_into(l->shop_totals, row, NAME_WHOLE_SHOP) == -1 ||
-		    (l->agent_totals != NULL &&
-		     add_row_into(l->agent_totals, row, row->agent) == -1))
-			return -1;
-	}
-	return 0;
-}
-
 /* Turns the pending deltas into the cut in flight, numbered from first_seq, and
  * returns its batches for the sender (their count, or -1). A cut restored from a
  * snapshot is already in the windows (add_to_windows = 0). */
@@ -557,7 +532,7 @@ static int cut_tables(struct live *l, uint64_t first_seq, int add_to_windows,
 			memcpy(copy, events, n * sizeof(*copy));
 		for (size_t i = 0; i < n; i++)
 			l->alerts_by_type[events[i].type]++;
-		if (add_totals(l) == -1) {
+		if (metrics_fold(l->shop_totals, l->agent_totals, l->inflight) == -1) {
 			free(copy);
 			return -1;
 		}
@@ -1326,6 +1301,7 @@ static void render_metrics(void *ctx, struct evbuffer *out)
 	m.shop_totals = l->shop_totals;
 	m.agent_totals = l->agent_totals;
 	m.names = l->names;
+	m.reasons = &l->reasons;
 	webhook_stats(l->webhook, &m.webhook);
 	metrics_render(&m, out);
 }

@@ -100,42 +100,102 @@ static void averages(struct evbuffer *out, const struct metrics_snapshot *m, con
 	}
 }
 
-/* The shop's business counters since start: conversion, reply rate and AOV are
- * ratios of them (docs/operations.md, /metrics). */
-static void shop_counters(struct evbuffer *out, const struct metrics_snapshot *m)
-{
-	static const struct {
-		const char *name, *help;
-		enum counter_id id;
-		int fen; /* shown in yuan */
-	} kpis[] = {
-	    {"inquiries", "Pre-sale conversations (询单).", COUNTER_INQUIRIES, 0},
-	    {"post_sale", "Post-sale conversations (售后).", COUNTER_POST_SALE, 0},
-	    {"replied", "Conversations that got a response.", COUNTER_REPLIED, 0},
-	    {"no_reply", "Conversations closed without a response.", COUNTER_NO_REPLY, 0},
-	    {"frt_breaches", "First responses slower than frt_target_ms.", COUNTER_FRT_BREACHES, 0},
-	    {"response_breaches", "Responses slower than art_target_ms.", COUNTER_RESPONSE_BREACHES,
-	     0},
-	    {"ordered", "Inquiries that ordered.", COUNTER_ORDERED, 0},
-	    {"paid", "Inquiries that paid.", COUNTER_PAID, 0},
-	    {"sales_yuan", "Sales of paid inquiries, yuan.", COUNTER_SALES_FEN, 1},
-	    {"lost", "Inquiries lost (询单流失).", COUNTER_LOST, 0},
-	};
-	char name[96];
+/*
+ * Each shop's business counters since start, summed over its rows: a fixed set of
+ * series per shop (and one per lost reason it has), so a Prometheus scraping many
+ * shops holds about twenty series each, fewer than one agent's histograms. Rates
+ * and ratios (conversion, reply rate, average first response) are left to the query
+ * (docs/grafana/chatlogd.json): counters stay exact and summable across restarts.
+ */
+static const struct {
+	const char *name, *help;
+	enum counter_id id;
+	int fen_or_ms; /* 100: fen shown in yuan; 1000: ms shown in seconds */
+} shop_series[] = {
+    {"chatlogd_shop_inquiries_total", "Pre-sale inquiries (询单) per shop.", COUNTER_INQUIRIES, 0},
+    {"chatlogd_shop_post_sale_total", "Post-sale conversations (售后) per shop.", COUNTER_POST_SALE,
+     0},
+    {"chatlogd_shop_replied_total", "Conversations that got a response, per shop.", COUNTER_REPLIED,
+     0},
+    {"chatlogd_shop_no_reply_total", "Conversations closed without any response, per shop.",
+     COUNTER_NO_REPLY, 0},
+    {"chatlogd_shop_first_responses_total", "First responses per shop.", COUNTER_FIRST_RESPONSES,
+     0},
+    {"chatlogd_shop_first_response_seconds_total", "Sum of first-response times per shop.",
+     COUNTER_FRT_MS_SUM, 1000},
+    {"chatlogd_shop_first_response_breaches_total", "First responses over frt_target_ms per shop.",
+     COUNTER_FRT_BREACHES, 0},
+    {"chatlogd_shop_responses_total", "Responses per shop.", COUNTER_RESPONSES, 0},
+    {"chatlogd_shop_response_seconds_total", "Sum of response times per shop.",
+     COUNTER_RESPONSE_MS_SUM, 1000},
+    {"chatlogd_shop_response_breaches_total", "Responses over art_target_ms per shop.",
+     COUNTER_RESPONSE_BREACHES, 0},
+    {"chatlogd_shop_ordered_inquiries_total", "Inquiries that led to an order, per shop.",
+     COUNTER_ORDERED, 0},
+    {"chatlogd_shop_paid_inquiries_total", "Inquiries that led to a payment, per shop.",
+     COUNTER_PAID, 0},
+    {"chatlogd_shop_orders_total", "Orders counted for inquiries, per shop.", COUNTER_ORDERS, 0},
+    {"chatlogd_shop_payments_total", "Payments counted for inquiries, per shop.", COUNTER_PAYMENTS,
+     0},
+    {"chatlogd_shop_sales_yuan_total", "Sales paid after inquiries, in yuan, per shop.",
+     COUNTER_SALES_FEN, 100},
+    {"chatlogd_shop_silent_orders_total", "Orders without an inquiry (静默下单) per shop.",
+     COUNTER_SILENT_ORDERS, 0},
+    {"chatlogd_shop_silent_sales_yuan_total", "Sales paid without an inquiry, in yuan, per shop.",
+     COUNTER_SILENT_SALES_FEN, 100},
+    {"chatlogd_shop_lost_inquiries_total",
+     "Inquiries lost (询单流失), decided when their order window passed, per shop.", COUNTER_LOST,
+     0},
+};
 
-	for (size_t k = 0; k < sizeof(kpis) / sizeof(kpis[0]); k++) {
-		snprintf(name, sizeof(name), "chatlogd_shop_%s_total", kpis[k].name);
-		header(out, name, "counter", kpis[k].help);
-		for (size_t i = 0; i < counter_table_count(m->shop_totals); i++) {
-			const struct counter_row *row = counter_table_at(m->shop_totals, i);
-			int64_t v = row->value[kpis[k].id];
-			evbuffer_add_printf(out, "%s{", name);
-			row_labels(out, m, row);
-			if (kpis[k].fen)
-				evbuffer_add_printf(out, "} %" PRId64 ".%02" PRId64 "\n", v / 100,
-				                    v % 100);
-			else
-				evbuffer_add_printf(out, "} %" PRId64 "\n", v);
+static void shop_label(struct evbuffer *out, const struct metrics_snapshot *m,
+                       const struct counter_row *row)
+{
+	evbuffer_add(out, "shop=\"", 6);
+	label_value(out, names_get(m->names, row->shop));
+	evbuffer_add(out, "\"", 1);
+}
+
+/* value as a decimal of unit (100 fen in a yuan, 1000 ms in a second), exactly. */
+static void exact_decimal(struct evbuffer *out, int64_t value, int unit)
+{
+	if (unit == 100)
+		evbuffer_add_printf(out, "%" PRId64 ".%02" PRId64, value / 100, value % 100);
+	else if (unit == 1000)
+		evbuffer_add_printf(out, "%" PRId64 ".%03" PRId64, value / 1000, value % 1000);
+	else
+		evbuffer_add_printf(out, "%" PRId64, value);
+}
+
+static void shop_kpis(struct evbuffer *out, const struct metrics_snapshot *m)
+{
+	struct counter_table *shops = m->shop_totals;
+	size_t n = counter_table_count(shops);
+
+	for (size_t s = 0; s < sizeof(shop_series) / sizeof(*shop_series); s++) {
+		header(out, shop_series[s].name, "counter", shop_series[s].help);
+		for (size_t i = 0; i < n; i++) {
+			const struct counter_row *row = counter_table_at(shops, i);
+			evbuffer_add_printf(out, "%s{", shop_series[s].name);
+			shop_label(out, m, row);
+			evbuffer_add(out, "} ", 2);
+			exact_decimal(out, row->value[shop_series[s].id], shop_series[s].fen_or_ms);
+			evbuffer_add(out, "\n", 1);
+		}
+	}
+	header(out, "chatlogd_shop_lost_by_reason_total", "counter",
+	       "Lost inquiries per shop and lost reason (patterns file, no_reply, slow, other).");
+	for (size_t i = 0; i < n && m->reasons != NULL; i++) {
+		const struct counter_row *row = counter_table_at(shops, i);
+		for (unsigned r = 0; r < m->reasons->count; r++) {
+			if (row->value[COUNTER_LOST_REASON + r] == 0)
+				continue;
+			evbuffer_add(out, "chatlogd_shop_lost_by_reason_total{", 35);
+			shop_label(out, m, row);
+			evbuffer_add(out, ",reason=\"", 9);
+			label_value(out, m->reasons->names[r]);
+			evbuffer_add_printf(out, "\"} %" PRId64 "\n",
+			                    row->value[COUNTER_LOST_REASON + r]);
 		}
 	}
 }
@@ -150,6 +210,29 @@ static void per_file(struct evbuffer *out, const struct metrics_snapshot *m, con
 		evbuffer_add_printf(out, "\"} %" PRIu64 "\n",
 		                    bytes ? m->files[i].bytes : m->files[i].lines);
 	}
+}
+
+static int fold_row(struct counter_table *totals, const struct counter_row *row, uint32_t agent)
+{
+	struct counter_row *sum = counter_table_row(totals, row->shop, agent, 0);
+
+	if (sum == NULL)
+		return -1;
+	for (int id = 0; id < COUNTER_WIDTH; id++)
+		sum->value[id] += row->value[id];
+	return 0;
+}
+
+int metrics_fold(struct counter_table *shop_totals, struct counter_table *agent_totals,
+                 struct counter_table *cut)
+{
+	for (size_t i = 0; i < counter_table_count(cut); i++) {
+		const struct counter_row *row = counter_table_at(cut, i);
+		if (fold_row(shop_totals, row, NAME_WHOLE_SHOP) == -1 ||
+		    (agent_totals != NULL && fold_row(agent_totals, row, row->agent) == -1))
+			return -1;
+	}
+	return 0;
 }
 
 void metrics_render(const struct metrics_snapshot *m, struct evbuffer *out)
@@ -216,7 +299,7 @@ void metrics_render(const struct metrics_snapshot *m, struct evbuffer *out)
 	plain(out, "chatlogd_reading_paused", "gauge",
 	      "1 while reading is paused by max_pending_bytes.", m->reading_paused);
 	header(out, "chatlogd_alerts_total", "counter", "Alerts produced since start, by type.");
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < ALERT_TYPE_COUNT; i++)
 		evbuffer_add_printf(out, "chatlogd_alerts_total{type=\"%s\"} %" PRIu64 "\n",
 		                    alert_types[i], m->alerts[i]);
 	plain(out, "chatlogd_webhook_posts_delivered_total", "counter",
@@ -246,13 +329,7 @@ void metrics_render(const struct metrics_snapshot *m, struct evbuffer *out)
 	plain(out, "chatlogd_webhook_queue_length", "gauge",
 	      "Alert posts waiting for the webhook, the one being sent included.",
 	      (double)m->webhook.queued);
-	shop_counters(out, m);
-	histogram(out, m, m->shop_totals, "chatlogd_shop_first_response_seconds",
-	          "First responses since start, per shop, in the SPEC 3.1 buckets.", COUNTER_FRT_H,
-	          COUNTER_FRT_MS_SUM, COUNTER_FIRST_RESPONSES);
-	histogram(out, m, m->shop_totals, "chatlogd_shop_response_seconds",
-	          "Responses since start, per shop, in the SPEC 3.1 buckets.", COUNTER_RESP_H,
-	          COUNTER_RESPONSE_MS_SUM, COUNTER_RESPONSES);
+	shop_kpis(out, m);
 	if (m->agent_totals == NULL)
 		return;
 	histogram(out, m, m->agent_totals, "chatlogd_agent_first_response_seconds",

@@ -1,5 +1,7 @@
 #!/bin/sh
 # Installs the Debian 12 packages chatlogd needs to build, test and benchmark.
+# libjs-d3 draws the dashboard's charts (chatlogctl serve serves it from its installed
+# path); chromium and a Chinese font run the dashboard's browser test.
 # Idempotent; run as root. Skips apt entirely when everything is already there.
 set -eu
 
@@ -7,7 +9,8 @@ PACKAGES="build-essential cmake pkg-config clang clang-format
 libevent-dev libssl-dev ca-certificates libpcre2-dev libhiredis-dev libsystemd-dev libinih-dev
 libjsmn-dev redis-server redis-tools logrotate systemd procps
 libjansson-dev libjson-c-dev mtail prometheus python3 time tzdata
-libxlsxwriter-dev python3-openpyxl"
+libxlsxwriter-dev python3-openpyxl
+libjs-d3 chromium fonts-wqy-microhei curl"
 
 missing=""
 for p in $PACKAGES; do

@@ -2,9 +2,11 @@
 # The README's first command: installs what chatlogd needs, builds it, and runs the
 # main job on an embedded default: a private redis-server, the live daemon following
 # a copy of the bundled sample log (an afternoon of two Tmall shops, moved to end 15
-# minutes ago), and the per-agent
-# scoreboard. Run as root on Debian 12. Everything runs in a temporary directory and
-# is stopped at the end. Pass your own log files to see their scoreboard instead.
+# minutes ago), the per-agent scoreboard, and the dashboard in the browser
+# (chatlogctl serve on 127.0.0.1), whose URL it prints last. Run as root on Debian 12.
+# Everything runs in a temporary directory. From a terminal the demo stays up until
+# Ctrl-C; without one (a script, CI) it is stopped at once. QUICKSTART_WAIT=1 or 0
+# decides instead. Pass your own log files to see their scoreboard instead.
 set -eu
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -22,12 +24,15 @@ SAMPLE=$ROOT/tools/sample/chat-sample.jsonl
 DEMO=$(mktemp -d /tmp/chatlogd-demo-XXXXXX)
 REDIS_PID=
 DAEMON_PID=
+SERVE_PID=
 cleanup() {
+	[ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null && wait "$SERVE_PID" 2>/dev/null
 	[ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
 	[ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null
 	rm -rf "$DEMO"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 mkdir -p "$DEMO/logs"
 redis-server --port 0 --unixsocket "$DEMO/redis.sock" --dir "$DEMO" --save "" \
@@ -44,33 +49,7 @@ CONF
 # their chats: rolling windows are of the wall clock once the log is quiet, and
 # 15 minutes is past session_idle, so every conversation is closed at once. Only the
 # "ts" values change (same gaps); bad lines stay as they are.
-python3 - "$SAMPLE" "$DEMO/logs/chat.jsonl" <<'PY'
-import datetime, re, sys, time
-TS = re.compile(r'"ts":("([^"]+)"|[0-9]+(\.[0-9]+)?)')  # RFC 3339 or epoch seconds
-UTC = datetime.timezone.utc
-lines = open(sys.argv[1], "rb").read().decode("utf-8", "surrogateescape").split("\n")
-def when(line):
-    m = TS.search(line)
-    try:
-        if m and m.group(2):
-            return m, datetime.datetime.fromisoformat(m.group(2).replace("Z", "+00:00"))
-        return m, m and datetime.datetime.fromtimestamp(float(m.group(1)), UTC)
-    except ValueError:
-        return m, None
-last = max(t for m, t in map(when, lines) if t)
-shift = datetime.datetime.fromtimestamp(time.time() - 900, UTC) - last
-def moved(line):
-    m, t = when(line)
-    if not t:
-        return line
-    if m.group(2):
-        new = '"%s"' % (t + shift).isoformat(timespec="milliseconds")
-    else:
-        new = "%.3f" % (t + shift).timestamp()
-    return line[:m.start(1)] + new + line[m.end(1):]
-out = "\n".join(moved(line) for line in lines)
-open(sys.argv[2], "wb").write(out.encode("utf-8", "surrogateescape"))
-PY
+python3 "$ROOT/tools/shift-sample.py" "$SAMPLE" "$DEMO/logs/chat.jsonl"
 "$BUILD/chatlogd" --config "$DEMO/chatlogd.conf" 2>"$DEMO/chatlogd.log" &
 DAEMON_PID=$!
 
@@ -103,3 +82,49 @@ key=$(redis-cli -s "$DEMO/redis.sock" --scan --pattern 'cs:{*}:a:[*]:w:1h' | hea
 echo "  redis-cli HGETALL '$key'"
 redis-cli -s "$DEMO/redis.sock" hgetall "$key" | paste - - | grep -E \
 	'^(inquiries|frt_avg_ms|art_avg_ms|reply_rate|conversion|aov|as_of)\s' | sed 's/^/    /'
+
+# The dashboard: on 127.0.0.1:9188, or a free port when that one is taken.
+start_dashboard() {
+	"$BUILD/chatlogctl" --redis "unix://$DEMO/redis.sock" serve --listen "$1" \
+		>"$DEMO/serve.out" 2>"$DEMO/serve.log" &
+	SERVE_PID=$!
+	for _ in $(seq 50); do
+		URL=$(sed -n 's|^chatlogctl serve: \(http://[^ ]*\).*|\1|p' "$DEMO/serve.out")
+		[ -n "$URL" ] && return 0
+		kill -0 "$SERVE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	SERVE_PID=
+	return 1
+}
+URL=
+start_dashboard 127.0.0.1:9188 || start_dashboard 127.0.0.1:0 || true
+echo
+if [ -z "$URL" ]; then
+	echo "The dashboard did not start:"
+	sed 's/^/  /' "$DEMO/serve.log"
+	exit 1
+fi
+echo "The dashboard of the sample shops (scoreboard, the day minute by minute, lost reasons,"
+echo "live alerts), read from the same Redis:"
+echo
+echo "  Dashboard: $URL"
+echo
+if ! curl -sf -o /dev/null "${URL}api/overview"; then
+	echo "(the dashboard does not answer; its log: $DEMO/serve.log)"
+fi
+wait_demo=${QUICKSTART_WAIT:-}
+if [ -z "$wait_demo" ]; then
+	if [ -t 0 ]; then wait_demo=1; else wait_demo=0; fi
+fi
+if [ "$wait_demo" = 1 ]; then
+	echo "The demo keeps running (Redis, chatlogd, the dashboard) until you press Ctrl-C."
+	echo "chatlogd follows $DEMO/logs/chat.jsonl: lines appended there show within a second."
+	echo "From another machine: ssh -L 9188:127.0.0.1:9188 this-host, then the URL above."
+	while kill -0 "$SERVE_PID" 2>/dev/null && kill -0 "$DAEMON_PID" 2>/dev/null; do
+		sleep 1
+	done
+else
+	echo "(No terminal: the demo stops now. Run tools/quickstart.sh in a terminal to keep it up,"
+	echo " or QUICKSTART_WAIT=1.)"
+fi

@@ -73,6 +73,14 @@ struct ctl_redis *ctl_redis_new(const struct config *cfg, char *err, size_t errl
  * selects the database and forgets the password. -1 after saying why. */
 int ctl_redis_connect(struct ctl_redis *c, int64_t timeout_ms);
 
+/* For a long-running command (serve): the password stays in memory after connecting,
+ * for ctl_redis_ensure. */
+void ctl_redis_keep_password(struct ctl_redis *c);
+
+/* Connects again when there is no connection or the last command lost it (an error
+ * on the socket, a timeout). 0 when connected, -1 after saying why. */
+int ctl_redis_ensure(struct ctl_redis *c, int64_t timeout_ms);
+
 /* Disconnects and frees; accepts NULL. */
 void ctl_redis_free(struct ctl_redis *c);
 
@@ -102,6 +110,11 @@ int ctl_redis_agents(struct ctl_redis *c, const char *shop, char ***agents, size
 int ctl_redis_rows(struct ctl_redis *c, const char *shop, const char *agent,
                    const char *const *suffixes, size_t count, struct ctl_row *rows);
 
+/* The whole-shop rows (agent "*") of count shops for one key suffix into rows[count],
+ * in one round trip. -1 after saying why; free the rows either way. */
+int ctl_redis_totals(struct ctl_redis *c, char *const *shops, size_t count, const char *suffix,
+                     struct ctl_row *rows);
+
 /* One agent's hashes for count suffixes into rows[count], and its active alert into
  * alert_row. -1 after saying why; free the rows either way. */
 int ctl_redis_agent(struct ctl_redis *c, const char *shop, const char *agent,
@@ -111,6 +124,11 @@ int ctl_redis_agent(struct ctl_redis *c, const char *shop, const char *agent,
 /* The active alerts of one shop (PREFIX:{SHOP}:alerts), by agent name. */
 int ctl_redis_active_alerts(struct ctl_redis *c, const char *shop, struct ctl_alert **alerts,
                             size_t *count);
+
+/* The active alerts of count shops, in one round trip: by shop in the order given,
+ * then by agent name. -1 after saying why. */
+int ctl_redis_active_alerts_of(struct ctl_redis *c, char *const *shops, size_t shop_count,
+                               struct ctl_alert **alerts, size_t *count);
 
 /* The latest max entries of PREFIX:alerts:log, oldest first; last_id gets the id of
  * the newest (or "0-0" for an empty stream), where a follow starts. */

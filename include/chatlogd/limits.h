@@ -47,6 +47,16 @@
 #define LIMIT_HTTP_HEADER_BYTES 8192
 #define LIMIT_HTTP_IDLE_SECONDS 10
 
+/* The dashboard (chatlogctl serve) shares the HTTP limits above. Live alert streams
+ * (Server-Sent Events) hold their connection open: at most 32 of them, half the
+ * connections, so pages still load with every stream taken; a stream whose reader
+ * lets 1 MiB pile up is cut (it is not reading). A shop list is answered 500 shops
+ * at most at a time (about 600 KiB of JSON), the alert log's latest 50 entries. */
+#define LIMIT_DASHBOARD_STREAMS 32
+#define LIMIT_DASHBOARD_STREAM_BYTES (1024 * 1024)
+#define LIMIT_DASHBOARD_SHOPS 500
+#define LIMIT_DASHBOARD_RECENT_ALERTS 50
+
 /* Alert posts waiting for the webhook: an hour of a busy day's alerts; past it the
  * oldest go (a robot down that long makes them stale, and memory stays bounded). */
 #define LIMIT_WEBHOOK_QUEUE 1000

@@ -1,10 +1,10 @@
 /*
  * The Prometheus text exposition of chatlogd's own state (/metrics): input per file,
  * records and errors, held inquiries, the merge of the inputs, Redis link and
- * backlog, flush latency, alerts, the alert webhook, per-shop business counters and
- * FRT/ART histograms with the buckets of SPEC §3.1, and per agent on request
- * (metrics_per_agent: a series per agent is what made /metrics grow with every
- * agent ever seen).
+ * backlog, flush latency, alerts, the alert webhook, each shop's business counters
+ * (inquiries, responses, orders, sales, lost inquiries by reason) for dashboards,
+ * and per-agent FRT/ART histograms with the buckets of SPEC §3.1 on request
+ * (metrics_per_agent: a series per agent grows with every agent ever seen).
  * Formats numbers it is given; gathers nothing itself.
  */
 #ifndef CHATLOGD_METRICS_H
@@ -42,8 +42,16 @@ struct metrics_snapshot {
 	struct counter_table *shop_totals;  /* folded per shop (agent "*"), since start */
 	struct counter_table *agent_totals; /* per (shop, agent); NULL: no per-agent series */
 	const struct names *names;
-	struct webhook_stats webhook; /* zeros without alert_webhook */
+	const struct reasons *reasons; /* names the lost-reason counters */
+	struct webhook_stats webhook;  /* zeros without alert_webhook */
 };
+
+/* Adds a cut's rows into the totals /metrics shows: each row into its shop's row
+ * (agent "*": the agents' and the shop's own, as Redis's agent "*") and, when
+ * agent_totals is not NULL, into its (shop, agent) row. Returns 0, or -1 when out of
+ * memory. */
+int metrics_fold(struct counter_table *shop_totals, struct counter_table *agent_totals,
+                 struct counter_table *cut);
 
 /* Appends the exposition of m to out. */
 void metrics_render(const struct metrics_snapshot *m, struct evbuffer *out);

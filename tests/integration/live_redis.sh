@@ -798,14 +798,15 @@ for shop, s in batch["shops"].items():
 # sealed: inquiries still open count later) equal the report's shop totals
 for shop, s in batch["shops"].items():
     t = s["totals"]
-    for field in ("inquiries", "post_sale", "replied", "no_reply", "frt_breaches",
-                  "response_breaches", "ordered", "paid", "sales_yuan", "lost"):
+    for field in ("inquiries", "post_sale", "replied", "no_reply", "first_response_breaches",
+                  "response_breaches", "ordered_inquiries", "paid_inquiries", "sales_yuan",
+                  "lost_inquiries"):
         pat = r'^chatlogd_shop_%s_total\{shop="%s"\} \S+$' % (field, re.escape(shop))
         assert re.search(pat, text, re.M), (shop, field)
     pat = r'^chatlogd_shop_replied_total\{shop="%s"\} (\d+)$' % re.escape(shop)
     m = re.search(pat, text, re.M)
     assert m and int(m.group(1)) == t.get("replied", 0), (shop, "replied", t.get("replied", 0))
-    pat = r'^chatlogd_shop_first_response_seconds_count\{shop="%s"\} (\d+)$' % re.escape(shop)
+    pat = r'^chatlogd_shop_first_responses_total\{shop="%s"\} (\d+)$' % re.escape(shop)
     m = re.search(pat, text, re.M)
     assert m and int(m.group(1)) == t.get("first_responses", 0), (shop, "first_responses")
 PY

@@ -85,8 +85,9 @@ static void on_give_up(evutil_socket_t fd, short what, void *ctx)
 int backfill_publish(const struct config *cfg, const char *instance, struct counter_table *deltas,
                      const struct names *names, const struct reasons *reasons)
 {
-	struct publish_settings ps = {cfg->prefix, instance, cfg->minute_ttl_ms / 1000,
-	                              cfg->day_ttl_ms / 1000, 2000};
+	/* --once --redis writes no windows */
+	struct publish_settings ps = {
+	    cfg->prefix, instance, cfg->minute_ttl_ms / 1000, cfg->day_ttl_ms / 1000, 2000, 0};
 	struct redisconn_settings rs = {cfg->redis, cfg->redis_password_file, 5000, 30000, 100,
 	                                2000};
 	struct backfill b = {0};

@@ -82,6 +82,7 @@ static int check_language(const char *value, char *err, size_t errlen);
 static int check_rotated_names(const char *value, char *err, size_t errlen);
 static int check_service_hours(const char *value, char *err, size_t errlen);
 static int check_on_off(const char *value, char *err, size_t errlen);
+static int check_window_writes(const char *value, char *err, size_t errlen);
 
 #define FIELD(name) offsetof(struct config, name)
 
@@ -166,6 +167,9 @@ static const struct config_option config_options[] = {
      "first part of every Redis key"},
     {"flush_interval_ms", CONFIG_DURATION_MS, 10, 60 * MS_PER_SECOND, "1000",
      FIELD(flush_interval_ms), NULL, "counters reach Redis within this time"},
+    {"window_writes", CONFIG_STRING, 0, 0, "every_flush", FIELD(window_writes), check_window_writes,
+     "every_flush: each flush rewrites every w: hash (its as_of at least), as the contract "
+     "says; changed: only those whose sums changed (Redis work follows activity)"},
     {"minute_ttl", CONFIG_DURATION_S, 60 * MS_PER_SECOND, 3650 * MS_PER_DAY, "2d",
      FIELD(minute_ttl_ms), NULL, "per-minute keys expire after this"},
     {"day_ttl", CONFIG_DURATION_S, MS_PER_DAY, 3650 * MS_PER_DAY, "400d", FIELD(day_ttl_ms), NULL,
@@ -308,6 +312,12 @@ static int check_log_level(const char *value, char *err, size_t errlen)
 static int check_on_off(const char *value, char *err, size_t errlen)
 {
 	static const char *const choices[] = {"on", "off"};
+	return CHECK_ONE_OF(value, choices, 2, err, errlen);
+}
+
+static int check_window_writes(const char *value, char *err, size_t errlen)
+{
+	static const char *const choices[] = {"every_flush", "changed"};
 	return CHECK_ONE_OF(value, choices, 2, err, errlen);
 }
 

@@ -44,7 +44,7 @@
 #include "chatlogd/windows.h"
 #include "chatlogd/wire.h"
 
-#define SNAPSHOT_VERSION 6u
+#define SNAPSHOT_VERSION 7u /* 7: window_writes and the windows a cut changed */
 /* v4 lacks quiet_clock, v4 and v5 the merge; read when no cut is in flight */
 #define SNAPSHOT_VERSION_OLDEST 4u
 #define OLDER_STATE_ADVICE                                                                         \
@@ -78,6 +78,7 @@ struct live {
 	struct parser *parser;
 	struct engine *engine;
 	struct service_hours_set *service_hours; /* the engine's settings point here */
+	int state_windows_changed_only; /* window_writes of the state restored (format 7) */
 	struct ingest ingest;
 	struct merge *merge;
 	uint64_t lines_since_release_check;
@@ -504,10 +505,13 @@ static void on_refused(void *ctx, const char *why)
 	event_base_loopexit(l->base, NULL);
 }
 
+/* What cut_tables makes: a fresh cut, or the snapshot's cut in flight, already in
+ * the windows, with or without the windows it changed (format 7 keeps them). */
+enum cut_kind { CUT_RESTORED_ALL, CUT_FRESH, CUT_RESTORED_AS_SAVED };
+
 /* Turns the pending deltas into the cut in flight, numbered from first_seq, and
- * returns its batches for the sender (their count, or -1). A cut restored from a
- * snapshot is already in the windows (add_to_windows = 0). */
-static int cut_tables(struct live *l, uint64_t first_seq, int add_to_windows,
+ * returns its batches for the sender (their count, or -1). */
+static int cut_tables(struct live *l, uint64_t first_seq, enum cut_kind add_to_windows,
                       struct publish_batch **batches)
 {
 	struct counter_table *swap = l->inflight;
@@ -517,7 +521,7 @@ static int cut_tables(struct live *l, uint64_t first_seq, int add_to_windows,
 	l->inflight = l->pending;
 	l->pending = swap;
 	engine_set_sink(l->engine, l->pending);
-	if (add_to_windows) {
+	if (add_to_windows == CUT_FRESH) {
 		/* a fresh cut: this period's alerts go with it (a restored cut has its own) */
 		const struct alert_event *events;
 		size_t n = alerts_take(l->alerts, &events);
@@ -541,10 +545,11 @@ static int cut_tables(struct live *l, uint64_t first_seq, int add_to_windows,
 		l->inflight_alerts = copy;
 		l->inflight_alert_count = n;
 		l->inflight_as_of = as_of;
-	} else {
-		/* A cut restored from a snapshot is rebuilt as it was cut, into the same
-		 * batches with the same sequences; which windows it changed is not kept, so
-		 * it rewrites them all (one row each way: the batches split the same). */
+	} else if (add_to_windows == CUT_RESTORED_ALL) {
+		/* A cut restored from a snapshot of format 6 is rebuilt as it was cut, into
+		 * the same batches with the same sequences; which windows it changed was not
+		 * kept, so it rewrites them all (one row each way: the batches split the
+		 * same). From format 7 the snapshot says which changed (add_to_windows 2). */
 		windows_mark_all_changed(l->windows);
 	}
 	extra.windows = l->windows;
@@ -560,7 +565,7 @@ static int cut_tables(struct live *l, uint64_t first_seq, int add_to_windows,
 static int cut_to_sender(struct live *l, uint64_t first_seq)
 {
 	struct publish_batch *batches = NULL;
-	int count = cut_tables(l, first_seq, 1, &batches);
+	int count = cut_tables(l, first_seq, CUT_FRESH, &batches);
 
 	if (count < 0)
 		return -1;
@@ -633,7 +638,9 @@ static void snapshot_body(struct live *l, struct wire_writer *w)
 		alert_event_save(&l->inflight_alerts[i], w);
 	wire_put_i64(w, l->quiet_clock); /* since format 5 */
 	windows_save_retired(l->windows, w);
-	merge_save(l->merge, w); /* since format 6 */
+	merge_save(l->merge, w);                                  /* since format 6 */
+	wire_put_u8(w, (uint8_t)l->publish.windows_changed_only); /* since format 7 */
+	windows_save_changed(l->windows, w);
 	wire_put_u64(w, l->ingest.stats.lines);
 	wire_put_u64(w, l->ingest.stats.records);
 	wire_put_u64(w, l->ingest.stats.errors);
@@ -788,6 +795,12 @@ static int restore(struct live *l, const void *body, size_t len)
 		return -1;
 	if (version >= 6 && merge_load(l->merge, &r) == -1)
 		return -1;
+	l->state_windows_changed_only = 0; /* before format 7: every window, every cut */
+	if (version >= 7) {
+		l->state_windows_changed_only = wire_get_u8(&r);
+		if (windows_load_changed(l->windows, &r) == -1)
+			return -1;
+	}
 	l->ingest.stats.lines = wire_get_u64(&r);
 	l->ingest.stats.records = wire_get_u64(&r);
 	l->ingest.stats.errors = wire_get_u64(&r);
@@ -799,8 +812,9 @@ static int restore(struct live *l, const void *body, size_t len)
 	if (counter_table_load(l->pending, &r, counter_schema(version)) == -1)
 		return -1;
 	/* Rebuild the cut in flight exactly as it was numbered; send what was not acked. */
-	if (resend_from != 0 && version < SNAPSHOT_VERSION) {
-		/* an older format's cut is not rebuilt: v5 split cuts differently from v4 */
+	if (resend_from != 0 && version < 6) {
+		/* an older format's cut is not rebuilt: v5 split cuts differently from v4 (v6
+		 * splits as v7 writing every window) */
 		log_warnx("the snapshot's last batch (seq=%llu) was not acknowledged by Redis and "
 		          "was made by an older chatlogd: %s",
 		          (unsigned long long)resend_from, OLDER_STATE_ADVICE);
@@ -808,7 +822,19 @@ static int restore(struct live *l, const void *body, size_t len)
 	}
 	if (resend_from != 0) {
 		struct publish_batch *batches = NULL;
-		int batch_count = cut_tables(l, first_seq, 0, &batches);
+		int batch_count;
+		if (l->state_windows_changed_only != l->publish.windows_changed_only) {
+			log_warnx(
+			    "the snapshot's last batch (seq=%llu) was not acknowledged by "
+			    "Redis and was made with window_writes = %s: start once with that "
+			    "setting and stop with SIGTERM, then change it",
+			    (unsigned long long)resend_from,
+			    l->state_windows_changed_only ? "changed" : "every_flush");
+			return -1;
+		}
+		batch_count =
+		    cut_tables(l, first_seq,
+		               version >= 7 ? CUT_RESTORED_AS_SAVED : CUT_RESTORED_ALL, &batches);
 		if (batch_count < 0)
 			return -1;
 		sender_restore_cut(l->sender, batches, batch_count, resend_from);
@@ -934,10 +960,20 @@ static int recover(struct live *l, const char *rules_path)
 	/* A journal follows its snapshot's writer; cuts of an older one would be rebuilt
 	 * split otherwise, under sequences Redis may have applied (a crash, not a stop:
 	 * a stop leaves an empty journal). */
-	if (found == 1 && l->state_version < SNAPSHOT_VERSION && rp.last_cut > 0) {
+	if (found == 1 && l->state_version < 6 && rp.last_cut > 0) {
 		log_warnx("the journal in %s holds batches made by an older chatlogd (it did not "
 		          "stop cleanly): %s",
 		          l->cfg->state_dir, OLDER_STATE_ADVICE);
+		return -1;
+	}
+	/* The same for a journal cut with the other window_writes: its batches split
+	 * otherwise. */
+	if (rp.last_cut > 0 && l->state_windows_changed_only != l->publish.windows_changed_only) {
+		log_warnx("the journal in %s holds batches made with window_writes = %s (chatlogd "
+		          "did not stop cleanly): start once with that setting and stop with "
+		          "SIGTERM, then change it",
+		          l->cfg->state_dir,
+		          l->state_windows_changed_only ? "changed" : "every_flush");
 		return -1;
 	}
 	rp.record = 0;
@@ -1190,8 +1226,13 @@ static int live_init(struct live *l, const struct config *cfg)
 		snprintf(l->instance, sizeof(l->instance), "%s", cfg->instance);
 	else if (gethostname(l->instance, sizeof(l->instance) - 1) == -1)
 		snprintf(l->instance, sizeof(l->instance), "chatlogd");
-	l->publish = (struct publish_settings){cfg->prefix, l->instance, cfg->minute_ttl_ms / 1000,
-	                                       cfg->day_ttl_ms / 1000, 2000};
+	l->publish = (struct publish_settings){cfg->prefix,
+	                                       l->instance,
+	                                       cfg->minute_ttl_ms / 1000,
+	                                       cfg->day_ttl_ms / 1000,
+	                                       2000,
+	                                       strcmp(cfg->window_writes, "changed") == 0};
+	l->state_windows_changed_only = l->publish.windows_changed_only; /* until a restore */
 	publish_seq_key(&l->publish, seq_key, sizeof(seq_key));
 	if ((l->sender = sender_new(
 	         &(struct sender_settings){

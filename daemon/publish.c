@@ -450,8 +450,14 @@ static int emit_window(void *ctx, uint32_t shop, uint32_t agent, unsigned change
 		struct derived_field fields[DERIVED_FIELDS];
 		size_t name_len = strlen(windows_name(win));
 		unsigned derived;
-		/* One row either way, so a cut splits into the same batches whichever
-		 * windows changed (a restored cut rewrites them all; exactly-once.md). */
+		/* window_writes = changed: an unchanged window is not written at all. A cut
+		 * rebuilt from a snapshot knows which changed (windows_save_changed), so it
+		 * splits into the same batches (exactly-once.md). */
+		if (b->s->windows_changed_only && !(changed & WINDOWS_RETIRED) &&
+		    !(changed & (1u << win)))
+			continue;
+		/* Otherwise one row either way, so a cut splits into the same batches
+		 * whichever windows changed (a restored cut rewrites them all). */
 		if (builder_room(b) == -1)
 			return -1;
 		memcpy(key + base, windows_name(win), name_len);

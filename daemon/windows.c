@@ -401,6 +401,28 @@ void windows_save(const struct windows *w, struct wire_writer *out)
 	}
 }
 
+void windows_save_changed(const struct windows *w, struct wire_writer *out)
+{
+	wire_put_u64(out, w->count);
+	for (size_t i = 0; i < w->count; i++)
+		wire_put_u32(out, w->series[i].changed);
+}
+
+int windows_load_changed(struct windows *w, struct wire_reader *in)
+{
+	uint64_t n = wire_get_u64(in);
+
+	if (n != w->count)
+		return -1;
+	for (uint64_t i = 0; i < n && !in->failed; i++) {
+		uint32_t changed = wire_get_u32(in);
+		if (changed & ~WINDOWS_ALL)
+			return -1;
+		w->series[i].changed = changed;
+	}
+	return in->failed ? -1 : 0;
+}
+
 void windows_save_retired(const struct windows *w, struct wire_writer *out)
 {
 	uint64_t n = 0;

@@ -52,6 +52,7 @@ static const char *const all_keys[] = {
     "redis_password_file",
     "prefix",
     "flush_interval_ms",
+    "window_writes",
     "minute_ttl",
     "day_ttl",
     "max_pending_bytes",
@@ -148,6 +149,7 @@ static int config_equal(const struct config *a, const struct config *b)
 	       a->max_buyers == b->max_buyers && same_string(a->state_dir, b->state_dir) &&
 	       same_string(a->http_listen, b->http_listen) &&
 	       same_string(a->metrics_per_agent, b->metrics_per_agent) &&
+	       same_string(a->window_writes, b->window_writes) &&
 	       same_string(a->log_level, b->log_level) &&
 	       a->post_sale_window_ms == b->post_sale_window_ms &&
 	       a->max_clock_ahead_ms == b->max_clock_ahead_ms &&

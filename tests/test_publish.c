@@ -18,7 +18,7 @@
 #define T_LATE 1795535950000LL
 #define T_NEXT_DAY 1795536010000LL
 
-static struct publish_settings settings = {"cs", "test", 172800, 34560000, 1000};
+static struct publish_settings settings = {"cs", "test", 172800, 34560000, 1000, 0};
 
 struct fixture {
 	struct names *names;

@@ -63,6 +63,7 @@ struct config {
 	char *redis_password_file;
 	char *prefix;
 	int64_t flush_interval_ms;
+	char *window_writes; /* "every_flush" (the contract) or "changed" */
 	int64_t minute_ttl_ms;
 	int64_t day_ttl_ms;
 	int64_t max_pending_bytes;

@@ -21,6 +21,10 @@ struct publish_settings {
 	int64_t minute_ttl_s;
 	int64_t day_ttl_s;
 	size_t max_rows_per_batch; /* bounds the time one script blocks Redis */
+	/* 0: every window hash of a cut gets a row (its sums, or the new as_of), as the
+	 * contract's "rewritten at each flush" says; 1: only the windows whose sums the
+	 * cut changed (window_writes = changed; their as_of is that of the change). */
+	int windows_changed_only;
 };
 
 /* The apply script: KEYS[1] = the sequence key; ARGV[1] = the batch's sequence, then
@@ -49,7 +53,7 @@ int publish_build(const struct publish_settings *s, struct counter_table *cut,
 
 /* What a live cut carries besides the deltas. */
 struct publish_extra {
-	struct windows *windows; /* rewrite every w:WINDOW hash as of as_of_ms; may be NULL */
+	struct windows *windows; /* the w:WINDOW hashes as of as_of_ms; may be NULL */
 	int64_t as_of_ms;
 	const struct alert_event *alerts; /* PUBLISH, XADD and the active-alert hash */
 	size_t alert_count;

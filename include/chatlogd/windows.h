@@ -58,6 +58,12 @@ void windows_save(const struct windows *w, struct wire_writer *out);
 /* schema: the counter ids' (counters.h, COUNTERS_SCHEMA). */
 int windows_load(struct windows *w, struct wire_reader *in, unsigned schema);
 
+/* Which windows the last cut changed, per (shop, agent), for a snapshot that may
+ * have to rebuild that cut (window_writes = changed writes only those; load after
+ * windows_load). */
+void windows_save_changed(const struct windows *w, struct wire_writer *out);
+int windows_load_changed(struct windows *w, struct wire_reader *in);
+
 /* Which (shop, agent) the last cut retired, for a snapshot that may have to rebuild
  * that cut (load after windows_load). */
 void windows_save_retired(const struct windows *w, struct wire_writer *out);

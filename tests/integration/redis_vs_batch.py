@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """Compare counters in Redis with a chatlogd --once report, field by field.
 
-usage: redis_vs_batch.py SOCKET PREFIX REPORT.json
+usage: redis_vs_batch.py SOCKET PREFIX REPORT.json [--windows-changed]
 
 Sums every day hash PREFIX:{SHOP}:a:AGENT:d:* per (shop, agent) and checks it equals
 the report's counters for that agent (derived values excluded); agent "*" must equal
 the shop totals plus silent orders and sales. Then checks every rolling-window hash
 PREFIX:{SHOP}:a:AGENT:w:WINDOW by another path: its counters must equal the sum of
 that (shop, agent)'s minute hashes over the window's minutes as of its as_of, and all
-windows must carry the same as_of (the last flush's). REPORT "-" checks only the
+windows must carry the same as_of (the last flush's); with --windows-changed
+(window_writes = changed) each window keeps the as_of of its last change instead, and
+its sums must equal the minutes as of the newest as_of. REPORT "-" checks only the
 windows (inquiries still open are not in Redis yet). Exit 0 when all match, 1 otherwise.
 A tiny RESP client keeps the tests free of extra packages.
 """
@@ -130,8 +132,8 @@ def check_windows(r, prefix):
         minutes.setdefault((shop, agent), {})[epoch_minute(utc)] = {
             f: int(v) for f, v in zip(fields[::2], fields[1::2])}
     problems, as_ofs, count = [], set(), 0
+    hashes = []
     for key in scan(r, prefix + ":{*}:a:*:w:*"):
-        shop, agent, window = split_key(prefix, key, "w")
         fields = r.call("HGETALL", key)
         got = dict(zip(fields[::2], fields[1::2]))
         as_of = got.pop("as_of", None)
@@ -139,7 +141,13 @@ def check_windows(r, prefix):
             problems.append(f"{key}: no as_of")
             continue
         as_ofs.add(as_of)
-        end = epoch_minute(datetime.datetime.fromisoformat(as_of))
+        hashes.append((key, got, as_of))
+    # window_writes = changed: a window keeps the as_of of its last change, and its
+    # sums must still hold as of the newest flush
+    latest = max((datetime.datetime.fromisoformat(a) for a in as_ofs), default=None)
+    for key, got, as_of in hashes:
+        shop, agent, window = split_key(prefix, key, "w")
+        end = epoch_minute(latest if changed_only else datetime.datetime.fromisoformat(as_of))
         want = {}
         for minute, counters in minutes.get((shop, agent), {}).items():
             if end - WINDOW_MINUTES[window] < minute <= end:
@@ -150,13 +158,18 @@ def check_windows(r, prefix):
             if got.get(f, 0) != want.get(f, 0):
                 problems.append(f"{key} {f}: window {got.get(f, 0)}, minutes {want.get(f, 0)}")
         count += 1
-    if len(as_ofs) > 1:
+    if len(as_ofs) > 1 and not changed_only:
         problems.append(f"windows carry {len(as_ofs)} different as_of: {sorted(as_ofs)[:3]}")
     return problems, count
 
 
+changed_only = False
+
+
 def main():
+    global changed_only
     sock, prefix, report_path = sys.argv[1:4]
+    changed_only = sys.argv[4:5] == ["--windows-changed"]
     report = {"shops": {}}
     if report_path != "-":
         report = json.load(open(report_path, encoding="utf-8"))

@@ -29,6 +29,8 @@
 #   SCALE_AGENTS          agents per shop (default 10)
 #   SCALE_IDLE_SECONDS    seconds of each flush-work sample (default 20)
 #   SCALE_PROBES          latency probes (default 100)
+#   SCALE_WINDOW_WRITES   window_writes of the daemon: every_flush (default, the
+#                         contract) or changed
 #   SCALE_KEEP            1: keep the temporary directory
 set -euo pipefail
 
@@ -39,6 +41,7 @@ SHOPS=${SCALE_SHOPS:-10000}
 AGENTS=${SCALE_AGENTS:-10}
 IDLE=${SCALE_IDLE_SECONDS:-20}
 PROBES=${SCALE_PROBES:-100}
+WINDOW_WRITES=${SCALE_WINDOW_WRITES:-every_flush}
 mkdir -p "$OUT"
 TMP=$(mktemp -d "$OUT/scale-XXXXXX")
 REDIS_PID=
@@ -120,6 +123,7 @@ state_dir = $TMP/env/state
 instance = scale
 http_listen = 127.0.0.1:$PORT
 log_level = warning
+window_writes = $WINDOW_WRITES
 CONF
 	local t0
 	t0=$(date +%s.%N)
@@ -228,7 +232,7 @@ stop_env
 
 {
 	echo "bench/scale.sh at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "$SERIES series ($SHOPS shops x $AGENTS agents), $LINES lines, flush_interval_ms 1000"
+	echo "$SERIES series ($SHOPS shops x $AGENTS agents), $LINES lines, flush_interval_ms 1000, window_writes $WINDOW_WRITES"
 	echo
 	printf '| %-44s | %-16s | %-30s |\n' "measure" "now" "before (issue 11, 100k series)"
 	printf '|%s|%s|%s|\n' "----------------------------------------------" "------------------" "--------------------------------"

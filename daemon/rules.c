@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chatlogd/hindex.h"
 #include "chatlogd/limits.h"
 #include "chatlogd/log.h"
 #include "chatlogd/rules.h"
@@ -137,6 +138,35 @@ struct prefilter {
 	size_t pending_count, pending_capacity;
 };
 
+/*
+ * Memo of answers. Chat repeats itself: agents paste the same quick replies, robots
+ * and greetings recur, buyers write 在吗 and 好的; the same text from the same kind
+ * of sender always gets the same answer, so a recent text's answer is looked up
+ * instead of scanned and matched again. An entry keeps the whole text (a hash alone
+ * could collide) and what the set answered for it with the limit it was asked with:
+ *   - skipped: a skip rule of the sender's scope matched, no answer whatever limit;
+ *   - rule < below: the first rule that matches at all (rules before it did not),
+ *     so for any limit the answer is rule, or none when the limit is at or before it;
+ *   - no rule below `below`: none for every limit up to below; a larger limit asks
+ *     again and updates the entry.
+ * An answer during which a match hit a PCRE2 limit is not kept, so a hostile text
+ * is matched, and counted in rules_limit_hits, every time as before. Sets of
+ * MEMO_WAYS entries, the way used longest ago replaced: a fixed table allocated
+ * once, nothing per message.
+ */
+#define MEMO_WAYS 2
+#define MEMO_SETS (LIMIT_RULES_MEMO_ENTRIES / MEMO_WAYS)
+
+struct memo_entry {
+	uint64_t hash;   /* of the text, seeded with the sender */
+	uint16_t len;    /* of the text, in bytes */
+	uint16_t below;  /* the limit of the answer; 0 = empty entry */
+	uint16_t rule;   /* first matching rule below `below`, or RULES_NONE */
+	uint8_t from;    /* enum record_from */
+	uint8_t skipped; /* 1 when a skip rule matched */
+	char text[LIMIT_RULES_MEMO_TEXT_BYTES];
+};
+
 struct rules {
 	struct rule rule[LIMIT_RULES];
 	unsigned count;
@@ -150,8 +180,10 @@ struct rules {
 	pcre2_match_context *match_context;
 	pcre2_match_data *match_data;
 	uint64_t limit_hits;
-	int jit_usable; /* 0 once JIT failed (or this PCRE2 has none): stop trying */
-	int all_jit;    /* 1 while every rule so far carries JIT code */
+	int jit_usable;          /* 0 once JIT failed (or this PCRE2 has none): stop trying */
+	int all_jit;             /* 1 while every rule so far carries JIT code */
+	struct memo_entry *memo; /* LIMIT_RULES_MEMO_ENTRIES, NULL while off */
+	uint8_t *memo_recent;    /* per set of MEMO_WAYS: the way used last */
 };
 
 /* State of one load, for error messages. */
@@ -1066,6 +1098,8 @@ void rules_free(struct rules *r)
 		free(r->reason[i].label);
 	}
 	prefilter_release(&r->prefilter);
+	free(r->memo);
+	free(r->memo_recent);
 	pcre2_match_data_free(r->match_data);
 	pcre2_match_context_free(r->match_context);
 	free(r);
@@ -1133,46 +1167,41 @@ static int any_matches(struct rules *r, const uint64_t *bits_in, int checked, PC
 }
 
 /*
- * The hot path: called for every chat message. The candidates are the rules below
- * `limit` whose scope covers the sender and whose prefilter keys occur in the text;
- * they run in file order until one matches. Before the first of them runs, the
- * `skip` rules of the sender's scope (wherever they stand in the file) get their
- * say: a message one of them matches is no evidence. JIT-compiled rules go straight
- * to pcre2_jit_match, which skips the argument checks pcre2_match makes on every
- * call. A match that stops at a limit (or fails for any reason other than "no
- * match") is counted and treated as no match, so one hostile line cannot stall the
- * engine.
+ * The work behind rules_first_match, for rules below `end` (end > 0): the candidates
+ * are the rules whose scope covers the sender and whose prefilter keys occur in the
+ * text; they run in file order until one matches. Before the first of them runs,
+ * the `skip` rules of the sender's scope (wherever they stand in the file) get their
+ * say: a message one of them matches is no evidence, and *skipped says so. JIT-compiled
+ * rules go straight to pcre2_jit_match, which skips the argument checks pcre2_match
+ * makes on every call. A match that stops at a limit (or fails for any reason other
+ * than "no match") is counted and treated as no match, so one hostile line cannot
+ * stall the engine.
  */
-unsigned rules_first_match(struct rules *r, enum record_from from, const char *text, size_t len,
-                           unsigned limit)
+static unsigned first_match(struct rules *r, enum record_from from, PCRE2_SPTR subject, size_t len,
+                            unsigned end, int *skipped)
 {
-	const PCRE2_SPTR subject = (PCRE2_SPTR)(text != NULL ? text : "");
-	unsigned end = limit < r->count ? limit : r->count;
 	rule_mask run, wanted, skip;
-	uint64_t any = 0, any_candidate = 0;
+	uint64_t any_candidate = 0;
 	int checked;
 
-	if ((unsigned)from >= FROM_COUNT || end == 0)
-		return RULES_NONE;
-	/* The rules that could answer, before reading the text: sometimes none (an agent
-	 * message once the inquiry matched a rule that comes before every agent rule). */
+	*skipped = 0;
 	for (unsigned w = 0; w < MASK_WORDS; w++) {
 		wanted[w] = w * 64 < end ? r->scope[from][w] & ~r->skip[w] : 0;
 		if (w * 64 < end && end - w * 64 < 64)
 			wanted[w] &= (1ull << (end - w * 64)) - 1;
-		any |= wanted[w];
-	}
-	if (any == 0)
-		return RULES_NONE;
-	for (unsigned w = 0; w < MASK_WORDS; w++)
 		wanted[w] |= r->scope[from][w] & r->skip[w];
+	}
 	checked = prefilter_scan(&r->prefilter, subject, len, wanted, run);
 	for (unsigned w = 0; w < MASK_WORDS; w++) {
 		skip[w] = run[w] & wanted[w] & r->skip[w];
 		any_candidate |= run[w] & wanted[w] & ~r->skip[w];
 	}
-	if (any_candidate == 0 || any_matches(r, skip, checked, subject, len))
+	if (any_candidate == 0)
 		return RULES_NONE;
+	if (any_matches(r, skip, checked, subject, len)) {
+		*skipped = 1;
+		return RULES_NONE;
+	}
 	for (unsigned w = 0; w < MASK_WORDS && w * 64 < end; w++) {
 		uint64_t bits = run[w] & wanted[w] & ~r->skip[w];
 
@@ -1187,6 +1216,109 @@ unsigned rules_first_match(struct rules *r, enum record_from from, const char *t
 		}
 	}
 	return RULES_NONE;
+}
+
+/* The memo entry holding (from, text), or NULL; *set is the set it belongs in. */
+static struct memo_entry *memo_find(struct rules *r, uint64_t hash, enum record_from from,
+                                    const char *text, size_t len, size_t *set)
+{
+	*set = (size_t)(hash % MEMO_SETS);
+	for (unsigned way = 0; way < MEMO_WAYS; way++) {
+		struct memo_entry *m = &r->memo[*set * MEMO_WAYS + way];
+
+		if (m->hash == hash && m->below != 0 && m->len == len && m->from == from &&
+		    memcmp(m->text, text, len) == 0) {
+			r->memo_recent[*set] = (uint8_t)way;
+			return m;
+		}
+	}
+	return NULL;
+}
+
+/* The entry to fill for a text not in the memo: an empty way, else the one not
+ * used last. */
+static struct memo_entry *memo_victim(struct rules *r, size_t set)
+{
+	struct memo_entry *ways = &r->memo[set * MEMO_WAYS];
+	unsigned way = 0;
+
+	while (way < MEMO_WAYS && ways[way].below != 0)
+		way++;
+	if (way == MEMO_WAYS)
+		way = (r->memo_recent[set] + 1u) % MEMO_WAYS;
+	r->memo_recent[set] = (uint8_t)way;
+	return &ways[way];
+}
+
+/*
+ * The hot path: called for every chat message the engine still asks about. The
+ * memo (see struct memo_entry) answers texts seen recently; the others go through
+ * first_match and are remembered.
+ */
+unsigned rules_first_match(struct rules *r, enum record_from from, const char *text, size_t len,
+                           unsigned limit)
+{
+	const PCRE2_SPTR subject = (PCRE2_SPTR)(text != NULL ? text : "");
+	unsigned end = limit < r->count ? limit : r->count, answer;
+	uint64_t any = 0, hash, limit_hits;
+	struct memo_entry *m;
+	size_t set;
+	int skipped;
+
+	if ((unsigned)from >= FROM_COUNT || end == 0)
+		return RULES_NONE;
+	/* The rules that could answer, before reading the text: sometimes none (an agent
+	 * message once the inquiry matched a rule that comes before every agent rule). */
+	for (unsigned w = 0; w < MASK_WORDS && w * 64 < end; w++) {
+		uint64_t wanted = r->scope[from][w] & ~r->skip[w];
+
+		if (end - w * 64 < 64)
+			wanted &= (1ull << (end - w * 64)) - 1;
+		any |= wanted;
+	}
+	if (any == 0)
+		return RULES_NONE;
+	if (r->memo == NULL || len > LIMIT_RULES_MEMO_TEXT_BYTES)
+		return first_match(r, from, subject, len, end, &skipped);
+	hash = hindex_hash(subject, len, from);
+	if ((m = memo_find(r, hash, from, (const char *)subject, len, &set)) != NULL &&
+	    (m->skipped || m->rule != RULES_NONE || end <= m->below))
+		return m->skipped || m->rule >= end ? RULES_NONE : m->rule;
+	limit_hits = r->limit_hits;
+	answer = first_match(r, from, subject, len, end, &skipped);
+	if (r->limit_hits != limit_hits)
+		return answer; /* not remembered, see struct memo_entry */
+	if (m == NULL) {
+		m = memo_victim(r, set);
+		m->hash = hash;
+		m->len = (uint16_t)len;
+		m->from = (uint8_t)from;
+		if (len > 0)
+			memcpy(m->text, text, len);
+	}
+	m->below = (uint16_t)end;
+	m->rule = (uint16_t)answer;
+	m->skipped = (uint8_t)skipped;
+	return answer;
+}
+
+void rules_memo(struct rules *r, int on)
+{
+	if (!on) {
+		free(r->memo);
+		free(r->memo_recent);
+		r->memo = NULL;
+		r->memo_recent = NULL;
+		return;
+	}
+	if (r->memo != NULL || r->count == 0)
+		return;
+	/* Untouched pages of the table cost no memory. Without memory for it the set
+	 * only runs slower: the memo stays off. */
+	r->memo = calloc(LIMIT_RULES_MEMO_ENTRIES, sizeof(*r->memo));
+	r->memo_recent = calloc(MEMO_SETS, sizeof(*r->memo_recent));
+	if (r->memo == NULL || r->memo_recent == NULL)
+		rules_memo(r, 0);
 }
 
 int rules_is_skip(const struct rules *r, unsigned i)
@@ -1491,6 +1623,7 @@ struct rules *rules_load_buffer(const char *name, const char *data, size_t len, 
 		goto fail;
 	}
 	pcre2_compile_context_free(ld.compile_context);
+	rules_memo(r, 1);
 	return r;
 fail:
 	pcre2_compile_context_free(ld.compile_context);

@@ -17,6 +17,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/audit.h>
@@ -930,6 +931,7 @@ static void check_prefilter_agrees(const char *rules_text, const char *alphabet,
 	CHECK(fast != NULL && plain != NULL);
 	if (fast == NULL || plain == NULL)
 		goto end;
+	rules_memo(plain, 0);
 	for (int round = 0; round < rounds; round++) {
 		char text[4 * 400 + 1];
 		size_t len = 0, count = random_next(&seed) % (max_chars + 1);
@@ -1111,6 +1113,212 @@ static void test_prefilter_agrees_with_plain_matching_on_shipped_file(void)
 	free(text);
 }
 
+/* ---- the memo never changes an answer ------------------------------------------------------ */
+
+static void test_memo_answers_each_limit_and_sender(void)
+{
+	char err[256];
+	struct rules *r = load_text("a 甲 buyer 没货\n"
+	                            "b 乙 buyer 太贵\n"
+	                            "c 丙 agent 太贵\n"
+	                            "skip - buyer ^在吗.{0,2}$\n",
+	                            err, sizeof(err));
+
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	/* Asked first with a limit that hides rule 1, then without: the second answer is
+	 * not the remembered "none". */
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "太贵", 6, 1), RULES_NONE);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "太贵", 6, RULES_NONE), 1);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "太贵", 6, 1), RULES_NONE);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "太贵", 6, 2), 1);
+	/* The same text from another sender is another question. */
+	CHECK_INT(rules_first_match(r, FROM_AGENT, "太贵", 6, RULES_NONE), 2);
+	CHECK_INT(rules_first_match(r, FROM_BOT, "太贵", 6, RULES_NONE), RULES_NONE);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "太贵", 6, RULES_NONE), 1);
+	/* A found rule answers every limit. */
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "没货太贵", 12, RULES_NONE), 0);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "没货太贵", 12, 1), 0);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "没货太贵", 12, 0), RULES_NONE);
+	/* A skipped text stays skipped, whatever the limit. */
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "在吗没货", 12, RULES_NONE), RULES_NONE);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "在吗没货", 12, 1), RULES_NONE);
+	CHECK_INT(rules_first_match(r, FROM_AGENT, "在吗没货", 12, RULES_NONE), RULES_NONE);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "在吗太贵", 12, RULES_NONE), RULES_NONE);
+	CHECK_INT(rules_first_match(r, FROM_AGENT, "在吗太贵", 12, RULES_NONE), 2);
+	/* Same bytes up to a length: the length is part of the question. */
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "没货太贵", 3, RULES_NONE), RULES_NONE);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "没货太贵", 6, RULES_NONE), 0);
+	/* Off, then on again (empty): the same answers. */
+	rules_memo(r, 0);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "太贵", 6, RULES_NONE), 1);
+	rules_memo(r, 1);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "太贵", 6, 1), RULES_NONE);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "太贵", 6, RULES_NONE), 1);
+	rules_free(r);
+}
+
+static void test_memo_keeps_no_answer_that_hit_a_limit(void)
+{
+	char err[256], text[32];
+	struct rules *r = load_text("evil 恶意 any (a+)+$\n", err, sizeof(err));
+
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	memset(text, 'a', 30);
+	text[30] = '!';
+	/* Matched, and counted, every time: a remembered answer would count once. */
+	for (int i = 1; i <= 3; i++) {
+		CHECK_INT(rules_first_match(r, FROM_BUYER, text, 31, RULES_NONE), RULES_NONE);
+		CHECK_INT(rules_limit_hits(r), i);
+	}
+	rules_free(r);
+}
+
+/* The CJK words of the shipped file's patterns (runs of two or more characters from
+ * U+4E00 up, split at everything else), as NUL-terminated strings in one buffer;
+ * *count of them. Texts made of them hit the rules' literals and often match. */
+static char *shipped_words(const char *text, size_t *count)
+{
+	size_t len = strlen(text), n = 0, run = 0;
+	char *out = malloc(2 * len + 1), *o = out, *start = out;
+
+	if (out == NULL)
+		abort();
+	for (const unsigned char *p = (const unsigned char *)text; *p != '\0';) {
+		int cjk = *p >= 0xe4 && *p <= 0xe9;
+
+		if (cjk) {
+			memcpy(o, p, 3);
+			o += 3;
+			p += 3;
+			run++;
+			continue;
+		}
+		if (run >= 2) {
+			*o++ = '\0';
+			n++;
+			start = o;
+		} else
+			o = start;
+		run = 0;
+		p++;
+	}
+	*count = n;
+	return out;
+}
+
+/* Appends a random text to *buf: up to four shipped words (or parts of one), with
+ * chat particles and punctuation between them. */
+static size_t random_chat_text(char *buf, size_t cap, const char *words, size_t word_count,
+                               uint32_t *seed)
+{
+	static const char *const glue[] = {"",   "",   "了", "吗", "呢",   "，",
+	                                   "。", "？", "不", "没", "我",   "亲",
+	                                   "的", " ",  "a",  "3",  "如果", "已经"};
+	size_t len = 0, parts = 1 + random_next(seed) % 4;
+
+	for (size_t i = 0; i < parts; i++) {
+		const char *w = words;
+		const char *g = glue[random_next(seed) % (sizeof(glue) / sizeof(glue[0]))];
+		size_t wl, skip;
+
+		for (size_t k = random_next(seed) % word_count; k > 0; k--)
+			w += strlen(w) + 1;
+		wl = strlen(w);
+		/* Sometimes only the start or the end of the word (cut between characters). */
+		skip = random_next(seed) % 4 == 0 ? 3 * (random_next(seed) % (wl / 3)) : 0;
+		if (random_next(seed) % 4 == 0 && wl - skip > 3)
+			wl -= 3;
+		if (len + strlen(g) + (wl - skip) + 1 > cap)
+			break;
+		memcpy(buf + len, g, strlen(g));
+		len += strlen(g);
+		memcpy(buf + len, w + skip, wl - skip);
+		len += wl - skip;
+	}
+	buf[len] = '\0';
+	return len;
+}
+
+/*
+ * The shipped file with the memo on against the same file with the memo off and the
+ * prefilter defeated (plain PCRE2 on every rule): random texts from a pool, asked
+ * again and again from random senders with random limits, as the engine asks.
+ * pool_size larger than the memo makes entries get replaced. The seed comes from
+ * CHATLOGD_TEST_SEED or the clock and is printed, so a failure can be replayed.
+ */
+static void check_memo_agrees(size_t pool_size, int rounds, uint32_t seed)
+{
+	char *text = read_whole(SHIPPED), *plain_text = NULL, *words = NULL, err[512];
+	char(*pool)[200] = calloc(pool_size, sizeof(*pool));
+	size_t *pool_len = calloc(pool_size, sizeof(*pool_len)), word_count = 0;
+	struct rules *memo = NULL, *plain = NULL;
+	int disagreements = 0, matched = 0;
+
+	fprintf(stderr, "     memo: pool=%zu rounds=%d seed=%u\n", pool_size, rounds, seed);
+	CHECK(text != NULL && pool != NULL && pool_len != NULL);
+	if (text == NULL || pool == NULL || pool_len == NULL)
+		goto end;
+	plain_text = without_prefilter(text);
+	words = shipped_words(text, &word_count);
+	memo = load_text(text, err, sizeof(err));
+	plain = load_text(plain_text, err, sizeof(err));
+	CHECK(memo != NULL && plain != NULL);
+	CHECK(word_count > 500);
+	if (memo == NULL || plain == NULL || word_count == 0)
+		goto end;
+	rules_memo(plain, 0);
+	for (size_t i = 0; i < pool_size; i++)
+		pool_len[i] = random_chat_text(pool[i], sizeof(pool[i]), words, word_count, &seed);
+	for (int round = 0; round < rounds; round++) {
+		size_t i = random_next(&seed) % pool_size;
+		enum record_from from = (enum record_from)(random_next(&seed) % 4);
+		unsigned limit = random_next(&seed) % 3 == 0
+		                     ? random_next(&seed) % (rules_count(memo) + 1)
+		                     : RULES_NONE;
+		unsigned a = rules_first_match(memo, from, pool[i], pool_len[i], limit);
+		unsigned b = rules_first_match(plain, from, pool[i], pool_len[i], limit);
+
+		matched += b != RULES_NONE;
+		if (a != b && disagreements++ < 5)
+			fprintf(stderr, "  memo %u, plain %u: from=%d limit=%u text=\"%s\"\n", a, b,
+			        (int)from, limit, pool[i]);
+	}
+	CHECK_INT(disagreements, 0);
+	/* The texts are worth the test: some 5% of the questions find a rule (two
+	 * words rarely make a phrase; the senders and limits vary). */
+	CHECK(matched > rounds / 50);
+end:
+	rules_free(memo);
+	rules_free(plain);
+	free(words);
+	free(plain_text);
+	free(text);
+	free(pool);
+	free(pool_len);
+}
+
+static uint32_t test_seed(void)
+{
+	const char *s = getenv("CHATLOGD_TEST_SEED");
+	uint32_t seed = s != NULL ? (uint32_t)strtoul(s, NULL, 10)
+	                          : (uint32_t)time(NULL) ^ (uint32_t)getpid() << 16;
+
+	return seed != 0 ? seed : 1; /* xorshift stays at 0 */
+}
+
+static void test_memo_agrees_with_plain_matching_on_shipped_file(void)
+{
+	uint32_t seed = test_seed();
+
+	/* A pool the memo holds, and one four times larger. */
+	check_memo_agrees(300, 60000, seed);
+	check_memo_agrees(4 * LIMIT_RULES_MEMO_ENTRIES, 60000, seed + 1);
+}
+
 /* ---- the shipped patterns file ------------------------------------------------------------- */
 
 static void test_shipped_file_loads_in_the_documented_order(void)
@@ -1247,6 +1455,10 @@ int main(void)
 	RUN(test_prefilter_agrees_on_tricky_syntax);
 	RUN(test_prefilter_agrees_with_plain_matching_on_shipped_file);
 	RUN(test_prefilter_safe_ranges_have_no_case_partners_outside);
+
+	RUN(test_memo_answers_each_limit_and_sender);
+	RUN(test_memo_keeps_no_answer_that_hit_a_limit);
+	RUN(test_memo_agrees_with_plain_matching_on_shipped_file);
 
 	RUN(test_shipped_file_loads_in_the_documented_order);
 	return check_done();

@@ -133,6 +133,17 @@ static uint32_t random_next(uint32_t *state)
 	return *state = x;
 }
 
+/* The seed of a randomized test: CHATLOGD_TEST_SEED, else from the clock. Tests
+ * print it, so that a failure can be replayed. */
+static uint32_t test_seed(void)
+{
+	const char *s = getenv("CHATLOGD_TEST_SEED");
+	uint32_t seed = s != NULL ? (uint32_t)strtoul(s, NULL, 10)
+	                          : (uint32_t)time(NULL) ^ (uint32_t)getpid() << 16;
+
+	return seed != 0 ? seed : 1; /* xorshift stays at 0 */
+}
+
 /* Every character of s (UTF-8), as separate NUL-terminated strings in out. */
 static size_t split_chars(const char *s, char out[][5], size_t max)
 {
@@ -1046,6 +1057,67 @@ static void test_prefilter_agrees_on_tricky_syntax(void)
 	}
 }
 
+static void test_prefilter_agrees_on_alternatives_and_guards(void)
+{
+	/* Patterns the prefilter splits into alternatives, with start guards that admit
+	 * every first character, some of them, or that it cannot read. */
+	static const char *const patterns[] = {
+	    "(?=[ab])(?:ab|bc)",
+	    "(?=[a])(?:ab|bc)",
+	    "(?=[A])(?:ab|Bc)",
+	    "(?=[a-c])(?:ab|bc)",
+	    "(?=[^x])(?:ab|bc)",
+	    "(?=[\\x{61}b])(?:ab|bc)",
+	    "(?=[]a])(?:ab|bc)",
+	    "(?=[ab])a|bc",
+	    "(?=[ab])(?:a|b)c",
+	    "(?=[ab])(?:ab|bc)+",
+	    "(?=[ab])(?:ab|bc)d",
+	    "(?=[a缺])(?:(?<!不)缺货|ab)",
+	    "(?:ab|cd)ef",
+	    "(?:ab|cd)|ef",
+	    "ab.{0,3}cd|ef",
+	    "ab.{0,3}(?:cd|de)|ef",
+	    "(?:a|b)+c|d",
+	    "(?:ab|cd)(?:ef|gh)|ij",
+	    "a(?=b)|c",
+	    "\\bab|cd",
+	    "^ab|cd$",
+	    "(?|a|b)c|d",
+	    "(?>ab|a)c|d",
+	    "(?:a(?:b|c)|d)e",
+	    "(?:(?<!x)ab|cd(?!e))",
+	    "(?:a|)b|c",
+	    "(?:ab?c|d)",
+	    "缺货|(?:没有?|无)货|断货",
+	    "(?=[没缺])(?:没(?:有)?货|缺(?:货)?了)",
+	    "(?:(?:物流|快递).{0,2}(?:不|没)(?:动|更新)|一直不动)",
+	    "(?:abc|ab|a)(?:x|y)",
+	    "(?:ab|ab)",
+	    "(?:a\\.b|c\\|d)",
+	};
+	uint32_t seed = test_seed();
+	char text[160];
+
+	fprintf(stderr, "     seed=%u\n", seed);
+	for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
+		char err[256];
+		struct rules *r;
+
+		snprintf(text, sizeof(text), "r 标签 any %s\nq 标签 buyer (?:cd|de)\n",
+		         patterns[i]);
+		if ((r = load_text(text, err, sizeof(err))) == NULL) {
+			fprintf(stderr, "  %s: %s\n", patterns[i], err);
+			CHECK(r != NULL);
+			continue;
+		}
+		rules_free(r);
+		check_prefilter_agrees(text,
+		                       "abcdefghijxyABC .\\|缺货了没有不无断物流快递动更新一直",
+		                       3000, 9, seed + (uint32_t)i);
+	}
+}
+
 /* The characters of the shipped file's patterns (PATTERN fields of its rule lines,
  * every non-ASCII character once), then the ASCII and punctuation of chat text: the
  * alphabet random messages are drawn from, so that they keep hitting the rules'
@@ -1210,15 +1282,15 @@ static char *shipped_words(const char *text, size_t *count)
 	return out;
 }
 
-/* Appends a random text to *buf: up to four shipped words (or parts of one), with
- * chat particles and punctuation between them. */
+/* Writes a random text to buf: 1 to max_parts shipped words (or parts of one), with
+ * chat particles and punctuation between them. Returns its length. */
 static size_t random_chat_text(char *buf, size_t cap, const char *words, size_t word_count,
-                               uint32_t *seed)
+                               size_t max_parts, uint32_t *seed)
 {
 	static const char *const glue[] = {"",   "",   "了", "吗", "呢",   "，",
 	                                   "。", "？", "不", "没", "我",   "亲",
 	                                   "的", " ",  "a",  "3",  "如果", "已经"};
-	size_t len = 0, parts = 1 + random_next(seed) % 4;
+	size_t len = 0, parts = 1 + random_next(seed) % max_parts;
 
 	for (size_t i = 0; i < parts; i++) {
 		const char *w = words;
@@ -1244,55 +1316,63 @@ static size_t random_chat_text(char *buf, size_t cap, const char *words, size_t 
 }
 
 /*
- * The shipped file with the memo on against the same file with the memo off and the
- * prefilter defeated (plain PCRE2 on every rule): random texts from a pool, asked
- * again and again from random senders with random limits, as the engine asks.
- * pool_size larger than the memo makes entries get replaced. The seed comes from
- * CHATLOGD_TEST_SEED or the clock and is printed, so a failure can be replayed.
+ * The shipped file (prefilter on, memo on or off) against the same file with the
+ * memo off and the prefilter defeated (plain PCRE2 on every rule): random texts of
+ * up to max_parts words from a pool, asked again and again from random senders with
+ * random limits, as the engine asks. A pool larger than the memo makes entries get
+ * replaced; texts of hundreds of words pass the characters and key hits the
+ * prefilter checks literal by literal. The seed is printed, so that a failure can be
+ * replayed (CHATLOGD_TEST_SEED).
  */
-static void check_memo_agrees(size_t pool_size, int rounds, uint32_t seed)
+static void check_shipped_agrees(size_t pool_size, size_t max_parts, int rounds, int memo,
+                                 uint32_t seed)
 {
 	char *text = read_whole(SHIPPED), *plain_text = NULL, *words = NULL, err[512];
-	char(*pool)[200] = calloc(pool_size, sizeof(*pool));
-	size_t *pool_len = calloc(pool_size, sizeof(*pool_len)), word_count = 0;
-	struct rules *memo = NULL, *plain = NULL;
+	size_t cap = 40 * max_parts + 1, word_count = 0;
+	char *pool = malloc(pool_size * cap);
+	size_t *pool_len = calloc(pool_size, sizeof(*pool_len));
+	struct rules *fast = NULL, *plain = NULL;
 	int disagreements = 0, matched = 0;
 
-	fprintf(stderr, "     memo: pool=%zu rounds=%d seed=%u\n", pool_size, rounds, seed);
+	fprintf(stderr, "     pool=%zu words<=%zu rounds=%d memo=%d seed=%u\n", pool_size,
+	        max_parts, rounds, memo, seed);
 	CHECK(text != NULL && pool != NULL && pool_len != NULL);
 	if (text == NULL || pool == NULL || pool_len == NULL)
 		goto end;
 	plain_text = without_prefilter(text);
 	words = shipped_words(text, &word_count);
-	memo = load_text(text, err, sizeof(err));
+	fast = load_text(text, err, sizeof(err));
 	plain = load_text(plain_text, err, sizeof(err));
-	CHECK(memo != NULL && plain != NULL);
+	CHECK(fast != NULL && plain != NULL);
 	CHECK(word_count > 500);
-	if (memo == NULL || plain == NULL || word_count == 0)
+	if (fast == NULL || plain == NULL || word_count == 0)
 		goto end;
+	rules_memo(fast, memo);
 	rules_memo(plain, 0);
 	for (size_t i = 0; i < pool_size; i++)
-		pool_len[i] = random_chat_text(pool[i], sizeof(pool[i]), words, word_count, &seed);
+		pool_len[i] =
+		    random_chat_text(pool + i * cap, cap, words, word_count, max_parts, &seed);
 	for (int round = 0; round < rounds; round++) {
 		size_t i = random_next(&seed) % pool_size;
 		enum record_from from = (enum record_from)(random_next(&seed) % 4);
 		unsigned limit = random_next(&seed) % 3 == 0
-		                     ? random_next(&seed) % (rules_count(memo) + 1)
+		                     ? random_next(&seed) % (rules_count(fast) + 1)
 		                     : RULES_NONE;
-		unsigned a = rules_first_match(memo, from, pool[i], pool_len[i], limit);
-		unsigned b = rules_first_match(plain, from, pool[i], pool_len[i], limit);
+		unsigned a = rules_first_match(fast, from, pool + i * cap, pool_len[i], limit);
+		unsigned b = rules_first_match(plain, from, pool + i * cap, pool_len[i], limit);
 
 		matched += b != RULES_NONE;
 		if (a != b && disagreements++ < 5)
-			fprintf(stderr, "  memo %u, plain %u: from=%d limit=%u text=\"%s\"\n", a, b,
-			        (int)from, limit, pool[i]);
+			fprintf(stderr, "  fast %u, plain %u: from=%d limit=%u text=\"%s\"\n", a, b,
+			        (int)from, limit, pool + i * cap);
 	}
 	CHECK_INT(disagreements, 0);
-	/* The texts are worth the test: some 5% of the questions find a rule (two
-	 * words rarely make a phrase; the senders and limits vary). */
+	/* The texts are worth the test: some 5% of the questions about short texts find
+	 * a rule (two words rarely make a phrase; the senders and limits vary), most
+	 * about long ones. */
 	CHECK(matched > rounds / 50);
 end:
-	rules_free(memo);
+	rules_free(fast);
 	rules_free(plain);
 	free(words);
 	free(plain_text);
@@ -1301,22 +1381,22 @@ end:
 	free(pool_len);
 }
 
-static uint32_t test_seed(void)
+static void test_prefilter_agrees_with_plain_matching_on_shipped_words(void)
 {
-	const char *s = getenv("CHATLOGD_TEST_SEED");
-	uint32_t seed = s != NULL ? (uint32_t)strtoul(s, NULL, 10)
-	                          : (uint32_t)time(NULL) ^ (uint32_t)getpid() << 16;
+	uint32_t seed = test_seed();
 
-	return seed != 0 ? seed : 1; /* xorshift stays at 0 */
+	check_shipped_agrees(20000, 4, 40000, 0, seed);
+	/* Past SCAN_CHARS characters and SCAN_HITS key hits (daemon/prefilter.c). */
+	check_shipped_agrees(100, 400, 1000, 0, seed + 1);
 }
 
 static void test_memo_agrees_with_plain_matching_on_shipped_file(void)
 {
-	uint32_t seed = test_seed();
+	uint32_t seed = test_seed() + 2;
 
 	/* A pool the memo holds, and one four times larger. */
-	check_memo_agrees(300, 60000, seed);
-	check_memo_agrees(4 * LIMIT_RULES_MEMO_ENTRIES, 60000, seed + 1);
+	check_shipped_agrees(300, 4, 60000, 1, seed);
+	check_shipped_agrees(4 * LIMIT_RULES_MEMO_ENTRIES, 4, 60000, 1, seed + 1);
 }
 
 /* ---- the shipped patterns file ------------------------------------------------------------- */
@@ -1353,7 +1433,7 @@ static void test_shipped_file_loads_in_the_documented_order(void)
 }
 
 /* The prefilter keys on a character only when nothing else matches it caselessly.
- * These are the ranges literal_char_safe() in daemon/rules.c trusts (keep in step):
+ * These are the ranges literal_char_safe() in daemon/prefilter.c trusts (keep in step):
  * a caseless class of them must match no code point outside them. */
 static void test_prefilter_safe_ranges_have_no_case_partners_outside(void)
 {
@@ -1453,9 +1533,11 @@ int main(void)
 	RUN(test_no_jit_pattern_runs_on_the_interpreter);
 
 	RUN(test_prefilter_agrees_on_tricky_syntax);
+	RUN(test_prefilter_agrees_on_alternatives_and_guards);
 	RUN(test_prefilter_agrees_with_plain_matching_on_shipped_file);
 	RUN(test_prefilter_safe_ranges_have_no_case_partners_outside);
 
+	RUN(test_prefilter_agrees_with_plain_matching_on_shipped_words);
 	RUN(test_memo_answers_each_limit_and_sender);
 	RUN(test_memo_keeps_no_answer_that_hit_a_limit);
 	RUN(test_memo_agrees_with_plain_matching_on_shipped_file);

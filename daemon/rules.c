@@ -91,21 +91,33 @@ struct reason {
  *   - no rule below `below`: none for every limit up to below; a larger limit asks
  *     again and updates the entry.
  * An answer during which a match hit a PCRE2 limit is not kept, so a hostile text
- * is matched, and counted in rules_limit_hits, every time as before. Sets of
- * MEMO_WAYS entries, the way used longest ago replaced: a fixed table allocated
- * once, nothing per message.
+ * is matched, and counted in rules_limit_hits, every time as before.
+ *
+ * Sets of MEMO_WAYS entries, the way used longest ago replaced: a fixed table
+ * allocated once, nothing per message. Most texts of a real log never come again,
+ * and the table is large: a text is only kept the second time it is asked about
+ * (`seen` notes the hashes of texts asked about once), and the entries' hashes sit
+ * in a small array of their own, so that a text met once touches neither the entries
+ * nor their cache lines.
  */
 #define MEMO_WAYS 2
 #define MEMO_SETS (LIMIT_RULES_MEMO_ENTRIES / MEMO_WAYS)
+#define MEMO_SEEN 4096 /* hashes of texts asked about once */
 
 struct memo_entry {
-	uint64_t hash;   /* of the text, seeded with the sender */
 	uint16_t len;    /* of the text, in bytes */
-	uint16_t below;  /* the limit of the answer; 0 = empty entry */
+	uint16_t below;  /* the limit of the answer */
 	uint16_t rule;   /* first matching rule below `below`, or RULES_NONE */
 	uint8_t from;    /* enum record_from */
 	uint8_t skipped; /* 1 when a skip rule matched */
 	char text[LIMIT_RULES_MEMO_TEXT_BYTES];
+};
+
+struct memo {
+	uint64_t hash[LIMIT_RULES_MEMO_ENTRIES]; /* of each entry's text; 0 = empty */
+	uint64_t seen[MEMO_SEEN];                /* by hash >> 32 modulo MEMO_SEEN */
+	uint8_t recent[MEMO_SETS];               /* per set: the way used last */
+	struct memo_entry entry[LIMIT_RULES_MEMO_ENTRIES];
 };
 
 struct rules {
@@ -121,10 +133,9 @@ struct rules {
 	pcre2_match_context *match_context;
 	pcre2_match_data *match_data;
 	uint64_t limit_hits;
-	int jit_usable;          /* 0 once JIT failed (or this PCRE2 has none): stop trying */
-	int all_jit;             /* 1 while every rule so far carries JIT code */
-	struct memo_entry *memo; /* LIMIT_RULES_MEMO_ENTRIES, NULL while off */
-	uint8_t *memo_recent;    /* per set of MEMO_WAYS: the way used last */
+	int jit_usable;    /* 0 once JIT failed (or this PCRE2 has none): stop trying */
+	int all_jit;       /* 1 while every rule so far carries JIT code */
+	struct memo *memo; /* NULL while off */
 };
 
 /* State of one load, for error messages. */
@@ -237,7 +248,6 @@ void rules_free(struct rules *r)
 	}
 	prefilter_free(r->prefilter);
 	free(r->memo);
-	free(r->memo_recent);
 	pcre2_match_data_free(r->match_data);
 	pcre2_match_context_free(r->match_context);
 	free(r);
@@ -425,52 +435,50 @@ static unsigned first_match(struct rules *r, enum record_from from, PCRE2_SPTR s
 	return RULES_NONE;
 }
 
-/* The memo entry holding (from, text), or NULL; *set is the set it belongs in. */
-static struct memo_entry *memo_find(struct rules *r, uint64_t hash, enum record_from from,
-                                    const char *text, size_t len, size_t *set)
+/* The way of set holding (from, text) under hash, or -1. */
+static int memo_find(struct memo *memo, uint64_t hash, enum record_from from, const char *text,
+                     size_t len, size_t set)
 {
-	*set = (size_t)(hash % MEMO_SETS);
 	for (unsigned way = 0; way < MEMO_WAYS; way++) {
-		struct memo_entry *m = &r->memo[*set * MEMO_WAYS + way];
+		const struct memo_entry *m = &memo->entry[set * MEMO_WAYS + way];
 
-		if (m->hash == hash && m->below != 0 && m->len == len && m->from == from &&
+		if (memo->hash[set * MEMO_WAYS + way] == hash && m->len == len && m->from == from &&
 		    memcmp(m->text, text, len) == 0) {
-			r->memo_recent[*set] = (uint8_t)way;
-			return m;
+			memo->recent[set] = (uint8_t)way;
+			return (int)way;
 		}
 	}
-	return NULL;
+	return -1;
 }
 
-/* The entry to fill for a text not in the memo: an empty way, else the one not
- * used last. */
-static struct memo_entry *memo_victim(struct rules *r, size_t set)
+/* Takes a way of set for a new text: an empty one, else the one not used last. */
+static unsigned memo_victim(struct memo *memo, size_t set)
 {
-	struct memo_entry *ways = &r->memo[set * MEMO_WAYS];
 	unsigned way = 0;
 
-	while (way < MEMO_WAYS && ways[way].below != 0)
+	while (way < MEMO_WAYS && memo->hash[set * MEMO_WAYS + way] != 0)
 		way++;
 	if (way == MEMO_WAYS)
-		way = (r->memo_recent[set] + 1u) % MEMO_WAYS;
-	r->memo_recent[set] = (uint8_t)way;
-	return &ways[way];
+		way = (memo->recent[set] + 1u) % MEMO_WAYS;
+	memo->recent[set] = (uint8_t)way;
+	return way;
 }
 
 /*
  * The hot path: called for every chat message the engine still asks about. The
- * memo (see struct memo_entry) answers texts seen recently; the others go through
- * first_match and are remembered.
+ * memo (see struct memo) answers texts seen recently; the others go through
+ * first_match, and are remembered the second time.
  */
 unsigned rules_first_match(struct rules *r, enum record_from from, const char *text, size_t len,
                            unsigned limit)
 {
 	const PCRE2_SPTR subject = (PCRE2_SPTR)(text != NULL ? text : "");
 	unsigned end = limit < r->count ? limit : r->count, answer;
-	uint64_t any = 0, hash, limit_hits;
-	struct memo_entry *m;
+	uint64_t any = 0, hash, limit_hits, *seen;
+	struct memo *memo = r->memo;
+	struct memo_entry *m = NULL;
 	size_t set;
-	int skipped;
+	int skipped, way;
 
 	if ((unsigned)from >= FROM_COUNT || end == 0)
 		return RULES_NONE;
@@ -485,23 +493,32 @@ unsigned rules_first_match(struct rules *r, enum record_from from, const char *t
 	}
 	if (any == 0)
 		return RULES_NONE;
-	if (r->memo == NULL || len > LIMIT_RULES_MEMO_TEXT_BYTES)
+	if (memo == NULL || len > LIMIT_RULES_MEMO_TEXT_BYTES)
 		return first_match(r, from, subject, len, end, &skipped);
-	hash = hindex_hash(subject, len, from);
-	if ((m = memo_find(r, hash, from, (const char *)subject, len, &set)) != NULL &&
-	    (m->skipped || m->rule != RULES_NONE || end <= m->below))
-		return m->skipped || m->rule >= end ? RULES_NONE : m->rule;
+	hash = hindex_hash(subject, len, from) | 1; /* 0 marks an empty entry */
+	set = (size_t)(hash % MEMO_SETS);
+	if ((way = memo_find(memo, hash, from, (const char *)subject, len, set)) != -1) {
+		m = &memo->entry[set * MEMO_WAYS + (unsigned)way];
+		if (m->skipped || m->rule != RULES_NONE || end <= m->below)
+			return m->skipped || m->rule >= end ? RULES_NONE : m->rule;
+	}
 	limit_hits = r->limit_hits;
 	answer = first_match(r, from, subject, len, end, &skipped);
 	if (r->limit_hits != limit_hits)
-		return answer; /* not remembered, see struct memo_entry */
+		return answer; /* not remembered, see struct memo */
 	if (m == NULL) {
-		m = memo_victim(r, set);
-		m->hash = hash;
+		seen = &memo->seen[(hash >> 32) % MEMO_SEEN];
+		if (*seen != hash) { /* the first time: noted only */
+			*seen = hash;
+			return answer;
+		}
+		way = (int)memo_victim(memo, set);
+		memo->hash[set * MEMO_WAYS + (unsigned)way] = hash;
+		m = &memo->entry[set * MEMO_WAYS + (unsigned)way];
 		m->len = (uint16_t)len;
 		m->from = (uint8_t)from;
 		if (len > 0)
-			memcpy(m->text, text, len);
+			memcpy(m->text, subject, len);
 	}
 	m->below = (uint16_t)end;
 	m->rule = (uint16_t)answer;
@@ -513,19 +530,13 @@ void rules_memo(struct rules *r, int on)
 {
 	if (!on) {
 		free(r->memo);
-		free(r->memo_recent);
 		r->memo = NULL;
-		r->memo_recent = NULL;
 		return;
 	}
-	if (r->memo != NULL || r->count == 0)
-		return;
 	/* Untouched pages of the table cost no memory. Without memory for it the set
 	 * only runs slower: the memo stays off. */
-	r->memo = calloc(LIMIT_RULES_MEMO_ENTRIES, sizeof(*r->memo));
-	r->memo_recent = calloc(MEMO_SETS, sizeof(*r->memo_recent));
-	if (r->memo == NULL || r->memo_recent == NULL)
-		rules_memo(r, 0);
+	if (r->memo == NULL && r->count > 0)
+		r->memo = calloc(1, sizeof(*r->memo));
 }
 
 int rules_is_skip(const struct rules *r, unsigned i)
@@ -669,10 +680,10 @@ static void jit_off(struct rules *r)
 }
 
 /*
- * Compiles pattern into c. Returns 0, or -1 with PCRE2's error code and offset. The first JIT
- * failure (no JIT in this PCRE2 build, or no executable memory under MemoryDenyWriteExecute=yes)
- * turns JIT off for the rest of the set: the interpreter gives the same answers, only slower, and
- * one warning per process says so.
+ * Compiles pattern into c. Returns 0, or -1 with PCRE2's error code and offset. The
+ * first JIT failure (no JIT in this PCRE2 build, or no executable memory under
+ * MemoryDenyWriteExecute=yes) turns JIT off for the rest of the set: the interpreter
+ * gives the same answers, only slower, and one warning per process says so.
  */
 static int compile_pattern(struct rules_loader *ld, struct rules *r, struct compiled *c,
                            const char *pattern, size_t len, int *code, PCRE2_SIZE *offset)

@@ -17,6 +17,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/audit.h>
@@ -130,6 +131,17 @@ static uint32_t random_next(uint32_t *state)
 	x ^= x >> 17;
 	x ^= x << 5;
 	return *state = x;
+}
+
+/* The seed of a randomized test: CHATLOGD_TEST_SEED, else from the clock. Tests
+ * print it, so that a failure can be replayed. */
+static uint32_t test_seed(void)
+{
+	const char *s = getenv("CHATLOGD_TEST_SEED");
+	uint32_t seed = s != NULL ? (uint32_t)strtoul(s, NULL, 10)
+	                          : (uint32_t)time(NULL) ^ (uint32_t)getpid() << 16;
+
+	return seed != 0 ? seed : 1; /* xorshift stays at 0 */
 }
 
 /* Every character of s (UTF-8), as separate NUL-terminated strings in out. */
@@ -930,6 +942,7 @@ static void check_prefilter_agrees(const char *rules_text, const char *alphabet,
 	CHECK(fast != NULL && plain != NULL);
 	if (fast == NULL || plain == NULL)
 		goto end;
+	rules_memo(plain, 0);
 	for (int round = 0; round < rounds; round++) {
 		char text[4 * 400 + 1];
 		size_t len = 0, count = random_next(&seed) % (max_chars + 1);
@@ -1044,6 +1057,67 @@ static void test_prefilter_agrees_on_tricky_syntax(void)
 	}
 }
 
+static void test_prefilter_agrees_on_alternatives_and_guards(void)
+{
+	/* Patterns the prefilter splits into alternatives, with start guards that admit
+	 * every first character, some of them, or that it cannot read. */
+	static const char *const patterns[] = {
+	    "(?=[ab])(?:ab|bc)",
+	    "(?=[a])(?:ab|bc)",
+	    "(?=[A])(?:ab|Bc)",
+	    "(?=[a-c])(?:ab|bc)",
+	    "(?=[^x])(?:ab|bc)",
+	    "(?=[\\x{61}b])(?:ab|bc)",
+	    "(?=[]a])(?:ab|bc)",
+	    "(?=[ab])a|bc",
+	    "(?=[ab])(?:a|b)c",
+	    "(?=[ab])(?:ab|bc)+",
+	    "(?=[ab])(?:ab|bc)d",
+	    "(?=[a缺])(?:(?<!不)缺货|ab)",
+	    "(?:ab|cd)ef",
+	    "(?:ab|cd)|ef",
+	    "ab.{0,3}cd|ef",
+	    "ab.{0,3}(?:cd|de)|ef",
+	    "(?:a|b)+c|d",
+	    "(?:ab|cd)(?:ef|gh)|ij",
+	    "a(?=b)|c",
+	    "\\bab|cd",
+	    "^ab|cd$",
+	    "(?|a|b)c|d",
+	    "(?>ab|a)c|d",
+	    "(?:a(?:b|c)|d)e",
+	    "(?:(?<!x)ab|cd(?!e))",
+	    "(?:a|)b|c",
+	    "(?:ab?c|d)",
+	    "缺货|(?:没有?|无)货|断货",
+	    "(?=[没缺])(?:没(?:有)?货|缺(?:货)?了)",
+	    "(?:(?:物流|快递).{0,2}(?:不|没)(?:动|更新)|一直不动)",
+	    "(?:abc|ab|a)(?:x|y)",
+	    "(?:ab|ab)",
+	    "(?:a\\.b|c\\|d)",
+	};
+	uint32_t seed = test_seed();
+	char text[160];
+
+	fprintf(stderr, "     seed=%u\n", seed);
+	for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
+		char err[256];
+		struct rules *r;
+
+		snprintf(text, sizeof(text), "r 标签 any %s\nq 标签 buyer (?:cd|de)\n",
+		         patterns[i]);
+		if ((r = load_text(text, err, sizeof(err))) == NULL) {
+			fprintf(stderr, "  %s: %s\n", patterns[i], err);
+			CHECK(r != NULL);
+			continue;
+		}
+		rules_free(r);
+		check_prefilter_agrees(text,
+		                       "abcdefghijxyABC .\\|缺货了没有不无断物流快递动更新一直",
+		                       3000, 9, seed + (uint32_t)i);
+	}
+}
+
 /* The characters of the shipped file's patterns (PATTERN fields of its rule lines,
  * every non-ASCII character once), then the ASCII and punctuation of chat text: the
  * alphabet random messages are drawn from, so that they keep hitting the rules'
@@ -1111,6 +1185,220 @@ static void test_prefilter_agrees_with_plain_matching_on_shipped_file(void)
 	free(text);
 }
 
+/* ---- the memo never changes an answer ------------------------------------------------------ */
+
+static void test_memo_answers_each_limit_and_sender(void)
+{
+	char err[256];
+	struct rules *r = load_text("a 甲 buyer 没货\n"
+	                            "b 乙 buyer 太贵\n"
+	                            "c 丙 agent 太贵\n"
+	                            "skip - buyer ^在吗.{0,2}$\n",
+	                            err, sizeof(err));
+
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	/* Asked first with a limit that hides rule 1, then without: the second answer is
+	 * not the remembered "none". */
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "太贵", 6, 1), RULES_NONE);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "太贵", 6, RULES_NONE), 1);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "太贵", 6, 1), RULES_NONE);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "太贵", 6, 2), 1);
+	/* The same text from another sender is another question. */
+	CHECK_INT(rules_first_match(r, FROM_AGENT, "太贵", 6, RULES_NONE), 2);
+	CHECK_INT(rules_first_match(r, FROM_BOT, "太贵", 6, RULES_NONE), RULES_NONE);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "太贵", 6, RULES_NONE), 1);
+	/* A found rule answers every limit. */
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "没货太贵", 12, RULES_NONE), 0);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "没货太贵", 12, 1), 0);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "没货太贵", 12, 0), RULES_NONE);
+	/* A skipped text stays skipped, whatever the limit. */
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "在吗没货", 12, RULES_NONE), RULES_NONE);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "在吗没货", 12, 1), RULES_NONE);
+	CHECK_INT(rules_first_match(r, FROM_AGENT, "在吗没货", 12, RULES_NONE), RULES_NONE);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "在吗太贵", 12, RULES_NONE), RULES_NONE);
+	CHECK_INT(rules_first_match(r, FROM_AGENT, "在吗太贵", 12, RULES_NONE), 2);
+	/* Same bytes up to a length: the length is part of the question. */
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "没货太贵", 3, RULES_NONE), RULES_NONE);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "没货太贵", 6, RULES_NONE), 0);
+	/* Off, then on again (empty): the same answers. */
+	rules_memo(r, 0);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "太贵", 6, RULES_NONE), 1);
+	rules_memo(r, 1);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "太贵", 6, 1), RULES_NONE);
+	CHECK_INT(rules_first_match(r, FROM_BUYER, "太贵", 6, RULES_NONE), 1);
+	rules_free(r);
+}
+
+static void test_memo_keeps_no_answer_that_hit_a_limit(void)
+{
+	char err[256], text[32];
+	struct rules *r = load_text("evil 恶意 any (a+)+$\n", err, sizeof(err));
+
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	memset(text, 'a', 30);
+	text[30] = '!';
+	/* Matched, and counted, every time: a remembered answer would count once. */
+	for (int i = 1; i <= 3; i++) {
+		CHECK_INT(rules_first_match(r, FROM_BUYER, text, 31, RULES_NONE), RULES_NONE);
+		CHECK_INT(rules_limit_hits(r), i);
+	}
+	rules_free(r);
+}
+
+/* The CJK words of the shipped file's patterns (runs of two or more characters from
+ * U+4E00 up, split at everything else), as NUL-terminated strings in one buffer;
+ * *count of them. Texts made of them hit the rules' literals and often match. */
+static char *shipped_words(const char *text, size_t *count)
+{
+	size_t len = strlen(text), n = 0, run = 0;
+	char *out = malloc(2 * len + 1), *o = out, *start = out;
+
+	if (out == NULL)
+		abort();
+	for (const unsigned char *p = (const unsigned char *)text; *p != '\0';) {
+		int cjk = *p >= 0xe4 && *p <= 0xe9;
+
+		if (cjk) {
+			memcpy(o, p, 3);
+			o += 3;
+			p += 3;
+			run++;
+			continue;
+		}
+		if (run >= 2) {
+			*o++ = '\0';
+			n++;
+			start = o;
+		} else
+			o = start;
+		run = 0;
+		p++;
+	}
+	*count = n;
+	return out;
+}
+
+/* Writes a random text to buf: 1 to max_parts shipped words (or parts of one), with
+ * chat particles and punctuation between them. Returns its length. */
+static size_t random_chat_text(char *buf, size_t cap, const char *words, size_t word_count,
+                               size_t max_parts, uint32_t *seed)
+{
+	static const char *const glue[] = {"",   "",   "了", "吗", "呢",   "，",
+	                                   "。", "？", "不", "没", "我",   "亲",
+	                                   "的", " ",  "a",  "3",  "如果", "已经"};
+	size_t len = 0, parts = 1 + random_next(seed) % max_parts;
+
+	for (size_t i = 0; i < parts; i++) {
+		const char *w = words;
+		const char *g = glue[random_next(seed) % (sizeof(glue) / sizeof(glue[0]))];
+		size_t wl, skip;
+
+		for (size_t k = random_next(seed) % word_count; k > 0; k--)
+			w += strlen(w) + 1;
+		wl = strlen(w);
+		/* Sometimes only the start or the end of the word (cut between characters). */
+		skip = random_next(seed) % 4 == 0 ? 3 * (random_next(seed) % (wl / 3)) : 0;
+		if (random_next(seed) % 4 == 0 && wl - skip > 3)
+			wl -= 3;
+		if (len + strlen(g) + (wl - skip) + 1 > cap)
+			break;
+		memcpy(buf + len, g, strlen(g));
+		len += strlen(g);
+		memcpy(buf + len, w + skip, wl - skip);
+		len += wl - skip;
+	}
+	buf[len] = '\0';
+	return len;
+}
+
+/*
+ * The shipped file (prefilter on, memo on or off) against the same file with the
+ * memo off and the prefilter defeated (plain PCRE2 on every rule): random texts of
+ * up to max_parts words from a pool, asked again and again from random senders with
+ * random limits, as the engine asks. A pool larger than the memo makes entries get
+ * replaced; texts of hundreds of words pass the characters and key hits the
+ * prefilter checks literal by literal. The seed is printed, so that a failure can be
+ * replayed (CHATLOGD_TEST_SEED).
+ */
+static void check_shipped_agrees(size_t pool_size, size_t max_parts, int rounds, int memo,
+                                 uint32_t seed)
+{
+	char *text = read_whole(SHIPPED), *plain_text = NULL, *words = NULL, err[512];
+	size_t cap = 40 * max_parts + 1, word_count = 0;
+	char *pool = malloc(pool_size * cap);
+	size_t *pool_len = calloc(pool_size, sizeof(*pool_len));
+	struct rules *fast = NULL, *plain = NULL;
+	int disagreements = 0, matched = 0;
+
+	fprintf(stderr, "     pool=%zu words<=%zu rounds=%d memo=%d seed=%u\n", pool_size,
+	        max_parts, rounds, memo, seed);
+	CHECK(text != NULL && pool != NULL && pool_len != NULL);
+	if (text == NULL || pool == NULL || pool_len == NULL)
+		goto end;
+	plain_text = without_prefilter(text);
+	words = shipped_words(text, &word_count);
+	fast = load_text(text, err, sizeof(err));
+	plain = load_text(plain_text, err, sizeof(err));
+	CHECK(fast != NULL && plain != NULL);
+	CHECK(word_count > 500);
+	if (fast == NULL || plain == NULL || word_count == 0)
+		goto end;
+	rules_memo(fast, memo);
+	rules_memo(plain, 0);
+	for (size_t i = 0; i < pool_size; i++)
+		pool_len[i] =
+		    random_chat_text(pool + i * cap, cap, words, word_count, max_parts, &seed);
+	for (int round = 0; round < rounds; round++) {
+		size_t i = random_next(&seed) % pool_size;
+		enum record_from from = (enum record_from)(random_next(&seed) % 4);
+		unsigned limit = random_next(&seed) % 3 == 0
+		                     ? random_next(&seed) % (rules_count(fast) + 1)
+		                     : RULES_NONE;
+		unsigned a = rules_first_match(fast, from, pool + i * cap, pool_len[i], limit);
+		unsigned b = rules_first_match(plain, from, pool + i * cap, pool_len[i], limit);
+
+		matched += b != RULES_NONE;
+		if (a != b && disagreements++ < 5)
+			fprintf(stderr, "  fast %u, plain %u: from=%d limit=%u text=\"%s\"\n", a, b,
+			        (int)from, limit, pool + i * cap);
+	}
+	CHECK_INT(disagreements, 0);
+	/* The texts are worth the test: some 5% of the questions about short texts find
+	 * a rule (two words rarely make a phrase; the senders and limits vary), most
+	 * about long ones. */
+	CHECK(matched > rounds / 50);
+end:
+	rules_free(fast);
+	rules_free(plain);
+	free(words);
+	free(plain_text);
+	free(text);
+	free(pool);
+	free(pool_len);
+}
+
+static void test_prefilter_agrees_with_plain_matching_on_shipped_words(void)
+{
+	uint32_t seed = test_seed();
+
+	check_shipped_agrees(20000, 4, 40000, 0, seed);
+	/* Past SCAN_CHARS characters and SCAN_HITS key hits (daemon/prefilter.c). */
+	check_shipped_agrees(100, 400, 1000, 0, seed + 1);
+}
+
+static void test_memo_agrees_with_plain_matching_on_shipped_file(void)
+{
+	uint32_t seed = test_seed() + 2;
+
+	/* A pool the memo holds, and one four times larger. */
+	check_shipped_agrees(300, 4, 60000, 1, seed);
+	check_shipped_agrees(4 * LIMIT_RULES_MEMO_ENTRIES, 4, 60000, 1, seed + 1);
+}
+
 /* ---- the shipped patterns file ------------------------------------------------------------- */
 
 static void test_shipped_file_loads_in_the_documented_order(void)
@@ -1147,7 +1435,7 @@ static void test_shipped_file_loads_in_the_documented_order(void)
 }
 
 /* The prefilter keys on a character only when nothing else matches it caselessly.
- * These are the ranges literal_char_safe() in daemon/rules.c trusts (keep in step):
+ * These are the ranges literal_char_safe() in daemon/prefilter.c trusts (keep in step):
  * a caseless class of them must match no code point outside them. */
 static void test_prefilter_safe_ranges_have_no_case_partners_outside(void)
 {
@@ -1247,8 +1535,14 @@ int main(void)
 	RUN(test_no_jit_pattern_runs_on_the_interpreter);
 
 	RUN(test_prefilter_agrees_on_tricky_syntax);
+	RUN(test_prefilter_agrees_on_alternatives_and_guards);
 	RUN(test_prefilter_agrees_with_plain_matching_on_shipped_file);
 	RUN(test_prefilter_safe_ranges_have_no_case_partners_outside);
+
+	RUN(test_prefilter_agrees_with_plain_matching_on_shipped_words);
+	RUN(test_memo_answers_each_limit_and_sender);
+	RUN(test_memo_keeps_no_answer_that_hit_a_limit);
+	RUN(test_memo_agrees_with_plain_matching_on_shipped_file);
 
 	RUN(test_shipped_file_loads_in_the_documented_order);
 	return check_done();

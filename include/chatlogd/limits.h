@@ -22,6 +22,13 @@
 #define LIMIT_RULES 256
 #define LIMIT_REASONS 48
 
+/* The rules' memo of recent answers (rules.c, struct memo): 2,048 texts of up to
+ * 240 bytes (80 Chinese characters: quick replies, robot messages, greetings),
+ * about 560 KiB per loaded rule set. Longer texts rarely repeat word for word and
+ * are matched every time. */
+#define LIMIT_RULES_MEMO_ENTRIES 2048
+#define LIMIT_RULES_MEMO_TEXT_BYTES 240
+
 /* PCRE2 bounds per match: a catastrophic pattern on a hostile line gives up
  * after this much work (counted as "no match") instead of stalling the engine. */
 #define LIMIT_PCRE2_MATCH 200000

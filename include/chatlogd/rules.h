@@ -44,6 +44,10 @@ const char *rules_label(const struct rules *r, unsigned i);
 unsigned rules_first_match(struct rules *r, enum record_from from, const char *text, size_t len,
                            unsigned limit);
 
+/* Turns the memo of recent answers (on after a load) off or on again. Answers are
+ * the same either way; tests and benchmarks compare them. */
+void rules_memo(struct rules *r, int on);
+
 /* 1 when rule i is a `skip` rule (SPEC §4: text that is no evidence, never a
  * reason). */
 int rules_is_skip(const struct rules *r, unsigned i);

@@ -232,7 +232,7 @@ static void test_kill_9_while_appending_loses_nothing_synced(void)
 	char err[256];
 	int bad = 0;
 
-	srand((unsigned)time(NULL));
+	srand((unsigned)check_seed("kill moments", (unsigned long long)time(NULL)));
 	for (int round = 0; round < 20; round++) {
 		int fds[2];
 		pid_t pid;

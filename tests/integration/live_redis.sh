@@ -30,6 +30,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The kill -9 moments are random, from one seed printed here: CHATLOGD_TEST_SEED=N
+# repeats a run's moments (the machine's speed still moves what they hit).
+SEED=${CHATLOGD_TEST_SEED:-$(date +%s)}
+echo "seed $SEED (kill -9 moments; CHATLOGD_TEST_SEED=$SEED repeats it)"
+pauses=0
+
+# Sleeps 0, 0.1, 0.2 or 0.3 s, the next pause of the seeded sequence.
+random_pause() {
+	pauses=$((pauses + 1))
+	sleep "0.$(awk -v seed="$SEED" -v n="$pauses" 'BEGIN { srand(seed + n); printf "%d", rand() * 4 }')"
+}
+
 ok() { passed=$((passed + 1)); echo "ok   $1"; }
 xfail() { expected_failures=$((expected_failures + 1)); echo "XFAIL $1"; }
 fail() { failed=$((failed + 1)); echo "FAIL $1"; }
@@ -181,7 +193,7 @@ scenario_kill9() {
 	while [ $i -lt 30 ]; do
 		append $((i * 1000 + 1)) $((i * 1000 + 1000))
 		i=$((i + 1))
-		sleep "0.$(awk 'BEGIN{srand(); printf "%d", rand()*4}')"
+		random_pause
 		if [ $((i % 3)) -ne 0 ] || [ $kills -lt 20 ]; then
 			kill -9 "$DAEMON_PID" 2>/dev/null
 			wait "$DAEMON_PID" 2>/dev/null
@@ -1058,7 +1070,7 @@ scenario_kill9_inputs() {
 	kills=0
 	for i in $(seq 0 14); do
 		append_by $((i * 1000 + 1)) $((i * 1000 + 1000)) shop
-		sleep "0.$(awk 'BEGIN{srand(); printf "%d", rand()*4}')"
+		random_pause
 		if [ $((i % 2)) -eq 0 ]; then
 			kill -9 "$DAEMON_PID" 2>/dev/null
 			wait "$DAEMON_PID" 2>/dev/null

@@ -36,6 +36,7 @@
 #include "chatlogd/publish.h"
 #include "chatlogd/redisconn.h"
 #include "chatlogd/rules.h"
+#include "chatlogd/rules_file.h"
 #include "chatlogd/sender.h"
 #include "chatlogd/state.h"
 #include "chatlogd/tail.h"
@@ -683,14 +684,14 @@ static int snapshot(struct live *l)
 	return 0;
 }
 
-static int load_rules_text(struct live *l, const char *name, const char *text, size_t len)
+/* Puts compiled rules (taken) in force with the text they came from (copied), which
+ * snapshots keep. Returns 0, or -1 when the engine refuses them (too many distinct
+ * reasons): they are freed and the running rules and text stay. */
+static int install_rules(struct live *l, const char *name, const char *text, size_t len,
+                         struct rules *rules)
 {
-	char err[512];
-	struct rules *rules =
-	    len ? rules_load_buffer(name, text, len, err, sizeof(err)) : rules_empty();
-
-	if (rules == NULL) {
-		log_warnx("%s", err);
+	if (engine_set_rules(l->engine, rules) == -1) {
+		rules_free(rules);
 		return -1;
 	}
 	free(l->rules_name);
@@ -701,29 +702,27 @@ static int load_rules_text(struct live *l, const char *name, const char *text, s
 		fatalx("out of memory");
 	memcpy(l->rules_text, text, len);
 	l->rules_len = len;
-	if (engine_set_rules(l->engine, rules) == -1) {
-		rules_free(rules);
-		log_warnx("%s: too many distinct lost reasons", name);
-		return -1;
-	}
 	rules_free(l->rules);
 	l->rules = rules;
 	return 0;
 }
 
-/* Reads a patterns file whole (they are small: LIMIT_SETTINGS_FILE_BYTES at most). */
-static char *read_text_file(const char *path, size_t *len)
+/* Compiles rules from a text a snapshot or the journal kept, and puts them in force. */
+static int load_rules_text(struct live *l, const char *name, const char *text, size_t len)
 {
-	FILE *f = fopen(path, "r");
-	char *text;
+	char err[512];
+	struct rules *rules =
+	    len ? rules_load_buffer(name, text, len, err, sizeof(err)) : rules_empty();
 
-	*len = 0;
-	if (f == NULL)
-		return NULL;
-	if ((text = malloc(LIMIT_SETTINGS_FILE_BYTES + 1)) != NULL)
-		*len = fread(text, 1, LIMIT_SETTINGS_FILE_BYTES, f);
-	fclose(f);
-	return text;
+	if (rules == NULL) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	if (install_rules(l, name, text, len, rules) == -1) {
+		log_warnx("%s: too many distinct lost reasons", name);
+		return -1;
+	}
+	return 0;
 }
 
 static int restore_inflight_alerts(struct live *l, struct wire_reader *r)
@@ -917,15 +916,15 @@ static int recover(struct live *l, const char *rules_path)
 		free(body);
 		l->generation = generation;
 	} else {
-		/* First start: the configured rules. */
-		char *text = NULL;
-		size_t text_len = 0;
-		if (rules_path != NULL && rules_path[0] != '\0' &&
-		    (text = read_text_file(rules_path, &text_len)) == NULL)
-			fatal("cannot read %s", rules_path);
-		if (load_rules_text(l, rules_path ? rules_path : "", text ? text : "", text_len) ==
-		    -1)
-			fatalx("bad patterns file %s", rules_path);
+		/* First start: the configured rules, read as a reload reads them. */
+		char *text;
+		size_t text_len;
+		struct rules *rules =
+		    rules_file_load(rules_path, &text, &text_len, err, sizeof(err));
+		if (rules == NULL)
+			fatalx("%s", err);
+		if (install_rules(l, rules_path ? rules_path : "", text, text_len, rules) == -1)
+			fatalx("%s: too many distinct lost reasons", rules_path);
 		free(text);
 	}
 	if (state_journal_replay(l->cfg->state_dir, l->generation, count_cuts, &rp, err,
@@ -1103,7 +1102,7 @@ static void on_hangup(evutil_socket_t fd, short what, void *ctx)
 	char path[4096], err[512];
 	char *text = NULL;
 	size_t len = 0;
-	struct rules *check;
+	struct rules *rules;
 	struct wire_writer w = {0};
 	(void)fd;
 	(void)what;
@@ -1115,19 +1114,21 @@ static void on_hangup(evutil_socket_t fd, short what, void *ctx)
 		config_free(&fresh);
 		return;
 	}
-	if (path[0] != '\0' && (text = read_text_file(path, &len)) == NULL) {
-		log_warn("reload failed, keeping the running patterns: cannot read %s", path);
-		goto done;
-	}
-	check = len ? rules_load_buffer(path, text, len, err, sizeof(err)) : rules_empty();
-	if (check == NULL) {
+	/* The same reader and limit as start-up: a directory or an oversized file is
+	 * refused here too, not loaded as no rules or as its first megabyte. */
+	if ((rules = rules_file_load(path, &text, &len, err, sizeof(err))) == NULL) {
 		log_warnx("reload failed, keeping the running patterns: %s", err);
 		goto done;
 	}
-	rules_free(check);
-	journal_record_put_rules(&w, path, text ? text : "", len);
-	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1 ||
-	    load_rules_text(l, path, text ? text : "", len) == -1)
+	if (install_rules(l, path, text, len, rules) == -1) {
+		log_warnx("reload failed, keeping the running patterns: %s: too many distinct "
+		          "lost reasons",
+		          path);
+		goto done;
+	}
+	/* Journaled right after, before any other line: a replay swaps at the same place. */
+	journal_record_put_rules(&w, path, text, len);
+	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1)
 		fatalx("out of memory reloading patterns");
 	log_set_level(log_level_parse(fresh.log_level));
 	log_info("reloaded patterns=%s rules=%u; other settings take effect at the next start",

@@ -23,6 +23,7 @@
 #include "chatlogd/pipeline.h"
 #include "chatlogd/report.h"
 #include "chatlogd/rules.h"
+#include "chatlogd/rules_file.h"
 #include "chatlogd/timefmt.h"
 
 #define EXIT_USAGE 2
@@ -104,9 +105,8 @@ static struct rules *load_rules(const struct config *cfg, const struct options *
 	char err[512];
 	struct rules *rules;
 
-	if (path == NULL)
-		return rules_empty();
-	if ((rules = rules_load(path, err, sizeof(err))) == NULL)
+	/* rules_file_load, as live mode's start and SIGHUP read it */
+	if ((rules = rules_file_load(path, NULL, NULL, err, sizeof(err))) == NULL)
 		config_error(opt, err);
 	return rules;
 }

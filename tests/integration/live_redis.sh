@@ -294,7 +294,10 @@ wait_log() {
 }
 
 # SIGHUP: a broken patterns file keeps the running rules and names FILE:LINE:COLUMN;
-# a good one (the same rules plus a comment) is taken, journaled, and survives kill -9.
+# so do a directory and a file over 1 MiB, which start-up refuses too (they loaded as
+# no rules and as the first 1 MiB); a good one (the same rules plus a comment) is
+# taken, journaled, and survives kill -9. Redis equal to batch with the shipped
+# patterns shows the running rules were kept.
 scenario_reload() {
 	fresh || return
 	make_log 16 12000
@@ -318,7 +321,33 @@ scenario_reload() {
 				tail -n 5 "$TMP/daemon.log"
 			fi
 			;;
+		4)
+			rm -f "$TMP/patterns.conf"
+			mkdir "$TMP/patterns.conf"
+			kill -HUP "$DAEMON_PID"
+			if wait_log "keeping the running patterns: $TMP/patterns.conf: Is a directory"; then
+				ok "reload of a directory keeps the running set and says why"
+			else
+				fail "reload of a directory"
+				tail -n 5 "$TMP/daemon.log"
+			fi
+			;;
 		5)
+			rmdir "$TMP/patterns.conf"
+			# the real rules first, then comments past 1 MiB: cut, it would load
+			{
+				cat "$SRC/patterns/lost-reasons.conf"
+				awk 'BEGIN { for (i = 0; i < 30000; i++) print "# padding padding padding padding padding" }'
+			} >"$TMP/patterns.conf"
+			kill -HUP "$DAEMON_PID"
+			if wait_log "keeping the running patterns: $TMP/patterns.conf: larger than 1048576 bytes"; then
+				ok "reload of a file over 1 MiB keeps the running set and says why"
+			else
+				fail "reload of a file over 1 MiB"
+				tail -n 5 "$TMP/daemon.log"
+			fi
+			;;
+		6)
 			{ cat "$SRC/patterns/lost-reasons.conf"; echo "# reloaded"; } >"$TMP/patterns.conf"
 			kill -HUP "$DAEMON_PID"
 			if wait_log "reloaded patterns="; then
@@ -327,7 +356,7 @@ scenario_reload() {
 				fail "reload with good patterns"
 			fi
 			;;
-		7)
+		8)
 			kill -9 "$DAEMON_PID"
 			wait "$DAEMON_PID" 2>/dev/null
 			start_daemon

@@ -59,6 +59,11 @@
  * so anything past 1 MiB is a mistake (a log file named by accident). */
 #define LIMIT_SETTINGS_FILE_BYTES (1024 * 1024)
 
+/* --check-config lists a settings file's errors up to this many, then says there are
+ * more: a file that is no settings file at all (a log named by mistake) would fill
+ * the terminal, and each error found costs a parse of the file. */
+#define LIMIT_CONFIG_ERRORS 100
+
 /* Records the live merge may hold back while one input waits for another (a backlog
  * read file by file, a writer lagging): 64 MiB holds about 200k chat lines, minutes
  * of a busy day's every shop, while a stuck input cannot take the machine. Past it

@@ -1259,6 +1259,7 @@ static void render_metrics(void *ctx, struct evbuffer *out)
 	m.files = files;
 	m.file_count = tail_stats(l->tail, files, sizeof(files) / sizeof(files[0]));
 	m.unreadable_files = tail_problems(l->tail, NULL);
+	m.skipped_paths = tail_skipped(l->tail);
 	m.input = l->ingest.stats;
 	m.held_inquiries = engine_held(l->engine);
 	merge_stats(l->merge, &m.merge);

@@ -119,6 +119,11 @@ void metrics_render(const struct metrics_snapshot *m, struct evbuffer *out)
 	      "Files found at start to hold lines that will never be read (a rotated file "
 	      "deleted or compressed while chatlogd was stopped), each logged at err.",
 	      (double)m->unreadable_files);
+	plain(out, "chatlogd_skipped_paths_total", "counter",
+	      "Paths an input pattern matched that are not followed (a directory, a symlink "
+	      "loop or dangling symlink, not a regular file, cannot be opened), each logged "
+	      "at warning once.",
+	      (double)m->skipped_paths);
 	plain(out, "chatlogd_input_lines_total", "counter", "Lines read, blank ones included.",
 	      (double)m->input.lines);
 	plain(out, "chatlogd_records_total", "counter", "Valid records processed.",

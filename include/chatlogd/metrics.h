@@ -24,6 +24,7 @@ struct metrics_snapshot {
 	const struct tail_file_stats *files;
 	size_t file_count;
 	uint64_t unreadable_files; /* tail_problems: rotated files that could not be read */
+	uint64_t skipped_paths;    /* tail_skipped: matched paths not followed */
 	struct ingest_stats input;
 	size_t held_inquiries;
 	struct merge_stats merge; /* live mode's merge of the inputs */

@@ -800,6 +800,9 @@ scenario_http() {
 	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	sed -i "s/^http_listen =.*/http_listen = 127.0.0.1:$port/" "$TMP/chatlogd.conf"
 	make_log 19 3000
+	# odd matches of the pattern: warned about once each and counted, not degrading
+	mkdir "$TMP/logs/archive.jsonl"
+	ln -s nowhere.jsonl "$TMP/logs/gone.jsonl"
 	start_daemon
 	append 1 3000
 	settle
@@ -825,6 +828,7 @@ assert value("chatlogd_records_total") == batch["input"]["records"]
 assert value("chatlogd_parse_errors_total") == batch["input"]["errors"]
 assert value("chatlogd_input_lines_total") == batch["input"]["lines"]
 assert value("chatlogd_redis_connected") == 1
+assert value("chatlogd_skipped_paths_total") == 2
 # every agent's first-response count equals the batch report's
 for shop, s in batch["shops"].items():
     for agent, c in s["agents"].items():
@@ -847,6 +851,13 @@ PY
 		ok "/healthz is 200 with redis up; unknown paths are 404"
 	else
 		fail "/healthz"
+	fi
+	if [ "$(grep -c 'skipped file=.*/archive.jsonl reason=a directory' "$TMP/daemon.log")" = 1 ] &&
+		[ "$(grep -c 'skipped file=.*/gone.jsonl reason=dangling symlink' "$TMP/daemon.log")" = 1 ]; then
+		ok "a directory and a dangling symlink matching the input are warned about once each"
+	else
+		fail "odd inputs warned about once"
+		grep skipped "$TMP/daemon.log"
 	fi
 	stop_daemon
 }

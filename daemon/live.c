@@ -110,6 +110,7 @@ struct live {
 	struct tail_position *positions; /* as of the last cut (replay) */
 	size_t position_count;
 	int paused;
+	size_t pending_peak; /* the most pending_bytes has been, for /metrics */
 	uint64_t lines_since_tick;
 
 	struct redisconn *redis;
@@ -377,6 +378,7 @@ static void alerts_soon(struct live *l)
 
 static void cut(struct live *l);
 static void waiting_due(struct live *l);
+static void backpressure(struct live *l);
 
 static void on_alert_timer(evutil_socket_t fd, short what, void *ctx)
 {
@@ -449,6 +451,7 @@ static void on_line(void *ctx, const char *path, const char *line, size_t len, u
 		merge_touch(l->merge, l->source_input[source], now);
 	process_parsed(l, source, parsed, &rec, err, line_no, verdict);
 	l->lines_since_tick++;
+	backpressure(l); /* at every line: a flush interval of reading can be many times the cap */
 	arm_wait_timer(l);
 	alerts_soon(l);
 	if (++l->lines_since_release_check >= RELEASE_CHECK_LINES) {
@@ -675,6 +678,8 @@ static int snapshot(struct live *l)
 	if ((journal = state_journal_create(l->cfg->state_dir, l->generation + 1, err,
 	                                    sizeof(err))) == NULL)
 		fatalx("%s", err); /* the new snapshot stands; without a journal we cannot go on */
+	/* queued records count against max_pending_bytes: write them out well before */
+	state_journal_set_write_chunk(journal, (size_t)l->cfg->max_pending_bytes / 8);
 	state_journal_close(l->journal);
 	l->journal = journal;
 	l->generation++;
@@ -958,29 +963,51 @@ static int recover(struct live *l, const char *rules_path)
 
 /* ---- timers, signals ---- */
 
+/*
+ * The memory that counts waiting for Redis hold, which max_pending_bytes bounds: the
+ * cut in flight as it is (its rows, and the Redis commands they were encoded into),
+ * rows not cut yet at what they will cost once cut (LIMIT_PENDING_ROW_COST times
+ * their size: row and commands live together until Redis acknowledges the cut), and
+ * journal records not yet written. Counting pending rows at their size alone let the
+ * cut made when Redis came back take about 2.5 times the cap.
+ */
 static size_t pending_bytes(const struct live *l)
 {
-	return (counter_table_count(l->pending) + counter_table_count(l->inflight)) *
+	return counter_table_count(l->pending) * LIMIT_PENDING_ROW_COST *
 	           sizeof(struct counter_row) +
-	       state_journal_queued(l->journal);
+	       counter_table_count(l->inflight) * sizeof(struct counter_row) +
+	       sender_cut_bytes(l->sender) + state_journal_queued(l->journal);
 }
 
+/* Pauses reading past max_pending_bytes and resumes below 3/4 of it. Called at every
+ * line, so the cap is passed by at most what one read (LIMIT_READ_CHUNK of log) adds,
+ * and at every flush tick, which is when pending memory shrinks. */
 static void backpressure(struct live *l)
 {
 	size_t bytes = pending_bytes(l);
 	size_t cap = (size_t)l->cfg->max_pending_bytes;
 
+	if (bytes > l->pending_peak)
+		l->pending_peak = bytes;
 	if (!l->paused && bytes > cap) {
 		log_warnx("pending counters reached max_pending_bytes=%zu; reading paused until "
 		          "Redis catches up",
 		          cap);
 		tail_pause(l->tail);
 		l->paused = 1;
-	} else if (l->paused && bytes < cap / 4 * 3) {
+	} else if (l->paused && bytes < cap / 4 * 3 && !l->stopping) {
 		log_info("reading resumed");
 		tail_resume(l->tail);
 		l->paused = 0;
 	}
+}
+
+/* Bytes read per file per loop turn: 4 MiB, or 1/64 of a cap below 256 MiB. */
+static size_t read_budget(size_t max_pending_bytes)
+{
+	size_t budget = 4u * 1024 * 1024;
+
+	return max_pending_bytes / 64 < budget ? max_pending_bytes / 64 : budget;
 }
 
 static void quit(struct live *l)
@@ -1267,6 +1294,9 @@ static void render_metrics(void *ctx, struct evbuffer *out)
 	m.journal_failing = l->journal_failing;
 	m.reading_paused = l->paused;
 	m.backlog_rows = counter_table_count(l->pending) + counter_table_count(l->inflight);
+	m.pending_bytes = pending_bytes(l);
+	m.pending_bytes_peak = l->pending_peak;
+	m.max_pending_bytes = (size_t)l->cfg->max_pending_bytes;
 	sender_stats(l->sender, &sent);
 	m.backlog_batches = sent.backlog_batches;
 	m.batches_applied = sent.batches_applied;
@@ -1359,14 +1389,17 @@ int live_run(const struct config *cfg, const char *rules_path, live_reload_fn re
              void *reload_ctx)
 {
 	struct live l;
-	struct tail_settings tail_settings = {(const char *const *)cfg->inputs,
-	                                      cfg->input_count,
-	                                      (size_t)cfg->max_line_bytes,
-	                                      1000,
-	                                      5000,
-	                                      4u * 1024 * 1024,
-	                                      0,
-	                                      cfg->rotated_names};
+	struct tail_settings tail_settings = {
+	    .patterns = (const char *const *)cfg->inputs,
+	    .pattern_count = cfg->input_count,
+	    .max_line_bytes = (size_t)cfg->max_line_bytes,
+	    .poll_interval_ms = 1000,
+	    .rescan_interval_ms = 5000,
+	    /* Reading pauses at max_pending_bytes only between reads, so a small cap reads
+	     * in smaller pieces: what one read adds stays a small part of the cap. */
+	    .read_budget_bytes = read_budget((size_t)cfg->max_pending_bytes),
+	    .rotate_wait_ms = 0,
+	    .rotated_names = cfg->rotated_names};
 	struct redisconn_settings redis_settings = {
 	    cfg->redis, cfg->redis_password_file,
 	    5000,       cfg->flush_interval_ms * 5 > 10000 ? cfg->flush_interval_ms * 5 : 10000,

@@ -148,6 +148,16 @@ void metrics_render(const struct metrics_snapshot *m, struct evbuffer *out)
 	      m->redis_connected);
 	plain(out, "chatlogd_redis_backlog_rows", "gauge",
 	      "Counter rows (shop, agent, minute) not yet in Redis.", (double)m->backlog_rows);
+	plain(out, "chatlogd_pending_bytes", "gauge",
+	      "Memory the counts not yet in Redis hold, as max_pending_bytes counts it (rows "
+	      "not cut yet at what they cost once cut).",
+	      (double)m->pending_bytes);
+	plain(out, "chatlogd_pending_bytes_peak", "gauge",
+	      "The most chatlogd_pending_bytes has been since start.",
+	      (double)m->pending_bytes_peak);
+	plain(out, "chatlogd_max_pending_bytes", "gauge",
+	      "The max_pending_bytes setting: reading pauses past it.",
+	      (double)m->max_pending_bytes);
 	plain(out, "chatlogd_redis_backlog_batches", "gauge",
 	      "Batches of the cut in flight not yet acknowledged.", (double)m->backlog_batches);
 	header(out, "chatlogd_redis_batches_total", "counter",

@@ -31,7 +31,10 @@ struct metrics_snapshot {
 	int redis_connected;
 	int journal_failing;
 	int reading_paused;
-	size_t backlog_rows;    /* counter rows not yet in Redis (pending + in flight) */
+	size_t backlog_rows;       /* counter rows not yet in Redis (pending + in flight) */
+	size_t pending_bytes;      /* the memory they hold, as max_pending_bytes counts it */
+	size_t pending_bytes_peak; /* the most it has been since start */
+	size_t max_pending_bytes;
 	size_t backlog_batches; /* batches of the cut in flight not yet acknowledged */
 	uint64_t batches_applied, batches_skipped;
 	uint64_t batches_rejected;          /* Redis answered a batch with an error */

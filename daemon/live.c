@@ -53,6 +53,12 @@
 #define SHUTDOWN_GRACE_MS 5000
 #define WEBHOOK_DRAIN_MS 2000 /* after the flush: queued alert posts get this long */
 #define JOURNAL_SNAPSHOT_BYTES (256ull * 1024 * 1024)
+/* A snapshot that could not be written (a full disk) is tried again after this long,
+ * not at every flush tick: each try writes the whole snapshot until the disk says
+ * no. The journal keeps every line meanwhile. */
+#define SNAPSHOT_RETRY_MS 5000
+/* Failures to write state_dir are logged at most once a minute while they last. */
+#define STATE_WARN_WINDOW_MS 60000
 /* /healthz: counts waiting this many flush intervals with nothing acknowledged */
 #define HEALTH_STALL_FLUSHES 5
 /* Alerts made within this long go out in one cut (a burst of responses). */
@@ -105,6 +111,9 @@ struct live {
 	uint64_t generation;
 	int64_t last_snapshot_ms;
 	int journal_failing;
+	struct log_ratelimit state_warn; /* journal and snapshot write failures */
+	uint64_t snapshot_failures;      /* in a row, since the last snapshot written */
+	int64_t snapshot_failing_since_ms, snapshot_retry_ms;
 
 	struct tail *tail;
 	struct tail_position *positions; /* as of the last cut (replay) */
@@ -579,7 +588,8 @@ static int journal_sync(struct live *l)
 	char err[512];
 
 	if (state_journal_sync(l->journal, err, sizeof(err)) == -1) {
-		if (!l->journal_failing)
+		if (!l->journal_failing &&
+		    log_ratelimit_allow(&l->state_warn, "state_dir failures"))
 			log_warnx("%s; nothing is sent to Redis until it works again", err);
 		l->journal_failing = 1;
 		sender_journal_failing(l->sender, 1);
@@ -655,6 +665,18 @@ static void snapshot_body(struct live *l, struct wire_writer *w)
 	counter_table_save(l->pending, w);
 }
 
+/* A snapshot could not be written: said once a minute at most while it lasts (a full
+ * disk fails every try), tried again after SNAPSHOT_RETRY_MS. */
+static void snapshot_failed(struct live *l, const char *err)
+{
+	if (l->snapshot_failures++ == 0)
+		l->snapshot_failing_since_ms = monotonic_ms();
+	l->snapshot_retry_ms = monotonic_ms() + SNAPSHOT_RETRY_MS;
+	if (log_ratelimit_allow(&l->state_warn, "state_dir failures"))
+		log_warnx("%s; the journal keeps every line, a snapshot is tried again every %d s",
+		          err, SNAPSHOT_RETRY_MS / 1000);
+}
+
 /* Writes a snapshot of generation+1 and starts its empty journal. */
 static int snapshot(struct live *l)
 {
@@ -671,10 +693,17 @@ static int snapshot(struct live *l)
 	if (state_snapshot_write(l->cfg->state_dir, l->generation + 1, w.data, w.len, err,
 	                         sizeof(err)) == -1) {
 		wire_writer_free(&w);
-		log_warnx("%s", err);
+		snapshot_failed(l, err);
 		return -1;
 	}
 	wire_writer_free(&w);
+	if (l->snapshot_failures > 0) {
+		log_info("snapshot written again failed_attempts=%llu failing_for=%llds",
+		         (unsigned long long)l->snapshot_failures,
+		         (long long)(monotonic_ms() - l->snapshot_failing_since_ms) / 1000);
+		l->snapshot_failures = 0;
+		l->state_warn.suppressed = 0; /* that line says how it went */
+	}
 	if ((journal = state_journal_create(l->cfg->state_dir, l->generation + 1, err,
 	                                    sizeof(err))) == NULL)
 		fatalx("%s", err); /* the new snapshot stands; without a journal we cannot go on */
@@ -1076,7 +1105,7 @@ static void on_flush(evutil_socket_t fd, short what, void *ctx)
 	else
 		sender_tick(l->sender); /* an error reply is retried here */
 
-	if (!l->stopping && !l->journal_failing &&
+	if (!l->stopping && !l->journal_failing && monotonic_ms() >= l->snapshot_retry_ms &&
 	    (monotonic_ms() - l->last_snapshot_ms >= l->cfg->checkpoint_interval_ms ||
 	     state_journal_size(l->journal) > JOURNAL_SNAPSHOT_BYTES))
 		snapshot(l);
@@ -1192,6 +1221,7 @@ static int live_init(struct live *l, const struct config *cfg)
 	l->cfg = cfg;
 	l->inflight_as_of = INT64_MIN; /* no cut yet */
 	l->quiet_clock = INT64_MIN;
+	l->state_warn = (struct log_ratelimit){.per_second = 1, .window_ms = STATE_WARN_WINDOW_MS};
 	if (cfg->instance[0] != '\0')
 		snprintf(l->instance, sizeof(l->instance), "%s", cfg->instance);
 	else if (gethostname(l->instance, sizeof(l->instance) - 1) == -1)

@@ -11,7 +11,7 @@ set -u
 BIN=$1
 SRC=$2
 shift 2
-SCENARIOS=${*:-"append kill9 rotate rotate_stopped rotate_first_flush outage backfill reload backpressure wiped damaged redis_lost alerts webhook_stop waiting warning quiet http per_shop per_agent chats_orders backlog late_file kill9_inputs future assessment"}
+SCENARIOS=${*:-"append kill9 rotate rotate_stopped rotate_first_flush outage backfill reload backpressure disk_full wiped damaged redis_lost alerts webhook_stop waiting warning quiet http per_shop per_agent chats_orders backlog late_file kill9_inputs future assessment"}
 GEN=$(dirname "$BIN")/bench/gen_chatlog
 CMP="python3 $SRC/tests/integration/redis_vs_batch.py"
 TMP=$(mktemp -d /tmp/chatlogd-live-XXXXXX)
@@ -413,6 +413,56 @@ PY
 	else
 		fail "reading resumed"
 	fi
+}
+
+# A snapshot that cannot be written (a full disk: here the file size limit, which
+# fails writes as a full disk does, set on the running daemon with prlimit) is warned
+# about once, not at every 200 ms flush tick, tried again every 5 s, and said to work
+# again in one line; the journal keeps every line meanwhile, so Redis still equals
+# batch.
+scenario_disk_full() {
+	fresh || return
+	make_log 27 12000
+	# SIGXFSZ would kill it at the limit: ignored, as a write then fails with EFBIG
+	(
+		trap '' XFSZ
+		exec "$BIN" --config "$TMP/chatlogd.conf"
+	) 2>>"$TMP/daemon.log" &
+	DAEMON_PID=$!
+	append 1 10000
+	# the first checkpoint after the backlog: the journal starts again empty
+	size=0
+	for _ in $(seq 300); do
+		size=$(stat -c %s "$TMP/state/snapshot" 2>/dev/null || echo 0)
+		[ "$size" -gt 100000 ] && [ "$(stat -c %s "$TMP/state/journal")" -lt 1000 ] && break
+		sleep 0.1
+	done
+	prlimit --pid "$DAEMON_PID" --fsize=$((size / 2)):unlimited
+	i=10001
+	while [ $i -le 11000 ] && [ "$(grep -c 'cannot write .*snapshot' "$TMP/daemon.log")" -eq 0 ]; do
+		append $i $((i + 9))
+		i=$((i + 10))
+		sleep 0.2
+	done
+	for _ in $(seq 15); do # 3 s: 15 flush ticks
+		append $i $((i + 9))
+		i=$((i + 10))
+		sleep 0.2
+	done
+	warnings=$(grep -c 'cannot write .*snapshot' "$TMP/daemon.log")
+	if [ "$warnings" -eq 1 ]; then
+		ok "a snapshot failing at every try is warned about once"
+	else
+		fail "a snapshot failing at every try is warned about once ($warnings warnings)"
+	fi
+	prlimit --pid "$DAEMON_PID" --fsize=unlimited
+	if wait_log "snapshot written again failed_attempts="; then
+		ok "one line when snapshots work again: $(grep -o 'snapshot written again.*' "$TMP/daemon.log")"
+	else
+		fail "one line when snapshots work again"
+	fi
+	append $i 12000
+	finish "a snapshot failing for seconds loses and doubles nothing"
 }
 
 # state_dir wiped while Redis keeps the instance's batches: the fresh daemon refuses

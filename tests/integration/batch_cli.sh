@@ -29,6 +29,25 @@ for log in "$DATA"/*.jsonl; do
 	fi
 done
 
+# A golden made of several files: NAME.files lists them in command-line order (the
+# order that breaks ties between equal timestamps); they are read as one sequence
+# merged by ts, on one thread and on two.
+for list in "$DATA"/*.files; do
+	name=$(basename "$list" .files)
+	set --
+	while read -r part; do set -- "$@" "$DATA/$part"; done <"$list"
+	for threads in 1 2; do
+		if "$BIN" --once --threads $threads --patterns "$DATA/patterns.conf" "$@" \
+			>"$TMP/$name.json" 2>"$TMP/$name.err" &&
+			$CMP "$TMP/$name.json" "$DATA/$name.expected.json"; then
+			ok "golden_${name}_threads_$threads"
+		else
+			fail "golden_${name}_threads_$threads"
+			cat "$TMP/$name.err"
+		fi
+	done
+done
+
 # The same log from stdin gives the same report.
 if "$BIN" --once --patterns "$DATA/patterns.conf" - <"$DATA/mixed.jsonl" >"$TMP/stdin.json" 2>/dev/null &&
 	$CMP "$TMP/stdin.json" "$DATA/mixed.expected.json"; then

@@ -894,10 +894,11 @@ int config_load_buffer_all(struct config *cfg, const char *name, const char *dat
 {
 	struct config_errors all = {.lines = 2};
 	char err[512];
+	size_t before;
 	int rc = 0;
 
-	for (const char *p = data; (p = memchr(p, '\n', (size_t)(data + len - p))) != NULL; p++)
-		all.lines++;
+	for (size_t i = 0; i < len; i++)
+		all.lines += data[i] == '\n';
 	if ((all.blank = calloc(all.lines, 1)) == NULL)
 		fatalx("out of memory");
 	while (all.count <= LIMIT_CONFIG_ERRORS) {
@@ -916,12 +917,16 @@ int config_load_buffer_all(struct config *cfg, const char *name, const char *dat
 		config_free(&scratch);
 		if (rc <= 0)
 			break;
+		before = all.count;
 		parse.line = rc;
 		parse_error(&parse, "expected key = value, [section] or a comment");
+		if (all.count == before)
+			break; /* libinih named a line already known: it cannot teach more */
 	}
 	if (rc < 0)
 		fatalx("out of memory");
-	qsort(all.items, all.count, sizeof(*all.items), by_line);
+	if (all.count > 1)
+		qsort(all.items, all.count, sizeof(*all.items), by_line);
 	for (size_t i = 0; i < all.count && i < LIMIT_CONFIG_ERRORS; i++)
 		report(ctx, all.items[i].message);
 	if (all.count > LIMIT_CONFIG_ERRORS) {

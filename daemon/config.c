@@ -36,6 +36,7 @@
 #include "chatlogd/log.h"
 #include "chatlogd/service_hours.h"
 #include "chatlogd/tail.h"
+#include "chatlogd/textfile.h"
 
 /* Longest line libinih reads whole: its buffer holds the line, '\n' and NUL. Values
  * are limited so that config_dump's `key = value` lines fit too. */
@@ -690,9 +691,22 @@ void config_free(struct config *cfg)
 /* ---- files ------------------------------------------------------------------------------------
  */
 
+/* Every error of a file, for config_load_buffer_all: the messages, and which lines
+ * have one (those lines read as blank in the next pass). */
+struct config_errors {
+	struct config_error_entry {
+		int line;
+		char *message; /* "FILE:LINE: reason" */
+	} * items;
+	size_t count;
+	unsigned char *blank; /* per line number: its error is known */
+	size_t lines;
+};
+
 /* One load in progress: libinih pulls lines through config_reader (which knows the
  * line number, since libinih's handler is not told it) and hands keys to
- * config_handler. Only the first error is kept; reading stops there. */
+ * config_handler. Without `all`, only the first error is kept and reading stops
+ * there; with it, every error goes into `all` and reading goes on. */
 struct config_parse {
 	struct config *cfg;
 	const char *name;
@@ -702,13 +716,40 @@ struct config_parse {
 	int error_line; /* its line */
 	char *err;
 	size_t errlen;
+	struct config_errors *all;
 };
 
 static void parse_error(struct config_parse *parse, const char *reason)
 {
+	struct config_errors *all = parse->all;
+	struct config_error_entry *items;
+
 	snprintf(parse->err, parse->errlen, "%s:%d: %s", parse->name, parse->line, reason);
-	parse->failed = 1;
-	parse->error_line = parse->line;
+	if (all == NULL) {
+		parse->failed = 1;
+		parse->error_line = parse->line;
+		return;
+	}
+	if ((size_t)parse->line >= all->lines || all->blank[parse->line])
+		return;
+	all->blank[parse->line] = 1;
+	if ((items = reallocarray(all->items, all->count + 1, sizeof(*items))) == NULL)
+		fatalx("out of memory");
+	all->items = items;
+	items[all->count].line = parse->line;
+	if ((items[all->count].message = strdup(parse->err)) == NULL)
+		fatalx("out of memory");
+	all->count++;
+}
+
+/* A line config_reader refuses ends the read, or reads as blank when every error is
+ * wanted. */
+static char *line_refused(struct config_parse *parse, char *out)
+{
+	if (parse->all == NULL)
+		return NULL;
+	out[0] = '\0';
+	return out;
 }
 
 /*
@@ -731,15 +772,18 @@ static char *config_reader(char *out, int size, void *stream)
 	while (p < parse->pos && (*p == ' ' || *p == '\t'))
 		p++;
 	len = (size_t)(parse->pos - p);
+	/* Collecting every error: a line whose error is known reads as blank. */
+	if (parse->all != NULL && parse->all->blank[parse->line])
+		len = 0;
 	if (memchr(p, '\0', len) != NULL) {
 		parse_error(parse, "NUL byte");
-		return NULL;
+		return line_refused(parse, out);
 	}
 	if (len > (size_t)size - 1) {
 		char reason[64];
 		snprintf(reason, sizeof(reason), "line longer than %d bytes", size - 2);
 		parse_error(parse, reason);
-		return NULL;
+		return line_refused(parse, out);
 	}
 	memcpy(out, p, len);
 	out[len] = '\0';
@@ -818,7 +862,8 @@ static int config_handler(void *user, const char *section, const char *name, con
 	                  : config_set(parse->cfg, name, value, reason, sizeof(reason));
 	if (rc == -1) {
 		parse_error(parse, reason);
-		return 0;
+		/* collecting: libinih's own error line is then always a syntax error */
+		return parse->all != NULL;
 	}
 	return 1;
 }
@@ -847,31 +892,104 @@ int config_load_buffer(struct config *cfg, const char *name, const char *data, s
 	return parse.failed ? -1 : 0;
 }
 
+static int by_line(const void *a, const void *b)
+{
+	const struct config_error_entry *x = a, *y = b;
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+/*
+ * Every error of a file, for --check-config. libinih goes on past an error but
+ * returns only the first line it could not parse, so this parses in passes: each
+ * pass gathers every bad value (the handler's errors, config_reader's refusals) and
+ * learns one more syntax error from libinih's answer, and the next pass reads the
+ * lines with a known error as blank, until a pass finds no new syntax error.
+ * libinih stays the only judge of the syntax; a pass costs one parse of a file of at
+ * most LIMIT_SETTINGS_FILE_BYTES, and there are at most LIMIT_CONFIG_ERRORS + 1.
+ */
+int config_load_buffer_all(struct config *cfg, const char *name, const char *data, size_t len,
+                           config_error_fn report, void *ctx)
+{
+	struct config_errors all = {.lines = 2};
+	char err[512];
+	size_t before;
+	int rc = 0;
+
+	for (size_t i = 0; i < len; i++)
+		all.lines += data[i] == '\n';
+	if ((all.blank = calloc(all.lines, 1)) == NULL)
+		fatalx("out of memory");
+	while (all.count <= LIMIT_CONFIG_ERRORS) {
+		struct config scratch;
+		struct config_parse parse = {.cfg = &scratch,
+		                             .name = name,
+		                             .data = data,
+		                             .end = data + len,
+		                             .pos = data,
+		                             .err = err,
+		                             .errlen = sizeof(err),
+		                             .all = &all};
+
+		config_defaults(&scratch);
+		rc = ini_parse_stream(config_reader, &parse, config_handler, &parse);
+		config_free(&scratch);
+		if (rc <= 0)
+			break;
+		before = all.count;
+		parse.line = rc;
+		parse_error(&parse, "expected key = value, [section] or a comment");
+		if (all.count == before)
+			break; /* libinih named a line already known: it cannot teach more */
+	}
+	if (rc < 0)
+		fatalx("out of memory");
+	if (all.count > 1)
+		qsort(all.items, all.count, sizeof(*all.items), by_line);
+	for (size_t i = 0; i < all.count && i < LIMIT_CONFIG_ERRORS; i++)
+		report(ctx, all.items[i].message);
+	if (all.count > LIMIT_CONFIG_ERRORS) {
+		snprintf(err, sizeof(err), "%s: more than %d errors; the first %d are above", name,
+		         LIMIT_CONFIG_ERRORS, LIMIT_CONFIG_ERRORS);
+		report(ctx, err);
+	}
+	/* Clean: now for real, into cfg. */
+	if (all.count == 0 && config_load_buffer(cfg, name, data, len, err, sizeof(err)) == -1) {
+		report(ctx, err);
+		all.count = 1;
+	}
+	for (size_t i = 0; i < all.count; i++)
+		free(all.items[i].message);
+	free(all.items);
+	free(all.blank);
+	return (int)all.count;
+}
+
+int config_load_all(struct config *cfg, const char *path, config_error_fn report, void *ctx)
+{
+	char err[512], *data;
+	size_t len;
+	int count;
+
+	if ((data = textfile_read(path, LIMIT_SETTINGS_FILE_BYTES, &len, err, sizeof(err))) ==
+	    NULL) {
+		report(ctx, err);
+		return 1;
+	}
+	count = config_load_buffer_all(cfg, path, data, len, report, ctx);
+	free(data);
+	return count;
+}
+
 int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	char *data = NULL;
+	char *data;
 	size_t len;
-	int rc = -1;
+	int rc;
 
-	if (f == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if ((data = textfile_read(path, LIMIT_SETTINGS_FILE_BYTES, &len, err, errlen)) == NULL)
 		return -1;
-	}
-	if ((data = malloc(LIMIT_SETTINGS_FILE_BYTES + 1)) == NULL) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		goto end;
-	}
-	len = fread(data, 1, LIMIT_SETTINGS_FILE_BYTES + 1, f);
-	if (ferror(f))
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-	else if (len > LIMIT_SETTINGS_FILE_BYTES)
-		snprintf(err, errlen, "%s: larger than %d bytes", path, LIMIT_SETTINGS_FILE_BYTES);
-	else
-		rc = config_load_buffer(cfg, path, data, len, err, errlen);
-end:
+	rc = config_load_buffer(cfg, path, data, len, err, errlen);
 	free(data);
-	fclose(f);
 	return rc;
 }
 

@@ -37,6 +37,7 @@
 #include "chatlogd/publish.h"
 #include "chatlogd/redisconn.h"
 #include "chatlogd/rules.h"
+#include "chatlogd/rules_file.h"
 #include "chatlogd/sender.h"
 #include "chatlogd/state.h"
 #include "chatlogd/tail.h"
@@ -55,6 +56,12 @@
 #define JOURNAL_SNAPSHOT_BYTES (256ull * 1024 * 1024)
 #define TRIM_INTERVAL_MS 60000                /* return_free_memory: at most this often */
 #define TRIM_FREE_BYTES (64ull * 1024 * 1024) /* ... and only with this much free */
+/* A snapshot that could not be written (a full disk) is tried again after this long,
+ * not at every flush tick: each try writes the whole snapshot until the disk says
+ * no. The journal keeps every line meanwhile. */
+#define SNAPSHOT_RETRY_MS 5000
+/* Failures to write state_dir are logged at most once a minute while they last. */
+#define STATE_WARN_WINDOW_MS 60000
 /* /healthz: counts waiting this many flush intervals with nothing acknowledged */
 #define HEALTH_STALL_FLUSHES 5
 /* Alerts made within this long go out in one cut (a burst of responses). */
@@ -108,11 +115,15 @@ struct live {
 	uint64_t generation;
 	int64_t last_snapshot_ms;
 	int journal_failing;
+	struct log_ratelimit state_warn; /* journal and snapshot write failures */
+	uint64_t snapshot_failures;      /* in a row, since the last snapshot written */
+	int64_t snapshot_failing_since_ms, snapshot_retry_ms;
 
 	struct tail *tail;
 	struct tail_position *positions; /* as of the last cut (replay) */
 	size_t position_count;
 	int paused;
+	size_t pending_peak; /* the most pending_bytes has been, for /metrics */
 	uint64_t lines_since_tick;
 
 	struct redisconn *redis;
@@ -382,6 +393,7 @@ static void alerts_soon(struct live *l)
 
 static void cut(struct live *l);
 static void waiting_due(struct live *l);
+static void backpressure(struct live *l);
 
 static void on_alert_timer(evutil_socket_t fd, short what, void *ctx)
 {
@@ -454,6 +466,7 @@ static void on_line(void *ctx, const char *path, const char *line, size_t len, u
 		merge_touch(l->merge, l->source_input[source], now);
 	process_parsed(l, source, parsed, &rec, err, line_no, verdict);
 	l->lines_since_tick++;
+	backpressure(l); /* at every line: a flush interval of reading can be many times the cap */
 	arm_wait_timer(l);
 	alerts_soon(l);
 	if (++l->lines_since_release_check >= RELEASE_CHECK_LINES) {
@@ -578,7 +591,8 @@ static int journal_sync(struct live *l)
 	char err[512];
 
 	if (state_journal_sync(l->journal, err, sizeof(err)) == -1) {
-		if (!l->journal_failing)
+		if (!l->journal_failing &&
+		    log_ratelimit_allow(&l->state_warn, "state_dir failures"))
 			log_warnx("%s; nothing is sent to Redis until it works again", err);
 		l->journal_failing = 1;
 		sender_journal_failing(l->sender, 1);
@@ -656,6 +670,18 @@ static void snapshot_body(struct live *l, struct wire_writer *w)
 	counter_table_save(l->pending, w);
 }
 
+/* A snapshot could not be written: said once a minute at most while it lasts (a full
+ * disk fails every try), tried again after SNAPSHOT_RETRY_MS. */
+static void snapshot_failed(struct live *l, const char *err)
+{
+	if (l->snapshot_failures++ == 0)
+		l->snapshot_failing_since_ms = monotonic_ms();
+	l->snapshot_retry_ms = monotonic_ms() + SNAPSHOT_RETRY_MS;
+	if (log_ratelimit_allow(&l->state_warn, "state_dir failures"))
+		log_warnx("%s; the journal keeps every line, a snapshot is tried again every %d s",
+		          err, SNAPSHOT_RETRY_MS / 1000);
+}
+
 /* Writes a snapshot of generation+1 and starts its empty journal. */
 static int snapshot(struct live *l)
 {
@@ -672,13 +698,22 @@ static int snapshot(struct live *l)
 	if (state_snapshot_write(l->cfg->state_dir, l->generation + 1, w.data, w.len, err,
 	                         sizeof(err)) == -1) {
 		wire_writer_free(&w);
-		log_warnx("%s", err);
+		snapshot_failed(l, err);
 		return -1;
 	}
 	wire_writer_free(&w);
+	if (l->snapshot_failures > 0) {
+		log_info("snapshot written again failed_attempts=%llu failing_for=%llds",
+		         (unsigned long long)l->snapshot_failures,
+		         (long long)(monotonic_ms() - l->snapshot_failing_since_ms) / 1000);
+		l->snapshot_failures = 0;
+		l->state_warn.suppressed = 0; /* that line says how it went */
+	}
 	if ((journal = state_journal_create(l->cfg->state_dir, l->generation + 1, err,
 	                                    sizeof(err))) == NULL)
 		fatalx("%s", err); /* the new snapshot stands; without a journal we cannot go on */
+	/* queued records count against max_pending_bytes: write them out well before */
+	state_journal_set_write_chunk(journal, (size_t)l->cfg->max_pending_bytes / 8);
 	state_journal_close(l->journal);
 	l->journal = journal;
 	l->generation++;
@@ -688,14 +723,14 @@ static int snapshot(struct live *l)
 	return 0;
 }
 
-static int load_rules_text(struct live *l, const char *name, const char *text, size_t len)
+/* Puts compiled rules (taken) in force with the text they came from (copied), which
+ * snapshots keep. Returns 0, or -1 when the engine refuses them (too many distinct
+ * reasons): they are freed and the running rules and text stay. */
+static int install_rules(struct live *l, const char *name, const char *text, size_t len,
+                         struct rules *rules)
 {
-	char err[512];
-	struct rules *rules =
-	    len ? rules_load_buffer(name, text, len, err, sizeof(err)) : rules_empty();
-
-	if (rules == NULL) {
-		log_warnx("%s", err);
+	if (engine_set_rules(l->engine, rules) == -1) {
+		rules_free(rules);
 		return -1;
 	}
 	free(l->rules_name);
@@ -706,29 +741,27 @@ static int load_rules_text(struct live *l, const char *name, const char *text, s
 		fatalx("out of memory");
 	memcpy(l->rules_text, text, len);
 	l->rules_len = len;
-	if (engine_set_rules(l->engine, rules) == -1) {
-		rules_free(rules);
-		log_warnx("%s: too many distinct lost reasons", name);
-		return -1;
-	}
 	rules_free(l->rules);
 	l->rules = rules;
 	return 0;
 }
 
-/* Reads a patterns file whole (they are small: LIMIT_SETTINGS_FILE_BYTES at most). */
-static char *read_text_file(const char *path, size_t *len)
+/* Compiles rules from a text a snapshot or the journal kept, and puts them in force. */
+static int load_rules_text(struct live *l, const char *name, const char *text, size_t len)
 {
-	FILE *f = fopen(path, "r");
-	char *text;
+	char err[512];
+	struct rules *rules =
+	    len ? rules_load_buffer(name, text, len, err, sizeof(err)) : rules_empty();
 
-	*len = 0;
-	if (f == NULL)
-		return NULL;
-	if ((text = malloc(LIMIT_SETTINGS_FILE_BYTES + 1)) != NULL)
-		*len = fread(text, 1, LIMIT_SETTINGS_FILE_BYTES, f);
-	fclose(f);
-	return text;
+	if (rules == NULL) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	if (install_rules(l, name, text, len, rules) == -1) {
+		log_warnx("%s: too many distinct lost reasons", name);
+		return -1;
+	}
+	return 0;
 }
 
 static int restore_inflight_alerts(struct live *l, struct wire_reader *r)
@@ -941,15 +974,15 @@ static int recover(struct live *l, const char *rules_path)
 		free(body);
 		l->generation = generation;
 	} else {
-		/* First start: the configured rules. */
-		char *text = NULL;
-		size_t text_len = 0;
-		if (rules_path != NULL && rules_path[0] != '\0' &&
-		    (text = read_text_file(rules_path, &text_len)) == NULL)
-			fatal("cannot read %s", rules_path);
-		if (load_rules_text(l, rules_path ? rules_path : "", text ? text : "", text_len) ==
-		    -1)
-			fatalx("bad patterns file %s", rules_path);
+		/* First start: the configured rules, read as a reload reads them. */
+		char *text;
+		size_t text_len;
+		struct rules *rules =
+		    rules_file_load(rules_path, &text, &text_len, err, sizeof(err));
+		if (rules == NULL)
+			fatalx("%s", err);
+		if (install_rules(l, rules_path ? rules_path : "", text, text_len, rules) == -1)
+			fatalx("%s: too many distinct lost reasons", rules_path);
 		free(text);
 	}
 	if (state_journal_replay(l->cfg->state_dir, l->generation, count_cuts, &rp, err,
@@ -993,29 +1026,51 @@ static int recover(struct live *l, const char *rules_path)
 
 /* ---- timers, signals ---- */
 
+/*
+ * The memory that counts waiting for Redis hold, which max_pending_bytes bounds: the
+ * cut in flight as it is (its rows, and the Redis commands they were encoded into),
+ * rows not cut yet at what they will cost once cut (LIMIT_PENDING_ROW_COST times
+ * their size: row and commands live together until Redis acknowledges the cut), and
+ * journal records not yet written. Counting pending rows at their size alone let the
+ * cut made when Redis came back take about 2.5 times the cap.
+ */
 static size_t pending_bytes(const struct live *l)
 {
-	return (counter_table_count(l->pending) + counter_table_count(l->inflight)) *
+	return counter_table_count(l->pending) * LIMIT_PENDING_ROW_COST *
 	           sizeof(struct counter_row) +
-	       state_journal_queued(l->journal);
+	       counter_table_count(l->inflight) * sizeof(struct counter_row) +
+	       sender_cut_bytes(l->sender) + state_journal_queued(l->journal);
 }
 
+/* Pauses reading past max_pending_bytes and resumes below 3/4 of it. Called at every
+ * line, so the cap is passed by at most what one read (LIMIT_READ_CHUNK of log) adds,
+ * and at every flush tick, which is when pending memory shrinks. */
 static void backpressure(struct live *l)
 {
 	size_t bytes = pending_bytes(l);
 	size_t cap = (size_t)l->cfg->max_pending_bytes;
 
+	if (bytes > l->pending_peak)
+		l->pending_peak = bytes;
 	if (!l->paused && bytes > cap) {
 		log_warnx("pending counters reached max_pending_bytes=%zu; reading paused until "
 		          "Redis catches up",
 		          cap);
 		tail_pause(l->tail);
 		l->paused = 1;
-	} else if (l->paused && bytes < cap / 4 * 3) {
+	} else if (l->paused && bytes < cap / 4 * 3 && !l->stopping) {
 		log_info("reading resumed");
 		tail_resume(l->tail);
 		l->paused = 0;
 	}
+}
+
+/* Bytes read per file per loop turn: 4 MiB, or 1/64 of a cap below 256 MiB. */
+static size_t read_budget(size_t max_pending_bytes)
+{
+	size_t budget = 4u * 1024 * 1024;
+
+	return max_pending_bytes / 64 < budget ? max_pending_bytes / 64 : budget;
 }
 
 static void quit(struct live *l)
@@ -1108,7 +1163,7 @@ static void on_flush(evutil_socket_t fd, short what, void *ctx)
 	else
 		sender_tick(l->sender); /* an error reply is retried here */
 
-	if (!l->stopping && !l->journal_failing &&
+	if (!l->stopping && !l->journal_failing && monotonic_ms() >= l->snapshot_retry_ms &&
 	    (monotonic_ms() - l->last_snapshot_ms >= l->cfg->checkpoint_interval_ms ||
 	     state_journal_size(l->journal) > JOURNAL_SNAPSHOT_BYTES))
 		snapshot(l);
@@ -1161,7 +1216,7 @@ static void on_hangup(evutil_socket_t fd, short what, void *ctx)
 	char path[4096], err[512];
 	char *text = NULL;
 	size_t len = 0;
-	struct rules *check;
+	struct rules *rules;
 	struct wire_writer w = {0};
 	(void)fd;
 	(void)what;
@@ -1173,19 +1228,21 @@ static void on_hangup(evutil_socket_t fd, short what, void *ctx)
 		config_free(&fresh);
 		return;
 	}
-	if (path[0] != '\0' && (text = read_text_file(path, &len)) == NULL) {
-		log_warn("reload failed, keeping the running patterns: cannot read %s", path);
-		goto done;
-	}
-	check = len ? rules_load_buffer(path, text, len, err, sizeof(err)) : rules_empty();
-	if (check == NULL) {
+	/* The same reader and limit as start-up: a directory or an oversized file is
+	 * refused here too, not loaded as no rules or as its first megabyte. */
+	if ((rules = rules_file_load(path, &text, &len, err, sizeof(err))) == NULL) {
 		log_warnx("reload failed, keeping the running patterns: %s", err);
 		goto done;
 	}
-	rules_free(check);
-	journal_record_put_rules(&w, path, text ? text : "", len);
-	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1 ||
-	    load_rules_text(l, path, text ? text : "", len) == -1)
+	if (install_rules(l, path, text, len, rules) == -1) {
+		log_warnx("reload failed, keeping the running patterns: %s: too many distinct "
+		          "lost reasons",
+		          path);
+		goto done;
+	}
+	/* Journaled right after, before any other line: a replay swaps at the same place. */
+	journal_record_put_rules(&w, path, text, len);
+	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1)
 		fatalx("out of memory reloading patterns");
 	log_set_level(log_level_parse(fresh.log_level));
 	log_info("reloaded patterns=%s rules=%u; other settings take effect at the next start",
@@ -1222,6 +1279,7 @@ static int live_init(struct live *l, const struct config *cfg)
 	l->cfg = cfg;
 	l->inflight_as_of = INT64_MIN; /* no cut yet */
 	l->quiet_clock = INT64_MIN;
+	l->state_warn = (struct log_ratelimit){.per_second = 1, .window_ms = STATE_WARN_WINDOW_MS};
 	if (cfg->instance[0] != '\0')
 		snprintf(l->instance, sizeof(l->instance), "%s", cfg->instance);
 	else if (gethostname(l->instance, sizeof(l->instance) - 1) == -1)
@@ -1324,6 +1382,7 @@ static void render_metrics(void *ctx, struct evbuffer *out)
 	m.files = files;
 	m.file_count = tail_stats(l->tail, files, sizeof(files) / sizeof(files[0]));
 	m.unreadable_files = tail_problems(l->tail, NULL);
+	m.skipped_paths = tail_skipped(l->tail);
 	m.input = l->ingest.stats;
 	m.held_inquiries = engine_held(l->engine);
 	merge_stats(l->merge, &m.merge);
@@ -1331,6 +1390,9 @@ static void render_metrics(void *ctx, struct evbuffer *out)
 	m.journal_failing = l->journal_failing;
 	m.reading_paused = l->paused;
 	m.backlog_rows = counter_table_count(l->pending) + counter_table_count(l->inflight);
+	m.pending_bytes = pending_bytes(l);
+	m.pending_bytes_peak = l->pending_peak;
+	m.max_pending_bytes = (size_t)l->cfg->max_pending_bytes;
 	sender_stats(l->sender, &sent);
 	m.backlog_batches = sent.backlog_batches;
 	m.batches_applied = sent.batches_applied;
@@ -1425,14 +1487,17 @@ int live_run(const struct config *cfg, const char *rules_path, live_reload_fn re
              void *reload_ctx)
 {
 	struct live l;
-	struct tail_settings tail_settings = {(const char *const *)cfg->inputs,
-	                                      cfg->input_count,
-	                                      (size_t)cfg->max_line_bytes,
-	                                      1000,
-	                                      5000,
-	                                      4u * 1024 * 1024,
-	                                      0,
-	                                      cfg->rotated_names};
+	struct tail_settings tail_settings = {
+	    .patterns = (const char *const *)cfg->inputs,
+	    .pattern_count = cfg->input_count,
+	    .max_line_bytes = (size_t)cfg->max_line_bytes,
+	    .poll_interval_ms = 1000,
+	    .rescan_interval_ms = 5000,
+	    /* Reading pauses at max_pending_bytes only between reads, so a small cap reads
+	     * in smaller pieces: what one read adds stays a small part of the cap. */
+	    .read_budget_bytes = read_budget((size_t)cfg->max_pending_bytes),
+	    .rotate_wait_ms = 0,
+	    .rotated_names = cfg->rotated_names};
 	struct redisconn_settings redis_settings = {
 	    cfg->redis, cfg->redis_password_file,
 	    5000,       cfg->flush_interval_ms * 5 > 10000 ? cfg->flush_interval_ms * 5 : 10000,

@@ -112,7 +112,7 @@ int log_ratelimit_allow(struct log_ratelimit *rl, const char *what)
 {
 	int64_t now = rl->whole_run ? rl->window_start_ms : monotonic_ms();
 
-	if (now - rl->window_start_ms >= 1000) {
+	if (now - rl->window_start_ms >= (rl->window_ms > 0 ? rl->window_ms : 1000)) {
 		if (rl->suppressed > 0)
 			log_warnx("%s suppressed=%llu", what, (unsigned long long)rl->suppressed);
 		rl->window_start_ms = now;

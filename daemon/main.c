@@ -23,6 +23,7 @@
 #include "chatlogd/pipeline.h"
 #include "chatlogd/report.h"
 #include "chatlogd/rules.h"
+#include "chatlogd/rules_file.h"
 #include "chatlogd/timefmt.h"
 
 #define EXIT_USAGE 2
@@ -104,9 +105,8 @@ static struct rules *load_rules(const struct config *cfg, const struct options *
 	char err[512];
 	struct rules *rules;
 
-	if (path == NULL)
-		return rules_empty();
-	if ((rules = rules_load(path, err, sizeof(err))) == NULL)
+	/* rules_file_load, as live mode's start and SIGHUP read it */
+	if ((rules = rules_file_load(path, NULL, NULL, err, sizeof(err))) == NULL)
 		config_error(opt, err);
 	return rules;
 }
@@ -261,6 +261,58 @@ static int load_settings(const struct settings_source *src, struct config *cfg, 
 	return 0;
 }
 
+static void print_error(void *ctx, const char *message)
+{
+	int *errors = ctx;
+
+	(*errors)++;
+	fprintf(stderr, "chatlogd: %s\n", message);
+}
+
+/*
+ * --check-config: every error, not only the first. The config file's errors all
+ * (config_load_all), then each bad --set; once the settings are clean, the format,
+ * the timezone and the patterns file they name (each stops at its first error).
+ * Prints the settings in effect and returns 0 when all is well, else 2.
+ */
+static int check_config(const struct settings_source *src)
+{
+	struct config cfg;
+	struct parser *parser;
+	struct rules *rules;
+	const char *path;
+	char err[512];
+	int errors = 0;
+
+	config_defaults(&cfg);
+	if (src->config_path != NULL)
+		config_load_all(&cfg, src->config_path, print_error, &errors);
+	for (int i = 0; i < src->override_count; i++) {
+		char key[128];
+		const char *eq = strchr(src->overrides[i], '=');
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - src->overrides[i]),
+		         src->overrides[i]);
+		if (config_set(&cfg, key, eq + 1, err, sizeof(err)) == -1)
+			print_error(&errors, err);
+	}
+	if (errors > 0)
+		goto end;
+	if ((parser = parser_new(cfg.format, err, sizeof(err))) == NULL)
+		print_error(&errors, err);
+	parser_free(parser);
+	if (timefmt_set_timezone(cfg.timezone) == -1)
+		print_error(&errors, "unknown timezone (see /usr/share/zoneinfo)");
+	path = rules_path(&cfg);
+	if ((rules = rules_file_load(path, NULL, NULL, err, sizeof(err))) == NULL)
+		print_error(&errors, err);
+	rules_free(rules);
+	if (errors == 0)
+		config_dump(&cfg, stdout);
+end:
+	config_free(&cfg);
+	return errors > 0 ? EXIT_USAGE : 0;
+}
+
 static void free_overrides(struct settings_source *src)
 {
 	for (int i = 0; i < src->override_count; i++)
@@ -377,23 +429,17 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (opt.check_config) {
+		rc = check_config(&src);
+		free_overrides(&src);
+		return rc;
+	}
 	if (load_settings(&src, &cfg, err, sizeof(err)) == -1)
 		config_error(&opt, err);
 	log_set_level(log_level_parse(cfg.log_level));
 	if (timefmt_set_timezone(cfg.timezone) == -1)
 		config_error(&opt, "unknown timezone (see /usr/share/zoneinfo)");
 
-	if (opt.check_config) {
-		struct parser *parser = parser_new(cfg.format, err, sizeof(err));
-		if (parser == NULL)
-			config_error(&opt, err);
-		parser_free(parser);
-		rules_free(load_rules(&cfg, &opt));
-		config_dump(&cfg, stdout);
-		config_free(&cfg);
-		free_overrides(&src);
-		return 0;
-	}
 	if (!opt.once) {
 		if (optind < argc)
 			usage_error("files to follow are set with `input` in the config, not %s",

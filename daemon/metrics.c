@@ -253,6 +253,11 @@ void metrics_render(const struct metrics_snapshot *m, struct evbuffer *out)
 	plain(out, "chatlogd_heap_in_use_bytes", "gauge", "Heap memory allocated and not freed.",
 	      (double)mallinfo2().uordblks);
 #endif
+	plain(out, "chatlogd_skipped_paths_total", "counter",
+	      "Paths an input pattern matched that are not followed (a directory, a symlink "
+	      "loop or dangling symlink, not a regular file, cannot be opened), each logged "
+	      "at warning once.",
+	      (double)m->skipped_paths);
 	plain(out, "chatlogd_input_lines_total", "counter", "Lines read, blank ones included.",
 	      (double)m->input.lines);
 	plain(out, "chatlogd_records_total", "counter", "Valid records processed.",
@@ -277,6 +282,16 @@ void metrics_render(const struct metrics_snapshot *m, struct evbuffer *out)
 	      m->redis_connected);
 	plain(out, "chatlogd_redis_backlog_rows", "gauge",
 	      "Counter rows (shop, agent, minute) not yet in Redis.", (double)m->backlog_rows);
+	plain(out, "chatlogd_pending_bytes", "gauge",
+	      "Memory the counts not yet in Redis hold, as max_pending_bytes counts it (rows "
+	      "not cut yet at what they cost once cut).",
+	      (double)m->pending_bytes);
+	plain(out, "chatlogd_pending_bytes_peak", "gauge",
+	      "The most chatlogd_pending_bytes has been since start.",
+	      (double)m->pending_bytes_peak);
+	plain(out, "chatlogd_max_pending_bytes", "gauge",
+	      "The max_pending_bytes setting: reading pauses past it.",
+	      (double)m->max_pending_bytes);
 	plain(out, "chatlogd_redis_backlog_batches", "gauge",
 	      "Batches of the cut in flight not yet acknowledged.", (double)m->backlog_batches);
 	header(out, "chatlogd_redis_batches_total", "counter",

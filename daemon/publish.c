@@ -592,6 +592,19 @@ int publish_build_cut(const struct publish_settings *s, struct counter_table *cu
 	return count;
 }
 
+size_t publish_batches_bytes(const struct publish_batch *batches, int count)
+{
+	size_t bytes = (size_t)count * sizeof(*batches);
+
+	for (int i = 0; i < count; i++) {
+		/* each argument: its bytes and NUL in the block, a pointer and a length */
+		bytes += (size_t)batches[i].argc * (1 + sizeof(char *) + sizeof(size_t));
+		for (int a = 0; a < batches[i].argc; a++)
+			bytes += batches[i].argvlen[a];
+	}
+	return bytes;
+}
+
 void publish_batches_free(struct publish_batch *batches, int count)
 {
 	for (int i = 0; i < count; i++) {

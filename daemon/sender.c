@@ -49,6 +49,7 @@ struct sender {
 
 	struct publish_batch *batches; /* the cut in flight */
 	int batch_count, batch_next;
+	size_t cut_bytes; /* what its batches hold */
 	uint64_t next_seq;
 
 	uint64_t batches_applied, batches_skipped, batches_rejected;
@@ -98,6 +99,7 @@ static void drop_cut(struct sender *s)
 	publish_batches_free(s->batches, s->batch_count);
 	s->batches = NULL;
 	s->batch_count = s->batch_next = 0;
+	s->cut_bytes = 0;
 }
 
 /* The state to rest in, with the sequence known and nothing under way. */
@@ -434,6 +436,7 @@ void sender_take_cut(struct sender *s, uint64_t first_seq, struct publish_batch 
 	drop_cut(s);
 	s->batches = batches;
 	s->batch_count = count;
+	s->cut_bytes = publish_batches_bytes(batches, count);
 	s->next_seq = first_seq + (uint64_t)count;
 	sender_step(s, &(struct sender_event){.type = EVENT_CUT});
 }
@@ -450,6 +453,7 @@ void sender_restore_cut(struct sender *s, struct publish_batch *batches, int cou
 	drop_cut(s);
 	s->batches = batches;
 	s->batch_count = count;
+	s->cut_bytes = publish_batches_bytes(batches, count);
 	while (s->batch_next < s->batch_count && s->batches[s->batch_next].seq < resend_from)
 		s->batch_next++;
 	if (s->state == SENDER_IDLE)
@@ -485,6 +489,11 @@ uint64_t sender_cut_first_seq(const struct sender *s)
 uint64_t sender_resend_seq(const struct sender *s)
 {
 	return cut_in_flight(s) ? s->batches[s->batch_next].seq : 0;
+}
+
+size_t sender_cut_bytes(const struct sender *s)
+{
+	return s->cut_bytes;
 }
 
 void sender_stats(const struct sender *s, struct sender_stats *out)

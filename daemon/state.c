@@ -28,6 +28,7 @@ struct state_journal {
 	int fd;
 	uint64_t size;
 	struct wire_writer queued;
+	size_t write_chunk;
 };
 
 static void path_join(char *out, size_t size, const char *dir, const char *name)
@@ -202,6 +203,7 @@ struct state_journal *state_journal_create(const char *dir, uint64_t generation,
 		goto fail;
 	}
 	j->size = header.len;
+	j->write_chunk = JOURNAL_WRITE_CHUNK;
 	wire_writer_free(&header);
 	return j;
 fail:
@@ -236,9 +238,14 @@ int state_journal_append(struct state_journal *j, const void *record, size_t len
 	wire_put_data(&j->queued, record, len);
 	if (j->queued.failed)
 		return -1;
-	if (j->queued.len >= JOURNAL_WRITE_CHUNK)
+	if (j->queued.len >= j->write_chunk)
 		(void)journal_write(j); /* an error is reported by the next sync */
 	return 0;
+}
+
+void state_journal_set_write_chunk(struct state_journal *j, size_t bytes)
+{
+	j->write_chunk = bytes;
 }
 
 int state_journal_sync(struct state_journal *j, char *err, size_t errlen)

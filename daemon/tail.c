@@ -115,7 +115,7 @@ struct tail {
 	int want_rescan, want_check;
 	int started, paused, watch_limit_logged;
 	char *warned[TAIL_WARNED_PATHS];
-	size_t warned_count;
+	size_t warned_count; /* also what tail_skipped counts */
 	struct log_ratelimit warn_limit;
 };
 
@@ -890,21 +890,43 @@ static void warn_skipped(struct tail *t, const char *path, const char *why)
 	log_warnx("skipped file=%s reason=%s", shown, why);
 }
 
+/* Why a path a pattern matched cannot be stat'ed (stat_errno), for warn_skipped, or
+ * NULL when it is simply gone since glob listed it: nothing to warn about then. A
+ * symlink leading nowhere or in circles is a mistake someone should hear of. */
+static const char *stat_failure(const char *path, int stat_errno)
+{
+	struct stat link;
+
+	if (lstat(path, &link) == -1)
+		return NULL;
+	if (S_ISLNK(link.st_mode) && stat_errno == ELOOP)
+		return "symlink loop (too many levels of symbolic links)";
+	if (S_ISLNK(link.st_mode) && stat_errno == ENOENT)
+		return "dangling symlink (its target does not exist)";
+	return strerror(stat_errno);
+}
+
 /* Starts following a path a pattern matched, from its first byte. */
 static void follow_new(struct tail *t, const char *path)
 {
 	struct tail_file *f, *same;
 	struct stat st;
+	const char *why;
 	char shown[256];
 	int fd;
 
 	if (file_current(t, path) != NULL)
 		return;
-	if (stat(path, &st) == -1)
+	if (stat(path, &st) == -1) {
+		if ((why = stat_failure(path, errno)) != NULL)
+			warn_skipped(t, path, why);
 		return;
+	}
 	if (!S_ISREG(st.st_mode)) {
-		if (!S_ISDIR(st.st_mode))
-			warn_skipped(t, path, "not a regular file");
+		warn_skipped(t, path,
+		             S_ISDIR(st.st_mode)
+		                 ? "a directory (to follow the files in it, name them: DIR/*.jsonl)"
+		                 : "not a regular file");
 		return;
 	}
 	if ((same = file_by_inode(t, st.st_dev, st.st_ino)) != NULL) {
@@ -1876,6 +1898,11 @@ size_t tail_stats(const struct tail *t, struct tail_file_stats *out, size_t max)
 		n++;
 	}
 	return n;
+}
+
+uint64_t tail_skipped(const struct tail *t)
+{
+	return t->warned_count;
 }
 
 uint64_t tail_problems(const struct tail *t, const char **reason)

@@ -8,6 +8,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int check_passed;
@@ -57,6 +58,27 @@ static int check_failed;
 		fprintf(stderr, "%s %s\n", check_failed == check_before_ ? "ok  " : "FAIL",        \
 		        #test);                                                                    \
 	} while (0)
+
+/* The seed of a random test: CHATLOGD_TEST_SEED when it is set (to repeat a failed
+ * run, or to try other seeds), else the test's own. Printed as "seed N" with what it
+ * seeds, so every log of a random run says how to repeat it. */
+static inline unsigned long long check_seed(const char *what, unsigned long long own)
+{
+	const char *env = getenv("CHATLOGD_TEST_SEED");
+	unsigned long long seed = own;
+	char *end;
+
+	if (env != NULL && *env != '\0') {
+		seed = strtoull(env, &end, 0);
+		if (*end != '\0') {
+			fprintf(stderr, "CHATLOGD_TEST_SEED=%s is not a number\n", env);
+			exit(2);
+		}
+	}
+	fprintf(stderr, "     seed %llu (%s; CHATLOGD_TEST_SEED=%llu repeats it)\n", seed, what,
+	        seed);
+	return seed;
+}
 
 static inline int check_done(void)
 {

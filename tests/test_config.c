@@ -709,6 +709,146 @@ static void test_load_reads_a_file_and_reports_a_missing_one(void)
 	config_free(&cfg);
 }
 
+/* ---- every error of a file (--check-config) ----------------------------------------------------
+ */
+
+struct collected {
+	int count;
+	char text[16384]; /* the messages, one per line */
+};
+
+static void collect(void *ctx, const char *message)
+{
+	struct collected *c = ctx;
+	size_t used = strlen(c->text);
+
+	c->count++;
+	snprintf(c->text + used, sizeof(c->text) - used, "%s\n", message);
+}
+
+static int load_all(struct config *cfg, const char *text, size_t len, struct collected *c)
+{
+	memset(c, 0, sizeof(*c));
+	return config_load_buffer_all(cfg, "c.conf", text, len, collect, c);
+}
+
+/* Bad values, unknown keys and syntax errors, in any order: every one, by line,
+ * where config_load_buffer stops at the first. */
+static void test_load_all_lists_every_error_in_line_order(void)
+{
+	static const char text[] = "session_idle = soon\n"
+	                           "frt_target_ms = 8000\n"
+	                           "bogus_key = 1\n"
+	                           "this line is no setting\n"
+	                           "[shop a\n"
+	                           "input = /var/log/cs/*.jsonl\n"
+	                           "flush_interval_ms = -5\n"
+	                           "  # fine\n"
+	                           "max_pending_bytes = 1K\n"
+	                           "also junk\n";
+	struct config cfg;
+	struct collected c;
+	char err[256];
+
+	config_defaults(&cfg);
+	CHECK_INT(load_all(&cfg, text, strlen(text), &c), 7);
+	CHECK_INT(c.count, 7);
+	CHECK_STR(c.text, "c.conf:1: session_idle: expected a whole number, not \"soon\"\n"
+	                  "c.conf:3: bogus_key: unknown key\n"
+	                  "c.conf:4: expected key = value, [section] or a comment\n"
+	                  "c.conf:5: expected key = value, [section] or a comment\n"
+	                  "c.conf:7: flush_interval_ms: must not be negative\n"
+	                  "c.conf:9: max_pending_bytes: 1K is out of range (1M to 64G)\n"
+	                  "c.conf:10: expected key = value, [section] or a comment\n");
+	/* cfg is left as it was: the good lines of a bad file are not half applied */
+	CHECK_INT(cfg.frt_target_ms, 6000);
+	CHECK_INT(cfg.input_count, 0);
+	/* the single-error reader still stops at the first */
+	CHECK_INT(load(&cfg, text, err, sizeof(err)), -1);
+	CHECK_STR(err, "c.conf:1: session_idle: expected a whole number, not \"soon\"");
+	config_free(&cfg);
+}
+
+/* The lines config_reader refuses (a NUL byte, longer than libinih reads) are errors
+ * of their own, and reading goes on after them. */
+static void test_load_all_goes_on_after_nul_and_long_lines(void)
+{
+	char text[1024];
+	size_t len = 0;
+	struct config cfg;
+	struct collected c;
+
+	len += (size_t)snprintf(text + len, sizeof(text) - len, "prefix = a\n");
+	memcpy(text + len, "prefix = b\0c\n", 13);
+	len += 13;
+	len += (size_t)snprintf(text + len, sizeof(text) - len, "prefix = %0300d\n", 7);
+	len += (size_t)snprintf(text + len, sizeof(text) - len, "day_ttl = never\n");
+	config_defaults(&cfg);
+	CHECK_INT(load_all(&cfg, text, len, &c), 3);
+	CHECK_STR(c.text, "c.conf:2: NUL byte\n"
+	                  "c.conf:3: line longer than 198 bytes\n"
+	                  "c.conf:4: day_ttl: expected a whole number, not \"never\"\n");
+	config_free(&cfg);
+}
+
+/* A clean file loads into cfg exactly as config_load_buffer loads it. */
+static void test_load_all_of_a_clean_file_loads_it(void)
+{
+	static const char text[] = "frt_target_ms = 8000\ninput = /a/*.jsonl\ninput = /b/*.jsonl\n"
+	                           "[shop s1]\nservice_hours = mon-fri 09:00-18:00\n";
+	struct config cfg;
+	struct collected c;
+
+	config_defaults(&cfg);
+	CHECK_INT(load_all(&cfg, text, strlen(text), &c), 0);
+	CHECK_STR(c.text, "");
+	CHECK_INT(cfg.frt_target_ms, 8000);
+	CHECK_INT(cfg.input_count, 2);
+	CHECK_INT(cfg.shop_count, 1);
+	config_free(&cfg);
+}
+
+/* A file that is no settings file at all: the first LIMIT_CONFIG_ERRORS errors, then
+ * one line saying there are more. Bad values are all found in one pass (a log line
+ * `{"ts": 1}` reads as key `{"ts"`); syntax errors one per pass, which stop there. */
+static void test_load_all_stops_listing_past_the_limit(void)
+{
+	char *text = malloc(64 * 1024), want[128];
+	size_t len = 0;
+	struct config cfg;
+	struct collected c;
+
+	for (int i = 0; i < 3 * LIMIT_CONFIG_ERRORS; i++)
+		len += (size_t)snprintf(text + len, 64 * 1024 - len, "{\"ts\": %d}\n", i);
+	config_defaults(&cfg);
+	CHECK_INT(load_all(&cfg, text, len, &c), 3 * LIMIT_CONFIG_ERRORS);
+	CHECK_INT(c.count, LIMIT_CONFIG_ERRORS + 1);
+	len = 0;
+	for (int i = 0; i < 3 * LIMIT_CONFIG_ERRORS; i++)
+		len += (size_t)snprintf(text + len, 64 * 1024 - len, "junk %d\n", i);
+	CHECK_INT(load_all(&cfg, text, len, &c), LIMIT_CONFIG_ERRORS + 1);
+	CHECK_INT(c.count, LIMIT_CONFIG_ERRORS + 1);
+	snprintf(want, sizeof(want), "c.conf: more than %d errors; the first %d are above\n",
+	         LIMIT_CONFIG_ERRORS, LIMIT_CONFIG_ERRORS);
+	CHECK(strlen(c.text) > strlen(want) &&
+	      strcmp(c.text + strlen(c.text) - strlen(want), want) == 0);
+	snprintf(want, sizeof(want), "c.conf:%d: expected", LIMIT_CONFIG_ERRORS);
+	CHECK(strstr(c.text, want) != NULL);
+	config_free(&cfg);
+	free(text);
+}
+
+static void test_load_all_reports_an_unreadable_file_as_one_error(void)
+{
+	struct config cfg;
+	struct collected c = {0};
+
+	config_defaults(&cfg);
+	CHECK_INT(config_load_all(&cfg, "/nonexistent/chatlogd.conf", collect, &c), 1);
+	CHECK_STR(c.text, "/nonexistent/chatlogd.conf: No such file or directory\n");
+	config_free(&cfg);
+}
+
 static void check_round_trip(const struct config *cfg);
 
 /* ---- config_set -------------------------------------------------------------------------------
@@ -959,6 +1099,11 @@ int main(void)
 	RUN(test_repeated_key_keeps_the_last_value);
 	RUN(test_repeated_input_appends_and_empty_input_clears);
 	RUN(test_load_reads_a_file_and_reports_a_missing_one);
+	RUN(test_load_all_lists_every_error_in_line_order);
+	RUN(test_load_all_goes_on_after_nul_and_long_lines);
+	RUN(test_load_all_of_a_clean_file_loads_it);
+	RUN(test_load_all_stops_listing_past_the_limit);
+	RUN(test_load_all_reports_an_unreadable_file_as_one_error);
 	RUN(test_config_set_reads_values_like_a_file_line);
 	RUN(test_config_set_errors_leave_the_field_unchanged);
 	RUN(test_dump_round_trips_the_defaults);

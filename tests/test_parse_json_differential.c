@@ -785,6 +785,9 @@ int main(void)
 {
 	if (json_trio_init(&trio) != 0)
 		return 1;
+	rng_state = check_seed("generated and mutated records", rng_state);
+	if (rng_state == 0)
+		rng_state = 1; /* xorshift stays at 0 */
 	RUN(test_corpus_of_tricky_lines_agrees);
 	RUN(test_every_one_byte_edit_of_records_agrees);
 	RUN(test_generated_records_agree);

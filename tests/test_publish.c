@@ -515,9 +515,26 @@ static void test_empty_cut_builds_no_batch(void)
 	teardown(&f);
 }
 
+/* What max_pending_bytes counts for a cut's batches: every argument's bytes and NUL,
+ * its pointer and length, and the batch structs. */
+static void test_batches_bytes_count_arguments_and_arrays(void)
+{
+	char block[] = "HSET\0key\0f\0";
+	char *argv[3] = {block, block + 5, block + 9};
+	size_t argvlen[3] = {4, 3, 1};
+	struct publish_batch batches[2] = {{.seq = 1, .argc = 3, .argv = argv, .argvlen = argvlen},
+	                                   {.seq = 2, .argc = 0}};
+
+	CHECK_INT(publish_batches_bytes(batches, 2), 2 * sizeof(struct publish_batch) +
+	                                                 (4 + 3 + 1) +
+	                                                 3 * (1 + sizeof(char *) + sizeof(size_t)));
+	CHECK_INT(publish_batches_bytes(batches, 0), 0);
+}
+
 int main(void)
 {
 	timefmt_set_timezone("Asia/Shanghai");
+	RUN(test_batches_bytes_count_arguments_and_arrays);
 	RUN(test_batch_writes_the_spec_schema);
 	RUN(test_split_batches_apply_once_each);
 	RUN(test_batches_do_not_depend_on_emission_order);

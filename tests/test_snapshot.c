@@ -46,7 +46,8 @@ static uint32_t prng(uint32_t n)
 }
 
 /* Bursty traffic over ~3 hours: many buyers coming back, agents answering late or
- * never, bots, orders and payments (some silent), occasional clock skew. */
+ * never, bots, orders and payments (some silent), occasional clock skew. The seed
+ * is check_seed's. */
 static void make_stream(void)
 {
 	static const char *texts[] = {"在吗", "太贵了", "没货了吗", "好的", "谢谢", ""};
@@ -54,8 +55,9 @@ static void make_stream(void)
 	for (int i = 0; i < RECORDS; i++) {
 		struct stream_record *s = &stream[i];
 		record_clear(&s->rec);
+		int skewed = prng(50) == 0;
 		t += prng(4000);
-		s->rec.ts_ms = t - (prng(50) == 0 ? 3000 : 0);
+		s->rec.ts_ms = t;
 		snprintf(s->shop, sizeof(s->shop), "s%u", prng(2));
 		snprintf(s->buyer, sizeof(s->buyer), "b%u", prng(60));
 		snprintf(s->agent, sizeof(s->agent), "a%u", prng(4));
@@ -73,6 +75,18 @@ static void make_stream(void)
 		if (s->rec.from == FROM_AGENT || prng(3) != 0)
 			s->rec.agent = (struct text_view){s->agent, strlen(s->agent)};
 		s->rec.text = (struct text_view){s->text, strlen(s->text)};
+		/* Clock skew, whatever the seed: an agent's answer to the buyer message just
+		 * before, stamped a second before it. */
+		if (skewed && i > 0 && s[-1].rec.kind == RECORD_MSG &&
+		    s[-1].rec.from == FROM_BUYER) {
+			memcpy(s->shop, s[-1].shop, sizeof(s->shop));
+			memcpy(s->buyer, s[-1].buyer, sizeof(s->buyer));
+			s->rec.shop = (struct text_view){s->shop, strlen(s->shop)};
+			s->rec.buyer = (struct text_view){s->buyer, strlen(s->buyer)};
+			s->rec.from = FROM_AGENT;
+			s->rec.agent = (struct text_view){s->agent, strlen(s->agent)};
+			s->rec.ts_ms = s[-1].rec.ts_ms - 1000;
+		}
 	}
 }
 
@@ -282,6 +296,7 @@ static void test_truncated_sections_are_rejected(void)
 
 int main(void)
 {
+	prng_state = check_seed("record stream", prng_state);
 	RUN(test_restored_engine_emits_what_the_original_would);
 	RUN(test_stream_exercises_pending_and_held_state);
 	RUN(test_truncated_sections_are_rejected);

@@ -116,6 +116,31 @@ static int collect(void *ctx, const void *record, size_t len)
 	return 0;
 }
 
+/* A smaller write chunk writes queued records out as soon as that many wait, so the
+ * queue stays within a small max_pending_bytes; they are still durable only at sync. */
+static void test_journal_write_chunk_bounds_the_queue(void)
+{
+	char err[256];
+	struct state_journal *j;
+	struct collected c = {0, 1, 0};
+
+	make_dir();
+	j = state_journal_create(dir, 5, err, sizeof(err));
+	CHECK(j != NULL);
+	state_journal_set_write_chunk(j, 100);
+	for (int i = 1; i <= 20; i++) {
+		state_journal_append(j, &i, sizeof(i));
+		CHECK(state_journal_queued(j) < 100);
+	}
+	/* 8 records of 12 bytes fit under 100; the 9th wrote all nine out, twice */
+	CHECK_INT(state_journal_queued(j), 2 * 12);
+	CHECK_INT(state_journal_size(j), 16 + 18 * 12);
+	CHECK_INT(state_journal_sync(j, err, sizeof(err)), 0);
+	CHECK_INT(state_journal_replay(dir, 5, collect, &c, err, sizeof(err)), 20);
+	state_journal_close(j);
+	remove_dir();
+}
+
 static void test_journal_replays_synced_records_only(void)
 {
 	char err[256];
@@ -232,7 +257,7 @@ static void test_kill_9_while_appending_loses_nothing_synced(void)
 	char err[256];
 	int bad = 0;
 
-	srand((unsigned)time(NULL));
+	srand((unsigned)check_seed("kill moments", (unsigned long long)time(NULL)));
 	for (int round = 0; round < 20; round++) {
 		int fds[2];
 		pid_t pid;
@@ -294,6 +319,7 @@ int main(void)
 	RUN(test_crc32_matches_the_bitwise_definition);
 	RUN(test_snapshot_round_trip_and_missing);
 	RUN(test_snapshot_corruption_is_detected);
+	RUN(test_journal_write_chunk_bounds_the_queue);
 	RUN(test_journal_replays_synced_records_only);
 	RUN(test_torn_journal_tail_is_ignored);
 	RUN(test_flipped_byte_before_the_tail_is_corruption);

@@ -94,6 +94,21 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 int config_load_buffer(struct config *cfg, const char *name, const char *data, size_t len,
                        char *err, size_t errlen);
 
+/* Receives one error of a settings file: "FILE:LINE: message". */
+typedef void (*config_error_fn)(void *ctx, const char *message);
+
+/* Reads an INI file over cfg like config_load, but goes on past errors, for
+ * --check-config: report gets every error, in line order (at most
+ * LIMIT_CONFIG_ERRORS, then one line saying there are more; a file that cannot be
+ * read is one error, "FILE: reason"). Returns how many it found (past the limit it
+ * stops looking: then at least LIMIT_CONFIG_ERRORS + 1); cfg changes only when there
+ * were none. Out of memory is fatal. */
+int config_load_all(struct config *cfg, const char *path, config_error_fn report, void *ctx);
+
+/* Same from memory. */
+int config_load_buffer_all(struct config *cfg, const char *name, const char *data, size_t len,
+                           config_error_fn report, void *ctx);
+
 /* Sets one key from text, exactly as a line `key = value` would. Durations take a unit
  * suffix (ms, s, m, h, d); a bare number is in the key's own unit (milliseconds for
  * keys ending in _ms, otherwise seconds). Sizes take k, m or g (binary). Returns 0,

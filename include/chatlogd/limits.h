@@ -76,6 +76,19 @@
  * so anything past 1 MiB is a mistake (a log file named by accident). */
 #define LIMIT_SETTINGS_FILE_BYTES (1024 * 1024)
 
+/* --check-config lists a settings file's errors up to this many, then says there are
+ * more: a file that is no settings file at all (a log named by mistake) would fill
+ * the terminal, and each error found costs a parse of the file. */
+#define LIMIT_CONFIG_ERRORS 100
+
+/* What a counter row waiting for Redis costs, in multiples of its size: the row, and
+ * once cut, the Redis commands it is encoded into, which live together until Redis
+ * acknowledges the cut. Measured on bench/gen_chatlog's logs: 7823 rows (6.8 MB)
+ * became 10.2 MB of batches, 1.5 rows' worth; 3 leaves room for rows with more
+ * counters set. max_pending_bytes counts rows not yet cut at this cost, so the cut
+ * made when Redis comes back stays within it. */
+#define LIMIT_PENDING_ROW_COST 3
+
 /* Records the live merge may hold back while one input waits for another (a backlog
  * read file by file, a writer lagging): 64 MiB holds about 200k chat lines, minutes
  * of a busy day's every shop, while a stuck input cannot take the machine. Past it

@@ -31,16 +31,18 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
-/* Allows at most `per_second` events per second; the rest are counted as suppressed.
- * With `whole_run` set the window never ends: the first `per_second` events of the
- * run are logged and log_ratelimit_flush() reports the rest, so a batch run logs
- * the same lines however fast it goes. */
+/* Allows at most `per_second` events per second (per `window_ms`, when set: a
+ * condition that lasts, like a full disk, wants one line a minute, not a second); the
+ * rest are counted as suppressed. With `whole_run` set the window never ends: the
+ * first `per_second` events of the run are logged and log_ratelimit_flush() reports
+ * the rest, so a batch run logs the same lines however fast it goes. */
 struct log_ratelimit {
 	int64_t window_start_ms;
 	unsigned in_window;
 	unsigned per_second;
 	int whole_run;
 	uint64_t suppressed;
+	int64_t window_ms; /* 0: 1000 */
 };
 
 /* Returns 1 when the caller may log now. When a new second starts and some were

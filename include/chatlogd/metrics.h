@@ -26,13 +26,17 @@ struct metrics_snapshot {
 	const struct tail_file_stats *files;
 	size_t file_count;
 	uint64_t unreadable_files; /* tail_problems: rotated files that could not be read */
+	uint64_t skipped_paths;    /* tail_skipped: matched paths not followed */
 	struct ingest_stats input;
 	size_t held_inquiries;
 	struct merge_stats merge; /* live mode's merge of the inputs */
 	int redis_connected;
 	int journal_failing;
 	int reading_paused;
-	size_t backlog_rows;    /* counter rows not yet in Redis (pending + in flight) */
+	size_t backlog_rows;       /* counter rows not yet in Redis (pending + in flight) */
+	size_t pending_bytes;      /* the memory they hold, as max_pending_bytes counts it */
+	size_t pending_bytes_peak; /* the most it has been since start */
+	size_t max_pending_bytes;
 	size_t backlog_batches; /* batches of the cut in flight not yet acknowledged */
 	uint64_t batches_applied, batches_skipped;
 	uint64_t batches_rejected;          /* Redis answered a batch with an error */

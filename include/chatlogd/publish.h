@@ -69,6 +69,9 @@ int publish_build_cut(const struct publish_settings *s, struct counter_table *cu
 
 void publish_batches_free(struct publish_batch *batches, int count);
 
+/* The memory the batches hold: their arguments and the arrays pointing at them. */
+size_t publish_batches_bytes(const struct publish_batch *batches, int count);
+
 /* The key of the instance's applied sequence: PREFIX:instance:NAME:seq. */
 void publish_seq_key(const struct publish_settings *s, char *out, size_t out_size);
 

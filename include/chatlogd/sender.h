@@ -103,6 +103,9 @@ int sender_seq_known(const struct sender *s);
 /* A cut is in flight: some of its batches are not acknowledged. */
 int sender_busy(const struct sender *s);
 
+/* The memory the cut's batches hold (publish_batches_bytes); 0 with no cut. */
+size_t sender_cut_bytes(const struct sender *s);
+
 /* Of the cut in flight: the sequence of its first batch, and of the first batch not
  * acknowledged; 0 when none is in flight. */
 uint64_t sender_cut_first_seq(const struct sender *s);

@@ -30,6 +30,10 @@ struct state_journal *state_journal_create(const char *dir, uint64_t generation,
  * accumulate, but only state_journal_sync makes them durable. */
 int state_journal_append(struct state_journal *j, const void *record, size_t len);
 
+/* Sets the size of those pieces (default 8 MiB): queued records are written out once
+ * this many bytes wait, so a memory budget smaller than 8 MiB is kept too. */
+void state_journal_set_write_chunk(struct state_journal *j, size_t bytes);
+
 /* Writes the queued records and fdatasyncs. Returns 0, or -1 with err: the records
  * stay queued, and a later sync retries them. */
 int state_journal_sync(struct state_journal *j, char *err, size_t errlen);

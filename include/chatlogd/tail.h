@@ -129,6 +129,12 @@ int tail_at_end(const struct tail *t, const char *path);
 /* Per-file counters for /metrics: fills up to max entries, returns the count. */
 size_t tail_stats(const struct tail *t, struct tail_file_stats *out, size_t max);
 
+/* Paths a pattern matched that are not followed (a directory, a symlink loop or a
+ * dangling symlink, a FIFO or device, one that cannot be opened, a rotated name being
+ * read): how many distinct ones since tail_new. Each is logged at warning once, with
+ * its reason; past 64 paths, further ones go to debug, uncounted. */
+uint64_t tail_skipped(const struct tail *t);
+
 /* Files found at restore to hold lines that will never be read (a rotated file deleted
  * or compressed while we were down, a saved file gone): how many since tail_new.
  * *reason (when reason is not NULL) is the last one as it was logged, borrowed until

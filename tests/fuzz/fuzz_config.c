@@ -2,7 +2,8 @@
  * libFuzzer target for config.c. The input is read as a config file over the
  * defaults; whatever loads must survive config_dump and config_load unchanged (the
  * second dump equals the first). The input is also split at its first '=' into
- * key and value for config_set.
+ * key and value for config_set. config_load_buffer_all (--check-config) must end,
+ * find an error exactly when config_load_buffer does, and list its first one first.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -54,6 +55,39 @@ static void check_round_trip(const uint8_t *data, size_t size)
 	config_free(&back);
 }
 
+struct first_error {
+	int count;
+	char message[512];
+};
+
+static void keep_first(void *ctx, const char *message)
+{
+	struct first_error *first = ctx;
+
+	if (first->count++ == 0)
+		snprintf(first->message, sizeof(first->message), "%s", message);
+}
+
+static void check_all_errors(const uint8_t *data, size_t size)
+{
+	struct config cfg;
+	struct first_error first = {0, ""};
+	char err[512];
+	int one, all;
+
+	config_defaults(&cfg);
+	one = config_load_buffer(&cfg, "fuzz", (const char *)data, size, err, sizeof(err));
+	config_free(&cfg);
+	config_defaults(&cfg);
+	all = config_load_buffer_all(&cfg, "fuzz", (const char *)data, size, keep_first, &first);
+	config_free(&cfg);
+	if ((one == -1) != (all > 0) || (one == -1 && strcmp(err, first.message) != 0)) {
+		fprintf(stderr, "config_load_buffer: %d %s\nconfig_load_buffer_all: %d %s\n", one,
+		        err, all, first.message);
+		abort();
+	}
+}
+
 static void check_set(const uint8_t *data, size_t size)
 {
 	const uint8_t *eq = memchr(data, '=', size);
@@ -79,6 +113,7 @@ static void check_set(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	check_round_trip(data, size);
+	check_all_errors(data, size);
 	check_set(data, size);
 	return 0;
 }

@@ -29,6 +29,25 @@ for log in "$DATA"/*.jsonl; do
 	fi
 done
 
+# A golden made of several files: NAME.files lists them in command-line order (the
+# order that breaks ties between equal timestamps); they are read as one sequence
+# merged by ts, on one thread and on two.
+for list in "$DATA"/*.files; do
+	name=$(basename "$list" .files)
+	set --
+	while read -r part; do set -- "$@" "$DATA/$part"; done <"$list"
+	for threads in 1 2; do
+		if "$BIN" --once --threads $threads --patterns "$DATA/patterns.conf" "$@" \
+			>"$TMP/$name.json" 2>"$TMP/$name.err" &&
+			$CMP "$TMP/$name.json" "$DATA/$name.expected.json"; then
+			ok "golden_${name}_threads_$threads"
+		else
+			fail "golden_${name}_threads_$threads"
+			cat "$TMP/$name.err"
+		fi
+	done
+done
+
 # The same log from stdin gives the same report.
 if "$BIN" --once --patterns "$DATA/patterns.conf" - <"$DATA/mixed.jsonl" >"$TMP/stdin.json" 2>/dev/null &&
 	$CMP "$TMP/stdin.json" "$DATA/mixed.expected.json"; then
@@ -168,6 +187,25 @@ settings_error config_error_plain_once '^chatlogd: .*bad.conf:1: session_idle' \
 	--once --config "$TMP/bad.conf" "$DATA/mixed.jsonl"
 settings_error config_error_plain_check_config '^chatlogd: .*bad.conf:1: session_idle' \
 	--check-config --config "$TMP/bad.conf"
+# --check-config lists every error of the file, each as FILE:LINE, in line order, then
+# a bad --set; exit 2.
+printf 'session_idle = soon\nfrt_target_ms = 8000\nbogus_key = 1\nnot a setting\nday_ttl = -1d\n' \
+	>"$TMP/bad3.conf"
+"$BIN" --check-config --config "$TMP/bad3.conf" --set art_target_ms=slow >"$TMP/out" 2>"$TMP/err"
+rc=$?
+cat >"$TMP/want" <<WANT
+chatlogd: $TMP/bad3.conf:1: session_idle: expected a whole number, not "soon"
+chatlogd: $TMP/bad3.conf:3: bogus_key: unknown key
+chatlogd: $TMP/bad3.conf:4: expected key = value, [section] or a comment
+chatlogd: $TMP/bad3.conf:5: day_ttl: must not be negative
+chatlogd: art_target_ms: expected a whole number, not "slow"
+WANT
+if [ "$rc" -eq 2 ] && cmp -s "$TMP/err" "$TMP/want" && [ ! -s "$TMP/out" ]; then
+	ok check_config_lists_every_error
+else
+	fail "check_config_lists_every_error (exit $rc)"
+	diff "$TMP/want" "$TMP/err"
+fi
 settings_error config_error_daemon_priority_err '^<3>chatlogd: .*bad.conf:1: session_idle' \
 	--config "$TMP/bad.conf"
 settings_error no_input_daemon_priority_err '^<3>chatlogd: nothing to follow' \

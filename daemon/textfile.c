@@ -1,0 +1,47 @@
+/*
+ * textfile.c owns reading a small file whole under a size limit. It knows nothing of
+ * what the text means.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chatlogd/textfile.h"
+
+char *textfile_read(const char *path, size_t limit, size_t *len, char *err, size_t errlen)
+{
+	FILE *f;
+	char *data;
+	size_t n;
+
+	*len = 0;
+	if ((f = fopen(path, "rb")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if ((data = malloc(limit + 2)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		fclose(f);
+		return NULL;
+	}
+	/* One byte past the limit tells "exactly the limit" from "more". A directory
+	 * opens on Linux; its first read fails with EISDIR. */
+	n = fread(data, 1, limit + 1, f);
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (n > limit) {
+		snprintf(err, errlen, "%s: larger than %zu bytes", path, limit);
+		goto fail;
+	}
+	fclose(f);
+	data[n] = '\0';
+	*len = n;
+	return data;
+fail:
+	fclose(f);
+	free(data);
+	return NULL;
+}

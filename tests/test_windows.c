@@ -340,14 +340,12 @@ static void test_random_cuts_match_brute_force(void)
 		int64_t minute, value;
 	} kept[ROWS * 2];
 	static int64_t before[3][WINDOW_COUNT][COUNTER_WIDTH];
-	unsigned seed = getenv("CHATLOGD_TEST_SEED") ? (unsigned)atoi(getenv("CHATLOGD_TEST_SEED"))
-	                                             : (unsigned)time(NULL);
+	unsigned seed = (unsigned)check_seed("random cuts", (unsigned long long)time(NULL));
 	struct windows *w = windows_new();
 	int64_t now = T0 / MIN, prev_ms = 0, newest[3] = {INT64_MIN, INT64_MIN, INT64_MIN};
 	size_t kept_count = 0;
 	int wrong_sums = 0, missed_changes = 0;
 
-	printf("seed %u\n", seed);
 	srand(seed);
 	for (int c = 0; c < CUTS; c++) {
 		struct counter_table *cut = counter_table_new(1);

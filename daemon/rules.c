@@ -34,6 +34,7 @@
 #include "chatlogd/log.h"
 #include "chatlogd/prefilter.h"
 #include "chatlogd/rules.h"
+#include "chatlogd/textfile.h"
 
 /* Compile options fixed by SPEC §4. \C is refused: it can split a UTF-8 character
  * and nothing a chat rule needs depends on it. */
@@ -894,46 +895,13 @@ fail:
 
 /* Reads a whole file of at most LIMIT_SETTINGS_FILE_BYTES. Returns a heap buffer or
  * NULL with "FILE: reason" in err. */
-static char *read_small_file(const char *path, size_t *len, char *err, size_t errlen)
-{
-	FILE *f;
-	char *data;
-	size_t n;
-
-	if ((f = fopen(path, "rb")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if ((data = malloc(LIMIT_SETTINGS_FILE_BYTES + 1)) == NULL) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		fclose(f);
-		return NULL;
-	}
-	n = fread(data, 1, LIMIT_SETTINGS_FILE_BYTES + 1, f);
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (n > LIMIT_SETTINGS_FILE_BYTES) {
-		snprintf(err, errlen, "%s: larger than %d bytes", path, LIMIT_SETTINGS_FILE_BYTES);
-		goto fail;
-	}
-	fclose(f);
-	*len = n;
-	return data;
-fail:
-	fclose(f);
-	free(data);
-	return NULL;
-}
-
 struct rules *rules_load(const char *path, char *err, size_t errlen)
 {
 	struct rules *r;
 	size_t len;
 	char *data;
 
-	if ((data = read_small_file(path, &len, err, errlen)) == NULL)
+	if ((data = textfile_read(path, LIMIT_SETTINGS_FILE_BYTES, &len, err, errlen)) == NULL)
 		return NULL;
 	r = rules_load_buffer(path, data, len, err, errlen);
 	free(data);

@@ -549,18 +549,13 @@ int ctl_redis_agents(struct ctl_redis *c, const char *shop, char ***agents, size
 	return rc;
 }
 
-int ctl_redis_rows(struct ctl_redis *c, const char *shop, const char *agent,
-                   const char *const *suffixes, size_t count, struct ctl_row *rows)
+/* Reads the hashes keys[0..count) into rows (initialised by the caller) in one
+ * pipeline; frees keys. Returns 0 or -1 as ctl_redis_hgetall. */
+static int read_rows(struct ctl_redis *c, char **keys, size_t count, struct ctl_row *rows)
 {
-	char **keys = ctl_calloc(count, sizeof(*keys));
 	redisReply **replies = ctl_calloc(count, sizeof(*replies));
-	int rc;
+	int rc = ctl_redis_hgetall(c, keys, count, replies);
 
-	for (size_t i = 0; i < count; i++) {
-		keys[i] = counters_key(c, shop, agent, suffixes[i]);
-		row_init(&rows[i], agent, strlen(agent), NULL);
-	}
-	rc = ctl_redis_hgetall(c, keys, count, replies);
 	for (size_t i = 0; i < count; i++) {
 		if (rc == 0) {
 			row_take(c, &rows[i], replies[i], keys[i]);
@@ -573,28 +568,28 @@ int ctl_redis_rows(struct ctl_redis *c, const char *shop, const char *agent,
 	return rc;
 }
 
+int ctl_redis_rows(struct ctl_redis *c, const char *shop, const char *agent,
+                   const char *const *suffixes, size_t count, struct ctl_row *rows)
+{
+	char **keys = ctl_calloc(count, sizeof(*keys));
+
+	for (size_t i = 0; i < count; i++) {
+		keys[i] = counters_key(c, shop, agent, suffixes[i]);
+		row_init(&rows[i], agent, strlen(agent), NULL);
+	}
+	return read_rows(c, keys, count, rows);
+}
+
 int ctl_redis_totals(struct ctl_redis *c, char *const *shops, size_t count, const char *suffix,
                      struct ctl_row *rows)
 {
 	char **keys = ctl_calloc(count, sizeof(*keys));
-	redisReply **replies = ctl_calloc(count, sizeof(*replies));
-	int rc;
 
 	for (size_t i = 0; i < count; i++) {
 		keys[i] = counters_key(c, shops[i], "*", suffix);
 		row_init(&rows[i], "*", 1, "(shop)");
 	}
-	rc = ctl_redis_hgetall(c, keys, count, replies);
-	for (size_t i = 0; i < count; i++) {
-		if (rc == 0) {
-			row_take(c, &rows[i], replies[i], keys[i]);
-			freeReplyObject(replies[i]);
-		}
-		free(keys[i]);
-	}
-	free(keys);
-	free(replies);
-	return rc;
+	return read_rows(c, keys, count, rows);
 }
 
 int ctl_redis_agent(struct ctl_redis *c, const char *shop, const char *agent,

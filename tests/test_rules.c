@@ -1413,10 +1413,10 @@ static void test_shipped_file_loads_in_the_documented_order(void)
 	 * from cause to consequence; within delivery, the carrier's failures before a
 	 * buyer's slowness or urgency, and those before a bare "not received yet". */
 	static const char *const reasons[] = {
-	    "skip",          "skip",         "out_of_stock", "out_of_stock",  "shipping_time",
-	    "shipping_time", "courier",      "courier",      "courier",       "courier",
-	    "shipping_time", "courier",      "price",        "price",         "product_doubt",
-	    "product_doubt", "product_doubt", "personal",    "personal",      "personal",
+	    "skip",          "skip",          "out_of_stock", "out_of_stock", "shipping_time",
+	    "shipping_time", "courier",       "courier",      "courier",      "courier",
+	    "shipping_time", "courier",       "price",        "price",        "product_doubt",
+	    "product_doubt", "product_doubt", "personal",     "personal",     "personal",
 	};
 	char err[512] = "";
 	struct rules *r = rules_load(SHIPPED, err, sizeof(err));

@@ -225,6 +225,7 @@ note "metrics and latency"
 METRICS=$(curl -s -o /dev/null -w '%{size_download} %{time_total}' "http://127.0.0.1:$PORT/metrics")
 LAT=$("$PROBE" probe --redis "$TMP/redis.sock" --log "$TMP/env/logs/probe.jsonl" \
 	--count "$PROBES" --max-gap-ms 200 --poll-ms 2 --flush-ms 1000 2>/dev/null) || true
+note "probe: $LAT"
 P50=$(printf '%s\n' "$LAT" | tr ' ' '\n' | awk -F= '$1 == "p50_ms" {print $2}')
 P99=$(printf '%s\n' "$LAT" | tr ' ' '\n' | awk -F= '$1 == "p99_ms" {print $2}')
 RSS_END=$(rss_kb)

@@ -143,7 +143,8 @@ struct live {
 	struct event *flush_timer, *watchdog_timer, *sigterm, *sigint, *sighup;
 	int64_t trimmed_ms;        /* monotonic time memory was last given back */
 	struct event *wait_timer;  /* the next buyer's wait deadline, by the wall clock */
-	struct event *alert_timer; /* a cut soon after alerts are made */
+	struct event *alert_timer; /* a cut soon after alerts are made, or a missed tick */
+	int tick_missed; /* a flush tick found the cut before still in flight */
 	int64_t wait_armed_for;    /* the deadline wait_timer is armed for */
 	int stopping;
 	int64_t stop_deadline_ms;
@@ -252,6 +253,13 @@ static int windows_slide_due(const struct live *l)
 
 	return now != INT64_MIN && windows_count(l->windows) > 0 &&
 	       minute_floor(now) != minute_floor(l->inflight_as_of);
+}
+
+/* Whether a cut would carry anything: counts, alerts, or windows that slid. */
+static int cut_wanted(const struct live *l)
+{
+	return counter_table_count(l->pending) > 0 || alerts_pending(l->alerts) > 0 ||
+	       windows_slide_due(l);
 }
 
 struct waiting_check {
@@ -387,7 +395,8 @@ static void alerts_soon(struct live *l)
 	struct timeval delay = {0, ALERT_CUT_DELAY_US};
 
 	if (l->alert_timer != NULL && !l->stopping && /* NULL while replaying */
-	    alerts_pending(l->alerts) > 0 && !evtimer_pending(l->alert_timer, NULL))
+	    (alerts_pending(l->alerts) > 0 || l->tick_missed) &&
+	    !evtimer_pending(l->alert_timer, NULL))
 		evtimer_add(l->alert_timer, &delay);
 }
 
@@ -402,8 +411,9 @@ static void on_alert_timer(evutil_socket_t fd, short what, void *ctx)
 	(void)what;
 
 	/* busy: on_cut_done asks again once the cut in flight is acknowledged */
-	if (!l->stopping && alerts_pending(l->alerts) > 0 && !sender_busy(l->sender) &&
-	    sender_seq_known(l->sender) && !l->journal_failing)
+	if (!l->stopping && !sender_busy(l->sender) && sender_seq_known(l->sender) &&
+	    !l->journal_failing &&
+	    (alerts_pending(l->alerts) > 0 || (l->tick_missed && cut_wanted(l))))
 		cut(l);
 }
 
@@ -613,6 +623,7 @@ static void cut(struct live *l)
 	size_t count = 0;
 	uint64_t first_seq = sender_next_seq(l->sender);
 
+	l->tick_missed = 0;
 	if (tail_positions(l->tail, &p, &count) == -1)
 		fatalx("out of memory taking file positions");
 	journal_record_put_cut(&w, first_seq, p, count);
@@ -1154,9 +1165,11 @@ static void on_flush(evutil_socket_t fd, short what, void *ctx)
 
 	if (l->journal_failing && journal_sync(l) == 0)
 		sender_tick(l->sender);
-	if (!sender_busy(l->sender) && sender_seq_known(l->sender) &&
-	    (counter_table_count(l->pending) > 0 || alerts_pending(l->alerts) > 0 ||
-	     windows_slide_due(l)))
+	if (sender_busy(l->sender) && cut_wanted(l))
+		/* A slow cut (a window slide, Redis busy) must not make the lines read since
+		 * wait a whole interval more: cut as soon as it is acknowledged. */
+		l->tick_missed = 1;
+	if (!sender_busy(l->sender) && sender_seq_known(l->sender) && cut_wanted(l))
 		cut(l);
 	else if (state_journal_queued(l->journal) > 0)
 		journal_sync(l); /* bounds memory; lines after the last cut replay as re-reads */

@@ -1847,12 +1847,16 @@ uint32_t tail_rank(const struct tail *t, const char *path)
 }
 
 /* Whether a file of this name may deliver a line without more being written: one
- * not read yet (a backlog), with a read scheduled, or shorter than its file. */
+ * not read to its end yet (a backlog), or shorter than its file. Judged by the file,
+ * not by a read being scheduled: the poll timer schedules a read of every file each
+ * poll_interval, and a merge that took that for unread lines held the other inputs
+ * back whenever it fell in the same loop pass as the flush tick (seconds at a time,
+ * as the two 1 s timers drifted past each other). */
 static int file_has_unread(const struct tail_file *f)
 {
 	struct stat st;
 
-	if (!f->at_eof || event_pending(f->read_event, EV_TIMEOUT, NULL))
+	if (!f->at_eof)
 		return 1;
 	return fstat(f->fd, &st) == 0 && (uint64_t)st.st_size != f->stream.read_offset;
 }

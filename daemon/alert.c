@@ -13,6 +13,7 @@
 #include "chatlogd/names.h"
 #include "chatlogd/timefmt.h"
 #include "chatlogd/wire.h"
+#include "chatlogd/util.h"
 
 struct sample {
 	int64_t ts_ms;
@@ -86,10 +87,7 @@ static struct agent_state *agent_get(struct alerts *a, uint32_t shop, uint32_t a
 		return &a->agents[id];
 	if (a->count == a->capacity) {
 		size_t capacity = a->capacity ? a->capacity * 2 : 16;
-		struct agent_state *agents = realloc(a->agents, capacity * sizeof(*agents));
-		if (agents == NULL)
-			return NULL;
-		a->agents = agents;
+		a->agents = xreallocarray(a->agents, capacity, sizeof(*a->agents));
 		a->capacity = capacity;
 	}
 	memset(&a->agents[a->count], 0, sizeof(a->agents[0]));
@@ -109,10 +107,7 @@ static void emit(struct alerts *a, const struct alert_event *ev)
 {
 	if (a->event_count == a->event_capacity) {
 		size_t capacity = a->event_capacity ? a->event_capacity * 2 : 16;
-		struct alert_event *events = realloc(a->events, capacity * sizeof(*events));
-		if (events == NULL)
-			return; /* out of memory: the alert is lost, counters are not */
-		a->events = events;
+		a->events = xreallocarray(a->events, capacity, sizeof(*a->events));
 		a->event_capacity = capacity;
 	}
 	a->events[a->event_count++] = *ev;

@@ -11,6 +11,7 @@
 
 #include "chatlogd/batch.h"
 #include "chatlogd/log.h"
+#include "chatlogd/util.h"
 
 static const char *const file_error_text[] = {
     [BATCH_CANNOT_OPEN] = "cannot open",
@@ -214,10 +215,7 @@ static void cursor_keep(struct cursor *c, const struct record *rec, uint64_t lin
 	char *p;
 
 	if (need > c->head_capacity) {
-		char *grown = realloc(c->head_bytes, need);
-		if (grown == NULL)
-			fatalx("out of memory merging input files");
-		c->head_bytes = grown;
+		c->head_bytes = xreallocarray(c->head_bytes, need, 1);
 		c->head_capacity = need;
 	}
 	c->head = *rec;

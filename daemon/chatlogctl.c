@@ -28,6 +28,7 @@
 #include "chatlogd/rules.h"
 #include "chatlogd/scoreboard.h"
 #include "chatlogd/timefmt.h"
+#include "chatlogd/util.h"
 
 #define EXIT_REDIS 1 /* Redis unreachable, refused us, or answered an error */
 #define EXIT_USAGE 2 /* bad options, settings or patterns */
@@ -1053,7 +1054,7 @@ static int alerts_follow(struct ctl *ctl, char *last_id, size_t id_size, int jso
 
 static void alerts_text(const char *title, const struct ctl_alert *alerts, size_t count)
 {
-	struct alert_line *lines = ctl_calloc(count, sizeof(*lines));
+	struct alert_line *lines = xcalloc(count, sizeof(*lines));
 
 	puts(title);
 	for (size_t i = 0; i < count; i++)
@@ -1081,14 +1082,7 @@ static int command_alerts(struct ctl *ctl, const struct ctl_options *o)
 		if (ctl_redis_active_alerts(ctl->redis, shops[i], &more, &n) == -1)
 			goto done;
 		if (n > 0) {
-			struct ctl_alert *grown =
-			    realloc(active, (active_count + n) * sizeof(*grown));
-			if (grown == NULL) {
-				ctl_alerts_free(more, n);
-				ctl_error("out of memory");
-				goto done;
-			}
-			active = grown;
+			active = xreallocarray(active, active_count + n, sizeof(*active));
 			memcpy(active + active_count, more, n * sizeof(*more));
 			active_count += n;
 		}

@@ -37,6 +37,7 @@
 #include "chatlogd/service_hours.h"
 #include "chatlogd/tail.h"
 #include "chatlogd/textfile.h"
+#include "chatlogd/util.h"
 
 /* Longest line libinih reads whole: its buffer holds the line, '\n' and NUL. Values
  * are limited so that config_dump's `key = value` lines fit too. */
@@ -563,12 +564,8 @@ static int append_input(struct config *cfg, const char *value)
 		cfg->input_count = 0;
 		return 0;
 	}
-	if ((copy = strdup(value)) == NULL)
-		return -1;
-	if ((grown = realloc(cfg->inputs, (cfg->input_count + 1) * sizeof(*grown))) == NULL) {
-		free(copy);
-		return -1;
-	}
+	copy = xstrdup(value);
+	grown = xreallocarray(cfg->inputs, cfg->input_count + 1, sizeof(*grown));
 	grown[cfg->input_count++] = copy;
 	cfg->inputs = grown;
 	return 0;

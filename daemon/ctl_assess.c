@@ -19,6 +19,7 @@
 #include "chatlogd/ctl_redis.h"
 #include "chatlogd/report.h"
 #include "chatlogd/scoreboard.h"
+#include "chatlogd/util.h"
 
 /* Why the platform KPIs are not shown when the counters hold none of them. */
 #define UNAVAILABLE_WHY                                                                            \
@@ -55,8 +56,8 @@ static int kpi_value(enum assess_metric m, const int64_t *v, int counted, int64_
 static int load_redis(struct ctl_redis *redis, const struct ctl_assess_options *o, struct assess *a)
 {
 	size_t days = (size_t)(o->last - o->first + 1), shop_count, agent_count;
-	char **shops, **agents, **suffixes = ctl_calloc(days, sizeof(*suffixes));
-	struct ctl_row *rows = ctl_calloc(days, sizeof(*rows));
+	char **shops, **agents, **suffixes = xcalloc(days, sizeof(*suffixes));
+	struct ctl_row *rows = xcalloc(days, sizeof(*rows));
 	int rc = 0;
 
 	for (size_t d = 0; d < days; d++) {
@@ -136,7 +137,7 @@ static int load_report(const struct ctl_assess_options *o, struct assess *a)
 	json_t *root = json_load_file(o->report, 0, &error), *shops, *shop, *agents, *agent;
 	const char *shop_name, *agent_name;
 	struct reasons reasons;
-	int64_t *value = ctl_calloc(COUNTER_WIDTH, sizeof(*value));
+	int64_t *value = xcalloc(COUNTER_WIDTH, sizeof(*value));
 	int found = 0;
 
 	if (root == NULL) {
@@ -244,7 +245,7 @@ static const char *band_text(const struct ctl_assess_options *o, const struct as
 /* "frt_avg <= 6s; reply_rate >= 95%": the targets a row missed. */
 static char *missed_text(const struct ctl_assess_options *o, const struct assess_row *row)
 {
-	char *out = ctl_strdup("", 0), *more;
+	char *out = xstrndup("", 0), *more;
 
 	for (unsigned i = 0; row->team >= 0 && i < row->targets_total; i++) {
 		if (!(row->targets_missed & (1u << i)))
@@ -609,7 +610,7 @@ static void cell_text(struct cell *c, const char *text)
 {
 	c->kind = CELL_TEXT;
 	c->present = text != NULL;
-	c->text = text != NULL ? ctl_strdup(text, strlen(text)) : NULL;
+	c->text = text != NULL ? xstrdup(text) : NULL;
 }
 
 static void cell_number(struct cell *c, enum cell_kind kind, int present, int64_t number)
@@ -794,7 +795,7 @@ static char *sheet_name(lxw_workbook *wb, const char *name, int serial)
 		}
 	if (buf[0] == '\0' || workbook_validate_sheet_name(wb, buf) != LXW_NO_ERROR)
 		return ctl_format("%s~%d", buf, serial);
-	return ctl_strdup(buf, strlen(buf));
+	return xstrdup(buf);
 }
 
 static void xlsx_header(lxw_worksheet *ws, const struct xlsx_formats *f)

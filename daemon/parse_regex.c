@@ -17,6 +17,7 @@
 #include "chatlogd/parse_internal.h"
 #include "chatlogd/record.h"
 #include "chatlogd/timefmt.h"
+#include "chatlogd/util.h"
 
 /* A format file is a few lines; anything bigger is a mistake (e.g. a log given by error). */
 #define FORMAT_FILE_MAX_BYTES (256 * 1024)
@@ -134,18 +135,12 @@ static void load_error(struct format_loader *ld, unsigned line, size_t column, c
 static int append_pattern(struct format_loader *ld, const char *s, size_t n, unsigned line,
                           size_t column)
 {
-	char *bigger;
-
 	if (ld->piece_count == REGEX_PATTERN_LINES) {
 		load_error(ld, line, column, "pattern has too many lines", NULL, 0);
 		return -1;
 	}
 	/* Continuation lines are joined with '\n' so (?x) comments end where they did. */
-	if ((bigger = realloc(ld->pattern, ld->pattern_len + n + 2)) == NULL) {
-		load_error(ld, line, column, "out of memory", NULL, 0);
-		return -1;
-	}
-	ld->pattern = bigger;
+	ld->pattern = xreallocarray(ld->pattern, ld->pattern_len + n + 2, 1);
 	if (ld->piece_count > 0)
 		ld->pattern[ld->pattern_len++] = '\n';
 	ld->pieces[ld->piece_count].offset = ld->pattern_len;

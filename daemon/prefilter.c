@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "chatlogd/prefilter.h"
+#include "chatlogd/util.h"
 
 /* Literal analysis bounds (load time only): past them a rule simply always runs. */
 #define LITERAL_CHARS 8        /* longest exact string tracked */
@@ -759,19 +760,16 @@ static uint64_t literal_key(const struct prefilter *pf, const struct literal *li
 
 /* ---- Reading a rule -------------------------------------------------------------- */
 
-/* Grows *array of *capacity elements of size `size` to hold `need`. 0, or -1. */
+/* Grows *array of *capacity elements of size `size` to hold `need`. Returns 0. */
 static int grow(void **array, size_t *capacity, size_t need, size_t size)
 {
 	size_t capacity_new = *capacity ? *capacity : 64;
-	void *grown;
 
 	if (need <= *capacity)
 		return 0;
 	while (capacity_new < need)
 		capacity_new *= 2;
-	if ((grown = realloc(*array, capacity_new * size)) == NULL)
-		return -1;
-	*array = grown;
+	*array = xreallocarray(*array, capacity_new, size);
 	*capacity = capacity_new;
 	return 0;
 }

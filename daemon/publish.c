@@ -20,6 +20,7 @@
 #include "chatlogd/publish.h"
 #include "chatlogd/rediskey.h"
 #include "chatlogd/timefmt.h"
+#include "chatlogd/util.h"
 
 /* Checks every key's type before the first write: Redis does not roll back a
  * script that fails half way, so a foreign key must stop the batch up front. */
@@ -107,28 +108,15 @@ static void args_add(struct args *a, const char *s, size_t len)
 		return;
 	if (a->count == a->capacity) {
 		int capacity = a->capacity ? a->capacity * 2 : 256;
-		size_t *offsets = realloc(a->offsets, (size_t)capacity * sizeof(*offsets));
-		size_t *lengths =
-		    offsets ? realloc(a->lengths, (size_t)capacity * sizeof(*lengths)) : NULL;
-		if (offsets)
-			a->offsets = offsets;
-		if (lengths == NULL) {
-			a->failed = 1;
-			return;
-		}
-		a->lengths = lengths;
+		a->offsets = xreallocarray(a->offsets, (size_t)capacity, sizeof(*a->offsets));
+		a->lengths = xreallocarray(a->lengths, (size_t)capacity, sizeof(*a->lengths));
 		a->capacity = capacity;
 	}
 	if (a->arena_len + len + 1 > a->arena_capacity) {
 		size_t capacity = a->arena_capacity ? a->arena_capacity : 4096;
-		char *arena;
 		while (capacity < a->arena_len + len + 1)
 			capacity *= 2;
-		if ((arena = realloc(a->arena, capacity)) == NULL) {
-			a->failed = 1;
-			return;
-		}
-		a->arena = arena;
+		a->arena = xreallocarray(a->arena, capacity, 1);
 		a->arena_capacity = capacity;
 	}
 	memcpy(a->arena + a->arena_len, s, len);
@@ -297,11 +285,7 @@ static int builder_end(struct builder *b)
 		return 0;
 	if (b->batch_count == b->batch_capacity) {
 		int capacity = b->batch_capacity ? b->batch_capacity * 2 : 4;
-		struct publish_batch *batches =
-		    realloc(b->batches, (size_t)capacity * sizeof(*batches));
-		if (batches == NULL)
-			return -1;
-		b->batches = batches;
+		b->batches = xreallocarray(b->batches, (size_t)capacity, sizeof(*b->batches));
 		b->batch_capacity = capacity;
 	}
 	if (args_to_batch(&b->args, b->next_seq, &b->batches[b->batch_count]) == -1)

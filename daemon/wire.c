@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "chatlogd/wire.h"
+#include "chatlogd/util.h"
 
 void wire_put_data(struct wire_writer *w, const void *p, size_t len)
 {
@@ -14,14 +15,9 @@ void wire_put_data(struct wire_writer *w, const void *p, size_t len)
 		return;
 	if (w->len + len > w->capacity) {
 		size_t capacity = w->capacity ? w->capacity : 4096;
-		unsigned char *data;
 		while (capacity < w->len + len)
 			capacity *= 2;
-		if ((data = realloc(w->data, capacity)) == NULL) {
-			w->failed = 1;
-			return;
-		}
-		w->data = data;
+		w->data = xreallocarray(w->data, capacity, 1);
 		w->capacity = capacity;
 	}
 	memcpy(w->data + w->len, p, len);

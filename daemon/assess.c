@@ -14,6 +14,7 @@
 #include "chatlogd/log.h"
 #include "chatlogd/timefmt.h"
 #include "chatlogd/util.h"
+#include "chatlogd/utf8.h"
 
 /* A rules file is written by hand: anything larger is not one. */
 #define ASSESS_FILE_MAX (1 << 20)
@@ -717,8 +718,7 @@ struct assess_config *assess_config_parse(const char *text, size_t len, const ch
 
 	cfg->compare_with = COMPARE_SHOP;
 	cfg->prorate = 1;
-	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
-		s += 3; /* a BOM from a Windows editor */
+	s += utf8_bom_length(text, len); /* a BOM from a Windows editor */
 	for (; s < end; s = eol + 1) {
 		if ((eol = memchr(s, '\n', (size_t)(end - s))) == NULL)
 			eol = end;

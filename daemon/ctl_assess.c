@@ -20,6 +20,7 @@
 #include "chatlogd/report.h"
 #include "chatlogd/scoreboard.h"
 #include "chatlogd/util.h"
+#include "chatlogd/utf8.h"
 
 /* Why the platform KPIs are not shown when the counters hold none of them. */
 #define UNAVAILABLE_WHY                                                                            \
@@ -789,7 +790,7 @@ static char *sheet_name(lxw_workbook *wb, const char *name, int serial)
 	buf[n] = '\0';
 	/* 31 characters, cut at a UTF-8 boundary. */
 	for (size_t i = 0, chars = 0; buf[i] != '\0'; i++)
-		if (((unsigned char)buf[i] & 0xC0) != 0x80 && ++chars > 28) {
+		if (!utf8_is_continuation((unsigned char)buf[i]) && ++chars > 28) {
 			buf[i] = '\0';
 			break;
 		}

@@ -14,6 +14,7 @@
 #include "chatlogd/log.h"
 #include "chatlogd/record.h"
 #include "chatlogd/util.h"
+#include "chatlogd/utf8.h"
 
 /* Decodes [s, s+len) from `from` to UTF-8 into a new string. Returns NULL when a byte
  * sequence is invalid or incomplete in that encoding. */
@@ -104,7 +105,7 @@ struct import_input *import_input_from_buffer(const char *name, const char *data
 
 	input = xcalloc(1, sizeof(*input));
 	input->name = xstrdup(name);
-	if (size >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
+	if (utf8_bom_length(data, size) > 0) {
 		data += 3;
 		size -= 3;
 	} else if (size >= 2 &&

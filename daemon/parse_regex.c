@@ -18,6 +18,7 @@
 #include "chatlogd/record.h"
 #include "chatlogd/timefmt.h"
 #include "chatlogd/util.h"
+#include "chatlogd/utf8.h"
 
 /* A format file is a few lines; anything bigger is a mistake (e.g. a log given by error). */
 #define FORMAT_FILE_MAX_BYTES (256 * 1024)
@@ -372,8 +373,7 @@ struct regex_parser *regex_parser_load_buffer(const char *name, const char *data
 		goto fail;
 	}
 	/* A UTF-8 byte order mark some editors write is not part of the first key. */
-	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
-		pos = 3;
+	pos = utf8_bom_length(data, len);
 	while (pos < len) {
 		const char *s = data + pos;
 		const char *nl = memchr(s, '\n', len - pos);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "chatlogd/report.h"
+#include "chatlogd/utf8.h"
 
 /* One shop: its agents' rows (sorted by name) and its whole-shop row. */
 struct shop_view {

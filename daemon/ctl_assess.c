@@ -17,7 +17,7 @@
 #include "chatlogd/ctl_assess.h"
 #include "chatlogd/ctl_json.h"
 #include "chatlogd/ctl_redis.h"
-#include "chatlogd/report.h"
+#include "chatlogd/display.h"
 #include "chatlogd/scoreboard.h"
 #include "chatlogd/util.h"
 #include "chatlogd/utf8.h"
@@ -271,18 +271,15 @@ static int assessed(const struct assess_row *row)
 static void put_left(FILE *out, const char *text, size_t width)
 {
 	char *shown = ctl_display(text, strlen(text));
-	size_t w = text_display_width(shown, strlen(shown));
 
-	fputs(shown, out);
-	for (; w < width; w++)
-		fputc(' ', out);
+	display_pad(out, shown, width);
 	free(shown);
 }
 
 static size_t shown_width(const char *text)
 {
 	char *shown = ctl_display(text, strlen(text));
-	size_t w = text_display_width(shown, strlen(shown));
+	size_t w = display_width(shown, strlen(shown));
 
 	free(shown);
 	return w;

@@ -14,6 +14,7 @@
 #include "chatlogd/batch.h"
 #include "chatlogd/hindex.h"
 #include "chatlogd/config.h"
+#include "chatlogd/display.h"
 #include "chatlogd/engine.h"
 #include "chatlogd/engine_config.h"
 #include "chatlogd/ingest.h"
@@ -217,6 +218,7 @@ static int run_once(const struct config *cfg, const struct options *opt, char **
 	}
 
 	if (strcmp(opt->output, "table") == 0) {
+		display_locale_init(); /* the table lines up by wcwidth() */
 		if (report_table(stdout, totals, names, &reasons, &in.stats) == -1) {
 			log_warnx("out of memory writing the table");
 			rc = 1;

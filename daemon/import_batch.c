@@ -18,6 +18,7 @@
 #include "chatlogd/scoreboard.h"
 #include "chatlogd/timefmt.h"
 #include "chatlogd/util.h"
+#include "chatlogd/json_write.h"
 
 #define DIGEST_BYTES 16
 
@@ -400,7 +401,7 @@ static void write_field(FILE *out, const char *name, const char *value)
 	if (value == NULL || value[0] == '\0')
 		return;
 	fprintf(out, ",\"%s\":", name);
-	scoreboard_json_string(out, value, strlen(value));
+	json_write_string(out, value, strlen(value));
 }
 
 static void write_record(FILE *out, const struct stored_record *r)

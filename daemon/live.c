@@ -44,6 +44,7 @@
 #include "chatlogd/webhook.h"
 #include "chatlogd/windows.h"
 #include "chatlogd/wire.h"
+#include "chatlogd/json_write.h"
 
 #define SNAPSHOT_VERSION 7u /* 7: window_writes and the windows a cut changed */
 /* v4 lacks quiet_clock, v4 and v5 the merge; read when no cut is in flight */
@@ -1451,7 +1452,7 @@ static int report_health(void *ctx, struct evbuffer *out)
 	evbuffer_add_printf(out, "{\"status\":\"%s\",\"reasons\":[", count ? "degraded" : "ok");
 	for (int i = 0; i < count; i++) {
 		char *p = escaped;
-		alert_json_escape(&p, escaped + sizeof(escaped) - 1, reason[i]);
+		json_write_escape(&p, escaped + sizeof(escaped) - 1, reason[i], strlen(reason[i]));
 		*p = '\0';
 		evbuffer_add_printf(out, "%s\"%s\"", i ? "," : "", escaped);
 	}

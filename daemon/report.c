@@ -8,6 +8,7 @@
 
 #include "chatlogd/report.h"
 #include "chatlogd/display.h"
+#include "chatlogd/json_write.h"
 
 /* One shop: its agents' rows (sorted by name) and its whole-shop row. */
 struct shop_view {
@@ -88,25 +89,6 @@ static void view_free(struct report_view *v)
 
 /* ---- JSON ---- */
 
-static void json_string(FILE *out, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			fputc('\\', out);
-			fputc(c, out);
-		} else if (c < 0x20) {
-			fprintf(out, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
-		} else {
-			fputc(c, out);
-		}
-	}
-	fputc('"', out);
-}
-
 /* Writes `"key": {"sub": N, ...}` for the non-zero counters in [first, first+count);
  * nothing when all are zero. */
 static void json_group(FILE *out, const char *key, const int64_t *value, unsigned first,
@@ -123,7 +105,7 @@ static void json_group(FILE *out, const char *key, const int64_t *value, unsigne
 			fprintf(out, "%s\"%s\": {", *need_comma ? ", " : "", key);
 		opened = 1;
 		if (first == COUNTER_LOST_REASON)
-			json_string(out, reasons->names[i]);
+			json_write_string(out, reasons->names[i], strlen(reasons->names[i]));
 		else if (i == HISTOGRAM_BUCKETS - 1)
 			fputs("\"inf\"", out);
 		else
@@ -184,7 +166,7 @@ int report_json(FILE *out, struct counter_table *folded, const struct names *nam
 	for (size_t i = 0; i < v.shop_count; i++) {
 		const struct shop_view *s = &v.shops[i];
 		fputs(i ? ",\n  " : "\n  ", out);
-		json_string(out, names_get(names, s->shop));
+		json_write_string(out, names_get(names, s->shop), names_length(names, s->shop));
 		fputs(": {\"totals\": ", out);
 		json_counters(out, s->totals, reasons);
 		fprintf(out, ",\n   \"silent_orders\": %" PRId64 ", \"silent_sales_fen\": %" PRId64,
@@ -193,7 +175,8 @@ int report_json(FILE *out, struct counter_table *folded, const struct names *nam
 		fputs(",\n   \"agents\": {", out);
 		for (size_t j = 0; j < s->agent_count; j++) {
 			fputs(j ? ",\n    " : "\n    ", out);
-			json_string(out, names_get(names, s->agents[j]->agent));
+			json_write_string(out, names_get(names, s->agents[j]->agent),
+			                  names_length(names, s->agents[j]->agent));
 			fputs(": ", out);
 			json_counters(out, s->agents[j]->value, reasons);
 		}

@@ -18,6 +18,7 @@
 #include "chatlogd/names.h"
 #include "chatlogd/robot.h"
 #include "chatlogd/secret.h"
+#include "chatlogd/json_write.h"
 
 /* Agents a digest names one by one; the rest are summed in its last line. */
 #define DIGEST_LINES 10
@@ -505,7 +506,7 @@ size_t robot_alert_text(const struct alert_event *ev, const struct names *names,
 static void id_list(char **p, char *end, const char *key, const char *id)
 {
 	alert_put(p, end, "\"%s\":[\"", key);
-	alert_json_escape(p, end, id);
+	json_write_escape(p, end, id, strlen(id));
 	alert_put(p, end, "\"]");
 }
 
@@ -527,21 +528,22 @@ size_t robot_body(enum robot_kind kind, const char *text, const struct robot_men
 	switch (kind) {
 	case ROBOT_FEISHU:
 		alert_put(&p, end, "{\"msg_type\":\"text\",\"content\":{\"text\":\"");
-		alert_json_escape(&p, end, text);
+		json_write_escape(&p, end, text, strlen(text));
 		/* Feishu custom bots @ by open_id or user_id only, not by mobile number. */
 		if (id != NULL && !mobile) {
-			alert_json_escape(&p, end, " <at user_id=\"");
-			alert_json_escape(&p, end, id);
-			alert_json_escape(&p, end, "\">");
-			alert_json_escape(&p, end, mention->agent);
-			alert_json_escape(&p, end, "</at>");
+			json_write_escape(&p, end, " <at user_id=\"",
+			                  sizeof(" <at user_id=\"") - 1);
+			json_write_escape(&p, end, id, strlen(id));
+			json_write_escape(&p, end, "\">", sizeof("\">") - 1);
+			json_write_escape(&p, end, mention->agent, strlen(mention->agent));
+			json_write_escape(&p, end, "</at>", sizeof("</at>") - 1);
 		}
 		end = out + size;
 		alert_put(&p, end, "\"}}");
 		break;
 	case ROBOT_WECOM:
 		alert_put(&p, end, "{\"msgtype\":\"text\",\"text\":{\"content\":\"");
-		alert_json_escape(&p, end, text);
+		json_write_escape(&p, end, text, strlen(text));
 		end = out + size;
 		alert_put(&p, end, "\"");
 		if (id != NULL) {
@@ -552,11 +554,11 @@ size_t robot_body(enum robot_kind kind, const char *text, const struct robot_men
 		break;
 	case ROBOT_DINGTALK:
 		alert_put(&p, end, "{\"msgtype\":\"text\",\"text\":{\"content\":\"");
-		alert_json_escape(&p, end, text);
+		json_write_escape(&p, end, text, strlen(text));
 		/* DingTalk renders the @ only when the content names it too. */
 		if (id != NULL) {
-			alert_json_escape(&p, end, " @");
-			alert_json_escape(&p, end, id);
+			json_write_escape(&p, end, " @", sizeof(" @") - 1);
+			json_write_escape(&p, end, id, strlen(id));
 		}
 		end = out + size;
 		alert_put(&p, end, "\"},\"at\":{");
@@ -568,7 +570,7 @@ size_t robot_body(enum robot_kind kind, const char *text, const struct robot_men
 		break;
 	default:
 		alert_put(&p, end, "{\"msgtype\":\"text\",\"text\":{\"content\":\"");
-		alert_json_escape(&p, end, text);
+		json_write_escape(&p, end, text, strlen(text));
 		end = out + size;
 		alert_put(&p, end, "\"}");
 		if (alert_json != NULL && (size_t)(end - p) > strlen(alert_json) + 12)

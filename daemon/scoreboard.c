@@ -10,6 +10,7 @@
 
 #include "chatlogd/scoreboard.h"
 #include "chatlogd/utf8.h"
+#include "chatlogd/json_write.h"
 
 /* Nesting deeper than this in an alert message is not an alert message. */
 #define SCOREBOARD_JSON_DEPTH 32
@@ -280,42 +281,6 @@ char *scoreboard_display_text(const char *text, size_t len)
 	}
 	out[o] = '\0';
 	return out;
-}
-
-void scoreboard_json_string(FILE *out, const char *text, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *s = (const unsigned char *)text;
-	size_t i = 0, n;
-
-	fputc('"', out);
-	while (i < len) {
-		unsigned char c = s[i];
-		if (c == '"' || c == '\\') {
-			fputc('\\', out);
-			fputc(c, out);
-			i++;
-		} else if (c == '\n') {
-			fputs("\\n", out);
-			i++;
-		} else if (c == '\t') {
-			fputs("\\t", out);
-			i++;
-		} else if (c == '\r') {
-			fputs("\\r", out);
-			i++;
-		} else if (c < 0x20) {
-			fprintf(out, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
-			i++;
-		} else if ((n = utf8_sequence_length(s + i, len - i)) == 0) {
-			fputs("\\ufffd", out);
-			i++;
-		} else {
-			fwrite(s + i, 1, n, out);
-			i += n;
-		}
-	}
-	fputc('"', out);
 }
 
 /* A strict reader over one JSON text (RFC 8259), for alert messages. */

@@ -167,10 +167,7 @@ static void collect_line(void *ctx, const char *line, size_t len, uint64_t line_
 
 	if (c->framed_count == c->framed_capacity) {
 		size_t capacity = c->framed_capacity ? c->framed_capacity * 2 : 256;
-		struct framed_line *grown = reallocarray(c->framed, capacity, sizeof(*grown));
-		if (grown == NULL)
-			fatalx("out of memory merging input files");
-		c->framed = grown;
+		c->framed = xreallocarray(c->framed, capacity, sizeof(*c->framed));
 		c->framed_capacity = capacity;
 	}
 	c->framed[c->framed_count++] = (struct framed_line){line, len, line_no, overlong};

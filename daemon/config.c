@@ -730,12 +730,10 @@ static void parse_error(struct config_parse *parse, const char *reason)
 	if ((size_t)parse->line >= all->lines || all->blank[parse->line])
 		return;
 	all->blank[parse->line] = 1;
-	if ((items = reallocarray(all->items, all->count + 1, sizeof(*items))) == NULL)
-		fatalx("out of memory");
+	items = xreallocarray(all->items, all->count + 1, sizeof(*items));
 	all->items = items;
 	items[all->count].line = parse->line;
-	if ((items[all->count].message = strdup(parse->err)) == NULL)
-		fatalx("out of memory");
+	items[all->count].message = xstrdup(parse->err);
 	all->count++;
 }
 

@@ -45,6 +45,7 @@
 #include "chatlogd/windows.h"
 #include "chatlogd/wire.h"
 #include "chatlogd/json_write.h"
+#include "chatlogd/util.h"
 
 #define SNAPSHOT_VERSION 7u /* 7: window_writes and the windows a cut changed */
 /* v4 lacks quiet_clock, v4 and v5 the merge; read when no cut is in flight */
@@ -736,10 +737,8 @@ static int install_rules(struct live *l, const char *name, const char *text, siz
 	}
 	free(l->rules_name);
 	free(l->rules_text);
-	l->rules_name = strdup(name);
-	l->rules_text = malloc(len ? len : 1);
-	if (l->rules_name == NULL || l->rules_text == NULL)
-		fatalx("out of memory");
+	l->rules_name = xstrdup(name);
+	l->rules_text = xmalloc(len);
 	memcpy(l->rules_text, text, len);
 	l->rules_len = len;
 	rules_free(l->rules);

@@ -26,6 +26,7 @@
 #include "chatlogd/rules.h"
 #include "chatlogd/rules_file.h"
 #include "chatlogd/timefmt.h"
+#include "chatlogd/util.h"
 
 #define EXIT_USAGE 2
 
@@ -406,8 +407,7 @@ int main(int argc, char **argv)
 		case OPT_SET:
 			if (strchr(optarg, '=') == NULL)
 				usage_error("--set takes KEY=VALUE, not %s", optarg);
-			if ((src.overrides[src.override_count++] = strdup(optarg)) == NULL)
-				fatalx("out of memory");
+			src.overrides[src.override_count++] = xstrdup(optarg);
 			break;
 		case OPT_OUTPUT:
 			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "table") != 0)

@@ -113,16 +113,6 @@ static void trim(const char **s, size_t *n)
 		(*n)--;
 }
 
-static char *copy_text(const char *s, size_t n)
-{
-	char *c = malloc(n + 1);
-	if (c != NULL) {
-		memcpy(c, s, n);
-		c[n] = '\0';
-	}
-	return c;
-}
-
 static void load_error(struct format_loader *ld, unsigned line, size_t column, const char *what,
                        const char *detail, size_t detail_len)
 {
@@ -178,10 +168,7 @@ static int add_word(struct format_loader *ld, struct word_map *m, const char *wo
 		load_error(ld, line, column, "too many mapped words", NULL, 0);
 		return -1;
 	}
-	if ((m->entries[m->count].word = copy_text(word, n)) == NULL) {
-		load_error(ld, line, column, "out of memory", NULL, 0);
-		return -1;
-	}
+	m->entries[m->count].word = xstrndup(word, n);
 	m->entries[m->count].len = n;
 	m->entries[m->count].value = value;
 	m->count++;
@@ -245,10 +232,7 @@ static int load_line(struct format_loader *ld, struct regex_parser *rp, const ch
 			           NULL, 0);
 			return -1;
 		}
-		if ((rp->ts_format = copy_text(value, value_len)) == NULL) {
-			load_error(ld, line, value_column, "out of memory", NULL, 0);
-			return -1;
-		}
+		rp->ts_format = xstrndup(value, value_len);
 		return 0;
 	}
 	if (key_len > 5 && memcmp(key, "from.", 5) == 0) {

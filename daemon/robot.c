@@ -19,6 +19,7 @@
 #include "chatlogd/robot.h"
 #include "chatlogd/secret.h"
 #include "chatlogd/json_write.h"
+#include "chatlogd/util.h"
 
 /* Agents a digest names one by one; the rest are summed in its last line. */
 #define DIGEST_LINES 10
@@ -655,17 +656,13 @@ void robot_digest_add(struct robot_digest *d, const struct alert_event *ev,
 	if (e == NULL && d->count < DIGEST_AGENTS_MAX) {
 		if (d->count == d->capacity) {
 			size_t capacity = d->capacity ? d->capacity * 2 : 8;
-			struct digest_entry *grown =
-			    reallocarray(d->entries, capacity, sizeof(*grown));
-			if (grown == NULL)
-				fatalx("out of memory");
-			d->entries = grown;
+			d->entries = xreallocarray(d->entries, capacity, sizeof(*d->entries));
 			d->capacity = capacity;
 		}
 		e = &d->entries[d->count];
 		memset(e, 0, sizeof(*e));
-		if ((e->shop = strdup(shop)) == NULL || (e->agent = strdup(agent)) == NULL)
-			fatalx("out of memory");
+		e->shop = xstrdup(shop);
+		e->agent = xstrdup(agent);
 		d->count++;
 	}
 	if (e == NULL)

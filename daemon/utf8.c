@@ -12,7 +12,7 @@
  * 80..9F (else a surrogate), F0 90..BF (overlong), F4 80..8F (past U+10FFFF); C0,
  * C1 and F5..FF never start a sequence. Three-byte sequences (CJK) are tried first.
  */
-size_t utf8_sequence_length(const unsigned char *s, size_t avail)
+static inline size_t sequence_length(const unsigned char *s, size_t avail)
 {
 	unsigned char c = s[0];
 	unsigned char lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
@@ -45,6 +45,11 @@ size_t utf8_sequence_length(const unsigned char *s, size_t avail)
 	return need;
 }
 
+size_t utf8_sequence_length(const unsigned char *s, size_t avail)
+{
+	return sequence_length(s, avail);
+}
+
 /* Every message line passes through here, so runs of ASCII are skipped eight bytes
  * at a time. */
 int utf8_valid(const char *str, size_t len)
@@ -66,7 +71,7 @@ int utf8_valid(const char *str, size_t len)
 				i++;
 			continue;
 		}
-		if ((n = utf8_sequence_length(s + i, len - i)) == 0)
+		if ((n = sequence_length(s + i, len - i)) == 0)
 			return 0;
 		i += n;
 	}

@@ -16,7 +16,8 @@ int utf8_valid(const char *s, size_t len);
  * when s does not start one. */
 size_t utf8_sequence_length(const unsigned char *s, size_t avail);
 
-/* Writes cp (at most U+10FFFF, not a surrogate) as UTF-8 to out; returns 1 to 4. */
+/* Writes cp (at most U+10FFFF) as UTF-8 to out; returns 1 to 4. A surrogate gets its
+ * three bytes, which utf8_valid refuses. */
 size_t utf8_encode(uint32_t cp, char out[4]);
 
 /* 3 when [s, s+len) starts with a UTF-8 byte order mark, else 0: the bytes to skip. */

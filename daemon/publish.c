@@ -99,13 +99,10 @@ struct args {
 	size_t arena_len, arena_capacity;
 	size_t *offsets, *lengths;
 	int count, capacity;
-	int failed;
 };
 
 static void args_add(struct args *a, const char *s, size_t len)
 {
-	if (a->failed)
-		return;
 	if (a->count == a->capacity) {
 		int capacity = a->capacity ? a->capacity * 2 : 256;
 		a->offsets = xreallocarray(a->offsets, (size_t)capacity, sizeof(*a->offsets));
@@ -147,8 +144,6 @@ static int args_to_batch(struct args *a, uint64_t seq, struct publish_batch *b)
 {
 	char *block;
 
-	if (a->failed)
-		return -1;
 	b->seq = seq;
 	b->argc = a->count;
 	b->argv = malloc((size_t)a->count * sizeof(*b->argv));
@@ -408,7 +403,7 @@ static int emit_sets(struct builder *b, struct counter_table *days)
 		args_add(&b->args, names_get(b->names, shop), names_length(b->names, shop));
 	}
 	free(rows);
-	return rc == -1 || b->args.failed ? -1 : 0;
+	return rc;
 }
 
 /* One W operation per window: the non-zero counters, derived values and as_of. */
@@ -471,7 +466,7 @@ static int emit_window(void *ctx, uint32_t shop, uint32_t agent, unsigned change
 		args_add(&b->args, "as_of", 5);
 		args_add(&b->args, wc->as_of, as_of_len);
 	}
-	return b->args.failed ? -1 : 0;
+	return 0;
 }
 
 /* Each alert: PUBLISH to PREFIX:alerts, XADD to PREFIX:alerts:log, and the shop's
@@ -505,7 +500,7 @@ static int emit_alerts(struct builder *b, const struct alert_event *alerts, size
 		if (ev->type == ALERT_RAISED)
 			args_add(&b->args, message, len);
 	}
-	return b->args.failed ? -1 : 0;
+	return 0;
 }
 
 int publish_build(const struct publish_settings *s, struct counter_table *cut,

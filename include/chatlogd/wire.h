@@ -12,7 +12,7 @@
 struct wire_writer {
 	unsigned char *data;
 	size_t len, capacity;
-	int failed; /* out of memory */
+	int failed; /* a byte string longer than its u32 length can say */
 };
 
 struct wire_reader {

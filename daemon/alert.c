@@ -13,6 +13,8 @@
 #include "chatlogd/names.h"
 #include "chatlogd/timefmt.h"
 #include "chatlogd/wire.h"
+#include "chatlogd/util.h"
+#include "chatlogd/json_write.h"
 
 struct sample {
 	int64_t ts_ms;
@@ -86,10 +88,7 @@ static struct agent_state *agent_get(struct alerts *a, uint32_t shop, uint32_t a
 		return &a->agents[id];
 	if (a->count == a->capacity) {
 		size_t capacity = a->capacity ? a->capacity * 2 : 16;
-		struct agent_state *agents = realloc(a->agents, capacity * sizeof(*agents));
-		if (agents == NULL)
-			return NULL;
-		a->agents = agents;
+		a->agents = xreallocarray(a->agents, capacity, sizeof(*a->agents));
 		a->capacity = capacity;
 	}
 	memset(&a->agents[a->count], 0, sizeof(a->agents[0]));
@@ -109,10 +108,7 @@ static void emit(struct alerts *a, const struct alert_event *ev)
 {
 	if (a->event_count == a->event_capacity) {
 		size_t capacity = a->event_capacity ? a->event_capacity * 2 : 16;
-		struct alert_event *events = realloc(a->events, capacity * sizeof(*events));
-		if (events == NULL)
-			return; /* out of memory: the alert is lost, counters are not */
-		a->events = events;
+		a->events = xreallocarray(a->events, capacity, sizeof(*a->events));
 		a->event_capacity = capacity;
 	}
 	a->events[a->event_count++] = *ev;
@@ -275,20 +271,6 @@ void alert_put(char **p, char *end, const char *fmt, ...)
 		*p += (size_t)n < (size_t)(end - *p) ? (size_t)n : (size_t)(end - *p) - 1;
 }
 
-void alert_json_escape(char **p, char *end, const char *s)
-{
-	for (; *s && *p < end - 7; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			*p += snprintf(*p, (size_t)(end - *p), "\\%c", c);
-		else if (c < 0x20)
-			*p += snprintf(*p, (size_t)(end - *p), "\\u%04x", c);
-		else
-			*(*p)++ = (char)c;
-	}
-	**p = '\0';
-}
-
 int alert_is_frt(const struct alert_event *ev)
 {
 	return (ev->frt & ALERT_FRT) != 0;
@@ -318,12 +300,12 @@ size_t alert_format(const struct alert_event *ev, const struct names *names, cha
 		return 0;
 	*p = '\0';
 	alert_put(&p, end, "{\"type\":\"%s\",\"shop\":\"", alert_type_name(ev));
-	alert_json_escape(&p, end, names_get(names, ev->shop));
+	json_write_escape(&p, end, names_get(names, ev->shop), names_length(names, ev->shop));
 	alert_put(&p, end, "\",\"agent\":\"");
-	alert_json_escape(&p, end, names_get(names, ev->agent));
+	json_write_escape(&p, end, names_get(names, ev->agent), names_length(names, ev->agent));
 	if (ev->type == ALERT_WAITING || ev->type == ALERT_WARNING) {
 		alert_put(&p, end, "\",\"buyer\":\"");
-		alert_json_escape(&p, end, ev->buyer);
+		json_write_escape(&p, end, ev->buyer, strlen(ev->buyer));
 	}
 	alert_put(&p, end,
 	          "\",\"metric\":\"%s\",\"value_ms\":%" PRId64 ",\"target_ms\":%" PRId64

@@ -13,6 +13,8 @@
 #include "chatlogd/assess.h"
 #include "chatlogd/log.h"
 #include "chatlogd/timefmt.h"
+#include "chatlogd/util.h"
+#include "chatlogd/utf8.h"
 
 /* A rules file is written by hand: anything larger is not one. */
 #define ASSESS_FILE_MAX (1 << 20)
@@ -46,31 +48,12 @@ static enum metric_unit metric_unit(enum assess_metric m)
 	}
 }
 
-static void *assess_alloc(size_t count, size_t size)
-{
-	void *p = calloc(count ? count : 1, size);
-
-	if (p == NULL)
-		fatal("calloc");
-	return p;
-}
-
-static char *assess_strndup(const char *s, size_t len)
-{
-	char *p = assess_alloc(len + 1, 1);
-
-	memcpy(p, s, len);
-	return p;
-}
-
 /* Grows *array (of *count elements of size) by one zeroed element; returns it. */
 static void *grow(void *array_ptr, size_t *count, size_t size)
 {
 	void **array = array_ptr;
-	char *grown = reallocarray(*array, *count + 1, size);
+	char *grown = xreallocarray(*array, *count + 1, size);
 
-	if (grown == NULL)
-		fatal("reallocarray");
 	memset(grown + *count * size, 0, size);
 	*array = grown;
 	return grown + (*count)++ * size;
@@ -469,7 +452,7 @@ static int parse_condition(struct parser *p, struct assess_condition *c, const c
 	s = skip_space(s, end);
 	while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
 		end--;
-	c->text = assess_strndup(s, (size_t)(end - s));
+	c->text = xstrndup(s, (size_t)(end - s));
 	if (word_is(s, end, "otherwise"))
 		return 0;
 	for (;;) {
@@ -502,7 +485,7 @@ static int parse_rule_value(struct parser *p, enum assess_rule_kind kind, struct
 			                   "a commission is a rate from 0%% to 100%% with at "
 			                   "most 2 decimals (3%%, 4.5%%)");
 	}
-	r->name = assess_strndup(s, (size_t)(e - s));
+	r->name = xstrndup(s, (size_t)(e - s));
 	return 0;
 }
 
@@ -518,7 +501,7 @@ static int parse_rule(struct parser *p, struct assess_team *team, enum assess_ru
 		return parse_error(p, s, "more than %d rules of this kind", ASSESS_RULES);
 	r = &team->rules[kind][team->rule_count[kind]++];
 	if (kind == RULE_TARGET) {
-		r->name = assess_strndup("", 0);
+		r->name = xstrndup("", 0);
 		return parse_condition(p, &r->when, s, end);
 	}
 	value = skip_space(s, end);
@@ -550,7 +533,7 @@ static int parse_member(struct parser *p, struct assess_config *cfg, unsigned te
 	if (name == name_end)
 		return parse_error(p, name, "member needs a NAME");
 	m = grow(&cfg->members, &cfg->member_count, sizeof(*m));
-	m->person = assess_strndup(name, (size_t)(name_end - name));
+	m->person = xstrndup(name, (size_t)(name_end - name));
 	m->team = team;
 	m->from = INT64_MIN;
 	m->until = INT64_MAX;
@@ -591,8 +574,8 @@ static int parse_alias(struct parser *p, struct assess_config *cfg, const char *
 				return parse_error(p, s, "account %.*s already belongs to %s",
 				                   (int)(w - s), s, cfg->aliases[i].person);
 		a = grow(&cfg->aliases, &cfg->alias_count, sizeof(*a));
-		a->account = assess_strndup(s, (size_t)(w - s));
-		a->person = assess_strndup(key, (size_t)(key_end - key));
+		a->account = xstrndup(s, (size_t)(w - s));
+		a->person = xstrndup(key, (size_t)(key_end - key));
 		s = w;
 	}
 	return 0;
@@ -632,7 +615,7 @@ static int parse_section(struct parser *p, struct assess_config *cfg, struct par
 				return parse_error(p, name, "team %s is defined twice",
 				                   cfg->teams[i].name);
 		t = grow(&cfg->teams, &cfg->team_count, sizeof(*t));
-		t->name = assess_strndup(name, (size_t)(name_end - name));
+		t->name = xstrndup(name, (size_t)(name_end - name));
 		st->section = SECTION_TEAM;
 		st->team = (unsigned)(cfg->team_count - 1);
 	} else {
@@ -728,15 +711,14 @@ static int parse_check(struct parser *p, struct assess_config *cfg)
 struct assess_config *assess_config_parse(const char *text, size_t len, const char *name, char *err,
                                           size_t errlen)
 {
-	struct assess_config *cfg = assess_alloc(1, sizeof(*cfg));
+	struct assess_config *cfg = xcalloc(1, sizeof(*cfg));
 	struct parser p = {.name = name, .err = err, .errlen = errlen};
 	struct parse_state st = {.section = SECTION_NONE};
 	const char *s = text, *end = text + len, *eol;
 
 	cfg->compare_with = COMPARE_SHOP;
 	cfg->prorate = 1;
-	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
-		s += 3; /* a BOM from a Windows editor */
+	s += utf8_bom_length(text, len); /* a BOM from a Windows editor */
 	for (; s < end; s = eol + 1) {
 		if ((eol = memchr(s, '\n', (size_t)(end - s))) == NULL)
 			eol = end;
@@ -774,7 +756,7 @@ struct assess_config *assess_config_load(const char *path, char *err, size_t err
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	text = assess_alloc(ASSESS_FILE_MAX + 1, 1);
+	text = xcalloc(ASSESS_FILE_MAX + 1, 1);
 	len = fread(text, 1, ASSESS_FILE_MAX + 1, f);
 	if (ferror(f) || len > ASSESS_FILE_MAX) {
 		snprintf(err, errlen, "%s: %s", path,
@@ -841,7 +823,7 @@ struct assess {
 
 struct assess *assess_new(const struct assess_config *cfg, int64_t first, int64_t last)
 {
-	struct assess *a = assess_alloc(1, sizeof(*a));
+	struct assess *a = xcalloc(1, sizeof(*a));
 
 	a->cfg = cfg;
 	a->first = first;
@@ -885,10 +867,10 @@ static struct assess_row *find_row(struct assess *a, enum assess_row_kind kind, 
 	}
 	row = grow(&a->rows, &a->row_count, sizeof(*row));
 	row->kind = kind;
-	row->shop = assess_strndup(shop, strlen(shop));
-	row->person = person != NULL ? assess_strndup(person, strlen(person)) : NULL;
+	row->shop = xstrdup(shop);
+	row->person = person != NULL ? xstrdup(person) : NULL;
 	row->team = team;
-	row->accounts = assess_strndup("", 0);
+	row->accounts = xstrndup("", 0);
 	row->band = row->commission = row->tier = -1;
 	return row;
 }
@@ -906,21 +888,21 @@ static void row_note_account(struct assess_row *row, const char *account)
 			return;
 		w += l + (w[l] == ' ');
 	}
-	list = assess_alloc(n + 1, sizeof(*list));
+	list = xcalloc(n + 1, sizeof(*list));
 	n = 0;
 	for (const char *w = s; *w != '\0'; n++) {
 		size_t l = strcspn(w, " ");
-		list[n] = assess_strndup(w, l);
+		list[n] = xstrndup(w, l);
 		w += l + (w[l] == ' ');
 	}
-	list[n++] = assess_strndup(account, alen);
+	list[n++] = xstrndup(account, alen);
 	for (size_t i = 1; i < n; i++) /* insertion sort: a person has a few accounts */
 		for (size_t k = i; k > 0 && strcmp(list[k - 1], list[k]) > 0; k--) {
 			char *t = list[k];
 			list[k] = list[k - 1];
 			list[k - 1] = t;
 		}
-	out = assess_alloc(len + alen + 2, 1);
+	out = xcalloc(len + alen + 2, 1);
 	for (size_t i = 0; i < n; i++) {
 		total += (size_t)sprintf(out + total, "%s%s", i ? " " : "", list[i]);
 		free(list[i]);

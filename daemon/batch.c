@@ -11,6 +11,7 @@
 
 #include "chatlogd/batch.h"
 #include "chatlogd/log.h"
+#include "chatlogd/util.h"
 
 static const char *const file_error_text[] = {
     [BATCH_CANNOT_OPEN] = "cannot open",
@@ -166,10 +167,7 @@ static void collect_line(void *ctx, const char *line, size_t len, uint64_t line_
 
 	if (c->framed_count == c->framed_capacity) {
 		size_t capacity = c->framed_capacity ? c->framed_capacity * 2 : 256;
-		struct framed_line *grown = reallocarray(c->framed, capacity, sizeof(*grown));
-		if (grown == NULL)
-			fatalx("out of memory merging input files");
-		c->framed = grown;
+		c->framed = xreallocarray(c->framed, capacity, sizeof(*c->framed));
 		c->framed_capacity = capacity;
 	}
 	c->framed[c->framed_count++] = (struct framed_line){line, len, line_no, overlong};
@@ -214,10 +212,7 @@ static void cursor_keep(struct cursor *c, const struct record *rec, uint64_t lin
 	char *p;
 
 	if (need > c->head_capacity) {
-		char *grown = realloc(c->head_bytes, need);
-		if (grown == NULL)
-			fatalx("out of memory merging input files");
-		c->head_bytes = grown;
+		c->head_bytes = xreallocarray(c->head_bytes, need, 1);
 		c->head_capacity = need;
 	}
 	c->head = *rec;

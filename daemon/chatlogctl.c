@@ -24,10 +24,11 @@
 #include "chatlogd/ctl_redis.h"
 #include "chatlogd/ctl_rows.h"
 #include "chatlogd/ctl_serve.h"
-#include "chatlogd/report.h"
+#include "chatlogd/display.h"
 #include "chatlogd/rules.h"
 #include "chatlogd/scoreboard.h"
 #include "chatlogd/timefmt.h"
+#include "chatlogd/util.h"
 
 #define EXIT_REDIS 1 /* Redis unreachable, refused us, or answered an error */
 #define EXIT_USAGE 2 /* bad options, settings or patterns */
@@ -444,27 +445,13 @@ static void top_reasons_text(const struct ctl *ctl, const int64_t *value, char *
 
 /* ---- text layout ---- */
 
-/* Writes text left-aligned in width terminal columns (text is display-safe). */
-static void put_padded(FILE *out, const char *text, size_t width)
-{
-	size_t w = text_display_width(text, strlen(text));
-
-	fputs(text, out);
-	for (; w < width; w++)
-		fputc(' ', out);
-}
-
-static size_t display_width(const char *text)
-{
-	return text_display_width(text, strlen(text));
-}
-
 static size_t name_width(const struct ctl_shop *shop, size_t least)
 {
 	size_t width = least, w;
 
 	for (size_t i = 0; i < shop->agent_count; i++)
-		if ((w = display_width(shop->agents[i].label)) > width)
+		if ((w = display_width(shop->agents[i].label, strlen(shop->agents[i].label))) >
+		    width)
 			width = w;
 	return width;
 }
@@ -472,7 +459,7 @@ static size_t name_width(const struct ctl_shop *shop, size_t least)
 static void table_header(FILE *out, size_t width)
 {
 	fputs("  ", out);
-	put_padded(out, "agent", width);
+	display_pad(out, "agent", width);
 	fprintf(out, " %9s %9s %7s %6s %6s %5s %7s %6s %6s %5s %7s %7s %7s %10s %5s  %s\n",
 	        "inquiries", "post-sale", "FRT avg", "p50", "p90", "late", "ART avg", "p50", "p90",
 	        "late", "reply", "conv", "paid/o", "AOV", "lost", "top lost reasons");
@@ -489,7 +476,7 @@ static void table_row(FILE *out, const struct ctl *ctl, const struct ctl_row *ro
 	ctl_rows_text(v, &t);
 	top_reasons_text(ctl, v, reasons, sizeof(reasons));
 	fprintf(out, "%c ", marker);
-	put_padded(out, row->label, width);
+	display_pad(out, row->label, width);
 	fprintf(out,
 	        " %9" PRId64 " %9" PRId64 " %7s %6s %6s %5" PRId64 " %7s %6s %6s %5" PRId64
 	        " %7s %7s %7s %10s %5" PRId64,
@@ -620,7 +607,7 @@ static void reasons_table(FILE *out, const struct ctl *ctl, const int64_t *value
 		lost += ranked[i].count;
 		if ((w = strlen(reason)) > reason_width)
 			reason_width = w;
-		if (label != NULL && (w = display_width(label)) > label_width)
+		if (label != NULL && (w = display_width(label, strlen(label))) > label_width)
 			label_width = w;
 	}
 	if (n == 0) {
@@ -628,17 +615,17 @@ static void reasons_table(FILE *out, const struct ctl *ctl, const int64_t *value
 		return;
 	}
 	fputs("  ", out);
-	put_padded(out, "reason", reason_width);
+	display_pad(out, "reason", reason_width);
 	fputs("  ", out);
-	put_padded(out, "label", label_width);
+	display_pad(out, "label", label_width);
 	fprintf(out, " %6s %7s\n", "lost", "share");
 	for (unsigned i = 0; i < n; i++) {
 		const char *reason = reason_name(ctl, &ranked[i]);
 		const char *label = reason_label(ctl, reason);
 		fputs("  ", out);
-		put_padded(out, reason, reason_width);
+		display_pad(out, reason, reason_width);
 		fputs("  ", out);
-		put_padded(out, label != NULL ? label : "-", label_width);
+		display_pad(out, label != NULL ? label : "-", label_width);
 		fprintf(out, " %6" PRId64 " %7s\n", ranked[i].count,
 		        scoreboard_format_percent(1, scoreboard_ratio_e4(ranked[i].count, lost),
 		                                  share, sizeof(share)));
@@ -974,7 +961,7 @@ static void alert_columns_print(FILE *out, const char *const column[5], const si
 {
 	fputs("  ", out);
 	for (int c = 0; c < 5; c++) {
-		put_padded(out, column[c], width[c]);
+		display_pad(out, column[c], width[c]);
 		fputs("  ", out);
 	}
 }
@@ -988,7 +975,7 @@ static void alert_lines_print(FILE *out, const struct alert_line *lines, size_t 
 		const char *cols[5] = {lines[i].time, lines[i].type, lines[i].metric, lines[i].shop,
 		                       lines[i].agent};
 		for (int c = 0; c < 5; c++)
-			if ((w = display_width(cols[c])) > width[c])
+			if ((w = display_width(cols[c], strlen(cols[c]))) > width[c])
 				width[c] = w;
 	}
 	if (header && count > 0) {
@@ -1053,7 +1040,7 @@ static int alerts_follow(struct ctl *ctl, char *last_id, size_t id_size, int jso
 
 static void alerts_text(const char *title, const struct ctl_alert *alerts, size_t count)
 {
-	struct alert_line *lines = ctl_calloc(count, sizeof(*lines));
+	struct alert_line *lines = xcalloc(count, sizeof(*lines));
 
 	puts(title);
 	for (size_t i = 0; i < count; i++)
@@ -1081,14 +1068,7 @@ static int command_alerts(struct ctl *ctl, const struct ctl_options *o)
 		if (ctl_redis_active_alerts(ctl->redis, shops[i], &more, &n) == -1)
 			goto done;
 		if (n > 0) {
-			struct ctl_alert *grown =
-			    realloc(active, (active_count + n) * sizeof(*grown));
-			if (grown == NULL) {
-				ctl_alerts_free(more, n);
-				ctl_error("out of memory");
-				goto done;
-			}
-			active = grown;
+			active = xreallocarray(active, active_count + n, sizeof(*active));
 			memcpy(active + active_count, more, n * sizeof(*more));
 			active_count += n;
 		}
@@ -1135,14 +1115,14 @@ static void quadrant_text(const struct ctl_shop *shop)
 	       d.has_aov ? counters_format_fen(d.aov_fen, shop_aov, sizeof(shop_aov)) : "-",
 	       SCOREBOARD_MIN_INQUIRIES);
 	fputs("  ", stdout);
-	put_padded(stdout, "agent", width);
+	display_pad(stdout, "agent", width);
 	printf(" %9s %7s %10s  %s\n", "inquiries", "conv", "AOV", "quadrant");
 	for (size_t i = 0; i < shop->agent_count; i++) {
 		const struct ctl_row *row = &shop->agents[i];
 		enum scoreboard_quadrant q = scoreboard_quadrant(row->value, shop->total.value);
 		counters_derive(row->value, &d);
 		fputs("  ", stdout);
-		put_padded(stdout, row->label, width);
+		display_pad(stdout, row->label, width);
 		printf(" %9" PRId64 " %7s %10s  %s\n", row->value[COUNTER_INQUIRIES],
 		       scoreboard_format_percent(d.has_conversion, d.conversion_e4, conv,
 		                                 sizeof(conv)),
@@ -1334,6 +1314,7 @@ int main(int argc, char **argv)
 	int rc = -1;
 
 	signal(SIGPIPE, SIG_IGN); /* a dropped connection is an error, not a kill */
+	display_locale_init();    /* tables line up by wcwidth() */
 	parse_options(argc, argv, &o);
 	load_settings(&o, &cfg);
 	memset(&ctl, 0, sizeof(ctl));

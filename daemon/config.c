@@ -37,6 +37,7 @@
 #include "chatlogd/service_hours.h"
 #include "chatlogd/tail.h"
 #include "chatlogd/textfile.h"
+#include "chatlogd/util.h"
 
 /* Longest line libinih reads whole: its buffer holds the line, '\n' and NUL. Values
  * are limited so that config_dump's `key = value` lines fit too. */
@@ -563,12 +564,8 @@ static int append_input(struct config *cfg, const char *value)
 		cfg->input_count = 0;
 		return 0;
 	}
-	if ((copy = strdup(value)) == NULL)
-		return -1;
-	if ((grown = realloc(cfg->inputs, (cfg->input_count + 1) * sizeof(*grown))) == NULL) {
-		free(copy);
-		return -1;
-	}
+	copy = xstrdup(value);
+	grown = xreallocarray(cfg->inputs, cfg->input_count + 1, sizeof(*grown));
 	grown[cfg->input_count++] = copy;
 	cfg->inputs = grown;
 	return 0;
@@ -733,12 +730,10 @@ static void parse_error(struct config_parse *parse, const char *reason)
 	if ((size_t)parse->line >= all->lines || all->blank[parse->line])
 		return;
 	all->blank[parse->line] = 1;
-	if ((items = reallocarray(all->items, all->count + 1, sizeof(*items))) == NULL)
-		fatalx("out of memory");
+	items = xreallocarray(all->items, all->count + 1, sizeof(*items));
 	all->items = items;
 	items[all->count].line = parse->line;
-	if ((items[all->count].message = strdup(parse->err)) == NULL)
-		fatalx("out of memory");
+	items[all->count].message = xstrdup(parse->err);
 	all->count++;
 }
 

@@ -11,6 +11,7 @@
 #include "chatlogd/counters.h"
 #include "chatlogd/hindex.h"
 #include "chatlogd/wire.h"
+#include "chatlogd/util.h"
 
 static const int64_t bucket_upper[HISTOGRAM_BUCKETS] = {1000,  2000,  3000,   4000,   5000,
                                                         6000,  8000,  10000,  15000,  20000,
@@ -201,8 +202,7 @@ static int by_agent_grow(struct counter_table *t, uint32_t agent)
 
 	while (size <= agent)
 		size *= 2;
-	if ((grown = realloc(t->by_agent, size * sizeof(*grown))) == NULL)
-		return -1;
+	grown = xreallocarray(t->by_agent, size, sizeof(*grown));
 	memset(grown + t->by_agent_size, 0, (size - t->by_agent_size) * sizeof(*grown));
 	t->by_agent = grown;
 	t->by_agent_size = size;
@@ -239,10 +239,7 @@ struct counter_row *counter_table_row(struct counter_table *t, uint32_t shop, ui
 
 	if (t->count == t->capacity) {
 		size_t capacity = t->capacity ? t->capacity * 2 : 64;
-		struct counter_row **rows = realloc(t->rows, capacity * sizeof(*rows));
-		if (rows == NULL)
-			return NULL;
-		t->rows = rows;
+		t->rows = xreallocarray(t->rows, capacity, sizeof(*t->rows));
 		t->capacity = capacity;
 	}
 	if (t->count == t->allocated) {

@@ -21,6 +21,7 @@
 #include "chatlogd/ctl_rows.h"
 #include "chatlogd/limits.h"
 #include "chatlogd/timefmt.h"
+#include "chatlogd/util.h"
 
 #define API_DEFAULT_SHOPS 100
 /* Minutes scanned to find a local day's minutes: the widest UTC offsets (-12 h,
@@ -203,8 +204,8 @@ static int answer_overview(struct api_request *r)
 		return api_error(r, 400, "offset and limit must be counts (limit at most 500)");
 	if ((rc = load_shops(r, 0)) != 0)
 		return rc;
-	rows = ctl_calloc(r->shop_count, sizeof(*rows));
-	lines = ctl_calloc(r->shop_count, sizeof(*lines));
+	rows = xcalloc(r->shop_count, sizeof(*rows));
+	lines = xcalloc(r->shop_count, sizeof(*lines));
 	if (ctl_redis_totals(r->api->redis, r->shops, r->shop_count, r->suffix, rows) == -1 ||
 	    ctl_redis_active_alerts_of(r->api->redis, r->shops, r->shop_count, &alerts,
 	                               &alert_count) == -1) {
@@ -325,7 +326,7 @@ static void int_or_null(struct ctl_json *j, int has, int64_t value)
 static int answer_trend(struct api_request *r)
 {
 	const char *agent = param(r, "agent");
-	int64_t *minutes = ctl_calloc(API_MINUTE_SCAN, sizeof(*minutes));
+	int64_t *minutes = xcalloc(API_MINUTE_SCAN, sizeof(*minutes));
 	char(*suffixes)[16] = NULL;
 	const char **list = NULL;
 	struct ctl_row *rows = NULL;
@@ -342,9 +343,9 @@ static int answer_trend(struct api_request *r)
 		goto done;
 	}
 	n = day_minutes(r, minutes);
-	suffixes = ctl_calloc(n, sizeof(*suffixes));
-	list = ctl_calloc(n, sizeof(*list));
-	rows = ctl_calloc(n, sizeof(*rows));
+	suffixes = xcalloc(n, sizeof(*suffixes));
+	list = xcalloc(n, sizeof(*list));
+	rows = xcalloc(n, sizeof(*rows));
 	for (size_t i = 0; i < n; i++) {
 		char key[13];
 		timefmt_minute_key(minutes[i], key);
@@ -428,9 +429,9 @@ static int answer_agent(struct api_request *r)
 			snprintf(suffixes[w], sizeof(suffixes[w]), "d:%s", r->day_key);
 		list[w] = suffixes[w];
 	}
-	day_suffixes = ctl_calloc(day_count, sizeof(*day_suffixes));
-	day_list = ctl_calloc(day_count, sizeof(*day_list));
-	days = ctl_calloc(day_count, sizeof(*days));
+	day_suffixes = xcalloc(day_count, sizeof(*day_suffixes));
+	day_list = xcalloc(day_count, sizeof(*day_list));
+	days = xcalloc(day_count, sizeof(*days));
 	for (size_t i = 0; i < day_count; i++) {
 		char label[11];
 		assess_day_text(first + (int64_t)i, label);

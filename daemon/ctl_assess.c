@@ -17,8 +17,10 @@
 #include "chatlogd/ctl_assess.h"
 #include "chatlogd/ctl_json.h"
 #include "chatlogd/ctl_redis.h"
-#include "chatlogd/report.h"
+#include "chatlogd/display.h"
 #include "chatlogd/scoreboard.h"
+#include "chatlogd/util.h"
+#include "chatlogd/utf8.h"
 
 /* Why the platform KPIs are not shown when the counters hold none of them. */
 #define UNAVAILABLE_WHY                                                                            \
@@ -55,8 +57,8 @@ static int kpi_value(enum assess_metric m, const int64_t *v, int counted, int64_
 static int load_redis(struct ctl_redis *redis, const struct ctl_assess_options *o, struct assess *a)
 {
 	size_t days = (size_t)(o->last - o->first + 1), shop_count, agent_count;
-	char **shops, **agents, **suffixes = ctl_calloc(days, sizeof(*suffixes));
-	struct ctl_row *rows = ctl_calloc(days, sizeof(*rows));
+	char **shops, **agents, **suffixes = xcalloc(days, sizeof(*suffixes));
+	struct ctl_row *rows = xcalloc(days, sizeof(*rows));
 	int rc = 0;
 
 	for (size_t d = 0; d < days; d++) {
@@ -136,7 +138,7 @@ static int load_report(const struct ctl_assess_options *o, struct assess *a)
 	json_t *root = json_load_file(o->report, 0, &error), *shops, *shop, *agents, *agent;
 	const char *shop_name, *agent_name;
 	struct reasons reasons;
-	int64_t *value = ctl_calloc(COUNTER_WIDTH, sizeof(*value));
+	int64_t *value = xcalloc(COUNTER_WIDTH, sizeof(*value));
 	int found = 0;
 
 	if (root == NULL) {
@@ -244,7 +246,7 @@ static const char *band_text(const struct ctl_assess_options *o, const struct as
 /* "frt_avg <= 6s; reply_rate >= 95%": the targets a row missed. */
 static char *missed_text(const struct ctl_assess_options *o, const struct assess_row *row)
 {
-	char *out = ctl_strdup("", 0), *more;
+	char *out = xstrndup("", 0), *more;
 
 	for (unsigned i = 0; row->team >= 0 && i < row->targets_total; i++) {
 		if (!(row->targets_missed & (1u << i)))
@@ -269,18 +271,15 @@ static int assessed(const struct assess_row *row)
 static void put_left(FILE *out, const char *text, size_t width)
 {
 	char *shown = ctl_display(text, strlen(text));
-	size_t w = text_display_width(shown, strlen(shown));
 
-	fputs(shown, out);
-	for (; w < width; w++)
-		fputc(' ', out);
+	display_pad(out, shown, width);
 	free(shown);
 }
 
 static size_t shown_width(const char *text)
 {
 	char *shown = ctl_display(text, strlen(text));
-	size_t w = text_display_width(shown, strlen(shown));
+	size_t w = display_width(shown, strlen(shown));
 
 	free(shown);
 	return w;
@@ -609,7 +608,7 @@ static void cell_text(struct cell *c, const char *text)
 {
 	c->kind = CELL_TEXT;
 	c->present = text != NULL;
-	c->text = text != NULL ? ctl_strdup(text, strlen(text)) : NULL;
+	c->text = text != NULL ? xstrdup(text) : NULL;
 }
 
 static void cell_number(struct cell *c, enum cell_kind kind, int present, int64_t number)
@@ -788,13 +787,13 @@ static char *sheet_name(lxw_workbook *wb, const char *name, int serial)
 	buf[n] = '\0';
 	/* 31 characters, cut at a UTF-8 boundary. */
 	for (size_t i = 0, chars = 0; buf[i] != '\0'; i++)
-		if (((unsigned char)buf[i] & 0xC0) != 0x80 && ++chars > 28) {
+		if (!utf8_is_continuation((unsigned char)buf[i]) && ++chars > 28) {
 			buf[i] = '\0';
 			break;
 		}
 	if (buf[0] == '\0' || workbook_validate_sheet_name(wb, buf) != LXW_NO_ERROR)
 		return ctl_format("%s~%d", buf, serial);
-	return ctl_strdup(buf, strlen(buf));
+	return xstrdup(buf);
 }
 
 static void xlsx_header(lxw_worksheet *ws, const struct xlsx_formats *f)

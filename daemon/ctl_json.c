@@ -7,6 +7,7 @@
 
 #include "chatlogd/ctl_json.h"
 #include "chatlogd/scoreboard.h"
+#include "chatlogd/json_write.h"
 
 void ctl_json_init(struct ctl_json *j, FILE *out)
 {
@@ -20,7 +21,7 @@ static void ctl_json_member(struct ctl_json *j, const char *key)
 		fputs(", ", j->out);
 	j->started[j->depth] = 1;
 	if (key != NULL) {
-		scoreboard_json_string(j->out, key, strlen(key));
+		json_write_string(j->out, key, strlen(key));
 		fputs(": ", j->out);
 	}
 }
@@ -50,7 +51,7 @@ void ctl_json_int(struct ctl_json *j, const char *key, int64_t value)
 void ctl_json_text(struct ctl_json *j, const char *key, const char *text)
 {
 	ctl_json_member(j, key);
-	scoreboard_json_string(j->out, text, strlen(text));
+	json_write_string(j->out, text, strlen(text));
 }
 
 void ctl_json_number(struct ctl_json *j, const char *key, const char *text)
@@ -67,7 +68,7 @@ void ctl_json_alert(struct ctl_json *j, const char *key, const char *raw, size_t
 		return;
 	}
 	if (!scoreboard_json_valid(raw, len)) {
-		scoreboard_json_string(j->out, raw, len);
+		json_write_string(j->out, raw, len);
 		return;
 	}
 	for (size_t i = 0; i < len; i++)

@@ -17,6 +17,7 @@
 #include "chatlogd/rediskey.h"
 #include "chatlogd/redisconn.h"
 #include "chatlogd/scoreboard.h"
+#include "chatlogd/util.h"
 
 /* Entries taken from the stream per XREAD while following. */
 #define CTL_FOLLOW_BATCH 100
@@ -50,23 +51,6 @@ static void ctl_out_of_memory(void)
 {
 	ctl_error("out of memory");
 	exit(EXIT_FAILURE);
-}
-
-void *ctl_calloc(size_t count, size_t size)
-{
-	void *p = calloc(count ? count : 1, size);
-
-	if (p == NULL)
-		ctl_out_of_memory();
-	return p;
-}
-
-char *ctl_strdup(const char *s, size_t len)
-{
-	char *p = ctl_calloc(len + 1, 1);
-
-	memcpy(p, s, len);
-	return p;
 }
 
 char *ctl_format(const char *fmt, ...)
@@ -103,7 +87,7 @@ void ctl_strings_free(char **list, size_t count)
 
 struct ctl_redis *ctl_redis_new(const struct config *cfg, char *err, size_t errlen)
 {
-	struct ctl_redis *c = ctl_calloc(1, sizeof(*c));
+	struct ctl_redis *c = xcalloc(1, sizeof(*c));
 	const struct redis_endpoint *ep = &c->endpoint;
 
 	if (redisconn_parse_url(cfg->redis, &c->endpoint, err, errlen) == -1 ||
@@ -112,7 +96,7 @@ struct ctl_redis *ctl_redis_new(const struct config *cfg, char *err, size_t errl
 		ctl_redis_free(c);
 		return NULL;
 	}
-	c->prefix = ctl_strdup(cfg->prefix, strlen(cfg->prefix));
+	c->prefix = xstrdup(cfg->prefix);
 	if (ep->unix_path != NULL)
 		snprintf(c->where, sizeof(c->where), "unix:%s db %d", ep->unix_path, ep->db);
 	else if (strchr(ep->host, ':') != NULL)
@@ -251,10 +235,10 @@ static int ctl_redis_members(struct ctl_redis *c, const char *key, char ***out, 
 
 	if (reply == NULL)
 		return -1;
-	list = ctl_calloc(reply->elements, sizeof(*list));
+	list = xcalloc(reply->elements, sizeof(*list));
 	for (size_t i = 0; i < reply->elements; i++)
 		if (reply->element[i]->type == REDIS_REPLY_STRING)
-			list[n++] = ctl_strdup(reply->element[i]->str, reply->element[i]->len);
+			list[n++] = xstrndup(reply->element[i]->str, reply->element[i]->len);
 	freeReplyObject(reply);
 	qsort(list, n, sizeof(*list), compare_strings);
 	*out = list;
@@ -334,8 +318,8 @@ int ctl_redis_shops(struct ctl_redis *c, const char *only, char ***shops, size_t
 static void row_init(struct ctl_row *row, const char *name, size_t len, const char *label)
 {
 	memset(row, 0, sizeof(*row));
-	row->name = ctl_strdup(name, len);
-	row->label = label != NULL ? ctl_strdup(label, strlen(label)) : ctl_display(name, len);
+	row->name = xstrndup(name, len);
+	row->label = label != NULL ? xstrdup(label) : ctl_display(name, len);
 }
 
 void ctl_row_free(struct ctl_row *row)
@@ -379,7 +363,7 @@ static void row_take(struct ctl_redis *c, struct ctl_row *row, const redisReply 
 static void row_set_alert(struct ctl_row *row, const char *json, size_t len)
 {
 	free(row->alert);
-	row->alert = ctl_strdup(json, len);
+	row->alert = xstrndup(json, len);
 	row->alert_len = len;
 }
 
@@ -443,12 +427,9 @@ static int shop_take_alerts(struct ctl_redis *c, struct ctl_shop *shop, size_t *
 				row = &shop->agents[j];
 		if (row == NULL) {
 			if (shop->agent_count == *capacity) {
-				struct ctl_row *grown;
 				*capacity = *capacity * 2 + 1;
-				grown = realloc(shop->agents, *capacity * sizeof(*grown));
-				if (grown == NULL)
-					ctl_out_of_memory();
-				shop->agents = grown;
+				shop->agents =
+				    xreallocarray(shop->agents, *capacity, sizeof(*shop->agents));
 			}
 			row = &shop->agents[shop->agent_count++];
 			row_init(row, alerts[i].agent, strlen(alerts[i].agent), NULL);
@@ -469,7 +450,7 @@ int ctl_redis_shop(struct ctl_redis *c, const char *shop_name, const char *suffi
 	int rc = -1;
 
 	memset(shop, 0, sizeof(*shop));
-	shop->name = ctl_strdup(shop_name, strlen(shop_name));
+	shop->name = xstrdup(shop_name);
 	shop->label = ctl_display(shop_name, strlen(shop_name));
 	row_init(&shop->total, "*", 1, "(shop)");
 	rc = ctl_redis_members(c, agents_key, &agents, &count);
@@ -478,8 +459,8 @@ int ctl_redis_shop(struct ctl_redis *c, const char *shop_name, const char *suffi
 		return -1;
 	rc = -1;
 	/* One key per agent ("*" in the set would be the shop itself), then the shop. */
-	keys = ctl_calloc(count + 1, sizeof(*keys));
-	replies = ctl_calloc(count + 1, sizeof(*replies));
+	keys = xcalloc(count + 1, sizeof(*keys));
+	replies = xcalloc(count + 1, sizeof(*replies));
 	for (i = 0, n = 0; i < count; i++)
 		if (strcmp(agents[i], "*") != 0)
 			keys[n++] = counters_key(c, shop_name, agents[i], suffix);
@@ -487,7 +468,7 @@ int ctl_redis_shop(struct ctl_redis *c, const char *shop_name, const char *suffi
 	if (ctl_redis_hgetall(c, keys, n + 1, replies) == -1)
 		goto done;
 	capacity = n;
-	shop->agents = ctl_calloc(capacity, sizeof(*shop->agents));
+	shop->agents = xcalloc(capacity, sizeof(*shop->agents));
 	for (i = 0; i < count; i++) {
 		struct ctl_row *row;
 		if (strcmp(agents[i], "*") == 0)
@@ -553,7 +534,7 @@ int ctl_redis_agents(struct ctl_redis *c, const char *shop, char ***agents, size
  * pipeline; frees keys. Returns 0 or -1 as ctl_redis_hgetall. */
 static int read_rows(struct ctl_redis *c, char **keys, size_t count, struct ctl_row *rows)
 {
-	redisReply **replies = ctl_calloc(count, sizeof(*replies));
+	redisReply **replies = xcalloc(count, sizeof(*replies));
 	int rc = ctl_redis_hgetall(c, keys, count, replies);
 
 	for (size_t i = 0; i < count; i++) {
@@ -571,7 +552,7 @@ static int read_rows(struct ctl_redis *c, char **keys, size_t count, struct ctl_
 int ctl_redis_rows(struct ctl_redis *c, const char *shop, const char *agent,
                    const char *const *suffixes, size_t count, struct ctl_row *rows)
 {
-	char **keys = ctl_calloc(count, sizeof(*keys));
+	char **keys = xcalloc(count, sizeof(*keys));
 
 	for (size_t i = 0; i < count; i++) {
 		keys[i] = counters_key(c, shop, agent, suffixes[i]);
@@ -583,7 +564,7 @@ int ctl_redis_rows(struct ctl_redis *c, const char *shop, const char *agent,
 int ctl_redis_totals(struct ctl_redis *c, char *const *shops, size_t count, const char *suffix,
                      struct ctl_row *rows)
 {
-	char **keys = ctl_calloc(count, sizeof(*keys));
+	char **keys = xcalloc(count, sizeof(*keys));
 
 	for (size_t i = 0; i < count; i++) {
 		keys[i] = counters_key(c, shops[i], "*", suffix);
@@ -645,9 +626,9 @@ static void alerts_take(const char *shop, const redisReply *reply, struct ctl_al
 		const redisReply *agent = reply->element[i], *json = reply->element[i + 1];
 		if (agent->type != REDIS_REPLY_STRING || json->type != REDIS_REPLY_STRING)
 			continue;
-		list[*n].shop = ctl_strdup(shop, strlen(shop));
-		list[*n].agent = ctl_strdup(agent->str, agent->len);
-		list[*n].json = ctl_strdup(json->str, json->len);
+		list[*n].shop = xstrdup(shop);
+		list[*n].agent = xstrndup(agent->str, agent->len);
+		list[*n].json = xstrndup(json->str, json->len);
 		list[*n].json_len = json->len;
 		(*n)++;
 	}
@@ -668,7 +649,7 @@ int ctl_redis_active_alerts(struct ctl_redis *c, const char *shop, struct ctl_al
 	*count = 0;
 	if (reply == NULL)
 		return -1;
-	list = ctl_calloc(reply->elements / 2, sizeof(*list));
+	list = xcalloc(reply->elements / 2, sizeof(*list));
 	alerts_take(shop, reply, list, &n);
 	freeReplyObject(reply);
 	*alerts = list;
@@ -679,8 +660,8 @@ int ctl_redis_active_alerts(struct ctl_redis *c, const char *shop, struct ctl_al
 int ctl_redis_active_alerts_of(struct ctl_redis *c, char *const *shops, size_t shop_count,
                                struct ctl_alert **alerts, size_t *count)
 {
-	char **keys = ctl_calloc(shop_count, sizeof(*keys));
-	redisReply **replies = ctl_calloc(shop_count, sizeof(*replies));
+	char **keys = xcalloc(shop_count, sizeof(*keys));
+	redisReply **replies = xcalloc(shop_count, sizeof(*replies));
 	struct ctl_alert *list = NULL;
 	size_t total = 0, n = 0;
 	int rc;
@@ -693,7 +674,7 @@ int ctl_redis_active_alerts_of(struct ctl_redis *c, char *const *shops, size_t s
 	if (rc == 0) {
 		for (size_t i = 0; i < shop_count; i++)
 			total += replies[i]->elements / 2;
-		list = ctl_calloc(total, sizeof(*list));
+		list = xcalloc(total, sizeof(*list));
 		for (size_t i = 0; i < shop_count; i++) {
 			alerts_take(shops[i], replies[i], list, &n);
 			freeReplyObject(replies[i]);
@@ -745,8 +726,8 @@ static int stream_alert(const redisReply *entry, struct ctl_alert *alert)
 	memset(alert, 0, sizeof(*alert));
 	if (id == NULL || message == NULL)
 		return -1;
-	alert->id = ctl_strdup(id->str, id->len);
-	alert->json = ctl_strdup(message->str, message->len);
+	alert->id = xstrndup(id->str, id->len);
+	alert->json = xstrndup(message->str, message->len);
 	alert->json_len = message->len;
 	return 0;
 }
@@ -770,7 +751,7 @@ int ctl_redis_recent_alerts(struct ctl_redis *c, size_t max, struct ctl_alert **
 		return -1;
 	if (reply->elements > 0 && stream_entry_id(reply->element[0]) != NULL)
 		snprintf(last_id, id_size, "%s", stream_entry_id(reply->element[0])->str);
-	list = ctl_calloc(reply->elements, sizeof(*list));
+	list = xcalloc(reply->elements, sizeof(*list));
 	/* XREVRANGE gives the newest first; a log reads oldest first. */
 	for (size_t i = reply->elements; i-- > 0;)
 		if (stream_alert(reply->element[i], &list[n]) == 0)

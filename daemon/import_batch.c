@@ -17,6 +17,8 @@
 #include "chatlogd/log.h"
 #include "chatlogd/scoreboard.h"
 #include "chatlogd/timefmt.h"
+#include "chatlogd/util.h"
+#include "chatlogd/json_write.h"
 
 #define DIGEST_BYTES 16
 
@@ -74,19 +76,12 @@ static const char *const count_names[IMPORT_COUNTS] = {
 
 static char *copy_string(const char *s)
 {
-	char *copy;
-	if (s == NULL)
-		return NULL;
-	if ((copy = strdup(s)) == NULL)
-		fatal("strdup");
-	return copy;
+	return s != NULL ? xstrdup(s) : NULL;
 }
 
 struct import_batch *import_batch_new(void)
 {
-	struct import_batch *batch = calloc(1, sizeof(*batch));
-	if (batch == NULL)
-		fatal("calloc");
+	struct import_batch *batch = xcalloc(1, sizeof(*batch));
 	batch->input_name = "-";
 	return batch;
 }
@@ -123,9 +118,7 @@ size_t import_batch_add(struct import_batch *batch, const struct import_record_f
 
 	if (batch->count == batch->cap) {
 		batch->cap = batch->cap ? batch->cap * 2 : 64;
-		batch->records = reallocarray(batch->records, batch->cap, sizeof(*batch->records));
-		if (batch->records == NULL)
-			fatal("reallocarray");
+		batch->records = xreallocarray(batch->records, batch->cap, sizeof(*batch->records));
 	}
 	r = &batch->records[batch->count];
 	memset(r, 0, sizeof(*r));
@@ -284,8 +277,7 @@ void import_batch_finish(struct import_batch *batch)
 	batch->count = kept;
 	if (batch->count == 0)
 		return;
-	if ((order = calloc(batch->count, sizeof(*order))) == NULL)
-		fatal("calloc");
+	order = xcalloc(batch->count, sizeof(*order));
 	for (size_t i = 0; i < batch->count; i++) {
 		digest_record(&batch->records[i]);
 		order[i] = &batch->records[i];
@@ -341,8 +333,7 @@ static void id_set_add(struct id_set *set, const char *id)
 		return;
 	if (2 * (set->used + 1) > set->cap) {
 		struct id_set bigger = {.cap = set->cap ? set->cap * 2 : 1024};
-		if ((bigger.slots = calloc(bigger.cap, sizeof(*bigger.slots))) == NULL)
-			fatal("calloc");
+		bigger.slots = xcalloc(bigger.cap, sizeof(*bigger.slots));
 		for (size_t i = 0; i < set->cap; i++)
 			if (set->slots[i][0] != '\0')
 				id_set_add(&bigger, set->slots[i]);
@@ -410,7 +401,7 @@ static void write_field(FILE *out, const char *name, const char *value)
 	if (value == NULL || value[0] == '\0')
 		return;
 	fprintf(out, ",\"%s\":", name);
-	scoreboard_json_string(out, value, strlen(value));
+	json_write_string(out, value, strlen(value));
 }
 
 static void write_record(FILE *out, const struct stored_record *r)

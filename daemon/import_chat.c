@@ -11,6 +11,7 @@
 
 #include "chatlogd/import_chat.h"
 #include "chatlogd/log.h"
+#include "chatlogd/util.h"
 
 enum event_type {
 	EVENT_MESSAGE,  /* a header and the text under it */
@@ -51,19 +52,9 @@ static const char *const status_lines[] = {"已读", "未读", "发送中"};
 static const char *const system_prefixes[] = {"当前用户来自"};
 static const char recall_suffix[] = "撤回了一条消息";
 
-static char *copy_name(const char *s, size_t len)
-{
-	char *copy = strndup(s, len);
-	if (copy == NULL)
-		fatal("strndup");
-	return copy;
-}
-
 struct import_chat *import_chat_new(struct import_batch *batch, const struct import_roles *roles)
 {
-	struct import_chat *chat = calloc(1, sizeof(*chat));
-	if (chat == NULL)
-		fatal("calloc");
+	struct import_chat *chat = xcalloc(1, sizeof(*chat));
 	chat->batch = batch;
 	chat->roles = roles;
 	chat->current = SIZE_MAX;
@@ -87,13 +78,13 @@ void import_chat_free(struct import_chat *chat)
 void import_chat_set_buyer(struct import_chat *chat, const char *name, size_t len)
 {
 	free(chat->page_buyer);
-	chat->page_buyer = copy_name(name, len);
+	chat->page_buyer = xstrndup(name, len);
 }
 
 void import_chat_set_shop(struct import_chat *chat, const char *name, size_t len)
 {
 	free(chat->page_shop);
-	chat->page_shop = copy_name(name, len);
+	chat->page_shop = xstrndup(name, len);
 }
 
 static struct event *push_event(struct import_chat *chat, enum event_type type, size_t line)
@@ -101,8 +92,7 @@ static struct event *push_event(struct import_chat *chat, enum event_type type, 
 	struct event *e;
 	if (chat->count == chat->cap) {
 		chat->cap = chat->cap ? chat->cap * 2 : 32;
-		if ((chat->events = reallocarray(chat->events, chat->cap, sizeof(*e))) == NULL)
-			fatal("reallocarray");
+		chat->events = xreallocarray(chat->events, chat->cap, sizeof(*e));
 	}
 	e = &chat->events[chat->count++];
 	memset(e, 0, sizeof(*e));
@@ -116,7 +106,7 @@ void import_chat_message(struct import_chat *chat, size_t line, size_t header_li
 {
 	struct event *e = push_event(chat, EVENT_MESSAGE, line);
 	e->lines = header_lines;
-	e->name = copy_name(name, name_len);
+	e->name = xstrndup(name, name_len);
 	e->ts_ms = ts_ms;
 	e->has_ts = 1;
 	chat->current = chat->count - 1;
@@ -126,7 +116,7 @@ void import_chat_transfer_header(struct import_chat *chat, size_t line, const ch
                                  size_t to_len, int64_t ts_ms)
 {
 	struct event *e = push_event(chat, EVENT_TRANSFER, line);
-	e->name = copy_name(to, to_len);
+	e->name = xstrndup(to, to_len);
 	e->ts_ms = ts_ms;
 	e->has_ts = 1;
 	chat->current = chat->count - 1;
@@ -223,8 +213,7 @@ static int parse_recall_line(const char *s, size_t len, size_t *name_len)
 static void append_text(struct event *e, const char *s, size_t len)
 {
 	size_t need = e->text_len + len + 2;
-	if ((e->text = realloc(e->text, need)) == NULL)
-		fatal("realloc");
+	e->text = xreallocarray(e->text, need, 1);
 	if (e->text_len > 0)
 		e->text[e->text_len++] = '\n';
 	memcpy(e->text + e->text_len, s, len);
@@ -263,7 +252,7 @@ void import_chat_line(struct import_chat *chat, size_t line, const char *text, s
 		}
 	if (parse_transfer_line(text, len, &to, &to_len) == 0) {
 		struct event *e = push_event(chat, EVENT_TRANSFER, line);
-		e->name = copy_name(to, to_len);
+		e->name = xstrndup(to, to_len);
 		import_batch_lines(chat->batch, IMPORT_LINE_TRANSFER, 1);
 		return;
 	}
@@ -280,7 +269,7 @@ void import_chat_line(struct import_chat *chat, size_t line, const char *text, s
 			current->lines++;
 			return;
 		}
-		push_event(chat, EVENT_RECALL, line)->name = copy_name(name, name_len);
+		push_event(chat, EVENT_RECALL, line)->name = xstrndup(name, name_len);
 		import_batch_lines(chat->batch, IMPORT_LINE_RECALLED, 1);
 		return;
 	}
@@ -334,7 +323,7 @@ static char *agent_name(const struct import_chat *chat, const char *name)
 {
 	char *full;
 	if (strchr(name, ':') != NULL || chat->shop == NULL)
-		return copy_name(name, strlen(name));
+		return xstrdup(name);
 	if (asprintf(&full, "%s:%s", chat->shop, name) < 0)
 		fatal("asprintf");
 	return full;
@@ -351,7 +340,7 @@ static void settle_roles(struct import_chat *chat)
 		if ((e->type == EVENT_MESSAGE || e->type == EVENT_TRANSFER) &&
 		    (colon = strchr(e->name, ':')) != NULL && colon > e->name) {
 			free(chat->page_shop);
-			chat->page_shop = copy_name(e->name, (size_t)(colon - e->name));
+			chat->page_shop = xstrndup(e->name, (size_t)(colon - e->name));
 			chat->shop = chat->page_shop;
 		}
 	}
@@ -396,7 +385,7 @@ static void emit_message(struct import_chat *chat, struct event *e, const char *
 		return;
 	}
 	if (from == IMPORT_FROM_BUYER)
-		agent = assigned ? copy_name(assigned, strlen(assigned)) : NULL;
+		agent = assigned ? xstrdup(assigned) : NULL;
 	else
 		agent = agent_name(chat, e->name);
 	struct import_record_fields f = {
@@ -421,7 +410,7 @@ static void emit_message(struct import_chat *chat, struct event *e, const char *
  * alone. */
 static void recall(struct import_chat *chat, size_t upto, const char *name)
 {
-	char *wanted = strchr(name, ':') ? copy_name(name, strlen(name)) : agent_name(chat, name);
+	char *wanted = strchr(name, ':') ? xstrdup(name) : agent_name(chat, name);
 
 	for (size_t i = upto; i-- > 0;) {
 		struct event *e = &chat->events[i];

@@ -13,23 +13,8 @@
 #include "chatlogd/import_input.h"
 #include "chatlogd/log.h"
 #include "chatlogd/record.h"
-
-static void *xrealloc(void *p, size_t n, size_t size)
-{
-	if ((p = reallocarray(p, n ? n : 1, size)) == NULL)
-		fatal("reallocarray");
-	return p;
-}
-
-static char *xstrndup(const char *s, size_t len)
-{
-	char *copy = malloc(len + 1);
-	if (copy == NULL)
-		fatal("malloc");
-	memcpy(copy, s, len);
-	copy[len] = '\0';
-	return copy;
-}
+#include "chatlogd/util.h"
+#include "chatlogd/utf8.h"
 
 /* Decodes [s, s+len) from `from` to UTF-8 into a new string. Returns NULL when a byte
  * sequence is invalid or incomplete in that encoding. */
@@ -41,7 +26,7 @@ static char *convert(const char *from, const char *s, size_t len, size_t *outlen
 
 	if ((cd = iconv_open("UTF-8", from)) == (iconv_t)-1)
 		fatal("iconv_open %s", from);
-	out = xrealloc(NULL, cap, 1);
+	out = xreallocarray(NULL, cap, 1);
 	op = out;
 	left_out = cap - 1;
 	while (left_in > 0) {
@@ -54,7 +39,7 @@ static char *convert(const char *from, const char *s, size_t len, size_t *outlen
 		}
 		size_t used = (size_t)(op - out);
 		cap *= 2;
-		out = xrealloc(out, cap, 1);
+		out = xreallocarray(out, cap, 1);
 		op = out + used;
 		left_out = cap - 1 - used;
 	}
@@ -70,7 +55,7 @@ static void add_line(struct import_input *input, size_t *cap, const char *s, siz
 
 	if (input->count == *cap) {
 		*cap = *cap ? *cap * 2 : 256;
-		input->lines = xrealloc(input->lines, *cap, sizeof(*input->lines));
+		input->lines = xreallocarray(input->lines, *cap, sizeof(*input->lines));
 	}
 	line = &input->lines[input->count++];
 	line->bad_encoding = 0;
@@ -118,10 +103,9 @@ struct import_input *import_input_from_buffer(const char *name, const char *data
 	char *utf16 = NULL;
 	int gbk = 0;
 
-	if ((input = calloc(1, sizeof(*input))) == NULL)
-		fatal("calloc");
-	input->name = xstrndup(name, strlen(name));
-	if (size >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
+	input = xcalloc(1, sizeof(*input));
+	input->name = xstrdup(name);
+	if (utf8_bom_length(data, size) > 0) {
 		data += 3;
 		size -= 3;
 	} else if (size >= 2 &&
@@ -159,7 +143,7 @@ struct import_input *import_input_read(const char *path, enum import_encoding en
 	do {
 		if (cap - size < 65536) {
 			cap = cap ? cap * 2 : 1 << 20;
-			data = xrealloc(data, cap, 1);
+			data = xreallocarray(data, cap, 1);
 		}
 		n = fread(data + size, 1, cap - size, f);
 		size += n;

@@ -11,6 +11,7 @@
 #include "chatlogd/import_orders.h"
 #include "chatlogd/log.h"
 #include "chatlogd/record.h"
+#include "chatlogd/util.h"
 
 enum column {
 	COLUMN_ORDER,
@@ -54,8 +55,7 @@ static void row_put(struct row *row, char c)
 {
 	if (row->len + 1 >= row->cap) {
 		row->cap = row->cap ? row->cap * 2 : 1024;
-		if ((row->text = realloc(row->text, row->cap)) == NULL)
-			fatal("realloc");
+		row->text = xreallocarray(row->text, row->cap, 1);
 	}
 	row->text[row->len++] = c;
 }
@@ -64,9 +64,7 @@ static void row_start_field(struct row *row)
 {
 	if (row->fields == row->fields_cap) {
 		row->fields_cap = row->fields_cap ? row->fields_cap * 2 : 64;
-		row->starts = reallocarray(row->starts, row->fields_cap, sizeof(*row->starts));
-		if (row->starts == NULL)
-			fatal("reallocarray");
+		row->starts = xreallocarray(row->starts, row->fields_cap, sizeof(*row->starts));
 	}
 	row->starts[row->fields++] = row->len;
 }

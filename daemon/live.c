@@ -44,6 +44,8 @@
 #include "chatlogd/webhook.h"
 #include "chatlogd/windows.h"
 #include "chatlogd/wire.h"
+#include "chatlogd/json_write.h"
+#include "chatlogd/util.h"
 
 #define SNAPSHOT_VERSION 7u /* 7: window_writes and the windows a cut changed */
 /* v4 lacks quiet_clock, v4 and v5 the merge; read when no cut is in flight */
@@ -746,10 +748,8 @@ static int install_rules(struct live *l, const char *name, const char *text, siz
 	}
 	free(l->rules_name);
 	free(l->rules_text);
-	l->rules_name = strdup(name);
-	l->rules_text = malloc(len ? len : 1);
-	if (l->rules_name == NULL || l->rules_text == NULL)
-		fatalx("out of memory");
+	l->rules_name = xstrdup(name);
+	l->rules_text = xmalloc(len);
 	memcpy(l->rules_text, text, len);
 	l->rules_len = len;
 	rules_free(l->rules);
@@ -1464,7 +1464,7 @@ static int report_health(void *ctx, struct evbuffer *out)
 	evbuffer_add_printf(out, "{\"status\":\"%s\",\"reasons\":[", count ? "degraded" : "ok");
 	for (int i = 0; i < count; i++) {
 		char *p = escaped;
-		alert_json_escape(&p, escaped + sizeof(escaped) - 1, reason[i]);
+		json_write_escape(&p, escaped + sizeof(escaped) - 1, reason[i], strlen(reason[i]));
 		*p = '\0';
 		evbuffer_add_printf(out, "%s\"%s\"", i ? "," : "", escaped);
 	}

@@ -14,6 +14,7 @@
 #include "chatlogd/batch.h"
 #include "chatlogd/hindex.h"
 #include "chatlogd/config.h"
+#include "chatlogd/display.h"
 #include "chatlogd/engine.h"
 #include "chatlogd/engine_config.h"
 #include "chatlogd/ingest.h"
@@ -25,6 +26,7 @@
 #include "chatlogd/rules.h"
 #include "chatlogd/rules_file.h"
 #include "chatlogd/timefmt.h"
+#include "chatlogd/util.h"
 
 #define EXIT_USAGE 2
 
@@ -217,6 +219,7 @@ static int run_once(const struct config *cfg, const struct options *opt, char **
 	}
 
 	if (strcmp(opt->output, "table") == 0) {
+		display_locale_init(); /* the table lines up by wcwidth() */
 		if (report_table(stdout, totals, names, &reasons, &in.stats) == -1) {
 			log_warnx("out of memory writing the table");
 			rc = 1;
@@ -404,8 +407,7 @@ int main(int argc, char **argv)
 		case OPT_SET:
 			if (strchr(optarg, '=') == NULL)
 				usage_error("--set takes KEY=VALUE, not %s", optarg);
-			if ((src.overrides[src.override_count++] = strdup(optarg)) == NULL)
-				fatalx("out of memory");
+			src.overrides[src.override_count++] = xstrdup(optarg);
 			break;
 		case OPT_OUTPUT:
 			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "table") != 0)

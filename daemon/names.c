@@ -8,6 +8,7 @@
 #include "chatlogd/hindex.h"
 #include "chatlogd/names.h"
 #include "chatlogd/wire.h"
+#include "chatlogd/util.h"
 
 #define ARENA_CHUNK 65536
 
@@ -44,12 +45,8 @@ static char *arena_copy(struct names *n, const char *s, size_t len)
 
 	if (n->chunk_count == 0 || n->chunk_used + len + 1 > n->chunk_size) {
 		size_t size = len + 1 > ARENA_CHUNK ? len + 1 : ARENA_CHUNK;
-		char **chunks = realloc(n->chunks, (n->chunk_count + 1) * sizeof(*chunks));
-		if (chunks == NULL)
-			return NULL;
-		n->chunks = chunks;
-		if ((chunks[n->chunk_count] = malloc(size)) == NULL)
-			return NULL;
+		n->chunks = xreallocarray(n->chunks, n->chunk_count + 1, sizeof(*n->chunks));
+		n->chunks[n->chunk_count] = xmalloc(size);
 		n->chunk_count++;
 		n->chunk_used = 0;
 		n->chunk_size = size;
@@ -104,10 +101,7 @@ uint32_t names_intern(struct names *n, const char *s, size_t len)
 		return id;
 	if (n->count == n->capacity) {
 		uint32_t capacity = n->capacity ? n->capacity * 2 : 64;
-		struct name_entry *entries = realloc(n->entries, capacity * sizeof(*entries));
-		if (entries == NULL)
-			return UINT32_MAX;
-		n->entries = entries;
+		n->entries = xreallocarray(n->entries, capacity, sizeof(*n->entries));
 		n->capacity = capacity;
 	}
 	e = &n->entries[n->count];

@@ -17,6 +17,8 @@
 #include "chatlogd/parse_internal.h"
 #include "chatlogd/record.h"
 #include "chatlogd/timefmt.h"
+#include "chatlogd/util.h"
+#include "chatlogd/utf8.h"
 
 /* A format file is a few lines; anything bigger is a mistake (e.g. a log given by error). */
 #define FORMAT_FILE_MAX_BYTES (256 * 1024)
@@ -111,16 +113,6 @@ static void trim(const char **s, size_t *n)
 		(*n)--;
 }
 
-static char *copy_text(const char *s, size_t n)
-{
-	char *c = malloc(n + 1);
-	if (c != NULL) {
-		memcpy(c, s, n);
-		c[n] = '\0';
-	}
-	return c;
-}
-
 static void load_error(struct format_loader *ld, unsigned line, size_t column, const char *what,
                        const char *detail, size_t detail_len)
 {
@@ -134,18 +126,12 @@ static void load_error(struct format_loader *ld, unsigned line, size_t column, c
 static int append_pattern(struct format_loader *ld, const char *s, size_t n, unsigned line,
                           size_t column)
 {
-	char *bigger;
-
 	if (ld->piece_count == REGEX_PATTERN_LINES) {
 		load_error(ld, line, column, "pattern has too many lines", NULL, 0);
 		return -1;
 	}
 	/* Continuation lines are joined with '\n' so (?x) comments end where they did. */
-	if ((bigger = realloc(ld->pattern, ld->pattern_len + n + 2)) == NULL) {
-		load_error(ld, line, column, "out of memory", NULL, 0);
-		return -1;
-	}
-	ld->pattern = bigger;
+	ld->pattern = xreallocarray(ld->pattern, ld->pattern_len + n + 2, 1);
 	if (ld->piece_count > 0)
 		ld->pattern[ld->pattern_len++] = '\n';
 	ld->pieces[ld->piece_count].offset = ld->pattern_len;
@@ -182,10 +168,7 @@ static int add_word(struct format_loader *ld, struct word_map *m, const char *wo
 		load_error(ld, line, column, "too many mapped words", NULL, 0);
 		return -1;
 	}
-	if ((m->entries[m->count].word = copy_text(word, n)) == NULL) {
-		load_error(ld, line, column, "out of memory", NULL, 0);
-		return -1;
-	}
+	m->entries[m->count].word = xstrndup(word, n);
 	m->entries[m->count].len = n;
 	m->entries[m->count].value = value;
 	m->count++;
@@ -249,10 +232,7 @@ static int load_line(struct format_loader *ld, struct regex_parser *rp, const ch
 			           NULL, 0);
 			return -1;
 		}
-		if ((rp->ts_format = copy_text(value, value_len)) == NULL) {
-			load_error(ld, line, value_column, "out of memory", NULL, 0);
-			return -1;
-		}
+		rp->ts_format = xstrndup(value, value_len);
 		return 0;
 	}
 	if (key_len > 5 && memcmp(key, "from.", 5) == 0) {
@@ -377,8 +357,7 @@ struct regex_parser *regex_parser_load_buffer(const char *name, const char *data
 		goto fail;
 	}
 	/* A UTF-8 byte order mark some editors write is not part of the first key. */
-	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
-		pos = 3;
+	pos = utf8_bom_length(data, len);
 	while (pos < len) {
 		const char *s = data + pos;
 		const char *nl = memchr(s, '\n', len - pos);

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "chatlogd/prefilter.h"
+#include "chatlogd/util.h"
+#include "chatlogd/utf8.h"
 
 /* Literal analysis bounds (load time only): past them a rule simply always runs. */
 #define LITERAL_CHARS 8        /* longest exact string tracked */
@@ -138,36 +140,6 @@ struct prefilter {
 	uint64_t common_char[COMMON_MAX], common_pair[COMMON_MAX];
 	size_t common_chars, common_pairs;
 };
-
-/* Decodes the character at s[*i] of already valid UTF-8 and advances *i. Stops at
- * `len` even on a truncated sequence, which then reads as U+FFFD. Always inlined:
- * prefilter_scan calls it for every character of every message, and the call cost
- * as much as the decoding. */
-static inline __attribute__((always_inline)) uint32_t utf8_decode(const unsigned char *s,
-                                                                  size_t len, size_t *i)
-{
-	unsigned char c = s[*i];
-	size_t need = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-	uint32_t cp;
-
-	if (c < 0x80) {
-		(*i)++;
-		return c;
-	}
-	if (*i + need > len) {
-		*i = len;
-		return 0xfffd;
-	}
-	if (need == 2)
-		cp = (uint32_t)(c & 0x1f) << 6 | (s[*i + 1] & 0x3fu);
-	else if (need == 3)
-		cp = (uint32_t)(c & 0x0f) << 12 | (s[*i + 1] & 0x3fu) << 6 | (s[*i + 2] & 0x3fu);
-	else
-		cp = (uint32_t)(c & 0x07) << 18 | (s[*i + 1] & 0x3fu) << 12 |
-		     (s[*i + 2] & 0x3fu) << 6 | (s[*i + 3] & 0x3fu);
-	*i += need;
-	return cp;
-}
 
 /*
  * Case-folds a character the way PCRE2_CASELESS|PCRE2_UCP compares the characters
@@ -759,19 +731,16 @@ static uint64_t literal_key(const struct prefilter *pf, const struct literal *li
 
 /* ---- Reading a rule -------------------------------------------------------------- */
 
-/* Grows *array of *capacity elements of size `size` to hold `need`. 0, or -1. */
+/* Grows *array of *capacity elements of size `size` to hold `need`. Returns 0. */
 static int grow(void **array, size_t *capacity, size_t need, size_t size)
 {
 	size_t capacity_new = *capacity ? *capacity : 64;
-	void *grown;
 
 	if (need <= *capacity)
 		return 0;
 	while (capacity_new < need)
 		capacity_new *= 2;
-	if ((grown = realloc(*array, capacity_new * size)) == NULL)
-		return -1;
-	*array = grown;
+	*array = xreallocarray(*array, capacity_new, size);
 	*capacity = capacity_new;
 	return 0;
 }

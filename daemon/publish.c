@@ -20,6 +20,7 @@
 #include "chatlogd/publish.h"
 #include "chatlogd/rediskey.h"
 #include "chatlogd/timefmt.h"
+#include "chatlogd/util.h"
 
 /* Checks every key's type before the first write: Redis does not roll back a
  * script that fails half way, so a foreign key must stop the batch up front. */
@@ -98,37 +99,21 @@ struct args {
 	size_t arena_len, arena_capacity;
 	size_t *offsets, *lengths;
 	int count, capacity;
-	int failed;
 };
 
 static void args_add(struct args *a, const char *s, size_t len)
 {
-	if (a->failed)
-		return;
 	if (a->count == a->capacity) {
 		int capacity = a->capacity ? a->capacity * 2 : 256;
-		size_t *offsets = realloc(a->offsets, (size_t)capacity * sizeof(*offsets));
-		size_t *lengths =
-		    offsets ? realloc(a->lengths, (size_t)capacity * sizeof(*lengths)) : NULL;
-		if (offsets)
-			a->offsets = offsets;
-		if (lengths == NULL) {
-			a->failed = 1;
-			return;
-		}
-		a->lengths = lengths;
+		a->offsets = xreallocarray(a->offsets, (size_t)capacity, sizeof(*a->offsets));
+		a->lengths = xreallocarray(a->lengths, (size_t)capacity, sizeof(*a->lengths));
 		a->capacity = capacity;
 	}
 	if (a->arena_len + len + 1 > a->arena_capacity) {
 		size_t capacity = a->arena_capacity ? a->arena_capacity : 4096;
-		char *arena;
 		while (capacity < a->arena_len + len + 1)
 			capacity *= 2;
-		if ((arena = realloc(a->arena, capacity)) == NULL) {
-			a->failed = 1;
-			return;
-		}
-		a->arena = arena;
+		a->arena = xreallocarray(a->arena, capacity, 1);
 		a->arena_capacity = capacity;
 	}
 	memcpy(a->arena + a->arena_len, s, len);
@@ -159,8 +144,6 @@ static int args_to_batch(struct args *a, uint64_t seq, struct publish_batch *b)
 {
 	char *block;
 
-	if (a->failed)
-		return -1;
 	b->seq = seq;
 	b->argc = a->count;
 	b->argv = malloc((size_t)a->count * sizeof(*b->argv));
@@ -297,11 +280,7 @@ static int builder_end(struct builder *b)
 		return 0;
 	if (b->batch_count == b->batch_capacity) {
 		int capacity = b->batch_capacity ? b->batch_capacity * 2 : 4;
-		struct publish_batch *batches =
-		    realloc(b->batches, (size_t)capacity * sizeof(*batches));
-		if (batches == NULL)
-			return -1;
-		b->batches = batches;
+		b->batches = xreallocarray(b->batches, (size_t)capacity, sizeof(*b->batches));
 		b->batch_capacity = capacity;
 	}
 	if (args_to_batch(&b->args, b->next_seq, &b->batches[b->batch_count]) == -1)
@@ -424,7 +403,7 @@ static int emit_sets(struct builder *b, struct counter_table *days)
 		args_add(&b->args, names_get(b->names, shop), names_length(b->names, shop));
 	}
 	free(rows);
-	return rc == -1 || b->args.failed ? -1 : 0;
+	return rc;
 }
 
 /* One W operation per window: the non-zero counters, derived values and as_of. */
@@ -487,7 +466,7 @@ static int emit_window(void *ctx, uint32_t shop, uint32_t agent, unsigned change
 		args_add(&b->args, "as_of", 5);
 		args_add(&b->args, wc->as_of, as_of_len);
 	}
-	return b->args.failed ? -1 : 0;
+	return 0;
 }
 
 /* Each alert: PUBLISH to PREFIX:alerts, XADD to PREFIX:alerts:log, and the shop's
@@ -521,7 +500,7 @@ static int emit_alerts(struct builder *b, const struct alert_event *alerts, size
 		if (ev->type == ALERT_RAISED)
 			args_add(&b->args, message, len);
 	}
-	return b->args.failed ? -1 : 0;
+	return 0;
 }
 
 int publish_build(const struct publish_settings *s, struct counter_table *cut,

@@ -1,6 +1,6 @@
 /*
  * record.c owns the field rules both parsers share (SPEC §2): field names, the
- * kind/from/amount vocabularies, defaults and required fields, and UTF-8 checking.
+ * kind/from/amount vocabularies, defaults and required fields.
  * It does not read JSON or run patterns; the parsers hand it borrowed views.
  */
 #include <stdio.h>
@@ -161,56 +161,4 @@ int record_finish(struct record *rec, int has_ts, char *err, size_t errlen)
 	if (rec->kind != RECORD_MSG)
 		rec->from = FROM_NONE;
 	return 0;
-}
-
-/*
- * Checks each sequence by decoding it: a code point below its length's minimum is
- * an overlong (C0 80), D800-DFFF a surrogate (ED A0 80), past 10FFFF out of range
- * (F4 90 80 80). Three-byte sequences (CJK) are tested first; runs of ASCII are
- * skipped eight bytes at a time.
- */
-int utf8_valid(const char *str, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned c = s[i];
-		if (c < 0x80) {
-			i++;
-			while (i + 8 <= len) {
-				uint64_t word;
-				memcpy(&word, s + i, 8);
-				if (word & UINT64_C(0x8080808080808080))
-					break;
-				i += 8;
-			}
-			while (i < len && s[i] < 0x80)
-				i++;
-			continue;
-		}
-		if ((c & 0xf0) == 0xe0) {
-			if (len - i < 3 || (s[i + 1] & 0xc0) != 0x80 || (s[i + 2] & 0xc0) != 0x80)
-				return 0;
-			unsigned cp = ((c & 0x0f) << 12) | ((s[i + 1] & 0x3fu) << 6);
-			if (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))
-				return 0;
-			i += 3;
-		} else if ((c & 0xe0) == 0xc0) {
-			if (c < 0xc2 || len - i < 2 || (s[i + 1] & 0xc0) != 0x80)
-				return 0;
-			i += 2;
-		} else if ((c & 0xf8) == 0xf0) {
-			if (len - i < 4 || (s[i + 1] & 0xc0) != 0x80 || (s[i + 2] & 0xc0) != 0x80 ||
-			    (s[i + 3] & 0xc0) != 0x80)
-				return 0;
-			unsigned cp = ((c & 0x07) << 18) | ((s[i + 1] & 0x3fu) << 12);
-			if (cp < 0x10000 || cp > 0x10ffff)
-				return 0;
-			i += 4;
-		} else {
-			return 0;
-		}
-	}
-	return 1;
 }

@@ -39,6 +39,7 @@
 #include "chatlogd/redisconn.h"
 #include "chatlogd/secret.h"
 #include "chatlogd/resolve.h"
+#include "chatlogd/util.h"
 
 /* A Redis password is a line of text; anything longer than this in the password
  * file is a wrong file, not a password. */
@@ -159,16 +160,15 @@ static int redisconn_hex_value(char ch)
 	return -1;
 }
 
-/* Copies [s, s+len) with %XX decoded into a new string; NULL if malformed or out
- * of memory. User names and passwords may carry any byte this way. */
+/* Copies [s, s+len) with %XX decoded into a new string; NULL if malformed.
+ * User names and passwords may carry any byte this way. */
 static char *redisconn_percent_decode(const char *s, size_t len)
 {
 	char *out, *o;
 	size_t i;
 	int hi, lo;
 
-	if ((out = malloc(len + 1)) == NULL)
-		return NULL;
+	out = xmalloc(len + 1);
 	for (i = 0, o = out; i < len; i++) {
 		if (s[i] != '%') {
 			*o++ = s[i];
@@ -206,17 +206,6 @@ static long redisconn_parse_number(const char *s, size_t len, long min, long max
 	return value >= min && value <= max ? value : -1;
 }
 
-static char *redisconn_strndup(const char *s, size_t len)
-{
-	char *out;
-
-	if ((out = malloc(len + 1)) == NULL)
-		return NULL;
-	memcpy(out, s, len);
-	out[len] = '\0';
-	return out;
-}
-
 /* unix:///absolute/path[?db=N] */
 static int redisconn_parse_unix_url(struct redis_endpoint *ep, const char *rest, char *err,
                                     size_t errlen)
@@ -241,10 +230,7 @@ static int redisconn_parse_unix_url(struct redis_endpoint *ep, const char *rest,
 			return -1;
 		}
 	}
-	if ((ep->unix_path = redisconn_strndup(rest, path_len)) == NULL) {
-		snprintf(err, errlen, "redis url: out of memory");
-		return -1;
-	}
+	ep->unix_path = xstrndup(rest, path_len);
 	ep->db = (int)db;
 	return 0;
 }
@@ -339,10 +325,7 @@ static int redisconn_parse_tcp_url(struct redis_endpoint *ep, const char *rest, 
 		}
 		ep->db = (int)value;
 	}
-	if ((ep->host = redisconn_strndup(host, host_len)) == NULL) {
-		snprintf(err, errlen, "redis url: out of memory");
-		return -1;
-	}
+	ep->host = xstrndup(host, host_len);
 	return 0;
 }
 
@@ -397,12 +380,8 @@ static int redisconn_read_password(struct redis_endpoint *ep, const char *path, 
 
 	if (len == -1)
 		return -1;
-	ep->password = redisconn_strndup(buf, (size_t)len);
+	ep->password = xstrndup(buf, (size_t)len);
 	explicit_bzero(buf, sizeof(buf));
-	if (ep->password == NULL) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -1;
-	}
 	return 0;
 }
 
@@ -1029,14 +1008,11 @@ int redisconn_script(struct redisconn *c, const char *lua)
 	struct script *scripts;
 	int id = c->script_count;
 
-	scripts = realloc(c->scripts, (size_t)(id + 1) * sizeof(*scripts));
-	if (scripts == NULL)
-		return -1;
+	scripts = xreallocarray(c->scripts, (size_t)id + 1, sizeof(*scripts));
 	c->scripts = scripts;
 	memset(&scripts[id], 0, sizeof(scripts[id]));
 	scripts[id].lua_len = strlen(lua);
-	if ((scripts[id].lua = redisconn_strndup(lua, scripts[id].lua_len)) == NULL)
-		return -1;
+	scripts[id].lua = xstrndup(lua, scripts[id].lua_len);
 	c->script_count++;
 	/* Up or handshaking (its SCRIPT LOADs are queued already): load it now, after
 	 * the PING; until that answers, evals of it go out as EVAL. */

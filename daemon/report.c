@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "chatlogd/report.h"
+#include "chatlogd/display.h"
+#include "chatlogd/json_write.h"
 
 /* One shop: its agents' rows (sorted by name) and its whole-shop row. */
 struct shop_view {
@@ -87,25 +89,6 @@ static void view_free(struct report_view *v)
 
 /* ---- JSON ---- */
 
-static void json_string(FILE *out, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			fputc('\\', out);
-			fputc(c, out);
-		} else if (c < 0x20) {
-			fprintf(out, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
-		} else {
-			fputc(c, out);
-		}
-	}
-	fputc('"', out);
-}
-
 /* Writes `"key": {"sub": N, ...}` for the non-zero counters in [first, first+count);
  * nothing when all are zero. */
 static void json_group(FILE *out, const char *key, const int64_t *value, unsigned first,
@@ -122,7 +105,7 @@ static void json_group(FILE *out, const char *key, const int64_t *value, unsigne
 			fprintf(out, "%s\"%s\": {", *need_comma ? ", " : "", key);
 		opened = 1;
 		if (first == COUNTER_LOST_REASON)
-			json_string(out, reasons->names[i]);
+			json_write_string(out, reasons->names[i], strlen(reasons->names[i]));
 		else if (i == HISTOGRAM_BUCKETS - 1)
 			fputs("\"inf\"", out);
 		else
@@ -183,7 +166,7 @@ int report_json(FILE *out, struct counter_table *folded, const struct names *nam
 	for (size_t i = 0; i < v.shop_count; i++) {
 		const struct shop_view *s = &v.shops[i];
 		fputs(i ? ",\n  " : "\n  ", out);
-		json_string(out, names_get(names, s->shop));
+		json_write_string(out, names_get(names, s->shop), names_length(names, s->shop));
 		fputs(": {\"totals\": ", out);
 		json_counters(out, s->totals, reasons);
 		fprintf(out, ",\n   \"silent_orders\": %" PRId64 ", \"silent_sales_fen\": %" PRId64,
@@ -192,7 +175,8 @@ int report_json(FILE *out, struct counter_table *folded, const struct names *nam
 		fputs(",\n   \"agents\": {", out);
 		for (size_t j = 0; j < s->agent_count; j++) {
 			fputs(j ? ",\n    " : "\n    ", out);
-			json_string(out, names_get(names, s->agents[j]->agent));
+			json_write_string(out, names_get(names, s->agents[j]->agent),
+			                  names_length(names, s->agents[j]->agent));
 			fputs(": ", out);
 			json_counters(out, s->agents[j]->value, reasons);
 		}
@@ -204,52 +188,6 @@ int report_json(FILE *out, struct counter_table *folded, const struct names *nam
 }
 
 /* ---- scoreboard ---- */
-
-static uint32_t utf8_next(const unsigned char **p, const unsigned char *end)
-{
-	const unsigned char *s = *p;
-	uint32_t cp = *s++;
-	int extra = cp >= 0xf0 ? 3 : cp >= 0xe0 ? 2 : cp >= 0xc0 ? 1 : 0;
-
-	cp &= extra == 3 ? 0x07 : extra == 2 ? 0x0f : extra == 1 ? 0x1f : 0x7f;
-	while (extra-- > 0 && s < end && (*s & 0xc0) == 0x80)
-		cp = (cp << 6) | (*s++ & 0x3f);
-	*p = s;
-	return cp;
-}
-
-size_t text_display_width(const char *text, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)text, *end = p + len;
-	size_t width = 0;
-
-	while (p < end) {
-		uint32_t cp = utf8_next(&p, end);
-		if ((cp >= 0x0300 && cp <= 0x036f) || (cp >= 0x200b && cp <= 0x200f) ||
-		    (cp >= 0xfe00 && cp <= 0xfe0f))
-			continue; /* combining marks, zero-width spaces, variation selectors */
-		if ((cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0x303e) ||
-		    (cp >= 0x3041 && cp <= 0x33ff) || (cp >= 0x3400 && cp <= 0x4dbf) ||
-		    (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0xa000 && cp <= 0xa4cf) ||
-		    (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
-		    (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
-		    (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x1f300 && cp <= 0x1f64f) ||
-		    (cp >= 0x1f900 && cp <= 0x1f9ff) || (cp >= 0x20000 && cp <= 0x3fffd))
-			width += 2;
-		else
-			width += 1;
-	}
-	return width;
-}
-
-/* Prints s left-aligned in `width` terminal columns. */
-static void print_padded(FILE *out, const char *s, size_t width)
-{
-	size_t w = text_display_width(s, strlen(s));
-	fputs(s, out);
-	while (w++ < width)
-		fputc(' ', out);
-}
 
 static void format_ms(char *out, size_t size, int has, int64_t ms)
 {
@@ -297,7 +235,7 @@ static void table_row(FILE *out, const char *name, size_t name_width, const int6
 	else
 		snprintf(aov, sizeof(aov), "-");
 	fputs("  ", out);
-	print_padded(out, name, name_width);
+	display_pad(out, name, name_width);
 	fprintf(out,
 	        " %9" PRId64 " %9" PRId64 " %7s %6" PRId64 " %7s %6" PRId64
 	        " %7s %7s %7s %9s %6" PRId64 "  %s\n",
@@ -322,7 +260,7 @@ int report_table(FILE *out, struct counter_table *folded, const struct names *na
 		size_t width = 8;
 		for (size_t j = 0; j < s->agent_count; j++) {
 			const char *name = names_get(names, s->agents[j]->agent);
-			size_t w = text_display_width(name, strlen(name));
+			size_t w = display_width(name, strlen(name));
 			if (w > width)
 				width = w;
 		}
@@ -331,7 +269,7 @@ int report_table(FILE *out, struct counter_table *folded, const struct names *na
 		fprintf(out, "  (silent orders %" PRId64 ")\n",
 		        s->whole ? s->whole->value[COUNTER_SILENT_ORDERS] : 0);
 		fputs("  ", out);
-		print_padded(out, "agent", width);
+		display_pad(out, "agent", width);
 		fputs(" inquiries post-sale FRT avg   late ART avg   late   reply    conv  paid/o  "
 		      "     AOV   "
 		      "lost  top lost reason\n",

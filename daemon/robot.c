@@ -18,6 +18,8 @@
 #include "chatlogd/names.h"
 #include "chatlogd/robot.h"
 #include "chatlogd/secret.h"
+#include "chatlogd/json_write.h"
+#include "chatlogd/util.h"
 
 /* Agents a digest names one by one; the rest are summed in its last line. */
 #define DIGEST_LINES 10
@@ -505,7 +507,7 @@ size_t robot_alert_text(const struct alert_event *ev, const struct names *names,
 static void id_list(char **p, char *end, const char *key, const char *id)
 {
 	alert_put(p, end, "\"%s\":[\"", key);
-	alert_json_escape(p, end, id);
+	json_write_escape(p, end, id, strlen(id));
 	alert_put(p, end, "\"]");
 }
 
@@ -527,21 +529,22 @@ size_t robot_body(enum robot_kind kind, const char *text, const struct robot_men
 	switch (kind) {
 	case ROBOT_FEISHU:
 		alert_put(&p, end, "{\"msg_type\":\"text\",\"content\":{\"text\":\"");
-		alert_json_escape(&p, end, text);
+		json_write_escape(&p, end, text, strlen(text));
 		/* Feishu custom bots @ by open_id or user_id only, not by mobile number. */
 		if (id != NULL && !mobile) {
-			alert_json_escape(&p, end, " <at user_id=\"");
-			alert_json_escape(&p, end, id);
-			alert_json_escape(&p, end, "\">");
-			alert_json_escape(&p, end, mention->agent);
-			alert_json_escape(&p, end, "</at>");
+			json_write_escape(&p, end, " <at user_id=\"",
+			                  sizeof(" <at user_id=\"") - 1);
+			json_write_escape(&p, end, id, strlen(id));
+			json_write_escape(&p, end, "\">", sizeof("\">") - 1);
+			json_write_escape(&p, end, mention->agent, strlen(mention->agent));
+			json_write_escape(&p, end, "</at>", sizeof("</at>") - 1);
 		}
 		end = out + size;
 		alert_put(&p, end, "\"}}");
 		break;
 	case ROBOT_WECOM:
 		alert_put(&p, end, "{\"msgtype\":\"text\",\"text\":{\"content\":\"");
-		alert_json_escape(&p, end, text);
+		json_write_escape(&p, end, text, strlen(text));
 		end = out + size;
 		alert_put(&p, end, "\"");
 		if (id != NULL) {
@@ -552,11 +555,11 @@ size_t robot_body(enum robot_kind kind, const char *text, const struct robot_men
 		break;
 	case ROBOT_DINGTALK:
 		alert_put(&p, end, "{\"msgtype\":\"text\",\"text\":{\"content\":\"");
-		alert_json_escape(&p, end, text);
+		json_write_escape(&p, end, text, strlen(text));
 		/* DingTalk renders the @ only when the content names it too. */
 		if (id != NULL) {
-			alert_json_escape(&p, end, " @");
-			alert_json_escape(&p, end, id);
+			json_write_escape(&p, end, " @", sizeof(" @") - 1);
+			json_write_escape(&p, end, id, strlen(id));
 		}
 		end = out + size;
 		alert_put(&p, end, "\"},\"at\":{");
@@ -568,7 +571,7 @@ size_t robot_body(enum robot_kind kind, const char *text, const struct robot_men
 		break;
 	default:
 		alert_put(&p, end, "{\"msgtype\":\"text\",\"text\":{\"content\":\"");
-		alert_json_escape(&p, end, text);
+		json_write_escape(&p, end, text, strlen(text));
 		end = out + size;
 		alert_put(&p, end, "\"}");
 		if (alert_json != NULL && (size_t)(end - p) > strlen(alert_json) + 12)
@@ -653,17 +656,13 @@ void robot_digest_add(struct robot_digest *d, const struct alert_event *ev,
 	if (e == NULL && d->count < DIGEST_AGENTS_MAX) {
 		if (d->count == d->capacity) {
 			size_t capacity = d->capacity ? d->capacity * 2 : 8;
-			struct digest_entry *grown =
-			    reallocarray(d->entries, capacity, sizeof(*grown));
-			if (grown == NULL)
-				fatalx("out of memory");
-			d->entries = grown;
+			d->entries = xreallocarray(d->entries, capacity, sizeof(*d->entries));
 			d->capacity = capacity;
 		}
 		e = &d->entries[d->count];
 		memset(e, 0, sizeof(*e));
-		if ((e->shop = strdup(shop)) == NULL || (e->agent = strdup(agent)) == NULL)
-			fatalx("out of memory");
+		e->shop = xstrdup(shop);
+		e->agent = xstrdup(agent);
 		d->count++;
 	}
 	if (e == NULL)

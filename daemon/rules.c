@@ -35,6 +35,7 @@
 #include "chatlogd/prefilter.h"
 #include "chatlogd/rules.h"
 #include "chatlogd/textfile.h"
+#include "chatlogd/utf8.h"
 
 /* Compile options fixed by SPEC §4. \C is refused: it can split a UTF-8 character
  * and nothing a chat rule needs depends on it. */
@@ -150,43 +151,6 @@ struct rules_loader {
 };
 
 static const char *const builtin_reasons[] = {"no_reply", "slow", "other"};
-
-/*
- * Returns the length of the well-formed UTF-8 sequence at s (at most `avail` bytes),
- * or 0 when it is not one: overlong forms, surrogates and code points past U+10FFFF
- * are refused, as PCRE2 would refuse them later with a less helpful offset.
- */
-static size_t utf8_sequence_length(const unsigned char *s, size_t avail)
-{
-	unsigned char c = s[0];
-	size_t need;
-	unsigned char lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		need = 2;
-	else if (c >= 0xe0 && c <= 0xef) {
-		need = 3;
-		if (c == 0xe0)
-			lo = 0xa0; /* overlong */
-		else if (c == 0xed)
-			hi = 0x9f; /* surrogates */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		need = 4;
-		if (c == 0xf0)
-			lo = 0x90; /* overlong */
-		else if (c == 0xf4)
-			hi = 0x8f; /* past U+10FFFF */
-	} else
-		return 0;
-	if (avail < need || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < need; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return need;
-}
 
 /* ---- The rule set --------------------------------------------------------------- */
 
@@ -557,7 +521,7 @@ static unsigned loader_column(const struct rules_loader *ld, const char *at)
 	unsigned column = 1;
 
 	for (const char *p = ld->line_start; p < at; p++)
-		if (((unsigned char)*p & 0xc0) != 0x80)
+		if (!utf8_is_continuation((unsigned char)*p))
 			column++;
 	return column;
 }
@@ -869,8 +833,7 @@ struct rules *rules_load_buffer(const char *name, const char *data, size_t len, 
 		snprintf(err, errlen, "%s: out of memory", name);
 		goto fail;
 	}
-	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
-		pos += 3;
+	pos += utf8_bom_length(data, len);
 	while (pos < end) {
 		const char *newline = memchr(pos, '\n', (size_t)(end - pos));
 		const char *line_end = newline != NULL ? newline : end;

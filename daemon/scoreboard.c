@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "chatlogd/scoreboard.h"
+#include "chatlogd/utf8.h"
+#include "chatlogd/json_write.h"
 
 /* Nesting deeper than this in an alert message is not an alert message. */
 #define SCOREBOARD_JSON_DEPTH 32
@@ -256,41 +258,6 @@ const char *scoreboard_quadrant_label(enum scoreboard_quadrant q)
 
 /* ---- JSON ---- */
 
-/* Length of the valid UTF-8 sequence at s (at most len bytes), or 0: no overlong
- * forms, no surrogates, nothing above U+10FFFF. */
-static size_t utf8_sequence(const unsigned char *s, size_t len)
-{
-	unsigned char c = s[0];
-	size_t need, i;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		need = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		need = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		need = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (len < need)
-		return 0;
-	for (i = 1; i < need; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((need == 3 && cp < 0x800) || (need == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return need;
-}
-
 char *scoreboard_display_text(const char *text, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)text;
@@ -300,7 +267,7 @@ char *scoreboard_display_text(const char *text, size_t len)
 	if ((out = malloc(len + 1)) == NULL)
 		return NULL;
 	while (i < len) {
-		n = utf8_sequence(s + i, len - i);
+		n = utf8_sequence_length(s + i, len - i);
 		/* C1 controls are U+0080..U+009F: 0xc2 0x80..0x9f in UTF-8. */
 		if (n == 0 || s[i] < 0x20 || s[i] == 0x7f ||
 		    (n == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0)) {
@@ -314,42 +281,6 @@ char *scoreboard_display_text(const char *text, size_t len)
 	}
 	out[o] = '\0';
 	return out;
-}
-
-void scoreboard_json_string(FILE *out, const char *text, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *s = (const unsigned char *)text;
-	size_t i = 0, n;
-
-	fputc('"', out);
-	while (i < len) {
-		unsigned char c = s[i];
-		if (c == '"' || c == '\\') {
-			fputc('\\', out);
-			fputc(c, out);
-			i++;
-		} else if (c == '\n') {
-			fputs("\\n", out);
-			i++;
-		} else if (c == '\t') {
-			fputs("\\t", out);
-			i++;
-		} else if (c == '\r') {
-			fputs("\\r", out);
-			i++;
-		} else if (c < 0x20) {
-			fprintf(out, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
-			i++;
-		} else if ((n = utf8_sequence(s + i, len - i)) == 0) {
-			fputs("\\ufffd", out);
-			i++;
-		} else {
-			fwrite(s + i, 1, n, out);
-			i += n;
-		}
-	}
-	fputc('"', out);
 }
 
 /* A strict reader over one JSON text (RFC 8259), for alert messages. */
@@ -392,27 +323,8 @@ static int hex4(const unsigned char *s, uint32_t *out)
 static void put_code_point(char *out, size_t size, size_t *used, uint32_t cp)
 {
 	char buf[4];
-	size_t n;
+	size_t n = utf8_encode(cp, buf);
 
-	if (cp < 0x80) {
-		buf[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		buf[0] = (char)(0xc0 | (cp >> 6));
-		buf[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		buf[0] = (char)(0xe0 | (cp >> 12));
-		buf[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		buf[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		buf[0] = (char)(0xf0 | (cp >> 18));
-		buf[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		buf[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		buf[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
 	if (out == NULL || *used == SIZE_MAX)
 		return;
 	if (*used + n >= size) {
@@ -443,22 +355,11 @@ static int json_string_value(struct json_reader *r, char *out, size_t size)
 		if (c < 0x20)
 			return -1;
 		if (c != '\\') {
-			if ((n = utf8_sequence(r->s + r->pos, r->len - r->pos)) == 0)
+			if ((n = utf8_sequence_length(r->s + r->pos, r->len - r->pos)) == 0)
 				return -1;
-			if (n == 1) {
-				cp = c;
-			} else {
-				/* Decode only to copy it; validity is settled above. */
-				const unsigned char *p = r->s + r->pos;
-				cp = n == 2   ? (uint32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f)
-				     : n == 3 ? (uint32_t)(p[0] & 0x0f) << 12 |
-				                    (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f)
-				              : (uint32_t)(p[0] & 0x07) << 18 |
-				                    (uint32_t)(p[1] & 0x3f) << 12 |
-				                    (uint32_t)(p[2] & 0x3f) << 6 | (p[3] & 0x3f);
-			}
+			/* Decode only to copy it; validity is settled above. */
+			cp = utf8_decode(r->s, r->len, &r->pos);
 			put_code_point(out, size, &used, cp);
-			r->pos += n;
 			continue;
 		}
 		if (r->pos + 1 >= r->len)

@@ -11,6 +11,7 @@
 
 #include "chatlogd/scoreboard.h"
 #include "chatlogd/sse.h"
+#include "chatlogd/json_write.h"
 
 void sse_event(struct evbuffer *out, const char *name, const char *data, size_t len)
 {
@@ -52,7 +53,7 @@ void sse_alert(struct evbuffer *out, const char *message, size_t len)
 	} else {
 		if ((f = open_memstream(&json, &json_len)) == NULL)
 			return;
-		scoreboard_json_string(f, message, len);
+		json_write_string(f, message, len);
 		if (fclose(f) != 0) {
 			free(json);
 			return;

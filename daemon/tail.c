@@ -30,6 +30,7 @@
 #include "chatlogd/lines.h"
 #include "chatlogd/log.h"
 #include "chatlogd/tail.h"
+#include "chatlogd/util.h"
 
 #define TAIL_POLL_DEFAULT_MS 1000
 #define TAIL_RESCAN_DEFAULT_MS 5000
@@ -1334,14 +1335,10 @@ static int rotated_list(const struct tail *t, const char *path, struct rotated_s
 			continue;
 		if (set->count == capacity) {
 			size_t more = capacity ? capacity * 2 : 8;
-			struct rotated *items = reallocarray(set->items, more, sizeof(*items));
-			if (items == NULL)
-				fatalx("out of memory listing rotated files");
-			set->items = items;
+			set->items = xreallocarray(set->items, more, sizeof(*set->items));
 			capacity = more;
 		}
-		if ((r.name = strdup(de->d_name)) == NULL)
-			fatalx("out of memory listing rotated files");
+		r.name = xstrdup(de->d_name);
 		r.compressed = name_is_compressed(r.name);
 		rotated_number(&r, base);
 		set->items[set->count++] = r;

@@ -11,6 +11,7 @@
 #include "chatlogd/names.h"
 #include "chatlogd/windows.h"
 #include "chatlogd/wire.h"
+#include "chatlogd/util.h"
 
 #define DAY_MINUTES 1440
 
@@ -114,10 +115,7 @@ static struct series *series_get(struct windows *w, uint32_t shop, uint32_t agen
 		return &w->series[id];
 	if (w->count == w->capacity) {
 		size_t capacity = w->capacity ? w->capacity * 2 : 16;
-		struct series *series = realloc(w->series, capacity * sizeof(*series));
-		if (series == NULL)
-			return NULL;
-		w->series = series;
+		w->series = xreallocarray(w->series, capacity, sizeof(*w->series));
 		w->capacity = capacity;
 	}
 	s = &w->series[w->count];
@@ -188,10 +186,7 @@ static int minute_add(struct minute *m, unsigned id, int64_t value)
 		}
 	if (m->count == m->capacity) {
 		uint16_t capacity = m->capacity ? (uint16_t)(m->capacity * 2) : 8;
-		struct field *fields = realloc(m->fields, capacity * sizeof(*fields));
-		if (fields == NULL)
-			return -1;
-		m->fields = fields;
+		m->fields = xreallocarray(m->fields, capacity, sizeof(*m->fields));
 		m->capacity = capacity;
 	}
 	m->fields[m->count++] = (struct field){(uint16_t)id, value};

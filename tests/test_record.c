@@ -1,6 +1,6 @@
 /*
  * Tests for record.c: field names, the kind/from/amount vocabularies, defaults and
- * required fields in record_finish, and UTF-8 validation.
+ * required fields in record_finish.
  */
 #include <string.h>
 
@@ -11,11 +11,6 @@
 static int amount(const char *s, int64_t *fen)
 {
 	return record_parse_amount(s, strlen(s), fen);
-}
-
-static int valid(const char *s, size_t len)
-{
-	return utf8_valid(s, len);
 }
 
 /* A message record with everything a buyer message needs. */
@@ -300,68 +295,6 @@ static void test_finish_error_cut_to_errlen(void)
 	CHECK_STR(err, "miss");
 }
 
-static void test_utf8_ascii_chinese_and_emoji_valid(void)
-{
-	CHECK(valid("", 0));
-	CHECK(valid("hello, world: a longer ASCII run", 32));
-	CHECK(valid("在吗,这款有现货吗", strlen("在吗,这款有现货吗")));
-	CHECK(valid("\xf0\x9f\x98\x80", 4));
-	CHECK(valid("\xc3\xa9", 2));
-	CHECK(valid("a\0b", 3));
-}
-
-static void test_utf8_boundaries_valid(void)
-{
-	CHECK(valid("\xc2\x80", 2));         /* U+0080 */
-	CHECK(valid("\xdf\xbf", 2));         /* U+07FF */
-	CHECK(valid("\xe0\xa0\x80", 3));     /* U+0800 */
-	CHECK(valid("\xed\x9f\xbf", 3));     /* U+D7FF */
-	CHECK(valid("\xee\x80\x80", 3));     /* U+E000 */
-	CHECK(valid("\xef\xbf\xbf", 3));     /* U+FFFF */
-	CHECK(valid("\xf0\x90\x80\x80", 4)); /* U+10000 */
-	CHECK(valid("\xf4\x8f\xbf\xbf", 4)); /* U+10FFFF */
-}
-
-static void test_utf8_overlongs_rejected(void)
-{
-	CHECK(!valid("\xc0\x80", 2));
-	CHECK(!valid("\xc1\xbf", 2));
-	CHECK(!valid("\xe0\x80\x80", 3));
-	CHECK(!valid("\xe0\x9f\xbf", 3));
-	CHECK(!valid("\xf0\x80\x80\x80", 4));
-	CHECK(!valid("\xf0\x8f\xbf\xbf", 4));
-}
-
-static void test_utf8_surrogates_rejected(void)
-{
-	CHECK(!valid("\xed\xa0\x80", 3)); /* U+D800 */
-	CHECK(!valid("\xed\xbf\xbf", 3)); /* U+DFFF */
-	CHECK(!valid("\xed\xa0\xbd\xed\xb8\x80", 6));
-}
-
-static void test_utf8_past_10ffff_rejected(void)
-{
-	CHECK(!valid("\xf4\x90\x80\x80", 4));
-	CHECK(!valid("\xf5\x80\x80\x80", 4));
-	CHECK(!valid("\xf8\x88\x80\x80\x80", 5));
-	CHECK(!valid("\xff", 1));
-	CHECK(!valid("\xfe", 1));
-}
-
-static void test_utf8_truncated_and_stray_bytes_rejected(void)
-{
-	CHECK(!valid("\xe4\xb8", 2));
-	CHECK(!valid("abcdefghij\xe4\xb8", 12));
-	CHECK(!valid("\xc3", 1));
-	CHECK(!valid("\xf0\x9f\x98", 3));
-	CHECK(!valid("\x80", 1));
-	CHECK(!valid("a\xbf", 2));
-	CHECK(!valid("\xe4\x41\x80", 3));
-	CHECK(!valid("\xf0\x9f\x41\x80", 4));
-	/* A sequence cut by the length, though the bytes continue in memory. */
-	CHECK(!valid("\xe4\xb8\xad", 2));
-}
-
 int main(void)
 {
 	RUN(test_field_lookup_every_spec_field);
@@ -385,11 +318,5 @@ int main(void)
 	RUN(test_finish_nul_in_name_rejected);
 	RUN(test_finish_nul_in_text_is_fine);
 	RUN(test_finish_error_cut_to_errlen);
-	RUN(test_utf8_ascii_chinese_and_emoji_valid);
-	RUN(test_utf8_boundaries_valid);
-	RUN(test_utf8_overlongs_rejected);
-	RUN(test_utf8_surrogates_rejected);
-	RUN(test_utf8_past_10ffff_rejected);
-	RUN(test_utf8_truncated_and_stray_bytes_rejected);
 	return check_done();
 }

@@ -37,19 +37,6 @@ static const char *percentile_text(const int64_t *h, unsigned percent)
 }
 
 /* Runs fn over text into a string; the caller frees. */
-static char *json_of(const char *text, size_t len)
-{
-	char *buf = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&buf, &size);
-
-	if (f == NULL)
-		return NULL;
-	scoreboard_json_string(f, text, len);
-	fclose(f);
-	return buf;
-}
-
 /* ---- hash fields ---- */
 
 static void test_hash_fields_map_to_counters_and_accumulate(void)
@@ -545,24 +532,6 @@ static void check_text_cases(char *(*make)(const char *text, size_t len),
 	}
 }
 
-static void test_json_string_escapes_and_repairs(void)
-{
-	static const struct text_case cases[] = {
-	    {"a\"b\\c", 5, "\"a\\\"b\\\\c\""},
-	    {"l1\nl2\tx\r\x01\x1b[31m", 14, "\"l1\\nl2\\tx\\r\\u0001\\u001b[31m\""},
-	    {"售前小美", sizeof("售前小美") - 1, "\"售前小美\""},
-	    {"a\xff"
-	     "b",
-	     3, "\"a\\ufffdb\""},
-	    {"\xc0\xaf", 2, "\"\\ufffd\\ufffd\""},            /* an overlong '/' */
-	    {"x\xe4\xb8", 3, "\"x\\ufffd\\ufffd\""},          /* a character cut short */
-	    {"\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\""}, /* a UTF-8 encoded surrogate */
-	    {"a\0b", 3, "\"a\\u0000b\""},
-	};
-
-	check_text_cases(json_of, cases, sizeof(cases) / sizeof(cases[0]));
-}
-
 static void test_display_text_replaces_controls_and_bad_bytes(void)
 {
 	static const struct text_case cases[] = {
@@ -601,7 +570,6 @@ int main(void)
 	RUN(test_alert_parse_depth_limit);
 	RUN(test_alert_parse_cuts_long_names_at_a_character);
 	RUN(test_json_valid);
-	RUN(test_json_string_escapes_and_repairs);
 	RUN(test_display_text_replaces_controls_and_bad_bytes);
 	return check_done();
 }

@@ -346,13 +346,12 @@ static void test_waiting_body_names_the_buyer(void)
 	char out[16384];
 	size_t len = webhook_alert_body(&ev, names, out, sizeof(out));
 
-	CHECK_STR(
-	    out,
-	    "{\"msgtype\":\"text\",\"text\":{\"content\":\"【chatlogd】买家等待：店铺 s1 "
-	    "客服 bob 的买家 买家\\u000a1 已等待 7.48 秒 > 首响目标 6 秒\"},\"alert\":{\"type\":"
-	    "\"waiting\",\"shop\":\"s1\",\"agent\":\"bob\",\"buyer\":\"买家\\u000a1\","
-	    "\"metric\":\"frt\",\"value_ms\":7480,\"target_ms\":6000,\"samples\":1,"
-	    "\"window_s\":300,\"ts\":\"2026-11-24T10:00:00.000+08:00\"}}");
+	CHECK_STR(out,
+	          "{\"msgtype\":\"text\",\"text\":{\"content\":\"【chatlogd】买家等待：店铺 s1 "
+	          "客服 bob 的买家 买家\\n1 已等待 7.48 秒 > 首响目标 6 秒\"},\"alert\":{\"type\":"
+	          "\"waiting\",\"shop\":\"s1\",\"agent\":\"bob\",\"buyer\":\"买家\\n1\","
+	          "\"metric\":\"frt\",\"value_ms\":7480,\"target_ms\":6000,\"samples\":1,"
+	          "\"window_s\":300,\"ts\":\"2026-11-24T10:00:00.000+08:00\"}}");
 	CHECK(scoreboard_json_valid(out, len));
 	names_free(names);
 }
@@ -863,8 +862,8 @@ static void test_rate_limit_folds_the_rest_into_one_digest(void)
 		    r.bodies[3],
 		    "{\"msgtype\":\"text\",\"text\":{\"content\":"
 		    "\"【chatlogd】限流汇总：机器人每分钟最多"
-		    "发 3 条，另有 5 条提醒未单独发送：\\u000a店铺 s1 客服 alice：买家等待 "
-		    "2\\u000a店铺 s1 "
+		    "发 3 条，另有 5 条提醒未单独发送：\\n店铺 s1 客服 alice：买家等待 "
+		    "2\\n店铺 s1 "
 		    "客服 bob：告警 1，买家等待 1，告警失效 1\"},\"at\":{\"isAtAll\":false}}");
 		/* the window: the digest came a whole period after the first post */
 		CHECK(r.at_ms[3] - r.at_ms[0] >= 350);

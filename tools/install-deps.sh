@@ -6,7 +6,7 @@
 set -eu
 
 PACKAGES="build-essential cmake pkg-config clang clang-format
-libevent-dev libssl-dev ca-certificates libpcre2-dev libhiredis-dev libsystemd-dev libinih-dev
+libevent-dev libssl-dev ca-certificates libpcre2-dev libhiredis-dev libsystemd-dev libinih-dev zlib1g-dev
 libjsmn-dev redis-server redis-tools logrotate systemd procps
 libjansson-dev libjson-c-dev mtail prometheus python3 time tzdata
 libxlsxwriter-dev python3-openpyxl

@@ -101,11 +101,6 @@ struct names;
 size_t alert_format(const struct alert_event *ev, const struct names *names, char *out,
                     size_t size);
 
-/* Appends s as the inside of a JSON string at *p (quote and backslash escaped, control
- * bytes as \u00XX, other bytes as they are), stopping short of end - 7; advances *p
- * and NUL-terminates. */
-void alert_json_escape(char **p, char *end, const char *s);
-
 /* printf at *p, never past end: advances *p by what fit (keeping room for the NUL). */
 void alert_put(char **p, char *end, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -1,6 +1,6 @@
 /*
  * chatlogctl's JSON writer: one object on one line, with the commas placed for the
- * caller, strings escaped by scoreboard_json_string, and alert messages from Redis
+ * caller, strings escaped by json_write_string, and alert messages from Redis
  * embedded as they are stored when they are valid JSON. Part of the chatlogctl
  * program only. Nesting deeper than CTL_JSON_DEPTH is a programming error.
  */

@@ -21,9 +21,7 @@ struct ctl_redis;
 /* Writes "chatlogctl: MESSAGE\n" to stderr. */
 void ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Allocations that never return NULL (they exit 1 when memory runs out). */
-void *ctl_calloc(size_t count, size_t size);
-char *ctl_strdup(const char *s, size_t len);
+/* Never return NULL (they exit 1 when memory runs out); util.h has the rest. */
 char *ctl_format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* scoreboard_display_text: [s, s+len) made safe for a terminal. */
 char *ctl_display(const char *s, size_t len);

@@ -9,6 +9,7 @@
 
 #include "parse.h"
 #include "record.h"
+#include "utf8.h" /* both parsers check their input with utf8_valid */
 
 struct json_parser;
 struct regex_parser;

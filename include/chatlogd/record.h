@@ -64,8 +64,4 @@ int record_parse_amount(const char *s, size_t len, int64_t *fen);
  * (has_ts tells whether a timestamp was set). Returns 0, or -1 with a reason in err. */
 int record_finish(struct record *rec, int has_ts, char *err, size_t errlen);
 
-/* Checks that s is well-formed UTF-8 (no overlongs, surrogates or code points past
- * U+10FFFF). Returns 1 when valid. */
-int utf8_valid(const char *s, size_t len);
-
 #endif

@@ -20,8 +20,4 @@ int report_json(FILE *out, struct counter_table *folded, const struct names *nam
 int report_table(FILE *out, struct counter_table *folded, const struct names *names,
                  const struct reasons *reasons, const struct ingest_stats *stats);
 
-/* Terminal display width of UTF-8 text: East Asian wide and full-width characters
- * count 2, combining marks 0, everything else 1. */
-size_t text_display_width(const char *s, size_t len);
-
 #endif

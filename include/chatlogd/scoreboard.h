@@ -113,8 +113,4 @@ char *scoreboard_display_text(const char *s, size_t len);
  * be copied verbatim into a JSON document. */
 int scoreboard_json_valid(const char *s, size_t len);
 
-/* Writes s as a JSON string: '"' and '\' escaped, control characters as \u00XX, and
- * bytes that are not valid UTF-8 replaced by U+FFFD, so the result is always valid. */
-void scoreboard_json_string(FILE *out, const char *s, size_t len);
-
 #endif

@@ -12,7 +12,7 @@
 struct wire_writer {
 	unsigned char *data;
 	size_t len, capacity;
-	int failed; /* out of memory */
+	int failed; /* a byte string longer than its u32 length can say */
 };
 
 struct wire_reader {
@@ -39,7 +39,7 @@ int64_t wire_get_i64(struct wire_reader *r);
 /* Borrows a length-prefixed byte string from the reader's buffer; *len set. */
 const char *wire_get_bytes(struct wire_reader *r, size_t *len);
 
-/* CRC-32 (IEEE) of data, continuing from crc (start with 0). */
+/* CRC-32 (IEEE, zlib's crc32) of data, continuing from crc (start with 0). */
 uint32_t wire_crc32(uint32_t crc, const void *data, size_t len);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "chatlogd/limits.h"
 #include "chatlogd/parse.h"
+#include "chatlogd/utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

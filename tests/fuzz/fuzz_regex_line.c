@@ -10,6 +10,7 @@
 
 #include "chatlogd/parse.h"
 #include "chatlogd/parse_internal.h"
+#include "chatlogd/utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chatlogd/json_write.h"
 #include "chatlogd/scoreboard.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -23,7 +24,7 @@ static void check_json_string(const char *s, size_t len)
 
 	if (f == NULL)
 		abort();
-	scoreboard_json_string(f, s, len);
+	json_write_string(f, s, len);
 	fclose(f);
 	if (!scoreboard_json_valid(text, text_len))
 		abort();

@@ -20,6 +20,7 @@
 #include "chatlogd/parse_internal.h" /* parse_set_error */
 #include "chatlogd/record.h"
 #include "chatlogd/timefmt.h"
+#include "chatlogd/utf8.h"
 #include "parse_json_jsmn.h"
 
 /* Initial string scratch; it grows to the longest line that needed decoding. */
@@ -130,30 +131,6 @@ static long read_u_escape(const char *s, size_t n)
 	return v;
 }
 
-static size_t put_utf8(char *out, unsigned long cp)
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xc0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xe0 | (cp >> 12));
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		out[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | (cp >> 18));
-	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	out[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
 /*
  * Decodes the body of a JSON string (between the quotes) into out, or only
  * validates it when out is NULL. The result is never longer than the input:
@@ -223,7 +200,7 @@ static long json_unescape(const char *s, size_t n, char *out)
 				     ((unsigned long)low - 0xdc00);
 				i += 6;
 			}
-			w = put_utf8(utf8, cp);
+			w = utf8_encode((uint32_t)cp, utf8);
 			if (out != NULL)
 				memcpy(out + o, utf8, w);
 			o += w;

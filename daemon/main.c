@@ -215,16 +215,15 @@ static int run_once(const struct config *cfg, const struct options *opt, char **
 		counter_table_free(by_minute);
 	}
 
-	if (strcmp(opt->output, "table") == 0) {
-		if (report_table(stdout, totals, names, &reasons, &in.stats) == -1) {
-			log_warnx("out of memory writing the table");
-			rc = 1;
-		}
-	} else if (report_json(stdout, totals, names, &reasons, &in.stats) == -1) {
+	/* A report that did not reach stdout (a full disk, a closed pipe) fails the run. */
+	if ((strcmp(opt->output, "table") == 0
+	         ? report_table(stdout, totals, names, &reasons, &in.stats)
+	         : report_json(stdout, totals, names, &reasons, &in.stats)) == -1 ||
+	    fflush(stdout) != 0) {
+		log_warnx("cannot write the %s report to standard output",
+		          strcmp(opt->output, "table") == 0 ? "table" : "JSON");
 		rc = 1;
 	}
-	if (fflush(stdout) != 0)
-		rc = 1;
 
 	engine_free(engine);
 	service_hours_set_free(hours);

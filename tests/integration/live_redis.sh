@@ -11,7 +11,7 @@ set -u
 BIN=$1
 SRC=$2
 shift 2
-SCENARIOS=${*:-"append kill9 rotate rotate_stopped rotate_first_flush outage backfill reload backpressure disk_full wiped damaged redis_lost alerts webhook_stop waiting warning quiet http per_shop per_agent chats_orders backlog late_file kill9_inputs future assessment kill9_windows_changed"}
+SCENARIOS=${*:-"append kill9 rotate rotate_stopped rotate_first_flush outage backfill reload backpressure disk_full wiped damaged redis_lost alerts webhook_stop waiting warning quiet http per_shop per_agent chats_orders backlog late_file kill9_inputs future assessment kill9_windows_changed url_password"}
 GEN=$(dirname "$BIN")/bench/gen_chatlog
 CMP="python3 $SRC/tests/integration/redis_vs_batch.py"
 TMP=$(mktemp -d /tmp/chatlogd-live-XXXXXX)
@@ -1385,6 +1385,33 @@ print("  batch totals:", {k: totals.get(k, 0) for k in want + ("responses", "inq
 sys.exit(0 if all(totals.get(k, 0) > 0 for k in want) and
          totals["hours_responses"] < totals["responses"] else 1)
 PY
+}
+
+# A password written in the redis URL is used (AUTH against a TCP redis-server that
+# requires it) and never logged: the start-up line names the endpoint, not the URL.
+scenario_url_password() {
+	fresh || return
+	pw=url-pw-4f1c9e
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	redis-server --port "$port" --bind 127.0.0.1 --requirepass "$pw" --save "" \
+		--daemonize no >"$TMP/redis-pw.log" 2>&1 &
+	pw_redis=$!
+	for _ in $(seq 100); do
+		redis-cli -p "$port" -a "$pw" --no-auth-warning ping >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	sed -i "s|^redis = .*|redis = redis://:$pw@127.0.0.1:$port/0|" "$TMP/chatlogd.conf"
+	start_daemon
+	if wait_log "redis connected" && ! grep -q -- "$pw" "$TMP/daemon.log" &&
+		grep -q 'redis="tcp host=127.0.0.1 port='"$port"' db=0 auth=password"' "$TMP/daemon.log"; then
+		ok "a password in the redis URL authenticates and is not logged"
+	else
+		fail "a password in the redis URL authenticates and is not logged"
+		cat "$TMP/daemon.log"
+	fi
+	stop_daemon
+	kill "$pw_redis" 2>/dev/null && wait "$pw_redis" 2>/dev/null
+	write_config
 }
 
 for s in $SCENARIOS; do

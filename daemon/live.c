@@ -704,7 +704,12 @@ static void snapshot_failed(struct live *l, const char *err)
 		          err, SNAPSHOT_RETRY_MS / 1000);
 }
 
-/* Writes a snapshot of generation+1 and starts its empty journal. */
+/*
+ * Writes a snapshot of generation+1 and starts its empty journal. The journal is
+ * prepared first: a full disk then fails the attempt while the running snapshot and
+ * journal stand, and it is tried again later. Once the snapshot is written only a
+ * rename is left.
+ */
 static int snapshot(struct live *l)
 {
 	struct wire_writer w = {0};
@@ -717,9 +722,16 @@ static int snapshot(struct live *l)
 		log_warnx("out of memory writing a snapshot");
 		return -1;
 	}
+	if ((journal = state_journal_prepare(l->cfg->state_dir, l->generation + 1, err,
+	                                     sizeof(err))) == NULL) {
+		wire_writer_free(&w);
+		snapshot_failed(l, err);
+		return -1;
+	}
 	if (state_snapshot_write(l->cfg->state_dir, l->generation + 1, w.data, w.len, err,
 	                         sizeof(err)) == -1) {
 		wire_writer_free(&w);
+		state_journal_close(journal);
 		snapshot_failed(l, err);
 		return -1;
 	}
@@ -731,9 +743,10 @@ static int snapshot(struct live *l)
 		l->snapshot_failures = 0;
 		l->state_warn.suppressed = 0; /* that line says how it went */
 	}
-	if ((journal = state_journal_create(l->cfg->state_dir, l->generation + 1, err,
-	                                    sizeof(err))) == NULL)
-		fatalx("%s", err); /* the new snapshot stands; without a journal we cannot go on */
+	/* The new snapshot stands and the running journal is stale: without its journal
+	 * no line could be counted exactly once. Only a rename in state_dir failed. */
+	if (state_journal_commit(journal, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	/* queued records count against max_pending_bytes: write them out well before */
 	state_journal_set_write_chunk(journal, (size_t)l->cfg->max_pending_bytes / 8);
 	state_journal_close(l->journal);

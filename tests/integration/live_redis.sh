@@ -187,7 +187,7 @@ scenario_append() {
 	start_daemon
 	for i in $(seq 0 19); do
 		append $((i * 1000 + 1)) $((i * 1000 + 1000))
-		sleep 0.1
+		sleep 0.1 # deliberately: the log grows while the daemon runs
 	done
 	finish "live append (20 chunks, 20000 lines)"
 }
@@ -237,7 +237,7 @@ CONF
 		5 | 11) /usr/sbin/logrotate -f -s "$TMP/lr.state" "$TMP/logrotate.conf" ;;
 		8 | 17) /usr/sbin/logrotate -f -s "$TMP/lr.state" "$TMP/logrotate-copy.conf" ;;
 		esac
-		sleep 0.2
+		sleep 0.2 # deliberately: the log grows while the daemon runs
 	done
 	finish "rotation by rename (2x) and copytruncate (2x) with logrotate"
 }
@@ -253,7 +253,7 @@ scenario_outage() {
 			sleep "${OUTAGE_SECONDS:-30}" # deliberately: the outage under test
 			start_redis
 		fi
-		sleep 0.1
+		sleep 0.1 # deliberately: the log grows while the daemon runs
 	done
 	finish "redis stopped for ${OUTAGE_SECONDS:-30}s mid-stream"
 }
@@ -1387,7 +1387,7 @@ scenario_kill9_windows_changed() {
 	while [ $i -lt 20 ]; do
 		append $((i * 1000 + 1)) $((i * 1000 + 1000))
 		i=$((i + 1))
-		sleep "0.$(awk 'BEGIN{srand(); printf "%d", rand()*4}')"
+		random_pause # deliberately: a kill -9 moment from the printed seed
 		kill -9 "$DAEMON_PID" 2>/dev/null
 		wait "$DAEMON_PID" 2>/dev/null
 		kills=$((kills + 1))

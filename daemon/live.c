@@ -1536,9 +1536,13 @@ int live_run(const struct config *cfg, const char *rules_path, live_reload_fn re
 	    .rotate_wait_ms = 0,
 	    .rotated_names = cfg->rotated_names};
 	struct redisconn_settings redis_settings = {
-	    cfg->redis, cfg->redis_password_file,
-	    5000,       cfg->flush_interval_ms * 5 > 10000 ? cfg->flush_interval_ms * 5 : 10000,
-	    100,        5000};
+	    .url = cfg->redis,
+	    .password_file = cfg->redis_password_file,
+	    .connect_timeout_ms = 5000,
+	    .command_timeout_ms =
+	        cfg->flush_interval_ms * 5 > 10000 ? cfg->flush_interval_ms * 5 : 10000,
+	    .backoff_min_ms = 100,
+	    .backoff_max_ms = 5000};
 	uint64_t watchdog_usec = 0;
 	char err[512], where[512];
 

@@ -10,6 +10,7 @@
  */
 #include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1182,8 +1183,10 @@ static int key_field(const unsigned char *key, size_t n, int escaped)
 /* Checks what follows the top-level object's closing brace at p - 1. */
 static int scan_end(struct scan *sc, size_t p, unsigned tokens)
 {
-	if (skip_space(sc->s, sc->len, p) != sc->len) {
-		scan_fail(sc, SCAN_TRAILING, p);
+	size_t after = skip_space(sc->s, sc->len, p);
+
+	if (after != sc->len) {
+		scan_fail(sc, SCAN_TRAILING, after);
 		return -1;
 	}
 	if (tokens + sc->nested_tokens > LIMIT_JSON_TOKENS) {
@@ -1280,9 +1283,10 @@ static int scan_line(struct scan *sc)
 
 /* ---- Reasons for rejected lines ----
  *
- * A rejected line gets the first error the scan met, in document order. Invalid
- * UTF-8 is the exception: index_line() checks the whole line before the scan, so
- * it is reported wherever it is.
+ * A rejected line gets the first error the scan met, in document order, with its
+ * column (bytes from 1) unless it is the token count, which is the whole line's.
+ * Invalid UTF-8 is the exception: index_line() checks the whole line before the
+ * scan, so it is reported wherever it is, without a column.
  */
 static const char *rejection_reason(enum scan_error error)
 {
@@ -1343,7 +1347,12 @@ int json_parser_parse(struct json_parser *jp, const char *line, size_t len, stru
 		return -1;
 	}
 	if (scan_line(&sc) != 0) {
-		parse_set_error(err, errlen, rejection_reason(sc.error));
+		/* the column in bytes, as compilers count; the token count is the line's */
+		if (sc.error == SCAN_TOKENS)
+			parse_set_error(err, errlen, rejection_reason(sc.error));
+		else if (errlen > 0)
+			snprintf(err, errlen, "%s at column %zu", rejection_reason(sc.error),
+			         sc.error_pos + 1);
 		return -1;
 	}
 	if (sc.out_of_memory) {

@@ -84,7 +84,7 @@ static inline const char *json_record_difference(const struct record *a, const s
  * 0 when the JSON was read and a field or the record is wrong. */
 static inline int json_reason_is_line_level(const char *err)
 {
-	return strncmp(err, "bad JSON", 8) == 0 || strcmp(err, "too many JSON tokens") == 0 ||
+	return strncmp(err, "bad JSON", 8) == 0 || strncmp(err, "too many JSON tokens", 20) == 0 ||
 	       strcmp(err, "invalid UTF-8") == 0 || strcmp(err, "line too long") == 0;
 }
 

@@ -18,8 +18,12 @@
 #include "chatlogd/slab.h"
 #include "chatlogd/wire.h"
 
-#define NONE UINT32_MAX
-#define AGENT_UNKNOWN UINT32_MAX
+/* No inquiry or pair: both are slab ids. */
+#define NONE SLAB_NONE
+/* A name id without a shop clock yet (shop_of_name). */
+#define SHOP_CLOCK_NONE UINT32_MAX
+/* No agent on the message or inquiry. */
+#define AGENT_UNKNOWN NAME_NONE
 
 enum inquiry_flag {
 	INQ_ALLOCATED = 1 << 0,
@@ -101,7 +105,7 @@ struct engine {
 	struct deadline_heap wait_queue; /* by the wall clock, for every shop */
 	struct shop_clock *shops;        /* in order of first appearance */
 	uint32_t shop_count, shop_capacity;
-	uint32_t *shop_of_name; /* name id -> index in shops, or NONE */
+	uint32_t *shop_of_name; /* name id -> index in shops, or SHOP_CLOCK_NONE */
 	uint32_t shop_of_name_size;
 	int out_of_memory;
 	engine_response_fn observer;
@@ -133,11 +137,11 @@ static struct shop_clock *shop_clock_of(struct engine *e, uint32_t shop)
 		if ((map = reallocarray(e->shop_of_name, size, sizeof(*map))) == NULL)
 			return NULL;
 		for (uint32_t i = e->shop_of_name_size; i < size; i++)
-			map[i] = NONE;
+			map[i] = SHOP_CLOCK_NONE;
 		e->shop_of_name = map;
 		e->shop_of_name_size = size;
 	}
-	if (e->shop_of_name[shop] != NONE)
+	if (e->shop_of_name[shop] != SHOP_CLOCK_NONE)
 		return &e->shops[e->shop_of_name[shop]];
 	if (e->shop_count == e->shop_capacity) {
 		uint32_t capacity = e->shop_capacity ? e->shop_capacity * 2 : 16;
@@ -593,7 +597,7 @@ static int record_agent(struct engine *e, const struct record *rec, uint32_t *ag
 	if (rec->agent.len == 0 || (rec->agent.len == 1 && rec->agent.ptr[0] == '-'))
 		return 0;
 	*agent = names_intern(e->names, rec->agent.ptr, rec->agent.len);
-	return *agent == UINT32_MAX ? -1 : 0;
+	return *agent == NAME_NONE ? -1 : 0;
 }
 
 static int feed_message(struct engine *e, const struct record *rec, uint32_t shop)
@@ -730,7 +734,7 @@ static int feed_order(struct engine *e, const struct record *rec, uint32_t shop)
 static int name_over_limit(const struct engine *e, struct text_view name)
 {
 	return names_count(e->names) >= e->settings.max_names &&
-	       names_find(e->names, name.ptr, name.len) == UINT32_MAX;
+	       names_find(e->names, name.ptr, name.len) == NAME_NONE;
 }
 
 /* Whether the record would pass a ceiling (max_names, max_buyers); checked before
@@ -749,7 +753,7 @@ static int over_limits(struct engine *e, const struct record *rec, char *err, si
 	if (e->settings.max_buyers > 0 && rec->kind == RECORD_MSG && rec->from == FROM_BUYER &&
 	    e->pair_index.count >= e->settings.max_buyers) {
 		uint32_t shop = names_find(e->names, rec->shop.ptr, rec->shop.len);
-		if (shop == UINT32_MAX || pair_find(e, shop, rec->buyer, 0) == NONE) {
+		if (shop == NAME_NONE || pair_find(e, shop, rec->buyer, 0) == NONE) {
 			snprintf(err, errlen, "a new buyer past max_buyers (%u): refused",
 			         e->settings.max_buyers);
 			return 1;
@@ -772,7 +776,7 @@ int engine_feed(struct engine *e, const struct record *rec, char *err, size_t er
 	}
 	if (over_limits(e, rec, err, errlen))
 		return -1;
-	if ((shop = names_intern(e->names, rec->shop.ptr, rec->shop.len)) == UINT32_MAX)
+	if ((shop = names_intern(e->names, rec->shop.ptr, rec->shop.len)) == NAME_NONE)
 		goto out_of_memory;
 	if (rec->ts_ms > e->event_time)
 		e->event_time = rec->ts_ms;
@@ -1150,9 +1154,9 @@ int engine_set_rules(struct engine *e, struct rules *rules)
 	unsigned new_reason[LIMIT_RULES];
 
 	for (unsigned i = 0; i < count; i++) {
-		unsigned reason = UINT32_MAX; /* skip rules are never a reason */
+		unsigned reason = REASON_NONE; /* skip rules are never a reason */
 		if (!rules_is_skip(rules, i) &&
-		    (reason = reasons_intern(e->reasons, rules_reason(rules, i))) == UINT32_MAX)
+		    (reason = reasons_intern(e->reasons, rules_reason(rules, i))) == REASON_NONE)
 			return -1;
 		new_reason[i] = reason;
 	}

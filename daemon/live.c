@@ -110,8 +110,9 @@ struct live {
 	char *sources[JOURNAL_MAX_SOURCES];
 	int source_input[JOURNAL_MAX_SOURCES]; /* the merge's input id of each source */
 	uint32_t source_count;
-	uint32_t last_source;           /* consecutive lines mostly come from one file */
-	struct wire_writer line_record; /* reused for every journaled line */
+	uint32_t last_source;              /* consecutive lines mostly come from one file */
+	struct log_ratelimit sources_warn; /* lines of files past JOURNAL_MAX_SOURCES */
+	struct wire_writer line_record;    /* reused for every journaled line */
 
 	struct state_journal *journal;
 	uint64_t generation;
@@ -328,8 +329,12 @@ static void clear_sources(struct live *l)
  * tail_rank runs fnmatch). */
 #define RANK_FROM_TAIL UINT32_MAX
 
+/* No journal id: more files were met since the last snapshot than a journal names. */
+#define SOURCE_NONE UINT32_MAX
+
 /* The journal id of path, declaring it (and its rank for the merge) in the journal
- * the first time. */
+ * the first time; SOURCE_NONE (logged) when the journal has no id left for it: its
+ * lines are skipped until the next snapshot starts a journal with no ids used. */
 static uint32_t source_id(struct live *l, const char *path, uint32_t rank)
 {
 	struct wire_writer w = {0};
@@ -339,10 +344,17 @@ static uint32_t source_id(struct live *l, const char *path, uint32_t rank)
 	for (uint32_t i = 0; i < l->source_count; i++)
 		if (strcmp(l->sources[i], path) == 0)
 			return l->last_source = i;
+	if (l->source_count >= JOURNAL_MAX_SOURCES) {
+		if (log_ratelimit_allow(&l->sources_warn, "lines skipped: too many input files"))
+			log_warnx("file=%s lines skipped: more than %d input files since the "
+			          "last snapshot; its lines count again after the next one",
+			          path, JOURNAL_MAX_SOURCES);
+		return SOURCE_NONE;
+	}
 	if (rank == RANK_FROM_TAIL)
 		rank = tail_rank(l->tail, path);
 	if (add_source(l, l->source_count, path, strlen(path), rank) == -1)
-		fatalx("too many input files (%d) or out of memory", JOURNAL_MAX_SOURCES);
+		fatalx("out of memory declaring input file %s", path);
 	journal_record_put_source(&w, l->source_count - 1, path, rank);
 	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1)
 		fatalx("out of memory journaling");
@@ -383,7 +395,8 @@ static void on_follow(void *ctx, const char *path, uint32_t rank)
 	struct live *l = ctx;
 	uint32_t source = source_id(l, path, rank);
 
-	merge_touch(l->merge, l->source_input[source], wall_ms());
+	if (source != SOURCE_NONE)
+		merge_touch(l->merge, l->source_input[source], wall_ms());
 }
 
 /*
@@ -452,11 +465,10 @@ static void on_wait_timer(evutil_socket_t fd, short what, void *ctx)
 	alerts_soon(l);
 }
 
-static void on_line(void *ctx, const char *path, const char *line, size_t len, uint64_t line_no,
-                    int overlong)
+/* One line of the input with journal id source: journaled, then counted. */
+static void take_line(struct live *l, uint32_t source, const char *line, size_t len,
+                      uint64_t line_no, int overlong)
 {
-	struct live *l = ctx;
-	uint32_t source = source_id(l, path, RANK_FROM_TAIL);
 	struct wire_writer *w = &l->line_record;
 	struct record rec;
 	char err[128];
@@ -487,6 +499,16 @@ static void on_line(void *ctx, const char *path, const char *line, size_t len, u
 		if (held.held_bytes > LIMIT_MERGE_HELD_BYTES / 4)
 			release_due(l);
 	}
+}
+
+static void on_line(void *ctx, const char *path, const char *line, size_t len, uint64_t line_no,
+                    int overlong)
+{
+	struct live *l = ctx;
+	uint32_t source = source_id(l, path, RANK_FROM_TAIL);
+
+	if (source != SOURCE_NONE)
+		take_line(l, source, line, len, line_no, overlong);
 }
 
 /* ---- positions ---- */
@@ -695,7 +717,12 @@ static void snapshot_failed(struct live *l, const char *err)
 		          err, SNAPSHOT_RETRY_MS / 1000);
 }
 
-/* Writes a snapshot of generation+1 and starts its empty journal. */
+/*
+ * Writes a snapshot of generation+1 and starts its empty journal. The journal is
+ * prepared first: a full disk then fails the attempt while the running snapshot and
+ * journal stand, and it is tried again later. Once the snapshot is written only a
+ * rename is left.
+ */
 static int snapshot(struct live *l)
 {
 	struct wire_writer w = {0};
@@ -708,9 +735,16 @@ static int snapshot(struct live *l)
 		log_warnx("out of memory writing a snapshot");
 		return -1;
 	}
+	if ((journal = state_journal_prepare(l->cfg->state_dir, l->generation + 1, err,
+	                                     sizeof(err))) == NULL) {
+		wire_writer_free(&w);
+		snapshot_failed(l, err);
+		return -1;
+	}
 	if (state_snapshot_write(l->cfg->state_dir, l->generation + 1, w.data, w.len, err,
 	                         sizeof(err)) == -1) {
 		wire_writer_free(&w);
+		state_journal_close(journal);
 		snapshot_failed(l, err);
 		return -1;
 	}
@@ -722,9 +756,10 @@ static int snapshot(struct live *l)
 		l->snapshot_failures = 0;
 		l->state_warn.suppressed = 0; /* that line says how it went */
 	}
-	if ((journal = state_journal_create(l->cfg->state_dir, l->generation + 1, err,
-	                                    sizeof(err))) == NULL)
-		fatalx("%s", err); /* the new snapshot stands; without a journal we cannot go on */
+	/* The new snapshot stands and the running journal is stale: without its journal
+	 * no line could be counted exactly once. Only a rename in state_dir failed. */
+	if (state_journal_commit(journal, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	/* queued records count against max_pending_bytes: write them out well before */
 	state_journal_set_write_chunk(journal, (size_t)l->cfg->max_pending_bytes / 8);
 	state_journal_close(l->journal);
@@ -1293,6 +1328,8 @@ static int live_init(struct live *l, const struct config *cfg)
 	l->inflight_as_of = INT64_MIN; /* no cut yet */
 	l->quiet_clock = INT64_MIN;
 	l->state_warn = (struct log_ratelimit){.per_second = 1, .window_ms = STATE_WARN_WINDOW_MS};
+	l->sources_warn =
+	    (struct log_ratelimit){.per_second = 1, .window_ms = STATE_WARN_WINDOW_MS};
 	if (cfg->instance[0] != '\0')
 		snprintf(l->instance, sizeof(l->instance), "%s", cfg->instance);
 	else if (gethostname(l->instance, sizeof(l->instance) - 1) == -1)
@@ -1512,11 +1549,15 @@ int live_run(const struct config *cfg, const char *rules_path, live_reload_fn re
 	    .rotate_wait_ms = 0,
 	    .rotated_names = cfg->rotated_names};
 	struct redisconn_settings redis_settings = {
-	    cfg->redis, cfg->redis_password_file,
-	    5000,       cfg->flush_interval_ms * 5 > 10000 ? cfg->flush_interval_ms * 5 : 10000,
-	    100,        5000};
+	    .url = cfg->redis,
+	    .password_file = cfg->redis_password_file,
+	    .connect_timeout_ms = 5000,
+	    .command_timeout_ms =
+	        cfg->flush_interval_ms * 5 > 10000 ? cfg->flush_interval_ms * 5 : 10000,
+	    .backoff_min_ms = 100,
+	    .backoff_max_ms = 5000};
 	uint64_t watchdog_usec = 0;
-	char err[512];
+	char err[512], where[512];
 
 	/* A reload asked for while starting (before the loop watches SIGHUP) must not
 	 * kill the daemon, SIGHUP's default: the settings are being read now anyway. */
@@ -1564,8 +1605,10 @@ int live_run(const struct config *cfg, const char *rules_path, live_reload_fn re
 	l.sigterm = add_signal(&l, SIGTERM, on_stop_signal);
 	l.sigint = add_signal(&l, SIGINT, on_stop_signal);
 	l.sighup = add_signal(&l, SIGHUP, on_hangup);
-	log_info("started instance=%s inputs=%zu redis=%s state_dir=%s", l.instance,
-	         cfg->input_count, cfg->redis, cfg->state_dir);
+	/* the endpoint, not cfg->redis: the URL may hold a password */
+	log_info("started instance=%s inputs=%zu redis=\"%s\" state_dir=%s", l.instance,
+	         cfg->input_count, redisconn_endpoint(l.redis, where, sizeof(where)),
+	         cfg->state_dir);
 	sd_notify(0, "READY=1");
 	event_base_dispatch(l.base);
 	live_free(&l);

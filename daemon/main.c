@@ -180,7 +180,7 @@ static int run_once(const struct config *cfg, const struct options *opt, char **
 	struct engine *engine;
 	struct ingest in;
 	char err[512];
-	int rc = 0;
+	int rc = 0, table;
 
 	if ((parser = parser_new(cfg->format, err, sizeof(err))) == NULL)
 		config_error(opt, err);
@@ -218,17 +218,16 @@ static int run_once(const struct config *cfg, const struct options *opt, char **
 		counter_table_free(by_minute);
 	}
 
-	if (strcmp(opt->output, "table") == 0) {
+	/* A report that did not reach stdout (a full disk, a closed pipe) fails the run. */
+	table = strcmp(opt->output, "table") == 0;
+	if (table)
 		display_locale_init(); /* the table lines up by wcwidth() */
-		if (report_table(stdout, totals, names, &reasons, &in.stats) == -1) {
-			log_warnx("out of memory writing the table");
-			rc = 1;
-		}
-	} else if (report_json(stdout, totals, names, &reasons, &in.stats) == -1) {
+	if ((table ? report_table(stdout, totals, names, &reasons, &in.stats)
+	           : report_json(stdout, totals, names, &reasons, &in.stats)) == -1 ||
+	    fflush(stdout) != 0) {
+		log_warnx("cannot write the %s report to standard output", table ? "table" : "JSON");
 		rc = 1;
 	}
-	if (fflush(stdout) != 0)
-		rc = 1;
 
 	engine_free(engine);
 	service_hours_set_free(hours);

@@ -106,10 +106,10 @@ uint32_t names_intern(struct names *n, const char *s, size_t len)
 	}
 	e = &n->entries[n->count];
 	if ((e->ptr = arena_copy(n, s, len)) == NULL)
-		return UINT32_MAX;
+		return NAME_NONE;
 	e->len = (uint32_t)len;
 	if (hindex_insert(&n->index, hash, n->count) == -1)
-		return UINT32_MAX;
+		return NAME_NONE;
 	return n->count++;
 }
 

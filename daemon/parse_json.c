@@ -5,11 +5,12 @@
  * (UTF-8, where the quotes are, whether there is any backslash or control byte);
  * scan_line() then walks the structure, going from quote to quote over strings and
  * taking the known fields as it meets them. Field meaning (defaults, required fields)
- * belongs to record.c. Why the parser is our own, and how it is kept equal to the
+ * belongs to record.c. Why the parser is our own, and how it is checked against the
  * jsmn-based one it replaced: docs/input-formats.md, "JSON parser".
  */
 #include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,11 +68,7 @@
 /* Returned instead of a position when scanning stopped at an error. */
 #define SCAN_FAIL SIZE_MAX
 
-/*
- * Where the scan stopped, in the terms of the old parser's checks. A rejected line
- * gets its reason from this only after rejection_reason() has ruled out invalid
- * UTF-8 and what jsmn itself refused (see there).
- */
+/* Where the scan stopped: a rejected line's reason (rejection_reason()). */
 enum scan_error {
 	SCAN_SYNTAX,       /* "bad JSON": a missing or stray separator, bracket or quote */
 	SCAN_NOT_OBJECT,   /* the line does not start with '{' */
@@ -111,7 +108,7 @@ struct json_parser {
  * each occurrence replacing what an earlier one of the same key did (the last one
  * wins); a value its field cannot take is remembered as that field's reason until a
  * later occurrence replaces it. The reasons are reported only if the whole line is
- * valid JSON, the first one in field order.
+ * valid JSON, the one that comes first in the line.
  */
 struct scan {
 	const unsigned char *s;
@@ -128,6 +125,7 @@ struct scan {
 	int out_of_memory;
 	unsigned bad_fields; /* bit f: field f's last value is unacceptable */
 	const char *bad_reason[FIELD_COUNT];
+	size_t bad_at[FIELD_COUNT]; /* where that value starts in the line */
 };
 
 static const char *const wrong_type_reason[FIELD_COUNT] = {
@@ -906,6 +904,7 @@ static inline void take_field(struct scan *sc, enum record_field f, enum value_t
 	if (reason != NULL) {
 		sc->bad_fields |= 1u << f;
 		sc->bad_reason[f] = reason;
+		sc->bad_at[f] = start;
 	}
 }
 
@@ -1184,8 +1183,10 @@ static int key_field(const unsigned char *key, size_t n, int escaped)
 /* Checks what follows the top-level object's closing brace at p - 1. */
 static int scan_end(struct scan *sc, size_t p, unsigned tokens)
 {
-	if (skip_space(sc->s, sc->len, p) != sc->len) {
-		scan_fail(sc, SCAN_TRAILING, p);
+	size_t after = skip_space(sc->s, sc->len, p);
+
+	if (after != sc->len) {
+		scan_fail(sc, SCAN_TRAILING, after);
 		return -1;
 	}
 	if (tokens + sc->nested_tokens > LIMIT_JSON_TOKENS) {
@@ -1282,215 +1283,14 @@ static int scan_line(struct scan *sc)
 
 /* ---- Reasons for rejected lines ----
  *
- * The reasons are those of the jsmn-based parser this one replaced (now the test
- * oracle in tests/oracle/), so logs and tests read the same. That parser checked
- * UTF-8 first, then reported whatever jsmn's tokenizer refused as plain "bad JSON",
- * and only then the first error of its own walk in document order. jsmn is lax in
- * odd ways (it takes "1:2" as one primitive, ignores missing commas, stops at a NUL),
- * so whether it refused a line is decided by legacy_tokenize(), a model of jsmn
- * 1.1.0 in strict mode with parent links. All of this runs on rejected lines only.
+ * A rejected line gets the first error the scan met, in document order, with its
+ * column (bytes from 1) unless it is the token count, which is the whole line's.
+ * Invalid UTF-8 is the exception: index_line() checks the whole line before the
+ * scan, so it is reported wherever it is, without a column.
  */
-
-enum legacy_type { LEGACY_OBJECT = 1, LEGACY_ARRAY, LEGACY_STRING, LEGACY_PRIMITIVE };
-enum legacy_verdict { LEGACY_OK, LEGACY_INVALID, LEGACY_TOO_MANY_TOKENS };
-
-struct legacy_token {
-	unsigned char type;
-	unsigned char open; /* a container whose closing bracket is still to come */
-	int parent;         /* the token it was created under, or -1 */
-	int size;           /* values attached to it; a key with one cannot take another */
-};
-
-struct legacy_tokenizer {
-	struct legacy_token tokens[LIMIT_JSON_TOKENS];
-	int count;
-	int super; /* jsmn's "toksuper": the token new ones attach to, or -1 */
-};
-
-static int legacy_add(struct legacy_tokenizer *t, enum legacy_type type)
+static const char *rejection_reason(enum scan_error error)
 {
-	struct legacy_token *tok;
-
-	if (t->count >= LIMIT_JSON_TOKENS)
-		return -1;
-	tok = &t->tokens[t->count];
-	tok->type = (unsigned char)type;
-	tok->open = type == LEGACY_OBJECT || type == LEGACY_ARRAY;
-	tok->parent = t->super;
-	tok->size = 0;
-	return t->count++;
-}
-
-/* jsmn's closing bracket: climbs the parent links to the innermost open container. */
-static int legacy_close(struct legacy_tokenizer *t, enum legacy_type type)
-{
-	int i = t->count - 1;
-
-	if (t->count < 1)
-		return -1;
-	for (;;) {
-		struct legacy_token *tok = &t->tokens[i];
-		if (tok->open) {
-			if (tok->type != type)
-				return -1;
-			tok->open = 0;
-			t->super = tok->parent;
-			return 0;
-		}
-		if (tok->parent == -1)
-			return tok->type != type || t->super == -1 ? -1 : 0;
-		i = tok->parent;
-	}
-}
-
-/* jsmn's string: any bytes but the listed escapes; returns the closing quote. */
-static size_t legacy_string_end(const unsigned char *s, size_t len, size_t p)
-{
-	for (p++; p < len && s[p] != '\0'; p++) {
-		if (s[p] == '"')
-			return p;
-		if (s[p] != '\\' || p + 1 >= len)
-			continue;
-		switch (s[++p]) {
-		case '"':
-		case '/':
-		case '\\':
-		case 'b':
-		case 'f':
-		case 'r':
-		case 'n':
-		case 't':
-			break;
-		case 'u':
-			p++;
-			for (int i = 0; i < 4 && p < len && s[p] != '\0'; i++, p++)
-				if (hex_value(s[p]) < 0)
-					return SCAN_FAIL;
-			p--;
-			break;
-		default:
-			return SCAN_FAIL;
-		}
-	}
-	return SCAN_FAIL;
-}
-
-/* jsmn's strict primitive: printable ASCII up to a delimiter, which must come. */
-static size_t legacy_primitive_end(const unsigned char *s, size_t len, size_t p)
-{
-	for (; p < len && s[p] != '\0'; p++) {
-		if (ends_primitive(s[p]))
-			return p;
-		if (s[p] < 0x20 || s[p] >= 0x7f)
-			return SCAN_FAIL;
-	}
-	return SCAN_FAIL;
-}
-
-/* Whether jsmn would have tokenized the line, and if not, why. */
-static enum legacy_verdict legacy_tokenize(const unsigned char *s, size_t len)
-{
-	struct legacy_tokenizer t = {.count = 0, .super = -1};
-	const struct legacy_token *super;
-
-	for (size_t p = 0; p < len && s[p] != '\0'; p++) {
-		size_t end;
-		switch (s[p]) {
-		case '{':
-		case '[':
-			if (t.count >= LIMIT_JSON_TOKENS)
-				return LEGACY_TOO_MANY_TOKENS;
-			if (t.super != -1 && t.tokens[t.super].type == LEGACY_OBJECT)
-				return LEGACY_INVALID; /* a container as a key */
-			if (t.super != -1)
-				t.tokens[t.super].size++;
-			t.super = legacy_add(&t, s[p] == '{' ? LEGACY_OBJECT : LEGACY_ARRAY);
-			break;
-		case '}':
-		case ']':
-			if (legacy_close(&t, s[p] == '}' ? LEGACY_OBJECT : LEGACY_ARRAY) != 0)
-				return LEGACY_INVALID;
-			break;
-		case '"':
-			if ((end = legacy_string_end(s, len, p)) == SCAN_FAIL)
-				return LEGACY_INVALID;
-			if (legacy_add(&t, LEGACY_STRING) < 0)
-				return LEGACY_TOO_MANY_TOKENS;
-			if (t.super != -1)
-				t.tokens[t.super].size++;
-			p = end;
-			break;
-		case ' ':
-		case '\t':
-		case '\n':
-		case '\r':
-			break;
-		case ':':
-			t.super = t.count - 1;
-			break;
-		case ',':
-			if (t.super != -1 && t.tokens[t.super].type != LEGACY_ARRAY &&
-			    t.tokens[t.super].type != LEGACY_OBJECT)
-				t.super = t.tokens[t.super].parent;
-			break;
-		case '-':
-		case '0':
-		case '1':
-		case '2':
-		case '3':
-		case '4':
-		case '5':
-		case '6':
-		case '7':
-		case '8':
-		case '9':
-		case 't':
-		case 'f':
-		case 'n':
-			super = t.super != -1 ? &t.tokens[t.super] : NULL;
-			if (super != NULL && (super->type == LEGACY_OBJECT ||
-			                      (super->type == LEGACY_STRING && super->size != 0)))
-				return LEGACY_INVALID; /* a primitive as a key, or a second value */
-			if ((end = legacy_primitive_end(s, len, p)) == SCAN_FAIL)
-				return LEGACY_INVALID;
-			if (legacy_add(&t, LEGACY_PRIMITIVE) < 0)
-				return LEGACY_TOO_MANY_TOKENS;
-			if (t.super != -1)
-				t.tokens[t.super].size++;
-			p = end - 1;
-			break;
-		default:
-			return LEGACY_INVALID;
-		}
-	}
-	for (int i = 0; i < t.count; i++)
-		if (t.tokens[i].open)
-			return LEGACY_INVALID;
-	return LEGACY_OK;
-}
-
-/* Whether jsmn made any token at or after p: the old walk's "tokens left". */
-static int legacy_token_follows(const unsigned char *s, size_t len, size_t p)
-{
-	for (; p < len && s[p] != '\0'; p++)
-		if (!is_space(s[p]) && s[p] != ',' && s[p] != ':' && s[p] != ']' && s[p] != '}')
-			return 1;
-	return 0;
-}
-
-static const char *rejection_reason(const struct scan *sc)
-{
-	if (!utf8_valid((const char *)sc->s, sc->len))
-		return "invalid UTF-8";
-	switch (legacy_tokenize(sc->s, sc->len)) {
-	case LEGACY_INVALID:
-		return "bad JSON";
-	case LEGACY_TOO_MANY_TOKENS:
-		return "too many JSON tokens";
-	case LEGACY_OK:
-		break;
-	}
-	switch (sc->error) {
+	switch (error) {
 	case SCAN_NOT_OBJECT:
 		return "bad JSON: not an object";
 	case SCAN_STRING:
@@ -1498,10 +1298,7 @@ static const char *rejection_reason(const struct scan *sc)
 	case SCAN_PRIMITIVE:
 		return "bad JSON value";
 	case SCAN_EXPECT_VALUE:
-		/* The old walk took the next token as the value and found it misplaced;
-		 * with no token left it had nothing to look at. */
-		return legacy_token_follows(sc->s, sc->len, sc->error_pos) ? "bad JSON value"
-		                                                           : "bad JSON";
+		return "bad JSON: expected a value";
 	case SCAN_TRAILING:
 		return "bad JSON: data after the object";
 	case SCAN_TOKENS:
@@ -1510,6 +1307,18 @@ static const char *rejection_reason(const struct scan *sc)
 		break;
 	}
 	return "bad JSON";
+}
+
+/* The reason of the unacceptable field value that comes first in the line. */
+static const char *first_bad_field(const struct scan *sc)
+{
+	int first = -1;
+
+	for (int f = 0; f < FIELD_COUNT; f++)
+		if ((sc->bad_fields & (1u << f)) &&
+		    (first < 0 || sc->bad_at[f] < sc->bad_at[first]))
+			first = f;
+	return sc->bad_reason[first];
 }
 
 /* ---- The entry point ---- */
@@ -1538,7 +1347,12 @@ int json_parser_parse(struct json_parser *jp, const char *line, size_t len, stru
 		return -1;
 	}
 	if (scan_line(&sc) != 0) {
-		parse_set_error(err, errlen, rejection_reason(&sc));
+		/* the column in bytes, as compilers count; the token count is the line's */
+		if (sc.error == SCAN_TOKENS)
+			parse_set_error(err, errlen, rejection_reason(sc.error));
+		else if (errlen > 0)
+			snprintf(err, errlen, "%s at column %zu", rejection_reason(sc.error),
+			         sc.error_pos + 1);
 		return -1;
 	}
 	if (sc.out_of_memory) {
@@ -1546,8 +1360,7 @@ int json_parser_parse(struct json_parser *jp, const char *line, size_t len, stru
 		return -1;
 	}
 	if (sc.bad_fields != 0) {
-		/* The first bad field in field order, as the old parser reported it. */
-		parse_set_error(err, errlen, sc.bad_reason[__builtin_ctz(sc.bad_fields)]);
+		parse_set_error(err, errlen, first_bad_field(&sc));
 		return -1;
 	}
 	return record_finish(rec, sc.has_ts, err, errlen);

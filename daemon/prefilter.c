@@ -27,6 +27,9 @@
 #define KEY_CHAR (1ull << 62)
 #define KEY_PAIR (1ull << 63)
 #define KEY_NONE 0
+
+/* Not a distinct key index: no rule has the key (prefilter_lookup). */
+#define KEY_INDEX_NONE UINT32_MAX
 #define CHAR_CLASS_SIZE 4096 /* entries of struct prefilter's char_class */
 
 /* Flags of char_class: which parts of keys a character may be. */
@@ -1110,7 +1113,7 @@ fail:
 	return -1;
 }
 
-/* The distinct key index of key, or UINT32_MAX when no rule has that key. */
+/* The distinct key index of key, or KEY_INDEX_NONE when no rule has that key. */
 static uint32_t prefilter_lookup(const struct prefilter *pf, uint64_t key)
 {
 	size_t slot = prefilter_slot(pf, key), slots = (size_t)1 << pf->slot_bits;
@@ -1118,7 +1121,7 @@ static uint32_t prefilter_lookup(const struct prefilter *pf, uint64_t key)
 	for (; pf->slot_key[slot] != KEY_NONE; slot = (slot + 1) & (slots - 1))
 		if (pf->slot_key[slot] == key)
 			return pf->slot_mask[slot];
-	return UINT32_MAX;
+	return KEY_INDEX_NONE;
 }
 
 /* ---- The scan -------------------------------------------------------------------- */
@@ -1138,7 +1141,7 @@ static inline int key_wanted(const struct prefilter *pf, uint32_t key, const rul
 {
 	uint64_t useful = 0;
 
-	if (key == UINT32_MAX)
+	if (key == KEY_INDEX_NONE)
 		return 0;
 	for (unsigned w = 0; w < RULE_MASK_WORDS; w++)
 		useful |= pf->mask[key][w] & wanted[w];

@@ -209,13 +209,13 @@ static void format_percent(char *out, size_t size, int has, int64_t e4)
 
 static const char *top_reason(const int64_t *value, const struct reasons *reasons)
 {
-	unsigned best = UINT32_MAX;
+	unsigned best = REASON_NONE;
 	for (unsigned i = 0; i < reasons->count; i++)
 		if (value[COUNTER_LOST_REASON + i] > 0 &&
-		    (best == UINT32_MAX ||
+		    (best == REASON_NONE ||
 		     value[COUNTER_LOST_REASON + i] > value[COUNTER_LOST_REASON + best]))
 			best = i;
-	return best == UINT32_MAX ? "-" : reasons->names[best];
+	return best == REASON_NONE ? "-" : reasons->names[best];
 }
 
 static void table_row(FILE *out, const char *name, size_t name_width, const int64_t *v,

@@ -54,7 +54,7 @@ static int field_counter(const char *field, struct reasons *reasons)
 		if (!valid_reason_name(field + 5))
 			return -2;
 		i = reasons_intern(reasons, field + 5);
-		return i == UINT32_MAX ? -2 : (int)(COUNTER_LOST_REASON + i);
+		return i == REASON_NONE ? -2 : (int)(COUNTER_LOST_REASON + i);
 	}
 	if (strncmp(field, "frt_h:", 6) == 0 || strncmp(field, "resp_h:", 7) == 0) {
 		unsigned first = field[0] == 'f' ? COUNTER_FRT_H : COUNTER_RESP_H;

@@ -29,6 +29,7 @@ struct state_journal {
 	uint64_t size;
 	struct wire_writer queued;
 	size_t write_chunk;
+	char *prepared_dir; /* prepared, not committed: the file is DIR/journal.tmp */
 };
 
 static void path_join(char *out, size_t size, const char *dir, const char *name)
@@ -181,25 +182,41 @@ corrupt:
 	return -1;
 }
 
-struct state_journal *state_journal_create(const char *dir, uint64_t generation, char *err,
-                                           size_t errlen)
+/*
+ * A journal is made in two steps around its snapshot: state_journal_prepare writes
+ * and opens "journal.tmp", and state_journal_commit renames it to "journal" once the
+ * snapshot of its generation is written. What can fail for want of space fails in
+ * the first step, while the running snapshot and journal still stand; recovery never
+ * reads journal.tmp.
+ */
+struct state_journal *state_journal_prepare(const char *dir, uint64_t generation, char *err,
+                                            size_t errlen)
 {
 	struct state_journal *j = calloc(1, sizeof(*j));
 	struct wire_writer header = {0};
-	char path[4096];
+	char path[4200];
 
-	if (j == NULL) {
+	if (j == NULL || (j->prepared_dir = strdup(dir)) == NULL) {
+		free(j);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	snprintf(path, sizeof(path), "%s/journal.tmp", dir);
 	for (size_t i = 0; i < MAGIC_LEN; i++)
 		wire_put_u8(&header, (uint8_t)JOURNAL_MAGIC[i]);
 	wire_put_u64(&header, generation);
-	if (header.failed || replace_file(dir, "journal", &header, err, errlen) == -1)
+	if (header.failed) {
+		snprintf(err, errlen, "out of memory");
 		goto fail;
-	path_join(path, sizeof(path), dir, "journal");
-	if ((j->fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+	}
+	if ((j->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600)) == -1) {
+		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (write_all(j->fd, header.data, header.len) == -1 || fsync(j->fd) == -1) {
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		close(j->fd);
+		unlink(path);
 		goto fail;
 	}
 	j->size = header.len;
@@ -208,8 +225,36 @@ struct state_journal *state_journal_create(const char *dir, uint64_t generation,
 	return j;
 fail:
 	wire_writer_free(&header);
+	free(j->prepared_dir);
 	free(j);
 	return NULL;
+}
+
+int state_journal_commit(struct state_journal *j, char *err, size_t errlen)
+{
+	char tmp[4200], path[4096];
+
+	snprintf(tmp, sizeof(tmp), "%s/journal.tmp", j->prepared_dir);
+	path_join(path, sizeof(path), j->prepared_dir, "journal");
+	if (rename(tmp, path) == -1 || sync_dir(j->prepared_dir) == -1) {
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	free(j->prepared_dir);
+	j->prepared_dir = NULL;
+	return 0;
+}
+
+struct state_journal *state_journal_create(const char *dir, uint64_t generation, char *err,
+                                           size_t errlen)
+{
+	struct state_journal *j = state_journal_prepare(dir, generation, err, errlen);
+
+	if (j != NULL && state_journal_commit(j, err, errlen) == -1) {
+		state_journal_close(j);
+		return NULL;
+	}
+	return j;
 }
 
 /* Writes the queued records (no fsync). On failure a torn tail is cut off, so a retry
@@ -276,6 +321,12 @@ void state_journal_close(struct state_journal *j)
 	if (j == NULL)
 		return;
 	close(j->fd);
+	if (j->prepared_dir != NULL) {
+		char tmp[4200];
+		snprintf(tmp, sizeof(tmp), "%s/journal.tmp", j->prepared_dir);
+		unlink(tmp);
+		free(j->prepared_dir);
+	}
 	wire_writer_free(&j->queued);
 	free(j);
 }

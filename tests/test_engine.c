@@ -122,7 +122,7 @@ static int64_t get(struct fixture *f, const char *agent, enum counter_id id)
 {
 	uint32_t shop = names_find(f->names, "s1", 2);
 	uint32_t a = names_find(f->names, agent, strlen(agent));
-	if (shop == UINT32_MAX || a == UINT32_MAX)
+	if (shop == NAME_NONE || a == NAME_NONE)
 		return 0;
 	for (size_t i = 0; i < counter_table_count(f->table); i++) {
 		struct counter_row *row = counter_table_at(f->table, i);
@@ -1036,8 +1036,8 @@ static void test_ceilings_refuse_new_names_and_buyers(void)
 	engine_finish(f.engine);
 	CHECK_INT(get(&f, "alice", COUNTER_FIRST_RESPONSES), 1);
 	CHECK_INT(get(&f, "alice", COUNTER_FRT_MS_SUM), 4000);
-	CHECK(names_find(f.names, "bob", 3) == UINT32_MAX);
-	CHECK(names_find(f.names, "s2", 2) == UINT32_MAX);
+	CHECK(names_find(f.names, "bob", 3) == NAME_NONE);
+	CHECK(names_find(f.names, "s2", 2) == NAME_NONE);
 	CHECK_INT(get(&f, "alice", COUNTER_INQUIRIES), 2); /* b1 (one conversation), b3 */
 	CHECK_INT(get(&f, "-", COUNTER_INQUIRIES), 1);
 	teardown(&f);

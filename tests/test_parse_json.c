@@ -635,6 +635,34 @@ static void test_parser_new_rejects_unknown_format(void)
 	parser_free(NULL);
 }
 
+/* A rejected line names the first thing wrong in it, reading left to right; the
+ * jsmn-based parser before this one named some of these plain "bad JSON". */
+static void test_rejection_names_the_first_error_in_document_order(void)
+{
+	CHECK_REJECTS("1", "bad JSON: not an object at column 1");
+	CHECK_REJECTS("}", "bad JSON: not an object at column 1");
+	CHECK_REJECTS("{" BUYER_MSG "}}", "bad JSON: data after the object at column 67");
+	CHECK_REJECTS("{" BUYER_MSG "} 1", "bad JSON: data after the object at column 68");
+	CHECK_REJECTS("{\"ts\":}", "bad JSON: expected a value at column 7");
+	CHECK_REJECTS("{\"ts\":01}", "bad JSON value at column 7");
+	CHECK_REJECTS("{\"a\":\"\\q\",\"b\":01}", "bad JSON string at column 7");
+	CHECK_REJECTS("{\"a\":01,\"b\":\"\\q\"}", "bad JSON value at column 6");
+	CHECK_REJECTS("{\"a\":1 \"b\":2}", "bad JSON at column 8");
+}
+
+/* A line of valid JSON with several unacceptable fields names the first in the line. */
+static void test_bad_fields_reported_in_document_order(void)
+{
+	CHECK_REJECTS("{\"shop\":1," BUYER_MSG ",\"kind\":false}", "wrong type for shop");
+	CHECK_REJECTS("{\"kind\":false," BUYER_MSG ",\"shop\":1}", "wrong type for kind");
+	CHECK_REJECTS("{\"from\":true,\"ts\":true,\"buyer\":\"b1\"}", "wrong type for from");
+	/* A later value of the same key replaces the bad one, and its place. */
+	CHECK_REJECTS("{\"shop\":1,\"kind\":false," BUYER_MSG ",\"shop\":2}",
+	              "wrong type for kind");
+	/* Broken JSON is reported as such, even after a bad field. */
+	CHECK_REJECTS("{\"shop\":1," BUYER_MSG ",}", "bad JSON at column 76");
+}
+
 int main(void)
 {
 	char e[128];
@@ -698,6 +726,8 @@ int main(void)
 	RUN(test_record_reset_between_lines);
 	RUN(test_error_message_cut_to_errlen);
 	RUN(test_parser_new_rejects_unknown_format);
+	RUN(test_rejection_names_the_first_error_in_document_order);
+	RUN(test_bad_fields_reported_in_document_order);
 	parser_free(json);
 	return check_done();
 }

@@ -2,7 +2,8 @@
  * Differential tests for the JSON Lines parser: every line goes through chatlogd's
  * parser, the same parser built without SSE2 and the jsmn-based parser it replaced
  * (tests/oracle/), which must agree on accept or reject, on every record field and
- * on the error reason. The lines are a corpus of tricky cases, exhaustive one-byte
+ * on the kind of error (builds of our parser: on the exact reason; see
+ * oracle/json_differential.h). The lines are a corpus of tricky cases, exhaustive one-byte
  * edits of a few records, and a few hundred thousand generated records (seeded, so
  * every run sees the same lines) with random byte flips, insertions, deletions,
  * truncations and copied segments.
@@ -552,7 +553,7 @@ static void mutate(struct line *l)
 /* ---- the tests ---- */
 
 /* Cases where the two parsers' rules are easy to get wrong: each gap jsmn leaves,
- * jsmn's own quirks that decide the error reason, and the UTF-8 edges. */
+ * jsmn's own quirks, and the UTF-8 edges. */
 static void test_corpus_of_tricky_lines_agrees(void)
 {
 	static const char *const corpus[] = {

@@ -175,6 +175,50 @@ static void test_journal_replays_synced_records_only(void)
 	remove_dir();
 }
 
+/* A prepared journal stays beside the running one until committed: the running
+ * journal still replays, and closing it uncommitted leaves no trace. */
+static void test_prepared_journal_replaces_the_running_one_only_when_committed(void)
+{
+	char err[256], path[128];
+	struct state_journal *running, *next;
+	struct collected c = {0, 1, 0};
+	int one = 1, two = 2;
+
+	make_dir();
+	snprintf(path, sizeof(path), "%s/journal.tmp", dir);
+	running = state_journal_create(dir, 5, err, sizeof(err));
+	state_journal_append(running, &one, sizeof(one));
+	CHECK_INT(state_journal_sync(running, err, sizeof(err)), 0);
+	next = state_journal_prepare(dir, 6, err, sizeof(err));
+	CHECK(next != NULL);
+	CHECK_INT(state_journal_replay(dir, 5, collect, &c, err, sizeof(err)), 1);
+	state_journal_close(next);
+	CHECK(access(path, F_OK) == -1);
+	CHECK_INT(state_journal_replay(dir, 5, collect, &c, err, sizeof(err)), 1);
+
+	next = state_journal_prepare(dir, 6, err, sizeof(err));
+	state_journal_append(next, &two, sizeof(two));
+	CHECK_INT(state_journal_sync(next, err, sizeof(err)), 0);
+	CHECK_INT(state_journal_commit(next, err, sizeof(err)), 0);
+	c = (struct collected){0, 1, 0};
+	CHECK_INT(state_journal_replay(dir, 6, collect, &c, err, sizeof(err)), 1);
+	CHECK_INT(c.last, 2);
+	CHECK_INT(state_journal_replay(dir, 5, collect, &c, err, sizeof(err)), 0);
+	state_journal_close(running);
+	state_journal_close(next);
+	remove_dir();
+}
+
+/* A journal that cannot be prepared (here: no such directory) is an error to retry,
+ * with the path in the reason. */
+static void test_journal_prepare_failure_names_the_file(void)
+{
+	char err[256];
+
+	CHECK(state_journal_prepare("/nonexistent/chatlogd-state", 1, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "/nonexistent/chatlogd-state/journal.tmp") != NULL);
+}
+
 /* A record cut anywhere, or garbage after the last record, ends the replay there. */
 static void test_torn_journal_tail_is_ignored(void)
 {
@@ -339,6 +383,8 @@ int main(void)
 	RUN(test_snapshot_corruption_is_detected);
 	RUN(test_journal_write_chunk_bounds_the_queue);
 	RUN(test_journal_replays_synced_records_only);
+	RUN(test_prepared_journal_replaces_the_running_one_only_when_committed);
+	RUN(test_journal_prepare_failure_names_the_file);
 	RUN(test_torn_journal_tail_is_ignored);
 	RUN(test_flipped_byte_before_the_tail_is_corruption);
 	RUN(test_kill_9_while_appending_loses_nothing_synced);

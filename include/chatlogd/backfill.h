@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "counters.h"
+#include "reasons.h"
 #include "names.h"
 
 /* Publishes `deltas` (a by-minute table) under instance name `instance`, batches

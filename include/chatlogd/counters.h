@@ -60,11 +60,6 @@ static inline int counters_is_plain(unsigned id)
 
 #define HISTOGRAM_BUCKETS 15
 
-/* Built-in lost reasons: their ids in the reason registry. */
-#define REASON_NO_REPLY 0u
-#define REASON_SLOW 1u
-#define REASON_OTHER 2u
-
 /* Upper bound (ms) of histogram bucket i; INT64_MAX for the last ("inf"). */
 int64_t counters_bucket_upper(unsigned i);
 
@@ -77,26 +72,8 @@ unsigned counters_bucket(int64_t ms);
 const char *counters_field_name(enum counter_id id, const char *const *reason_names, char *out,
                                 size_t out_size);
 
-/* The lost-reason registry: reason names keep their id for the life of the
- * process, so rows stay comparable across pattern reloads. */
-struct reasons {
-	char *names[LIMIT_REASONS];
-	unsigned count;
-};
-
-/* Fills in the built-ins (no_reply, slow, other). Returns 0, or -1 (no memory). */
-int reasons_init(struct reasons *r);
-/* Returns the id of name, registering it if new; UINT32_MAX when the registry is full. */
-unsigned reasons_intern(struct reasons *r, const char *name);
-void reasons_free(struct reasons *r);
-
 struct wire_writer;
 struct wire_reader;
-
-/* State file sections: the registry in id order; a table's non-zero counters. */
-void reasons_save(const struct reasons *r, struct wire_writer *w);
-/* Into a registry fresh from reasons_init; ids come back as they were. 0 or -1. */
-int reasons_load(struct reasons *r, struct wire_reader *rd);
 
 /* One row: counters of one (shop, agent[, minute]). */
 struct counter_row {

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "counters.h"
+#include "reasons.h"
 
 struct config;
 struct ctl_redis;

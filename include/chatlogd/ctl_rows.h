@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "counters.h"
+#include "reasons.h"
 
 struct ctl_alert;
 struct ctl_json;

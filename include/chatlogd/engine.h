@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "counters.h"
+#include "reasons.h"
 #include "names.h"
 #include "record.h"
 #include "rules.h"

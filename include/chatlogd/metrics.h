@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "counters.h"
+#include "reasons.h"
 #include "ingest.h"
 #include "merge.h"
 #include "names.h"

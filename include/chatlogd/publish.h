@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "counters.h"
+#include "reasons.h"
 #include "names.h"
 #include "alert.h"
 #include "windows.h"

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "counters.h"
+#include "reasons.h"
 #include "ingest.h"
 #include "names.h"
 

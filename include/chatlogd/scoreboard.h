@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "counters.h"
+#include "reasons.h"
 #include "limits.h"
 
 /* Adds one field of a counters hash (minute, day or window) to value, a row of

@@ -26,6 +26,13 @@ struct state_journal;
 struct state_journal *state_journal_create(const char *dir, uint64_t generation, char *err,
                                            size_t errlen);
 
+/* The same in two steps, around the snapshot of `generation`: prepare writes the new
+ * journal beside the running one (NULL with err, the running one untouched); commit
+ * puts it in place (0, or -1 with err). Closing a prepared journal removes it. */
+struct state_journal *state_journal_prepare(const char *dir, uint64_t generation, char *err,
+                                            size_t errlen);
+int state_journal_commit(struct state_journal *j, char *err, size_t errlen);
+
 /* Queues one record (copied). Queued records are written out in large pieces as they
  * accumulate, but only state_journal_sync makes them durable. */
 int state_journal_append(struct state_journal *j, const void *record, size_t len);

@@ -1,8 +1,9 @@
 /*
  * libFuzzer target comparing chatlogd's JSON Lines parser with the jsmn-based
  * parser it replaced (tests/oracle/) and with itself built without SSE2: any byte
- * string is one line, and the three must agree on accept or reject, on every
- * record field and on the error reason. A disagreement aborts with both outcomes.
+ * string is one line, and they must agree on accept or reject, on every record
+ * field and on the kind of error (the builds of our parser: on the exact reason).
+ * A disagreement aborts with both outcomes.
  */
 #include <stdint.h>
 #include <stdio.h>

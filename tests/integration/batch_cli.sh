@@ -338,5 +338,21 @@ PY
 then ok threads_2_counts_every_line; else fail threads_2_counts_every_line; fi
 expect_exit2 exit2_bad_threads "$BIN" --once --threads 3 "$DATA/mixed.jsonl"
 
+# A report that cannot be written (here: a full disk) fails the run with a reason,
+# in both output formats.
+if [ -w /dev/full ]; then
+	for output in table json; do
+		"$BIN" --once --output $output --patterns "$DATA/patterns.conf" "$DATA/mixed.jsonl" \
+			>/dev/full 2>"$TMP/full.err"
+		rc=$?
+		if [ "$rc" -eq 1 ] && grep -q "cannot write the .* report" "$TMP/full.err"; then
+			ok "report_write_failure_exits_1_$output"
+		else
+			fail "report_write_failure_exits_1_$output (exit $rc)"
+			cat "$TMP/full.err"
+		fi
+	done
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

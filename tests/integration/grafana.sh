@@ -82,24 +82,26 @@ except urllib.error.HTTPError as e:
     print(e.read().decode())
 PY
 }
-# Waits until EXPR has a sample > 0 (up to 30 s).
-wait_positive() {
+# wait_above EXPR N: up to 30 s for EXPR to have a sample > N (default 0).
+wait_above() {
 	for _ in $(seq 150); do
 		query "$1" | python3 -c 'import json, sys
 r = json.load(sys.stdin)["data"]["result"]
-sys.exit(0 if r and float(r[0]["value"][1]) > 0 else 1)' 2>/dev/null && return 0
+sys.exit(0 if r and float(r[0]["value"][1]) > float(sys.argv[1]) else 1)' "${2:-0}" 2>/dev/null && return 0
 		sleep 0.2
 	done
 	return 1
 }
 
-if wait_positive 'sum(chatlogd_shop_inquiries_total)'; then
+if wait_above 'sum(chatlogd_shop_inquiries_total)'; then
 	ok "Prometheus scrapes the shop series of the first half"
 else
 	fail "Prometheus scrapes the shop series of the first half"
 	tail -n 5 "$TMP/prometheus.log" "$TMP/daemon.log"
 fi
-sleep 2
+# two scrapes of the first half before the second comes, so the series has a history
+wait_above 'count_over_time(chatlogd_records_total[1m])' 1 ||
+	fail "Prometheus scraped the first half twice"
 tail -n +"$((half + 1))" "$TMP/all.jsonl" >>"$TMP/logs/chat.jsonl"
 # settled: the applied sequence stands still and Prometheus has scraped since
 last=
@@ -115,7 +117,10 @@ for _ in $(seq 200); do
 	fi
 	last=$now
 done
-sleep 2
+# ... and Prometheus has scraped the settled daemon: its last sample is the final count
+records=$(curl -s "http://127.0.0.1:$PORT/metrics" | awk '$1 == "chatlogd_records_total" { print $2 }')
+[ -n "$records" ] && wait_above "chatlogd_records_total" "$((records - 1))" ||
+	fail "Prometheus scraped the settled daemon (chatlogd_records_total $records)"
 
 curl -s "http://127.0.0.1:$PORT/metrics" >"$TMP/metrics.prom"
 if promtool check metrics <"$TMP/metrics.prom" >"$TMP/promtool.txt" 2>&1; then

@@ -11,7 +11,7 @@ set -u
 BIN=$1
 SRC=$2
 shift 2
-SCENARIOS=${*:-"append kill9 rotate rotate_stopped rotate_first_flush outage backfill reload backpressure disk_full wiped damaged redis_lost alerts webhook_stop waiting warning quiet http per_shop per_agent chats_orders backlog late_file kill9_inputs future assessment kill9_windows_changed"}
+SCENARIOS=${*:-"append kill9 rotate rotate_stopped rotate_first_flush outage backfill reload backpressure disk_full wiped damaged redis_lost alerts webhook_stop waiting warning quiet http per_shop per_agent chats_orders backlog late_file kill9_inputs future assessment kill9_windows_changed url_password"}
 GEN=$(dirname "$BIN")/bench/gen_chatlog
 CMP="python3 $SRC/tests/integration/redis_vs_batch.py"
 TMP=$(mktemp -d /tmp/chatlogd-live-XXXXXX)
@@ -116,7 +116,14 @@ append() {
 	sed -n "$1,$2p" "$TMP/all.jsonl" >>"$TMP/logs/chat.jsonl"
 }
 
-# Waits until the applied sequence in Redis has not moved for 3 s.
+# Whether the daemon's last word on Redis is that it is connected (3 s of a still
+# sequence alone can be a reconnect backoff, which grows to 5 s).
+redis_connected() {
+	[ "$(grep -o 'redis connected\|redis disconnected' "$TMP/daemon.log" 2>/dev/null | tail -n 1)" = "redis connected" ]
+}
+
+# Waits until the daemon is connected to Redis and the applied sequence there has not
+# moved for 3 s.
 settle() {
 	last=
 	same=0
@@ -124,7 +131,7 @@ settle() {
 		now=$(redis-cli -s "$TMP/redis.sock" get cs:instance:test:seq 2>/dev/null)
 		if [ -n "$now" ] && [ "$now" = "$last" ]; then
 			same=$((same + 1))
-			[ "$same" -ge 15 ] && return 0
+			[ "$same" -ge 15 ] && redis_connected && return 0
 		else
 			same=0
 		fi
@@ -180,7 +187,7 @@ scenario_append() {
 	start_daemon
 	for i in $(seq 0 19); do
 		append $((i * 1000 + 1)) $((i * 1000 + 1000))
-		sleep 0.1
+		sleep 0.1 # deliberately: the log grows while the daemon runs
 	done
 	finish "live append (20 chunks, 20000 lines)"
 }
@@ -230,7 +237,7 @@ CONF
 		5 | 11) /usr/sbin/logrotate -f -s "$TMP/lr.state" "$TMP/logrotate.conf" ;;
 		8 | 17) /usr/sbin/logrotate -f -s "$TMP/lr.state" "$TMP/logrotate-copy.conf" ;;
 		esac
-		sleep 0.2
+		sleep 0.2 # deliberately: the log grows while the daemon runs
 	done
 	finish "rotation by rename (2x) and copytruncate (2x) with logrotate"
 }
@@ -243,10 +250,10 @@ scenario_outage() {
 		append $((i * 1000 + 1)) $((i * 1000 + 1000))
 		if [ "$i" -eq 6 ]; then
 			stop_redis
-			sleep "${OUTAGE_SECONDS:-30}"
+			sleep "${OUTAGE_SECONDS:-30}" # deliberately: the outage under test
 			start_redis
 		fi
-		sleep 0.1
+		sleep 0.1 # deliberately: the log grows while the daemon runs
 	done
 	finish "redis stopped for ${OUTAGE_SECONDS:-30}s mid-stream"
 }
@@ -274,7 +281,7 @@ scenario_backfill() {
 	cp "$TMP/keep.jsonl" "$TMP/all.jsonl"
 	backfill &
 	pid=$!
-	sleep 0.3
+	sleep 0.3 # deliberately: a moment mid-way through the backfill, not an event
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	if backfill && compare >"$TMP/cmp.txt" 2>&1; then
@@ -292,6 +299,46 @@ wait_log() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# seq_past N: whether Redis has applied a batch numbered past N.
+seq_past() {
+	[ "$(redis-cli -s "$TMP/redis.sock" get cs:instance:test:seq 2>/dev/null || echo 0)" -gt "$1" ] 2>/dev/null
+}
+
+# wait_until SECONDS COMMAND...: runs COMMAND every 0.1 s until it succeeds.
+wait_until() {
+	tries=$(($1 * 10))
+	shift
+	for _ in $(seq "$tries"); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# http_on: the daemon will serve /metrics and /healthz at 127.0.0.1:$port.
+http_on() {
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	sed -i "s/^http_listen =.*/http_listen = 127.0.0.1:$port/" "$TMP/chatlogd.conf"
+}
+
+# metric SERIES: its value on /metrics (SERIES as written there, labels and all);
+# nothing while the daemon does not answer.
+metric() {
+	curl -s --max-time 2 "http://127.0.0.1:$port/metrics" 2>/dev/null |
+		awk -v s="$1" 'substr($0, 1, length(s) + 1) == s " " { print $NF }'
+}
+
+# metric_at_least SERIES N: whether SERIES is a whole number >= N.
+metric_at_least() {
+	v=$(metric "$1")
+	[ -n "$v" ] && [ "$v" -ge "$2" ] 2>/dev/null
+}
+
+# lines_read FILE N: whether the daemon has read N lines of FILE (for wait_until).
+lines_read() {
+	metric_at_least "chatlogd_file_lines_read_total{file=\"$1\"}" "$2"
 }
 
 # SIGHUP: a broken patterns file keeps the running rules and names FILE:LINE:COLUMN;
@@ -379,8 +426,7 @@ scenario_backpressure() {
 	make_log 17 40000
 	start_daemon
 	append 1 40000
-	sleep 4
-	if grep -q "reading paused" "$TMP/daemon.log"; then
+	if wait_log "reading paused"; then
 		ok "memory cap reached with redis down: reading paused"
 	else
 		fail "memory cap reached with redis down: reading paused"
@@ -753,11 +799,14 @@ PY
 scenario_webhook_stop() {
 	fresh || return
 	start_robot 3
+	http_on
 	start_ms=$(( ($(date +%s) + 86400) * 1000 ))
 	start_daemon
 	alice_slow $((start_ms / 1000)) >>"$TMP/logs/chat.jsonl"
 	robot_has 3 503
-	sleep 0.5
+	# the daemon has taken the third 503 and waits to try again
+	wait_until 10 metric_at_least chatlogd_webhook_failed_attempts_total 3 ||
+		fail "webhook_stop: /metrics never counted the three failed attempts"
 	stopped=$(date +%s%N)
 	stop_daemon
 	took_ms=$(( ($(date +%s%N) - stopped) / 1000000 ))
@@ -777,6 +826,7 @@ scenario_webhook_stop() {
 # shop. The lines are in the minute before the wall clock's (ts 3-10 s before it).
 scenario_quiet() {
 	fresh || return
+	# a poll on the wall clock: the lines are dated by it, mid-minute
 	while [ $(($(date +%s) % 60)) -lt 12 ] || [ $(($(date +%s) % 60)) -gt 50 ]; do
 		sleep 1
 	done
@@ -816,7 +866,9 @@ scenario_waiting() {
 		"$(date +%s)" >>"$TMP/logs/chat.jsonl"
 	printf '{"ts":%s,"shop":"sc","buyer":"bc","agent":"bob","from":"buyer","text":"在吗"}\n' \
 		"$(date +%s)" >>"$TMP/logs/chat.jsonl"
-	sleep 10
+	wait_until 15 grep -q '"type":"waiting"' "$TMP/sub.txt"
+	# deliberately 1 s more: a wrong second alert (shop sc) would come by then
+	sleep 1
 	stop_daemon
 	kill "$sub" 2>/dev/null
 	wait "$sub" 2>/dev/null
@@ -850,7 +902,9 @@ scenario_warning() {
 		"$(date +%s)" >>"$TMP/logs/chat.jsonl"
 	printf '{"ts":%s,"shop":"sc","buyer":"bc","agent":"bob","from":"buyer","text":"在吗"}\n' \
 		"$(date +%s)" >>"$TMP/logs/chat.jsonl"
-	sleep 10
+	wait_until 15 grep -q '"type":"waiting"' "$TMP/sub.txt"
+	# deliberately 1 s more: a wrong second alert (shop sc) would come by then
+	sleep 1
 	stop_daemon
 	kill "$sub" 2>/dev/null
 	wait "$sub" 2>/dev/null
@@ -1179,11 +1233,14 @@ scenario_late_file() {
 		"$TMP/late.jsonl" "$TMP/others.jsonl"
 	cp "$TMP/others.jsonl" "$TMP/all.jsonl"
 	create_by shop
+	http_on
 	start_daemon
 	feed_by shop 8
 	cp "$TMP/late.jsonl" "$TMP/logs/late-shop.jsonl"
 	cat "$TMP/late.jsonl" >>"$TMP/all.jsonl" # for seal's list of shops
-	sleep 1
+	# read whole before seal's lines, which would put its shop's clock 30 days on
+	wait_until 15 lines_read "$TMP/logs/late-shop.jsonl" "$(wc -l <"$TMP/late.jsonl")" ||
+		fail "late file: not read within 15 s"
 	finish_merged "a late file of another shop dropped into the glob"
 	if [ "$late" -gt 0 ]; then
 		ok "late file: its records were counted late ($late warnings)"
@@ -1293,9 +1350,11 @@ scenario_rotate_first_flush() {
 	sed -i 's/^flush_interval_ms = .*/flush_interval_ms = 60000/' "$TMP/chatlogd.conf"
 	# no alerts either: they make a cut at once (docs/operations.md)
 	echo "alert_min_samples = 1000000" >>"$TMP/chatlogd.conf"
+	http_on
 	start_daemon
 	append 1 1500
-	sleep 1
+	wait_until 15 lines_read "$TMP/logs/chat.jsonl" 1500 ||
+		fail "first flush: the lines were not read within 15 s"
 	kill -9 "$DAEMON_PID" 2>/dev/null
 	wait "$DAEMON_PID" 2>/dev/null
 	DAEMON_PID=
@@ -1328,7 +1387,7 @@ scenario_kill9_windows_changed() {
 	while [ $i -lt 20 ]; do
 		append $((i * 1000 + 1)) $((i * 1000 + 1000))
 		i=$((i + 1))
-		sleep "0.$(awk 'BEGIN{srand(); printf "%d", rand()*4}')"
+		random_pause # deliberately: a kill -9 moment from the printed seed
 		kill -9 "$DAEMON_PID" 2>/dev/null
 		wait "$DAEMON_PID" 2>/dev/null
 		kills=$((kills + 1))
@@ -1337,9 +1396,11 @@ scenario_kill9_windows_changed() {
 	finish "window_writes = changed, kill -9 $kills times during 20000 lines"
 	# killed with cuts in its journal, then started with the other setting: refused
 	# with the way out, not rebuilt split otherwise; started as before it goes on
+	before=$(redis-cli -s "$TMP/redis.sock" get cs:instance:test:seq)
 	start_daemon
 	append 1 0
-	sleep 2
+	# a cut made since the start is in the journal: Redis has applied a newer seq
+	wait_until 15 seq_past "$before" || fail "window_writes changed: no cut after the restart"
 	kill -9 "$DAEMON_PID" 2>/dev/null
 	wait "$DAEMON_PID" 2>/dev/null
 	DAEMON_PID=
@@ -1385,6 +1446,33 @@ print("  batch totals:", {k: totals.get(k, 0) for k in want + ("responses", "inq
 sys.exit(0 if all(totals.get(k, 0) > 0 for k in want) and
          totals["hours_responses"] < totals["responses"] else 1)
 PY
+}
+
+# A password written in the redis URL is used (AUTH against a TCP redis-server that
+# requires it) and never logged: the start-up line names the endpoint, not the URL.
+scenario_url_password() {
+	fresh || return
+	pw=url-pw-4f1c9e
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	redis-server --port "$port" --bind 127.0.0.1 --requirepass "$pw" --save "" \
+		--daemonize no >"$TMP/redis-pw.log" 2>&1 &
+	pw_redis=$!
+	for _ in $(seq 100); do
+		redis-cli -p "$port" -a "$pw" --no-auth-warning ping >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	sed -i "s|^redis = .*|redis = redis://:$pw@127.0.0.1:$port/0|" "$TMP/chatlogd.conf"
+	start_daemon
+	if wait_log "redis connected" && ! grep -q -- "$pw" "$TMP/daemon.log" &&
+		grep -q 'redis="tcp host=127.0.0.1 port='"$port"' db=0 auth=password"' "$TMP/daemon.log"; then
+		ok "a password in the redis URL authenticates and is not logged"
+	else
+		fail "a password in the redis URL authenticates and is not logged"
+		cat "$TMP/daemon.log"
+	fi
+	stop_daemon
+	kill "$pw_redis" 2>/dev/null && wait "$pw_redis" 2>/dev/null
+	write_config
 }
 
 for s in $SCENARIOS; do

@@ -244,7 +244,10 @@ EOF
 	check live_state_in_state_directory test -d "/var/lib/private/$LIVE_NAME"
 	check live_runs_as_dynamic_user test "$(ps -o user= -p "$(show MainPID)")" != root
 	check live_reload systemctl reload "$LIVE_NAME.service"
-	sleep 1
+	for _ in $(seq 1 50); do
+		journalctl -q -u "$LIVE_NAME.service" --no-pager | grep -q 'reloaded patterns' && break
+		sleep 0.2
+	done
 	check live_reload_logged sh -c \
 		"journalctl -q -u '$LIVE_NAME.service' --no-pager | grep -q 'reloaded patterns'"
 	check live_still_active test "$(show ActiveState)" = active

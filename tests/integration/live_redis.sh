@@ -289,7 +289,7 @@ scenario_backfill() {
 # cuts of 2,000 by-minute rows with at most 2 batches awaiting Redis. The log says how
 # many cuts and the peak in flight; Redis equals the batch report, and every day hash
 # equals the sum of its minute hashes. Then a run killed mid-way and re-run with the
-# same settings: equal again.
+# same settings, and one across a Redis restart: equal again.
 scenario_backfill_streams() {
 	fresh || return
 	start_ms=$(( ($(date +%s) + 86400) * 1000 ))
@@ -342,6 +342,28 @@ scenario_backfill_streams() {
 		ok "streamed backfill killed after batch ${partial:-0}, re-run: $(tail -n 2 "$TMP/cmp.txt" | tr '\n' ' ')"
 	else
 		fail "streamed backfill killed then re-run"
+		tail -n 20 "$TMP/cmp.txt"
+	fi
+	# Redis killed mid-way and back 2 s later (its append-only file keeps what it
+	# applied): the batches in flight are sent again, the applied ones skipped.
+	redis-cli -s "$TMP/redis.sock" flushall >/dev/null
+	: >"$TMP/daemon.log"
+	backfill &
+	pid=$!
+	for _ in $(seq 400); do
+		[ "$(applied_seq)" -ge 10 ] 2>/dev/null && break
+		sleep 0.02
+	done
+	kill -9 "$REDIS_PID" 2>/dev/null
+	wait "$REDIS_PID" 2>/dev/null
+	sleep 2
+	start_redis
+	if wait "$pid" && grep -q "redis unavailable" "$TMP/daemon.log" && compare >"$TMP/cmp.txt" 2>&1 &&
+		python3 "$SRC/tests/integration/days_vs_minutes.py" "$TMP/redis.sock" cs >>"$TMP/cmp.txt" 2>&1; then
+		ok "streamed backfill across a Redis restart: $(grep -o 'already_applied=[0-9]*' "$TMP/daemon.log" | tail -n 1), $(tail -n 1 "$TMP/cmp.txt")"
+	else
+		fail "streamed backfill across a Redis restart"
+		grep -v "bad line" "$TMP/daemon.log" | tail -n 5
 		tail -n 20 "$TMP/cmp.txt"
 	fi
 }

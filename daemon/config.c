@@ -90,7 +90,7 @@ static int check_window_writes(const char *value, char *err, size_t errlen);
 /* Every key chatlogd reads, in the order config_dump writes them. */
 static const struct config_option config_options[] = {
     {"format", CONFIG_STRING, 0, 0, "json", FIELD(format), check_format,
-     "input format: json (JSON Lines) or regex:FILE (SPEC 2.2)"},
+     "input format: json (JSON Lines) or regex:FILE (docs/input-formats.md)"},
     {"patterns", CONFIG_STRING, 0, 0, "", FIELD(patterns), NULL,
      "lost-reason patterns file; empty: the shipped one; none: no rules"},
     {"input", CONFIG_LIST, 0, 0, NULL, FIELD(inputs), check_not_empty,

@@ -1,7 +1,7 @@
 /*
  * log.c owns how chatlogd talks to operators: stderr lines with journald priority
- * prefixes (plain words on a terminal), and rate limiting of repeated events. It does
- * not decide what to log.
+ * prefixes when stderr is the journal, the level in plain words anywhere else, and
+ * rate limiting of repeated events. It does not decide what to log.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "chatlogd/log.h"
@@ -31,15 +32,32 @@ void log_set_level(enum log_level level)
 	log_max_level = level;
 }
 
-/* "<4>" for journald (and any file or pipe); on a terminal, where a person reads
- * `chatlogd --once`, the level in words instead. */
+/*
+ * Whether stderr is the journal: systemd sets JOURNAL_STREAM to the device and inode
+ * of the stream it connected, so a child that redirected stderr elsewhere (or a shell
+ * that inherited the variable) is told apart by comparing them with fstat.
+ */
+static int stderr_is_journal(void)
+{
+	const char *stream = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (stream == NULL || sscanf(stream, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(STDERR_FILENO, &st) == -1)
+		return 0;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+/* "<4>" for journald, which turns it into the entry's priority; the level in words for
+ * a person at a terminal, a file or a pipe (`chatlogd --once 2>err.log`). */
 static const char *level_prefix(enum log_level level, char *buf, size_t size)
 {
-	static int terminal = -1;
+	static int journal = -1;
 
-	if (terminal == -1)
-		terminal = isatty(STDERR_FILENO);
-	if (!terminal)
+	if (journal == -1)
+		journal = stderr_is_journal();
+	if (journal)
 		snprintf(buf, size, "<%d>chatlogd: ", level);
 	else if (level <= LOG_LEVEL_ERR)
 		snprintf(buf, size, "chatlogd: error: ");

@@ -3,6 +3,7 @@
  * kind/from/amount vocabularies, defaults and required fields, and UTF-8 checking.
  * It does not read JSON or run patterns; the parsers hand it borrowed views.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "chatlogd/limits.h"
@@ -120,17 +121,6 @@ int record_parse_amount(const char *s, size_t len, int64_t *fen)
 	return 0;
 }
 
-static void set_error(char *err, size_t errlen, const char *reason)
-{
-	if (errlen == 0)
-		return;
-	size_t n = strlen(reason);
-	if (n >= errlen)
-		n = errlen - 1;
-	memcpy(err, reason, n);
-	err[n] = '\0';
-}
-
 /* Names become hash keys and parts of Redis keys: bounded, and no NUL inside. */
 static const char *check_name(const struct text_view *v, const char *too_long, const char *nul)
 {
@@ -164,7 +154,8 @@ int record_finish(struct record *rec, int has_ts, char *err, size_t errlen)
 	if (reason == NULL)
 		reason = check_name(&rec->agent, "agent too long", "NUL byte in agent");
 	if (reason != NULL) {
-		set_error(err, errlen, reason);
+		if (errlen > 0)
+			snprintf(err, errlen, "%s", reason);
 		return -1;
 	}
 	if (rec->kind != RECORD_MSG)

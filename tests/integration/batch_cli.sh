@@ -176,7 +176,8 @@ settings_error() { # NAME PATTERN CHATLOGD-ARGS...: exit 2 and stderr matches PA
 	name=$1
 	pattern=$2
 	shift 2
-	"$BIN" "$@" >/dev/null 2>"$TMP/err"
+	env ${JOURNAL_STREAM_FOR_TEST:+JOURNAL_STREAM=$JOURNAL_STREAM_FOR_TEST} \
+		"$BIN" "$@" >/dev/null 2>"$TMP/err"
 	rc=$?
 	if [ "$rc" -eq 2 ] && grep -q "$pattern" "$TMP/err"; then ok "$name"; else
 		fail "$name (exit $rc)"
@@ -206,10 +207,19 @@ else
 	fail "check_config_lists_every_error (exit $rc)"
 	diff "$TMP/want" "$TMP/err"
 fi
+# Under journald (JOURNAL_STREAM names stderr's device and inode) the level is the
+# journal's priority prefix, <3> for err; anywhere else it is a word.
+: >"$TMP/err"
+JOURNAL_STREAM_FOR_TEST=$(stat -c %d:%i "$TMP/err")
 settings_error config_error_daemon_priority_err '^<3>chatlogd: .*bad.conf:1: session_idle' \
 	--config "$TMP/bad.conf"
 settings_error no_input_daemon_priority_err '^<3>chatlogd: nothing to follow' \
 	--config /dev/null
+JOURNAL_STREAM_FOR_TEST=1:1
+settings_error journal_stream_of_another_file_words '^chatlogd: error: nothing to follow' \
+	--config /dev/null
+JOURNAL_STREAM_FOR_TEST=
+settings_error no_journal_words '^chatlogd: error: nothing to follow' --config /dev/null
 
 # Bad lines are logged with file and line number.
 "$BIN" --once --patterns "$DATA/patterns.conf" "$DATA/mixed.jsonl" 2>"$TMP/err" >/dev/null

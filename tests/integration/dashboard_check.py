@@ -9,7 +9,7 @@
   token BASE TOKEN DAY        the page opened with ?token= loads
 
 Expected numbers are computed here from the counters in Redis by the definitions of
-docs/contract.md §3 (integer ms and ratios x10000 rounded half up, then shown rounded
+docs/reference.md §3 (integer ms and ratios x10000 rounded half up, then shown rounded
 half up to 0.1 s and 0.1 %) and docs/chatlogctl.md (nearest-rank percentiles from the
 histograms, shown as the bucket's upper bound): not by chatlogd's code."""
 

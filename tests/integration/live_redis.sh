@@ -585,7 +585,7 @@ agent_msgs() {
 	redis-cli -s "$TMP/redis.sock" eval "local n=0 for _,k in ipairs(redis.call('keys','cs:*:a:[*]:d:*')) do n=n+tonumber(redis.call('hget',k,'agent_msgs') or 0) end return n" 0
 }
 
-# refused NAME PATTERN: the daemon exits 1 at start with PATTERN logged at err (<3>),
+# refused NAME PATTERN: the daemon exits 1 at start with PATTERN logged at err,
 # and Redis is left as it was (nothing counted twice).
 refused() {
 	seq0=$(redis-cli -s "$TMP/redis.sock" get cs:instance:test:seq)
@@ -593,7 +593,7 @@ refused() {
 	: >"$TMP/refused.log"
 	timeout 30 "$BIN" --config "$TMP/chatlogd.conf" 2>"$TMP/refused.log"
 	rc=$?
-	if [ "$rc" -eq 1 ] && grep "^<3>" "$TMP/refused.log" | grep -qF -- "$2" &&
+	if [ "$rc" -eq 1 ] && grep "^chatlogd: error: " "$TMP/refused.log" | grep -qF -- "$2" &&
 		[ "$(redis-cli -s "$TMP/redis.sock" get cs:instance:test:seq)" = "$seq0" ] &&
 		[ "$(agent_msgs)" = "$msgs0" ]; then
 		ok "$1: refused with the way out, Redis untouched"
@@ -687,7 +687,7 @@ scenario_redis_lost() {
 	if echo "$health0" | grep -q '"status":"ok"' &&
 		echo "$health" | grep -q '"status":"degraded".*redis lost batches 1\.\.' &&
 		[ "$code" = 503 ] &&
-		grep "^<3>" "$TMP/daemon.log" | grep -q "redis lost batches seq=1\.\." &&
+		grep "^chatlogd: error: " "$TMP/daemon.log" | grep -q "redis lost batches seq=1\.\." &&
 		[ "${lost:-0}" -gt 0 ]; then
 		ok "redis lost data: logged at err, /healthz degraded ($lost batches), /metrics counts it"
 	else

@@ -1,9 +1,12 @@
 /*
- * backfill.c owns `--once --redis`: one pass of batches through redisconn on a
- * private event loop, each sent after the previous reply, retried across
- * reconnects. Applied batches are skipped by the apply script's sequence check.
+ * backfill.c owns `--once --redis`: the cuts of a batch run, each sent as numbered
+ * batches through redisconn on a private event loop while the run goes on, with at
+ * most backfill_max_in_flight batches unacknowledged; retried across reconnects.
+ * Applied batches are skipped by the apply script's sequence check. Where the cuts
+ * fall is the caller's (main.c), so that it depends only on the input.
  */
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,110 +18,238 @@
 #include "chatlogd/publish.h"
 #include "chatlogd/redisconn.h"
 
-#define BACKFILL_GIVE_UP_MS 60000
+/* With batches waiting, a minute without any acknowledged is a give-up: Redis down
+ * or refusing for that long. A long backfill that moves is never given up. */
+#define BACKFILL_STALL_MS 60000
 
+/* Rows per batch, as the live daemon sends them: one script never blocks Redis long. */
+#define BACKFILL_ROWS_PER_BATCH 2000
+
+/*
+ * The batches built and not yet acknowledged are queue[acked..built): those before
+ * `sent` went to Redis on the current connection and wait for their reply, in order;
+ * the rest wait for room (max_in_flight) or for the connection. A lost connection
+ * sends everything unacknowledged again (the script skips what was applied). An
+ * acknowledged batch's arguments are freed at once; the queue is compacted when a
+ * cut is added, so it holds one cut plus what is in flight.
+ */
 struct backfill {
 	struct event_base *base;
 	struct redisconn *redis;
+	struct event *stall_timer;
 	int script;
-	struct publish_batch *batches;
-	int count, next, awaiting, failed, applied, skipped;
+	struct publish_settings settings;
+	const struct names *names;
+	const struct reasons *reasons;
+	size_t max_in_flight;
+	struct publish_batch *queue;
+	size_t acked, sent, built, capacity;
+	uint64_t next_seq;
+	size_t peak_in_flight;
+	uint64_t cuts, batches, applied, skipped;
+	int failed;
 };
 
-static void send_next(struct backfill *b);
+static void on_reply(void *ctx, struct redisReply *reply, void *privdata);
+
+/* (Re)starts the minute a batch has to be acknowledged in. */
+static void arm_stall_timer(struct backfill *b)
+{
+	struct timeval stall = {BACKFILL_STALL_MS / 1000, 0};
+
+	evtimer_add(b->stall_timer, &stall);
+}
+
+static void send_more(struct backfill *b)
+{
+	while (!b->failed && b->sent < b->built && b->sent - b->acked < b->max_in_flight &&
+	       redisconn_connected(b->redis)) {
+		const struct publish_batch *p = &b->queue[b->sent];
+		if (redisconn_eval(b->redis, b->script, p->argc, (const char **)p->argv, p->argvlen,
+		                   1, on_reply, (void *)(uintptr_t)p->seq) == -1)
+			return;
+		b->sent++;
+		if (b->sent - b->acked > b->peak_in_flight)
+			b->peak_in_flight = b->sent - b->acked;
+	}
+}
 
 static void on_reply(void *ctx, struct redisReply *reply, void *privdata)
 {
 	struct backfill *b = ctx;
-	(void)privdata;
+	uint64_t seq = (uint64_t)(uintptr_t)privdata;
 
-	b->awaiting = 0;
-	if (reply == NULL)
-		return; /* lost: sent again when the connection is back */
+	/* lost (sent again once reconnected), or from before a reconnect */
+	if (reply == NULL || b->failed || b->acked == b->built || b->queue[b->acked].seq != seq)
+		return;
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
-		log_warnx("redis rejected backfill batch seq=%llu error=\"%s\"",
-		          (unsigned long long)b->batches[b->next].seq,
+		log_warnx("redis rejected backfill batch seq=%llu error=\"%s\"; the batches sent "
+		          "after it may be applied, and a re-run skips it: clear the error, then "
+		          "re-run with another instance after deleting what this one wrote",
+		          (unsigned long long)seq,
 		          reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
 		b->failed = 1;
-		event_base_loopexit(b->base, NULL);
 		return;
 	}
 	if (reply->element[0]->integer == 1)
 		b->applied++;
 	else
 		b->skipped++;
-	if (++b->next == b->count)
-		event_base_loopexit(b->base, NULL);
-	else
-		send_next(b);
-}
-
-static void send_next(struct backfill *b)
-{
-	const struct publish_batch *p = &b->batches[b->next];
-	if (b->awaiting || !redisconn_connected(b->redis))
-		return;
-	if (redisconn_eval(b->redis, b->script, p->argc, (const char **)p->argv, p->argvlen, 1,
-	                   on_reply, NULL) == 0)
-		b->awaiting = 1;
+	publish_batches_release(&b->queue[b->acked], 1);
+	b->acked++;
+	arm_stall_timer(b);
+	send_more(b);
 }
 
 static void on_state(void *ctx, int connected, const char *reason)
 {
 	struct backfill *b = ctx;
+
+	b->sent = b->acked; /* replies on the old connection are lost */
 	if (connected)
-		send_next(b);
+		send_more(b);
 	else
 		log_warnx("redis unavailable reason=\"%s\"; retrying", reason ? reason : "");
 }
 
-static void on_give_up(evutil_socket_t fd, short what, void *ctx)
+static void on_stall(evutil_socket_t fd, short what, void *ctx)
 {
 	struct backfill *b = ctx;
 	(void)fd;
 	(void)what;
-	log_warnx("backfill gave up after %d s without finishing", BACKFILL_GIVE_UP_MS / 1000);
+
+	log_warnx("backfill gave up: no batch acknowledged for %d s (seq=%llu waits)",
+	          BACKFILL_STALL_MS / 1000, (unsigned long long)b->queue[b->acked].seq);
 	b->failed = 1;
-	event_base_loopexit(b->base, NULL);
 }
 
-int backfill_publish(const struct config *cfg, const char *instance, struct counter_table *deltas,
-                     const struct names *names, const struct reasons *reasons)
+/* Runs the loop until at most `most` batches are unacknowledged, or the run failed. */
+static int wait_for_acks(struct backfill *b, size_t most)
 {
-	/* --once --redis writes no windows */
-	struct publish_settings ps = {
-	    cfg->prefix, instance, cfg->minute_ttl_ms / 1000, cfg->day_ttl_ms / 1000, 2000, 0};
-	struct redisconn_settings rs = {cfg->redis, cfg->redis_password_file, 5000, 30000, 100,
-	                                2000};
-	struct backfill b = {0};
-	struct timeval give_up = {BACKFILL_GIVE_UP_MS / 1000, 0};
-	struct event *timer = NULL;
+	if (b->built - b->acked <= most || b->failed)
+		return b->failed ? -1 : 0;
+	arm_stall_timer(b);
+	send_more(b);
+	while (!b->failed && b->built - b->acked > most)
+		if (event_base_loop(b->base, EVLOOP_ONCE) == -1)
+			b->failed = 1;
+	evtimer_del(b->stall_timer);
+	return b->failed ? -1 : 0;
+}
+
+struct backfill *backfill_new(const struct config *cfg, const char *instance,
+                              const struct names *names, const struct reasons *reasons)
+{
+	struct redisconn_settings rs = {
+	    .url = cfg->redis,
+	    .password_file = cfg->redis_password_file,
+	    .connect_timeout_ms = 5000,
+	    .command_timeout_ms = 30000,
+	    .backoff_min_ms = 100,
+	    .backoff_max_ms = 2000,
+	};
+	struct backfill *b = calloc(1, sizeof(*b));
 	char err[512];
 
 	signal(SIGPIPE, SIG_IGN);
-	if ((b.count = publish_build(&ps, deltas, names, reasons, 1, &b.batches)) < 0) {
-		log_warnx("out of memory building backfill batches");
+	if (b == NULL || (b->settings.instance = strdup(instance)) == NULL) {
+		log_warnx("backfill: out of memory");
+		backfill_free(b);
+		return NULL;
+	}
+	/* --once --redis writes no windows */
+	b->settings.prefix = cfg->prefix;
+	b->settings.minute_ttl_s = cfg->minute_ttl_ms / 1000;
+	b->settings.day_ttl_s = cfg->day_ttl_ms / 1000;
+	b->settings.max_rows_per_batch = BACKFILL_ROWS_PER_BATCH;
+	b->names = names;
+	b->reasons = reasons;
+	b->max_in_flight = (size_t)cfg->backfill_max_in_flight;
+	b->next_seq = 1;
+	if ((b->base = event_base_new()) == NULL ||
+	    (b->stall_timer = evtimer_new(b->base, on_stall, b)) == NULL ||
+	    (b->redis = redisconn_new(b->base, &rs, on_state, b, err, sizeof(err))) == NULL) {
+		log_warnx("backfill: %s", b->base && b->stall_timer ? err : "out of memory");
+		backfill_free(b);
+		return NULL;
+	}
+	b->script = redisconn_script(b->redis, publish_script);
+	return b;
+}
+
+/* Moves the unacknowledged batches to the front and makes room for `more`. */
+static int queue_room(struct backfill *b, size_t more)
+{
+	size_t waiting = b->built - b->acked;
+
+	memmove(b->queue, b->queue + b->acked, waiting * sizeof(*b->queue));
+	b->sent -= b->acked;
+	b->built = waiting;
+	b->acked = 0;
+	if (waiting + more > b->capacity) {
+		struct publish_batch *queue =
+		    reallocarray(b->queue, waiting + more, sizeof(*queue));
+		if (queue == NULL)
+			return -1;
+		b->queue = queue;
+		b->capacity = waiting + more;
+	}
+	return 0;
+}
+
+int backfill_send(struct backfill *b, struct counter_table *cut)
+{
+	struct publish_batch *batches;
+	int count;
+
+	if (b->failed)
+		return -1;
+	if (counter_table_count(cut) == 0)
+		return 0;
+	if ((count = publish_build(&b->settings, cut, b->names, b->reasons, b->next_seq,
+	                           &batches)) < 0 ||
+	    queue_room(b, (size_t)count) == -1) {
+		if (count >= 0)
+			publish_batches_free(batches, count);
+		log_warnx("backfill: out of memory building batches");
+		b->failed = 1;
 		return -1;
 	}
-	if (b.count == 0)
-		return 0;
-	if ((b.base = event_base_new()) == NULL ||
-	    (b.redis = redisconn_new(b.base, &rs, on_state, &b, err, sizeof(err))) == NULL ||
-	    (timer = evtimer_new(b.base, on_give_up, &b)) == NULL || evtimer_add(timer, &give_up)) {
-		log_warnx("backfill: %s", b.base ? err : "cannot create an event loop");
-		b.failed = 1;
-	} else {
-		b.script = redisconn_script(b.redis, publish_script);
-		event_base_dispatch(b.base);
+	memcpy(b->queue + b->built, batches, (size_t)count * sizeof(*batches));
+	free(batches); /* the array only: the queue holds the batches now */
+	b->built += (size_t)count;
+	b->next_seq += (uint64_t)count;
+	b->batches += (uint64_t)count;
+	b->cuts++;
+	counter_table_clear(cut);
+	/* back-pressure: the run goes on once the batches of this cut are in flight */
+	return wait_for_acks(b, b->max_in_flight);
+}
+
+int backfill_finish(struct backfill *b)
+{
+	if (wait_for_acks(b, 0) == -1)
+		return -1;
+	log_info("backfill instance=%s cuts=%llu batches=%llu applied=%llu already_applied=%llu "
+	         "peak_in_flight=%zu",
+	         b->settings.instance, (unsigned long long)b->cuts, (unsigned long long)b->batches,
+	         (unsigned long long)b->applied, (unsigned long long)b->skipped, b->peak_in_flight);
+	return 0;
+}
+
+void backfill_free(struct backfill *b)
+{
+	if (b == NULL)
+		return;
+	redisconn_free(b->redis);
+	if (b->stall_timer)
+		event_free(b->stall_timer);
+	if (b->base)
+		event_base_free(b->base);
+	if (b->queue != NULL) {
+		publish_batches_release(b->queue + b->acked, b->built - b->acked);
+		free(b->queue);
 	}
-	if (!b.failed)
-		log_info("backfill instance=%s batches=%d applied=%d already_applied=%d", instance,
-		         b.count, b.applied, b.skipped);
-	redisconn_free(b.redis);
-	if (timer)
-		event_free(timer);
-	if (b.base)
-		event_base_free(b.base);
-	publish_batches_free(b.batches, b.count);
-	return b.failed ? -1 : 0;
+	free((char *)b->settings.instance);
+	free(b);
 }

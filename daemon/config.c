@@ -182,6 +182,11 @@ static const struct config_option config_options[] = {
     {"max_buyers", CONFIG_INT, 0, 1000000000, "5000000", FIELD(max_buyers), NULL,
      "live: buyers remembered at once (open conversations, recent orders); a new buyer's "
      "message past it is refused (counted as an error); 0: no limit"},
+    {"backfill_cut_rows", CONFIG_INT, 100, 10000000, "20000", FIELD(backfill_cut_rows), NULL,
+     "--once --redis: the deltas are sent each time they reach this many (shop, agent, "
+     "minute) rows; part of the backfill's instance name"},
+    {"backfill_max_in_flight", CONFIG_INT, 1, 1024, "4", FIELD(backfill_max_in_flight), NULL,
+     "--once --redis: batches sent and not yet acknowledged before reading waits"},
     {"max_pending_bytes", CONFIG_BYTES, MIB, 64 * GIB, "256M", FIELD(max_pending_bytes), NULL,
      "most memory counters not yet in Redis may hold"},
     {"state_dir", CONFIG_STRING, 0, 0, "/var/lib/chatlogd", FIELD(state_dir), check_not_empty,

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/queue.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -21,9 +23,35 @@
 #include "chatlogd/http.h"
 #include "chatlogd/limits.h"
 #include "chatlogd/log.h"
+#include "chatlogd/metrics.h"
+
+/*
+ * A /metrics reply being sent in slices (the long comment above scrape_slice). The
+ * states say who holds the request: evhttp while SENDING; us alone once the client
+ * went away with the reply unfinished (ORPHANED: evhttp let go of it, and
+ * evhttp_send_reply_end frees it); nobody once evhttp freed it with its connection
+ * (DROPPED: the server is going down).
+ */
+enum scrape_state {
+	SCRAPE_SENDING,
+	SCRAPE_ORPHANED,
+	SCRAPE_DROPPED,
+};
+
+struct scrape {
+	struct http *http;
+	struct evhttp_request *req;
+	struct metrics_render *render;
+	struct evbuffer *slice;
+	struct event *resume; /* the next slice, or the clean-up, on a later loop turn */
+	enum scrape_state state;
+	LIST_ENTRY(scrape) entry;
+};
 
 struct http {
+	struct event_base *base;
 	struct evhttp *server;
+	LIST_HEAD(, scrape) scrapes; /* /metrics replies under way */
 	struct evconnlistener *listener;
 	struct http_handlers handlers;
 	struct bufferevent *open[LIMIT_HTTP_CONNECTIONS]; /* each with our reference */
@@ -51,19 +79,116 @@ int http_only_get(struct evhttp_request *req)
 	return 0;
 }
 
+static void scrape_free(struct scrape *sc)
+{
+	if (sc->state == SCRAPE_ORPHANED)
+		evhttp_send_reply_end(sc->req); /* without a connection: frees the request */
+	LIST_REMOVE(sc, entry);
+	metrics_render_free(sc->render);
+	if (sc->slice)
+		evbuffer_free(sc->slice);
+	if (sc->resume)
+		event_free(sc->resume);
+	free(sc);
+}
+
+/* The reply's connection is going: because the client left or timed out (evhttp has
+ * let go of the unfinished request), or because the server is freed (evhttp frees the
+ * request right after this). Only marks the scrape; it is freed on the next turn,
+ * outside evhttp's callback, or by http_free. */
+static void scrape_gone(struct evhttp_connection *evcon, void *ctx)
+{
+	struct scrape *sc = ctx;
+	(void)evcon;
+
+	sc->state =
+	    evhttp_request_get_connection(sc->req) == NULL ? SCRAPE_ORPHANED : SCRAPE_DROPPED;
+	event_active(sc->resume, EV_TIMEOUT, 1);
+}
+
+/* The client has taken the last slice: render the next one on the next turn. */
+static void scrape_drained(struct evhttp_connection *evcon, void *ctx)
+{
+	struct scrape *sc = ctx;
+	(void)evcon;
+
+	event_active(sc->resume, EV_TIMEOUT, 1);
+}
+
+/*
+ * A scrape at 10,000 shops is 10 MB, and far more with metrics_per_agent: rendered in
+ * one go it held the loop 67 ms and more, with ingest and publishing waiting. So each
+ * loop turn renders one slice of LIMIT_METRICS_SLICE_BYTES and hands it to evhttp as
+ * a chunk (Transfer-Encoding: chunked; HTTP/1.0 clients get the body up to the close);
+ * the next slice waits until evhttp has written that one out (scrape_drained), so a
+ * slow client holds one slice in memory, not the whole body. If the client goes
+ * away, evhttp calls scrape_gone from its connection's close callback; the scrape
+ * is freed on the next turn. The closing callback is cleared before the reply ends,
+ * as the connection may then serve further requests that are not ours.
+ */
+static void scrape_slice(struct scrape *sc)
+{
+	int more = metrics_render_next(sc->render, sc->slice, LIMIT_METRICS_SLICE_BYTES);
+
+	if (evbuffer_get_length(sc->slice) > 0)
+		evhttp_send_reply_chunk_with_cb(sc->req, sc->slice, more ? scrape_drained : NULL,
+		                                sc);
+	if (more)
+		return;
+	evhttp_connection_set_closecb(evhttp_request_get_connection(sc->req), NULL, NULL);
+	evhttp_send_reply_end(sc->req);
+	sc->state = SCRAPE_DROPPED; /* evhttp's again */
+	scrape_free(sc);
+}
+
+static void scrape_resume(evutil_socket_t fd, short what, void *ctx)
+{
+	struct scrape *sc = ctx;
+	(void)fd;
+	(void)what;
+
+	if (sc->state == SCRAPE_SENDING)
+		scrape_slice(sc);
+	else
+		scrape_free(sc);
+}
+
 static void on_metrics(struct evhttp_request *req, void *ctx)
 {
 	struct http *h = ctx;
-	struct evbuffer *body = evbuffer_new();
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct scrape *sc;
 
-	if (!http_only_get(req) || body == NULL) {
-		if (body)
-			evbuffer_free(body);
+	if (!http_only_get(req))
+		return;
+	if ((sc = calloc(1, sizeof(*sc))) == NULL) {
+		evhttp_send_error(req, 503, "Service Unavailable");
 		return;
 	}
-	h->handlers.metrics(h->handlers.ctx, body);
-	reply(req, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", body);
-	evbuffer_free(body);
+	sc->http = h;
+	sc->req = req;
+	sc->state = SCRAPE_DROPPED; /* until the reply starts: scrape_free leaves req alone */
+	LIST_INSERT_HEAD(&h->scrapes, sc, entry);
+	if ((sc->render = h->handlers.metrics(h->handlers.ctx)) == NULL ||
+	    (sc->slice = evbuffer_new()) == NULL ||
+	    (sc->resume = event_new(h->base, -1, 0, scrape_resume, sc)) == NULL) {
+		scrape_free(sc);
+		evhttp_send_error(req, 503, "Service Unavailable");
+		return;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+	                  "text/plain; version=0.0.4; charset=utf-8");
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
+	evhttp_send_reply_start(req, 200, "OK");
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		/* no body, and evhttp calls no callback for one: nothing to render */
+		evhttp_send_reply_end(req);
+		scrape_free(sc);
+		return;
+	}
+	sc->state = SCRAPE_SENDING;
+	evhttp_connection_set_closecb(evcon, scrape_gone, sc);
+	scrape_slice(sc);
 }
 
 static void on_health(struct evhttp_request *req, void *ctx)
@@ -191,6 +316,8 @@ struct http *http_listen(struct event_base *base, const char *listen, int any_po
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	h->base = base;
+	LIST_INIT(&h->scrapes);
 	h->accept_log.per_second = 1;
 	if (colon != NULL && colon[1] != '\0')
 		port = strtol(colon + 1, &end, 10);
@@ -272,8 +399,17 @@ void http_free(struct http *h)
 		return;
 	if (h->sweep_timer)
 		event_free(h->sweep_timer);
+	/* replies under way: evhttp frees their requests with their connections */
+	for (struct scrape *sc = LIST_FIRST(&h->scrapes); sc != NULL; sc = LIST_NEXT(sc, entry))
+		if (sc->state == SCRAPE_SENDING) {
+			evhttp_connection_set_closecb(evhttp_request_get_connection(sc->req), NULL,
+			                              NULL);
+			sc->state = SCRAPE_DROPPED;
+		}
 	if (h->server)
 		evhttp_free(h->server); /* frees its connections: only our references remain */
+	while (!LIST_EMPTY(&h->scrapes))
+		scrape_free(LIST_FIRST(&h->scrapes));
 	for (unsigned i = 0; i < h->connections; i++)
 		bufferevent_decref(h->open[i]);
 	free(h);

@@ -1422,7 +1422,9 @@ static void live_free(struct live *l)
 		event_base_free(l->base);
 }
 
-static void render_metrics(void *ctx, struct evbuffer *out)
+/* The render /metrics sends in slices: the figures of this moment, the counter
+ * tables borrowed (http_free goes first in live_free). */
+static struct metrics_render *render_metrics(void *ctx)
 {
 	struct live *l = ctx;
 	struct tail_file_stats files[256];
@@ -1456,7 +1458,7 @@ static void render_metrics(void *ctx, struct evbuffer *out)
 	m.names = l->names;
 	m.reasons = &l->reasons;
 	webhook_stats(l->webhook, &m.webhook);
-	metrics_render(&m, out);
+	return metrics_render_new(&m);
 }
 
 /*
@@ -1591,7 +1593,8 @@ int live_run(const struct config *cfg, const char *rules_path, live_reload_fn re
 	    (l.webhook = webhook_new_from_config(l.base, cfg, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	if (cfg->http_listen[0] != '\0') {
-		struct http_handlers handlers = {render_metrics, report_health, &l};
+		struct http_handlers handlers = {
+		    .metrics = render_metrics, .health = report_health, .ctx = &l};
 		if ((l.http = http_start(l.base, cfg->http_listen, &handlers, err, sizeof(err))) ==
 		    NULL)
 			fatalx("%s", err);

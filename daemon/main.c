@@ -132,17 +132,18 @@ static void backfill_instance(const struct config *cfg, char **files, int file_c
 		hash = hindex_hash(files[i], strlen(files[i]), hash);
 		hash = hindex_hash(identity, sizeof(identity), hash);
 	}
+	/* where the cuts fall decides the batches */
+	hash = hindex_hash(&cfg->backfill_cut_rows, sizeof(cfg->backfill_cut_rows), hash);
 	if (cfg->instance[0] == '\0')
 		gethostname(host, sizeof(host) - 1);
 	snprintf(out, size, "%s:backfill:%016llx", cfg->instance[0] ? cfg->instance : host,
 	         (unsigned long long)hash);
 }
 
-/* Folds a by-minute table into one row per (shop, agent) for the report. */
-static struct counter_table *fold(struct counter_table *by_minute)
+/* Adds a by-minute table into one row per (shop, agent) of `folded`, for the report. */
+static void fold_into(struct counter_table *folded, struct counter_table *by_minute)
 {
-	struct counter_table *folded = counter_table_new(0);
-	for (size_t i = 0; folded != NULL && i < counter_table_count(by_minute); i++) {
+	for (size_t i = 0; i < counter_table_count(by_minute); i++) {
 		const struct counter_row *row = counter_table_at(by_minute, i);
 		struct counter_row *sum = counter_table_row(folded, row->shop, row->agent, 0);
 		if (sum == NULL)
@@ -150,7 +151,34 @@ static struct counter_table *fold(struct counter_table *by_minute)
 		for (int id = 0; id < COUNTER_WIDTH; id++)
 			sum->value[id] += row->value[id];
 	}
-	return folded;
+}
+
+/* --once --redis: the engine emits by minute into by_minute; each time it holds
+ * backfill_cut_rows rows (a point that depends only on the input, so a re-run makes
+ * the same batches), they are added to the report and sent. */
+struct backfill_run {
+	struct backfill *backfill; /* NULL: Redis failed; the report goes on */
+	struct counter_table *by_minute, *report;
+	size_t cut_rows;
+};
+
+static void backfill_cut(struct backfill_run *run)
+{
+	fold_into(run->report, run->by_minute);
+	if (run->backfill != NULL && backfill_send(run->backfill, run->by_minute) == -1) {
+		backfill_free(run->backfill);
+		run->backfill = NULL;
+	}
+	counter_table_clear(run->by_minute);
+}
+
+/* After each line read, and each outcome decided at the end of input. */
+static void backfill_after_line(void *ctx)
+{
+	struct backfill_run *run = ctx;
+
+	if (counter_table_count(run->by_minute) >= run->cut_rows)
+		backfill_cut(run);
 }
 
 /* batch_threads in effect: 0 means 2 when this process may run on 2 CPUs or more
@@ -174,7 +202,8 @@ static int run_once(const struct config *cfg, const struct options *opt, char **
 	struct service_hours_set *hours;
 	struct names *names = names_new();
 	struct reasons reasons;
-	struct counter_table *totals = counter_table_new(opt->backfill);
+	struct counter_table *totals = counter_table_new(0);
+	struct backfill_run run = {.cut_rows = (size_t)cfg->backfill_cut_rows};
 	struct rules *rules = load_rules(cfg, opt);
 	struct parser *parser;
 	struct engine *engine;
@@ -189,8 +218,11 @@ static int run_once(const struct config *cfg, const struct options *opt, char **
 	for (int i = 0; i < file_count; i++)
 		if (strcmp(files[i], "-") != 0 && access(files[i], R_OK) == -1)
 			usage_error("cannot read %s", files[i]);
+	if (opt->backfill && (run.by_minute = counter_table_new(1)) == NULL)
+		fatalx("out of memory");
 	if (names == NULL || totals == NULL || reasons_init(&reasons) == -1 ||
-	    (engine = engine_new(&settings, names, &reasons, totals)) == NULL)
+	    (engine = engine_new(&settings, names, &reasons,
+	                         opt->backfill ? run.by_minute : totals)) == NULL)
 		fatalx("out of memory");
 	if (engine_set_rules(engine, rules) == -1)
 		config_error(opt, "too many distinct lost reasons");
@@ -200,22 +232,30 @@ static int run_once(const struct config *cfg, const struct options *opt, char **
 	/* The first bad lines of the run, then a count at the end: the same stderr on
 	 * one thread or two, on a fast machine or a slow one. */
 	in.error_log.whole_run = 1;
-	/* A backfill stays on one thread: it is not what anyone waits for. */
-	if (!opt->backfill && batch_threads(cfg) == 2)
-		rc = pipeline_run(&in, files, file_count, (size_t)cfg->max_line_bytes) == -1;
-	else
-		rc = batch_read_files(&in, files, file_count, (size_t)cfg->max_line_bytes) == -1;
-	log_ratelimit_flush(&in.error_log, "bad lines");
-	engine_finish(engine);
 	if (opt->backfill) {
 		char instance[256];
-		struct counter_table *by_minute = totals;
 		backfill_instance(cfg, files, file_count, instance, sizeof(instance));
-		if (backfill_publish(cfg, instance, by_minute, names, &reasons) == -1)
+		run.backfill = backfill_new(cfg, instance, names, &reasons);
+		run.report = totals;
+		/* A backfill stays on one thread: it is not what anyone waits for. */
+		rc = batch_read_files_each(&in, files, file_count, (size_t)cfg->max_line_bytes,
+		                           backfill_after_line, &run) == -1;
+	} else if (batch_threads(cfg) == 2) {
+		rc = pipeline_run(&in, files, file_count, (size_t)cfg->max_line_bytes) == -1;
+	} else {
+		rc = batch_read_files(&in, files, file_count, (size_t)cfg->max_line_bytes) == -1;
+	}
+	log_ratelimit_flush(&in.error_log, "bad lines");
+	if (opt->backfill)
+		engine_finish_each(engine, backfill_after_line, &run);
+	else
+		engine_finish(engine);
+	if (opt->backfill) {
+		backfill_cut(&run);
+		if (run.backfill == NULL || backfill_finish(run.backfill) == -1)
 			rc = 1;
-		if ((totals = fold(by_minute)) == NULL)
-			fatalx("out of memory");
-		counter_table_free(by_minute);
+		backfill_free(run.backfill);
+		counter_table_free(run.by_minute);
 	}
 
 	/* A report that did not reach stdout (a full disk, a closed pipe) fails the run. */

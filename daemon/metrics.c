@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <malloc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -49,55 +50,42 @@ static void row_labels(struct evbuffer *out, const struct metrics_snapshot *m,
 	evbuffer_add(out, "\"", 1);
 }
 
-/* One histogram per row of `table` (shops, or agents) from the §3.1 buckets
- * (cumulative, in seconds). */
-static void histogram(struct evbuffer *out, const struct metrics_snapshot *m,
-                      struct counter_table *table, const char *name, const char *help,
-                      unsigned first_bucket, enum counter_id sum_id, enum counter_id count_id)
+/* One agent's histogram from the §3.1 buckets (cumulative, in seconds). */
+static void histogram_row(struct evbuffer *out, const struct metrics_snapshot *m,
+                          const struct counter_row *row, const char *name, unsigned first_bucket,
+                          enum counter_id sum_id, enum counter_id count_id)
 {
-	size_t n = counter_table_count(table);
+	int64_t cumulative = 0;
 
-	header(out, name, "histogram", help);
-	for (size_t i = 0; i < n; i++) {
-		const struct counter_row *row = counter_table_at(table, i);
-		int64_t cumulative = 0;
-		if (table == m->agent_totals && row->agent == NAME_WHOLE_SHOP)
-			continue;
-		for (unsigned b = 0; b < HISTOGRAM_BUCKETS; b++) {
-			cumulative += row->value[first_bucket + b];
-			evbuffer_add_printf(out, "%s_bucket{", name);
-			row_labels(out, m, row);
-			if (b == HISTOGRAM_BUCKETS - 1)
-				evbuffer_add_printf(out, ",le=\"+Inf\"} %" PRId64 "\n", cumulative);
-			else
-				evbuffer_add_printf(out, ",le=\"%g\"} %" PRId64 "\n",
-				                    (double)counters_bucket_upper(b) / 1000,
-				                    cumulative);
-		}
-		evbuffer_add_printf(out, "%s_sum{", name);
+	for (unsigned b = 0; b < HISTOGRAM_BUCKETS; b++) {
+		cumulative += row->value[first_bucket + b];
+		evbuffer_add_printf(out, "%s_bucket{", name);
 		row_labels(out, m, row);
-		evbuffer_add_printf(out, "} %.3f\n", (double)row->value[sum_id] / 1000);
-		evbuffer_add_printf(out, "%s_count{", name);
-		row_labels(out, m, row);
-		evbuffer_add_printf(out, "} %" PRId64 "\n", row->value[count_id]);
+		if (b == HISTOGRAM_BUCKETS - 1)
+			evbuffer_add_printf(out, ",le=\"+Inf\"} %" PRId64 "\n", cumulative);
+		else
+			evbuffer_add_printf(out, ",le=\"%g\"} %" PRId64 "\n",
+			                    (double)counters_bucket_upper(b) / 1000, cumulative);
 	}
+	evbuffer_add_printf(out, "%s_sum{", name);
+	row_labels(out, m, row);
+	evbuffer_add_printf(out, "} %.3f\n", (double)row->value[sum_id] / 1000);
+	evbuffer_add_printf(out, "%s_count{", name);
+	row_labels(out, m, row);
+	evbuffer_add_printf(out, "} %" PRId64 "\n", row->value[count_id]);
 }
 
-/* Average gauges (seconds) for agents that have samples. */
-static void averages(struct evbuffer *out, const struct metrics_snapshot *m, const char *name,
-                     const char *help, enum counter_id sum_id, enum counter_id count_id)
+/* An agent's average gauge (seconds), when it has samples. */
+static void average_row(struct evbuffer *out, const struct metrics_snapshot *m,
+                        const struct counter_row *row, const char *name, enum counter_id sum_id,
+                        enum counter_id count_id)
 {
-	header(out, name, "gauge", help);
-	for (size_t i = 0; i < counter_table_count(m->agent_totals); i++) {
-		const struct counter_row *row = counter_table_at(m->agent_totals, i);
-		if (row->agent == NAME_WHOLE_SHOP || row->value[count_id] == 0)
-			continue;
-		evbuffer_add_printf(out, "%s{", name);
-		row_labels(out, m, row);
-		evbuffer_add_printf(out, "} %.3f\n",
-		                    (double)row->value[sum_id] / (double)row->value[count_id] /
-		                        1000);
-	}
+	if (row->value[count_id] == 0)
+		return;
+	evbuffer_add_printf(out, "%s{", name);
+	row_labels(out, m, row);
+	evbuffer_add_printf(out, "} %.3f\n",
+	                    (double)row->value[sum_id] / (double)row->value[count_id] / 1000);
 }
 
 /*
@@ -167,36 +155,28 @@ static void exact_decimal(struct evbuffer *out, int64_t value, int unit)
 		evbuffer_add_printf(out, "%" PRId64, value);
 }
 
-static void shop_kpis(struct evbuffer *out, const struct metrics_snapshot *m)
+static void shop_series_row(struct evbuffer *out, const struct metrics_snapshot *m,
+                            const struct counter_row *row, size_t series)
 {
-	struct counter_table *shops = m->shop_totals;
-	size_t n = counter_table_count(shops);
+	evbuffer_add_printf(out, "%s{", shop_series[series].name);
+	shop_label(out, m, row);
+	evbuffer_add(out, "} ", 2);
+	exact_decimal(out, row->value[shop_series[series].id], shop_series[series].fen_or_ms);
+	evbuffer_add(out, "\n", 1);
+}
 
-	for (size_t s = 0; s < sizeof(shop_series) / sizeof(*shop_series); s++) {
-		header(out, shop_series[s].name, "counter", shop_series[s].help);
-		for (size_t i = 0; i < n; i++) {
-			const struct counter_row *row = counter_table_at(shops, i);
-			evbuffer_add_printf(out, "%s{", shop_series[s].name);
-			shop_label(out, m, row);
-			evbuffer_add(out, "} ", 2);
-			exact_decimal(out, row->value[shop_series[s].id], shop_series[s].fen_or_ms);
-			evbuffer_add(out, "\n", 1);
-		}
-	}
-	header(out, "chatlogd_shop_lost_by_reason_total", "counter",
-	       "Lost inquiries per shop and lost reason (patterns file, no_reply, slow, other).");
-	for (size_t i = 0; i < n && m->reasons != NULL; i++) {
-		const struct counter_row *row = counter_table_at(shops, i);
-		for (unsigned r = 0; r < m->reasons->count; r++) {
-			if (row->value[COUNTER_LOST_REASON + r] == 0)
-				continue;
-			evbuffer_add(out, "chatlogd_shop_lost_by_reason_total{", 35);
-			shop_label(out, m, row);
-			evbuffer_add(out, ",reason=\"", 9);
-			label_value(out, m->reasons->names[r]);
-			evbuffer_add_printf(out, "\"} %" PRId64 "\n",
-			                    row->value[COUNTER_LOST_REASON + r]);
-		}
+/* A shop's lost inquiries by reason: only the reasons it has. */
+static void lost_reasons_row(struct evbuffer *out, const struct metrics_snapshot *m,
+                             const struct counter_row *row)
+{
+	for (unsigned r = 0; r < m->reasons->count; r++) {
+		if (row->value[COUNTER_LOST_REASON + r] == 0)
+			continue;
+		evbuffer_add(out, "chatlogd_shop_lost_by_reason_total{", 35);
+		shop_label(out, m, row);
+		evbuffer_add(out, ",reason=\"", 9);
+		label_value(out, m->reasons->names[r]);
+		evbuffer_add_printf(out, "\"} %" PRId64 "\n", row->value[COUNTER_LOST_REASON + r]);
 	}
 }
 
@@ -235,7 +215,8 @@ int metrics_fold(struct counter_table *shop_totals, struct counter_table *agent_
 	return 0;
 }
 
-void metrics_render(const struct metrics_snapshot *m, struct evbuffer *out)
+/* Everything before the per-shop series: a few dozen lines, whatever the shops. */
+static void render_head(const struct metrics_snapshot *m, struct evbuffer *out)
 {
 	static const char *const alert_types[ALERT_TYPE_COUNT] = {"raised", "cleared", "waiting",
 	                                                          "warning"};
@@ -344,19 +325,177 @@ void metrics_render(const struct metrics_snapshot *m, struct evbuffer *out)
 	plain(out, "chatlogd_webhook_queue_length", "gauge",
 	      "Alert posts waiting for the webhook, the one being sent included.",
 	      (double)m->webhook.queued);
-	shop_kpis(out, m);
-	if (m->agent_totals == NULL)
+}
+
+/* The per-agent parts, in order: two histograms, then two averages. */
+static const struct {
+	const char *name, *help;
+	int histogram;
+	unsigned first_bucket;
+	enum counter_id sum_id, count_id;
+} agent_parts[] = {
+    {"chatlogd_agent_first_response_seconds",
+     "First responses since start, per agent, in the SPEC 3.1 buckets.", 1, COUNTER_FRT_H,
+     COUNTER_FRT_MS_SUM, COUNTER_FIRST_RESPONSES},
+    {"chatlogd_agent_response_seconds",
+     "Responses since start, per agent, in the SPEC 3.1 buckets.", 1, COUNTER_RESP_H,
+     COUNTER_RESPONSE_MS_SUM, COUNTER_RESPONSES},
+    {"chatlogd_agent_frt_average_seconds", "Average first response since start, per agent.", 0, 0,
+     COUNTER_FRT_MS_SUM, COUNTER_FIRST_RESPONSES},
+    {"chatlogd_agent_art_average_seconds", "Average response since start, per agent.", 0, 0,
+     COUNTER_RESPONSE_MS_SUM, COUNTER_RESPONSES},
+};
+
+#define AGENT_PARTS (sizeof(agent_parts) / sizeof(*agent_parts))
+#define SHOP_SERIES (sizeof(shop_series) / sizeof(*shop_series))
+
+/* Where a render stands: the parts of the exposition in their order. */
+enum render_part {
+	PART_HEAD,         /* the daemon's own series */
+	PART_SHOP_SERIES,  /* one pass over the shops per entry of shop_series */
+	PART_LOST_REASONS, /* one pass over the shops */
+	PART_AGENTS,       /* one pass over the agents per entry of agent_parts */
+	PART_DONE,
+};
+
+struct metrics_render {
+	struct metrics_snapshot m; /* m.files points at files */
+	struct tail_file_stats *files;
+	enum render_part part;
+	size_t pass;      /* PART_SHOP_SERIES, PART_AGENTS: the entry of the table */
+	int headed;       /* the current pass's HELP and TYPE lines are out */
+	size_t row;       /* the next row of the pass */
+	size_t shop_rows; /* the rows of the tables when the render began */
+	size_t agent_rows;
+};
+
+struct metrics_render *metrics_render_new(const struct metrics_snapshot *m)
+{
+	struct metrics_render *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	r->m = *m;
+	if (m->file_count > 0 && (r->files = calloc(m->file_count, sizeof(*r->files))) == NULL) {
+		free(r);
+		return NULL;
+	}
+	for (size_t i = 0; i < m->file_count; i++) {
+		r->files[i] = m->files[i];
+		if ((r->files[i].path = strdup(m->files[i].path)) == NULL) {
+			r->m.file_count = i;
+			metrics_render_free(r);
+			return NULL;
+		}
+	}
+	r->m.files = r->files;
+	r->shop_rows = counter_table_count(m->shop_totals);
+	r->agent_rows = m->agent_totals != NULL ? counter_table_count(m->agent_totals) : 0;
+	return r;
+}
+
+void metrics_render_free(struct metrics_render *r)
+{
+	if (r == NULL)
 		return;
-	histogram(out, m, m->agent_totals, "chatlogd_agent_first_response_seconds",
-	          "First responses since start, per agent, in the SPEC 3.1 buckets.", COUNTER_FRT_H,
-	          COUNTER_FRT_MS_SUM, COUNTER_FIRST_RESPONSES);
-	histogram(out, m, m->agent_totals, "chatlogd_agent_response_seconds",
-	          "Responses since start, per agent, in the SPEC 3.1 buckets.", COUNTER_RESP_H,
-	          COUNTER_RESPONSE_MS_SUM, COUNTER_RESPONSES);
-	averages(out, m, "chatlogd_agent_frt_average_seconds",
-	         "Average first response since start, per agent.", COUNTER_FRT_MS_SUM,
-	         COUNTER_FIRST_RESPONSES);
-	averages(out, m, "chatlogd_agent_art_average_seconds",
-	         "Average response since start, per agent.", COUNTER_RESPONSE_MS_SUM,
-	         COUNTER_RESPONSES);
+	for (size_t i = 0; i < r->m.file_count; i++)
+		free((char *)r->files[i].path);
+	free(r->files);
+	free(r);
+}
+
+/* The next pass, or the next part when the current one has no pass left. */
+static void next_pass(struct metrics_render *r, size_t passes)
+{
+	r->headed = 0;
+	r->row = 0;
+	if (++r->pass < passes)
+		return;
+	r->pass = 0;
+	r->part++;
+	if (r->part == PART_AGENTS && r->m.agent_totals == NULL)
+		r->part = PART_DONE;
+}
+
+/* Rows of the current pass until out holds stop bytes or the pass ends. */
+static void render_pass(struct metrics_render *r, struct evbuffer *out, size_t stop)
+{
+	const struct metrics_snapshot *m = &r->m;
+
+	switch (r->part) {
+	case PART_HEAD:
+		render_head(m, out);
+		next_pass(r, 1);
+		return;
+	case PART_SHOP_SERIES:
+		if (!r->headed)
+			header(out, shop_series[r->pass].name, "counter",
+			       shop_series[r->pass].help);
+		r->headed = 1;
+		for (; r->row < r->shop_rows && evbuffer_get_length(out) < stop; r->row++)
+			shop_series_row(out, m, counter_table_at(m->shop_totals, r->row), r->pass);
+		if (r->row == r->shop_rows)
+			next_pass(r, SHOP_SERIES);
+		return;
+	case PART_LOST_REASONS:
+		if (!r->headed)
+			header(out, "chatlogd_shop_lost_by_reason_total", "counter",
+			       "Lost inquiries per shop and lost reason (patterns file, no_reply, "
+			       "slow, "
+			       "other).");
+		r->headed = 1;
+		for (;
+		     r->row < r->shop_rows && m->reasons != NULL && evbuffer_get_length(out) < stop;
+		     r->row++)
+			lost_reasons_row(out, m, counter_table_at(m->shop_totals, r->row));
+		if (r->row == r->shop_rows || m->reasons == NULL)
+			next_pass(r, 1);
+		return;
+	case PART_AGENTS:
+		if (!r->headed)
+			header(out, agent_parts[r->pass].name,
+			       agent_parts[r->pass].histogram ? "histogram" : "gauge",
+			       agent_parts[r->pass].help);
+		r->headed = 1;
+		for (; r->row < r->agent_rows && evbuffer_get_length(out) < stop; r->row++) {
+			const struct counter_row *row = counter_table_at(m->agent_totals, r->row);
+			if (row->agent == NAME_WHOLE_SHOP)
+				continue;
+			if (agent_parts[r->pass].histogram)
+				histogram_row(out, m, row, agent_parts[r->pass].name,
+				              agent_parts[r->pass].first_bucket,
+				              agent_parts[r->pass].sum_id,
+				              agent_parts[r->pass].count_id);
+			else
+				average_row(out, m, row, agent_parts[r->pass].name,
+				            agent_parts[r->pass].sum_id,
+				            agent_parts[r->pass].count_id);
+		}
+		if (r->row == r->agent_rows)
+			next_pass(r, AGENT_PARTS);
+		return;
+	case PART_DONE:
+		return;
+	}
+}
+
+int metrics_render_next(struct metrics_render *r, struct evbuffer *out, size_t budget)
+{
+	size_t start = evbuffer_get_length(out);
+	size_t stop = budget > SIZE_MAX - start ? SIZE_MAX : start + budget;
+
+	while (r->part != PART_DONE && evbuffer_get_length(out) < stop)
+		render_pass(r, out, stop);
+	return r->part != PART_DONE;
+}
+
+void metrics_render(const struct metrics_snapshot *m, struct evbuffer *out)
+{
+	struct metrics_render *r = metrics_render_new(m);
+
+	if (r == NULL)
+		return;
+	while (metrics_render_next(r, out, SIZE_MAX))
+		;
+	metrics_render_free(r);
 }

@@ -584,13 +584,22 @@ size_t publish_batches_bytes(const struct publish_batch *batches, int count)
 	return bytes;
 }
 
-void publish_batches_free(struct publish_batch *batches, int count)
+void publish_batches_release(struct publish_batch *batches, size_t count)
 {
-	for (int i = 0; i < count; i++) {
+	for (size_t i = 0; i < count; i++) {
 		if (batches[i].argc > 0)
 			free(batches[i].argv[0]); /* the block all arguments live in */
 		free(batches[i].argv);
 		free(batches[i].argvlen);
+		batches[i].argc = 0;
+		batches[i].argv = NULL;
+		batches[i].argvlen = NULL;
 	}
+}
+
+void publish_batches_free(struct publish_batch *batches, int count)
+{
+	if (batches != NULL)
+		publish_batches_release(batches, (size_t)count);
 	free(batches);
 }

@@ -3,8 +3,11 @@
  * the sum of its agents' rows and its own (silent orders), as Redis's agent "*";
  * sales in yuan and times in seconds written exactly,
  * lost inquiries by reason (only the reasons a shop has), and shop names with quotes,
- * backslashes and line breaks escaped as the text format requires.
+ * backslashes and line breaks escaped as the text format requires; a render in slices
+ * of any size gives the same text as one in one go, and leaves out rows added while it
+ * runs.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -176,11 +179,132 @@ static void test_no_shops_no_shop_lines(void)
 	teardown(&f);
 }
 
+/* Many shops with two agents each and a reason, and two files: every part has rows. */
+static void fill_many(struct fixture *f, unsigned shops)
+{
+	unsigned price = reasons_intern(&f->reasons, "price");
+
+	for (unsigned i = 0; i < shops; i++) {
+		char shop[32];
+		snprintf(shop, sizeof(shop), "shop%05u", i);
+		for (int a = 0; a < 2; a++) {
+			struct counter_row *row = counter_table_row(
+			    f->totals, name(f, shop), name(f, a ? "bob" : "alice"), 0);
+			row->value[COUNTER_INQUIRIES] = i + a;
+			row->value[COUNTER_FIRST_RESPONSES] = a;
+			row->value[COUNTER_FRT_MS_SUM] = 1500 * a;
+			row->value[COUNTER_FRT_H + 3] = a;
+			row->value[COUNTER_LOST_REASON + price] = i % 3;
+		}
+	}
+}
+
+/* The text of out, without the heap gauge (it moves between renders). */
+static char *drain(struct evbuffer *out)
+{
+	size_t len = evbuffer_get_length(out);
+	char *text = calloc(1, len + 1), *heap;
+
+	evbuffer_remove(out, text, len);
+	if ((heap = strstr(text, "\nchatlogd_heap_in_use_bytes ")) != NULL)
+		memmove(heap + 1, strchr(heap + 1, '\n') + 1, strlen(strchr(heap + 1, '\n')));
+	return text;
+}
+
+static void test_sliced_render_equals_whole_render(void)
+{
+	static const size_t budgets[] = {1, 100, 4096, 128 * 1024};
+	struct tail_file_stats files[2] = {{.path = "/var/log/a.log", .lines = 3, .bytes = 300},
+	                                   {.path = "/var/log/b\"c.log", .lines = 1, .bytes = 9}};
+	struct fixture f;
+	struct metrics_snapshot m;
+	struct counter_table *shops = counter_table_new(0);
+	struct evbuffer *out = evbuffer_new();
+	char *whole;
+
+	setup(&f);
+	fill_many(&f, 2000);
+	CHECK_INT(metrics_fold(shops, NULL, f.totals), 0);
+	memset(&m, 0, sizeof(m));
+	m.files = files;
+	m.file_count = 2;
+	m.shop_totals = shops;
+	m.agent_totals = f.totals;
+	m.names = f.names;
+	m.reasons = &f.reasons;
+	metrics_render(&m, out);
+	whole = drain(out);
+	CHECK(strlen(whole) > 1000000);
+	CHECK_INT(count_prefix(whole, "chatlogd_agent_first_response_seconds_count{"), 4000);
+	CHECK_INT(count_prefix(whole, "chatlogd_agent_frt_average_seconds{"), 2000);
+	for (size_t b = 0; b < sizeof(budgets) / sizeof(*budgets); b++) {
+		struct metrics_render *r = metrics_render_new(&m);
+		size_t slices = 0, longest = 0;
+		char *sliced;
+		int more;
+		files[0].path = "changed after the render began"; /* copied */
+		do {
+			struct evbuffer *slice = evbuffer_new();
+			more = metrics_render_next(r, slice, budgets[b]);
+			if (evbuffer_get_length(slice) > longest)
+				longest = evbuffer_get_length(slice);
+			evbuffer_add_buffer(out, slice);
+			evbuffer_free(slice);
+			slices++;
+		} while (more);
+		metrics_render_free(r);
+		files[0].path = "/var/log/a.log";
+		sliced = drain(out);
+		CHECK_STR(sliced, whole);
+		/* a slice stops at the first row past its budget (a histogram is ~1.2 KB), or
+		 * after the daemon's own series (~7 KB) */
+		CHECK(longest < budgets[b] + 8192);
+		CHECK(budgets[b] > 4096 || slices > strlen(whole) / (budgets[b] + 8192));
+		free(sliced);
+	}
+	free(whole);
+	evbuffer_free(out);
+	counter_table_free(shops);
+	teardown(&f);
+}
+
+static void test_rows_added_during_a_render_are_left_out(void)
+{
+	struct fixture f;
+	struct metrics_snapshot m;
+	struct metrics_render *r;
+	struct evbuffer *out = evbuffer_new();
+	char *text;
+
+	setup(&f);
+	fill_many(&f, 100);
+	memset(&m, 0, sizeof(m));
+	m.shop_totals = f.totals;
+	m.names = f.names;
+	m.reasons = &f.reasons;
+	r = metrics_render_new(&m);
+	CHECK_INT(metrics_render_next(r, out, 2000), 1);
+	counter_table_row(f.totals, name(&f, "newcomer"), name(&f, "x"), 0)
+	    ->value[COUNTER_INQUIRIES] = 1;
+	while (metrics_render_next(r, out, 2000))
+		;
+	metrics_render_free(r);
+	text = drain(out);
+	CHECK(strstr(text, "newcomer") == NULL);
+	CHECK_INT(count_prefix(text, "chatlogd_shop_inquiries_total{"), 200);
+	CHECK_INT(count_prefix(text, "chatlogd_shop_sales_yuan_total{"), 200);
+	free(text);
+	evbuffer_free(out);
+	teardown(&f);
+}
+
 int main(void)
 {
 	RUN(test_shop_series_sum_the_shops_rows);
 	RUN(test_lost_by_reason_only_for_reasons_the_shop_has);
 	RUN(test_shop_names_are_escaped_in_labels);
 	RUN(test_no_shops_no_shop_lines);
+	RUN(test_sliced_render_equals_whole_render);
+	RUN(test_rows_added_during_a_render_are_left_out);
 	return check_done();
 }

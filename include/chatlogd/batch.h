@@ -18,6 +18,12 @@ int batch_read_file(struct ingest *in, const char *path, size_t max_line_bytes);
  * -1 when any failed. */
 int batch_read_files(struct ingest *in, char **files, int file_count, size_t max_line_bytes);
 
+/* batch_read_files, calling after(ctx) after every line the ingest took: a caller
+ * that hands on what the engine emitted (--once --redis) does it there, at points that
+ * depend only on the input. */
+int batch_read_files_each(struct ingest *in, char **files, int file_count, size_t max_line_bytes,
+                          void (*after)(void *ctx), void *ctx);
+
 enum batch_file_error { BATCH_CANNOT_OPEN, BATCH_NO_MEMORY, BATCH_READ_FAILED };
 
 /* What batch_merge hands out, in order. Records are borrowed for the call. */

@@ -67,8 +67,10 @@ struct config {
 	int64_t minute_ttl_ms;
 	int64_t day_ttl_ms;
 	int64_t max_pending_bytes;
-	int64_t max_names;  /* live: distinct shop and agent names; 0: no limit */
-	int64_t max_buyers; /* live: buyers remembered at once; 0: no limit */
+	int64_t max_names;              /* live: distinct shop and agent names; 0: no limit */
+	int64_t max_buyers;             /* live: buyers remembered at once; 0: no limit */
+	int64_t backfill_cut_rows;      /* --once --redis: by-minute rows per cut */
+	int64_t backfill_max_in_flight; /* --once --redis: batches awaiting Redis's reply */
 
 	/* service */
 	char *state_dir;

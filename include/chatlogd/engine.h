@@ -117,6 +117,11 @@ void engine_waiting(struct engine *e, int64_t now_ms,
 /* End of input: closes every inquiry and decides every outcome. */
 void engine_finish(struct engine *e);
 
+/* engine_finish, calling after(ctx) once each inquiry's outcome is in the sink: the
+ * caller may hand the sink's rows on there (--once --redis), so the outcomes of a
+ * long batch never pile up in one table. */
+void engine_finish_each(struct engine *e, void (*after)(void *ctx), void *ctx);
+
 /* Newest record timestamp seen (event time); INT64_MIN before any record. */
 int64_t engine_event_time(const struct engine *e);
 

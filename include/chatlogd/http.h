@@ -2,7 +2,8 @@
  * The HTTP endpoint on libevent's evhttp, with the connection, header and idle limits
  * of limits.h: the daemon's GET /metrics and GET /healthz, bound to http_listen
  * (127.0.0.1 by default), and the same listener for other programs' routes
- * (chatlogctl serve). Serves what its callbacks write; holds no state.
+ * (chatlogctl serve). Serves what its callbacks write; holds no state but the
+ * /metrics replies being sent.
  */
 #ifndef CHATLOGD_HTTP_H
 #define CHATLOGD_HTTP_H
@@ -14,9 +15,12 @@ struct evbuffer;
 struct evhttp;
 struct evhttp_request;
 struct http;
+struct metrics_render;
 
 struct http_handlers {
-	void (*metrics)(void *ctx, struct evbuffer *out);
+	/* A render of /metrics (metrics.h), sent in slices and freed by http.c; NULL
+	 * answers 503. */
+	struct metrics_render *(*metrics)(void *ctx);
 	/* Writes a one-line JSON status; returns 1 when healthy (200), 0 otherwise (503). */
 	int (*health)(void *ctx, struct evbuffer *out);
 	void *ctx;

@@ -54,6 +54,13 @@
 #define LIMIT_HTTP_HEADER_BYTES 8192
 #define LIMIT_HTTP_IDLE_SECONDS 10
 
+/* /metrics is rendered and sent in slices of about 128 KiB, one per loop turn, the
+ * next once the client has taken the last: rendering takes 7-10 ms per MB on this
+ * machine (docs/benchmarks.md, "Scale"), so a slice holds the loop about 1 ms,
+ * far below the 10 ms issue 11 allows, while a 10 MB scrape still needs only ~80
+ * turns. A client that stops reading holds one slice, not the whole body. */
+#define LIMIT_METRICS_SLICE_BYTES (128 * 1024)
+
 /* The dashboard (chatlogctl serve) shares the HTTP limits above. Live alert streams
  * (Server-Sent Events) hold their connection open: at most 32 of them, half the
  * connections, so pages still load with every stream taken; a stream whose reader

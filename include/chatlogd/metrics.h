@@ -22,6 +22,7 @@
 #include "webhook.h"
 
 struct evbuffer;
+struct metrics_render;
 
 struct metrics_snapshot {
 	const struct tail_file_stats *files;
@@ -58,7 +59,25 @@ struct metrics_snapshot {
 int metrics_fold(struct counter_table *shop_totals, struct counter_table *agent_totals,
                  struct counter_table *cut);
 
-/* Appends the exposition of m to out. */
+/*
+ * A render of the exposition in slices, so that a large one (a series per shop, and
+ * per agent on request) never holds the event loop for long: metrics_render_next
+ * appends rows until out has grown by about budget bytes, and the caller sends them
+ * and comes back on a later loop turn. m is copied, the file stats and their paths
+ * with it; the counter tables, names and reasons stay borrowed and must outlive the
+ * render. Rows added to the tables meanwhile are left out (each series shows the rows
+ * there were at metrics_render_new); each row's values are read when its line is
+ * written, so a render that spans several loop turns can mix moments (docs/limits.md).
+ * NULL when out of memory.
+ */
+struct metrics_render *metrics_render_new(const struct metrics_snapshot *m);
+
+/* Appends the next slice, stopping at the first row boundary past budget bytes.
+ * Returns 1 while there is more to render, 0 once the exposition is complete. */
+int metrics_render_next(struct metrics_render *r, struct evbuffer *out, size_t budget);
+void metrics_render_free(struct metrics_render *r);
+
+/* Appends the whole exposition of m to out in one go. */
 void metrics_render(const struct metrics_snapshot *m, struct evbuffer *out);
 
 #endif

@@ -70,6 +70,10 @@ int publish_build_cut(const struct publish_settings *s, struct counter_table *cu
 
 void publish_batches_free(struct publish_batch *batches, int count);
 
+/* Frees the arguments of count batches, leaving them empty (argc 0) in their array,
+ * which the caller still owns: a sender lets go of each batch once acknowledged. */
+void publish_batches_release(struct publish_batch *batches, size_t count);
+
 /* The memory the batches hold: their arguments and the arrays pointing at them. */
 size_t publish_batches_bytes(const struct publish_batch *batches, int count);
 

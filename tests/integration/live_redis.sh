@@ -11,7 +11,7 @@ set -u
 BIN=$1
 SRC=$2
 shift 2
-SCENARIOS=${*:-"append kill9 rotate rotate_stopped rotate_first_flush outage backfill reload backpressure disk_full wiped damaged redis_lost alerts webhook_stop waiting warning quiet http per_shop per_agent chats_orders backlog late_file kill9_inputs future assessment kill9_windows_changed url_password"}
+SCENARIOS=${*:-"append kill9 rotate rotate_stopped rotate_first_flush outage backfill backfill_streams reload backpressure disk_full wiped damaged redis_lost alerts webhook_stop waiting warning quiet http per_shop per_agent chats_orders backlog late_file kill9_inputs future assessment kill9_windows_changed url_password"}
 GEN=$(dirname "$BIN")/bench/gen_chatlog
 CMP="python3 $SRC/tests/integration/redis_vs_batch.py"
 TMP=$(mktemp -d /tmp/chatlogd-live-XXXXXX)
@@ -289,6 +289,89 @@ scenario_backfill() {
 	else
 		fail "backfill killed then re-run"
 		cat "$TMP/cmp.txt"
+	fi
+}
+
+# --once --redis streams (issue 11): 300,000 lines of 100 (shop, agent) pairs sent in
+# cuts of 2,000 by-minute rows with at most 2 batches awaiting Redis. The log says how
+# many cuts and the peak in flight; Redis equals the batch report, and every day hash
+# equals the sum of its minute hashes. Then a run killed mid-way and re-run with the
+# same settings, and one across a Redis restart: equal again.
+scenario_backfill_streams() {
+	fresh || return
+	start_ms=$(( ($(date +%s) + 86400) * 1000 ))
+	"$GEN" --seed 11 --lines 300000 --shops 20 --agents-per-shop 5 --start-ms "$start_ms" \
+		--quiet -o "$TMP/all.jsonl"
+	backfill() {
+		"$BIN" --once --set max_clock_ahead=0 --redis "unix://$TMP/redis.sock" --set instance=test \
+			--set backfill_cut_rows=2000 --set backfill_max_in_flight=2 \
+			--patterns "$SRC/patterns/lost-reasons.conf" "$TMP/all.jsonl" >/dev/null \
+			2>>"$TMP/daemon.log"
+	}
+	: >"$TMP/daemon.log"
+	if ! backfill; then
+		fail "streamed backfill: exit status"
+		cat "$TMP/daemon.log"
+		return
+	fi
+	summary=$(grep -o 'backfill instance=.*' "$TMP/daemon.log" | tail -n 1)
+	cuts=$(echo "$summary" | sed -n 's/.* cuts=\([0-9]*\).*/\1/p')
+	peak=$(echo "$summary" | sed -n 's/.* peak_in_flight=\([0-9]*\).*/\1/p')
+	if [ "${cuts:-0}" -ge 10 ] && [ "${peak:-99}" -le 2 ] && [ "${peak:-0}" -ge 1 ]; then
+		ok "streamed backfill: $cuts cuts, at most $peak batches in flight"
+	else
+		fail "streamed backfill: cuts=${cuts:-?} peak_in_flight=${peak:-?} (want >= 10, <= 2)"
+		echo "$summary"
+	fi
+	if compare >"$TMP/cmp.txt" 2>&1 && python3 "$SRC/tests/integration/days_vs_minutes.py" \
+		"$TMP/redis.sock" cs >>"$TMP/cmp.txt" 2>&1; then
+		ok "streamed backfill: $(tail -n 2 "$TMP/cmp.txt" | tr '\n' ' ')"
+	else
+		fail "streamed backfill: redis differs from batch"
+		tail -n 20 "$TMP/cmp.txt"
+	fi
+	redis-cli -s "$TMP/redis.sock" flushall >/dev/null
+	backfill &
+	pid=$!
+	applied_seq() {
+		key=$(redis-cli -s "$TMP/redis.sock" --scan --pattern 'cs:instance:test:backfill:*:seq')
+		[ -n "$key" ] && redis-cli -s "$TMP/redis.sock" get "$key"
+	}
+	for _ in $(seq 400); do # killed once some batches are in
+		[ "$(applied_seq)" -ge 10 ] 2>/dev/null && break
+		sleep 0.02
+	done
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	partial=$(applied_seq)
+	if backfill && compare >"$TMP/cmp.txt" 2>&1 &&
+		python3 "$SRC/tests/integration/days_vs_minutes.py" "$TMP/redis.sock" cs >>"$TMP/cmp.txt" 2>&1; then
+		ok "streamed backfill killed after batch ${partial:-0}, re-run: $(tail -n 2 "$TMP/cmp.txt" | tr '\n' ' ')"
+	else
+		fail "streamed backfill killed then re-run"
+		tail -n 20 "$TMP/cmp.txt"
+	fi
+	# Redis killed mid-way and back 2 s later (its append-only file keeps what it
+	# applied): the batches in flight are sent again, the applied ones skipped.
+	redis-cli -s "$TMP/redis.sock" flushall >/dev/null
+	: >"$TMP/daemon.log"
+	backfill &
+	pid=$!
+	for _ in $(seq 400); do
+		[ "$(applied_seq)" -ge 10 ] 2>/dev/null && break
+		sleep 0.02
+	done
+	kill -9 "$REDIS_PID" 2>/dev/null
+	wait "$REDIS_PID" 2>/dev/null
+	sleep 2
+	start_redis
+	if wait "$pid" && grep -q "redis unavailable" "$TMP/daemon.log" && compare >"$TMP/cmp.txt" 2>&1 &&
+		python3 "$SRC/tests/integration/days_vs_minutes.py" "$TMP/redis.sock" cs >>"$TMP/cmp.txt" 2>&1; then
+		ok "streamed backfill across a Redis restart: $(grep -o 'already_applied=[0-9]*' "$TMP/daemon.log" | tail -n 1), $(tail -n 1 "$TMP/cmp.txt")"
+	else
+		fail "streamed backfill across a Redis restart"
+		grep -v "bad line" "$TMP/daemon.log" | tail -n 5
+		tail -n 20 "$TMP/cmp.txt"
 	fi
 }
 

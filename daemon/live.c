@@ -147,7 +147,7 @@ struct live {
 	int64_t trimmed_ms;        /* monotonic time memory was last given back */
 	struct event *wait_timer;  /* the next buyer's wait deadline, by the wall clock */
 	struct event *alert_timer; /* a cut soon after alerts are made, or a missed tick */
-	int tick_missed; /* a flush tick found the cut before still in flight */
+	int tick_missed;           /* a flush tick found the cut before still in flight */
 	int64_t wait_armed_for;    /* the deadline wait_timer is armed for */
 	int stopping;
 	int64_t stop_deadline_ms;

@@ -265,7 +265,8 @@ static int run_once(const struct config *cfg, const struct options *opt, char **
 	if ((table ? report_table(stdout, totals, names, &reasons, &in.stats)
 	           : report_json(stdout, totals, names, &reasons, &in.stats)) == -1 ||
 	    fflush(stdout) != 0) {
-		log_warnx("cannot write the %s report to standard output", table ? "table" : "JSON");
+		log_warnx("cannot write the %s report to standard output",
+		          table ? "table" : "JSON");
 		rc = 1;
 	}
 

@@ -5,6 +5,8 @@
 # (the median of 7) and its size. docs/dashboard.md quotes the result.
 # usage: bench/dashboard.sh [BUILD_DIR] [SHOPS] [AGENTS]
 set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/tests/integration/private_redis.sh"
 BUILD=${1:-build}
 SHOPS=${2:-500}
 AGENTS=${3:-20}
@@ -18,13 +20,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-redis-server --port 0 --unixsocket "$TMP/redis.sock" --dir "$TMP" --save "" --appendonly no \
-	>"$TMP/redis.log" 2>&1 &
-REDIS_PID=$!
-for _ in $(seq 100); do
-	redis-cli -s "$TMP/redis.sock" ping >/dev/null 2>&1 && break
-	sleep 0.1
-done
+private_redis_start "$TMP/redis.sock" "$TMP" || {
+	echo "redis-server did not start:" >&2
+	cat "$TMP/redis.log" >&2
+	exit 1
+}
 DAY=$(TZ=Asia/Shanghai date +%Y%m%d)
 python3 - "$SHOPS" "$AGENTS" "$DAY" <<'PY' | redis-cli -s "$TMP/redis.sock" --pipe >/dev/null
 import datetime, random, sys

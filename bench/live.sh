@@ -40,6 +40,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/tests/integration/private_redis.sh"
 OUT=${BENCH_OUT:-$ROOT/bench/out}
 BUILD=${BENCH_BUILD:-$ROOT/build-bench}
 FLUSH_MS=${LIVE_FLUSH_MS:-1000}
@@ -133,14 +134,7 @@ start_env() {
 	SOCK=$ENV_DIR/redis.sock
 	mkdir -p "$ENV_DIR/logs"
 	touch "$ENV_DIR/logs/bg.jsonl" "$ENV_DIR/logs/probe.jsonl" "$ENV_DIR/logs/ingest.jsonl"
-	redis-server --port 0 --unixsocket "$SOCK" --dir "$ENV_DIR" --save "" --appendonly no \
-		--daemonize no >"$ENV_DIR/redis.log" 2>&1 &
-	REDIS_PID=$!
-	for _ in $(seq 100); do
-		redis-cli -s "$SOCK" ping >/dev/null 2>&1 && break
-		sleep 0.1
-	done
-	redis-cli -s "$SOCK" ping >/dev/null 2>&1 || die "redis-server did not start ($ENV_DIR/redis.log)"
+	private_redis_start "$SOCK" "$ENV_DIR" || die "redis-server did not start ($ENV_DIR/redis.log)"
 	cat >"$ENV_DIR/chatlogd.conf" <<CONF
 input = $ENV_DIR/logs/*.jsonl
 redis = unix://$SOCK

@@ -14,6 +14,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/tests/integration/private_redis.sh"
 BIN=${CHATLOGD_BIN:?set CHATLOGD_BIN to the chatlogd to measure}
 SHOPS=${STALL_SHOPS:-10000}
 AGENTS=${STALL_AGENTS:-10}
@@ -31,13 +32,11 @@ cleanup() {
 trap cleanup EXIT
 
 mkdir -p "$TMP/logs" "$TMP/state"
-redis-server --port 0 --unixsocket "$TMP/redis.sock" --dir "$TMP" --save "" \
-	--appendonly no >"$TMP/redis.log" 2>&1 &
-REDIS_PID=$!
-for _ in $(seq 100); do
-	redis-cli -s "$TMP/redis.sock" ping >/dev/null 2>&1 && break
-	sleep 0.1
-done
+private_redis_start "$TMP/redis.sock" "$TMP" || {
+	echo "redis-server did not start:" >&2
+	cat "$TMP/redis.log" >&2
+	exit 1
+}
 python3 - "$TMP/logs/series.jsonl" "$SHOPS" "$AGENTS" <<'PY'
 import json, sys, time
 path, shops, agents = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])

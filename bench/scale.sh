@@ -35,6 +35,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/tests/integration/private_redis.sh"
 OUT=${BENCH_OUT:-$ROOT/bench/out}
 BUILD=${BENCH_BUILD:-$ROOT/build-bench}
 SHOPS=${SCALE_SHOPS:-10000}
@@ -106,13 +107,11 @@ records() {
 start_env() {
 	rm -rf "$TMP/env"
 	mkdir -p "$TMP/env/logs" "$TMP/env/state"
-	redis-server --port 0 --unixsocket "$TMP/redis.sock" --dir "$TMP/env" --save "" \
-		--appendonly no >"$TMP/env/redis.log" 2>&1 &
-	REDIS_PID=$!
-	for _ in $(seq 100); do
-		redis-cli -s "$TMP/redis.sock" ping >/dev/null 2>&1 && break
-		sleep 0.1
-	done
+	private_redis_start "$TMP/redis.sock" "$TMP/env" || {
+		echo "redis-server did not start:" >&2
+		cat "$TMP/env/redis.log" >&2
+		exit 1
+	}
 	series_log "$TMP/env/logs/series.jsonl" "$1" "$2" "${3:-600}"
 	LINES=$(wc -l <"$TMP/env/logs/series.jsonl")
 	PORT=$(free_port)

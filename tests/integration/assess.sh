@@ -9,6 +9,7 @@
 set -u
 BIN=$1
 SRC=$2
+. "$SRC/tests/integration/private_redis.sh"
 CTL=$(dirname "$BIN")/chatlogctl
 DATA=$SRC/tests/data/assess
 RULES=$DATA/rules.conf
@@ -53,13 +54,8 @@ expect_rc() {
 	fi
 }
 
-redis-server --port 0 --unixsocket "$TMP/redis.sock" --dir "$TMP" --save "" \
-	--appendonly no >"$TMP/redis.log" 2>&1 &
-REDIS_PID=$!
-for _ in $(seq 50); do
-	redis-cli -s "$TMP/redis.sock" ping >/dev/null 2>&1 && break
-	sleep 0.1
-done
+private_redis_start "$TMP/redis.sock" "$TMP" ||
+	{ echo "FAIL redis-server did not start"; cat "$TMP/redis.log"; exit 1; }
 redis-cli -s "$TMP/redis.sock" <"$DATA/seed.redis" >/dev/null
 R="--redis unix://$TMP/redis.sock"
 

@@ -9,6 +9,7 @@
 set -u
 BIN=$1
 SRC=$2
+. "$SRC/tests/integration/private_redis.sh"
 CTL=$(dirname "$BIN")/chatlogctl
 COLUMNS_PY=$SRC/tests/integration/chatlogctl_columns.py
 TMP=$(mktemp -d /tmp/chatlogctl-test-XXXXXX)
@@ -77,18 +78,16 @@ if [ ! -x "$CTL" ]; then
 	exit 1
 fi
 
-redis-server --port 0 --unixsocket "$TMP/redis.sock" --dir "$TMP" --save "" \
-	--appendonly no --daemonize no >"$TMP/redis.log" 2>&1 &
-REDIS_PID=$!
+private_redis_start "$TMP/redis.sock" "$TMP" ||
+	{ echo "FAIL redis-server did not start"; cat "$TMP/redis.log"; exit 1; }
+# The one with a password listens on TCP, not what private_redis_start makes: only its
+# wait is shared.
 AUTH_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 redis-server --port "$AUTH_PORT" --bind 127.0.0.1 --requirepass "$PASSWORD" --dir "$TMP" \
 	--save "" --appendonly no --daemonize no >"$TMP/redis-auth.log" 2>&1 &
 AUTH_PID=$!
-for _ in $(seq 100); do
-	redis-cli -s "$TMP/redis.sock" ping >/dev/null 2>&1 &&
-		redis-cli -p "$AUTH_PORT" -a "$PASSWORD" --no-auth-warning ping >/dev/null 2>&1 && break
-	sleep 0.1
-done
+private_redis_wait "$AUTH_PID" -p "$AUTH_PORT" -a "$PASSWORD" --no-auth-warning ||
+	{ echo "FAIL redis-server with a password did not start"; cat "$TMP/redis-auth.log"; exit 1; }
 grep -v '^#' "$SRC/tests/data/chatlogctl-seed.redis" | redis-cli -s "$TMP/redis.sock" >/dev/null
 
 cat >"$TMP/chatlogd.conf" <<CONF

@@ -13,6 +13,7 @@
 set -u
 BIN=$1
 SRC=$2
+. "$SRC/tests/integration/private_redis.sh"
 CTL=$(dirname "$BIN")/chatlogctl
 TMP=$(mktemp -d /tmp/chatlogd-dashboard-XXXXXX)
 REDIS_PID=
@@ -67,13 +68,8 @@ cat >"$TMP/ctl.conf" <<CONF
 redis = unix://$TMP/redis.sock
 timezone = Asia/Shanghai
 CONF
-redis-server --port 0 --unixsocket "$TMP/redis.sock" --dir "$TMP" --save "" --appendonly no \
-	--daemonize no >"$TMP/redis.log" 2>&1 &
-REDIS_PID=$!
-for _ in $(seq 100); do
-	redis-cli -s "$TMP/redis.sock" ping >/dev/null 2>&1 && break
-	sleep 0.1
-done
+private_redis_start "$TMP/redis.sock" "$TMP" ||
+	{ echo "FAIL redis-server did not start"; cat "$TMP/redis.log"; exit 1; }
 
 # ---- data: the sample, moved to end 15 minutes ago, and the long names ----
 python3 "$SRC/tools/shift-sample.py" "$SRC/tools/sample/chat-sample.jsonl" "$TMP/chat.jsonl"

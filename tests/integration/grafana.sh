@@ -10,6 +10,7 @@
 set -u
 BIN=$1
 SRC=$2
+. "$SRC/tests/integration/private_redis.sh"
 TMP=$(mktemp -d /tmp/chatlogd-grafana-XXXXXX)
 REDIS_PID=
 DAEMON_PID=
@@ -36,9 +37,8 @@ fi
 
 PORT=$(free_port)
 PROM_PORT=$(free_port)
-redis-server --port 0 --unixsocket "$TMP/redis.sock" --dir "$TMP" --save "" --appendonly no \
-	--daemonize no >"$TMP/redis.log" 2>&1 &
-REDIS_PID=$!
+private_redis_start "$TMP/redis.sock" "$TMP" ||
+	{ echo "FAIL redis-server did not start"; cat "$TMP/redis.log"; exit 1; }
 mkdir -p "$TMP/logs"
 python3 "$SRC/tools/shift-sample.py" "$SRC/tools/sample/chat-sample.jsonl" "$TMP/all.jsonl"
 half=$(($(wc -l <"$TMP/all.jsonl") / 2))
@@ -61,10 +61,6 @@ scrape_configs:
     static_configs:
       - targets: ['127.0.0.1:$PORT']
 CONF
-for _ in $(seq 100); do
-	redis-cli -s "$TMP/redis.sock" ping >/dev/null 2>&1 && break
-	sleep 0.1
-done
 "$BIN" --config "$TMP/chatlogd.conf" 2>"$TMP/daemon.log" &
 DAEMON_PID=$!
 prometheus --config.file="$TMP/prometheus.yml" --storage.tsdb.path="$TMP/prometheus" \

@@ -8,6 +8,7 @@
 set -u
 BIN=$1
 SRC=$2
+. "$SRC/tests/integration/private_redis.sh"
 TMP=$(mktemp -d /tmp/chatlogd-http-XXXXXX)
 REDIS_PID=
 DAEMON_PID=
@@ -23,9 +24,8 @@ ok() { passed=$((passed + 1)); echo "ok   $1"; }
 fail() { failed=$((failed + 1)); echo "FAIL $1"; }
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-redis-server --port 0 --unixsocket "$TMP/redis.sock" --dir "$TMP" --save "" --appendonly no \
-	--daemonize no >"$TMP/redis.log" 2>&1 &
-REDIS_PID=$!
+private_redis_start "$TMP/redis.sock" "$TMP" ||
+	{ echo "FAIL redis-server did not start"; cat "$TMP/redis.log"; exit 1; }
 mkdir -p "$TMP/logs"
 head -n 300 "$SRC/tools/sample/chat-sample.jsonl" >"$TMP/logs/chat.jsonl"
 cat >"$TMP/chatlogd.conf" <<CONF
@@ -37,10 +37,6 @@ flush_interval_ms = 200
 http_listen = 127.0.0.1:$PORT
 max_clock_ahead = 0
 CONF
-for _ in $(seq 100); do
-	redis-cli -s "$TMP/redis.sock" ping >/dev/null 2>&1 && break
-	sleep 0.1
-done
 "$BIN" --config "$TMP/chatlogd.conf" 2>"$TMP/daemon.log" &
 DAEMON_PID=$!
 for _ in $(seq 100); do

@@ -10,6 +10,7 @@
 set -u
 BIN=$1
 SRC=$2
+. "$SRC/tests/integration/private_redis.sh"
 shift 2
 SCENARIOS=${*:-"append kill9 rotate rotate_stopped rotate_first_flush outage backfill backfill_streams reload backpressure disk_full wiped damaged redis_lost alerts webhook_stop waiting warning quiet http per_shop per_agent chats_orders backlog late_file kill9_inputs future assessment kill9_windows_changed url_password"}
 GEN=$(dirname "$BIN")/bench/gen_chatlog
@@ -47,13 +48,8 @@ xfail() { expected_failures=$((expected_failures + 1)); echo "XFAIL $1"; }
 fail() { failed=$((failed + 1)); echo "FAIL $1"; }
 
 start_redis() {
-	redis-server --port 0 --unixsocket "$TMP/redis.sock" --dir "$TMP" --save "" \
-		--appendonly yes --appendfsync always --daemonize no >"$TMP/redis.log" 2>&1 &
-	REDIS_PID=$!
-	for _ in $(seq 100); do
-		redis-cli -s "$TMP/redis.sock" ping >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
+	private_redis_start "$TMP/redis.sock" "$TMP" --appendonly yes --appendfsync always &&
+		return 0
 	echo "redis-server did not start"
 	cat "$TMP/redis.log"
 	return 1
@@ -1540,10 +1536,7 @@ scenario_url_password() {
 	redis-server --port "$port" --bind 127.0.0.1 --requirepass "$pw" --save "" \
 		--daemonize no >"$TMP/redis-pw.log" 2>&1 &
 	pw_redis=$!
-	for _ in $(seq 100); do
-		redis-cli -p "$port" -a "$pw" --no-auth-warning ping >/dev/null 2>&1 && break
-		sleep 0.1
-	done
+	private_redis_wait "$pw_redis" -p "$port" -a "$pw" --no-auth-warning
 	sed -i "s|^redis = .*|redis = redis://:$pw@127.0.0.1:$port/0|" "$TMP/chatlogd.conf"
 	start_daemon
 	if wait_log "redis connected" && ! grep -q -- "$pw" "$TMP/daemon.log" &&

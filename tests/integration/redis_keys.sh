@@ -9,6 +9,7 @@
 set -u
 BIN=$1
 SRC=$2
+. "$SRC/tests/integration/private_redis.sh"
 CTL=$(dirname "$BIN")/chatlogctl
 TMP=$(mktemp -d /tmp/chatlogd-keys-XXXXXX)
 REDIS_PID=
@@ -22,13 +23,8 @@ trap cleanup EXIT
 ok() { passed=$((passed + 1)); echo "ok   $1"; }
 fail() { failed=$((failed + 1)); echo "FAIL $1"; }
 
-redis-server --port 0 --unixsocket "$TMP/redis.sock" --dir "$TMP" --save "" --appendonly no \
-	--daemonize no >"$TMP/redis.log" 2>&1 &
-REDIS_PID=$!
-for _ in $(seq 100); do
-	redis-cli -s "$TMP/redis.sock" ping >/dev/null 2>&1 && break
-	sleep 0.1
-done
+private_redis_start "$TMP/redis.sock" "$TMP" ||
+	{ echo "FAIL redis-server did not start"; cat "$TMP/redis.log"; exit 1; }
 
 python3 - "$TMP/hostile.jsonl" <<'PY'
 import json, sys

@@ -17,6 +17,7 @@
 #include "chatlogd/log.h"
 #include "chatlogd/publish.h"
 #include "chatlogd/redisconn.h"
+#include "chatlogd/util.h"
 
 /* With batches waiting, a minute without any acknowledged is a give-up: Redis down
  * or refusing for that long. A long backfill that moves is never given up. */
@@ -178,23 +179,19 @@ struct backfill *backfill_new(const struct config *cfg, const char *instance,
 }
 
 /* Moves the unacknowledged batches to the front and makes room for `more`. */
-static int queue_room(struct backfill *b, size_t more)
+static void queue_room(struct backfill *b, size_t more)
 {
 	size_t waiting = b->built - b->acked;
 
-	memmove(b->queue, b->queue + b->acked, waiting * sizeof(*b->queue));
+	if (b->acked > 0) /* the queue is NULL until the first cut */
+		memmove(b->queue, b->queue + b->acked, waiting * sizeof(*b->queue));
 	b->sent -= b->acked;
 	b->built = waiting;
 	b->acked = 0;
 	if (waiting + more > b->capacity) {
-		struct publish_batch *queue =
-		    reallocarray(b->queue, waiting + more, sizeof(*queue));
-		if (queue == NULL)
-			return -1;
-		b->queue = queue;
+		b->queue = xreallocarray(b->queue, waiting + more, sizeof(*b->queue));
 		b->capacity = waiting + more;
 	}
-	return 0;
 }
 
 int backfill_send(struct backfill *b, struct counter_table *cut)
@@ -207,14 +204,12 @@ int backfill_send(struct backfill *b, struct counter_table *cut)
 	if (counter_table_count(cut) == 0)
 		return 0;
 	if ((count = publish_build(&b->settings, cut, b->names, b->reasons, b->next_seq,
-	                           &batches)) < 0 ||
-	    queue_room(b, (size_t)count) == -1) {
-		if (count >= 0)
-			publish_batches_free(batches, count);
+	                           &batches)) < 0) {
 		log_warnx("backfill: out of memory building batches");
 		b->failed = 1;
 		return -1;
 	}
+	queue_room(b, (size_t)count);
 	memcpy(b->queue + b->built, batches, (size_t)count * sizeof(*batches));
 	free(batches); /* the array only: the queue holds the batches now */
 	b->built += (size_t)count;

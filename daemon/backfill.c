@@ -107,10 +107,14 @@ static void on_state(void *ctx, int connected, const char *reason)
 	struct backfill *b = ctx;
 
 	b->sent = b->acked; /* replies on the old connection are lost */
-	if (connected)
+	if (connected) {
 		send_more(b);
-	else
+	} else if (redisconn_is_cluster(b->redis)) {
+		log_warnx("redis: %s", reason ? reason : "");
+		b->failed = 1; /* no retry can change it */
+	} else {
 		log_warnx("redis unavailable reason=\"%s\"; retrying", reason ? reason : "");
+	}
 }
 
 static void on_stall(evutil_socket_t fd, short what, void *ctx)

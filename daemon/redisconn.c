@@ -60,6 +60,7 @@ enum request_kind {
 	REQUEST_EVAL,    /* the caller's; keeps its arguments for the EVAL fallback */
 	REQUEST_AUTH,
 	REQUEST_SELECT,
+	REQUEST_INFO_CLUSTER,
 	REQUEST_SCRIPT_LOAD,
 	REQUEST_PING,
 };
@@ -101,6 +102,7 @@ struct redisconn {
 	int db;
 	char *user;     /* NULL: AUTH with the password alone */
 	char *password; /* NULL: no AUTH */
+	int cluster;    /* the server said it is a cluster node: refused */
 	int64_t connect_timeout_ms, command_timeout_ms, backoff_min_ms, backoff_max_ms;
 
 	enum redisconn_state state;
@@ -702,6 +704,7 @@ static void redisconn_connect(struct redisconn *c, const char *address)
 	const char *auth[3] = {"AUTH", NULL, NULL};
 	const char *select[2] = {"SELECT", NULL};
 	const char *ping[1] = {"PING"};
+	const char *info[2] = {"INFO", "cluster"};
 	redisAsyncContext *ac;
 	char reason[256], db[16];
 	int i, ok = 1;
@@ -748,6 +751,8 @@ static void redisconn_connect(struct redisconn *c, const char *address)
 		select[1] = db;
 		ok = redisconn_send_internal(c, REQUEST_SELECT, 0, 2, select) == 0;
 	}
+	if (ok)
+		ok = redisconn_send_internal(c, REQUEST_INFO_CLUSTER, 0, 2, info) == 0;
 	for (i = 0; ok && i < c->script_count; i++)
 		ok = redisconn_send_script_load(c, i) == 0;
 	if (ok)
@@ -841,6 +846,7 @@ static void redisconn_internal_reply(struct redisconn *c, struct request *req,
 {
 	static const char *const step[] = {[REQUEST_AUTH] = "AUTH",
 	                                   [REQUEST_SELECT] = "SELECT",
+	                                   [REQUEST_INFO_CLUSTER] = "INFO cluster",
 	                                   [REQUEST_SCRIPT_LOAD] = "SCRIPT LOAD",
 	                                   [REQUEST_PING] = "PING"};
 	struct script *script;
@@ -848,6 +854,19 @@ static void redisconn_internal_reply(struct redisconn *c, struct request *req,
 
 	if (reply == NULL)
 		return; /* the connection is going; on_disconnect or the dropper reports it */
+	if (req->kind == REQUEST_INFO_CLUSTER) {
+		/* A cluster node takes the scripts' keys of one slot only and answers the rest
+		 * MOVED: refuse it by name rather than publish part of the counters. An error
+		 * (INFO denied by an ACL) says nothing either way. */
+		if (reply->type != REDIS_REPLY_ERROR && reply->str != NULL &&
+		    strstr(reply->str, "cluster_enabled:1") != NULL) {
+			c->cluster = 1;
+			redisconn_drop(
+			    c, "the server is a Redis Cluster node, which chatlogd does not "
+			       "support yet: give it a single Redis server");
+		}
+		return;
+	}
 	if (reply->type == REDIS_REPLY_ERROR) {
 		log_escape(text, sizeof(text), reply->str, reply->len);
 		if (c->state != REDISCONN_HANDSHAKE) {
@@ -1085,6 +1104,11 @@ int redisconn_eval(struct redisconn *c, int script, int argc, const char **argv,
 int redisconn_connected(const struct redisconn *c)
 {
 	return c->state == REDISCONN_READY && !c->free_requested && c->ac != NULL;
+}
+
+int redisconn_is_cluster(const struct redisconn *c)
+{
+	return c->cluster;
 }
 
 size_t redisconn_in_flight(const struct redisconn *c)

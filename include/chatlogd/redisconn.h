@@ -84,6 +84,10 @@ int redisconn_eval(struct redisconn *c, int script, int argc, const char **argv,
 
 int redisconn_connected(const struct redisconn *c);
 
+/* Whether the server said it is a Redis Cluster node, which is refused at every
+ * connect (not supported yet): a one-shot run gives up on it at once. */
+int redisconn_is_cluster(const struct redisconn *c);
+
 /* Commands sent and not yet answered. */
 size_t redisconn_in_flight(const struct redisconn *c);
 

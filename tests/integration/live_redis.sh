@@ -12,7 +12,7 @@ BIN=$1
 SRC=$2
 . "$SRC/tests/integration/private_redis.sh"
 shift 2
-SCENARIOS=${*:-"append kill9 rotate rotate_stopped rotate_first_flush outage backfill backfill_streams reload backpressure disk_full wiped damaged redis_lost alerts webhook_stop waiting warning quiet http per_shop per_agent chats_orders backlog late_file kill9_inputs future assessment kill9_windows_changed url_password"}
+SCENARIOS=${*:-"append kill9 rotate rotate_stopped rotate_first_flush outage backfill backfill_streams reload backpressure disk_full wiped damaged redis_lost alerts webhook_stop waiting warning quiet http per_shop per_agent chats_orders backlog late_file kill9_inputs future assessment kill9_windows_changed url_password cluster_refused"}
 GEN=$(dirname "$BIN")/bench/gen_chatlog
 CMP="python3 $SRC/tests/integration/redis_vs_batch.py"
 TMP=$(mktemp -d /tmp/chatlogd-live-XXXXXX)
@@ -1548,6 +1548,41 @@ scenario_url_password() {
 	fi
 	stop_daemon
 	kill "$pw_redis" 2>/dev/null && wait "$pw_redis" 2>/dev/null
+	write_config
+}
+
+# A Redis Cluster node is refused by name (not supported yet, issue 11): the one-shot
+# run gives up at once with exit 1, the live daemon says why and /healthz is not ok.
+# Before, --once --redis failed with MOVED and the live daemon said nothing.
+scenario_cluster_refused() {
+	fresh || return
+	cport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	cbus=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	mkdir -p "$TMP/cluster"
+	redis-server --port "$cport" --cluster-port "$cbus" --bind 127.0.0.1 --cluster-enabled yes \
+		--cluster-config-file "$TMP/cluster/nodes.conf" --dir "$TMP/cluster" --save "" \
+		--daemonize no >"$TMP/cluster/redis.log" 2>&1 &
+	cluster_redis=$!
+	private_redis_wait "$cluster_redis" -p "$cport"
+	make_log 31 500
+	"$BIN" --once --redis "redis://127.0.0.1:$cport/0" "$SRC/tools/sample/chat-sample.jsonl" \
+		>/dev/null 2>"$TMP/cluster/once.err"
+	once_rc=$?
+	http_on
+	sed -i "s|^redis = .*|redis = redis://127.0.0.1:$cport/0|" "$TMP/chatlogd.conf"
+	start_daemon
+	wait_log "Redis Cluster node"
+	code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz")
+	if [ "$once_rc" = 1 ] && grep -q "Redis Cluster node" "$TMP/cluster/once.err" &&
+		grep -q "Redis Cluster node" "$TMP/daemon.log" && [ "$code" != 200 ] &&
+		[ "$(redis-cli -p "$cport" dbsize)" = 0 ]; then
+		ok "a Redis Cluster node: --once --redis exits 1 and live says why (healthz $code), nothing written"
+	else
+		fail "a Redis Cluster node is refused by name (once exit $once_rc, healthz $code)"
+		cat "$TMP/cluster/once.err" "$TMP/daemon.log"
+	fi
+	stop_daemon
+	kill "$cluster_redis" 2>/dev/null && wait "$cluster_redis" 2>/dev/null
 	write_config
 }
 

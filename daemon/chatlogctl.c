@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "chatlogd/clock.h"
 #include "chatlogd/assess.h"
 #include "chatlogd/config.h"
 #include "chatlogd/counters.h"
@@ -1250,10 +1251,8 @@ static void assess_period(const struct ctl_options *o, struct ctl_assess_options
 			            CTL_ASSESS_MAX_DAYS);
 		snprintf(a->label, sizeof(a->label), "%s..%s", o->from, o->to);
 	} else {
-		struct timespec now;
 		char key[9];
-		clock_gettime(CLOCK_REALTIME, &now);
-		timefmt_day_key((int64_t)now.tv_sec * 1000, key);
+		timefmt_day_key(clock_wall_ms(), key);
 		snprintf(today, sizeof(today), "%.4s-%.2s-01", key, key + 4);
 		assess_parse_day(today, &day);
 		assess_day_text(day - 1, today); /* a day of last month */
@@ -1297,9 +1296,7 @@ static void set_day(struct ctl *ctl, const struct ctl_options *o)
 	if (o->day != NULL) {
 		parse_day(o->day, ctl->day_key);
 	} else {
-		struct timespec now;
-		clock_gettime(CLOCK_REALTIME, &now);
-		timefmt_day_key((int64_t)now.tv_sec * 1000, ctl->day_key);
+		timefmt_day_key(clock_wall_ms(), ctl->day_key);
 	}
 	snprintf(ctl->day_label, sizeof(ctl->day_label), "%.4s-%.2s-%.2s", ctl->day_key,
 	         ctl->day_key + 4, ctl->day_key + 6);

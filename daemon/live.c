@@ -22,6 +22,7 @@
 #include <hiredis/hiredis.h>
 #include <systemd/sd-daemon.h>
 
+#include "chatlogd/clock.h"
 #include "chatlogd/alert.h"
 #include "chatlogd/engine.h"
 #include "chatlogd/engine_config.h"
@@ -153,20 +154,6 @@ struct live {
 	int64_t stop_deadline_ms;
 	int exit_status;
 };
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- the one path every line takes, live and in replay ---- */
 
@@ -381,7 +368,7 @@ static int input_at_end(void *ctx, const char *path)
 /* Releases what the wall clock and tail allow, journaled: a replay cannot ask them. */
 static void release_due(struct live *l)
 {
-	uint64_t n = merge_release_due(l->merge, wall_ms(), input_at_end, l);
+	uint64_t n = merge_release_due(l->merge, clock_wall_ms(), input_at_end, l);
 
 	if (n > 0)
 		journal_release(l, n);
@@ -396,7 +383,7 @@ static void on_follow(void *ctx, const char *path, uint32_t rank)
 	uint32_t source = source_id(l, path, rank);
 
 	if (source != SOURCE_NONE)
-		merge_touch(l->merge, l->source_input[source], wall_ms());
+		merge_touch(l->merge, l->source_input[source], clock_wall_ms());
 }
 
 /*
@@ -442,7 +429,7 @@ static void arm_wait_timer(struct live *l)
 	if (l->wait_timer == NULL || next == INT64_MAX || /* NULL while replaying */
 	    (next == l->wait_armed_for && evtimer_pending(l->wait_timer, NULL)))
 		return;
-	delay_ms = next - wall_ms() + 1;
+	delay_ms = next - clock_wall_ms() + 1;
 	if (delay_ms < 0)
 		delay_ms = 0;
 	if (delay_ms > l->cfg->flush_interval_ms) /* the flush tick checks too */
@@ -474,7 +461,7 @@ static void take_line(struct live *l, uint32_t source, const char *line, size_t 
 	char err[128];
 	enum ingest_parsed parsed = parse_line(l, line, len, overlong, &rec, err, sizeof(err));
 	enum line_verdict verdict = overlong ? VERDICT_OVERLONG : VERDICT_OK;
-	int64_t now = parsed == INGEST_RECORD ? wall_ms() : 0;
+	int64_t now = parsed == INGEST_RECORD ? clock_wall_ms() : 0;
 	struct merge_stats held;
 
 	/* SPEC v2 §2: a clock this far ahead moves nothing, in any shop */
@@ -534,7 +521,7 @@ static void on_cut_done(void *ctx, int applied)
 	alerts_soon(l); /* made while this cut was in flight */
 	counter_table_clear(l->inflight);
 	l->inflight_alert_count = 0;
-	l->last_flush_seconds = (double)(monotonic_ms() - l->cut_started_ms) / 1000;
+	l->last_flush_seconds = (double)(clock_monotonic_ms() - l->cut_started_ms) / 1000;
 }
 
 /* The sender's hook: state_dir does not fit what Redis applied. Stop without sending
@@ -587,7 +574,7 @@ static int cut_tables(struct live *l, uint64_t first_seq, enum cut_kind add_to_w
 			free(copy);
 			return -1;
 		}
-		l->cut_started_ms = monotonic_ms();
+		l->cut_started_ms = clock_monotonic_ms();
 		free(l->inflight_alerts);
 		l->inflight_alerts = copy;
 		l->inflight_alert_count = n;
@@ -710,8 +697,8 @@ static void snapshot_body(struct live *l, struct wire_writer *w)
 static void snapshot_failed(struct live *l, const char *err)
 {
 	if (l->snapshot_failures++ == 0)
-		l->snapshot_failing_since_ms = monotonic_ms();
-	l->snapshot_retry_ms = monotonic_ms() + SNAPSHOT_RETRY_MS;
+		l->snapshot_failing_since_ms = clock_monotonic_ms();
+	l->snapshot_retry_ms = clock_monotonic_ms() + SNAPSHOT_RETRY_MS;
 	if (log_ratelimit_allow(&l->state_warn, "state_dir failures"))
 		log_warnx("%s; the journal keeps every line, a snapshot is tried again every %d s",
 		          err, SNAPSHOT_RETRY_MS / 1000);
@@ -752,7 +739,7 @@ static int snapshot(struct live *l)
 	if (l->snapshot_failures > 0) {
 		log_info("snapshot written again failed_attempts=%llu failing_for=%llds",
 		         (unsigned long long)l->snapshot_failures,
-		         (long long)(monotonic_ms() - l->snapshot_failing_since_ms) / 1000);
+		         (long long)(clock_monotonic_ms() - l->snapshot_failing_since_ms) / 1000);
 		l->snapshot_failures = 0;
 		l->state_warn.suppressed = 0; /* that line says how it went */
 	}
@@ -766,7 +753,7 @@ static int snapshot(struct live *l)
 	l->journal = journal;
 	l->generation++;
 	clear_sources(l);
-	l->last_snapshot_ms = monotonic_ms();
+	l->last_snapshot_ms = clock_monotonic_ms();
 	log_debug("snapshot generation=%llu", (unsigned long long)l->generation);
 	return 0;
 }
@@ -1128,7 +1115,7 @@ static void quit(struct live *l)
  * check at the same time. */
 static void waiting_due(struct live *l)
 {
-	int64_t t = wall_ms();
+	int64_t t = clock_wall_ms();
 	struct wire_writer w = {0};
 
 	if (l->stopping || !engine_waiting_due(l->engine, t))
@@ -1149,7 +1136,7 @@ static void waiting_due(struct live *l)
 static void return_free_memory(struct live *l)
 {
 #ifdef __GLIBC__
-	int64_t now = monotonic_ms();
+	int64_t now = clock_monotonic_ms();
 	struct mallinfo2 info;
 
 	if (now - l->trimmed_ms < TRIM_INTERVAL_MS)
@@ -1178,9 +1165,9 @@ static void on_flush(evutil_socket_t fd, short what, void *ctx)
 	/* Quiet logs: event time follows the wall clock, so idle shops still close; never
 	 * past a record the merge still holds, which must come first. */
 	if (l->lines_since_tick == 0 && event_time != INT64_MIN &&
-	    wall_ms() - l->cfg->wall_clock_lag_ms > event_time && held_from - 1 > event_time &&
-	    !l->stopping) {
-		int64_t t = wall_ms() - l->cfg->wall_clock_lag_ms;
+	    clock_wall_ms() - l->cfg->wall_clock_lag_ms > event_time &&
+	    held_from - 1 > event_time && !l->stopping) {
+		int64_t t = clock_wall_ms() - l->cfg->wall_clock_lag_ms;
 		if (t > held_from - 1)
 			t = held_from - 1;
 		struct wire_writer w = {0};
@@ -1194,7 +1181,7 @@ static void on_flush(evutil_socket_t fd, short what, void *ctx)
 	if (!sender_busy(l->sender) && counter_table_count(l->pending) == 0)
 		l->waiting_since_ms = 0;
 	else if (l->waiting_since_ms == 0)
-		l->waiting_since_ms = monotonic_ms();
+		l->waiting_since_ms = clock_monotonic_ms();
 
 	waiting_due(l);
 
@@ -1211,8 +1198,8 @@ static void on_flush(evutil_socket_t fd, short what, void *ctx)
 	else
 		sender_tick(l->sender); /* an error reply is retried here */
 
-	if (!l->stopping && !l->journal_failing && monotonic_ms() >= l->snapshot_retry_ms &&
-	    (monotonic_ms() - l->last_snapshot_ms >= l->cfg->checkpoint_interval_ms ||
+	if (!l->stopping && !l->journal_failing && clock_monotonic_ms() >= l->snapshot_retry_ms &&
+	    (clock_monotonic_ms() - l->last_snapshot_ms >= l->cfg->checkpoint_interval_ms ||
 	     state_journal_size(l->journal) > JOURNAL_SNAPSHOT_BYTES))
 		snapshot(l);
 	backpressure(l);
@@ -1224,7 +1211,7 @@ static void on_flush(evutil_socket_t fd, short what, void *ctx)
 
 	if (l->stopping && ((!sender_busy(l->sender) && counter_table_count(l->pending) == 0 &&
 	                     alerts_pending(l->alerts) == 0) ||
-	                    monotonic_ms() > l->stop_deadline_ms)) {
+	                    clock_monotonic_ms() > l->stop_deadline_ms)) {
 		if (sender_busy(l->sender))
 			log_warnx("stopping with batch seq=%llu unacknowledged; it is sent at the "
 			          "next start",
@@ -1251,7 +1238,7 @@ static void on_stop_signal(evutil_socket_t fd, short what, void *ctx)
 	log_info("signal=%d: flushing and stopping", (int)fd);
 	sd_notify(0, "STOPPING=1");
 	l->stopping = 1;
-	l->stop_deadline_ms = monotonic_ms() + SHUTDOWN_GRACE_MS;
+	l->stop_deadline_ms = clock_monotonic_ms() + SHUTDOWN_GRACE_MS;
 	tail_pause(l->tail);
 }
 
@@ -1470,7 +1457,8 @@ static struct metrics_render *render_metrics(void *ctx)
 static int report_health(void *ctx, struct evbuffer *out)
 {
 	struct live *l = ctx;
-	int64_t now = monotonic_ms(), stall_ms = l->cfg->flush_interval_ms * HEALTH_STALL_FLUSHES;
+	int64_t now = clock_monotonic_ms(),
+	        stall_ms = l->cfg->flush_interval_ms * HEALTH_STALL_FLUSHES;
 	struct sender_stats sent;
 	int waiting, stalled;
 	char reason[6][512], escaped[1024];

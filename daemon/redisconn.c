@@ -35,6 +35,7 @@
 #include <hiredis/async.h>
 #include <hiredis/adapters/libevent.h>
 
+#include "chatlogd/clock.h"
 #include "chatlogd/log.h"
 #include "chatlogd/redisconn.h"
 #include "chatlogd/secret.h"
@@ -127,14 +128,6 @@ struct redisconn {
 };
 
 static void redisconn_drop(struct redisconn *c, const char *reason);
-
-static int64_t redisconn_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static struct timeval redisconn_timeval(int64_t ms)
 {
@@ -424,7 +417,7 @@ static void redisconn_arm_deadline(struct redisconn *c)
 
 	if (head == NULL || evtimer_pending(c->deadline_timer, NULL))
 		return;
-	tv = redisconn_timeval(head->deadline_ms - redisconn_now_ms());
+	tv = redisconn_timeval(head->deadline_ms - clock_monotonic_ms());
 	evtimer_add(c->deadline_timer, &tv);
 }
 
@@ -489,7 +482,7 @@ static int redisconn_send(struct redisconn *c, struct request *req, int argc, co
 	if (rc != REDIS_OK)
 		return -1;
 	req->conn = c;
-	req->deadline_ms = redisconn_now_ms() + c->command_timeout_ms;
+	req->deadline_ms = clock_monotonic_ms() + c->command_timeout_ms;
 	TAILQ_INSERT_TAIL(&c->pending, req, entry);
 	if (redisconn_is_callers(req))
 		c->in_flight++;
@@ -823,7 +816,7 @@ static void redisconn_on_deadline(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (head == NULL)
 		return;
-	if (head->deadline_ms > redisconn_now_ms()) {
+	if (head->deadline_ms > clock_monotonic_ms()) {
 		redisconn_arm_deadline(c);
 		return;
 	}

@@ -25,6 +25,7 @@
 
 #include <event2/event.h>
 
+#include "chatlogd/clock.h"
 #include "chatlogd/hindex.h"
 #include "chatlogd/limits.h"
 #include "chatlogd/lines.h"
@@ -121,13 +122,6 @@ struct tail {
 };
 
 static void file_read_cb(evutil_socket_t fd, short what, void *arg);
-
-static int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static size_t min_size(uint64_t a, size_t b)
 {
@@ -452,7 +446,7 @@ static struct tail_file *file_alloc(struct tail *t, const char *path, int fd, co
 	f->fd = fd;
 	f->dev = (uint64_t)st->st_dev;
 	f->ino = (uint64_t)st->st_ino;
-	f->last_data_ms = monotonic_ms();
+	f->last_data_ms = clock_monotonic_ms();
 	if ((f->source = source_get(t, path)) == NULL)
 		goto fail;
 	if ((f->read_event = event_new(t->base, -1, 0, file_read_cb, f)) == NULL)
@@ -715,7 +709,7 @@ static int file_read_some(struct tail_file *f)
 			return 0;
 		stream_note_read(s, space, (size_t)got);
 		f->source->bytes += (uint64_t)got;
-		f->last_data_ms = monotonic_ms();
+		f->last_data_ms = clock_monotonic_ms();
 		lines_commit(&s->lines, (size_t)got, file_line, f);
 		stream_after_commit(s);
 		budget -= (size_t)got;
@@ -752,7 +746,7 @@ static int drain_may_end(const struct tail_file *f)
 
 	if (f->drain != DRAIN_ROTATED)
 		return 1;
-	if (monotonic_ms() - f->last_data_ms >= f->tail->rotate_wait_ms)
+	if (clock_monotonic_ms() - f->last_data_ms >= f->tail->rotate_wait_ms)
 		return 1;
 	return stat(f->source->path, &st) == 0 && st.st_size > 0 &&
 	       ((uint64_t)st.st_dev != f->dev || (uint64_t)st.st_ino != f->ino);
@@ -815,7 +809,7 @@ static void file_drain(struct tail_file *f, enum tail_drain drain)
 	if (f->drain == DRAIN_NONE && drain == DRAIN_ROTATED)
 		f->source->rotations++;
 	f->drain = drain;
-	f->last_data_ms = monotonic_ms();
+	f->last_data_ms = clock_monotonic_ms();
 	f->tail->want_rescan = 1; /* to open the file the path names now */
 	log_info("file %s, reading it to its end file=%s inode=%" PRIu64 " offset=%" PRIu64,
 	         drain_name(drain), log_path(shown, sizeof(shown), f->source->path), f->ino,

@@ -26,6 +26,7 @@
 #include <event2/http.h>
 #include <event2/util.h>
 
+#include "chatlogd/clock.h"
 #include "chatlogd/config.h"
 #include "chatlogd/limits.h"
 #include "chatlogd/log.h"
@@ -424,20 +425,6 @@ static void attempt_start(struct sender *sender)
 	}
 }
 
-static int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t real_clock_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- the rate limit --------------------------------------------------------------------- */
 
 static int rate_init(struct rate_window *rw, int64_t period_ms, int64_t limit)
@@ -505,7 +492,7 @@ static void kick(struct sender *sender)
 
 	if (sender->state != ATTEMPT_IDLE || sender->count == 0)
 		return;
-	now = monotonic_ms();
+	now = clock_monotonic_ms();
 	wait = rate_wait_ms(&sender->minute, now);
 	wait_second = rate_wait_ms(&sender->second, now);
 	if (wait_second > wait)
@@ -774,7 +761,7 @@ static void digest_send(struct sender *sender)
 static void on_digest_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct sender *sender = arg;
-	int64_t now = monotonic_ms();
+	int64_t now = clock_monotonic_ms();
 	(void)fd;
 	(void)what;
 
@@ -814,7 +801,7 @@ static size_t alert_body(const struct sender *sender, const struct alert_event *
 static int sender_post_alert(struct sender *sender, const struct alert_event *ev,
                              const struct names *names, int escalated)
 {
-	int64_t now = monotonic_ms();
+	int64_t now = clock_monotonic_ms();
 	char *body;
 	size_t len;
 	int rc;
@@ -940,7 +927,7 @@ struct webhook *webhook_new_robots(struct event_base *base, const struct webhook
 	wh->base = base;
 	wh->language = r->language;
 	wh->escalate_after_ms = r->escalate_after_ms;
-	wh->wall_clock_ms = r->wall_clock_ms != NULL ? r->wall_clock_ms : real_clock_ms;
+	wh->wall_clock_ms = r->wall_clock_ms != NULL ? r->wall_clock_ms : clock_wall_ms;
 	if (r->mentions_file != NULL && r->mentions_file[0] != '\0' &&
 	    (wh->mentions = robot_mentions_load(r->mentions_file, err, errlen)) == NULL)
 		goto fail;
@@ -1018,7 +1005,8 @@ static void sender_hurry(struct sender *sender)
 {
 	if (sender == NULL)
 		return;
-	if (robot_digest_count(sender->digest) > 0 && budget_has_room(sender, monotonic_ms())) {
+	if (robot_digest_count(sender->digest) > 0 &&
+	    budget_has_room(sender, clock_monotonic_ms())) {
 		event_del(sender->digest_timer);
 		digest_send(sender);
 	}

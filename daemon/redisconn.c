@@ -690,6 +690,39 @@ static void redisconn_on_disconnect(const redisAsyncContext *ac, int status)
 /* Starts the hiredis context for one attempt and queues the handshake: AUTH,
  * SELECT, SCRIPT LOAD of every script, then PING, whose answer makes it READY
  * (PING also proves the server answers: a stopped one still accepts sockets). */
+struct redisAsyncContext *
+redisconn_open(const char *unix_path, const char *address, int port, struct event_base *base,
+               void *data, void (*on_connect)(const struct redisAsyncContext *, int),
+               void (*on_disconnect)(const struct redisAsyncContext *, int), char *reason,
+               size_t reasonlen)
+{
+	redisAsyncContext *ac;
+
+	if (unix_path != NULL)
+		ac = redisAsyncConnectUnix(unix_path);
+	else
+		ac = redisAsyncConnect(address, port);
+	if (ac == NULL) {
+		snprintf(reason, reasonlen, "connect: out of memory");
+		return NULL;
+	}
+	if (ac->err != 0) {
+		snprintf(reason, reasonlen, "connect: %s", ac->errstr);
+		redisAsyncFree(ac);
+		return NULL;
+	}
+	ac->data = data;
+	if (redisLibeventAttach(ac, base) != REDIS_OK ||
+	    redisAsyncSetConnectCallback(ac, on_connect) != REDIS_OK ||
+	    redisAsyncSetDisconnectCallback(ac, on_disconnect) != REDIS_OK) {
+		ac->data = NULL;
+		redisAsyncFree(ac);
+		snprintf(reason, reasonlen, "connect: cannot attach to the event loop");
+		return NULL;
+	}
+	return ac;
+}
+
 static void redisconn_connect(struct redisconn *c, const char *address)
 {
 	const char *auth[3] = {"AUTH", NULL, NULL};
@@ -699,27 +732,9 @@ static void redisconn_connect(struct redisconn *c, const char *address)
 	char reason[256], db[16];
 	int i, ok = 1;
 
-	if (c->unix_path != NULL)
-		ac = redisAsyncConnectUnix(c->unix_path);
-	else
-		ac = redisAsyncConnect(address, c->port);
-	if (ac == NULL) {
-		redisconn_drop(c, "connect: out of memory");
-		return;
-	}
-	if (ac->err != 0) {
-		snprintf(reason, sizeof(reason), "connect: %s", ac->errstr);
-		redisAsyncFree(ac);
+	if ((ac = redisconn_open(c->unix_path, address, c->port, c->base, c, redisconn_on_connect,
+	                         redisconn_on_disconnect, reason, sizeof(reason))) == NULL) {
 		redisconn_drop(c, reason);
-		return;
-	}
-	ac->data = c;
-	if (redisLibeventAttach(ac, c->base) != REDIS_OK ||
-	    redisAsyncSetConnectCallback(ac, redisconn_on_connect) != REDIS_OK ||
-	    redisAsyncSetDisconnectCallback(ac, redisconn_on_disconnect) != REDIS_OK) {
-		ac->data = NULL;
-		redisAsyncFree(ac);
-		redisconn_drop(c, "connect: cannot attach to the event loop");
 		return;
 	}
 	c->ac = ac;

@@ -203,27 +203,10 @@ static void subscriber_connect(struct subscriber *s, const char *address)
 	char reason[256];
 	int ok = 1;
 
-	if (ep->unix_path != NULL)
-		ac = redisAsyncConnectUnix(ep->unix_path);
-	else
-		ac = redisAsyncConnect(address, ep->port);
-	if (ac == NULL) {
-		subscriber_drop(s, "connect: out of memory");
-		return;
-	}
-	if (ac->err != 0) {
-		snprintf(reason, sizeof(reason), "connect: %s", ac->errstr);
-		redisAsyncFree(ac);
+	if ((ac =
+	         redisconn_open(ep->unix_path, address, ep->port, s->base, s, subscriber_on_connect,
+	                        subscriber_on_disconnect, reason, sizeof(reason))) == NULL) {
 		subscriber_drop(s, reason);
-		return;
-	}
-	ac->data = s;
-	if (redisLibeventAttach(ac, s->base) != REDIS_OK ||
-	    redisAsyncSetConnectCallback(ac, subscriber_on_connect) != REDIS_OK ||
-	    redisAsyncSetDisconnectCallback(ac, subscriber_on_disconnect) != REDIS_OK) {
-		ac->data = NULL;
-		redisAsyncFree(ac);
-		subscriber_drop(s, "connect: cannot attach to the event loop");
 		return;
 	}
 	s->ac = ac;

@@ -310,9 +310,10 @@ static size_t day_minutes(const struct api_request *r, int64_t *minutes)
 /* A derived ratio as a JSON number, or null. */
 static void ratio_or_null(struct ctl_json *j, int has, int64_t e4)
 {
-	char text[32];
-
-	ctl_json_number(j, NULL, has ? counters_format_e4(e4, text, sizeof(text)) : "null");
+	if (has)
+		ctl_json_e4(j, NULL, e4);
+	else
+		ctl_json_number(j, NULL, "null");
 }
 
 static void int_or_null(struct ctl_json *j, int has, int64_t value)

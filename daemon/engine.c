@@ -16,6 +16,7 @@
 #include "chatlogd/hindex.h"
 #include "chatlogd/service_hours.h"
 #include "chatlogd/slab.h"
+#include "chatlogd/util.h"
 #include "chatlogd/wire.h"
 
 /* No inquiry or pair: both are slab ids. */
@@ -124,7 +125,7 @@ static struct pair *pair_at(const struct engine *e, uint32_t id)
 
 /* ---- shop clocks ---- */
 
-/* The clock of shop (a name id), created at INT64_MIN; NULL when out of memory. */
+/* The clock of shop (a name id), created at INT64_MIN. */
 static struct shop_clock *shop_clock_of(struct engine *e, uint32_t shop)
 {
 	struct shop_clock *c;
@@ -134,8 +135,7 @@ static struct shop_clock *shop_clock_of(struct engine *e, uint32_t shop)
 		uint32_t *map;
 		while (size <= shop)
 			size *= 2;
-		if ((map = reallocarray(e->shop_of_name, size, sizeof(*map))) == NULL)
-			return NULL;
+		map = xreallocarray(e->shop_of_name, size, sizeof(*map));
 		for (uint32_t i = e->shop_of_name_size; i < size; i++)
 			map[i] = SHOP_CLOCK_NONE;
 		e->shop_of_name = map;
@@ -145,10 +145,7 @@ static struct shop_clock *shop_clock_of(struct engine *e, uint32_t shop)
 		return &e->shops[e->shop_of_name[shop]];
 	if (e->shop_count == e->shop_capacity) {
 		uint32_t capacity = e->shop_capacity ? e->shop_capacity * 2 : 16;
-		struct shop_clock *shops = reallocarray(e->shops, capacity, sizeof(*shops));
-		if (shops == NULL)
-			return NULL;
-		e->shops = shops;
+		e->shops = xreallocarray(e->shops, capacity, sizeof(*e->shops));
 		e->shop_capacity = capacity;
 	}
 	c = &e->shops[e->shop_count];
@@ -165,10 +162,7 @@ static int in_service_hours(struct engine *e, uint32_t shop, int64_t ts_ms)
 
 	if (e->settings.service_hours == NULL)
 		return 1;
-	if ((c = shop_clock_of(e, shop)) == NULL) {
-		e->out_of_memory = 1;
-		return 1;
-	}
+	c = shop_clock_of(e, shop);
 	if (c->hours == NULL)
 		c->hours =
 		    service_hours_set_find(e->settings.service_hours, names_get(e->names, shop),
@@ -397,8 +391,7 @@ static uint32_t inquiry_open(struct engine *e, uint32_t pair_id, const struct re
 	if (e->settings.track_deadlines) {
 		struct shop_clock *c = shop_clock_of(e, p->shop);
 		inq->flags |= INQ_IN_CLOSE_QUEUE;
-		if (c == NULL ||
-		    deadline_push(&c->close_queue, rec->ts_ms + e->settings.session_idle_ms, id,
+		if (deadline_push(&c->close_queue, rec->ts_ms + e->settings.session_idle_ms, id,
 		                  inq->generation) == -1 ||
 		    deadline_push(&c->decide_queue, rec->ts_ms + e->settings.order_window_ms, id,
 		                  inq->generation) == -1)
@@ -677,15 +670,13 @@ static uint32_t attribution(const struct engine *e, uint32_t pair_id, int64_t ts
 static void remember_order(struct engine *e, uint32_t pair_id, int64_t ts_ms)
 {
 	struct pair *p = pair_at(e, pair_id);
-	struct shop_clock *c;
 
 	if (p->last_order_ms != INT64_MIN && p->last_order_ms >= ts_ms)
 		return;
 	p->last_order_ms = ts_ms;
 	if (e->settings.track_deadlines &&
-	    ((c = shop_clock_of(e, p->shop)) == NULL ||
-	     deadline_push(&c->retire_queue, ts_ms + order_memory_ms(e), pair_id, p->generation) ==
-	         -1))
+	    deadline_push(&shop_clock_of(e, p->shop)->retire_queue, ts_ms + order_memory_ms(e),
+	                  pair_id, p->generation) == -1)
 		e->out_of_memory = 1;
 }
 
@@ -785,8 +776,6 @@ int engine_feed(struct engine *e, const struct record *rec, char *err, size_t er
 		goto out_of_memory;
 	if (e->settings.track_deadlines) {
 		struct shop_clock *c = shop_clock_of(e, shop);
-		if (c == NULL)
-			goto out_of_memory;
 		if (rec->ts_ms > c->now)
 			shop_advance(e, c, rec->ts_ms);
 	}
@@ -1038,8 +1027,6 @@ static int load_inquiry(struct engine *e, struct wire_reader *r, uint32_t pair_i
 	}
 	if (e->settings.track_deadlines) {
 		struct shop_clock *c = shop_clock_of(e, pair_at(e, pair_id)->shop);
-		if (c == NULL)
-			return -1;
 		if (inq->flags & INQ_OPEN) {
 			inq->flags |= INQ_IN_CLOSE_QUEUE;
 			if (deadline_push(&c->close_queue,
@@ -1062,7 +1049,6 @@ static int load_pair(struct engine *e, struct wire_reader *r, uint32_t version)
 	struct text_view buyer;
 	uint32_t shop = wire_get_u32(r), count, pair_id, *tail;
 	int64_t last_order_ms;
-	struct shop_clock *c;
 
 	buyer.ptr = wire_get_bytes(r, &buyer.len);
 	last_order_ms = version >= 2 ? wire_get_i64(r) : INT64_MIN;
@@ -1073,12 +1059,8 @@ static int load_pair(struct engine *e, struct wire_reader *r, uint32_t version)
 	if ((pair_id = pair_find(e, shop, buyer, 1)) == NONE ||
 	    pair_at(e, pair_id)->last_order_ms != INT64_MIN || pair_at(e, pair_id)->head != NONE)
 		return -1; /* out of memory, or the same buyer twice */
-	if (version == 1 && e->settings.track_deadlines) {
-		/* every shop stood at the one event clock */
-		if ((c = shop_clock_of(e, shop)) == NULL)
-			return -1;
-		c->now = e->event_time;
-	}
+	if (version == 1 && e->settings.track_deadlines)
+		shop_clock_of(e, shop)->now = e->event_time; /* every shop stood at the one clock */
 	if (last_order_ms != INT64_MIN) {
 		remember_order(e, pair_id, last_order_ms);
 		if (e->out_of_memory)
@@ -1103,11 +1085,9 @@ int engine_load(struct engine *e, struct wire_reader *r)
 	for (uint32_t i = 0; i < shops && !r->failed; i++) {
 		uint32_t shop = wire_get_u32(r);
 		int64_t now = wire_get_i64(r);
-		struct shop_clock *c;
-		if (r->failed || shop >= names_count(e->names) ||
-		    (c = shop_clock_of(e, shop)) == NULL)
+		if (r->failed || shop >= names_count(e->names))
 			return -1;
-		c->now = now;
+		shop_clock_of(e, shop)->now = now;
 	}
 	pairs = wire_get_u32(r);
 	for (uint32_t i = 0; i < pairs && !r->failed; i++)

@@ -129,8 +129,8 @@ static struct series *series_get(struct windows *w, uint32_t shop, uint32_t agen
 	return &w->series[w->count++];
 }
 
-/* The stored minute `minute` of s, inserted empty in order if absent; NULL when out
- * of memory. Minutes come mostly in order: the newest is checked first. */
+/* The stored minute `minute` of s, inserted empty in order if absent. Minutes come mostly in order:
+ * the newest is checked first. */
 static struct minute *minute_at(struct series *s, int64_t minute)
 {
 	uint32_t lo = 0, hi = s->minute_count;
@@ -150,10 +150,7 @@ static struct minute *minute_at(struct series *s, int64_t minute)
 	}
 	if (s->minute_count == s->minute_capacity) {
 		uint32_t capacity = s->minute_capacity ? s->minute_capacity * 2 : 2;
-		struct minute *grown = reallocarray(s->minutes, capacity, sizeof(*grown));
-		if (grown == NULL)
-			return NULL;
-		s->minutes = grown;
+		s->minutes = xreallocarray(s->minutes, capacity, sizeof(*s->minutes));
 		s->minute_capacity = capacity;
 	}
 	memmove(&s->minutes[lo + 1], &s->minutes[lo], (s->minute_count - lo) * sizeof(*s->minutes));
@@ -204,8 +201,7 @@ static int series_add(struct series *s, int64_t minute, const int64_t *value)
 		s->newest = minute;
 		series_forget_before(s, minute - DAY_MINUTES);
 	}
-	if ((m = minute_at(s, minute)) == NULL)
-		return -1;
+	m = minute_at(s, minute);
 	for (unsigned id = 0; id < COUNTER_WIDTH; id++)
 		if (value[id] != 0 && minute_add(m, id, value[id]) == -1)
 			return -1;
@@ -472,7 +468,7 @@ int windows_load(struct windows *w, struct wire_reader *in, unsigned schema)
 			int stale = minute <= newest - DAY_MINUTES;
 			struct minute *m = NULL;
 			if (fields > COUNTER_WIDTH || minute > newest ||
-			    (!stale && ((m = minute_at(s, minute)) == NULL || m->count > 0)))
+			    (!stale && (m = minute_at(s, minute))->count > 0))
 				return -1;
 			for (uint32_t f = 0; f < fields; f++) {
 				uint32_t id = counters_id_from_schema(wire_get_u32(in), schema);

@@ -13,6 +13,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "chatlogd/decimal.h"
 #include "chatlogd/assess.h"
 #include "chatlogd/counters.h"
 #include "chatlogd/ctl_api.h"
@@ -180,13 +181,11 @@ static int compare_lines(const void *a, const void *b)
 static long number_param(const struct api_request *r, const char *name, long fallback, long max)
 {
 	const char *text = param(r, name);
-	char *end;
-	long n;
+	uint64_t n;
 
 	if (text == NULL)
 		return fallback;
-	n = strtol(text, &end, 10);
-	return *end != '\0' || n < 0 || n > max ? -1 : n;
+	return decimal_parse(text, strlen(text), (uint64_t)max, &n) == -1 ? -1 : (long)n;
 }
 
 static int answer_overview(struct api_request *r)

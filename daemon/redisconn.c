@@ -35,6 +35,7 @@
 #include <hiredis/async.h>
 #include <hiredis/adapters/libevent.h>
 
+#include "chatlogd/decimal.h"
 #include "chatlogd/clock.h"
 #include "chatlogd/log.h"
 #include "chatlogd/redisconn.h"
@@ -183,20 +184,14 @@ static char *redisconn_percent_decode(const char *s, size_t len)
 	return out;
 }
 
-/* Parses all of [s, s+len) as a decimal number in [min, max]; -1 if it is not. */
+/* All of [s, s+len) as a number in [min, max]; -1 if it is not. */
 static long redisconn_parse_number(const char *s, size_t len, long min, long max)
 {
-	long value = 0;
-	size_t i;
+	uint64_t value;
 
-	if (len == 0 || len > 10)
+	if (decimal_parse(s, len, (uint64_t)max, &value) == -1 || value < (uint64_t)min)
 		return -1;
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		value = value * 10 + (s[i] - '0');
-	}
-	return value >= min && value <= max ? value : -1;
+	return (long)value;
 }
 
 /* unix:///absolute/path[?db=N] */

@@ -143,22 +143,11 @@ static int valid_window(const char *w)
 /* YYYY-MM-DD of a real calendar day into YYYYMMDD. */
 static int parse_day(const char *text, char key[9])
 {
-	static const int days_in[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int year, month, day, leap;
+	int64_t day;
 
-	if (strlen(text) != 10 || text[4] != '-' || text[7] != '-')
+	if (assess_parse_day(text, &day) == -1)
 		return -1;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && (text[i] < '0' || text[i] > '9'))
-			return -1;
-	year = atoi(text);
-	month = atoi(text + 5);
-	day = atoi(text + 8);
-	leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-	if (year < 1970 || month < 1 || month > 12 || day < 1 ||
-	    day > days_in[month - 1] + (month == 2 && leap))
-		return -1;
-	memcpy(key, text, 4);
+	memcpy(key, text, 4); /* a valid day is exactly YYYY-MM-DD */
 	memcpy(key + 4, text + 5, 2);
 	memcpy(key + 6, text + 8, 2);
 	key[8] = '\0';

@@ -249,7 +249,12 @@ static int redisconn_parse_userinfo(struct redis_endpoint *ep, const char *s, si
 }
 
 /* redis://[user[:password]@]host[:port][/db]; host may be [IPv6]. Error texts
- * never quote the URL: it may hold a password. */
+ * never quote the URL: it may hold a password.
+ * Not evhttp_uri_parse (libevent 2.1), which would save only the split of the
+ * authority: it refuses without a reason (no "port must be 1-65535", no "an IPv6
+ * address needs [brackets]"), takes port 0 and an empty port, refuses a raw '@' in
+ * a password (we split at the last '@'), and leaves user:password undecoded in one
+ * string; the port, db, userinfo and unix:// checks below would all stay. */
 static int redisconn_parse_tcp_url(struct redis_endpoint *ep, const char *rest, char *err,
                                    size_t errlen)
 {

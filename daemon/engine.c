@@ -277,9 +277,8 @@ static uint32_t pair_find(struct engine *e, uint32_t shop, struct text_view buye
 	if (buyer.len < sizeof(p->buyer.inline_name)) {
 		memcpy(p->buyer.inline_name, buyer.ptr, buyer.len);
 		p->buyer.inline_name[buyer.len] = '\0';
-	} else if ((p->buyer.heap_name = strndup(buyer.ptr, buyer.len)) == NULL) {
-		slab_release(&e->pairs, id, offsetof(struct pair, current));
-		return NONE;
+	} else {
+		p->buyer.heap_name = xstrndup(buyer.ptr, buyer.len);
 	}
 	p->shop = shop;
 	p->current = NONE;
@@ -391,11 +390,10 @@ static uint32_t inquiry_open(struct engine *e, uint32_t pair_id, const struct re
 	if (e->settings.track_deadlines) {
 		struct shop_clock *c = shop_clock_of(e, p->shop);
 		inq->flags |= INQ_IN_CLOSE_QUEUE;
-		if (deadline_push(&c->close_queue, rec->ts_ms + e->settings.session_idle_ms, id,
-		                  inq->generation) == -1 ||
-		    deadline_push(&c->decide_queue, rec->ts_ms + e->settings.order_window_ms, id,
-		                  inq->generation) == -1)
-			e->out_of_memory = 1;
+		deadline_push(&c->close_queue, rec->ts_ms + e->settings.session_idle_ms, id,
+		              inq->generation);
+		deadline_push(&c->decide_queue, rec->ts_ms + e->settings.order_window_ms, id,
+		              inq->generation);
 	}
 	if (agent != AGENT_UNKNOWN)
 		assign_agent(e, inq, agent);
@@ -502,25 +500,23 @@ static const uint16_t stage_flag[] = {
 };
 
 /* Live mode: remember when the open turn's buyer will have waited long enough for
- * each stage not reported yet. Returns 0, or -1 when out of memory. */
-static int queue_waits(struct engine *e, uint32_t id, const struct inquiry *inq)
+ * each stage not reported yet. */
+static void queue_waits(struct engine *e, uint32_t id, const struct inquiry *inq)
 {
 	/* nobody is expected to answer outside service hours */
 	if (!in_service_hours(e, inquiry_shop(e, inq), inq->turn_ms))
-		return 0;
+		return;
 	for (int stage = ENGINE_WAIT_WARNING; stage <= ENGINE_WAIT_ESCALATE; stage++) {
 		int64_t at = wait_deadline(e, inq, (enum engine_wait_stage)stage);
-		if (at != 0 && !(inq->flags & stage_flag[stage]) &&
-		    deadline_push(&e->wait_queue, at, id, inq->generation) == -1)
-			return -1;
+		if (at != 0 && !(inq->flags & stage_flag[stage]))
+			deadline_push(&e->wait_queue, at, id, inq->generation);
 	}
-	return 0;
 }
 
 static void queue_wait(struct engine *e, uint32_t id, struct inquiry *inq)
 {
-	if (e->settings.track_deadlines && queue_waits(e, id, inq) == -1)
-		e->out_of_memory = 1;
+	if (e->settings.track_deadlines)
+		queue_waits(e, id, inq);
 }
 
 static void respond(struct engine *e, struct inquiry *inq, uint32_t shop, uint32_t agent,
@@ -674,10 +670,9 @@ static void remember_order(struct engine *e, uint32_t pair_id, int64_t ts_ms)
 	if (p->last_order_ms != INT64_MIN && p->last_order_ms >= ts_ms)
 		return;
 	p->last_order_ms = ts_ms;
-	if (e->settings.track_deadlines &&
-	    deadline_push(&shop_clock_of(e, p->shop)->retire_queue, ts_ms + order_memory_ms(e),
-	                  pair_id, p->generation) == -1)
-		e->out_of_memory = 1;
+	if (e->settings.track_deadlines)
+		deadline_push(&shop_clock_of(e, p->shop)->retire_queue, ts_ms + order_memory_ms(e),
+		              pair_id, p->generation);
 }
 
 static int feed_order(struct engine *e, const struct record *rec, uint32_t shop)
@@ -807,8 +802,8 @@ static void shop_advance(struct engine *e, struct shop_clock *c, int64_t now_ms)
 		due = inq->last_ms + e->settings.session_idle_ms;
 		if (due < now_ms)
 			inquiry_close(e, d.id);
-		else if (deadline_push(&c->close_queue, due, d.id, d.generation) == -1)
-			e->out_of_memory = 1; /* it still closes at its decide deadline */
+		else
+			deadline_push(&c->close_queue, due, d.id, d.generation);
 	}
 	while (deadline_due(&c->decide_queue, now_ms)) {
 		struct deadline d = deadline_pop(&c->decide_queue);
@@ -1029,16 +1024,13 @@ static int load_inquiry(struct engine *e, struct wire_reader *r, uint32_t pair_i
 		struct shop_clock *c = shop_clock_of(e, pair_at(e, pair_id)->shop);
 		if (inq->flags & INQ_OPEN) {
 			inq->flags |= INQ_IN_CLOSE_QUEUE;
-			if (deadline_push(&c->close_queue,
-			                  inq->last_ms + e->settings.session_idle_ms, id,
-			                  inq->generation) == -1)
-				return -1;
+			deadline_push(&c->close_queue, inq->last_ms + e->settings.session_idle_ms,
+			              id, inq->generation);
 		}
-		if (deadline_push(&c->decide_queue, inq->open_ms + e->settings.order_window_ms, id,
-		                  inq->generation) == -1)
-			return -1;
-		if ((inq->flags & INQ_TURN_OPEN) && queue_waits(e, id, inq) == -1)
-			return -1;
+		deadline_push(&c->decide_queue, inq->open_ms + e->settings.order_window_ms, id,
+		              inq->generation);
+		if (inq->flags & INQ_TURN_OPEN)
+			queue_waits(e, id, inq);
 	}
 	return 0;
 }

@@ -909,8 +909,7 @@ int config_load_buffer_all(struct config *cfg, const char *name, const char *dat
 
 	for (size_t i = 0; i < len; i++)
 		all.lines += data[i] == '\n';
-	if ((all.blank = calloc(all.lines, 1)) == NULL)
-		fatalx("out of memory");
+	all.blank = xcalloc(all.lines, 1);
 	while (all.count <= LIMIT_CONFIG_ERRORS) {
 		struct config scratch;
 		struct config_parse parse = {.cfg = &scratch,

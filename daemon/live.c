@@ -294,13 +294,22 @@ static void on_response(void *ctx, uint32_t shop, uint32_t agent, int64_t ts_ms,
 	alerts_response(l->alerts, shop, agent, ts_ms, ms, first);
 }
 
+/* Queues one record in the running journal. Memory is util.h's, and every record is
+ * far below the journal's 256 MiB record limit (a line at most max_line_bytes, the
+ * patterns at most LIMIT_SETTINGS_FILE_BYTES): a refusal here is a bug, not a state
+ * to count on past. */
+static void journal_put(struct live *l, const struct wire_writer *w)
+{
+	if (w->failed || state_journal_append(l->journal, w->data, w->len) == -1)
+		fatalx("journal refused a record of %zu bytes", w->len);
+}
+
 static int add_source(struct live *l, uint32_t id, const char *path, size_t len, uint32_t rank)
 {
-	if (id != l->source_count || id >= JOURNAL_MAX_SOURCES ||
-	    (l->sources[id] = strndup(path, len)) == NULL)
+	if (id != l->source_count || id >= JOURNAL_MAX_SOURCES)
 		return -1;
-	if ((l->source_input[id] = merge_input(l->merge, l->sources[id], rank)) == -1)
-		return -1;
+	l->sources[id] = xstrndup(path, len);
+	l->source_input[id] = merge_input(l->merge, l->sources[id], rank);
 	l->source_count++;
 	return 0;
 }
@@ -340,11 +349,9 @@ static uint32_t source_id(struct live *l, const char *path, uint32_t rank)
 	}
 	if (rank == RANK_FROM_TAIL)
 		rank = tail_rank(l->tail, path);
-	if (add_source(l, l->source_count, path, strlen(path), rank) == -1)
-		fatalx("out of memory declaring input file %s", path);
+	add_source(l, l->source_count, path, strlen(path), rank); /* id and count checked above */
 	journal_record_put_source(&w, l->source_count - 1, path, rank);
-	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1)
-		fatalx("out of memory journaling");
+	journal_put(l, &w);
 	wire_writer_free(&w);
 	return l->source_count - 1;
 }
@@ -354,8 +361,7 @@ static void journal_release(struct live *l, uint64_t count)
 	struct wire_writer w = {0};
 
 	journal_record_put_release(&w, count);
-	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1)
-		fatalx("out of memory journaling");
+	journal_put(l, &w);
 	wire_writer_free(&w);
 }
 
@@ -470,8 +476,7 @@ static void take_line(struct live *l, uint32_t source, const char *line, size_t 
 		verdict = VERDICT_AHEAD;
 	w->len = 0;
 	journal_record_put_line(w, source, line_no, verdict, line, overlong ? 0 : len);
-	if (w->failed || state_journal_append(l->journal, w->data, w->len) == -1)
-		fatalx("out of memory journaling");
+	journal_put(l, w);
 	/* a bad line says nothing of the input's time: only records keep it awake */
 	if (parsed == INGEST_RECORD && verdict == VERDICT_OK)
 		merge_touch(l->merge, l->source_input[source], now);
@@ -559,10 +564,9 @@ static int cut_tables(struct live *l, uint64_t first_seq, enum cut_kind add_to_w
 		/* a fresh cut: this period's alerts go with it (a restored cut has its own) */
 		const struct alert_event *events;
 		size_t n = alerts_take(l->alerts, &events);
-		struct alert_event *copy = malloc((n ? n : 1) * sizeof(*copy));
+		struct alert_event *copy = xreallocarray(NULL, n, sizeof(*copy));
 		int64_t as_of = clock_now(l);
-		if (copy == NULL ||
-		    windows_add(l->windows, l->inflight, l->inflight_as_of, as_of) == -1) {
+		if (windows_add(l->windows, l->inflight, l->inflight_as_of, as_of) == -1) {
 			free(copy);
 			return -1;
 		}
@@ -635,12 +639,11 @@ static void cut(struct live *l)
 	uint64_t first_seq = sender_next_seq(l->sender);
 
 	l->tick_missed = 0;
-	if (tail_positions(l->tail, &p, &count) == -1)
-		fatalx("out of memory taking file positions");
+	tail_positions(l->tail, &p, &count);
 	journal_record_put_cut(&w, first_seq, p, count);
 	tail_positions_free(p, count);
-	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1 ||
-	    cut_to_sender(l, first_seq) == -1)
+	journal_put(l, &w);
+	if (cut_to_sender(l, first_seq) == -1)
 		fatalx("out of memory cutting a batch");
 	wire_writer_free(&w);
 	/* Sent only once the cut is durable: a crash then replays the same cut. */
@@ -655,8 +658,8 @@ static void snapshot_body(struct live *l, struct wire_writer *w)
 	struct tail_position *p = NULL;
 	size_t count = 0;
 
-	if (l->tail != NULL && tail_positions(l->tail, &p, &count) == -1)
-		w->failed = 1;
+	if (l->tail != NULL)
+		tail_positions(l->tail, &p, &count);
 
 	wire_put_u32(w, SNAPSHOT_VERSION);
 	wire_put_u64(w, sender_next_seq(l->sender));
@@ -1121,8 +1124,7 @@ static void waiting_due(struct live *l)
 	if (l->stopping || !engine_waiting_due(l->engine, t))
 		return;
 	journal_record_put_waiting(&w, t);
-	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1)
-		fatalx("out of memory journaling");
+	journal_put(l, &w);
 	wire_writer_free(&w);
 	check_waiting(l, t);
 }
@@ -1172,8 +1174,7 @@ static void on_flush(evutil_socket_t fd, short what, void *ctx)
 			t = held_from - 1;
 		struct wire_writer w = {0};
 		journal_record_put_advance(&w, t);
-		if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1)
-			fatalx("out of memory journaling");
+		journal_put(l, &w);
 		wire_writer_free(&w);
 		advance_to(l, t);
 	}
@@ -1277,8 +1278,7 @@ static void on_hangup(evutil_socket_t fd, short what, void *ctx)
 	}
 	/* Journaled right after, before any other line: a replay swaps at the same place. */
 	journal_record_put_rules(&w, path, text, len);
-	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1)
-		fatalx("out of memory reloading patterns");
+	journal_put(l, &w);
 	log_set_level(log_level_parse(fresh.log_level));
 	log_info("reloaded patterns=%s rules=%u; other settings take effect at the next start",
 	         path[0] ? path : "none", rules_count(l->rules));

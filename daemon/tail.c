@@ -1722,8 +1722,7 @@ static void restore_all(struct tail *t)
 
 	if (t->restored_count == 0)
 		return;
-	if ((group = calloc(t->restored_count, sizeof(*group))) == NULL)
-		fatalx("out of memory restoring positions");
+	group = xcalloc(t->restored_count, sizeof(*group));
 	for (i = 0; i < t->restored_count; i++) {
 		const char *path = t->restored[i].path;
 		for (j = 0; j < i && strcmp(t->restored[j].path, path) != 0; j++)
@@ -1777,7 +1776,7 @@ void tail_resume(struct tail *t)
 	}
 }
 
-int tail_positions(struct tail *t, struct tail_position **out, size_t *count)
+void tail_positions(struct tail *t, struct tail_position **out, size_t *count)
 {
 	struct tail_position *positions;
 	struct tail_file *f;
@@ -1790,17 +1789,13 @@ int tail_positions(struct tail *t, struct tail_position **out, size_t *count)
 		n++;
 	}
 	if (n == 0)
-		return 0;
-	if ((positions = calloc(n, sizeof(*positions))) == NULL)
-		return -1;
+		return;
+	positions = xcalloc(n, sizeof(*positions));
 	n = 0;
 	TAILQ_FOREACH(f, &t->files, link)
 	{
 		struct tail_position *p = &positions[n];
-		if ((p->path = strdup(f->source->path)) == NULL) {
-			tail_positions_free(positions, n);
-			return -1;
-		}
+		p->path = xstrdup(f->source->path);
 		n++;
 		p->dev = f->dev;
 		p->ino = f->ino;
@@ -1810,7 +1805,6 @@ int tail_positions(struct tail *t, struct tail_position **out, size_t *count)
 	}
 	*out = positions;
 	*count = n;
-	return 0;
 }
 
 void tail_positions_free(struct tail_position *positions, size_t count)

@@ -33,6 +33,7 @@
 #include "chatlogd/resolve.h"
 #include "chatlogd/robot.h"
 #include "chatlogd/webhook.h"
+#include "chatlogd/util.h"
 
 /* How much of an answer is read: robots answer {"errcode":0,"errmsg":"ok"}. */
 #define ANSWER_BYTES 512
@@ -740,11 +741,9 @@ static void digest_schedule(struct sender *sender, int64_t now)
 /* Queues the digest as one post, if the budget has room; clears it. */
 static void digest_send(struct sender *sender)
 {
-	char *text = malloc(TEXT_BYTES), *body = malloc(BODY_BYTES);
+	char *text = xmalloc(TEXT_BYTES), *body = xmalloc(BODY_BYTES);
 	size_t len;
 
-	if (text == NULL || body == NULL)
-		fatalx("out of memory");
 	robot_digest_text(sender->digest, sender->owner->language, sender->per_minute, text,
 	                  TEXT_BYTES);
 	len = robot_body(sender->kind, text, NULL, NULL, body, BODY_BYTES);
@@ -778,12 +777,10 @@ static void on_digest_timer(evutil_socket_t fd, short what, void *arg)
 static size_t alert_body(const struct sender *sender, const struct alert_event *ev,
                          const struct names *names, int escalated, char *out, size_t size)
 {
-	char *text = malloc(TEXT_BYTES), alert[ALERT_MESSAGE_MAX];
+	char *text = xmalloc(TEXT_BYTES), alert[ALERT_MESSAGE_MAX];
 	struct robot_mention mention = {names_get(names, ev->agent), NULL, 0};
 	size_t len;
 
-	if (text == NULL)
-		fatalx("out of memory");
 	robot_alert_text(ev, names, sender->owner->language, escalated, text, TEXT_BYTES);
 	if (ev->type == ALERT_RAISED || ev->type == ALERT_WAITING || ev->type == ALERT_WARNING)
 		mention.id =
@@ -966,11 +963,9 @@ int webhook_post(struct webhook *wh, const char *body, size_t len)
 size_t webhook_alert_body(const struct alert_event *ev, const struct names *names, char *out,
                           size_t size)
 {
-	char *text = malloc(TEXT_BYTES), alert[ALERT_MESSAGE_MAX];
+	char *text = xmalloc(TEXT_BYTES), alert[ALERT_MESSAGE_MAX];
 	size_t len;
 
-	if (text == NULL)
-		fatalx("out of memory");
 	robot_alert_text(ev, names, ROBOT_ZH, 0, text, TEXT_BYTES);
 	alert_format(ev, names, alert, sizeof(alert));
 	len = robot_body(ROBOT_GENERIC, text, NULL, alert, out, size);

@@ -332,15 +332,10 @@ static int compare_series(const void *a, const void *b)
 int windows_each(struct windows *w, int64_t as_of_ms, windows_fn fn, void *ctx)
 {
 	int64_t now = minute_of(as_of_ms);
-	struct series **order = malloc((w->count ? w->count : 1) * sizeof(*order));
-	int64_t(*sums)[COUNTER_WIDTH] = malloc(WINDOW_COUNT * sizeof(*sums));
+	struct series **order = xreallocarray(NULL, w->count, sizeof(*order));
+	int64_t(*sums)[COUNTER_WIDTH] = xreallocarray(NULL, WINDOW_COUNT, sizeof(*sums));
 	int rc = 0;
 
-	if (order == NULL || sums == NULL) {
-		free(order);
-		free(sums);
-		return -1;
-	}
 	for (size_t i = 0; i < w->count; i++)
 		order[i] = &w->series[i];
 	qsort(order, w->count, sizeof(*order), compare_series);

@@ -792,14 +792,13 @@ static void redisconn_on_step(evutil_socket_t fd, short what, void *arg)
 		else
 			redisconn_connect(c, c->host);
 	} else if (c->state == REDISCONN_RESOLVING && c->answer.done) {
-		const char *failure = resolve_failure(&c->answer);
-		c->answer.done = 0;
-		if (failure != NULL) {
+		const char *failure,
+		    *address = resolve_take(&c->answer, c->failed_attempts, &failure);
+		if (address == NULL) {
 			snprintf(reason, sizeof(reason), "resolve %s: %s", c->host, failure);
 			redisconn_drop(c, reason);
 		} else {
-			redisconn_connect(
-			    c, c->answer.addresses[c->failed_attempts % (unsigned)c->answer.count]);
+			redisconn_connect(c, address);
 		}
 	}
 	redisconn_leave(c);

@@ -249,15 +249,14 @@ static void subscriber_on_step(evutil_socket_t fd, short what, void *arg)
 			s->state = SUBSCRIBER_RESOLVING;
 		}
 	} else if (s->state == SUBSCRIBER_RESOLVING && s->answer.done) {
-		const char *failure = resolve_failure(&s->answer);
-		s->answer.done = 0;
-		if (failure != NULL) {
+		const char *failure,
+		    *address = resolve_take(&s->answer, s->failed_attempts, &failure);
+		if (address == NULL) {
 			snprintf(reason, sizeof(reason), "resolve %s: %s", s->endpoint.host,
 			         failure);
 			subscriber_drop(s, reason);
 		} else {
-			subscriber_connect(
-			    s, s->answer.addresses[s->failed_attempts % (unsigned)s->answer.count]);
+			subscriber_connect(s, address);
 		}
 	}
 	subscriber_leave(s);

@@ -617,16 +617,15 @@ static void on_step(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 
 	if (sender->state == ATTEMPT_RESOLVING && sender->resolved.done) {
-		const struct resolve_answer *a = &sender->resolved;
-		const char *failure = resolve_failure(a);
-		sender->resolved.done = 0;
-		if (failure != NULL) {
+		const char *failure,
+		    *address =
+		        resolve_take(&sender->resolved, queue_at(sender, 0)->attempts, &failure);
+		if (address == NULL) {
 			snprintf(why, sizeof(why), "cannot resolve %s: %s", sender->host, failure);
 			attempt_done(sender, OUTCOME_RETRY, why);
 			return;
 		}
-		snprintf(sender->address, sizeof(sender->address), "%s",
-		         a->addresses[queue_at(sender, 0)->attempts % (unsigned)a->count]);
+		snprintf(sender->address, sizeof(sender->address), "%s", address);
 		request(sender);
 	} else if (sender->state == ATTEMPT_ANSWERED) {
 		if (sender->status == 0 && sender->https && sender->conn != NULL)

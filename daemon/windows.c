@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chatlogd/hindex.h"
+#include "chatlogd/agent_index.h"
 #include "chatlogd/names.h"
 #include "chatlogd/windows.h"
 #include "chatlogd/wire.h"
@@ -43,7 +43,7 @@ struct series {
 struct windows {
 	struct series *series;
 	size_t count, capacity;
-	struct hindex index;
+	struct agent_index ids; /* series[id] */
 };
 
 const char *windows_name(unsigned i)
@@ -81,37 +81,16 @@ void windows_free(struct windows *w)
 	for (size_t i = 0; i < w->count; i++)
 		series_free(&w->series[i]);
 	free(w->series);
-	hindex_free(&w->index);
+	agent_index_free(&w->ids);
 	free(w);
-}
-
-struct series_key {
-	uint32_t shop, agent;
-};
-
-static int series_equals(const void *ctx, uint32_t id)
-{
-	const void *const *probe = ctx;
-	const struct windows *w = probe[0];
-	const struct series_key *key = probe[1];
-	return w->series[id].shop == key->shop && w->series[id].agent == key->agent;
-}
-
-static uint64_t series_hash(uint32_t shop, uint32_t agent)
-{
-	struct series_key key = {shop, agent};
-	return hindex_hash(&key, sizeof(key), 7);
 }
 
 static struct series *series_get(struct windows *w, uint32_t shop, uint32_t agent)
 {
-	struct series_key key = {shop, agent};
-	const void *probe[2] = {w, &key};
-	uint64_t hash = series_hash(shop, agent);
-	uint32_t id = hindex_find(&w->index, hash, series_equals, probe);
+	uint32_t id = agent_index_find(&w->ids, shop, agent);
 	struct series *s;
 
-	if (id != HINDEX_NONE)
+	if (id != AGENT_INDEX_NONE)
 		return &w->series[id];
 	if (w->count == w->capacity) {
 		size_t capacity = w->capacity ? w->capacity * 2 : 16;
@@ -124,7 +103,7 @@ static struct series *series_get(struct windows *w, uint32_t shop, uint32_t agen
 	s->agent = agent;
 	s->newest = INT64_MIN;
 	s->changed = WINDOWS_ALL; /* its hashes have never been written */
-	if (hindex_insert(&w->index, hash, (uint32_t)w->count) == -1)
+	if (agent_index_add(&w->ids, shop, agent) == AGENT_INDEX_NONE)
 		return NULL;
 	return &w->series[w->count++];
 }
@@ -277,11 +256,10 @@ static int drop_retired(struct windows *w)
 	if (kept == w->count)
 		return 0;
 	w->count = kept;
-	hindex_free(&w->index);
-	memset(&w->index, 0, sizeof(w->index));
+	agent_index_clear(&w->ids);
 	for (size_t i = 0; i < w->count; i++)
-		if (hindex_insert(&w->index, series_hash(w->series[i].shop, w->series[i].agent),
-		                  (uint32_t)i) == -1)
+		if (agent_index_add(&w->ids, w->series[i].shop, w->series[i].agent) ==
+		    AGENT_INDEX_NONE)
 			return -1;
 	return 0;
 }
@@ -430,13 +408,9 @@ int windows_load_retired(struct windows *w, struct wire_reader *in)
 	if (n > w->count)
 		return -1;
 	for (uint64_t i = 0; i < n && !in->failed; i++) {
-		struct series_key key;
-		const void *probe[2] = {w, &key};
-		uint32_t id;
-		key.shop = wire_get_u32(in);
-		key.agent = wire_get_u32(in);
-		id = hindex_find(&w->index, series_hash(key.shop, key.agent), series_equals, probe);
-		if (id == HINDEX_NONE)
+		uint32_t shop = wire_get_u32(in), agent = wire_get_u32(in);
+		uint32_t id = agent_index_find(&w->ids, shop, agent);
+		if (id == AGENT_INDEX_NONE)
 			return -1;
 		w->series[id].retired = 1;
 	}

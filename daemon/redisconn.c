@@ -443,7 +443,7 @@ static char *resp_put_count(char *p, char kind, size_t n)
 
 /* The command in RESP, made in one pass: hiredis' redisFormatCommandArgv grows an
  * sds per argument, which showed up as a sixth of the daemon's time at each cut
- * (a cut's batch has some 100,000 arguments). NULL when out of memory. */
+ * (a cut's batch has some 100,000 arguments). */
 static char *resp_format(int argc, const char **argv, const size_t *argvlen, size_t *len)
 {
 	size_t total = 24;
@@ -451,8 +451,7 @@ static char *resp_format(int argc, const char **argv, const size_t *argvlen, siz
 
 	for (int i = 0; i < argc; i++)
 		total += 24 + argvlen[i] + 2;
-	if ((out = malloc(total)) == NULL)
-		return NULL;
+	out = xmalloc(total);
 	p = resp_put_count(out, '*', (size_t)argc);
 	for (int i = 0; i < argc; i++) {
 		p = resp_put_count(p, '$', argvlen[i]);
@@ -475,8 +474,9 @@ static int redisconn_send(struct redisconn *c, struct request *req, int argc, co
 	char *cmd;
 	int rc;
 
-	if (c->ac == NULL || (cmd = resp_format(argc, argv, argvlen, &len)) == NULL)
+	if (c->ac == NULL)
 		return -1;
+	cmd = resp_format(argc, argv, argvlen, &len);
 	rc = redisAsyncFormattedCommand(c->ac, redisconn_on_reply, req, cmd, len);
 	free(cmd);
 	if (rc != REDIS_OK)
@@ -501,8 +501,7 @@ static int redisconn_send_internal(struct redisconn *c, enum request_kind kind, 
 	for (i = 0; i < argc; i++)
 		argvlen[i] = kind == REQUEST_SCRIPT_LOAD && i == 2 ? c->scripts[script].lua_len
 		                                                   : strlen(argv[i]);
-	if ((req = calloc(1, sizeof(*req))) == NULL)
-		return -1;
+	req = xcalloc(1, sizeof(*req));
 	req->kind = kind;
 	req->script = script;
 	if (redisconn_send(c, req, argc, argv, argvlen) == -1) {
@@ -531,9 +530,7 @@ static int redisconn_send_eval(struct redisconn *c, struct request *req)
 
 	if (script->sha[0] == '\0')
 		req->retried = 1;
-	argv = malloc((size_t)argc * (sizeof(*argv) + sizeof(*argvlen)));
-	if (argv == NULL)
-		return -1;
+	argv = xreallocarray(NULL, (size_t)argc, sizeof(*argv) + sizeof(*argvlen));
 	argvlen = (size_t *)(argv + argc);
 	snprintf(numkeys, sizeof(numkeys), "%d", req->numkeys);
 	argv[0] = req->retried ? "EVAL" : "EVALSHA";
@@ -1036,8 +1033,7 @@ int redisconn_command(struct redisconn *c, int argc, const char **argv, const si
 
 	if (!redisconn_connected(c) || argc <= 0)
 		return -1;
-	if ((req = calloc(1, sizeof(*req))) == NULL)
-		return -1;
+	req = xcalloc(1, sizeof(*req));
 	req->kind = REQUEST_COMMAND;
 	req->fn = fn;
 	req->privdata = privdata;
@@ -1063,9 +1059,7 @@ int redisconn_eval(struct redisconn *c, int script, int argc, const char **argv,
 		bytes += argvlen[i];
 	/* The request keeps its own copy of the arguments for the EVAL retry. */
 	req =
-	    calloc(1, sizeof(*req) + (size_t)argc * (sizeof(*req->argv) + sizeof(size_t)) + bytes);
-	if (req == NULL)
-		return -1;
+	    xcalloc(1, sizeof(*req) + (size_t)argc * (sizeof(*req->argv) + sizeof(size_t)) + bytes);
 	req->kind = REQUEST_EVAL;
 	req->fn = fn;
 	req->privdata = privdata;

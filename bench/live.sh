@@ -61,18 +61,8 @@ mkdir -p "$OUT"
 RESULTS=$OUT/live-results.txt
 : >"$RESULTS"
 
-say() { printf '%s\n' "$*" | tee -a "$RESULTS"; }
-die() {
-	printf 'live: %s\n' "$*" >&2
-	exit 1
-}
-note() { printf 'live: %s\n' "$*" >&2; }
-skipped() { [[ $SKIP == *" $1 "* ]]; }
-grouped() { # 1234567 -> 1,234,567
-	awk -v n="$1" 'BEGIN { s = sprintf("%d", n); t = "";
-		while (length(s) > 3) { t = "," substr(s, length(s) - 2) t; s = substr(s, 1, length(s) - 3) }
-		print s t }'
-}
+BENCH_NAME=live
+. "$ROOT/bench/common.sh"
 now_ns() { date +%s%N; }
 # CPU seconds (user + system) of a process: fields 14 and 15 of /proc/PID/stat,
 # counted after the ")" that ends the command name.

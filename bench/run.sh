@@ -44,12 +44,8 @@ mkdir -p "$OUT"
 RESULTS=$OUT/results.txt
 : >"$RESULTS"
 
-say() { printf '%s\n' "$*" | tee -a "$RESULTS"; }
-die() {
-	printf 'bench: %s\n' "$*" >&2
-	exit 1
-}
-skipped() { [[ $SKIP == *" $1 "* ]]; }
+BENCH_NAME=bench
+. "$ROOT/bench/common.sh"
 
 # Runs "$@" once, stdout to $RUN_OUT and stderr to $RUN_ERR; its wall-clock seconds
 # go to SECS (a global, so that a failure here ends the script, not a subshell).
@@ -72,11 +68,6 @@ best_median() {
 
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-grouped() { # 1234567 -> 1,234,567
-	awk -v n="$1" 'BEGIN { s = sprintf("%d", n); t = "";
-		while (length(s) > 3) { t = "," substr(s, length(s) - 2) t; s = substr(s, 1, length(s) - 3) }
-		print s t }'
-}
 
 # ---- build ----
 if [[ -z ${CHATLOGD_BIN:-} ]]; then

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "chatlogd/alert.h"
-#include "chatlogd/hindex.h"
+#include "chatlogd/agent_index.h"
 #include "chatlogd/names.h"
 #include "chatlogd/timefmt.h"
 #include "chatlogd/wire.h"
@@ -35,7 +35,7 @@ struct alerts {
 	struct alert_settings s;
 	struct agent_state *agents;
 	size_t count, capacity;
-	struct hindex index;
+	struct agent_index ids; /* agents[id] */
 	struct alert_event *events;
 	size_t event_count, event_capacity;
 	/* No sample leaves any window before this time: alerts_advance, called after
@@ -61,30 +61,15 @@ void alerts_free(struct alerts *a)
 		free(a->agents[i].ring);
 	free(a->agents);
 	free(a->events);
-	hindex_free(&a->index);
+	agent_index_free(&a->ids);
 	free(a);
-}
-
-struct agent_key {
-	uint32_t shop, agent;
-};
-
-static int agent_equals(const void *ctx, uint32_t id)
-{
-	const void *const *probe = ctx;
-	const struct alerts *a = probe[0];
-	const struct agent_key *key = probe[1];
-	return a->agents[id].shop == key->shop && a->agents[id].agent == key->agent;
 }
 
 static struct agent_state *agent_get(struct alerts *a, uint32_t shop, uint32_t agent)
 {
-	struct agent_key key = {shop, agent};
-	const void *probe[2] = {a, &key};
-	uint64_t hash = hindex_hash(&key, sizeof(key), 11);
-	uint32_t id = hindex_find(&a->index, hash, agent_equals, probe);
+	uint32_t id = agent_index_find(&a->ids, shop, agent);
 
-	if (id != HINDEX_NONE)
+	if (id != AGENT_INDEX_NONE)
 		return &a->agents[id];
 	if (a->count == a->capacity) {
 		size_t capacity = a->capacity ? a->capacity * 2 : 16;
@@ -94,7 +79,7 @@ static struct agent_state *agent_get(struct alerts *a, uint32_t shop, uint32_t a
 	memset(&a->agents[a->count], 0, sizeof(a->agents[0]));
 	a->agents[a->count].shop = shop;
 	a->agents[a->count].agent = agent;
-	if (hindex_insert(&a->index, hash, (uint32_t)a->count) == -1)
+	if (agent_index_add(&a->ids, shop, agent) == AGENT_INDEX_NONE)
 		return NULL;
 	return &a->agents[a->count++];
 }

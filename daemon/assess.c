@@ -283,7 +283,7 @@ static int parse_fixed(const char *s, const char *e, int max_decimals, int64_t *
 	return 0;
 }
 
-/* YYYY-MM-DD into days since 1970. */
+/* YYYY-MM-DD into days since 1970, from 1970 on. */
 static int parse_date(const char *s, const char *e, int64_t *day);
 
 /* ---- periods ---- */
@@ -354,23 +354,7 @@ void assess_day_text(int64_t day, char out[11])
 
 static int parse_date(const char *s, const char *e, int64_t *day)
 {
-	static const int days_in[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int year, month, dd, leap;
-
-	if (e - s != 10 || s[4] != '-' || s[7] != '-')
-		return -1;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-			return -1;
-	year = atoi(s);
-	month = atoi(s + 5);
-	dd = atoi(s + 8);
-	leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-	if (year < 1970 || month < 1 || month > 12 || dd < 1 ||
-	    dd > days_in[month - 1] + (month == 2 && leap))
-		return -1;
-	*day = timefmt_days_from_civil(year, (unsigned)month, (unsigned)dd);
-	return 0;
+	return timefmt_parse_date(s, (size_t)(e - s), day) == -1 || *day < 0 ? -1 : 0;
 }
 
 /* THRESHOLD of a term in the metric's unit: "60%" or "0.6" (ratios), "6s" or

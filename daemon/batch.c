@@ -381,9 +381,8 @@ int batch_merge(char **files, int file_count, size_t max_line_bytes, struct pars
 	size_t chunk = file_count <= MERGE_FEW_FILES ? LIMIT_READ_CHUNK : MERGE_SMALL_CHUNK;
 	struct merge m = {.parser = parser, .max_ts_ms = max_ts_ms, .sink = sink, .ctx = ctx};
 
-	if ((m.cursors = calloc((size_t)file_count, sizeof(*m.cursors))) == NULL ||
-	    (m.heap = calloc((size_t)file_count, sizeof(*m.heap))) == NULL)
-		fatalx("out of memory merging input files");
+	m.cursors = xcalloc((size_t)file_count, sizeof(*m.cursors));
+	m.heap = xcalloc((size_t)file_count, sizeof(*m.heap));
 	for (int i = 0; i < file_count; i++) {
 		if (cursor_open(&m, &m.cursors[i], files[i], i, max_line_bytes, chunk) == -1)
 			m.rc = -1;

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "chatlogd/clock.h"
 #include "chatlogd/assess.h"
 #include "chatlogd/config.h"
 #include "chatlogd/counters.h"
@@ -29,6 +30,7 @@
 #include "chatlogd/scoreboard.h"
 #include "chatlogd/timefmt.h"
 #include "chatlogd/util.h"
+#include "chatlogd/windows.h"
 
 #define EXIT_REDIS 1 /* Redis unreachable, refused us, or answered an error */
 #define EXIT_USAGE 2 /* bad options, settings or patterns */
@@ -48,9 +50,6 @@
 #define CTL_TOP_REASONS 3
 /* Width of the longest histogram bar. */
 #define CTL_BAR_WIDTH 40
-
-static const char *const ctl_windows[] = {"1m", "5m", "15m", "1h", "24h"};
-#define CTL_WINDOWS (sizeof(ctl_windows) / sizeof(ctl_windows[0]))
 
 enum ctl_command {
 	COMMAND_TOP,
@@ -133,8 +132,8 @@ static void usage_error(const char *fmt, ...)
 
 static int valid_window(const char *w)
 {
-	for (size_t i = 0; i < CTL_WINDOWS; i++)
-		if (strcmp(w, ctl_windows[i]) == 0)
+	for (size_t i = 0; i < WINDOW_COUNT; i++)
+		if (strcmp(w, windows_name(i)) == 0)
 			return 1;
 	return 0;
 }
@@ -142,22 +141,11 @@ static int valid_window(const char *w)
 /* YYYY-MM-DD of a real calendar day into YYYYMMDD. */
 static int parse_day(const char *text, char key[9])
 {
-	static const int days_in[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int year, month, day, leap;
+	int64_t day;
 
-	if (strlen(text) != 10 || text[4] != '-' || text[7] != '-')
+	if (assess_parse_day(text, &day) == -1)
 		return -1;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && (text[i] < '0' || text[i] > '9'))
-			return -1;
-	year = atoi(text);
-	month = atoi(text + 5);
-	day = atoi(text + 8);
-	leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-	if (year < 1970 || month < 1 || month > 12 || day < 1 ||
-	    day > days_in[month - 1] + (month == 2 && leap))
-		return -1;
-	memcpy(key, text, 4);
+	memcpy(key, text, 4); /* a valid day is exactly YYYY-MM-DD */
 	memcpy(key + 4, text + 5, 2);
 	memcpy(key + 6, text + 8, 2);
 	key[8] = '\0';
@@ -780,54 +768,47 @@ static void agent_text(const struct ctl *ctl, const struct ctl_row *periods, con
 		alert_summary(stdout, alert_row->alert, alert_row->alert_len);
 	}
 	printf("%-16s", "");
-	for (size_t w = 0; w < CTL_WINDOWS; w++)
-		printf(" %10s", ctl_windows[w]);
+	for (size_t w = 0; w < WINDOW_COUNT; w++)
+		printf(" %10s", windows_name(w));
 	printf(" %11s\n", ctl->day_label);
 	for (int m = 0; m < METRIC_COUNT; m++) {
 		printf("%-16s", agent_metrics[m].name);
-		for (size_t w = 0; w <= CTL_WINDOWS; w++) {
+		for (size_t w = 0; w <= WINDOW_COUNT; w++) {
 			agent_cell((enum agent_metric)m, periods[w].value, cell, sizeof(cell));
-			printf(w < CTL_WINDOWS ? " %10s" : " %11s", cell);
+			printf(w < WINDOW_COUNT ? " %10s" : " %11s", cell);
 		}
 		putchar('\n');
 	}
-	for (size_t w = 0; w < CTL_WINDOWS; w++)
+	for (size_t w = 0; w < WINDOW_COUNT; w++)
 		if (periods[w].as_of[0] != '\0') {
 			printf("windows as of %s\n", periods[w].as_of);
 			break;
 		}
 	putchar('\n');
 	histogram_bars(stdout, "FRT histogram", "first responses", ctl->day_label,
-	               periods[CTL_WINDOWS].value + COUNTER_FRT_H);
+	               periods[WINDOW_COUNT].value + COUNTER_FRT_H);
 	putchar('\n');
 	histogram_bars(stdout, "ART histogram", "responses", ctl->day_label,
-	               periods[CTL_WINDOWS].value + COUNTER_RESP_H);
+	               periods[WINDOW_COUNT].value + COUNTER_RESP_H);
 	printf("\nlost reasons, %s (%" PRId64 " lost inquiries)\n", ctl->day_label,
-	       periods[CTL_WINDOWS].value[COUNTER_LOST]);
-	reasons_table(stdout, ctl, periods[CTL_WINDOWS].value);
+	       periods[WINDOW_COUNT].value[COUNTER_LOST]);
+	reasons_table(stdout, ctl, periods[WINDOW_COUNT].value);
 }
 
 /* Reads the agent's five windows and its day in one shop, and its active alert. */
 static int agent_load(struct ctl *ctl, const char *shop, const char *agent, struct ctl_row *periods,
                       struct ctl_row *alert_row)
 {
-	char suffixes[CTL_WINDOWS + 1][16];
-	const char *list[CTL_WINDOWS + 1];
+	struct ctl_periods p;
 
-	for (size_t w = 0; w <= CTL_WINDOWS; w++) {
-		if (w < CTL_WINDOWS)
-			snprintf(suffixes[w], sizeof(suffixes[w]), "w:%s", ctl_windows[w]);
-		else
-			snprintf(suffixes[w], sizeof(suffixes[w]), "d:%s", ctl->day_key);
-		list[w] = suffixes[w];
-	}
-	return ctl_redis_agent(ctl->redis, shop, agent, list, CTL_WINDOWS + 1, periods, alert_row);
+	ctl_periods_init(&p, ctl->day_key);
+	return ctl_redis_agent(ctl->redis, shop, agent, p.list, CTL_PERIODS, periods, alert_row);
 }
 
 static int command_agent(struct ctl *ctl, const struct ctl_options *o)
 {
 	struct ctl_json j;
-	struct ctl_row periods[CTL_WINDOWS + 1], alert_row;
+	struct ctl_row periods[WINDOW_COUNT + 1], alert_row;
 	char **shops;
 	size_t count, shown = 0;
 	int rc = 0, found;
@@ -854,12 +835,12 @@ static int command_agent(struct ctl *ctl, const struct ctl_options *o)
 				ctl_json_text(&j, "shop", shops[i]);
 				ctl_json_alert(&j, "alert", alert_row.alert, alert_row.alert_len);
 				ctl_json_open(&j, "windows", '{');
-				for (size_t w = 0; w < CTL_WINDOWS; w++)
-					json_row(&j, ctl_windows[w], ctl, &periods[w], 0);
+				for (size_t w = 0; w < WINDOW_COUNT; w++)
+					json_row(&j, windows_name(w), ctl, &periods[w], 0);
 				ctl_json_close(&j, '}');
-				json_row(&j, "day", ctl, &periods[CTL_WINDOWS], 0);
+				json_row(&j, "day", ctl, &periods[WINDOW_COUNT], 0);
 				json_reasons(&j, "day_lost_reasons", ctl,
-				             periods[CTL_WINDOWS].value);
+				             periods[WINDOW_COUNT].value);
 				ctl_json_close(&j, '}');
 			} else {
 				if (shown > 0)
@@ -869,7 +850,7 @@ static int command_agent(struct ctl *ctl, const struct ctl_options *o)
 			free(shop_label);
 			shown++;
 		}
-		for (size_t w = 0; w <= CTL_WINDOWS; w++)
+		for (size_t w = 0; w <= WINDOW_COUNT; w++)
 			ctl_row_free(&periods[w]);
 		ctl_row_free(&alert_row);
 	}
@@ -1250,10 +1231,8 @@ static void assess_period(const struct ctl_options *o, struct ctl_assess_options
 			            CTL_ASSESS_MAX_DAYS);
 		snprintf(a->label, sizeof(a->label), "%s..%s", o->from, o->to);
 	} else {
-		struct timespec now;
 		char key[9];
-		clock_gettime(CLOCK_REALTIME, &now);
-		timefmt_day_key((int64_t)now.tv_sec * 1000, key);
+		timefmt_day_key(clock_wall_ms(), key);
 		snprintf(today, sizeof(today), "%.4s-%.2s-01", key, key + 4);
 		assess_parse_day(today, &day);
 		assess_day_text(day - 1, today); /* a day of last month */
@@ -1297,9 +1276,7 @@ static void set_day(struct ctl *ctl, const struct ctl_options *o)
 	if (o->day != NULL) {
 		parse_day(o->day, ctl->day_key);
 	} else {
-		struct timespec now;
-		clock_gettime(CLOCK_REALTIME, &now);
-		timefmt_day_key((int64_t)now.tv_sec * 1000, ctl->day_key);
+		timefmt_day_key(clock_wall_ms(), ctl->day_key);
 	}
 	snprintf(ctl->day_label, sizeof(ctl->day_label), "%.4s-%.2s-%.2s", ctl->day_key,
 	         ctl->day_key + 4, ctl->day_key + 6);

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "chatlogd/decimal.h"
 #include "chatlogd/import_batch.h"
 #include "chatlogd/import_chat.h"
 #include "chatlogd/import_chatpage.h"
@@ -195,9 +196,9 @@ static void parse_options(struct settings *s, int argc, char **argv)
 			s->orders.skip_closed = strcmp(optarg, "skip") == 0;
 			break;
 		case 'i': {
-			char *end;
-			long seconds = strtol(optarg, &end, 10);
-			if (*end != '\0' || seconds < 0)
+			uint64_t seconds;
+			/* at most 7 days, session_idle's own limit */
+			if (decimal_parse(optarg, strlen(optarg), 7 * 86400, &seconds) == -1)
 				usage();
 			s->roles.transfer_idle_ms = (int64_t)seconds * 1000;
 			break;

@@ -32,6 +32,7 @@
 #include <strings.h>
 
 #include "chatlogd/config.h"
+#include "chatlogd/http.h"
 #include "chatlogd/limits.h"
 #include "chatlogd/log.h"
 #include "chatlogd/service_hours.h"
@@ -271,21 +272,12 @@ static int check_prefix(const char *value, char *err, size_t errlen)
 
 static int check_listen(const char *value, char *err, size_t errlen)
 {
-	const char *colon = strrchr(value, ':');
-	char *end;
-	long port;
+	char host[256];
+	int port;
 
-	if (value[0] == '\0')
+	if (value[0] == '\0' ||
+	    (http_parse_listen(value, host, sizeof(host), &port) == 0 && port > 0))
 		return 0;
-	if (colon == NULL || colon == value || colon[1] == '\0')
-		goto bad;
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (*end != '\0' || errno != 0 || port < 1 || port > 65535 || colon[1] == '+' ||
-	    colon[1] == '-' || colon[1] == ' ')
-		goto bad;
-	return 0;
-bad:
 	snprintf(err, errlen, "expected HOST:PORT (port 1-65535), or nothing");
 	return -1;
 }
@@ -917,8 +909,7 @@ int config_load_buffer_all(struct config *cfg, const char *name, const char *dat
 
 	for (size_t i = 0; i < len; i++)
 		all.lines += data[i] == '\n';
-	if ((all.blank = calloc(all.lines, 1)) == NULL)
-		fatalx("out of memory");
+	all.blank = xcalloc(all.lines, 1);
 	while (all.count <= LIMIT_CONFIG_ERRORS) {
 		struct config scratch;
 		struct config_parse parse = {.cfg = &scratch,

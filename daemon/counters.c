@@ -189,8 +189,7 @@ struct counter_row *counter_table_row(struct counter_table *t, uint32_t shop, ui
 		t->capacity = capacity;
 	}
 	if (t->count == t->allocated) {
-		if ((t->rows[t->count] = malloc(sizeof(**t->rows))) == NULL)
-			return NULL;
+		t->rows[t->count] = xmalloc(sizeof(**t->rows));
 		t->allocated++;
 	}
 	row = t->rows[t->count];

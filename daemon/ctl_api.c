@@ -13,6 +13,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "chatlogd/decimal.h"
 #include "chatlogd/assess.h"
 #include "chatlogd/counters.h"
 #include "chatlogd/ctl_api.h"
@@ -22,14 +23,12 @@
 #include "chatlogd/limits.h"
 #include "chatlogd/timefmt.h"
 #include "chatlogd/util.h"
+#include "chatlogd/windows.h"
 
 #define API_DEFAULT_SHOPS 100
 /* Minutes scanned to find a local day's minutes: the widest UTC offsets (-12 h,
  * +14 h) around a day of 25 hours (a DST change). */
 #define API_MINUTE_SCAN ((14 + 25 + 12) * 60)
-
-static const char *const api_windows[] = {"1m", "5m", "15m", "1h", "24h"};
-#define API_WINDOWS (sizeof(api_windows) / sizeof(api_windows[0]))
 
 /* What a request asks about: a period (a window or a day) and a shop, maybe an agent. */
 struct api_request {
@@ -101,9 +100,9 @@ static int parse_period(struct api_request *r)
 		snprintf(r->suffix, sizeof(r->suffix), "d:%s", r->day_key);
 		return 0;
 	}
-	for (size_t i = 0; i < API_WINDOWS; i++)
-		if (strcmp(period, api_windows[i]) == 0) {
-			r->window = api_windows[i];
+	for (size_t i = 0; i < WINDOW_COUNT; i++)
+		if (strcmp(period, windows_name(i)) == 0) {
+			r->window = windows_name(i);
 			snprintf(r->suffix, sizeof(r->suffix), "w:%s", r->window);
 			return 0;
 		}
@@ -180,13 +179,11 @@ static int compare_lines(const void *a, const void *b)
 static long number_param(const struct api_request *r, const char *name, long fallback, long max)
 {
 	const char *text = param(r, name);
-	char *end;
-	long n;
+	uint64_t n;
 
 	if (text == NULL)
 		return fallback;
-	n = strtol(text, &end, 10);
-	return *end != '\0' || n < 0 || n > max ? -1 : n;
+	return decimal_parse(text, strlen(text), (uint64_t)max, &n) == -1 ? -1 : (long)n;
 }
 
 static int answer_overview(struct api_request *r)
@@ -310,9 +307,10 @@ static size_t day_minutes(const struct api_request *r, int64_t *minutes)
 /* A derived ratio as a JSON number, or null. */
 static void ratio_or_null(struct ctl_json *j, int has, int64_t e4)
 {
-	char text[32];
-
-	ctl_json_number(j, NULL, has ? counters_format_e4(e4, text, sizeof(text)) : "null");
+	if (has)
+		ctl_json_e4(j, NULL, e4);
+	else
+		ctl_json_number(j, NULL, "null");
 }
 
 static void int_or_null(struct ctl_json *j, int has, int64_t value)
@@ -404,9 +402,10 @@ done:
 static int answer_agent(struct api_request *r)
 {
 	const char *agent = param(r, "agent");
-	struct ctl_row periods[API_WINDOWS + 1], alert_row, *days = NULL, month;
-	char suffixes[API_WINDOWS + 1][24], (*day_suffixes)[16] = NULL, month_label[8];
-	const char *list[API_WINDOWS + 1], **day_list = NULL;
+	struct ctl_row periods[WINDOW_COUNT + 1], alert_row, *days = NULL, month;
+	char(*day_suffixes)[16] = NULL, month_label[8];
+	const char **day_list = NULL;
+	struct ctl_periods p;
 	int64_t first = r->day - (atoi(r->day_label + 8) - 1); /* the 1st of the month */
 	size_t day_count = (size_t)(r->day - first + 1);
 	struct ctl_json j;
@@ -422,13 +421,7 @@ static int answer_agent(struct api_request *r)
 	if ((found = ctl_redis_agent_in_shop(r->api->redis, r->shop, agent)) != 1)
 		return found == 0 ? api_error(r, 404, "no such agent in this shop")
 		                  : redis_failed(r);
-	for (size_t w = 0; w <= API_WINDOWS; w++) {
-		if (w < API_WINDOWS)
-			snprintf(suffixes[w], sizeof(suffixes[w]), "w:%s", api_windows[w]);
-		else
-			snprintf(suffixes[w], sizeof(suffixes[w]), "d:%s", r->day_key);
-		list[w] = suffixes[w];
-	}
+	ctl_periods_init(&p, r->day_key);
 	day_suffixes = xcalloc(day_count, sizeof(*day_suffixes));
 	day_list = xcalloc(day_count, sizeof(*day_list));
 	days = xcalloc(day_count, sizeof(*days));
@@ -439,7 +432,7 @@ static int answer_agent(struct api_request *r)
 		         label + 5, label + 8);
 		day_list[i] = day_suffixes[i];
 	}
-	if (ctl_redis_agent(r->api->redis, r->shop, agent, list, API_WINDOWS + 1, periods,
+	if (ctl_redis_agent(r->api->redis, r->shop, agent, p.list, CTL_PERIODS, periods,
 	                    &alert_row) == -1 ||
 	    ctl_redis_rows(r->api->redis, r->shop, agent, day_list, day_count, days) == -1) {
 		rc = redis_failed(r);
@@ -457,10 +450,10 @@ static int answer_agent(struct api_request *r)
 	ctl_json_text(&j, "month", month_label);
 	ctl_json_alert(&j, "alert", alert_row.alert, alert_row.alert_len);
 	ctl_json_open(&j, "windows", '{');
-	for (size_t w = 0; w < API_WINDOWS; w++)
-		page_row(&j, api_windows[w], r, &periods[w], 0);
+	for (size_t w = 0; w < WINDOW_COUNT; w++)
+		page_row(&j, windows_name(w), r, &periods[w], 0);
 	ctl_json_close(&j, '}');
-	page_row(&j, "today", r, &periods[API_WINDOWS], 0);
+	page_row(&j, "today", r, &periods[WINDOW_COUNT], 0);
 	page_row(&j, "month_total", r, &month, 0);
 	ctl_json_open(&j, "days", '[');
 	for (size_t i = 0; i < day_count; i++) {
@@ -473,13 +466,13 @@ static int answer_agent(struct api_request *r)
 	}
 	ctl_json_close(&j, ']');
 	ctl_rows_json_reasons(&j, "day_lost_reasons", ctl_redis_reasons(r->api->redis),
-	                      r->api->labels, periods[API_WINDOWS].value);
+	                      r->api->labels, periods[WINDOW_COUNT].value);
 	ctl_rows_json_reasons(&j, "month_lost_reasons", ctl_redis_reasons(r->api->redis),
 	                      r->api->labels, month.value);
 	ctl_json_close(&j, '}');
 	rc = 200;
 done:
-	for (size_t w = 0; w <= API_WINDOWS; w++)
+	for (size_t w = 0; w <= WINDOW_COUNT; w++)
 		ctl_row_free(&periods[w]);
 	ctl_row_free(&alert_row);
 	for (size_t i = 0; days != NULL && i < day_count; i++)

@@ -431,27 +431,18 @@ static void print_table(const struct ctl_assess_options *o, const struct assess 
 
 /* ---- JSON ---- */
 
-static void json_fraction(struct ctl_json *j, const char *key, int has, int64_t e4)
-{
-	char text[32];
-
-	if (has)
-		ctl_json_number(j, key, counters_format_e4(e4, text, sizeof(text)));
-}
-
 /* A KPI in JSON: its value, or null when it has none (or is not counted). */
 static void json_kpi(struct ctl_json *j, const char *key, enum assess_metric m, const int64_t *v,
                      int counted)
 {
 	int64_t kpi = 0;
-	char text[32];
 
 	if (!kpi_value(m, v, counted, &kpi))
 		ctl_json_number(j, key, "null");
 	else if (m == ASSESS_SLOW_RECEPTIONS)
 		ctl_json_int(j, key, kpi);
 	else
-		ctl_json_number(j, key, counters_format_e4(kpi, text, sizeof(text)));
+		ctl_json_e4(j, key, kpi);
 }
 
 static void json_row(struct ctl_json *j, const struct ctl_assess_options *o,
@@ -486,17 +477,21 @@ static void json_row(struct ctl_json *j, const struct ctl_assess_options *o,
 	ctl_json_int(j, "sales_fen", v[COUNTER_SALES_FEN]);
 	ctl_json_int(j, "agent_msgs", v[COUNTER_AGENT_MSGS]);
 	ctl_json_int(j, "buyer_msgs", v[COUNTER_BUYER_MSGS]);
-	json_fraction(j, "reply_rate", d.has_reply_rate, d.reply_rate_e4);
+	if (d.has_reply_rate)
+		ctl_json_e4(j, "reply_rate", d.reply_rate_e4);
 	if (d.has_frt_avg)
 		ctl_json_int(j, "frt_avg_ms", d.frt_avg_ms);
 	if (d.has_art_avg)
 		ctl_json_int(j, "art_avg_ms", d.art_avg_ms);
-	json_fraction(j, "conversion", d.has_conversion, d.conversion_e4);
-	json_fraction(j, "pay_conversion", d.has_pay_conversion, d.pay_conversion_e4);
+	if (d.has_conversion)
+		ctl_json_e4(j, "conversion", d.conversion_e4);
+	if (d.has_pay_conversion)
+		ctl_json_e4(j, "pay_conversion", d.pay_conversion_e4);
 	if (d.has_aov)
 		ctl_json_number(j, "aov", counters_format_fen(d.aov_fen, text, sizeof(text)));
 	has_answer = answer_ratio_e4(v, &answer_e4); /* before answer_e4 is read */
-	json_fraction(j, "answer_ratio", has_answer, answer_e4);
+	if (has_answer)
+		ctl_json_e4(j, "answer_ratio", answer_e4);
 	json_kpi(j, "rate_3min", ASSESS_RATE_3MIN, v, counted);
 	json_kpi(j, "slow_receptions", ASSESS_SLOW_RECEPTIONS, v, counted);
 	json_kpi(j, "returning_share", ASSESS_RETURNING_SHARE, v, counted);
@@ -510,7 +505,7 @@ static void json_row(struct ctl_json *j, const struct ctl_assess_options *o,
 			ctl_json_number(j, "band", "null");
 		}
 		ctl_json_int(j, "bonus_fen", row->bonus_fen);
-		json_fraction(j, "commission_rate", 1, row->commission_rate_e4);
+		ctl_json_e4(j, "commission_rate", row->commission_rate_e4);
 		ctl_json_int(j, "commission_fen", row->commission_fen);
 		if (tier != NULL)
 			ctl_json_text(j, "tier", tier);

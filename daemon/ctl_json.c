@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "chatlogd/counters.h"
 #include "chatlogd/ctl_json.h"
 #include "chatlogd/scoreboard.h"
 #include "chatlogd/json_write.h"
@@ -58,6 +59,13 @@ void ctl_json_number(struct ctl_json *j, const char *key, const char *text)
 {
 	ctl_json_member(j, key);
 	fputs(text, j->out);
+}
+
+void ctl_json_e4(struct ctl_json *j, const char *key, int64_t e4)
+{
+	char text[32];
+
+	ctl_json_number(j, key, counters_format_e4(e4, text, sizeof(text)));
 }
 
 void ctl_json_alert(struct ctl_json *j, const char *key, const char *raw, size_t len)

@@ -808,3 +808,14 @@ int ctl_redis_follow_alerts(struct ctl_redis *c, char *last_id, size_t id_size, 
 	free(stream);
 	return rc;
 }
+
+void ctl_periods_init(struct ctl_periods *p, const char *day_key)
+{
+	for (unsigned w = 0; w < CTL_PERIODS; w++) {
+		if (w < WINDOW_COUNT)
+			snprintf(p->suffix[w], sizeof(p->suffix[w]), "w:%s", windows_name(w));
+		else
+			snprintf(p->suffix[w], sizeof(p->suffix[w]), "d:%s", day_key);
+		p->list[w] = p->suffix[w];
+	}
+}

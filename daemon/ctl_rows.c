@@ -127,16 +127,15 @@ void ctl_rows_json_members(struct ctl_json *j, const struct reasons *reasons,
 	json_percentile(j, "art_p90", v + COUNTER_RESP_H, 90);
 	ctl_json_int(j, "response_breaches", v[COUNTER_RESPONSE_BREACHES]);
 	if (d.has_reply_rate)
-		ctl_json_number(j, "reply_rate", counters_format_e4(d.reply_rate_e4, text, 32));
+		ctl_json_e4(j, "reply_rate", d.reply_rate_e4);
 	ctl_json_int(j, "orders", v[COUNTER_ORDERS]);
 	ctl_json_int(j, "ordered", v[COUNTER_ORDERED]);
 	if (d.has_conversion)
-		ctl_json_number(j, "conversion", counters_format_e4(d.conversion_e4, text, 32));
+		ctl_json_e4(j, "conversion", d.conversion_e4);
 	ctl_json_int(j, "payments", v[COUNTER_PAYMENTS]);
 	ctl_json_int(j, "paid", v[COUNTER_PAID]);
 	if (d.has_pay_conversion)
-		ctl_json_number(j, "pay_conversion",
-		                counters_format_e4(d.pay_conversion_e4, text, 32));
+		ctl_json_e4(j, "pay_conversion", d.pay_conversion_e4);
 	ctl_json_int(j, "sales_fen", v[COUNTER_SALES_FEN]);
 	if (d.has_aov)
 		ctl_json_number(j, "aov", counters_format_fen(d.aov_fen, text, 32));
@@ -189,7 +188,6 @@ void ctl_rows_json_reasons(struct ctl_json *j, const char *key, const struct rea
 	struct scoreboard_reason ranked[LIMIT_REASONS];
 	unsigned n = scoreboard_rank_reasons(value, reasons, ranked, LIMIT_REASONS);
 	int64_t lost = 0;
-	char share[16];
 
 	for (unsigned i = 0; i < n; i++)
 		lost += ranked[i].count;
@@ -202,9 +200,7 @@ void ctl_rows_json_reasons(struct ctl_json *j, const char *key, const struct rea
 		if (label != NULL)
 			ctl_json_text(j, "label", label);
 		ctl_json_int(j, "count", ranked[i].count);
-		ctl_json_number(j, "share",
-		                counters_format_e4(scoreboard_ratio_e4(ranked[i].count, lost),
-		                                   share, sizeof(share)));
+		ctl_json_e4(j, "share", scoreboard_ratio_e4(ranked[i].count, lost));
 		ctl_json_close(j, '}');
 	}
 	ctl_json_close(j, ']');

@@ -29,6 +29,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "chatlogd/clock.h"
 #include "chatlogd/ctl_api.h"
 #include "chatlogd/ctl_redis.h"
 #include "chatlogd/ctl_serve.h"
@@ -93,22 +94,6 @@ struct serve {
 	char static_dir[PATH_MAX];
 	const char *d3_path; /* NULL: the package is not installed */
 };
-
-static int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- answers ---- */
 
@@ -266,13 +251,13 @@ static void redis_failed(struct serve *s)
 	s->retry_ms = s->retry_ms == 0                            ? CTL_SERVE_RETRY_MS
 	              : s->retry_ms >= CTL_SERVE_RETRY_MAX_MS / 2 ? CTL_SERVE_RETRY_MAX_MS
 	                                                          : 2 * s->retry_ms;
-	s->next_connect_ms = monotonic_ms() + s->retry_ms;
+	s->next_connect_ms = clock_monotonic_ms() + s->retry_ms;
 }
 
 /* Connected, or -1 (without trying while the wait after a failure runs). */
 static int redis_ready(struct serve *s)
 {
-	int64_t now = monotonic_ms();
+	int64_t now = clock_monotonic_ms();
 
 	if (now < s->next_connect_ms)
 		return -1;
@@ -316,7 +301,7 @@ static void on_api(struct evhttp_request *req, void *ctx)
 		send_error(req, 500, "{\"error\":\"out of memory\"}");
 		return;
 	}
-	status = ctl_api_answer(&s->api, evhttp_uri_get_path(uri), &params, wall_ms(), out);
+	status = ctl_api_answer(&s->api, evhttp_uri_get_path(uri), &params, clock_wall_ms(), out);
 	evhttp_clear_headers(&params);
 	if (status == 503) {
 		redis_failed(s);

@@ -5,17 +5,15 @@
 #include <stdlib.h>
 
 #include "chatlogd/deadline.h"
+#include "chatlogd/util.h"
 
-int deadline_push(struct deadline_heap *h, int64_t at, uint32_t id, uint32_t generation)
+void deadline_push(struct deadline_heap *h, int64_t at, uint32_t id, uint32_t generation)
 {
 	size_t i;
 
 	if (h->count == h->capacity) {
 		size_t capacity = h->capacity ? h->capacity * 2 : 16;
-		struct deadline *items = reallocarray(h->items, capacity, sizeof(*items));
-		if (items == NULL)
-			return -1;
-		h->items = items;
+		h->items = xreallocarray(h->items, capacity, sizeof(*h->items));
 		h->capacity = capacity;
 	}
 	i = h->count++;
@@ -24,7 +22,6 @@ int deadline_push(struct deadline_heap *h, int64_t at, uint32_t id, uint32_t gen
 		i = (i - 1) / 2;
 	}
 	h->items[i] = (struct deadline){at, id, generation};
-	return 0;
 }
 
 struct deadline deadline_pop(struct deadline_heap *h)

@@ -16,6 +16,7 @@
 #include "chatlogd/hindex.h"
 #include "chatlogd/service_hours.h"
 #include "chatlogd/slab.h"
+#include "chatlogd/util.h"
 #include "chatlogd/wire.h"
 
 /* No inquiry or pair: both are slab ids. */
@@ -124,7 +125,7 @@ static struct pair *pair_at(const struct engine *e, uint32_t id)
 
 /* ---- shop clocks ---- */
 
-/* The clock of shop (a name id), created at INT64_MIN; NULL when out of memory. */
+/* The clock of shop (a name id), created at INT64_MIN. */
 static struct shop_clock *shop_clock_of(struct engine *e, uint32_t shop)
 {
 	struct shop_clock *c;
@@ -134,8 +135,7 @@ static struct shop_clock *shop_clock_of(struct engine *e, uint32_t shop)
 		uint32_t *map;
 		while (size <= shop)
 			size *= 2;
-		if ((map = reallocarray(e->shop_of_name, size, sizeof(*map))) == NULL)
-			return NULL;
+		map = xreallocarray(e->shop_of_name, size, sizeof(*map));
 		for (uint32_t i = e->shop_of_name_size; i < size; i++)
 			map[i] = SHOP_CLOCK_NONE;
 		e->shop_of_name = map;
@@ -145,10 +145,7 @@ static struct shop_clock *shop_clock_of(struct engine *e, uint32_t shop)
 		return &e->shops[e->shop_of_name[shop]];
 	if (e->shop_count == e->shop_capacity) {
 		uint32_t capacity = e->shop_capacity ? e->shop_capacity * 2 : 16;
-		struct shop_clock *shops = reallocarray(e->shops, capacity, sizeof(*shops));
-		if (shops == NULL)
-			return NULL;
-		e->shops = shops;
+		e->shops = xreallocarray(e->shops, capacity, sizeof(*e->shops));
 		e->shop_capacity = capacity;
 	}
 	c = &e->shops[e->shop_count];
@@ -165,10 +162,7 @@ static int in_service_hours(struct engine *e, uint32_t shop, int64_t ts_ms)
 
 	if (e->settings.service_hours == NULL)
 		return 1;
-	if ((c = shop_clock_of(e, shop)) == NULL) {
-		e->out_of_memory = 1;
-		return 1;
-	}
+	c = shop_clock_of(e, shop);
 	if (c->hours == NULL)
 		c->hours =
 		    service_hours_set_find(e->settings.service_hours, names_get(e->names, shop),
@@ -283,9 +277,8 @@ static uint32_t pair_find(struct engine *e, uint32_t shop, struct text_view buye
 	if (buyer.len < sizeof(p->buyer.inline_name)) {
 		memcpy(p->buyer.inline_name, buyer.ptr, buyer.len);
 		p->buyer.inline_name[buyer.len] = '\0';
-	} else if ((p->buyer.heap_name = strndup(buyer.ptr, buyer.len)) == NULL) {
-		slab_release(&e->pairs, id, offsetof(struct pair, current));
-		return NONE;
+	} else {
+		p->buyer.heap_name = xstrndup(buyer.ptr, buyer.len);
 	}
 	p->shop = shop;
 	p->current = NONE;
@@ -397,12 +390,10 @@ static uint32_t inquiry_open(struct engine *e, uint32_t pair_id, const struct re
 	if (e->settings.track_deadlines) {
 		struct shop_clock *c = shop_clock_of(e, p->shop);
 		inq->flags |= INQ_IN_CLOSE_QUEUE;
-		if (c == NULL ||
-		    deadline_push(&c->close_queue, rec->ts_ms + e->settings.session_idle_ms, id,
-		                  inq->generation) == -1 ||
-		    deadline_push(&c->decide_queue, rec->ts_ms + e->settings.order_window_ms, id,
-		                  inq->generation) == -1)
-			e->out_of_memory = 1;
+		deadline_push(&c->close_queue, rec->ts_ms + e->settings.session_idle_ms, id,
+		              inq->generation);
+		deadline_push(&c->decide_queue, rec->ts_ms + e->settings.order_window_ms, id,
+		              inq->generation);
 	}
 	if (agent != AGENT_UNKNOWN)
 		assign_agent(e, inq, agent);
@@ -509,25 +500,23 @@ static const uint16_t stage_flag[] = {
 };
 
 /* Live mode: remember when the open turn's buyer will have waited long enough for
- * each stage not reported yet. Returns 0, or -1 when out of memory. */
-static int queue_waits(struct engine *e, uint32_t id, const struct inquiry *inq)
+ * each stage not reported yet. */
+static void queue_waits(struct engine *e, uint32_t id, const struct inquiry *inq)
 {
 	/* nobody is expected to answer outside service hours */
 	if (!in_service_hours(e, inquiry_shop(e, inq), inq->turn_ms))
-		return 0;
+		return;
 	for (int stage = ENGINE_WAIT_WARNING; stage <= ENGINE_WAIT_ESCALATE; stage++) {
 		int64_t at = wait_deadline(e, inq, (enum engine_wait_stage)stage);
-		if (at != 0 && !(inq->flags & stage_flag[stage]) &&
-		    deadline_push(&e->wait_queue, at, id, inq->generation) == -1)
-			return -1;
+		if (at != 0 && !(inq->flags & stage_flag[stage]))
+			deadline_push(&e->wait_queue, at, id, inq->generation);
 	}
-	return 0;
 }
 
 static void queue_wait(struct engine *e, uint32_t id, struct inquiry *inq)
 {
-	if (e->settings.track_deadlines && queue_waits(e, id, inq) == -1)
-		e->out_of_memory = 1;
+	if (e->settings.track_deadlines)
+		queue_waits(e, id, inq);
 }
 
 static void respond(struct engine *e, struct inquiry *inq, uint32_t shop, uint32_t agent,
@@ -677,16 +666,13 @@ static uint32_t attribution(const struct engine *e, uint32_t pair_id, int64_t ts
 static void remember_order(struct engine *e, uint32_t pair_id, int64_t ts_ms)
 {
 	struct pair *p = pair_at(e, pair_id);
-	struct shop_clock *c;
 
 	if (p->last_order_ms != INT64_MIN && p->last_order_ms >= ts_ms)
 		return;
 	p->last_order_ms = ts_ms;
-	if (e->settings.track_deadlines &&
-	    ((c = shop_clock_of(e, p->shop)) == NULL ||
-	     deadline_push(&c->retire_queue, ts_ms + order_memory_ms(e), pair_id, p->generation) ==
-	         -1))
-		e->out_of_memory = 1;
+	if (e->settings.track_deadlines)
+		deadline_push(&shop_clock_of(e, p->shop)->retire_queue, ts_ms + order_memory_ms(e),
+		              pair_id, p->generation);
 }
 
 static int feed_order(struct engine *e, const struct record *rec, uint32_t shop)
@@ -785,8 +771,6 @@ int engine_feed(struct engine *e, const struct record *rec, char *err, size_t er
 		goto out_of_memory;
 	if (e->settings.track_deadlines) {
 		struct shop_clock *c = shop_clock_of(e, shop);
-		if (c == NULL)
-			goto out_of_memory;
 		if (rec->ts_ms > c->now)
 			shop_advance(e, c, rec->ts_ms);
 	}
@@ -818,8 +802,8 @@ static void shop_advance(struct engine *e, struct shop_clock *c, int64_t now_ms)
 		due = inq->last_ms + e->settings.session_idle_ms;
 		if (due < now_ms)
 			inquiry_close(e, d.id);
-		else if (deadline_push(&c->close_queue, due, d.id, d.generation) == -1)
-			e->out_of_memory = 1; /* it still closes at its decide deadline */
+		else
+			deadline_push(&c->close_queue, due, d.id, d.generation);
 	}
 	while (deadline_due(&c->decide_queue, now_ms)) {
 		struct deadline d = deadline_pop(&c->decide_queue);
@@ -1038,20 +1022,15 @@ static int load_inquiry(struct engine *e, struct wire_reader *r, uint32_t pair_i
 	}
 	if (e->settings.track_deadlines) {
 		struct shop_clock *c = shop_clock_of(e, pair_at(e, pair_id)->shop);
-		if (c == NULL)
-			return -1;
 		if (inq->flags & INQ_OPEN) {
 			inq->flags |= INQ_IN_CLOSE_QUEUE;
-			if (deadline_push(&c->close_queue,
-			                  inq->last_ms + e->settings.session_idle_ms, id,
-			                  inq->generation) == -1)
-				return -1;
+			deadline_push(&c->close_queue, inq->last_ms + e->settings.session_idle_ms,
+			              id, inq->generation);
 		}
-		if (deadline_push(&c->decide_queue, inq->open_ms + e->settings.order_window_ms, id,
-		                  inq->generation) == -1)
-			return -1;
-		if ((inq->flags & INQ_TURN_OPEN) && queue_waits(e, id, inq) == -1)
-			return -1;
+		deadline_push(&c->decide_queue, inq->open_ms + e->settings.order_window_ms, id,
+		              inq->generation);
+		if (inq->flags & INQ_TURN_OPEN)
+			queue_waits(e, id, inq);
 	}
 	return 0;
 }
@@ -1062,7 +1041,6 @@ static int load_pair(struct engine *e, struct wire_reader *r, uint32_t version)
 	struct text_view buyer;
 	uint32_t shop = wire_get_u32(r), count, pair_id, *tail;
 	int64_t last_order_ms;
-	struct shop_clock *c;
 
 	buyer.ptr = wire_get_bytes(r, &buyer.len);
 	last_order_ms = version >= 2 ? wire_get_i64(r) : INT64_MIN;
@@ -1073,12 +1051,8 @@ static int load_pair(struct engine *e, struct wire_reader *r, uint32_t version)
 	if ((pair_id = pair_find(e, shop, buyer, 1)) == NONE ||
 	    pair_at(e, pair_id)->last_order_ms != INT64_MIN || pair_at(e, pair_id)->head != NONE)
 		return -1; /* out of memory, or the same buyer twice */
-	if (version == 1 && e->settings.track_deadlines) {
-		/* every shop stood at the one event clock */
-		if ((c = shop_clock_of(e, shop)) == NULL)
-			return -1;
-		c->now = e->event_time;
-	}
+	if (version == 1 && e->settings.track_deadlines)
+		shop_clock_of(e, shop)->now = e->event_time; /* every shop stood at the one clock */
 	if (last_order_ms != INT64_MIN) {
 		remember_order(e, pair_id, last_order_ms);
 		if (e->out_of_memory)
@@ -1103,11 +1077,9 @@ int engine_load(struct engine *e, struct wire_reader *r)
 	for (uint32_t i = 0; i < shops && !r->failed; i++) {
 		uint32_t shop = wire_get_u32(r);
 		int64_t now = wire_get_i64(r);
-		struct shop_clock *c;
-		if (r->failed || shop >= names_count(e->names) ||
-		    (c = shop_clock_of(e, shop)) == NULL)
+		if (r->failed || shop >= names_count(e->names))
 			return -1;
-		c->now = now;
+		shop_clock_of(e, shop)->now = now;
 	}
 	pairs = wire_get_u32(r);
 	for (uint32_t i = 0; i < pairs && !r->failed; i++)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "chatlogd/hindex.h"
+#include "chatlogd/util.h"
 
 static inline uint64_t hash_mix(uint64_t a, uint64_t b)
 {
@@ -72,31 +73,28 @@ static void slot_put(struct hindex *h, uint64_t hash, uint32_t id)
 	h->slots[i].hash_low = (uint32_t)hash;
 }
 
-static int hindex_grow(struct hindex *h)
+static void hindex_grow(struct hindex *h)
 {
 	size_t old_capacity = h->slots ? h->mask + 1 : 0;
 	size_t capacity = old_capacity ? old_capacity * 2 : 64;
 	struct hindex_slot *old = h->slots;
-	struct hindex_slot *slots = calloc(capacity, sizeof(*slots));
 
-	if (slots == NULL)
-		return -1;
-	h->slots = slots;
+	h->slots = xcalloc(capacity, sizeof(*h->slots));
 	h->mask = capacity - 1;
 	for (size_t i = 0; i < old_capacity; i++) {
 		if (old[i].id_plus_one != 0)
 			slot_put(h, old[i].hash_low, old[i].id_plus_one - 1);
 	}
 	free(old);
-	return 0;
 }
 
 int hindex_insert(struct hindex *h, uint64_t hash, uint32_t id)
 {
 	/* Keep the load under 1/2 so probe chains stay short. */
 	if (h->slots == NULL || (h->count + 1) * 2 > h->mask + 1) {
-		if ((h->slots != NULL && h->mask + 1 > UINT32_MAX / 2) || hindex_grow(h) == -1)
+		if (h->slots != NULL && h->mask + 1 > UINT32_MAX / 2)
 			return -1;
+		hindex_grow(h);
 	}
 	slot_put(h, hash, id);
 	h->count++;

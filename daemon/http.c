@@ -20,6 +20,7 @@
 #include <event2/http.h>
 #include <event2/listener.h>
 
+#include "chatlogd/decimal.h"
 #include "chatlogd/http.h"
 #include "chatlogd/limits.h"
 #include "chatlogd/log.h"
@@ -302,15 +303,35 @@ static void accept_failed(struct evconnlistener *listener, void *ctx)
 	}
 }
 
+int http_parse_listen(const char *listen, char *host, size_t host_size, int *port)
+{
+	const char *colon = strrchr(listen, ':');
+	size_t host_len;
+	uint64_t value;
+
+	if (colon == NULL || colon == listen ||
+	    decimal_parse(colon + 1, strlen(colon + 1), 65535, &value) == -1)
+		return -1;
+	host_len = (size_t)(colon - listen);
+	if (listen[0] == '[' && colon[-1] == ']') { /* [::1]:9187 */
+		listen++;
+		host_len -= 2;
+	}
+	if (host_len == 0 || host_len >= host_size)
+		return -1;
+	memcpy(host, listen, host_len);
+	host[host_len] = '\0';
+	*port = (int)value;
+	return 0;
+}
+
 struct http *http_listen(struct event_base *base, const char *listen, int any_port, char *err,
                          size_t errlen)
 {
 	struct http *h = calloc(1, sizeof(*h));
 	char host[256];
-	const char *colon = strrchr(listen, ':');
 	struct evhttp_bound_socket *bound;
-	char *end;
-	long port = -1;
+	int port;
 
 	if (h == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -319,19 +340,11 @@ struct http *http_listen(struct event_base *base, const char *listen, int any_po
 	h->base = base;
 	LIST_INIT(&h->scrapes);
 	h->accept_log.per_second = 1;
-	if (colon != NULL && colon[1] != '\0')
-		port = strtol(colon + 1, &end, 10);
-	if (colon == NULL || (size_t)(colon - listen) >= sizeof(host) || colon[1] == '\0' ||
-	    *end != '\0' || port < (any_port ? 0 : 1) || port > 65535) {
+	if (http_parse_listen(listen, host, sizeof(host), &port) == -1 ||
+	    (port == 0 && !any_port)) {
 		snprintf(err, errlen, "expected HOST:PORT, not \"%s\"", listen);
 		free(h);
 		return NULL;
-	}
-	snprintf(host, sizeof(host), "%.*s", (int)(colon - listen), listen);
-	/* [::1]:9187 */
-	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-		memmove(host, host + 1, strlen(host));
-		host[strlen(host) - 1] = '\0';
 	}
 	if ((h->server = evhttp_new(base)) == NULL ||
 	    (bound = evhttp_bind_socket_with_handle(h->server, host, (ev_uint16_t)port)) == NULL) {

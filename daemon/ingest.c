@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "chatlogd/clock.h"
 #include "chatlogd/ingest.h"
 #include "chatlogd/limits.h"
 
@@ -21,12 +22,9 @@ void ingest_init(struct ingest *in, struct parser *parser, struct engine *engine
 
 int64_t ingest_max_ts(int64_t max_clock_ahead_ms)
 {
-	struct timespec now;
-
 	if (max_clock_ahead_ms <= 0)
 		return INT64_MAX;
-	clock_gettime(CLOCK_REALTIME, &now);
-	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 + max_clock_ahead_ms;
+	return clock_wall_ms() + max_clock_ahead_ms;
 }
 
 static int is_blank(const char *line, size_t len)

@@ -22,6 +22,7 @@
 #include <hiredis/hiredis.h>
 #include <systemd/sd-daemon.h>
 
+#include "chatlogd/clock.h"
 #include "chatlogd/alert.h"
 #include "chatlogd/engine.h"
 #include "chatlogd/engine_config.h"
@@ -153,20 +154,6 @@ struct live {
 	int64_t stop_deadline_ms;
 	int exit_status;
 };
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- the one path every line takes, live and in replay ---- */
 
@@ -307,13 +294,22 @@ static void on_response(void *ctx, uint32_t shop, uint32_t agent, int64_t ts_ms,
 	alerts_response(l->alerts, shop, agent, ts_ms, ms, first);
 }
 
+/* Queues one record in the running journal. Memory is util.h's, and every record is
+ * far below the journal's 256 MiB record limit (a line at most max_line_bytes, the
+ * patterns at most LIMIT_SETTINGS_FILE_BYTES): a refusal here is a bug, not a state
+ * to count on past. */
+static void journal_put(struct live *l, const struct wire_writer *w)
+{
+	if (w->failed || state_journal_append(l->journal, w->data, w->len) == -1)
+		fatalx("journal refused a record of %zu bytes", w->len);
+}
+
 static int add_source(struct live *l, uint32_t id, const char *path, size_t len, uint32_t rank)
 {
-	if (id != l->source_count || id >= JOURNAL_MAX_SOURCES ||
-	    (l->sources[id] = strndup(path, len)) == NULL)
+	if (id != l->source_count || id >= JOURNAL_MAX_SOURCES)
 		return -1;
-	if ((l->source_input[id] = merge_input(l->merge, l->sources[id], rank)) == -1)
-		return -1;
+	l->sources[id] = xstrndup(path, len);
+	l->source_input[id] = merge_input(l->merge, l->sources[id], rank);
 	l->source_count++;
 	return 0;
 }
@@ -353,11 +349,9 @@ static uint32_t source_id(struct live *l, const char *path, uint32_t rank)
 	}
 	if (rank == RANK_FROM_TAIL)
 		rank = tail_rank(l->tail, path);
-	if (add_source(l, l->source_count, path, strlen(path), rank) == -1)
-		fatalx("out of memory declaring input file %s", path);
+	add_source(l, l->source_count, path, strlen(path), rank); /* id and count checked above */
 	journal_record_put_source(&w, l->source_count - 1, path, rank);
-	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1)
-		fatalx("out of memory journaling");
+	journal_put(l, &w);
 	wire_writer_free(&w);
 	return l->source_count - 1;
 }
@@ -367,8 +361,7 @@ static void journal_release(struct live *l, uint64_t count)
 	struct wire_writer w = {0};
 
 	journal_record_put_release(&w, count);
-	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1)
-		fatalx("out of memory journaling");
+	journal_put(l, &w);
 	wire_writer_free(&w);
 }
 
@@ -381,7 +374,7 @@ static int input_at_end(void *ctx, const char *path)
 /* Releases what the wall clock and tail allow, journaled: a replay cannot ask them. */
 static void release_due(struct live *l)
 {
-	uint64_t n = merge_release_due(l->merge, wall_ms(), input_at_end, l);
+	uint64_t n = merge_release_due(l->merge, clock_wall_ms(), input_at_end, l);
 
 	if (n > 0)
 		journal_release(l, n);
@@ -396,7 +389,7 @@ static void on_follow(void *ctx, const char *path, uint32_t rank)
 	uint32_t source = source_id(l, path, rank);
 
 	if (source != SOURCE_NONE)
-		merge_touch(l->merge, l->source_input[source], wall_ms());
+		merge_touch(l->merge, l->source_input[source], clock_wall_ms());
 }
 
 /*
@@ -442,7 +435,7 @@ static void arm_wait_timer(struct live *l)
 	if (l->wait_timer == NULL || next == INT64_MAX || /* NULL while replaying */
 	    (next == l->wait_armed_for && evtimer_pending(l->wait_timer, NULL)))
 		return;
-	delay_ms = next - wall_ms() + 1;
+	delay_ms = next - clock_wall_ms() + 1;
 	if (delay_ms < 0)
 		delay_ms = 0;
 	if (delay_ms > l->cfg->flush_interval_ms) /* the flush tick checks too */
@@ -474,7 +467,7 @@ static void take_line(struct live *l, uint32_t source, const char *line, size_t 
 	char err[128];
 	enum ingest_parsed parsed = parse_line(l, line, len, overlong, &rec, err, sizeof(err));
 	enum line_verdict verdict = overlong ? VERDICT_OVERLONG : VERDICT_OK;
-	int64_t now = parsed == INGEST_RECORD ? wall_ms() : 0;
+	int64_t now = parsed == INGEST_RECORD ? clock_wall_ms() : 0;
 	struct merge_stats held;
 
 	/* SPEC v2 §2: a clock this far ahead moves nothing, in any shop */
@@ -483,8 +476,7 @@ static void take_line(struct live *l, uint32_t source, const char *line, size_t 
 		verdict = VERDICT_AHEAD;
 	w->len = 0;
 	journal_record_put_line(w, source, line_no, verdict, line, overlong ? 0 : len);
-	if (w->failed || state_journal_append(l->journal, w->data, w->len) == -1)
-		fatalx("out of memory journaling");
+	journal_put(l, w);
 	/* a bad line says nothing of the input's time: only records keep it awake */
 	if (parsed == INGEST_RECORD && verdict == VERDICT_OK)
 		merge_touch(l->merge, l->source_input[source], now);
@@ -534,7 +526,7 @@ static void on_cut_done(void *ctx, int applied)
 	alerts_soon(l); /* made while this cut was in flight */
 	counter_table_clear(l->inflight);
 	l->inflight_alert_count = 0;
-	l->last_flush_seconds = (double)(monotonic_ms() - l->cut_started_ms) / 1000;
+	l->last_flush_seconds = (double)(clock_monotonic_ms() - l->cut_started_ms) / 1000;
 }
 
 /* The sender's hook: state_dir does not fit what Redis applied. Stop without sending
@@ -572,10 +564,9 @@ static int cut_tables(struct live *l, uint64_t first_seq, enum cut_kind add_to_w
 		/* a fresh cut: this period's alerts go with it (a restored cut has its own) */
 		const struct alert_event *events;
 		size_t n = alerts_take(l->alerts, &events);
-		struct alert_event *copy = malloc((n ? n : 1) * sizeof(*copy));
+		struct alert_event *copy = xreallocarray(NULL, n, sizeof(*copy));
 		int64_t as_of = clock_now(l);
-		if (copy == NULL ||
-		    windows_add(l->windows, l->inflight, l->inflight_as_of, as_of) == -1) {
+		if (windows_add(l->windows, l->inflight, l->inflight_as_of, as_of) == -1) {
 			free(copy);
 			return -1;
 		}
@@ -587,7 +578,7 @@ static int cut_tables(struct live *l, uint64_t first_seq, enum cut_kind add_to_w
 			free(copy);
 			return -1;
 		}
-		l->cut_started_ms = monotonic_ms();
+		l->cut_started_ms = clock_monotonic_ms();
 		free(l->inflight_alerts);
 		l->inflight_alerts = copy;
 		l->inflight_alert_count = n;
@@ -648,12 +639,11 @@ static void cut(struct live *l)
 	uint64_t first_seq = sender_next_seq(l->sender);
 
 	l->tick_missed = 0;
-	if (tail_positions(l->tail, &p, &count) == -1)
-		fatalx("out of memory taking file positions");
+	tail_positions(l->tail, &p, &count);
 	journal_record_put_cut(&w, first_seq, p, count);
 	tail_positions_free(p, count);
-	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1 ||
-	    cut_to_sender(l, first_seq) == -1)
+	journal_put(l, &w);
+	if (cut_to_sender(l, first_seq) == -1)
 		fatalx("out of memory cutting a batch");
 	wire_writer_free(&w);
 	/* Sent only once the cut is durable: a crash then replays the same cut. */
@@ -668,8 +658,8 @@ static void snapshot_body(struct live *l, struct wire_writer *w)
 	struct tail_position *p = NULL;
 	size_t count = 0;
 
-	if (l->tail != NULL && tail_positions(l->tail, &p, &count) == -1)
-		w->failed = 1;
+	if (l->tail != NULL)
+		tail_positions(l->tail, &p, &count);
 
 	wire_put_u32(w, SNAPSHOT_VERSION);
 	wire_put_u64(w, sender_next_seq(l->sender));
@@ -710,8 +700,8 @@ static void snapshot_body(struct live *l, struct wire_writer *w)
 static void snapshot_failed(struct live *l, const char *err)
 {
 	if (l->snapshot_failures++ == 0)
-		l->snapshot_failing_since_ms = monotonic_ms();
-	l->snapshot_retry_ms = monotonic_ms() + SNAPSHOT_RETRY_MS;
+		l->snapshot_failing_since_ms = clock_monotonic_ms();
+	l->snapshot_retry_ms = clock_monotonic_ms() + SNAPSHOT_RETRY_MS;
 	if (log_ratelimit_allow(&l->state_warn, "state_dir failures"))
 		log_warnx("%s; the journal keeps every line, a snapshot is tried again every %d s",
 		          err, SNAPSHOT_RETRY_MS / 1000);
@@ -752,7 +742,7 @@ static int snapshot(struct live *l)
 	if (l->snapshot_failures > 0) {
 		log_info("snapshot written again failed_attempts=%llu failing_for=%llds",
 		         (unsigned long long)l->snapshot_failures,
-		         (long long)(monotonic_ms() - l->snapshot_failing_since_ms) / 1000);
+		         (long long)(clock_monotonic_ms() - l->snapshot_failing_since_ms) / 1000);
 		l->snapshot_failures = 0;
 		l->state_warn.suppressed = 0; /* that line says how it went */
 	}
@@ -766,7 +756,7 @@ static int snapshot(struct live *l)
 	l->journal = journal;
 	l->generation++;
 	clear_sources(l);
-	l->last_snapshot_ms = monotonic_ms();
+	l->last_snapshot_ms = clock_monotonic_ms();
 	log_debug("snapshot generation=%llu", (unsigned long long)l->generation);
 	return 0;
 }
@@ -1128,14 +1118,13 @@ static void quit(struct live *l)
  * check at the same time. */
 static void waiting_due(struct live *l)
 {
-	int64_t t = wall_ms();
+	int64_t t = clock_wall_ms();
 	struct wire_writer w = {0};
 
 	if (l->stopping || !engine_waiting_due(l->engine, t))
 		return;
 	journal_record_put_waiting(&w, t);
-	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1)
-		fatalx("out of memory journaling");
+	journal_put(l, &w);
 	wire_writer_free(&w);
 	check_waiting(l, t);
 }
@@ -1149,7 +1138,7 @@ static void waiting_due(struct live *l)
 static void return_free_memory(struct live *l)
 {
 #ifdef __GLIBC__
-	int64_t now = monotonic_ms();
+	int64_t now = clock_monotonic_ms();
 	struct mallinfo2 info;
 
 	if (now - l->trimmed_ms < TRIM_INTERVAL_MS)
@@ -1178,15 +1167,14 @@ static void on_flush(evutil_socket_t fd, short what, void *ctx)
 	/* Quiet logs: event time follows the wall clock, so idle shops still close; never
 	 * past a record the merge still holds, which must come first. */
 	if (l->lines_since_tick == 0 && event_time != INT64_MIN &&
-	    wall_ms() - l->cfg->wall_clock_lag_ms > event_time && held_from - 1 > event_time &&
-	    !l->stopping) {
-		int64_t t = wall_ms() - l->cfg->wall_clock_lag_ms;
+	    clock_wall_ms() - l->cfg->wall_clock_lag_ms > event_time &&
+	    held_from - 1 > event_time && !l->stopping) {
+		int64_t t = clock_wall_ms() - l->cfg->wall_clock_lag_ms;
 		if (t > held_from - 1)
 			t = held_from - 1;
 		struct wire_writer w = {0};
 		journal_record_put_advance(&w, t);
-		if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1)
-			fatalx("out of memory journaling");
+		journal_put(l, &w);
 		wire_writer_free(&w);
 		advance_to(l, t);
 	}
@@ -1194,7 +1182,7 @@ static void on_flush(evutil_socket_t fd, short what, void *ctx)
 	if (!sender_busy(l->sender) && counter_table_count(l->pending) == 0)
 		l->waiting_since_ms = 0;
 	else if (l->waiting_since_ms == 0)
-		l->waiting_since_ms = monotonic_ms();
+		l->waiting_since_ms = clock_monotonic_ms();
 
 	waiting_due(l);
 
@@ -1211,8 +1199,8 @@ static void on_flush(evutil_socket_t fd, short what, void *ctx)
 	else
 		sender_tick(l->sender); /* an error reply is retried here */
 
-	if (!l->stopping && !l->journal_failing && monotonic_ms() >= l->snapshot_retry_ms &&
-	    (monotonic_ms() - l->last_snapshot_ms >= l->cfg->checkpoint_interval_ms ||
+	if (!l->stopping && !l->journal_failing && clock_monotonic_ms() >= l->snapshot_retry_ms &&
+	    (clock_monotonic_ms() - l->last_snapshot_ms >= l->cfg->checkpoint_interval_ms ||
 	     state_journal_size(l->journal) > JOURNAL_SNAPSHOT_BYTES))
 		snapshot(l);
 	backpressure(l);
@@ -1224,7 +1212,7 @@ static void on_flush(evutil_socket_t fd, short what, void *ctx)
 
 	if (l->stopping && ((!sender_busy(l->sender) && counter_table_count(l->pending) == 0 &&
 	                     alerts_pending(l->alerts) == 0) ||
-	                    monotonic_ms() > l->stop_deadline_ms)) {
+	                    clock_monotonic_ms() > l->stop_deadline_ms)) {
 		if (sender_busy(l->sender))
 			log_warnx("stopping with batch seq=%llu unacknowledged; it is sent at the "
 			          "next start",
@@ -1251,7 +1239,7 @@ static void on_stop_signal(evutil_socket_t fd, short what, void *ctx)
 	log_info("signal=%d: flushing and stopping", (int)fd);
 	sd_notify(0, "STOPPING=1");
 	l->stopping = 1;
-	l->stop_deadline_ms = monotonic_ms() + SHUTDOWN_GRACE_MS;
+	l->stop_deadline_ms = clock_monotonic_ms() + SHUTDOWN_GRACE_MS;
 	tail_pause(l->tail);
 }
 
@@ -1290,8 +1278,7 @@ static void on_hangup(evutil_socket_t fd, short what, void *ctx)
 	}
 	/* Journaled right after, before any other line: a replay swaps at the same place. */
 	journal_record_put_rules(&w, path, text, len);
-	if (w.failed || state_journal_append(l->journal, w.data, w.len) == -1)
-		fatalx("out of memory reloading patterns");
+	journal_put(l, &w);
 	log_set_level(log_level_parse(fresh.log_level));
 	log_info("reloaded patterns=%s rules=%u; other settings take effect at the next start",
 	         path[0] ? path : "none", rules_count(l->rules));
@@ -1470,7 +1457,8 @@ static struct metrics_render *render_metrics(void *ctx)
 static int report_health(void *ctx, struct evbuffer *out)
 {
 	struct live *l = ctx;
-	int64_t now = monotonic_ms(), stall_ms = l->cfg->flush_interval_ms * HEALTH_STALL_FLUSHES;
+	int64_t now = clock_monotonic_ms(),
+	        stall_ms = l->cfg->flush_interval_ms * HEALTH_STALL_FLUSHES;
 	struct sender_stats sent;
 	int waiting, stalled;
 	char reason[6][512], escaped[1024];

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "chatlogd/clock.h"
 #include "chatlogd/log.h"
 
 static enum log_level log_max_level = LOG_LEVEL_INFO;
@@ -119,16 +120,9 @@ void fatalx(const char *fmt, ...)
 	exit(1);
 }
 
-static int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int log_ratelimit_allow(struct log_ratelimit *rl, const char *what)
 {
-	int64_t now = rl->whole_run ? rl->window_start_ms : monotonic_ms();
+	int64_t now = rl->whole_run ? rl->window_start_ms : clock_monotonic_ms();
 
 	if (now - rl->window_start_ms >= (rl->window_ms > 0 ? rl->window_ms : 1000)) {
 		if (rl->suppressed > 0)

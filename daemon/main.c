@@ -378,9 +378,7 @@ static int reload_settings(void *ctx, struct config *fresh, char *patterns, size
 
 static char *key_value(const char *key, const char *value)
 {
-	char *kv = malloc(strlen(key) + strlen(value) + 2);
-	if (kv == NULL)
-		fatalx("out of memory");
+	char *kv = xmalloc(strlen(key) + strlen(value) + 2);
 	sprintf(kv, "%s=%s", key, value);
 	return kv;
 }
@@ -416,13 +414,11 @@ int main(int argc, char **argv)
 	};
 	struct options opt = {.output = "json"};
 	/* Overrides apply after the config file, whatever their order on the line. */
-	struct settings_source src = {NULL, calloc((size_t)argc, sizeof(char *)), 0};
+	struct settings_source src = {NULL, xcalloc((size_t)argc, sizeof(char *)), 0};
 	struct config cfg;
 	char err[512];
 	int c, rc;
 
-	if (src.overrides == NULL)
-		fatalx("out of memory");
 	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_ONCE:

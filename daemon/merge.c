@@ -11,6 +11,7 @@
 #include "chatlogd/log.h"
 #include "chatlogd/merge.h"
 #include "chatlogd/wire.h"
+#include "chatlogd/util.h"
 
 /* One held record; its strings follow it in the same allocation. */
 struct held {
@@ -97,16 +98,12 @@ int merge_input(struct merge *m, const char *path, uint32_t rank)
 	}
 	if (m->count == m->capacity) {
 		size_t capacity = m->capacity ? m->capacity * 2 : 8;
-		struct merge_in *grown = reallocarray(m->inputs, capacity, sizeof(*grown));
-		if (grown == NULL)
-			return -1;
-		m->inputs = grown;
+		m->inputs = xreallocarray(m->inputs, capacity, sizeof(*m->inputs));
 		m->capacity = capacity;
 	}
 	in = &m->inputs[m->count];
 	memset(in, 0, sizeof(*in));
-	if ((in->path = strdup(path)) == NULL)
-		return -1;
+	in->path = xstrdup(path);
 	in->rank = rank;
 	in->last_ts = INT64_MIN;
 	in->last_wall = INT64_MIN;
@@ -260,8 +257,7 @@ static void hold(struct merge *m, int input, const struct record *rec, uint64_t 
 
 	for (int k = 0; k < 5; k++)
 		bytes += views[k]->len;
-	if ((h = malloc(sizeof(*h) + bytes)) == NULL)
-		fatalx("out of memory holding a record for the merge");
+	h = xmalloc(sizeof(*h) + bytes);
 	h->next = NULL;
 	h->ts_ms = rec->ts_ms;
 	h->line_no = line_no;
@@ -328,8 +324,7 @@ uint64_t merge_release_due(struct merge *m, int64_t wall_ms, merge_at_end_fn at_
 
 	if (m->held_records == 0)
 		return 0;
-	if ((state = calloc(m->count, 1)) == NULL)
-		fatalx("out of memory");
+	state = xcalloc(m->count, 1);
 	for (size_t j = 0; j < m->count; j++) {
 		const struct merge_in *o = &m->inputs[j];
 		if (o->head != NULL || !at_end(ctx, o->path))
@@ -450,12 +445,13 @@ int merge_load(struct merge *m, struct wire_reader *r)
 		int input;
 		uint64_t held;
 
-		if (r->failed || (copy = strndup(path, len)) == NULL)
+		if (r->failed)
 			return -1;
+		copy = xstrndup(path, len);
 		input = merge_input(m, copy, 0);
 		free(copy);
 		if (input != (int)i)
-			return -1; /* out of memory, or a path twice */
+			return -1; /* a path twice */
 		m->inputs[i].rank = wire_get_u32(r);
 		m->inputs[i].last_ts = wire_get_i64(r);
 		held = wire_get_u64(r);

@@ -257,25 +257,6 @@ static size_t skip_escape(const unsigned char *s, size_t len, size_t p)
 	}
 }
 
-static void put_utf8(char *out, size_t *o, unsigned long cp)
-{
-	if (cp < 0x80) {
-		out[(*o)++] = (char)cp;
-	} else if (cp < 0x800) {
-		out[(*o)++] = (char)(0xc0 | (cp >> 6));
-		out[(*o)++] = (char)(0x80 | (cp & 0x3f));
-	} else if (cp < 0x10000) {
-		out[(*o)++] = (char)(0xe0 | (cp >> 12));
-		out[(*o)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		out[(*o)++] = (char)(0x80 | (cp & 0x3f));
-	} else {
-		out[(*o)++] = (char)(0xf0 | (cp >> 18));
-		out[(*o)++] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		out[(*o)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		out[(*o)++] = (char)(0x80 | (cp & 0x3f));
-	}
-}
-
 /*
  * Decodes a string body the scan has already validated into out and returns its
  * length, never more than n: every escape is at least as long as what it stands for.
@@ -317,7 +298,7 @@ static size_t decode_string(const unsigned char *s, size_t n, char *out)
 				     ((unsigned long)u_escape_at(s, n, i + 6) - 0xdc00);
 				i += 6;
 			}
-			put_utf8(out, &o, cp);
+			o += utf8_encode((uint32_t)cp, out + o);
 			i += 6;
 			continue;
 		default: /* '"', '\\' and '/' stand for themselves */
@@ -463,7 +444,10 @@ JSON_AVX2_FN void utf8_block_avx2(const unsigned char *s, struct block_masks *m)
 
 /*
  * The first pass, 64 bytes at a time: checks that the whole line is UTF-8 and notes
- * where its quotes are. UTF-8 is checked with bit masks instead of decoding: each
+ * where its quotes are. The UTF-8 check is not utf8_valid() because it rides on the
+ * vector loads this pass makes for the quotes anyway; utf8_valid() stays the rule it
+ * must agree with (test_parse_json_differential) and the fallback below. UTF-8 is
+ * checked with bit masks instead of decoding: each
  * lead byte asks for continuation bytes right after it (one for C2-DF, two for
  * E0-EF), and the line is valid when the bytes asked for are exactly its
  * continuation bytes. Lines with a rare lead byte (emoji, mostly) are decoded by

@@ -15,6 +15,7 @@
 
 #include "chatlogd/limits.h"
 #include "chatlogd/parse_internal.h"
+#include "chatlogd/textfile.h"
 #include "chatlogd/record.h"
 #include "chatlogd/timefmt.h"
 #include "chatlogd/util.h"
@@ -405,32 +406,13 @@ fail:
 struct regex_parser *regex_parser_load(const char *path, char *err, size_t errlen)
 {
 	struct regex_parser *rp;
-	char *data;
 	size_t len;
-	FILE *f;
+	char *data;
 
-	if ((f = fopen(path, "rb")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if ((data = textfile_read(path, FORMAT_FILE_MAX_BYTES, &len, err, errlen)) == NULL)
 		return NULL;
-	}
-	if ((data = malloc(FORMAT_FILE_MAX_BYTES + 1)) == NULL) {
-		fclose(f);
-		snprintf(err, errlen, "%s: out of memory", path);
-		return NULL;
-	}
-	len = fread(data, 1, FORMAT_FILE_MAX_BYTES + 1, f);
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		rp = NULL;
-	} else if (len > FORMAT_FILE_MAX_BYTES) {
-		snprintf(err, errlen, "%s: format file larger than %d bytes", path,
-		         FORMAT_FILE_MAX_BYTES);
-		rp = NULL;
-	} else {
-		rp = regex_parser_load_buffer(path, data, len, err, errlen);
-	}
+	rp = regex_parser_load_buffer(path, data, len, err, errlen);
 	free(data);
-	fclose(f);
 	return rp;
 }
 

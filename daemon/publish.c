@@ -140,21 +140,15 @@ static void args_add_i64(struct args *a, int64_t v)
 }
 
 /* Moves the arguments into a batch (argv pointers into one block). */
-static int args_to_batch(struct args *a, uint64_t seq, struct publish_batch *b)
+static void args_to_batch(struct args *a, uint64_t seq, struct publish_batch *b)
 {
 	char *block;
 
 	b->seq = seq;
 	b->argc = a->count;
-	b->argv = malloc((size_t)a->count * sizeof(*b->argv));
-	b->argvlen = malloc((size_t)a->count * sizeof(*b->argvlen));
-	block = malloc(a->arena_len ? a->arena_len : 1);
-	if (b->argv == NULL || b->argvlen == NULL || block == NULL) {
-		free(b->argv);
-		free(b->argvlen);
-		free(block);
-		return -1;
-	}
+	b->argv = xreallocarray(NULL, (size_t)a->count, sizeof(*b->argv));
+	b->argvlen = xreallocarray(NULL, (size_t)a->count, sizeof(*b->argvlen));
+	block = xmalloc(a->arena_len);
 	memcpy(block, a->arena, a->arena_len);
 	for (int i = 0; i < a->count; i++) {
 		b->argv[i] = block + a->offsets[i];
@@ -162,7 +156,6 @@ static int args_to_batch(struct args *a, uint64_t seq, struct publish_batch *b)
 	}
 	a->count = 0;
 	a->arena_len = 0;
-	return 0;
 }
 
 void publish_seq_key(const struct publish_settings *s, char *out, size_t out_size)
@@ -206,9 +199,7 @@ static void add_row(struct counter_table *t, uint32_t shop, uint32_t agent, int6
 static struct counter_row **sorted_rows(struct counter_table *t)
 {
 	size_t n = counter_table_count(t);
-	struct counter_row **rows = malloc((n ? n : 1) * sizeof(*rows));
-	if (rows == NULL)
-		return NULL;
+	struct counter_row **rows = xreallocarray(NULL, n, sizeof(*rows));
 	for (size_t i = 0; i < n; i++)
 		rows[i] = counter_table_at(t, i);
 	qsort(rows, n, sizeof(*rows), compare_rows);
@@ -283,8 +274,7 @@ static int builder_end(struct builder *b)
 		b->batches = xreallocarray(b->batches, (size_t)capacity, sizeof(*b->batches));
 		b->batch_capacity = capacity;
 	}
-	if (args_to_batch(&b->args, b->next_seq, &b->batches[b->batch_count]) == -1)
-		return -1;
+	args_to_batch(&b->args, b->next_seq, &b->batches[b->batch_count]);
 	b->batch_count++;
 	b->next_seq++;
 	builder_begin(b);
@@ -337,8 +327,6 @@ static int emit_hashes(struct builder *b, struct counter_table *t, int days)
 	size_t n = counter_table_count(t);
 	char key[KEY_BYTES];
 
-	if (rows == NULL)
-		return -1;
 	for (size_t i = 0; i < n; i++) {
 		const struct counter_row *row = rows[i];
 		if (builder_room(b) == -1) {
@@ -376,8 +364,6 @@ static int emit_sets(struct builder *b, struct counter_table *days)
 	char key[KEY_BYTES];
 	int rc = 0;
 
-	if (rows == NULL)
-		return -1;
 	for (size_t i = 0, j; i < n && rc == 0; i = j) {
 		uint32_t shop = rows[i]->shop;
 		size_t agents = 0;

@@ -35,6 +35,8 @@
 #include <hiredis/async.h>
 #include <hiredis/adapters/libevent.h>
 
+#include "chatlogd/decimal.h"
+#include "chatlogd/clock.h"
 #include "chatlogd/log.h"
 #include "chatlogd/redisconn.h"
 #include "chatlogd/secret.h"
@@ -130,14 +132,6 @@ struct redisconn {
 
 static void redisconn_drop(struct redisconn *c, const char *reason);
 
-static int64_t redisconn_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static struct timeval redisconn_timeval(int64_t ms)
 {
 	struct timeval tv;
@@ -192,20 +186,14 @@ static char *redisconn_percent_decode(const char *s, size_t len)
 	return out;
 }
 
-/* Parses all of [s, s+len) as a decimal number in [min, max]; -1 if it is not. */
+/* All of [s, s+len) as a number in [min, max]; -1 if it is not. */
 static long redisconn_parse_number(const char *s, size_t len, long min, long max)
 {
-	long value = 0;
-	size_t i;
+	uint64_t value;
 
-	if (len == 0 || len > 10)
+	if (decimal_parse(s, len, (uint64_t)max, &value) == -1 || value < (uint64_t)min)
 		return -1;
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		value = value * 10 + (s[i] - '0');
-	}
-	return value >= min && value <= max ? value : -1;
+	return (long)value;
 }
 
 /* unix:///absolute/path[?db=N] */
@@ -263,7 +251,12 @@ static int redisconn_parse_userinfo(struct redis_endpoint *ep, const char *s, si
 }
 
 /* redis://[user[:password]@]host[:port][/db]; host may be [IPv6]. Error texts
- * never quote the URL: it may hold a password. */
+ * never quote the URL: it may hold a password.
+ * Not evhttp_uri_parse (libevent 2.1), which would save only the split of the
+ * authority: it refuses without a reason (no "port must be 1-65535", no "an IPv6
+ * address needs [brackets]"), takes port 0 and an empty port, refuses a raw '@' in
+ * a password (we split at the last '@'), and leaves user:password undecoded in one
+ * string; the port, db, userinfo and unix:// checks below would all stay. */
 static int redisconn_parse_tcp_url(struct redis_endpoint *ep, const char *rest, char *err,
                                    size_t errlen)
 {
@@ -426,7 +419,7 @@ static void redisconn_arm_deadline(struct redisconn *c)
 
 	if (head == NULL || evtimer_pending(c->deadline_timer, NULL))
 		return;
-	tv = redisconn_timeval(head->deadline_ms - redisconn_now_ms());
+	tv = redisconn_timeval(head->deadline_ms - clock_monotonic_ms());
 	evtimer_add(c->deadline_timer, &tv);
 }
 
@@ -452,7 +445,7 @@ static char *resp_put_count(char *p, char kind, size_t n)
 
 /* The command in RESP, made in one pass: hiredis' redisFormatCommandArgv grows an
  * sds per argument, which showed up as a sixth of the daemon's time at each cut
- * (a cut's batch has some 100,000 arguments). NULL when out of memory. */
+ * (a cut's batch has some 100,000 arguments). */
 static char *resp_format(int argc, const char **argv, const size_t *argvlen, size_t *len)
 {
 	size_t total = 24;
@@ -460,8 +453,7 @@ static char *resp_format(int argc, const char **argv, const size_t *argvlen, siz
 
 	for (int i = 0; i < argc; i++)
 		total += 24 + argvlen[i] + 2;
-	if ((out = malloc(total)) == NULL)
-		return NULL;
+	out = xmalloc(total);
 	p = resp_put_count(out, '*', (size_t)argc);
 	for (int i = 0; i < argc; i++) {
 		p = resp_put_count(p, '$', argvlen[i]);
@@ -484,14 +476,15 @@ static int redisconn_send(struct redisconn *c, struct request *req, int argc, co
 	char *cmd;
 	int rc;
 
-	if (c->ac == NULL || (cmd = resp_format(argc, argv, argvlen, &len)) == NULL)
+	if (c->ac == NULL)
 		return -1;
+	cmd = resp_format(argc, argv, argvlen, &len);
 	rc = redisAsyncFormattedCommand(c->ac, redisconn_on_reply, req, cmd, len);
 	free(cmd);
 	if (rc != REDIS_OK)
 		return -1;
 	req->conn = c;
-	req->deadline_ms = redisconn_now_ms() + c->command_timeout_ms;
+	req->deadline_ms = clock_monotonic_ms() + c->command_timeout_ms;
 	TAILQ_INSERT_TAIL(&c->pending, req, entry);
 	if (redisconn_is_callers(req))
 		c->in_flight++;
@@ -510,8 +503,7 @@ static int redisconn_send_internal(struct redisconn *c, enum request_kind kind, 
 	for (i = 0; i < argc; i++)
 		argvlen[i] = kind == REQUEST_SCRIPT_LOAD && i == 2 ? c->scripts[script].lua_len
 		                                                   : strlen(argv[i]);
-	if ((req = calloc(1, sizeof(*req))) == NULL)
-		return -1;
+	req = xcalloc(1, sizeof(*req));
 	req->kind = kind;
 	req->script = script;
 	if (redisconn_send(c, req, argc, argv, argvlen) == -1) {
@@ -540,9 +532,7 @@ static int redisconn_send_eval(struct redisconn *c, struct request *req)
 
 	if (script->sha[0] == '\0')
 		req->retried = 1;
-	argv = malloc((size_t)argc * (sizeof(*argv) + sizeof(*argvlen)));
-	if (argv == NULL)
-		return -1;
+	argv = xreallocarray(NULL, (size_t)argc, sizeof(*argv) + sizeof(*argvlen));
 	argvlen = (size_t *)(argv + argc);
 	snprintf(numkeys, sizeof(numkeys), "%d", req->numkeys);
 	argv[0] = req->retried ? "EVAL" : "EVALSHA";
@@ -699,6 +689,39 @@ static void redisconn_on_disconnect(const redisAsyncContext *ac, int status)
 /* Starts the hiredis context for one attempt and queues the handshake: AUTH,
  * SELECT, SCRIPT LOAD of every script, then PING, whose answer makes it READY
  * (PING also proves the server answers: a stopped one still accepts sockets). */
+struct redisAsyncContext *
+redisconn_open(const char *unix_path, const char *address, int port, struct event_base *base,
+               void *data, void (*on_connect)(const struct redisAsyncContext *, int),
+               void (*on_disconnect)(const struct redisAsyncContext *, int), char *reason,
+               size_t reasonlen)
+{
+	redisAsyncContext *ac;
+
+	if (unix_path != NULL)
+		ac = redisAsyncConnectUnix(unix_path);
+	else
+		ac = redisAsyncConnect(address, port);
+	if (ac == NULL) {
+		snprintf(reason, reasonlen, "connect: out of memory");
+		return NULL;
+	}
+	if (ac->err != 0) {
+		snprintf(reason, reasonlen, "connect: %s", ac->errstr);
+		redisAsyncFree(ac);
+		return NULL;
+	}
+	ac->data = data;
+	if (redisLibeventAttach(ac, base) != REDIS_OK ||
+	    redisAsyncSetConnectCallback(ac, on_connect) != REDIS_OK ||
+	    redisAsyncSetDisconnectCallback(ac, on_disconnect) != REDIS_OK) {
+		ac->data = NULL;
+		redisAsyncFree(ac);
+		snprintf(reason, reasonlen, "connect: cannot attach to the event loop");
+		return NULL;
+	}
+	return ac;
+}
+
 static void redisconn_connect(struct redisconn *c, const char *address)
 {
 	const char *auth[3] = {"AUTH", NULL, NULL};
@@ -709,27 +732,9 @@ static void redisconn_connect(struct redisconn *c, const char *address)
 	char reason[256], db[16];
 	int i, ok = 1;
 
-	if (c->unix_path != NULL)
-		ac = redisAsyncConnectUnix(c->unix_path);
-	else
-		ac = redisAsyncConnect(address, c->port);
-	if (ac == NULL) {
-		redisconn_drop(c, "connect: out of memory");
-		return;
-	}
-	if (ac->err != 0) {
-		snprintf(reason, sizeof(reason), "connect: %s", ac->errstr);
-		redisAsyncFree(ac);
+	if ((ac = redisconn_open(c->unix_path, address, c->port, c->base, c, redisconn_on_connect,
+	                         redisconn_on_disconnect, reason, sizeof(reason))) == NULL) {
 		redisconn_drop(c, reason);
-		return;
-	}
-	ac->data = c;
-	if (redisLibeventAttach(ac, c->base) != REDIS_OK ||
-	    redisAsyncSetConnectCallback(ac, redisconn_on_connect) != REDIS_OK ||
-	    redisAsyncSetDisconnectCallback(ac, redisconn_on_disconnect) != REDIS_OK) {
-		ac->data = NULL;
-		redisAsyncFree(ac);
-		redisconn_drop(c, "connect: cannot attach to the event loop");
 		return;
 	}
 	c->ac = ac;
@@ -789,14 +794,13 @@ static void redisconn_on_step(evutil_socket_t fd, short what, void *arg)
 		else
 			redisconn_connect(c, c->host);
 	} else if (c->state == REDISCONN_RESOLVING && c->answer.done) {
-		const char *failure = resolve_failure(&c->answer);
-		c->answer.done = 0;
-		if (failure != NULL) {
+		const char *failure,
+		    *address = resolve_take(&c->answer, c->failed_attempts, &failure);
+		if (address == NULL) {
 			snprintf(reason, sizeof(reason), "resolve %s: %s", c->host, failure);
 			redisconn_drop(c, reason);
 		} else {
-			redisconn_connect(
-			    c, c->answer.addresses[c->failed_attempts % (unsigned)c->answer.count]);
+			redisconn_connect(c, address);
 		}
 	}
 	redisconn_leave(c);
@@ -828,7 +832,7 @@ static void redisconn_on_deadline(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (head == NULL)
 		return;
-	if (head->deadline_ms > redisconn_now_ms()) {
+	if (head->deadline_ms > clock_monotonic_ms()) {
 		redisconn_arm_deadline(c);
 		return;
 	}
@@ -1048,8 +1052,7 @@ int redisconn_command(struct redisconn *c, int argc, const char **argv, const si
 
 	if (!redisconn_connected(c) || argc <= 0)
 		return -1;
-	if ((req = calloc(1, sizeof(*req))) == NULL)
-		return -1;
+	req = xcalloc(1, sizeof(*req));
 	req->kind = REQUEST_COMMAND;
 	req->fn = fn;
 	req->privdata = privdata;
@@ -1075,9 +1078,7 @@ int redisconn_eval(struct redisconn *c, int script, int argc, const char **argv,
 		bytes += argvlen[i];
 	/* The request keeps its own copy of the arguments for the EVAL retry. */
 	req =
-	    calloc(1, sizeof(*req) + (size_t)argc * (sizeof(*req->argv) + sizeof(size_t)) + bytes);
-	if (req == NULL)
-		return -1;
+	    xcalloc(1, sizeof(*req) + (size_t)argc * (sizeof(*req->argv) + sizeof(size_t)) + bytes);
 	req->kind = REQUEST_EVAL;
 	req->fn = fn;
 	req->privdata = privdata;

@@ -131,11 +131,15 @@ int resolver_lookup(struct resolver *r, const char *host, struct resolve_lookup 
 	return 0;
 }
 
-const char *resolve_failure(const struct resolve_answer *answer)
+const char *resolve_take(struct resolve_answer *answer, unsigned attempt, const char **failure)
 {
+	answer->done = 0;
+	*failure = NULL;
 	if (answer->error != 0)
-		return evutil_gai_strerror(answer->error);
-	return answer->count == 0 ? "no IPv4 or IPv6 address" : NULL;
+		*failure = evutil_gai_strerror(answer->error);
+	else if (answer->count == 0)
+		*failure = "no IPv4 or IPv6 address";
+	return *failure != NULL ? NULL : answer->addresses[attempt % (unsigned)answer->count];
 }
 
 void resolver_cancel(struct resolve_lookup **handle)

@@ -8,31 +8,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chatlogd/decimal.h"
 #include "chatlogd/scoreboard.h"
 #include "chatlogd/utf8.h"
 #include "chatlogd/json_write.h"
+
+/* A counter field is read as it always was, at most 18 digits: far past any real count,
+ * and nine of them still sum inside int64_t. */
+#define SCOREBOARD_COUNT_MAX 999999999999999999ULL
 
 /* Nesting deeper than this in an alert message is not an alert message. */
 #define SCOREBOARD_JSON_DEPTH 32
 
 /* ---- counters hash fields ---- */
-
-/* Parses all of text as a non-negative decimal integer that fits int64_t. */
-static int parse_count(const char *text, int64_t *out)
-{
-	int64_t value = 0;
-	size_t i;
-
-	if (text[0] == '\0' || strlen(text) > 18)
-		return -1;
-	for (i = 0; text[i] != '\0'; i++) {
-		if (text[i] < '0' || text[i] > '9')
-			return -1;
-		value = value * 10 + (text[i] - '0');
-	}
-	*out = value;
-	return 0;
-}
 
 static int valid_reason_name(const char *name)
 {
@@ -75,13 +63,13 @@ static int field_counter(const char *field, struct reasons *reasons)
 int scoreboard_field(int64_t *value, struct reasons *reasons, const char *field, const char *text)
 {
 	int id = field_counter(field, reasons);
-	int64_t count;
+	uint64_t count;
 
 	if (id == -1)
 		return 0;
-	if (id == -2 || parse_count(text, &count) == -1)
+	if (id == -2 || decimal_parse(text, strlen(text), SCOREBOARD_COUNT_MAX, &count) == -1)
 		return -1;
-	value[id] += count;
+	value[id] += (int64_t)count;
 	return 1;
 }
 

@@ -12,6 +12,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "chatlogd/clock.h"
 #include "chatlogd/log.h"
 #include "chatlogd/publish.h"
 #include "chatlogd/redisconn.h"
@@ -60,13 +61,6 @@ struct sender {
 };
 
 static void sender_step(struct sender *s, const struct sender_event *ev);
-
-static int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 const char *sender_state_name(enum sender_state state)
 {
@@ -276,7 +270,7 @@ static enum sender_state batch_done(struct sender *s, const struct sender_event 
 	int applied = ev->has_outcome && ev->outcome == 1;
 
 	s->last_rejection[0] = '\0';
-	s->last_applied_ms = monotonic_ms();
+	s->last_applied_ms = clock_monotonic_ms();
 	if (ev->has_outcome) {
 		if (applied)
 			s->batches_applied++;

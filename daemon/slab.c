@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "chatlogd/slab.h"
+#include "chatlogd/util.h"
 
 void slab_init(struct slab *s, size_t item_size)
 {
@@ -26,13 +27,8 @@ uint32_t slab_alloc(struct slab *s, size_t link_offset)
 	if (s->used == SLAB_NONE)
 		return SLAB_NONE; /* every id is taken */
 	if ((s->used >> SLAB_SHIFT) == s->chunk_count) {
-		void **chunks = reallocarray(s->chunks, s->chunk_count + 1, sizeof(*chunks));
-		if (chunks == NULL)
-			return SLAB_NONE;
-		s->chunks = chunks;
-		if ((chunks[s->chunk_count] = malloc(SLAB_SIZE * s->item_size)) == NULL)
-			return SLAB_NONE;
-		s->chunk_count++;
+		s->chunks = xreallocarray(s->chunks, s->chunk_count + 1, sizeof(*s->chunks));
+		s->chunks[s->chunk_count++] = xreallocarray(NULL, SLAB_SIZE, s->item_size);
 	}
 	return s->used++;
 }

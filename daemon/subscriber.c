@@ -203,27 +203,10 @@ static void subscriber_connect(struct subscriber *s, const char *address)
 	char reason[256];
 	int ok = 1;
 
-	if (ep->unix_path != NULL)
-		ac = redisAsyncConnectUnix(ep->unix_path);
-	else
-		ac = redisAsyncConnect(address, ep->port);
-	if (ac == NULL) {
-		subscriber_drop(s, "connect: out of memory");
-		return;
-	}
-	if (ac->err != 0) {
-		snprintf(reason, sizeof(reason), "connect: %s", ac->errstr);
-		redisAsyncFree(ac);
+	if ((ac =
+	         redisconn_open(ep->unix_path, address, ep->port, s->base, s, subscriber_on_connect,
+	                        subscriber_on_disconnect, reason, sizeof(reason))) == NULL) {
 		subscriber_drop(s, reason);
-		return;
-	}
-	ac->data = s;
-	if (redisLibeventAttach(ac, s->base) != REDIS_OK ||
-	    redisAsyncSetConnectCallback(ac, subscriber_on_connect) != REDIS_OK ||
-	    redisAsyncSetDisconnectCallback(ac, subscriber_on_disconnect) != REDIS_OK) {
-		ac->data = NULL;
-		redisAsyncFree(ac);
-		subscriber_drop(s, "connect: cannot attach to the event loop");
 		return;
 	}
 	s->ac = ac;
@@ -266,15 +249,14 @@ static void subscriber_on_step(evutil_socket_t fd, short what, void *arg)
 			s->state = SUBSCRIBER_RESOLVING;
 		}
 	} else if (s->state == SUBSCRIBER_RESOLVING && s->answer.done) {
-		const char *failure = resolve_failure(&s->answer);
-		s->answer.done = 0;
-		if (failure != NULL) {
+		const char *failure,
+		    *address = resolve_take(&s->answer, s->failed_attempts, &failure);
+		if (address == NULL) {
 			snprintf(reason, sizeof(reason), "resolve %s: %s", s->endpoint.host,
 			         failure);
 			subscriber_drop(s, reason);
 		} else {
-			subscriber_connect(
-			    s, s->answer.addresses[s->failed_attempts % (unsigned)s->answer.count]);
+			subscriber_connect(s, address);
 		}
 	}
 	subscriber_leave(s);

@@ -25,6 +25,7 @@
 
 #include <event2/event.h>
 
+#include "chatlogd/clock.h"
 #include "chatlogd/hindex.h"
 #include "chatlogd/limits.h"
 #include "chatlogd/lines.h"
@@ -121,13 +122,6 @@ struct tail {
 };
 
 static void file_read_cb(evutil_socket_t fd, short what, void *arg);
-
-static int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static size_t min_size(uint64_t a, size_t b)
 {
@@ -452,7 +446,7 @@ static struct tail_file *file_alloc(struct tail *t, const char *path, int fd, co
 	f->fd = fd;
 	f->dev = (uint64_t)st->st_dev;
 	f->ino = (uint64_t)st->st_ino;
-	f->last_data_ms = monotonic_ms();
+	f->last_data_ms = clock_monotonic_ms();
 	if ((f->source = source_get(t, path)) == NULL)
 		goto fail;
 	if ((f->read_event = event_new(t->base, -1, 0, file_read_cb, f)) == NULL)
@@ -715,7 +709,7 @@ static int file_read_some(struct tail_file *f)
 			return 0;
 		stream_note_read(s, space, (size_t)got);
 		f->source->bytes += (uint64_t)got;
-		f->last_data_ms = monotonic_ms();
+		f->last_data_ms = clock_monotonic_ms();
 		lines_commit(&s->lines, (size_t)got, file_line, f);
 		stream_after_commit(s);
 		budget -= (size_t)got;
@@ -752,7 +746,7 @@ static int drain_may_end(const struct tail_file *f)
 
 	if (f->drain != DRAIN_ROTATED)
 		return 1;
-	if (monotonic_ms() - f->last_data_ms >= f->tail->rotate_wait_ms)
+	if (clock_monotonic_ms() - f->last_data_ms >= f->tail->rotate_wait_ms)
 		return 1;
 	return stat(f->source->path, &st) == 0 && st.st_size > 0 &&
 	       ((uint64_t)st.st_dev != f->dev || (uint64_t)st.st_ino != f->ino);
@@ -815,7 +809,7 @@ static void file_drain(struct tail_file *f, enum tail_drain drain)
 	if (f->drain == DRAIN_NONE && drain == DRAIN_ROTATED)
 		f->source->rotations++;
 	f->drain = drain;
-	f->last_data_ms = monotonic_ms();
+	f->last_data_ms = clock_monotonic_ms();
 	f->tail->want_rescan = 1; /* to open the file the path names now */
 	log_info("file %s, reading it to its end file=%s inode=%" PRIu64 " offset=%" PRIu64,
 	         drain_name(drain), log_path(shown, sizeof(shown), f->source->path), f->ino,
@@ -1728,8 +1722,7 @@ static void restore_all(struct tail *t)
 
 	if (t->restored_count == 0)
 		return;
-	if ((group = calloc(t->restored_count, sizeof(*group))) == NULL)
-		fatalx("out of memory restoring positions");
+	group = xcalloc(t->restored_count, sizeof(*group));
 	for (i = 0; i < t->restored_count; i++) {
 		const char *path = t->restored[i].path;
 		for (j = 0; j < i && strcmp(t->restored[j].path, path) != 0; j++)
@@ -1783,7 +1776,7 @@ void tail_resume(struct tail *t)
 	}
 }
 
-int tail_positions(struct tail *t, struct tail_position **out, size_t *count)
+void tail_positions(struct tail *t, struct tail_position **out, size_t *count)
 {
 	struct tail_position *positions;
 	struct tail_file *f;
@@ -1796,17 +1789,13 @@ int tail_positions(struct tail *t, struct tail_position **out, size_t *count)
 		n++;
 	}
 	if (n == 0)
-		return 0;
-	if ((positions = calloc(n, sizeof(*positions))) == NULL)
-		return -1;
+		return;
+	positions = xcalloc(n, sizeof(*positions));
 	n = 0;
 	TAILQ_FOREACH(f, &t->files, link)
 	{
 		struct tail_position *p = &positions[n];
-		if ((p->path = strdup(f->source->path)) == NULL) {
-			tail_positions_free(positions, n);
-			return -1;
-		}
+		p->path = xstrdup(f->source->path);
 		n++;
 		p->dev = f->dev;
 		p->ino = f->ino;
@@ -1816,7 +1805,6 @@ int tail_positions(struct tail *t, struct tail_position **out, size_t *count)
 	}
 	*out = positions;
 	*count = n;
-	return 0;
 }
 
 void tail_positions_free(struct tail_position *positions, size_t count)

@@ -98,6 +98,22 @@ static int read_digits(const char *s, size_t n)
 	return v;
 }
 
+int timefmt_parse_date(const char *s, size_t len, int64_t *day)
+{
+	int year, month, dd;
+
+	if (len != 10 || s[4] != '-' || s[7] != '-')
+		return -1;
+	year = read_digits(s, 4);
+	month = read_digits(s + 5, 2);
+	dd = read_digits(s + 8, 2);
+	if (year < 0 || month < 1 || month > 12 || dd < 1 ||
+	    (unsigned)dd > days_in_month(year, (unsigned)month))
+		return -1;
+	*day = timefmt_days_from_civil(year, (unsigned)month, (unsigned)dd);
+	return 0;
+}
+
 /*
  * Reads a fraction of a second starting after the '.', at least one digit, and keeps
  * the first three (truncating). Returns the number of digits read, or 0 if none.

@@ -26,12 +26,14 @@
 #include <event2/http.h>
 #include <event2/util.h>
 
+#include "chatlogd/clock.h"
 #include "chatlogd/config.h"
 #include "chatlogd/limits.h"
 #include "chatlogd/log.h"
 #include "chatlogd/resolve.h"
 #include "chatlogd/robot.h"
 #include "chatlogd/webhook.h"
+#include "chatlogd/util.h"
 
 /* How much of an answer is read: robots answer {"errcode":0,"errmsg":"ok"}. */
 #define ANSWER_BYTES 512
@@ -424,20 +426,6 @@ static void attempt_start(struct sender *sender)
 	}
 }
 
-static int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t real_clock_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- the rate limit --------------------------------------------------------------------- */
 
 static int rate_init(struct rate_window *rw, int64_t period_ms, int64_t limit)
@@ -505,7 +493,7 @@ static void kick(struct sender *sender)
 
 	if (sender->state != ATTEMPT_IDLE || sender->count == 0)
 		return;
-	now = monotonic_ms();
+	now = clock_monotonic_ms();
 	wait = rate_wait_ms(&sender->minute, now);
 	wait_second = rate_wait_ms(&sender->second, now);
 	if (wait_second > wait)
@@ -629,16 +617,15 @@ static void on_step(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 
 	if (sender->state == ATTEMPT_RESOLVING && sender->resolved.done) {
-		const struct resolve_answer *a = &sender->resolved;
-		const char *failure = resolve_failure(a);
-		sender->resolved.done = 0;
-		if (failure != NULL) {
+		const char *failure,
+		    *address =
+		        resolve_take(&sender->resolved, queue_at(sender, 0)->attempts, &failure);
+		if (address == NULL) {
 			snprintf(why, sizeof(why), "cannot resolve %s: %s", sender->host, failure);
 			attempt_done(sender, OUTCOME_RETRY, why);
 			return;
 		}
-		snprintf(sender->address, sizeof(sender->address), "%s",
-		         a->addresses[queue_at(sender, 0)->attempts % (unsigned)a->count]);
+		snprintf(sender->address, sizeof(sender->address), "%s", address);
 		request(sender);
 	} else if (sender->state == ATTEMPT_ANSWERED) {
 		if (sender->status == 0 && sender->https && sender->conn != NULL)
@@ -753,11 +740,9 @@ static void digest_schedule(struct sender *sender, int64_t now)
 /* Queues the digest as one post, if the budget has room; clears it. */
 static void digest_send(struct sender *sender)
 {
-	char *text = malloc(TEXT_BYTES), *body = malloc(BODY_BYTES);
+	char *text = xmalloc(TEXT_BYTES), *body = xmalloc(BODY_BYTES);
 	size_t len;
 
-	if (text == NULL || body == NULL)
-		fatalx("out of memory");
 	robot_digest_text(sender->digest, sender->owner->language, sender->per_minute, text,
 	                  TEXT_BYTES);
 	len = robot_body(sender->kind, text, NULL, NULL, body, BODY_BYTES);
@@ -774,7 +759,7 @@ static void digest_send(struct sender *sender)
 static void on_digest_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct sender *sender = arg;
-	int64_t now = monotonic_ms();
+	int64_t now = clock_monotonic_ms();
 	(void)fd;
 	(void)what;
 
@@ -791,12 +776,10 @@ static void on_digest_timer(evutil_socket_t fd, short what, void *arg)
 static size_t alert_body(const struct sender *sender, const struct alert_event *ev,
                          const struct names *names, int escalated, char *out, size_t size)
 {
-	char *text = malloc(TEXT_BYTES), alert[ALERT_MESSAGE_MAX];
+	char *text = xmalloc(TEXT_BYTES), alert[ALERT_MESSAGE_MAX];
 	struct robot_mention mention = {names_get(names, ev->agent), NULL, 0};
 	size_t len;
 
-	if (text == NULL)
-		fatalx("out of memory");
 	robot_alert_text(ev, names, sender->owner->language, escalated, text, TEXT_BYTES);
 	if (ev->type == ALERT_RAISED || ev->type == ALERT_WAITING || ev->type == ALERT_WARNING)
 		mention.id =
@@ -814,7 +797,7 @@ static size_t alert_body(const struct sender *sender, const struct alert_event *
 static int sender_post_alert(struct sender *sender, const struct alert_event *ev,
                              const struct names *names, int escalated)
 {
-	int64_t now = monotonic_ms();
+	int64_t now = clock_monotonic_ms();
 	char *body;
 	size_t len;
 	int rc;
@@ -940,7 +923,7 @@ struct webhook *webhook_new_robots(struct event_base *base, const struct webhook
 	wh->base = base;
 	wh->language = r->language;
 	wh->escalate_after_ms = r->escalate_after_ms;
-	wh->wall_clock_ms = r->wall_clock_ms != NULL ? r->wall_clock_ms : real_clock_ms;
+	wh->wall_clock_ms = r->wall_clock_ms != NULL ? r->wall_clock_ms : clock_wall_ms;
 	if (r->mentions_file != NULL && r->mentions_file[0] != '\0' &&
 	    (wh->mentions = robot_mentions_load(r->mentions_file, err, errlen)) == NULL)
 		goto fail;
@@ -979,11 +962,9 @@ int webhook_post(struct webhook *wh, const char *body, size_t len)
 size_t webhook_alert_body(const struct alert_event *ev, const struct names *names, char *out,
                           size_t size)
 {
-	char *text = malloc(TEXT_BYTES), alert[ALERT_MESSAGE_MAX];
+	char *text = xmalloc(TEXT_BYTES), alert[ALERT_MESSAGE_MAX];
 	size_t len;
 
-	if (text == NULL)
-		fatalx("out of memory");
 	robot_alert_text(ev, names, ROBOT_ZH, 0, text, TEXT_BYTES);
 	alert_format(ev, names, alert, sizeof(alert));
 	len = robot_body(ROBOT_GENERIC, text, NULL, alert, out, size);
@@ -1018,7 +999,8 @@ static void sender_hurry(struct sender *sender)
 {
 	if (sender == NULL)
 		return;
-	if (robot_digest_count(sender->digest) > 0 && budget_has_room(sender, monotonic_ms())) {
+	if (robot_digest_count(sender->digest) > 0 &&
+	    budget_has_room(sender, clock_monotonic_ms())) {
 		event_del(sender->digest_timer);
 		digest_send(sender);
 	}

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chatlogd/hindex.h"
+#include "chatlogd/agent_index.h"
 #include "chatlogd/names.h"
 #include "chatlogd/windows.h"
 #include "chatlogd/wire.h"
@@ -43,7 +43,7 @@ struct series {
 struct windows {
 	struct series *series;
 	size_t count, capacity;
-	struct hindex index;
+	struct agent_index ids; /* series[id] */
 };
 
 const char *windows_name(unsigned i)
@@ -81,37 +81,16 @@ void windows_free(struct windows *w)
 	for (size_t i = 0; i < w->count; i++)
 		series_free(&w->series[i]);
 	free(w->series);
-	hindex_free(&w->index);
+	agent_index_free(&w->ids);
 	free(w);
-}
-
-struct series_key {
-	uint32_t shop, agent;
-};
-
-static int series_equals(const void *ctx, uint32_t id)
-{
-	const void *const *probe = ctx;
-	const struct windows *w = probe[0];
-	const struct series_key *key = probe[1];
-	return w->series[id].shop == key->shop && w->series[id].agent == key->agent;
-}
-
-static uint64_t series_hash(uint32_t shop, uint32_t agent)
-{
-	struct series_key key = {shop, agent};
-	return hindex_hash(&key, sizeof(key), 7);
 }
 
 static struct series *series_get(struct windows *w, uint32_t shop, uint32_t agent)
 {
-	struct series_key key = {shop, agent};
-	const void *probe[2] = {w, &key};
-	uint64_t hash = series_hash(shop, agent);
-	uint32_t id = hindex_find(&w->index, hash, series_equals, probe);
+	uint32_t id = agent_index_find(&w->ids, shop, agent);
 	struct series *s;
 
-	if (id != HINDEX_NONE)
+	if (id != AGENT_INDEX_NONE)
 		return &w->series[id];
 	if (w->count == w->capacity) {
 		size_t capacity = w->capacity ? w->capacity * 2 : 16;
@@ -124,13 +103,13 @@ static struct series *series_get(struct windows *w, uint32_t shop, uint32_t agen
 	s->agent = agent;
 	s->newest = INT64_MIN;
 	s->changed = WINDOWS_ALL; /* its hashes have never been written */
-	if (hindex_insert(&w->index, hash, (uint32_t)w->count) == -1)
+	if (agent_index_add(&w->ids, shop, agent) == AGENT_INDEX_NONE)
 		return NULL;
 	return &w->series[w->count++];
 }
 
-/* The stored minute `minute` of s, inserted empty in order if absent; NULL when out
- * of memory. Minutes come mostly in order: the newest is checked first. */
+/* The stored minute `minute` of s, inserted empty in order if absent. Minutes come mostly in order:
+ * the newest is checked first. */
 static struct minute *minute_at(struct series *s, int64_t minute)
 {
 	uint32_t lo = 0, hi = s->minute_count;
@@ -150,10 +129,7 @@ static struct minute *minute_at(struct series *s, int64_t minute)
 	}
 	if (s->minute_count == s->minute_capacity) {
 		uint32_t capacity = s->minute_capacity ? s->minute_capacity * 2 : 2;
-		struct minute *grown = reallocarray(s->minutes, capacity, sizeof(*grown));
-		if (grown == NULL)
-			return NULL;
-		s->minutes = grown;
+		s->minutes = xreallocarray(s->minutes, capacity, sizeof(*s->minutes));
 		s->minute_capacity = capacity;
 	}
 	memmove(&s->minutes[lo + 1], &s->minutes[lo], (s->minute_count - lo) * sizeof(*s->minutes));
@@ -204,8 +180,7 @@ static int series_add(struct series *s, int64_t minute, const int64_t *value)
 		s->newest = minute;
 		series_forget_before(s, minute - DAY_MINUTES);
 	}
-	if ((m = minute_at(s, minute)) == NULL)
-		return -1;
+	m = minute_at(s, minute);
 	for (unsigned id = 0; id < COUNTER_WIDTH; id++)
 		if (value[id] != 0 && minute_add(m, id, value[id]) == -1)
 			return -1;
@@ -281,11 +256,10 @@ static int drop_retired(struct windows *w)
 	if (kept == w->count)
 		return 0;
 	w->count = kept;
-	hindex_free(&w->index);
-	memset(&w->index, 0, sizeof(w->index));
+	agent_index_clear(&w->ids);
 	for (size_t i = 0; i < w->count; i++)
-		if (hindex_insert(&w->index, series_hash(w->series[i].shop, w->series[i].agent),
-		                  (uint32_t)i) == -1)
+		if (agent_index_add(&w->ids, w->series[i].shop, w->series[i].agent) ==
+		    AGENT_INDEX_NONE)
 			return -1;
 	return 0;
 }
@@ -336,15 +310,10 @@ static int compare_series(const void *a, const void *b)
 int windows_each(struct windows *w, int64_t as_of_ms, windows_fn fn, void *ctx)
 {
 	int64_t now = minute_of(as_of_ms);
-	struct series **order = malloc((w->count ? w->count : 1) * sizeof(*order));
-	int64_t(*sums)[COUNTER_WIDTH] = malloc(WINDOW_COUNT * sizeof(*sums));
+	struct series **order = xreallocarray(NULL, w->count, sizeof(*order));
+	int64_t(*sums)[COUNTER_WIDTH] = xreallocarray(NULL, WINDOW_COUNT, sizeof(*sums));
 	int rc = 0;
 
-	if (order == NULL || sums == NULL) {
-		free(order);
-		free(sums);
-		return -1;
-	}
 	for (size_t i = 0; i < w->count; i++)
 		order[i] = &w->series[i];
 	qsort(order, w->count, sizeof(*order), compare_series);
@@ -439,13 +408,9 @@ int windows_load_retired(struct windows *w, struct wire_reader *in)
 	if (n > w->count)
 		return -1;
 	for (uint64_t i = 0; i < n && !in->failed; i++) {
-		struct series_key key;
-		const void *probe[2] = {w, &key};
-		uint32_t id;
-		key.shop = wire_get_u32(in);
-		key.agent = wire_get_u32(in);
-		id = hindex_find(&w->index, series_hash(key.shop, key.agent), series_equals, probe);
-		if (id == HINDEX_NONE)
+		uint32_t shop = wire_get_u32(in), agent = wire_get_u32(in);
+		uint32_t id = agent_index_find(&w->ids, shop, agent);
+		if (id == AGENT_INDEX_NONE)
 			return -1;
 		w->series[id].retired = 1;
 	}
@@ -472,7 +437,7 @@ int windows_load(struct windows *w, struct wire_reader *in, unsigned schema)
 			int stale = minute <= newest - DAY_MINUTES;
 			struct minute *m = NULL;
 			if (fields > COUNTER_WIDTH || minute > newest ||
-			    (!stale && ((m = minute_at(s, minute)) == NULL || m->count > 0)))
+			    (!stale && (m = minute_at(s, minute))->count > 0))
 				return -1;
 			for (uint32_t f = 0; f < fields; f++) {
 				uint32_t id = counters_id_from_schema(wire_get_u32(in), schema);

@@ -516,8 +516,23 @@ static void test_strptime_not_nul_terminated_input(void)
 	CHECK_INT(ms, REF_MS - 250);
 }
 
+static void test_parse_date_real_days_only(void)
+{
+	static const char *const bad[] = {"2026-02-29", "2026-13-01", "2026-00-10",  "2026-04-31",
+	                                  "2026-1-01",  "2026/01/01", "2026-01-01x", ""};
+	int64_t day = 0;
+
+	CHECK(timefmt_parse_date("1970-01-01", 10, &day) == 0 && day == 0);
+	CHECK(timefmt_parse_date("2024-02-29", 10, &day) == 0 &&
+	      day == timefmt_days_from_civil(2024, 2, 29));
+	CHECK(timefmt_parse_date("1969-12-31", 10, &day) == 0 && day == -1);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(timefmt_parse_date(bad[i], strlen(bad[i]), &day) == -1);
+}
+
 int main(void)
 {
+	RUN(test_parse_date_real_days_only);
 	RUN(test_rfc3339_offset_plus_eight);
 	RUN(test_rfc3339_z_upper_and_lower);
 	RUN(test_rfc3339_lowercase_t_and_space_separator);

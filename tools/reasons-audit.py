@@ -156,14 +156,19 @@ def pred_of(h):
     return h[0]["reason"] if h else "none"
 
 
-def main():
-    ap = argparse.ArgumentParser(add_help=True)
+def add_data_arguments(ap):
+    """--patterns, --corpus and --labels with their defaults; reasons-cv.py takes the same."""
     ap.add_argument("--patterns", default=os.path.join(ROOT, "patterns", "lost-reasons.conf"))
     ap.add_argument("--corpus", default=os.environ.get("REASONS_CORPUS") or next(
         (c for c in (os.path.join(ROOT, "..", "shared", "data", "jd-dev", "jd-dev.jsonl"),
                      "/work/shared/data/jd-dev/jd-dev.jsonl") if os.path.exists(c)), None))
     ap.add_argument("--labels", default=os.path.join(ROOT, "tests", "data", "reasons",
                                                      "jd-dev.tune.tsv"))
+
+
+def main():
+    ap = argparse.ArgumentParser(add_help=True)
+    add_data_arguments(ap)
     ap.add_argument("--fold", choices=["A", "B"])
     ap.add_argument("--show", action="store_true")
     g = ap.add_mutually_exclusive_group(required=True)

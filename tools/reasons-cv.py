@@ -50,12 +50,7 @@ spec.loader.exec_module(audit)
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--patterns", default=os.path.join(ROOT, "patterns", "lost-reasons.conf"))
-    ap.add_argument("--corpus", default=os.environ.get("REASONS_CORPUS") or next(
-        (c for c in (os.path.join(ROOT, "..", "shared", "data", "jd-dev", "jd-dev.jsonl"),
-                     "/work/shared/data/jd-dev/jd-dev.jsonl") if os.path.exists(c)), None))
-    ap.add_argument("--labels", default=os.path.join(ROOT, "tests", "data", "reasons",
-                                                     "jd-dev.tune.tsv"))
+    audit.add_data_arguments(ap)
     ap.add_argument("--keep", choices=["A", "B"])
     ap.add_argument("--score", choices=["A", "B"])
     ap.add_argument("--inquiry", help="simulated whole-inquiry rules (with --score)")

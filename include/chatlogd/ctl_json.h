@@ -27,6 +27,8 @@ void ctl_json_int(struct ctl_json *j, const char *key, int64_t value);
 void ctl_json_text(struct ctl_json *j, const char *key, const char *text);
 /* A number already spelled as JSON ("0.6667", "128.00"). */
 void ctl_json_number(struct ctl_json *j, const char *key, const char *text);
+/* A ratio counted in ten-thousandths (counters_format_e4) as a number, "0.6667". */
+void ctl_json_e4(struct ctl_json *j, const char *key, int64_t e4);
 /* An alert message from Redis: verbatim when it is valid JSON (with line breaks,
  * which can only stand between its tokens, made spaces), else as a string; null
  * when raw is NULL. */

@@ -15,6 +15,7 @@
 
 #include "counters.h"
 #include "reasons.h"
+#include "windows.h"
 
 struct config;
 struct ctl_redis;
@@ -113,6 +114,15 @@ int ctl_redis_rows(struct ctl_redis *c, const char *shop, const char *agent,
  * in one round trip. -1 after saying why; free the rows either way. */
 int ctl_redis_totals(struct ctl_redis *c, char *const *shops, size_t count, const char *suffix,
                      struct ctl_row *rows);
+
+/* An agent's periods as the CLI and the dashboard read them: the windows' hashes
+ * ("w:1m" .. "w:24h", windows.h's order), then the day's ("d:YYYYMMDD"). */
+#define CTL_PERIODS (WINDOW_COUNT + 1)
+struct ctl_periods {
+	char suffix[CTL_PERIODS][16];
+	const char *list[CTL_PERIODS];
+};
+void ctl_periods_init(struct ctl_periods *p, const char *day_key);
 
 /* One agent's hashes for count suffixes into rows[count], and its active alert into
  * alert_row. -1 after saying why; free the rows either way. */

@@ -20,8 +20,8 @@ struct deadline_heap {
 	size_t count, capacity;
 };
 
-/* Adds an entry. Returns 0, or -1 when out of memory (the heap is unchanged). */
-int deadline_push(struct deadline_heap *h, int64_t at, uint32_t id, uint32_t generation);
+/* Adds an entry (running out of memory is fatal, util.h). */
+void deadline_push(struct deadline_heap *h, int64_t at, uint32_t id, uint32_t generation);
 
 /* 1 when the earliest entry is due before now. */
 static inline int deadline_due(const struct deadline_heap *h, int64_t now)

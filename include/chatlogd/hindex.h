@@ -53,9 +53,10 @@ static inline uint32_t hindex_find(const struct hindex *h, uint64_t hash,
 	}
 }
 
-/* Adds id under hash (the caller checked it is absent). Returns 0, or -1 when out
- * of memory. The low 32 bits of the hash stored per slot are enough to find any
- * entry's home slot again, so growing and removing never ask the owner. */
+/* Adds id under hash (the caller checked it is absent). Returns 0, or -1 when the
+ * index already has 2^31 slots (out of memory is fatal, util.h). The low 32 bits of the hash stored
+ * per slot are enough to find any entry's home slot again, so growing and removing never ask the
+ * owner. */
 int hindex_insert(struct hindex *h, uint64_t hash, uint32_t id);
 
 /* Removes id (stored under hash) keeping probe chains intact. */

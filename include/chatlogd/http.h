@@ -26,6 +26,11 @@ struct http_handlers {
 	void *ctx;
 };
 
+/* Splits "HOST:PORT" ("[::1]:PORT" for IPv6) into host, without brackets, and a port of
+ * 0-65535. Returns 0, or -1 when it is not one or the host is empty or does not fit.
+ * The http_listen setting is checked with it, so start-up accepts what can be bound. */
+int http_parse_listen(const char *listen, char *host, size_t host_size, int *port);
+
 /* Listens on "HOST:PORT" ("[::1]:PORT" for IPv6; port 0 picks a free one when any_port)
  * with the limits and no routes but a 404 for every path. NULL with a reason in err. */
 struct http *http_listen(struct event_base *base, const char *listen, int any_port, char *err,

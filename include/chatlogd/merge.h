@@ -38,7 +38,7 @@ void merge_free(struct merge *m);
 /* Declares the input followed under path, with its place in the tie order (lower
  * first; equal ranks go by path). Declaring a known path again keeps its records
  * and takes the new rank. Returns the input's id (stable for the merge's life and
- * across merge_save/merge_load), or -1 when out of memory. path is copied. */
+ * across merge_save/merge_load). path is copied. */
 int merge_input(struct merge *m, const char *path, uint32_t rank);
 
 /* The next record of an input, in the input's order. Released at once (not copied)

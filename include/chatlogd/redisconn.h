@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 struct event_base;
+struct redisAsyncContext;
 struct redisReply;
 struct redisconn;
 
@@ -47,6 +48,16 @@ int redisconn_load_password(struct redis_endpoint *ep, const char *password_file
 
 /* Frees the strings (wiping the password) and zeroes ep; accepts NULL. */
 void redisconn_endpoint_free(struct redis_endpoint *ep);
+
+/* Starts a non-blocking connection to unix_path, or else to address:port (address
+ * already resolved), attached to base with data as ac->data and the two callbacks.
+ * Returns the hiredis context, or NULL with "connect: why" in reason. redisconn and
+ * subscriber both connect this way and differ only in what they queue on it. */
+struct redisAsyncContext *
+redisconn_open(const char *unix_path, const char *address, int port, struct event_base *base,
+               void *data, void (*on_connect)(const struct redisAsyncContext *, int),
+               void (*on_disconnect)(const struct redisAsyncContext *, int), char *reason,
+               size_t reasonlen);
 
 /* Called when the connection becomes usable (connected = 1: AUTH, SELECT and script
  * loading done) or is lost or an attempt failed (0, once per failed attempt, after

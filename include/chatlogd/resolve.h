@@ -42,9 +42,10 @@ int resolver_busy(const struct resolver *r);
 int resolver_lookup(struct resolver *r, const char *host, struct resolve_lookup **handle,
                     struct resolve_answer *answer, struct event *wake);
 
-/* Why an answer gives nothing to connect to (the lookup's error, or no address), or
- * NULL when it has addresses. */
-const char *resolve_failure(const struct resolve_answer *answer);
+/* Takes a done answer (clears done): the address to try on retry number `attempt`,
+ * rotating through the addresses, or NULL with why there is none (the lookup's
+ * error, or no address) in *failure. */
+const char *resolve_take(struct resolve_answer *answer, unsigned attempt, const char **failure);
 
 /* Abandons the lookup in *handle, if any, and sets *handle to NULL: evdns still
  * calls back later, and the answer goes nowhere. */

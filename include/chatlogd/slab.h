@@ -30,8 +30,8 @@ static inline void *slab_at(const struct slab *s, uint32_t id)
 	return (char *)s->chunks[id >> SLAB_SHIFT] + (size_t)(id & (SLAB_SIZE - 1)) * s->item_size;
 }
 
-/* A free id (its item's contents undefined), or SLAB_NONE when out of memory. The
- * free list threads through the uint32_t field at link_offset of free items. */
+/* A free id (its item's contents undefined), or SLAB_NONE when every id is taken.
+ * The free list threads through the uint32_t field at link_offset of free items. */
 uint32_t slab_alloc(struct slab *s, size_t link_offset);
 
 /* Gives id back; its item's link_offset field becomes the free-list link. */

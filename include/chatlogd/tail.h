@@ -103,9 +103,8 @@ void tail_resume(struct tail *t);
 /* A snapshot of every followed file's position (after tail_start), exact even when
  * taken from inside the line callback; files let go are no longer listed. Predecessors (a rotated
  * file still being read) come before their successor under the same path. *out is
- * an array the caller frees with tail_positions_free. 0, or -1 when out of memory
- * (never an empty snapshot in its place). */
-int tail_positions(struct tail *t, struct tail_position **out, size_t *count);
+ * an array the caller frees with tail_positions_free. */
+void tail_positions(struct tail *t, struct tail_position **out, size_t *count);
 void tail_positions_free(struct tail_position *positions, size_t count);
 
 /* 1 when every followed file has been read to its current end (no pending work). */

@@ -30,6 +30,10 @@ int timefmt_set_timezone(const char *zone);
 /* Days since 1970-01-01 of a proleptic Gregorian date (negative before 1970). */
 int64_t timefmt_days_from_civil(int64_t year, unsigned month, unsigned day);
 
+/* All of [s, s+len) as "YYYY-MM-DD", a real calendar day, into days since 1970-01-01
+ * (negative before). Returns 0, or -1. */
+int timefmt_parse_date(const char *s, size_t len, int64_t *day);
+
 /* "YYYYMMDDHHMM" of the UTC minute containing ms; out must hold 13 bytes. */
 void timefmt_minute_key(int64_t ms, char out[13]);
 

@@ -37,7 +37,8 @@ size_t windows_count(const struct windows *w);
  * moved from prev_as_of_ms to as_of_ms, and all of a new (shop, agent)'s. A
  * (shop, agent) without data for a day whose windows the cut does not change is
  * retired: this cut deletes its hashes, and the next windows_add forgets it. The
- * notes last until the next windows_add. Returns 0, or -1 when out of memory. */
+ * notes last until the next windows_add. Returns 0, or -1 when the series index is
+ * full (2^31 slots; out of memory is fatal, util.h). */
 int windows_add(struct windows *w, struct counter_table *cut, int64_t prev_as_of_ms,
                 int64_t as_of_ms);
 

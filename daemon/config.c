@@ -15,7 +15,8 @@
  *   - a key given twice keeps its last value, except `input`, which appends
  *     (an empty `input =` clears the list gathered so far);
  *   - durations take a unit, ms s m h d; a bare number is in the key's unit
- *     (milliseconds for keys ending in _ms, else seconds); whole numbers only;
+ *     (milliseconds for CONFIG_DURATION_MS keys: those ending in _ms, merge_grace
+ *     and warn_at; else seconds); whole numbers only;
  *   - sizes take k, m or g (binary: 1k = 1024; kb, kib, mb, mib, gb, gib too,
  *     any case); a bare number is bytes;
  *   - lines hold at most INI_MAX_LINE - 2 bytes (198 with Debian's libinih), and a

@@ -43,7 +43,8 @@
  * escaped names (rediskey.h). Real prefixes are a few letters. */
 #define LIMIT_PREFIX_BYTES 128
 
-/* Error lines logged per input file per second before further ones are only counted. */
+/* Bad lines logged per second (live, all inputs together; batch: the first this many of
+ * the run) before further ones are only counted. */
 #define LIMIT_ERROR_LOGS_PER_SECOND 10
 
 /* The HTTP endpoint (/metrics, /healthz) serves a scraper or two and a person now and

@@ -1,5 +1,5 @@
 /*
- * alert.c owns the alert rules of SPEC §7: rolling per-agent response samples and
+ * alert.c owns the alert rules of reference.md §7: rolling per-agent response samples and
  * the raised/cleared state. It produces events; publish.c delivers them.
  */
 #include <inttypes.h>

@@ -1,7 +1,7 @@
 /*
  * batch.c owns reading finished files for `--once`: large reads straight into the
  * line framer's buffer, no tailing, no offsets; several files are read side by side
- * and merged by event time (SPEC v2 §3).
+ * and merged by event time (reference.md §2).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -175,7 +175,7 @@ int batch_read_files_each(struct ingest *in, char **files, int file_count, size_
 	                   &into_hooked, &h);
 }
 
-/* ---- several files: one sequence merged by event time (SPEC v2 §3) ---- */
+/* ---- several files: one sequence merged by event time (reference.md §2) ---- */
 
 /* Read size per file when many are open at once: memory stays at about
  * (max_line_bytes + this) per file. */

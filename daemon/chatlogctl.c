@@ -1,6 +1,6 @@
 /*
  * chatlogctl: the scoreboard for people. It reads only what chatlogd published to
- * Redis (SPEC §6, §7), never the daemon's memory: `top`, `agent NAME`, `alerts
+ * Redis (reference.md §6, §7), never the daemon's memory: `top`, `agent NAME`, `alerts
  * [--follow]` and `report`, as text aligned by terminal display width or as one
  * JSON object (--json). Numbers and judgements come from scoreboard.c, the reads
  * from ctl_redis.c; this file owns the options and the layout. docs/chatlogctl.md.

@@ -1,6 +1,6 @@
 /*
  * chatlogd-import: converts what a Taobao/Tmall shop has (Qianniu chat copies, the
- * chat-record page, the seller center's order report) into SPEC §2 JSON Lines and
+ * chat-record page, the seller center's order report) into reference.md §1 JSON Lines and
  * appends them to the file chatlogd follows, each record once however often an export
  * is imported. Options and the rules behind them: docs/import.md.
  */

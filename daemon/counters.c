@@ -1,5 +1,5 @@
 /*
- * counters.c owns the counter schema of SPEC §3.1, tables of counter rows and the
+ * counters.c owns the counter schema of reference.md §3, tables of counter rows and the
  * derived values. It does not know where counts come from (engine.c) or where they
  * go (report.c, publish.c).
  */
@@ -299,7 +299,7 @@ void counters_derive(const int64_t *v, struct derived *d)
 		d->frt_avg_ms = div_round(v[COUNTER_FRT_MS_SUM], v[COUNTER_FIRST_RESPONSES]);
 	if ((d->has_art_avg = v[COUNTER_RESPONSES] > 0))
 		d->art_avg_ms = div_round(v[COUNTER_RESPONSE_MS_SUM], v[COUNTER_RESPONSES]);
-	/* SPEC v2: every conversation can be replied to, pre-sale or post-sale */
+	/* every conversation can be replied to, pre-sale or post-sale */
 	if ((d->has_reply_rate = v[COUNTER_INQUIRIES] + v[COUNTER_POST_SALE] > 0))
 		d->reply_rate_e4 = div_round(v[COUNTER_REPLIED] * 10000,
 		                             v[COUNTER_INQUIRIES] + v[COUNTER_POST_SALE]);

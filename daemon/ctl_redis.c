@@ -1,6 +1,6 @@
 /*
  * ctl_redis.c owns chatlogctl's blocking connection to Redis and its reads of the
- * published schema (SPEC §6, §7): it turns keys into rows, shops and alert messages
+ * published schema (reference.md §6, §7): it turns keys into rows, shops and alert messages
  * and says on stderr what went wrong. It only reads, and it knows nothing of how
  * the rows are laid out (chatlogctl.c) or what the numbers mean (scoreboard.c).
  */
@@ -376,7 +376,7 @@ static int compare_rows(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-/* A name as it is spelled inside key names (SPEC v2 §6), in a static buffer per
+/* A name as it is spelled inside key names (reference.md §6), in a static buffer per
  * slot: two names of one key are escaped into two slots. */
 static const char *key_name(const char *name, int slot)
 {

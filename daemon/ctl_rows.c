@@ -95,7 +95,7 @@ static void json_histogram(struct ctl_json *j, const char *key, const int64_t *h
 }
 
 /* A row's numbers: counters, derived values (absent when their denominator is 0,
- * as in SPEC §3), percentiles (absent without samples), lost reasons most first. */
+ * as in reference.md §3), percentiles (absent without samples), lost reasons most first. */
 void ctl_rows_json_members(struct ctl_json *j, const struct reasons *reasons,
                            const struct ctl_row *row)
 {

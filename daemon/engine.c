@@ -36,7 +36,7 @@ enum inquiry_flag {
 	INQ_PAID = 1 << 6,
 	INQ_IN_CLOSE_QUEUE = 1 << 7,
 	INQ_WAIT_REPORTED = 1 << 8,      /* the open turn's waiting alert was given */
-	INQ_POST_SALE = 1 << 9,          /* opened after an order or payment (SPEC v2) */
+	INQ_POST_SALE = 1 << 9,          /* opened after an order or payment (reference.md) */
 	INQ_REPLY_COUNTED = 1 << 10,     /* `replied` went out with the first response */
 	INQ_WARN_REPORTED = 1 << 11,     /* the open turn's warning (warn_at) was given */
 	INQ_ESCALATE_REPORTED = 1 << 12, /* ... and its escalation (escalate_after) */
@@ -46,7 +46,8 @@ enum inquiry_flag {
 #define INQ_WAITS_REPORTED (INQ_WAIT_REPORTED | INQ_WARN_REPORTED | INQ_ESCALATE_REPORTED)
 
 /* 72 bytes. Counts that belong to the inquiry's agent are held in pending_* only
- * while that agent is not known yet (SPEC: first agent to answer), then emitted. */
+ * while that agent is not known yet (reference.md §3: the first person who answers), then emitted.
+ */
 struct inquiry {
 	int64_t open_ms;
 	int64_t last_ms; /* newest message time */
@@ -335,7 +336,7 @@ static void pair_release_if_done(struct engine *e, uint32_t id, int64_t now)
 
 /* ---- inquiry life ---- */
 
-/* SPEC v2: post-sale when the buyer ordered or paid at this shop at or before ts
+/* post-sale when the buyer ordered or paid at this shop at or before ts
  * and no more than post_sale_window before it. */
 static int opens_post_sale(const struct engine *e, const struct pair *p, int64_t ts_ms)
 {
@@ -378,7 +379,7 @@ static uint32_t inquiry_open(struct engine *e, uint32_t pair_id, const struct re
 		inq->flags |= INQ_RETURNING;
 
 	/* Keep the pair's list sorted by opening time, newest first; on a tie the one
-	 * opened last comes first (SPEC: "the one opened last, on a tie"). */
+	 * opened last comes first (reference.md §3: the one opened last). */
 	link = &p->head;
 	while (*link != NONE && inquiry_at(e, *link)->open_ms > rec->ts_ms)
 		link = &inquiry_at(e, *link)->next;
@@ -529,7 +530,7 @@ static void respond(struct engine *e, struct inquiry *inq, uint32_t shop, uint32
 		emit(e, shop, agent, ts_ms, COUNTER_CLOCK_SKEW, 1);
 	}
 	if (!(inq->flags & INQ_RESPONDED)) {
-		/* Certain from now on, so it goes out now (SPEC §3.1: its minute is still
+		/* Certain from now on, so it goes out now (reference.md §3: its minute is still
 		 * the inquiry's), and live reply rates mean something before the close. */
 		count_for_inquiry(e, inq, COUNTER_REPLIED, 1);
 		inq->flags |= INQ_REPLY_COUNTED;
@@ -932,7 +933,7 @@ size_t engine_held(const struct engine *e)
 
 /* ---- snapshots ---- */
 
-/* Version 2 added the shop clocks and each buyer's last order (SPEC v2); version 1
+/* Version 2 added the shop clocks and each buyer's last order (reference.md); version 1
  * is still read: every shop then stood at the one event clock. */
 #define ENGINE_SECTION_VERSION 2u
 

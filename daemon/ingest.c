@@ -1,6 +1,6 @@
 /*
  * ingest.c owns what happens to one input line between framing and the engine:
- * blank-line skipping, CR stripping, parsing, and the error accounting of SPEC §2.
+ * blank-line skipping, CR stripping, parsing, and the error accounting of reference.md §1.
  */
 #include <stdio.h>
 #include <string.h>
@@ -56,7 +56,7 @@ enum ingest_parsed ingest_parse(struct parser *parser, const char *line, size_t 
 		return INGEST_BLANK;
 	if (parser_parse(parser, line, len, rec, err, errlen) == -1)
 		return INGEST_BAD;
-	/* SPEC v2 leaves a clock this far ahead no say: one such line would otherwise
+	/* The contract leaves a clock this far ahead no say: one such line would otherwise
 	 * move event time, and close every open inquiry, for every shop. */
 	if (rec->ts_ms > max_ts_ms) {
 		snprintf(err, errlen,

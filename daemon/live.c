@@ -157,7 +157,7 @@ struct live {
 
 /* ---- the one path every line takes, live and in replay ---- */
 
-/* The merge hands records over in batch order (SPEC §3); path and strings are
+/* The merge hands records over in batch order (reference.md §2); path and strings are
  * borrowed for the call. */
 static void on_release(void *ctx, const struct record *rec, const char *path, uint64_t line_no)
 {
@@ -470,7 +470,7 @@ static void take_line(struct live *l, uint32_t source, const char *line, size_t 
 	int64_t now = parsed == INGEST_RECORD ? clock_wall_ms() : 0;
 	struct merge_stats held;
 
-	/* SPEC v2 §2: a clock this far ahead moves nothing, in any shop */
+	/* reference.md §1: a clock this far ahead moves nothing, in any shop */
 	if (parsed == INGEST_RECORD && l->cfg->max_clock_ahead_ms > 0 &&
 	    rec.ts_ms > now + l->cfg->max_clock_ahead_ms)
 		verdict = VERDICT_AHEAD;
@@ -1264,6 +1264,8 @@ static void on_hangup(evutil_socket_t fd, short what, void *ctx)
 		config_free(&fresh);
 		return;
 	}
+	/* log_level first: turning on debug is how one finds out why patterns are refused */
+	log_set_level(log_level_parse(fresh.log_level));
 	/* The same reader and limit as start-up: a directory or an oversized file is
 	 * refused here too, not loaded as no rules or as its first megabyte. */
 	if ((rules = rules_file_load(path, &text, &len, err, sizeof(err))) == NULL) {
@@ -1279,7 +1281,6 @@ static void on_hangup(evutil_socket_t fd, short what, void *ctx)
 	/* Journaled right after, before any other line: a replay swaps at the same place. */
 	journal_record_put_rules(&w, path, text, len);
 	journal_put(l, &w);
-	log_set_level(log_level_parse(fresh.log_level));
 	log_info("reloaded patterns=%s rules=%u; other settings take effect at the next start",
 	         path[0] ? path : "none", rules_count(l->rules));
 done:

@@ -335,10 +335,10 @@ static const struct {
 	enum counter_id sum_id, count_id;
 } agent_parts[] = {
     {"chatlogd_agent_first_response_seconds",
-     "First responses since start, per agent, in the SPEC 3.1 buckets.", 1, COUNTER_FRT_H,
+     "First responses since start, per agent, in the reference.md §3 buckets.", 1, COUNTER_FRT_H,
      COUNTER_FRT_MS_SUM, COUNTER_FIRST_RESPONSES},
     {"chatlogd_agent_response_seconds",
-     "Responses since start, per agent, in the SPEC 3.1 buckets.", 1, COUNTER_RESP_H,
+     "Responses since start, per agent, in the reference.md §3 buckets.", 1, COUNTER_RESP_H,
      COUNTER_RESPONSE_MS_SUM, COUNTER_RESPONSES},
     {"chatlogd_agent_frt_average_seconds", "Average first response since start, per agent.", 0, 0,
      COUNTER_FRT_MS_SUM, COUNTER_FIRST_RESPONSES},

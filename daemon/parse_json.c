@@ -1,5 +1,5 @@
 /*
- * parse_json.c owns the JSON Lines format (SPEC §2): one JSON object per line,
+ * parse_json.c owns the JSON Lines format (reference.md §1): one JSON object per line,
  * validated strictly against RFC 8259 and mapped onto a struct record, with no
  * allocation per line. Two passes: index_line() reads all the bytes 64 at a time
  * (UTF-8, where the quotes are, whether there is any backslash or control byte);

@@ -1,8 +1,8 @@
 /*
- * parse_regex.c owns the line-regex format (SPEC §2.2): loading a format file
- * (one PCRE2 pattern whose named groups carry the fields, an optional ts_format,
- * and word maps for `from` and `kind`) and matching lines against it.
- * The file syntax is documented in docs/input-formats.md.
+ * parse_regex.c owns the line-regex format (reference.md §1, docs/input-formats.md): loading a
+ * format file (one PCRE2 pattern whose named groups carry the fields, an optional ts_format, and
+ * word maps for `from` and `kind`) and matching lines against it. The file syntax is documented in
+ * docs/input-formats.md.
  */
 #include <errno.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /*
- * publish.c owns the Redis key schema of SPEC §6 and the apply script that makes a
+ * publish.c owns the Redis key schema of reference.md §6 and the apply script that makes a
  * batch exactly-once. It turns deltas into batches; redisconn.c sends them.
  *
  * Batch arguments after the sequence are operations:
@@ -293,7 +293,7 @@ static int builder_room(struct builder *b)
 /* Room for PREFIX:{SHOP}:a:AGENT:w:WINDOW with both names fully escaped. */
 #define KEY_BYTES (LIMIT_PREFIX_BYTES + 2 * REDISKEY_NAME_MAX + 64)
 
-/* "PREFIX:{SHOP}" with the name escaped (SPEC v2 §6); returns its length. */
+/* "PREFIX:{SHOP}" with the name escaped (reference.md §6); returns its length. */
 static size_t shop_key_base(const struct builder *b, uint32_t shop, char *key, size_t size)
 {
 	int n = snprintf(key, size, "%s:{", b->s->prefix);

@@ -1,5 +1,5 @@
 /*
- * record.c owns the field rules both parsers share (SPEC §2): field names, the
+ * record.c owns the field rules both parsers share (reference.md §1): field names, the
  * kind/from/amount vocabularies, defaults and required fields.
  * It does not read JSON or run patterns; the parsers hand it borrowed views.
  */

@@ -1,5 +1,5 @@
 /*
- * report.c owns the batch report's shape (SPEC §5) and the human scoreboard. It
+ * report.c owns the batch report's shape (reference.md §5) and the human scoreboard. It
  * only reads counter rows; all metric meaning lives in engine.c and counters.c.
  */
 #include <inttypes.h>

@@ -1,5 +1,5 @@
 /*
- * rules.c owns the lost-reason patterns file (SPEC §4): reading it, compiling each
+ * rules.c owns the lost-reason patterns file (reference.md §4): reading it, compiling each
  * rule with PCRE2 (JIT when the system allows it) and finding the first rule that
  * matches a message under bounded match limits, with a memo of recent answers.
  * Which patterns, or which of their alternatives, need to run on a message at all is
@@ -37,7 +37,7 @@
 #include "chatlogd/textfile.h"
 #include "chatlogd/utf8.h"
 
-/* Compile options fixed by SPEC §4. \C is refused: it can split a UTF-8 character
+/* Compile options fixed by reference.md §4. \C is refused: it can split a UTF-8 character
  * and nothing a chat rule needs depends on it. */
 #define RULES_COMPILE_OPTIONS (PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS | PCRE2_NEVER_BACKSLASH_C)
 

@@ -1,5 +1,5 @@
 /*
- * windows.c owns the rolling-window sums of SPEC §6. It stores only non-zero
+ * windows.c owns the rolling-window sums of reference.md §6. It stores only non-zero
  * counters of the minutes that have some, per (shop, agent), for the last day; it
  * knows nothing of Redis. A series costs memory for its active minutes only, so an
  * agent with one chat today costs a few hundred bytes, not a day of empty slots.

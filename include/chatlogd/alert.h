@@ -1,5 +1,5 @@
 /*
- * Alerts (SPEC §7): per agent, the responses of the last alert_window of event time;
+ * Alerts (reference.md §7): per agent, the responses of the last alert_window of event time;
  * an alert is raised when the average first response or the average response is over
  * its target with enough samples, and cleared when the raised metric is back within
  * target with enough samples and neither is over. A raised alert whose metric runs out
@@ -91,7 +91,7 @@ size_t alerts_take(struct alerts *a, const struct alert_event **events);
 /* 1 when the agent's alert is raised. */
 int alerts_active(const struct alerts *a, uint32_t shop, uint32_t agent);
 
-/* The SPEC §7 message: {"type":"raised","shop":...,"ts":"..."}; names resolve ids.
+/* The reference.md §7 message: {"type":"raised","shop":...,"ts":"..."}; names resolve ids.
  * type is alert_type_name(ev).
  * A waiting alert also names the buyer ("buyer":"..."). Returns its length; cut short
  * (NUL-terminated, never past size) if size is too small: ALERT_MESSAGE_MAX always

@@ -1,7 +1,7 @@
 /*
  * Batch input: reads whole files (or stdin for "-") through the line framer into an
  * ingest. Several files are read side by side and merged by event time into one
- * sequence (SPEC v2 §3), so the numbers do not depend on how records are spread
+ * sequence (reference.md §2), so the numbers do not depend on how records are spread
  * over files.
  */
 #ifndef CHATLOGD_BATCH_H
@@ -36,7 +36,7 @@ struct batch_sink {
 
 /* Reads every file side by side and hands out their records as one sequence: next
  * is the smallest ts among the files' next records, the file given first on a tie;
- * within a file records keep their order (SPEC v2 §3). Bad lines and file errors
+ * within a file records keep their order (reference.md §2). Bad lines and file errors
  * are handed out as they are read. parser is used for every file; records stamped
  * after max_ts_ms are bad lines. Returns 0, or -1 when some file failed. */
 int batch_merge(char **files, int file_count, size_t max_line_bytes, struct parser *parser,

@@ -27,14 +27,14 @@ struct config {
 	char *timezone;        /* for day keys and timestamps without offset */
 	int64_t batch_threads; /* --once: 1 or 2 threads; 0 = 2 when 2 CPUs are ours */
 
-	/* metrics (SPEC §3) */
+	/* metrics (reference.md §3) */
 	int64_t frt_target_ms;
 	int64_t art_target_ms;
 	int64_t session_idle_ms;
 	int64_t order_window_ms;
 	int64_t post_sale_window_ms; /* 0: no conversation is post-sale */
 	int64_t max_clock_ahead_ms;  /* 0: no limit */
-	int64_t merge_grace_ms;      /* live merge (SPEC §3 "one sequence") */
+	int64_t merge_grace_ms;      /* live merge (reference.md §2 "one sequence") */
 	char *service_hours;         /* service_hours.h syntax; "" = always */
 	char *assessment_counters;   /* "on" or "off" (the counters below) */
 	int64_t slow_response_ms;    /* slower responses are slow_responses */
@@ -42,7 +42,7 @@ struct config {
 	struct config_shop *shops;   /* [shop NAME] sections, in file order */
 	size_t shop_count;
 
-	/* alerts (SPEC §7) */
+	/* alerts (reference.md §7) */
 	int64_t alert_window_ms;
 	int64_t alert_min_samples;
 	char *alert_webhook;             /* "" = none */
@@ -58,7 +58,7 @@ struct config {
 	int64_t escalate_after_ms;
 	int64_t warn_at_ms; /* a `warning` alert this long into a buyer's wait; 0: none */
 
-	/* Redis (SPEC §6) */
+	/* Redis (reference.md §6) */
 	char *redis; /* redis://[user:pass@]host:port/db or unix:///path */
 	char *redis_password_file;
 	char *prefix;

@@ -1,5 +1,5 @@
 /*
- * Counters of SPEC §3.1: the row schema (fixed counters, histogram buckets, lost
+ * Counters of reference.md §3: the row schema (fixed counters, histogram buckets, lost
  * reasons), tables of rows keyed by (shop, agent, minute), and the derived values.
  * A table either keeps minutes apart (live deltas) or folds them (batch totals).
  */
@@ -13,7 +13,7 @@
 
 enum counter_id {
 	COUNTER_INQUIRIES,
-	COUNTER_POST_SALE, /* SPEC v2: conversations opened after an order or payment */
+	COUNTER_POST_SALE, /* conversations opened after an order or payment */
 	COUNTER_REPLIED,
 	COUNTER_NO_REPLY,
 	COUNTER_FIRST_RESPONSES,
@@ -125,7 +125,7 @@ int counter_table_load(struct counter_table *t, struct wire_reader *r, unsigned 
 /* The id a counter saved under `schema` has now. */
 uint32_t counters_id_from_schema(uint32_t id, unsigned schema);
 
-/* Derived values (SPEC §3): absent when the denominator is 0. */
+/* Derived values (reference.md §3): absent when the denominator is 0. */
 struct derived {
 	int has_frt_avg, has_art_avg, has_reply_rate, has_conversion, has_pay_conversion, has_aov;
 	int64_t frt_avg_ms, art_avg_ms;       /* rounded half up */
@@ -138,7 +138,7 @@ void counters_derive(const int64_t *value, struct derived *d);
 
 /* The derived values that are present, named and written as the report and the
  * Redis window hashes spell them ("frt_avg_ms" "4500", "reply_rate" "0.6667",
- * "aov" "128.00"), in SPEC order. Fills out and returns how many (at most 6). */
+ * "aov" "128.00"), in the reference.md order. Fills out and returns how many (at most 6). */
 struct derived_field {
 	const char *name;
 	char text[32];

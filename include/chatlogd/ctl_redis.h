@@ -1,6 +1,6 @@
 /*
  * chatlogctl's side of Redis: one blocking hiredis connection (timeouts, AUTH,
- * SELECT) and the reads of the SPEC §6/§7 schema the scoreboard needs: shops,
+ * SELECT) and the reads of the reference.md §6/§7 schema the scoreboard needs: shops,
  * agents, counters hashes into rows, active alerts and the alert stream. It never
  * writes. Part of the chatlogctl program only, not of the core library. Also the
  * program's messages ("chatlogctl: ...") and allocations, which exit when memory

@@ -1,5 +1,5 @@
 /*
- * The metrics engine (SPEC §3): fed one record at a time, it keeps the open and
+ * The metrics engine (reference.md §3): fed one record at a time, it keeps the open and
  * held inquiries and emits counter deltas into a counter table, attributed to the
  * right (shop, agent, minute). It reads no files and talks to no network.
  */
@@ -22,7 +22,7 @@ struct engine_settings {
 	int64_t order_window_ms;
 	int64_t frt_target_ms;
 	int64_t art_target_ms;
-	int64_t post_sale_window_ms; /* SPEC v2; 0: no conversation is post-sale */
+	int64_t post_sale_window_ms; /* 0: no conversation is post-sale */
 	/* The monthly assessment's counters (hours_responses, hours_responses_3m,
 	 * slow_responses, returning, returning_ordered) are counted only when this is 1,
 	 * so that by default the counters are exactly the contract's. */

@@ -1,6 +1,6 @@
 /*
  * Import batch: what one run of chatlogd-import produces. The parsers add records
- * (SPEC §2: messages, orders, payments) and account for every input line; the batch
+ * (reference.md §1: messages, orders, payments) and account for every input line; the batch
  * gives each record its stable id, sorts them by time, leaves out those already
  * imported, and writes JSON Lines. It does not read any export shape itself.
  */

@@ -1,5 +1,5 @@
 /*
- * The watermark merge of live mode (SPEC §3 "One sequence of records"): the records
+ * The watermark merge of live mode (reference.md §2 "One sequence of records"): the records
  * of every live input become one sequence ordered as batch mode orders them, the
  * smallest ts first among the inputs' next records, ties to the input given first.
  * A record is held back while another input may still deliver an earlier one.

@@ -3,7 +3,7 @@
  * records and errors, held inquiries, the merge of the inputs, Redis link and
  * backlog, flush latency, alerts, the alert webhook, each shop's business counters
  * (inquiries, responses, orders, sales, lost inquiries by reason) for dashboards,
- * and per-agent FRT/ART histograms with the buckets of SPEC §3.1 on request
+ * and per-agent FRT/ART histograms with the buckets of reference.md §3 on request
  * (metrics_per_agent: a series per agent grows with every agent ever seen).
  * Formats numbers it is given; gathers nothing itself.
  */

@@ -1,5 +1,5 @@
 /*
- * Line parsers: turn one input line into a struct record (SPEC §2). Two formats
+ * Line parsers: turn one input line into a struct record (reference.md §1). Two formats
  * share this interface: JSON Lines (default) and line-regex (`regex:FILE`, §2.2).
  * A parser owns scratch memory the record's strings may point into.
  */

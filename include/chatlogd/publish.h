@@ -1,5 +1,5 @@
 /*
- * Publishing counter deltas to Redis (SPEC §6): turns a cut table of deltas into
+ * Publishing counter deltas to Redis (reference.md §6): turns a cut table of deltas into
  * batches for the apply script, which checks and advances the instance's applied
  * sequence and applies the batch in one atomic, idempotent step
  * (docs/exactly-once.md). Builds commands; does not talk to Redis itself.

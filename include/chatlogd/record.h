@@ -1,5 +1,5 @@
 /*
- * One input record (SPEC §2) as the parsers hand it to the engine, plus the field
+ * One input record (reference.md §1) as the parsers hand it to the engine, plus the field
  * checks both parsers share. Strings are borrowed views, valid until the next parse.
  */
 #ifndef CHATLOGD_RECORD_H
@@ -11,7 +11,8 @@
 enum record_kind { RECORD_MSG, RECORD_ORDER, RECORD_PAY };
 enum record_from { FROM_NONE, FROM_BUYER, FROM_AGENT, FROM_BOT };
 
-/* A borrowed byte range; len == 0 means the field is absent (SPEC: "" == null == absent). */
+/* A borrowed byte range; len == 0 means the field is absent (reference.md: "" == null == absent).
+ */
 struct text_view {
 	const char *ptr;
 	size_t len;

@@ -1,5 +1,5 @@
 /*
- * Names inside Redis key names (SPEC v2 §6): a shop or agent name is written with
+ * Names inside Redis key names (reference.md §6): a shop or agent name is written with
  * '%', '{', '}', ':', '*' and every byte below 0x20 percent-encoded, so no two
  * (shop, agent) pairs share a key and no name can leave its {SHOP} hash tag.
  */

@@ -1,5 +1,5 @@
 /*
- * The batch report (SPEC §5) as JSON, and the same numbers as a human scoreboard.
+ * The batch report (reference.md §5) as JSON, and the same numbers as a human scoreboard.
  * Reads a folded counter table (one row per shop and agent); computes shop and
  * overall totals as exact sums of the agent rows.
  */
@@ -13,7 +13,8 @@
 #include "ingest.h"
 #include "names.h"
 
-/* Writes the SPEC §5 JSON object. Returns 0, or -1 when out of memory or on a write error. */
+/* Writes the reference.md §5 JSON object. Returns 0, or -1 when out of memory or on a write error.
+ */
 int report_json(FILE *out, struct counter_table *folded, const struct names *names,
                 const struct reasons *reasons, const struct ingest_stats *stats);
 

@@ -1,5 +1,5 @@
 /*
- * Lost-reason rules (SPEC §4): loading a patterns file into compiled PCRE2 rules and
+ * Lost-reason rules (reference.md §4): loading a patterns file into compiled PCRE2 rules and
  * finding the first rule that matches a message. Knows nothing about inquiries.
  */
 #ifndef CHATLOGD_RULES_H
@@ -48,7 +48,7 @@ unsigned rules_first_match(struct rules *r, enum record_from from, const char *t
  * the same either way; tests and benchmarks compare them. */
 void rules_memo(struct rules *r, int on);
 
-/* 1 when rule i is a `skip` rule (SPEC §4: text that is no evidence, never a
+/* 1 when rule i is a `skip` rule (reference.md §4: text that is no evidence, never a
  * reason). */
 int rules_is_skip(const struct rules *r, unsigned i);
 

@@ -1,7 +1,7 @@
 /*
  * Reading the published counters back for people (chatlogctl): a Redis counters
- * hash (SPEC §6) into a counter row, percentiles estimated from the histograms,
- * lost reasons ranked, an agent's conversion × AOV quadrant against its shop, SPEC §7
+ * hash (reference.md §6) into a counter row, percentiles estimated from the histograms,
+ * lost reasons ranked, an agent's conversion × AOV quadrant against its shop, reference.md §7
  * alert messages parsed, and JSON strings written safely. No Redis and no terminal
  * here: chatlogctl.c fetches and lays out.
  */
@@ -23,7 +23,7 @@
  * reason registry is full (the field is then skipped). */
 int scoreboard_field(int64_t *value, struct reasons *reasons, const char *field, const char *text);
 
-/* A percentile estimated from a histogram of SPEC §3.1. The estimate is the upper
+/* A percentile estimated from a histogram of reference.md §3. The estimate is the upper
  * bound of the bucket where the cumulative count first reaches the percentile's
  * rank (nearest rank: ceil(percent × samples / 100)): at least that share of the
  * samples took at most upper_ms, and fewer than that share took at most lower_ms.
@@ -90,7 +90,7 @@ const char *scoreboard_quadrant_code(enum scoreboard_quadrant q);
 /* What the manager reads, e.g. "high conv, low AOV: train on related selling (关联销售)". */
 const char *scoreboard_quadrant_label(enum scoreboard_quadrant q);
 
-/* A SPEC §7 alert message. Text fields absent from the message are "", numbers -1.
+/* A reference.md §7 alert message. Text fields absent from the message are "", numbers -1.
  * Text longer than its field is cut at a character boundary. */
 struct scoreboard_alert {
 	char type[16];

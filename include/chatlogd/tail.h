@@ -116,7 +116,7 @@ int tail_idle(const struct tail *t);
 typedef void (*tail_follow_fn)(void *ctx, const char *path, uint32_t rank);
 void tail_set_follow(struct tail *t, tail_follow_fn fn, void *ctx);
 
-/* A name's place in the inputs' order (SPEC §3): the index of the first pattern
+/* A name's place in the inputs' order (reference.md §2): the index of the first pattern
  * that matches it (glob order among one pattern's matches is the names' byte
  * order); the pattern count when none does. */
 uint32_t tail_rank(const struct tail *t, const char *path);

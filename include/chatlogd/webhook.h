@@ -95,7 +95,7 @@ void webhook_free(struct webhook *wh);
 int webhook_post(struct webhook *wh, const char *body, size_t len);
 
 /* The generic robot message for ev: {"msgtype":"text","text":{"content":"<one line
- * for people, in Chinese>"},"alert":<the SPEC §7 object, as alert_format writes it>},
+ * for people, in Chinese>"},"alert":<the reference.md §7 object, as alert_format writes it>},
  * from which tools read "alert". Returns its length (cut short if size is too small;
  * 16 KiB always suffices). */
 size_t webhook_alert_body(const struct alert_event *ev, const struct names *names, char *out,

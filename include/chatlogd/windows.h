@@ -1,5 +1,5 @@
 /*
- * Rolling windows (SPEC §6 `w:WINDOW`): the deltas of the last 24 hours per (shop,
+ * Rolling windows (reference.md §6 `w:WINDOW`): the deltas of the last 24 hours per (shop,
  * agent, minute), kept sparse, summed over 1m 5m 15m 1h 24h of event time on demand.
  * A window of N minutes ending at as_of covers the minutes minute(as_of)-N+1 ..
  * minute(as_of). The whole shop ("*") is kept like an agent.

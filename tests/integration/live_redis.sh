@@ -439,10 +439,14 @@ scenario_reload() {
 		case $i in
 		3)
 			printf 'price 价格 buyer (unclosed\n' >"$TMP/patterns.conf"
+			# log_level is taken even though the patterns are refused: the
+			# sender's state changes are logged at debug only
+			sed -i 's/^log_level = .*/log_level = debug/' "$TMP/chatlogd.conf"
 			kill -HUP "$DAEMON_PID"
 			# the column points after "(unclosed": 25 characters into the line
-			if wait_log "keeping the running patterns: $TMP/patterns.conf:1:25: bad pattern"; then
-				ok "reload with a bad pattern keeps the running set and names FILE:LINE:COLUMN"
+			if wait_log "keeping the running patterns: $TMP/patterns.conf:1:25: bad pattern" &&
+				wait_log "sender: "; then
+				ok "reload with a bad pattern keeps the running set and names FILE:LINE:COLUMN; log_level reloaded"
 			else
 				fail "reload with a bad pattern"
 				tail -n 5 "$TMP/daemon.log"
@@ -476,6 +480,7 @@ scenario_reload() {
 			;;
 		6)
 			{ cat "$SRC/patterns/lost-reasons.conf"; echo "# reloaded"; } >"$TMP/patterns.conf"
+			sed -i 's/^log_level = .*/log_level = info/' "$TMP/chatlogd.conf"
 			kill -HUP "$DAEMON_PID"
 			if wait_log "reloaded patterns="; then
 				ok "reload with good patterns is taken"

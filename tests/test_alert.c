@@ -1,4 +1,4 @@
-/* Alert rules (SPEC §7), hand-worked: window 300 s, 3 samples, targets 6 s / 10 s. */
+/* Alert rules (reference.md §7), hand-worked: window 300 s, 3 samples, targets 6 s / 10 s. */
 #include <stdlib.h>
 
 #include "chatlogd/alert.h"

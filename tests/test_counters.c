@@ -1,4 +1,4 @@
-/* Counter schema, tables and derived values (SPEC §3 "Derived values", §3.1). */
+/* Counter schema, tables and derived values (reference.md §3). */
 #include "chatlogd/counters.h"
 #include "chatlogd/reasons.h"
 #include "chatlogd/wire.h"

@@ -1,5 +1,5 @@
 /*
- * Engine semantics (SPEC §3), one case per rule and edge. Expected numbers are
+ * Engine semantics (reference.md §3), one case per rule and edge. Expected numbers are
  * worked out by hand in each test's comment. Times are ms from T0.
  */
 #include <stdlib.h>
@@ -471,7 +471,7 @@ static void test_lost_reason_is_first_rule_in_file_order(void)
 	AGENT(&f, 1 * S, "b1", "alice", "亲,不贵的");
 	BUYER(&f, 2 * S, "b1", "alice", "是不是没货了");
 	/* b2: the agent says 缺货 (buyer rule: no match), the agent says 明天发货 →
-	 * shipping; a bot saying it (b5) is not in `agent` scope (SPEC v2) → other */
+	 * shipping; a bot saying it (b5) is not in `agent` scope (reference.md §4) → other */
 	BUYER(&f, 0, "b2", "alice", "在吗");
 	AGENT(&f, 1 * S, "b2", "alice", "缺货了亲");
 	AGENT(&f, 2 * S, "b2", "alice", "明天发货哦");
@@ -754,11 +754,11 @@ static void test_same_buyer_in_two_shops_is_two_inquiries(void)
 
 #define POST_SALE_WINDOW (15 * 86400 * S)
 
-/* SPEC v2: b1 inquires and orders (an inquiry, ordered); back two days later it opens
- * a post-sale conversation: post_sale, not inquiries; answered late, so it counts
- * its response, breach and replied like any conversation, but is never lost. A
- * payment three days on passes the post-sale conversation over and finds no
- * pre-sale inquiry within order_window: silent. */
+/* Post-sale (reference.md §3): b1 inquires and orders (an inquiry, ordered); back two days later it
+ * opens a post-sale conversation: post_sale, not inquiries; answered late, so it counts its
+ * response, breach and replied like any conversation, but is never lost. A payment three days on
+ * passes the post-sale conversation over and finds no pre-sale inquiry within order_window: silent.
+ */
 static void test_conversation_after_an_order_is_post_sale(void)
 {
 	struct fixture f;

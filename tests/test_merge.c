@@ -1,4 +1,4 @@
-/* The live merge (SPEC §3 "One sequence of records"): batch order on ties and skew,
+/* The live merge (reference.md §2 "One sequence of records"): batch order on ties and skew,
  * what holds a record back and what lets it go, the memory bound, late records, and
  * that a replay (release counts, snapshots) repeats the live run exactly. */
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * Tests for the JSON Lines parser (parse_json.c through parse.h): SPEC §2 field
+ * Tests for the JSON Lines parser (parse_json.c through parse.h): reference.md §1 field
  * rules, RFC 8259 strictness where jsmn alone is lax (one test per gap), string
  * escapes and UTF-8. Timestamps: 2026-11-24T10:00:00+08:00 is 1795485600 s
  * (`date -u -d 2026-11-24T10:00:00+08:00 +%s`).

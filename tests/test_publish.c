@@ -1,5 +1,5 @@
 /*
- * The Redis schema and the apply script (SPEC §6, docs/exactly-once.md), against a
+ * The Redis schema and the apply script (reference.md §6, docs/exactly-once.md), against a
  * real redis-server: exact hash contents, whole-shop sums, TTLs, sets, splitting into
  * batches, idempotent re-sends, deterministic batches, and a foreign key stopping a
  * batch before it writes anything.

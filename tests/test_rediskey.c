@@ -1,5 +1,5 @@
 /*
- * Tests for rediskey.c: names inside Redis key names (SPEC v2 §6).
+ * Tests for rediskey.c: names inside Redis key names (reference.md §6).
  */
 #include <stdio.h>
 #include <string.h>
@@ -29,7 +29,7 @@ static void test_every_reserved_byte_is_encoded(void)
 	CHECK_STR(escape("x\0y", 3), "x%00y");
 }
 
-/* The collision SPEC v1 allowed: shop "s", agent "x}:a:y" and shop "s}:a:x", agent
+/* The collision the first key schema allowed: shop "s", agent "x}:a:y" and shop "s}:a:x", agent
  * "y" both gave cs:{s}:a:x}:a:y:...; escaped they differ. */
 static void test_names_that_collided_unescaped_differ(void)
 {

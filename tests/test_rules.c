@@ -561,7 +561,7 @@ static void test_scope_buyer_never_matches_agent_or_bot_text(void)
 	rules_free(r);
 }
 
-/* SPEC v2: `agent` means human agents only; auto-replies have their own `bot`. */
+/* reference.md §4: `agent` means human agents only; auto-replies have their own `bot`. */
 static void test_scope_agent_covers_human_agents_only(void)
 {
 	char err[256];

@@ -1,4 +1,4 @@
-/* Rolling windows (SPEC §6 w:WINDOW): which minutes each window covers, the whole
+/* Rolling windows (reference.md §6 w:WINDOW): which minutes each window covers, the whole
  * shop, ageing out, and snapshots. Sums worked out by hand in the comments. */
 #include <stdlib.h>
 #include <time.h>

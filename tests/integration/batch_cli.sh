@@ -1,6 +1,6 @@
 #!/bin/sh
 # End-to-end checks of `chatlogd --once` against hand-worked golden reports and the
-# CLI contract of SPEC §5 (exit codes, stdin, files merged by event time).
+# CLI contract of reference.md §5 (exit codes, stdin, files merged by event time).
 # usage: batch_cli.sh CHATLOGD SOURCE_DIR
 set -u
 BIN=$1
@@ -79,7 +79,7 @@ assert got["shops"]["s1"]["silent_orders"] == 1
 PY
 then ok orders_file_after_chats_file; else fail orders_file_after_chats_file; fi
 
-# SPEC v2 §3: the files are one sequence merged by ts, so orders given FIRST find
+# reference.md §2: the files are one sequence merged by ts, so orders given FIRST find
 # their inquiries too (v1 read them before the chats: all silent).
 "$BIN" --once --patterns "$DATA/patterns.conf" "$TMP/orders.jsonl" "$TMP/chats.jsonl" \
 	>"$TMP/sep-first.json" 2>/dev/null
@@ -129,7 +129,7 @@ PY
 then ok layouts_give_the_one_file_report; else fail layouts_give_the_one_file_report; fi
 
 # A record stamped past max_clock_ahead is a bad line: counted, logged with its
-# file:line, and it moves nothing (SPEC v2; the same rule as live mode).
+# file:line, and it moves nothing (reference.md §1; the same rule as live mode).
 { cat "$DATA/mixed.jsonl"; echo; echo '{"ts":"9999-01-01T00:00:00Z","shop":"s1","buyer":"b1","from":"buyer","text":"x"}'; } \
 	>"$TMP/future.jsonl"
 "$BIN" --once --patterns "$DATA/patterns.conf" "$TMP/future.jsonl" >"$TMP/future.json" \

@@ -5,7 +5,7 @@
 # file layouts (one file per shop, per agent, chats apart from orders, a backlog at
 # start, a late file, kill -9 with several inputs, a line from the future). In every
 # case the Redis day totals must equal `chatlogd --once` over the same lines, field by
-# field; with several files, over the files merged as SPEC §3 merges them (layout.py).
+# field; with several files, over the files merged as reference.md §2 merges them (layout.py).
 # usage: live_redis.sh CHATLOGD SOURCE_DIR [SCENARIO...]
 set -u
 BIN=$1
@@ -783,7 +783,7 @@ alice_slow() {
 	done
 }
 
-# Alerts (SPEC §7) reach a subscriber exactly once: three 9 s first responses raise
+# Alerts (reference.md §7) reach a subscriber exactly once: three 9 s first responses raise
 # frt (avg 9000 > 6000, 3 samples); a kill -9 and restart send no second raise; when
 # event time moves 30 days on, the samples leave the window and the alert expires
 # (type "expired": nothing says alice is back, so it is not "cleared").
@@ -1091,7 +1091,7 @@ PY
 	stop_daemon
 }
 
-# ---- issue 8: several inputs merged by ts (SPEC §3 v2) ----
+# ---- issue 8: several inputs merged by ts (reference.md §2) ----
 
 # layout.py: shifts, splits and merges logs for the layouts below.
 cat >"$TMP/layout.py" <<'PY'
@@ -1103,7 +1103,7 @@ append: appends lines FROM..TO (1-based; TO 0: creates the files, empty) of ALL 
   DIR/<file by KEY>, where KEY is
   shop, agent or kind (order/pay to a-orders.jsonl, first in glob order; messages
   to b-chats.jsonl). Lines that are not records go to a file of their own.
-merge: writes FILEs merged as SPEC v2 section 3 merges inputs: repeatedly the
+merge: writes FILEs merged as reference.md §2 merges inputs: repeatedly the
   smallest ts among the files' next records, ties to the file given first; lines
   that are not records (errors, blanks) are kept at the end.
 """

@@ -45,11 +45,10 @@ struct alerts {
 
 struct alerts *alerts_new(const struct alert_settings *settings)
 {
-	struct alerts *a = calloc(1, sizeof(*a));
-	if (a != NULL) {
-		a->s = *settings;
-		a->next_expiry = INT64_MAX;
-	}
+	struct alerts *a = xcalloc(1, sizeof(*a));
+
+	a->s = *settings;
+	a->next_expiry = INT64_MAX;
 	return a;
 }
 
@@ -159,13 +158,11 @@ static void expire(struct alerts *a, struct agent_state *st, int64_t now)
 	}
 }
 
-static int push_sample(struct agent_state *st, const struct sample *sm)
+static void push_sample(struct agent_state *st, const struct sample *sm)
 {
 	if (st->count == st->capacity) {
 		size_t capacity = st->capacity ? st->capacity * 2 : 8;
-		struct sample *ring = malloc(capacity * sizeof(*ring));
-		if (ring == NULL)
-			return -1;
+		struct sample *ring = xreallocarray(NULL, capacity, sizeof(*ring));
 		for (size_t i = 0; i < st->count; i++)
 			ring[i] = st->ring[(st->head + i) % st->capacity];
 		free(st->ring);
@@ -181,7 +178,6 @@ static int push_sample(struct agent_state *st, const struct sample *sm)
 		st->frt_sum += sm->ms;
 		st->frt_n++;
 	}
-	return 0;
 }
 
 void alerts_response(struct alerts *a, uint32_t shop, uint32_t agent, int64_t ts_ms, int64_t ms,
@@ -190,8 +186,9 @@ void alerts_response(struct alerts *a, uint32_t shop, uint32_t agent, int64_t ts
 	struct agent_state *st = agent_get(a, shop, agent);
 	struct sample sm = {ts_ms, ms, first};
 
-	if (st == NULL || push_sample(st, &sm) == -1)
+	if (st == NULL)
 		return;
+	push_sample(st, &sm);
 	if (ts_ms + a->s.window_ms < a->next_expiry)
 		a->next_expiry = ts_ms + a->s.window_ms;
 	expire(a, st, ts_ms);
@@ -377,8 +374,7 @@ int alerts_load(struct alerts *a, struct wire_reader *r)
 			sm.ts_ms = wire_get_i64(r);
 			sm.ms = wire_get_i64(r);
 			sm.first = wire_get_u8(r);
-			if (push_sample(st, &sm) == -1)
-				return -1;
+			push_sample(st, &sm);
 		}
 	}
 	for (size_t i = 0; i < a->count; i++) {

@@ -153,15 +153,11 @@ struct backfill *backfill_new(const struct config *cfg, const char *instance,
 	    .backoff_min_ms = 100,
 	    .backoff_max_ms = 2000,
 	};
-	struct backfill *b = calloc(1, sizeof(*b));
+	struct backfill *b = xcalloc(1, sizeof(*b));
 	char err[512];
 
 	signal(SIGPIPE, SIG_IGN);
-	if (b == NULL || (b->settings.instance = strdup(instance)) == NULL) {
-		log_warnx("backfill: out of memory");
-		backfill_free(b);
-		return NULL;
-	}
+	b->settings.instance = xstrdup(instance);
 	/* --once --redis writes no windows */
 	b->settings.prefix = cfg->prefix;
 	b->settings.minute_ttl_s = cfg->minute_ttl_ms / 1000;
@@ -209,7 +205,7 @@ int backfill_send(struct backfill *b, struct counter_table *cut)
 		return 0;
 	if ((count = publish_build(&b->settings, cut, b->names, b->reasons, b->next_seq,
 	                           &batches)) < 0) {
-		log_warnx("backfill: out of memory building batches");
+		log_warnx("backfill: cannot build batches: a table is past its id limit");
 		b->failed = 1;
 		return -1;
 	}

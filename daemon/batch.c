@@ -15,7 +15,6 @@
 
 static const char *const file_error_text[] = {
     [BATCH_CANNOT_OPEN] = "cannot open",
-    [BATCH_NO_MEMORY] = "out of memory reading",
     [BATCH_READ_FAILED] = "read failed",
 };
 
@@ -41,12 +40,7 @@ int batch_read_lines(const char *path, size_t max_line_bytes, lines_fn fn, batch
 		on_error(ctx, BATCH_CANNOT_OPEN, path, errno);
 		return -1;
 	}
-	if (lines_init(&lr, max_line_bytes) == -1) {
-		on_error(ctx, BATCH_NO_MEMORY, path, 0);
-		if (!is_stdin)
-			close(fd);
-		return -1;
-	}
+	lines_init(&lr, max_line_bytes);
 #ifdef POSIX_FADV_SEQUENTIAL
 	if (!is_stdin)
 		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -361,13 +355,7 @@ static int cursor_open(struct merge *m, struct cursor *c, const char *path, int 
 		m->sink->file_error(m->ctx, BATCH_CANNOT_OPEN, path, errno);
 		return -1;
 	}
-	if (lines_init_sized(&c->lr, max_line_bytes, chunk) == -1) {
-		m->sink->file_error(m->ctx, BATCH_NO_MEMORY, path, 0);
-		if (c->fd != STDIN_FILENO)
-			close(c->fd);
-		c->fd = -1;
-		return -1;
-	}
+	lines_init_sized(&c->lr, max_line_bytes, chunk);
 #ifdef POSIX_FADV_SEQUENTIAL
 	if (c->fd != STDIN_FILENO)
 		(void)posix_fadvise(c->fd, 0, 0, POSIX_FADV_SEQUENTIAL);

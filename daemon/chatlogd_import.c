@@ -22,6 +22,7 @@
 #include "chatlogd/import_orders.h"
 #include "chatlogd/import_workbench.h"
 #include "chatlogd/timefmt.h"
+#include "chatlogd/util.h"
 
 enum shape { SHAPE_AUTO, SHAPE_WORKBENCH, SHAPE_PAGE, SHAPE_ORDERS };
 
@@ -64,12 +65,8 @@ static void usage(void)
 
 static void add_name(char ***list, size_t *count, const char *name)
 {
-	if ((*list = reallocarray(*list, *count + 1, sizeof(**list))) == NULL ||
-	    ((*list)[*count] = strdup(name)) == NULL) {
-		perror("chatlogd-import");
-		exit(2);
-	}
-	(*count)++;
+	*list = xreallocarray(*list, *count + 1, sizeof(**list));
+	(*list)[(*count)++] = xstrdup(name);
 }
 
 static void read_agents(struct settings *s, const char *path)

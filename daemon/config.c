@@ -550,23 +550,18 @@ static void unknown_key(const char *name, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: unknown key", quoted);
 }
 
-static int append_input(struct config *cfg, const char *value)
+static void append_input(struct config *cfg, const char *value)
 {
-	char **grown, *copy;
-
 	if (value[0] == '\0') { /* `input =` starts the list over */
 		for (size_t i = 0; i < cfg->input_count; i++)
 			free(cfg->inputs[i]);
 		free(cfg->inputs);
 		cfg->inputs = NULL;
 		cfg->input_count = 0;
-		return 0;
+		return;
 	}
-	copy = xstrdup(value);
-	grown = xreallocarray(cfg->inputs, cfg->input_count + 1, sizeof(*grown));
-	grown[cfg->input_count++] = copy;
-	cfg->inputs = grown;
-	return 0;
+	cfg->inputs = xreallocarray(cfg->inputs, cfg->input_count + 1, sizeof(*cfg->inputs));
+	cfg->inputs[cfg->input_count++] = xstrdup(value);
 }
 
 /* Sets opt from value (already stripped of surrounding blanks). err gets the bare
@@ -575,7 +570,7 @@ static int option_set(struct config *cfg, const struct config_option *opt, const
                       char *err, size_t errlen)
 {
 	char *field = (char *)cfg + opt->offset;
-	char low[32], high[32], *copy;
+	char low[32], high[32];
 	int64_t number;
 
 	if (check_writable(value, err, errlen) == -1)
@@ -588,19 +583,18 @@ static int option_set(struct config *cfg, const struct config_option *opt, const
 			         CONFIG_LINE_MAX - strlen(opt->name) - strlen(" = "));
 			return -1;
 		}
-		if (opt->type == CONFIG_LIST && value[0] == '\0')
-			return append_input(cfg, value);
+		if (opt->type == CONFIG_LIST && value[0] == '\0') {
+			append_input(cfg, value);
+			return 0;
+		}
 		if (opt->check != NULL && opt->check(value, err, errlen) == -1)
 			return -1;
 		if (opt->type == CONFIG_LIST) {
-			if (append_input(cfg, value) == -1)
-				goto oom;
+			append_input(cfg, value);
 			return 0;
 		}
-		if ((copy = strdup(value)) == NULL)
-			goto oom;
 		free(*(char **)field);
-		*(char **)field = copy;
+		*(char **)field = xstrdup(value);
 		return 0;
 	case CONFIG_INT:
 	case CONFIG_DURATION_MS:
@@ -617,9 +611,6 @@ static int option_set(struct config *cfg, const struct config_option *opt, const
 		*(int64_t *)field = number;
 		return 0;
 	}
-	return -1;
-oom:
-	snprintf(err, errlen, "out of memory");
 	return -1;
 }
 
@@ -639,10 +630,7 @@ int config_set(struct config *cfg, const char *key, const char *value, char *err
 	len = strlen(value);
 	while (len > 0 && (value[len - 1] == ' ' || value[len - 1] == '\t'))
 		len--;
-	if ((stripped = strndup(value, len)) == NULL) {
-		snprintf(err, errlen, "%s: out of memory", key);
-		return -1;
-	}
+	stripped = xstrndup(value, len);
 	if ((rc = option_set(cfg, opt, stripped, reason, sizeof(reason))) == -1)
 		snprintf(err, errlen, "%s: %s", key, reason);
 	free(stripped);
@@ -659,7 +647,7 @@ void config_defaults(struct config *cfg)
 		if (opt->default_value == NULL)
 			continue;
 		/* Defaults pass the same checks as any value; a failure is a bug in the
-		 * table (tests/test_config.c loads them) or out of memory at start-up. */
+		 * table (tests/test_config.c loads them). */
 		if (option_set(cfg, opt, opt->default_value, err, sizeof(err)) == -1) {
 			fprintf(stderr, "chatlogd: default of %s: %s\n", opt->name, err);
 			abort();
@@ -799,8 +787,7 @@ static const char *section_shop(const char *section)
 static int config_set_shop(struct config *cfg, const char *shop, const char *key, const char *value,
                            char *err, size_t errlen)
 {
-	struct config_shop *shops, *entry = NULL;
-	char *copy;
+	struct config_shop *entry = NULL;
 
 	if (strcmp(key, "service_hours") != 0) {
 		snprintf(err, errlen,
@@ -816,26 +803,15 @@ static int config_set_shop(struct config *cfg, const char *shop, const char *key
 	for (size_t i = 0; i < cfg->shop_count; i++)
 		if (strcmp(cfg->shops[i].shop, shop) == 0)
 			entry = &cfg->shops[i];
-	if ((copy = strdup(value)) == NULL)
-		goto oom;
 	if (entry == NULL) {
-		if ((shops = reallocarray(cfg->shops, cfg->shop_count + 1, sizeof(*shops))) == NULL)
-			goto oom_copy;
-		cfg->shops = shops;
-		entry = &shops[cfg->shop_count];
-		if ((entry->shop = strdup(shop)) == NULL)
-			goto oom_copy;
+		cfg->shops = xreallocarray(cfg->shops, cfg->shop_count + 1, sizeof(*cfg->shops));
+		entry = &cfg->shops[cfg->shop_count++];
+		entry->shop = xstrdup(shop);
 		entry->service_hours = NULL;
-		cfg->shop_count++;
 	}
 	free(entry->service_hours);
-	entry->service_hours = copy;
+	entry->service_hours = xstrdup(value);
 	return 0;
-oom_copy:
-	free(copy);
-oom:
-	snprintf(err, errlen, "out of memory");
-	return -1;
 }
 
 static int config_handler(void *user, const char *section, const char *name, const char *value)

@@ -116,9 +116,9 @@ static int row_equals(const void *ctx, uint32_t id)
 
 struct counter_table *counter_table_new(int by_minute)
 {
-	struct counter_table *t = calloc(1, sizeof(*t));
-	if (t != NULL)
-		t->by_minute = by_minute;
+	struct counter_table *t = xcalloc(1, sizeof(*t));
+
+	t->by_minute = by_minute;
 	return t;
 }
 
@@ -140,8 +140,8 @@ static int64_t minute_of(int64_t ts_ms)
 	return (ts_ms % 60000 < 0) ? m - 1 : m; /* floor, also before 1970 */
 }
 
-/* Makes room in by_agent for ids up to agent. Returns 0, or -1 out of memory. */
-static int by_agent_grow(struct counter_table *t, uint32_t agent)
+/* Makes room in by_agent for ids up to agent. */
+static void by_agent_grow(struct counter_table *t, uint32_t agent)
 {
 	uint32_t size = t->by_agent_size ? t->by_agent_size : 64;
 	struct counter_row **grown;
@@ -152,7 +152,6 @@ static int by_agent_grow(struct counter_table *t, uint32_t agent)
 	memset(grown + t->by_agent_size, 0, (size - t->by_agent_size) * sizeof(*grown));
 	t->by_agent = grown;
 	t->by_agent_size = size;
-	return 0;
 }
 
 static struct counter_row *remember(struct counter_table *t, uint32_t agent,
@@ -176,8 +175,8 @@ struct counter_row *counter_table_row(struct counter_table *t, uint32_t shop, ui
 	if (agent < t->by_agent_size && (row = t->by_agent[agent]) != NULL && row->shop == shop &&
 	    row->minute == minute)
 		return row;
-	if (agent >= t->by_agent_size && agent < BY_AGENT_MAX && by_agent_grow(t, agent) == -1)
-		return NULL;
+	if (agent >= t->by_agent_size && agent < BY_AGENT_MAX)
+		by_agent_grow(t, agent);
 	hash = row_hash(shop, agent, minute);
 	id = hindex_find(&t->index, hash, row_equals, probe);
 	if (id != HINDEX_NONE)

@@ -152,10 +152,7 @@ static int load_report(const struct ctl_assess_options *o, struct assess *a)
 		free(value);
 		return -1;
 	}
-	if (reasons_init(&reasons) == -1) {
-		ctl_error("out of memory");
-		exit(EXIT_FAILURE);
-	}
+	reasons_init(&reasons);
 	json_object_foreach(shops, shop_name, shop)
 	{
 		json_t *totals = json_object_get(shop, "totals");

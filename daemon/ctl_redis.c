@@ -69,11 +69,7 @@ char *ctl_format(const char *fmt, ...)
 
 char *ctl_display(const char *s, size_t len)
 {
-	char *out = scoreboard_display_text(s, len);
-
-	if (out == NULL)
-		ctl_out_of_memory();
-	return out;
+	return scoreboard_display_text(s, len);
 }
 
 void ctl_strings_free(char **list, size_t count)
@@ -91,11 +87,11 @@ struct ctl_redis *ctl_redis_new(const struct config *cfg, char *err, size_t errl
 	const struct redis_endpoint *ep = &c->endpoint;
 
 	if (redisconn_parse_url(cfg->redis, &c->endpoint, err, errlen) == -1 ||
-	    redisconn_load_password(&c->endpoint, cfg->redis_password_file, err, errlen) == -1 ||
-	    reasons_init(&c->reasons) == -1) {
+	    redisconn_load_password(&c->endpoint, cfg->redis_password_file, err, errlen) == -1) {
 		ctl_redis_free(c);
 		return NULL;
 	}
+	reasons_init(&c->reasons);
 	c->prefix = xstrdup(cfg->prefix);
 	if (ep->unix_path != NULL)
 		snprintf(c->where, sizeof(c->where), "unix:%s db %d", ep->unix_path, ep->db);

@@ -39,6 +39,7 @@
 #include "chatlogd/sse.h"
 #include "chatlogd/subscriber.h"
 #include "chatlogd/webaccess.h"
+#include "chatlogd/util.h"
 
 /* A dashboard answer is a few small reads; a Redis slower than this is down. */
 #define CTL_SERVE_TIMEOUT_MS 2000
@@ -418,11 +419,11 @@ static void on_events(struct evhttp_request *req, void *ctx)
 		send_error(req, 503, "{\"error\":\"too many live streams open\"}");
 		return;
 	}
-	if ((st = calloc(1, sizeof(*st))) == NULL || (first = evbuffer_new()) == NULL) {
-		free(st);
+	if ((first = evbuffer_new()) == NULL) {
 		send_error(req, 500, "{\"error\":\"out of memory\"}");
 		return;
 	}
+	st = xcalloc(1, sizeof(*st));
 	common_headers(req, "text/event-stream; charset=utf-8");
 	evhttp_add_header(h, "X-Accel-Buffering", "no"); /* nginx: pass events on at once */
 	evhttp_send_reply_start(req, 200, "OK");

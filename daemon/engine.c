@@ -109,7 +109,7 @@ struct engine {
 	uint32_t shop_count, shop_capacity;
 	uint32_t *shop_of_name; /* name id -> index in shops, or SHOP_CLOCK_NONE */
 	uint32_t shop_of_name_size;
-	int out_of_memory;
+	int ids_spent;
 	engine_response_fn observer;
 	void *observer_ctx;
 };
@@ -177,7 +177,7 @@ static void emit(struct engine *e, uint32_t shop, uint32_t agent, int64_t ts_ms,
                  int64_t delta)
 {
 	if (delta != 0 && counter_table_add(e->sink, shop, agent, ts_ms, id, delta) == -1)
-		e->out_of_memory = 1;
+		e->ids_spent = 1;
 }
 
 static uint32_t inquiry_shop(const struct engine *e, const struct inquiry *inq)
@@ -580,7 +580,7 @@ static void classify(struct engine *e, struct inquiry *inq, const struct record 
 }
 
 /* The record's agent as a name id in *agent; AGENT_UNKNOWN when absent or "-" (on a
- * buyer or bot message: no agent). Returns 0, or -1 when out of memory. */
+ * buyer or bot message: no agent). Returns 0, or -1 when the name table is full. */
 static int record_agent(struct engine *e, const struct record *rec, uint32_t *agent)
 {
 	*agent = AGENT_UNKNOWN;
@@ -764,23 +764,23 @@ int engine_feed(struct engine *e, const struct record *rec, char *err, size_t er
 	if (over_limits(e, rec, err, errlen))
 		return -1;
 	if ((shop = names_intern(e->names, rec->shop.ptr, rec->shop.len)) == NAME_NONE)
-		goto out_of_memory;
+		goto ids_spent;
 	if (rec->ts_ms > e->event_time)
 		e->event_time = rec->ts_ms;
 
 	if ((rec->kind == RECORD_MSG ? feed_message(e, rec, shop) : feed_order(e, rec, shop)) == -1)
-		goto out_of_memory;
+		goto ids_spent;
 	if (e->settings.track_deadlines) {
 		struct shop_clock *c = shop_clock_of(e, shop);
 		if (rec->ts_ms > c->now)
 			shop_advance(e, c, rec->ts_ms);
 	}
-	if (e->out_of_memory)
-		goto out_of_memory;
+	if (e->ids_spent)
+		goto ids_spent;
 	return 0;
 
-out_of_memory:
-	snprintf(err, errlen, "out of memory");
+ids_spent:
+	snprintf(err, errlen, "more names, buyers or inquiries than the engine's ids hold");
 	return -1;
 }
 
@@ -1051,12 +1051,12 @@ static int load_pair(struct engine *e, struct wire_reader *r, uint32_t version)
 		return -1;
 	if ((pair_id = pair_find(e, shop, buyer, 1)) == NONE ||
 	    pair_at(e, pair_id)->last_order_ms != INT64_MIN || pair_at(e, pair_id)->head != NONE)
-		return -1; /* out of memory, or the same buyer twice */
+		return -1; /* the ids are spent, or the same buyer twice */
 	if (version == 1 && e->settings.track_deadlines)
 		shop_clock_of(e, shop)->now = e->event_time; /* every shop stood at the one clock */
 	if (last_order_ms != INT64_MIN) {
 		remember_order(e, pair_id, last_order_ms);
-		if (e->out_of_memory)
+		if (e->ids_spent)
 			return -1;
 	}
 	tail = &pair_at(e, pair_id)->head;
@@ -1094,10 +1094,8 @@ int engine_load(struct engine *e, struct wire_reader *r)
 struct engine *engine_new(const struct engine_settings *settings, struct names *names,
                           struct reasons *reasons, struct counter_table *sink)
 {
-	struct engine *e = calloc(1, sizeof(*e));
+	struct engine *e = xcalloc(1, sizeof(*e));
 
-	if (e == NULL)
-		return NULL;
 	e->settings = *settings;
 	e->names = names;
 	e->reasons = reasons;

@@ -25,6 +25,7 @@
 #include "chatlogd/limits.h"
 #include "chatlogd/log.h"
 #include "chatlogd/metrics.h"
+#include "chatlogd/util.h"
 
 /*
  * A /metrics reply being sent in slices (the long comment above scrape_slice). The
@@ -162,6 +163,7 @@ static void on_metrics(struct evhttp_request *req, void *ctx)
 
 	if (!http_only_get(req))
 		return;
+	/* Raw: one scrape answers 503 when memory is short; the daemon goes on. */
 	if ((sc = calloc(1, sizeof(*sc))) == NULL) {
 		evhttp_send_error(req, 503, "Service Unavailable");
 		return;
@@ -328,15 +330,11 @@ int http_parse_listen(const char *listen, char *host, size_t host_size, int *por
 struct http *http_listen(struct event_base *base, const char *listen, int any_port, char *err,
                          size_t errlen)
 {
-	struct http *h = calloc(1, sizeof(*h));
+	struct http *h = xcalloc(1, sizeof(*h));
 	char host[256];
 	struct evhttp_bound_socket *bound;
 	int port;
 
-	if (h == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
 	h->base = base;
 	LIST_INIT(&h->scrapes);
 	h->accept_log.per_second = 1;

@@ -9,6 +9,7 @@
 #include "chatlogd/journal_record.h"
 #include "chatlogd/tail.h"
 #include "chatlogd/wire.h"
+#include "chatlogd/util.h"
 
 void journal_record_put_source(struct wire_writer *w, uint32_t id, const char *path, uint32_t rank)
 {
@@ -142,15 +143,17 @@ int journal_record_get_positions(struct wire_reader *r, struct tail_position **o
 	uint32_t n = wire_get_u32(r);
 	struct tail_position *p;
 
-	if (r->failed || n > JOURNAL_MAX_SOURCES || (p = calloc(n ? n : 1, sizeof(*p))) == NULL)
+	if (r->failed || n > JOURNAL_MAX_SOURCES)
 		return -1;
+	p = xcalloc(n, sizeof(*p));
 	for (uint32_t i = 0; i < n; i++) {
 		size_t len;
 		const char *path = wire_get_bytes(r, &len);
-		if (r->failed || (p[i].path = strndup(path, len)) == NULL) {
+		if (r->failed) {
 			tail_positions_free(p, i);
 			return -1;
 		}
+		p[i].path = xstrndup(path, len);
 		p[i].dev = wire_get_u64(r);
 		p[i].ino = wire_get_u64(r);
 		p[i].offset = wire_get_u64(r);

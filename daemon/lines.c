@@ -7,22 +7,21 @@
 
 #include "chatlogd/limits.h"
 #include "chatlogd/lines.h"
+#include "chatlogd/util.h"
 
-int lines_init_sized(struct lines *lr, size_t max_line, size_t chunk)
+void lines_init_sized(struct lines *lr, size_t max_line, size_t chunk)
 {
 	memset(lr, 0, sizeof(*lr));
 	lr->max_line = max_line;
 	lr->chunk = chunk;
 	/* Room for one maximal line plus a full read chunk behind it. */
 	lr->capacity = max_line + 1 + chunk;
-	if ((lr->buf = malloc(lr->capacity)) == NULL)
-		return -1;
-	return 0;
+	lr->buf = xmalloc(lr->capacity);
 }
 
-int lines_init(struct lines *lr, size_t max_line)
+void lines_init(struct lines *lr, size_t max_line)
 {
-	return lines_init_sized(lr, max_line, LIMIT_READ_CHUNK);
+	lines_init_sized(lr, max_line, LIMIT_READ_CHUNK);
 }
 
 void lines_free(struct lines *lr)

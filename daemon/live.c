@@ -644,7 +644,7 @@ static void cut(struct live *l)
 	tail_positions_free(p, count);
 	journal_put(l, &w);
 	if (cut_to_sender(l, first_seq) == -1)
-		fatalx("out of memory cutting a batch");
+		fatalx("cannot cut a batch: more (shop, agent) rows than a table's ids hold");
 	wire_writer_free(&w);
 	/* Sent only once the cut is durable: a crash then replays the same cut. */
 	if (journal_sync(l) == 0)
@@ -722,7 +722,7 @@ static int snapshot(struct live *l)
 	snapshot_body(l, &w);
 	if (w.failed) {
 		wire_writer_free(&w);
-		log_warnx("out of memory writing a snapshot");
+		log_warnx("cannot write a snapshot: a field over 4 GiB");
 		return -1;
 	}
 	if ((journal = state_journal_prepare(l->cfg->state_dir, l->generation + 1, err,
@@ -807,9 +807,9 @@ static int restore_inflight_alerts(struct live *l, struct wire_reader *r)
 	l->inflight_as_of = wire_get_i64(r);
 	n = wire_get_u64(r);
 
-	if (r->failed || n > 1000000 ||
-	    (l->inflight_alerts = calloc(n ? n : 1, sizeof(*l->inflight_alerts))) == NULL)
+	if (r->failed || n > 1000000)
 		return -1;
+	l->inflight_alerts = xcalloc(n, sizeof(*l->inflight_alerts));
 	for (uint64_t i = 0; i < n; i++)
 		if (alert_event_load(&l->inflight_alerts[i], r) == -1)
 			return -1;
@@ -1330,34 +1330,33 @@ static int live_init(struct live *l, const struct config *cfg)
 	                                       strcmp(cfg->window_writes, "changed") == 0};
 	l->state_windows_changed_only = l->publish.windows_changed_only; /* until a restore */
 	publish_seq_key(&l->publish, seq_key, sizeof(seq_key));
-	if ((l->sender = sender_new(
-	         &(struct sender_settings){
-	             .seq_key = seq_key,
-	             .instance = l->instance,
-	             .state_dir = cfg->state_dir,
-	             .count_again = strcmp(cfg->state_mismatch, "count_again") == 0,
-	         },
-	         &hooks)) == NULL)
-		fatalx("out of memory");
+	l->sender = sender_new(
+	    &(struct sender_settings){
+	        .seq_key = seq_key,
+	        .instance = l->instance,
+	        .state_dir = cfg->state_dir,
+	        .count_again = strcmp(cfg->state_mismatch, "count_again") == 0,
+	    },
+	    &hooks);
 	if ((l->service_hours = engine_config_settings(cfg, 1, &settings, err, sizeof(err))) ==
 	    NULL)
 		fatalx("%s", err);
-	if ((l->names = names_new()) == NULL || reasons_init(&l->reasons) == -1 ||
-	    (l->pending = counter_table_new(1)) == NULL ||
-	    (l->inflight = counter_table_new(1)) == NULL || (l->windows = windows_new()) == NULL ||
-	    (l->alerts = alerts_new(&alert_settings)) == NULL ||
-	    (l->shop_totals = counter_table_new(0)) == NULL ||
-	    (strcmp(cfg->metrics_per_agent, "on") == 0 &&
-	     (l->agent_totals = counter_table_new(0)) == NULL) ||
-	    (l->engine = engine_new(&settings, l->names, &l->reasons, l->pending)) == NULL)
-		fatalx("out of memory");
+	l->names = names_new();
+	reasons_init(&l->reasons);
+	l->pending = counter_table_new(1);
+	l->inflight = counter_table_new(1);
+	l->windows = windows_new();
+	l->alerts = alerts_new(&alert_settings);
+	l->shop_totals = counter_table_new(0);
+	if (strcmp(cfg->metrics_per_agent, "on") == 0)
+		l->agent_totals = counter_table_new(0);
+	l->engine = engine_new(&settings, l->names, &l->reasons, l->pending);
 	engine_set_observer(l->engine, on_response, l);
 	if ((l->parser = parser_new(cfg->format, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	ingest_init(&l->ingest, l->parser, l->engine);
-	if ((l->merge = merge_new(&(struct merge_settings){.grace_ms = cfg->merge_grace_ms},
-	                          on_release, l)) == NULL)
-		fatalx("out of memory");
+	l->merge =
+	    merge_new(&(struct merge_settings){.grace_ms = cfg->merge_grace_ms}, on_release, l);
 	if (mkdir(cfg->state_dir, 0700) == -1 && errno != EEXIST)
 		fatal("cannot create state_dir %s", cfg->state_dir);
 	return 0;

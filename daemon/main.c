@@ -147,7 +147,7 @@ static void fold_into(struct counter_table *folded, struct counter_table *by_min
 		const struct counter_row *row = counter_table_at(by_minute, i);
 		struct counter_row *sum = counter_table_row(folded, row->shop, row->agent, 0);
 		if (sum == NULL)
-			fatalx("out of memory");
+			fatalx("report: more rows than a table holds");
 		for (int id = 0; id < COUNTER_WIDTH; id++)
 			sum->value[id] += row->value[id];
 	}
@@ -218,12 +218,10 @@ static int run_once(const struct config *cfg, const struct options *opt, char **
 	for (int i = 0; i < file_count; i++)
 		if (strcmp(files[i], "-") != 0 && access(files[i], R_OK) == -1)
 			usage_error("cannot read %s", files[i]);
-	if (opt->backfill && (run.by_minute = counter_table_new(1)) == NULL)
-		fatalx("out of memory");
-	if (names == NULL || totals == NULL || reasons_init(&reasons) == -1 ||
-	    (engine = engine_new(&settings, names, &reasons,
-	                         opt->backfill ? run.by_minute : totals)) == NULL)
-		fatalx("out of memory");
+	if (opt->backfill)
+		run.by_minute = counter_table_new(1);
+	reasons_init(&reasons);
+	engine = engine_new(&settings, names, &reasons, opt->backfill ? run.by_minute : totals);
 	if (engine_set_rules(engine, rules) == -1)
 		config_error(opt, "too many distinct lost reasons");
 

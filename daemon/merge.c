@@ -55,10 +55,8 @@ struct merge {
 
 struct merge *merge_new(const struct merge_settings *settings, merge_release_fn fn, void *ctx)
 {
-	struct merge *m = calloc(1, sizeof(*m));
+	struct merge *m = xcalloc(1, sizeof(*m));
 
-	if (m == NULL)
-		return NULL;
 	m->settings = *settings;
 	if (m->settings.max_held_bytes == 0)
 		m->settings.max_held_bytes = LIMIT_MERGE_HELD_BYTES;

@@ -371,6 +371,7 @@ struct metrics_render {
 
 struct metrics_render *metrics_render_new(const struct metrics_snapshot *m)
 {
+	/* Raw: a scrape without memory answers 503 (http.c); the daemon goes on. */
 	struct metrics_render *r = calloc(1, sizeof(*r));
 
 	if (r == NULL)

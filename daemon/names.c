@@ -60,15 +60,10 @@ static char *arena_copy(struct names *n, const char *s, size_t len)
 
 struct names *names_new(void)
 {
-	struct names *n = calloc(1, sizeof(*n));
+	struct names *n = xcalloc(1, sizeof(*n));
 
-	if (n == NULL)
-		return NULL;
-	if (names_intern(n, "-", 1) != NAME_NO_AGENT ||
-	    names_intern(n, "*", 1) != NAME_WHOLE_SHOP) {
-		names_free(n);
-		return NULL;
-	}
+	names_intern(n, "-", 1); /* NAME_NO_AGENT: a fresh table gives ids in order */
+	names_intern(n, "*", 1); /* NAME_WHOLE_SHOP */
 	return n;
 }
 
@@ -105,8 +100,7 @@ uint32_t names_intern(struct names *n, const char *s, size_t len)
 		n->capacity = capacity;
 	}
 	e = &n->entries[n->count];
-	if ((e->ptr = arena_copy(n, s, len)) == NULL)
-		return NAME_NONE;
+	e->ptr = arena_copy(n, s, len);
 	e->len = (uint32_t)len;
 	if (hindex_insert(&n->index, hash, n->count) == -1)
 		return NAME_NONE;

@@ -10,6 +10,7 @@
 
 #include "chatlogd/parse.h"
 #include "chatlogd/parse_internal.h"
+#include "chatlogd/util.h"
 
 #define REGEX_PREFIX "regex:"
 
@@ -52,14 +53,10 @@ static struct regex_parser *load_regex(const char *file, char *err, size_t errle
 
 struct parser *parser_new(const char *format, char *err, size_t errlen)
 {
-	struct parser *p;
+	struct parser *p = xcalloc(1, sizeof(*p));
 
-	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		parse_set_error(err, errlen, "out of memory");
-		return NULL;
-	}
 	if (strcmp(format, "json") == 0) {
-		p->json = json_parser_new(err, errlen);
+		p->json = json_parser_new();
 	} else if (strncmp(format, REGEX_PREFIX, strlen(REGEX_PREFIX)) == 0 &&
 	           format[strlen(REGEX_PREFIX)] != '\0') {
 		p->regex = load_regex(format + strlen(REGEX_PREFIX), err, errlen);
@@ -78,12 +75,8 @@ struct parser *parser_new(const char *format, char *err, size_t errlen)
 struct parser *parser_new_regex_buffer(const char *name, const char *data, size_t len, char *err,
                                        size_t errlen)
 {
-	struct parser *p;
+	struct parser *p = xcalloc(1, sizeof(*p));
 
-	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		parse_set_error(err, errlen, "out of memory");
-		return NULL;
-	}
 	if ((p->regex = regex_parser_load_buffer(name, data, len, err, errlen)) == NULL) {
 		free(p);
 		return NULL;

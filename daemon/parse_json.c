@@ -19,6 +19,7 @@
 #include "chatlogd/parse_internal.h"
 #include "chatlogd/record.h"
 #include "chatlogd/timefmt.h"
+#include "chatlogd/util.h"
 
 /*
  * SSE2 is part of x86-64, so the vector index is the normal build there. Without it,
@@ -122,7 +123,6 @@ struct scan {
 	struct json_parser *jp;
 	struct record *rec;
 	int has_ts;
-	int out_of_memory;
 	unsigned bad_fields; /* bit f: field f's last value is unacceptable */
 	const char *bad_reason[FIELD_COUNT];
 	size_t bad_at[FIELD_COUNT]; /* where that value starts in the line */
@@ -136,16 +136,11 @@ static const char *const wrong_type_reason[FIELD_COUNT] = {
     [FIELD_AMOUNT] = "wrong type for amount",
 };
 
-struct json_parser *json_parser_new(char *err, size_t errlen)
+struct json_parser *json_parser_new(void)
 {
-	struct json_parser *jp;
+	struct json_parser *jp = xcalloc(1, sizeof(*jp));
 
-	if ((jp = calloc(1, sizeof(*jp))) == NULL ||
-	    (jp->scratch = malloc(JSON_SCRATCH_INITIAL)) == NULL) {
-		free(jp);
-		parse_set_error(err, errlen, "out of memory");
-		return NULL;
-	}
+	jp->scratch = xmalloc(JSON_SCRATCH_INITIAL);
 	jp->scratch_size = JSON_SCRATCH_INITIAL;
 #if JSON_AVX2
 	jp->avx2 = __builtin_cpu_supports("avx2") != 0;
@@ -825,20 +820,17 @@ static inline const char *set_field(struct scan *sc, enum record_field f, const 
 	}
 }
 
-static int ensure_scratch(struct json_parser *jp, size_t len)
+/* Grows to at most the line's length, and the line is in memory already. */
+static void ensure_scratch(struct json_parser *jp, size_t len)
 {
-	char *bigger;
 	size_t size = jp->scratch_size;
 
 	if (len <= size)
-		return 0;
+		return;
 	while (size < len)
 		size *= 2;
-	if ((bigger = realloc(jp->scratch, size)) == NULL)
-		return -1;
-	jp->scratch = bigger;
+	jp->scratch = xreallocarray(jp->scratch, size, 1);
 	jp->scratch_size = size;
-	return 0;
 }
 
 /*
@@ -862,10 +854,7 @@ static inline void take_field(struct scan *sc, enum record_field f, enum value_t
 		return; /* null is absent */
 	case VALUE_STRING:
 		if (escaped) {
-			if (ensure_scratch(jp, sc->len) != 0) {
-				sc->out_of_memory = 1;
-				return;
-			}
+			ensure_scratch(jp, sc->len);
 			v.ptr = jp->scratch + jp->scratch_used;
 			v.len = decode_string(sc->s + start, end - start,
 			                      jp->scratch + jp->scratch_used);
@@ -1324,7 +1313,6 @@ int json_parser_parse(struct json_parser *jp, const char *line, size_t len, stru
 	sc.jp = jp;
 	sc.rec = rec;
 	sc.has_ts = 0;
-	sc.out_of_memory = 0;
 	sc.bad_fields = 0;
 	if (index_line(&sc) != 0) {
 		parse_set_error(err, errlen, "invalid UTF-8");
@@ -1337,10 +1325,6 @@ int json_parser_parse(struct json_parser *jp, const char *line, size_t len, stru
 		else if (errlen > 0)
 			snprintf(err, errlen, "%s at column %zu", rejection_reason(sc.error),
 			         sc.error_pos + 1);
-		return -1;
-	}
-	if (sc.out_of_memory) {
-		parse_set_error(err, errlen, "out of memory");
 		return -1;
 	}
 	if (sc.bad_fields != 0) {

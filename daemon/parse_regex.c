@@ -344,15 +344,11 @@ struct regex_parser *regex_parser_load_buffer(const char *name, const char *data
                                               char *err, size_t errlen)
 {
 	struct format_loader ld = {.name = name, .err = err, .errlen = errlen};
-	struct regex_parser *rp;
+	struct regex_parser *rp = xcalloc(1, sizeof(*rp));
 	unsigned line = 0;
 	int in_pattern = 0;
 	size_t pos = 0;
 
-	if ((rp = calloc(1, sizeof(*rp))) == NULL) {
-		snprintf(err, errlen, "%s: out of memory", name);
-		return NULL;
-	}
 	if (!utf8_valid(data, len) || memchr(data, '\0', len) != NULL) {
 		load_error(&ld, 1, 1, "format file is not UTF-8 text", NULL, 0);
 		goto fail;

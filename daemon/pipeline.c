@@ -20,6 +20,7 @@
 
 #include "chatlogd/batch.h"
 #include "chatlogd/pipeline.h"
+#include "chatlogd/util.h"
 
 /* 1024 parsed lines per hand-off (128 KiB of items and ~180 KiB of bytes on the
  * generated logs): a thousand lock round trips per million lines, and small enough
@@ -323,20 +324,14 @@ static void pipeline_free(struct pipeline *p)
 
 static struct pipeline *pipeline_new(size_t max_line_bytes)
 {
-	struct pipeline *p = calloc(1, sizeof(*p));
+	struct pipeline *p = xcalloc(1, sizeof(*p));
 
-	if (p == NULL)
-		return NULL;
 	for (int i = 0; i < BLOCKS; i++) {
 		struct block *b = &p->blocks[i];
 		/* Any line up to the limit fits an empty block. */
 		b->capacity = BLOCK_ITEMS * BLOCK_BYTES_PER_ITEM + max_line_bytes + LINE_SLACK;
-		b->items = malloc(BLOCK_ITEMS * sizeof(*b->items));
-		b->bytes = malloc(b->capacity);
-		if (b->items == NULL || b->bytes == NULL) {
-			pipeline_free(p);
-			return NULL;
-		}
+		b->items = xcalloc(BLOCK_ITEMS, sizeof(*b->items));
+		b->bytes = xmalloc(b->capacity);
 		b->next = p->free_blocks;
 		p->free_blocks = b;
 	}
@@ -350,8 +345,6 @@ int pipeline_run(struct ingest *in, char **files, int file_count, size_t max_lin
 	struct block *b;
 	int rc;
 
-	if (p == NULL)
-		return batch_read_files(in, files, file_count, max_line_bytes);
 	p->parser = in->parser;
 	p->files = files;
 	p->file_count = file_count;

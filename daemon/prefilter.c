@@ -193,7 +193,7 @@ struct info {
 struct pattern_scan {
 	const unsigned char *p, *end;
 	unsigned depth;
-	int unsupported; /* syntax not modelled here, or out of memory: rule always runs */
+	int unsupported; /* syntax not modelled here: rule always runs */
 	/* The pattern asks more of a match than its strings: an anchor, a word boundary,
 	 * a lookaround, an atomic group or a possessive quantifier. Its strings are then
 	 * still required, but finding one is no longer a match. */
@@ -218,14 +218,11 @@ static void info_free(struct info *info)
 }
 
 /* An exact set of one string of len characters (len 0: the empty string). */
-static struct info info_exact(struct pattern_scan *scan, const uint32_t *ch, unsigned len)
+static struct info info_exact(const uint32_t *ch, unsigned len)
 {
 	struct info info = {.shape = SHAPE_EXACT, .count = 1};
 
-	if ((info.item = calloc(1, sizeof(*info.item))) == NULL) {
-		scan->unsupported = 1;
-		return info_unknown();
-	}
+	info.item = xcalloc(1, sizeof(*info.item));
 	if (len > 0)
 		memcpy(info.item[0].ch, ch, len * sizeof(*ch));
 	info.item[0].len = len;
@@ -275,7 +272,7 @@ static struct info info_better(struct info a, struct info b)
 
 /* run = run followed by part (both exact). Returns -1, leaving both untouched, when
  * the product would be too large to stay exact. */
-static int info_product(struct pattern_scan *scan, struct info *run, const struct info *part)
+static int info_product(struct info *run, const struct info *part)
 {
 	unsigned count = run->count * part->count, n = 0;
 	struct literal *item;
@@ -287,10 +284,7 @@ static int info_product(struct pattern_scan *scan, struct info *run, const struc
 		for (unsigned j = 0; j < part->count; j++)
 			if (run->item[i].len + part->item[j].len > LITERAL_CHARS)
 				return -1;
-	if ((item = calloc(count > 0 ? count : 1, sizeof(*item))) == NULL) {
-		scan->unsupported = 1;
-		return -1;
-	}
+	item = xcalloc(count, sizeof(*item));
 	for (unsigned i = 0; i < run->count; i++)
 		for (unsigned j = 0; j < part->count; j++, n++) {
 			const struct literal *a = &run->item[i], *b = &part->item[j];
@@ -305,7 +299,7 @@ static int info_product(struct pattern_scan *scan, struct info *run, const struc
 }
 
 /* What `a|b` is, from what a and b are. Consumes both. */
-static struct info info_alternative(struct pattern_scan *scan, struct info a, struct info b)
+static struct info info_alternative(struct info a, struct info b)
 {
 	struct info both;
 
@@ -319,10 +313,7 @@ static struct info info_alternative(struct pattern_scan *scan, struct info a, st
 		goto unknown;
 	both.shape = a.shape;
 	both.count = a.count + b.count;
-	if ((both.item = malloc(both.count * sizeof(*both.item))) == NULL) {
-		scan->unsupported = 1;
-		goto unknown;
-	}
+	both.item = xreallocarray(NULL, both.count, sizeof(*both.item));
 	memcpy(both.item, a.item, a.count * sizeof(*a.item));
 	memcpy(both.item + a.count, b.item, b.count * sizeof(*b.item));
 	info_free(&a);
@@ -457,7 +448,7 @@ static struct info scan_group(struct pattern_scan *scan)
 	if (lookaround) {
 		scan->constrained = 1;
 		info_free(&inner);
-		return info_exact(scan, NULL, 0);
+		return info_exact(NULL, 0);
 	}
 	return inner;
 unsupported:
@@ -488,7 +479,7 @@ static struct info scan_atom(struct pattern_scan *scan)
 	case '$':
 		scan->p++;
 		scan->constrained = 1;
-		return info_exact(scan, NULL, 0);
+		return info_exact(NULL, 0);
 	case '\\':
 		if (p + 1 == end)
 			break;
@@ -499,7 +490,7 @@ static struct info scan_atom(struct pattern_scan *scan)
 			return info_unknown();
 		if (strchr("bBAzZG", p[1]) != NULL) {
 			scan->constrained = 1;
-			return info_exact(scan, NULL, 0);
+			return info_exact(NULL, 0);
 		}
 		if (p[1] == 'p' || p[1] == 'P') {
 			if (p + 2 < end && p[2] == '{') {
@@ -515,7 +506,7 @@ static struct info scan_atom(struct pattern_scan *scan)
 		if (p[1] < 0x80 && p[1] > 0x20 && strchr("0123456789", p[1]) == NULL &&
 		    !((p[1] | 0x20) >= 'a' && (p[1] | 0x20) <= 'z')) {
 			cp = p[1]; /* escaped punctuation is itself */
-			return info_exact(scan, &cp, 1);
+			return info_exact(&cp, 1);
 		}
 		break;
 	case '?':
@@ -529,7 +520,7 @@ static struct info scan_atom(struct pattern_scan *scan)
 		if (!literal_char_safe(cp))
 			return info_unknown();
 		cp = fold_char(cp);
-		return info_exact(scan, &cp, 1);
+		return info_exact(&cp, 1);
 	}
 	scan->unsupported = 1;
 	return info_unknown();
@@ -551,8 +542,8 @@ static struct info scan_piece(struct pattern_scan *scan)
 	if (rc == 1 || (min == 1 && max == 1))
 		return atom;
 	if (min == 0 && max == 1 && atom.shape == SHAPE_EXACT) {
-		empty = info_exact(scan, NULL, 0);
-		return info_alternative(scan, atom, empty);
+		empty = info_exact(NULL, 0);
+		return info_alternative(atom, empty);
 	}
 	if (min == 0)
 		goto unknown;
@@ -563,17 +554,14 @@ unknown:
 	return info_unknown();
 }
 
-/* A copy of info, or info_unknown() when out of memory (the scan then gives up). */
-static struct info info_copy(struct pattern_scan *scan, const struct info *info)
+/* A copy of info. */
+static struct info info_copy(const struct info *info)
 {
 	struct info copy = *info;
 
 	if (info->shape == SHAPE_UNKNOWN)
 		return info_unknown();
-	if ((copy.item = malloc(info->count * sizeof(*copy.item))) == NULL) {
-		scan->unsupported = 1;
-		return info_unknown();
-	}
+	copy.item = xreallocarray(NULL, info->count, sizeof(*copy.item));
 	memcpy(copy.item, info->item, info->count * sizeof(*copy.item));
 	return copy;
 }
@@ -586,7 +574,7 @@ static void clause_note(struct pattern_scan *scan, const struct info *info)
 
 	if (scan->depth != scan->clause_depth || scan->clause_count == CLAUSES_SEEN_MAX)
 		return;
-	copy = info_copy(scan, info);
+	copy = info_copy(info);
 	info_to_required(&copy);
 	if (copy.shape == SHAPE_REQUIRED)
 		scan->clause[scan->clause_count++] = copy;
@@ -597,13 +585,13 @@ static void clause_note(struct pattern_scan *scan, const struct info *info)
  * alternative's own depth every one is noted (clause_note). */
 static struct info scan_sequence(struct pattern_scan *scan)
 {
-	struct info run = info_exact(scan, NULL, 0), best = info_unknown();
+	struct info run = info_exact(NULL, 0), best = info_unknown();
 	int exact = 1;
 
 	while (!scan->unsupported && scan->p < scan->end && *scan->p != '|' && *scan->p != ')') {
 		struct info part = scan_piece(scan);
 
-		if (part.shape == SHAPE_EXACT && info_product(scan, &run, &part) == 0) {
+		if (part.shape == SHAPE_EXACT && info_product(&run, &part) == 0) {
 			info_free(&part);
 			continue;
 		}
@@ -617,7 +605,7 @@ static struct info scan_sequence(struct pattern_scan *scan)
 		}
 		clause_note(scan, &part);
 		best = info_better(best, part);
-		run = info_exact(scan, NULL, 0);
+		run = info_exact(NULL, 0);
 	}
 	if (scan->unsupported) {
 		info_free(&run);
@@ -640,7 +628,7 @@ static struct info scan_alternation(struct pattern_scan *scan)
 
 	while (!scan->unsupported && scan->p < scan->end && *scan->p == '|') {
 		scan->p++;
-		all = info_alternative(scan, all, scan_sequence(scan));
+		all = info_alternative(all, scan_sequence(scan));
 	}
 	return all;
 }
@@ -734,35 +722,32 @@ static uint64_t literal_key(const struct prefilter *pf, const struct literal *li
 
 /* ---- Reading a rule -------------------------------------------------------------- */
 
-/* Grows *array of *capacity elements of size `size` to hold `need`. Returns 0. */
-static int grow(void **array, size_t *capacity, size_t need, size_t size)
+/* Grows *array of *capacity elements of size `size` to hold `need`. */
+static void grow(void **array, size_t *capacity, size_t need, size_t size)
 {
 	size_t capacity_new = *capacity ? *capacity : 64;
 
 	if (need <= *capacity)
-		return 0;
+		return;
 	while (capacity_new < need)
 		capacity_new *= 2;
 	*array = xreallocarray(*array, capacity_new, size);
 	*capacity = capacity_new;
-	return 0;
 }
 
-static int prefilter_add_key(struct prefilter *pf, const struct literal *lit, uint32_t clause)
+static void prefilter_add_key(struct prefilter *pf, const struct literal *lit, uint32_t clause)
 {
 	struct prefilter_key *k;
 	unsigned back;
 
-	if (grow((void **)&pf->pending, &pf->pending_capacity, pf->pending_count + 1,
-	         sizeof(*pf->pending)) == -1)
-		return -1;
+	grow((void **)&pf->pending, &pf->pending_capacity, pf->pending_count + 1,
+	     sizeof(*pf->pending));
 	k = &pf->pending[pf->pending_count++];
 	k->key = literal_key(pf, lit, &back);
 	memcpy(k->literal.ch, lit->ch, sizeof(k->literal.ch));
 	k->literal.len = (uint8_t)lit->len;
 	k->literal.back = (uint8_t)back;
 	k->literal.clause = clause;
-	return 0;
 }
 
 /* The characters a start guard admits, folded; plain only when the guard is a
@@ -853,17 +838,16 @@ static int clause_compare(const void *a_in, const void *b_in)
 	return a->count < b->count ? -1 : a->count > b->count;
 }
 
-/* Appends an alternative of the rule being read, with its clauses. 0, or -1. */
-static int add_alternative(struct prefilter *pf, size_t offset, size_t len, struct info *clause,
-                           unsigned clause_count, int exact)
+/* Appends an alternative of the rule being read, with its clauses. */
+static void add_alternative(struct prefilter *pf, size_t offset, size_t len, struct info *clause,
+                            unsigned clause_count, int exact)
 {
 	struct alternative *alt;
 
-	if (grow((void **)&pf->alternative, &pf->alternative_capacity, pf->alternative_count + 1,
-	         sizeof(*pf->alternative)) == -1 ||
-	    grow((void **)&pf->clause_alternative, &pf->clause_capacity,
-	         pf->clause_count + clause_count, sizeof(*pf->clause_alternative)) == -1)
-		return -1;
+	grow((void **)&pf->alternative, &pf->alternative_capacity, pf->alternative_count + 1,
+	     sizeof(*pf->alternative));
+	grow((void **)&pf->clause_alternative, &pf->clause_capacity,
+	     pf->clause_count + clause_count, sizeof(*pf->clause_alternative));
 	alt = &pf->alternative[pf->alternative_count];
 	alt->offset = (uint32_t)offset;
 	alt->len = (uint32_t)len;
@@ -873,21 +857,18 @@ static int add_alternative(struct prefilter *pf, size_t offset, size_t len, stru
 	alt->clause_first = (uint32_t)pf->clause_count;
 	for (unsigned c = 0; c < clause_count; c++) {
 		for (unsigned i = 0; i < clause[c].count; i++)
-			if (prefilter_add_key(pf, &clause[c].item[i], (uint32_t)pf->clause_count) ==
-			    -1)
-				return -1;
+			prefilter_add_key(pf, &clause[c].item[i], (uint32_t)pf->clause_count);
 		pf->clause_alternative[pf->clause_count++] = (uint32_t)pf->alternative_count;
 	}
 	if (clause_count == 0)
 		pf->always[pf->rule_count / 64] |= 1ull << (pf->rule_count % 64);
 	pf->alternative_count++;
-	return 0;
 }
 
 /*
  * Reads the alternatives of [body, body_end) of pattern into scan's clauses, one at
- * a time, and adds them. Returns the number added, 0 when some syntax is not
- * followed here (nothing is added then), -1 out of memory.
+ * a time, and adds them. Returns the number added, or 0 when some syntax is not
+ * followed here (nothing is added then).
  */
 static int add_alternatives(struct prefilter *pf, const unsigned char *pattern,
                             const unsigned char *body, const unsigned char *body_end,
@@ -896,7 +877,7 @@ static int add_alternatives(struct prefilter *pf, const unsigned char *pattern,
 	struct pattern_scan scan = {.p = body, .end = body_end};
 	size_t first = pf->alternative_count, clauses = pf->clause_count;
 	size_t pending = pf->pending_count;
-	int count = 0, rc = 0;
+	int count = 0;
 
 	for (;;) {
 		const unsigned char *start = scan.p;
@@ -913,7 +894,7 @@ static int add_alternatives(struct prefilter *pf, const unsigned char *pattern,
 			qsort(scan.clause, scan.clause_count, sizeof(scan.clause[0]),
 			      clause_compare);
 			/* An exact alternative has one clause: its strings. */
-			rc = add_alternative(
+			add_alternative(
 			    pf, (size_t)(start - pattern), (size_t)(scan.p - start), scan.clause,
 			    scan.clause_count < CLAUSES_MAX ? scan.clause_count : CLAUSES_MAX,
 			    exact && scan.clause_count == 1);
@@ -922,16 +903,16 @@ static int add_alternatives(struct prefilter *pf, const unsigned char *pattern,
 			scan.unsupported = 1; /* a stray ')' */
 		for (unsigned c = 0; c < scan.clause_count; c++)
 			info_free(&scan.clause[c]);
-		if (rc == -1 || scan.unsupported || scan.p == body_end)
+		if (scan.unsupported || scan.p == body_end)
 			break;
 		scan.p++; /* past '|' */
 	}
-	if (rc == 0 && !scan.unsupported)
+	if (!scan.unsupported)
 		return count;
 	pf->alternative_count = first; /* undone: the rule is kept whole */
 	pf->clause_count = clauses;
 	pf->pending_count = pending;
-	return rc == -1 ? -1 : 0;
+	return 0;
 }
 
 int prefilter_add_rule(struct prefilter *pf, const char *pattern_in, size_t len)
@@ -957,13 +938,10 @@ int prefilter_add_rule(struct prefilter *pf, const char *pattern_in, size_t len)
 	}
 	pf->alternative_first[rule] = (uint32_t)pf->alternative_count;
 	count = add_alternatives(pf, pattern, body, body_end, &guard, guard_len);
-	if (count == -1)
-		return -1;
 	if (count == 0) { /* not followed here: one alternative, the whole, always run */
 		memcpy(pf->always, always, sizeof(always));
 		guard_len = 0;
-		if (add_alternative(pf, 0, len, NULL, 0, 0) == -1)
-			return -1;
+		add_alternative(pf, 0, len, NULL, 0, 0);
 		count = 1;
 	}
 	pf->guard_len[rule] = (uint32_t)guard_len;
@@ -991,10 +969,8 @@ void prefilter_alternative_span(const struct prefilter *pf, unsigned alt, size_t
 
 struct prefilter *prefilter_new(void)
 {
-	struct prefilter *pf = calloc(1, sizeof(*pf));
+	struct prefilter *pf = xcalloc(1, sizeof(*pf));
 
-	if (pf == NULL)
-		return NULL;
 	pf->common_chars = common_decode(common_chars, 1, pf->common_char, COMMON_MAX);
 	pf->common_pairs = common_decode(common_pairs, 2, pf->common_pair, COMMON_MAX);
 	return pf;
@@ -1038,31 +1014,26 @@ static int literal_compare(const void *a_in, const void *b_in)
 	return 0;
 }
 
-int prefilter_build(struct prefilter *pf)
+void prefilter_build(struct prefilter *pf)
 {
 	size_t slots, distinct = 0;
-	uint32_t *key_of = NULL; /* distinct key of each pending literal */
+	uint32_t *key_of; /* distinct key of each pending literal */
 
-	if ((pf->clause_seen = calloc(pf->clause_count + 1, sizeof(*pf->clause_seen))) == NULL ||
-	    (pf->alternative_seen =
-	         calloc(pf->alternative_count + 1, sizeof(*pf->alternative_seen))) == NULL ||
-	    (pf->alternative_found =
-	         calloc(pf->alternative_count + 1, sizeof(*pf->alternative_found))) == NULL)
-		return -1;
+	pf->clause_seen = xcalloc(pf->clause_count + 1, sizeof(*pf->clause_seen));
+	pf->alternative_seen = xcalloc(pf->alternative_count + 1, sizeof(*pf->alternative_seen));
+	pf->alternative_found = xcalloc(pf->alternative_count + 1, sizeof(*pf->alternative_found));
 	if (pf->pending_count == 0)
-		return 0; /* every rule always runs: prefilter_scan sees no table */
+		return; /* every rule always runs: prefilter_scan sees no table */
 	pf->slot_bits = 4;
 	while (((size_t)1 << pf->slot_bits) < 2 * pf->pending_count)
 		pf->slot_bits++;
 	slots = (size_t)1 << pf->slot_bits;
-	if ((pf->slot_key = calloc(slots, sizeof(*pf->slot_key))) == NULL ||
-	    (pf->slot_mask = calloc(slots, sizeof(*pf->slot_mask))) == NULL ||
-	    (pf->mask = calloc(pf->pending_count + 1, sizeof(*pf->mask))) == NULL ||
-	    (pf->literal = calloc(pf->pending_count, sizeof(*pf->literal))) == NULL ||
-	    (pf->literal_first = calloc(pf->pending_count + 2, sizeof(*pf->literal_first))) ==
-	        NULL ||
-	    (key_of = calloc(pf->pending_count, sizeof(*key_of))) == NULL)
-		goto fail;
+	pf->slot_key = xcalloc(slots, sizeof(*pf->slot_key));
+	pf->slot_mask = xcalloc(slots, sizeof(*pf->slot_mask));
+	pf->mask = xcalloc(pf->pending_count + 1, sizeof(*pf->mask));
+	pf->literal = xcalloc(pf->pending_count, sizeof(*pf->literal));
+	pf->literal_first = xcalloc(pf->pending_count + 2, sizeof(*pf->literal_first));
+	key_of = xcalloc(pf->pending_count, sizeof(*key_of));
 	for (size_t i = 0; i < pf->pending_count; i++) {
 		uint64_t key = pf->pending[i].key;
 		unsigned rule =
@@ -1107,10 +1078,6 @@ int prefilter_build(struct prefilter *pf)
 	free(pf->pending);
 	pf->pending = NULL;
 	pf->pending_count = pf->pending_capacity = 0;
-	return 0;
-fail:
-	free(key_of);
-	return -1;
 }
 
 /* The distinct key index of key, or KEY_INDEX_NONE when no rule has that key. */

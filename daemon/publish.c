@@ -502,17 +502,11 @@ int publish_build_cut(const struct publish_settings *s, struct counter_table *cu
 {
 	static const struct publish_extra none = {NULL, 0, NULL, 0};
 	struct counter_table *minutes = counter_table_new(1), *days = counter_table_new(1);
-	struct builder *b = calloc(1, sizeof(*b));
+	struct builder *b = xcalloc(1, sizeof(*b));
 	struct window_ctx wc = {b, ""};
 	int failed = 0, count;
 
 	*out = NULL;
-	if (minutes == NULL || days == NULL || b == NULL) {
-		counter_table_free(minutes);
-		counter_table_free(days);
-		free(b);
-		return -1;
-	}
 	b->s = s;
 	b->names = names;
 	b->reasons = reasons;

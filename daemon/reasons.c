@@ -8,17 +8,15 @@
 
 #include "chatlogd/reasons.h"
 #include "chatlogd/wire.h"
+#include "chatlogd/util.h"
 
-int reasons_init(struct reasons *r)
+void reasons_init(struct reasons *r)
 {
 	memset(r, 0, sizeof(*r));
-	if (reasons_intern(r, "no_reply") != REASON_NO_REPLY ||
-	    reasons_intern(r, "slow") != REASON_SLOW ||
-	    reasons_intern(r, "other") != REASON_OTHER) {
-		reasons_free(r);
-		return -1;
-	}
-	return 0;
+	/* An empty registry gives ids in order: REASON_NO_REPLY, REASON_SLOW, REASON_OTHER. */
+	reasons_intern(r, "no_reply");
+	reasons_intern(r, "slow");
+	reasons_intern(r, "other");
 }
 
 unsigned reasons_intern(struct reasons *r, const char *name)
@@ -26,8 +24,9 @@ unsigned reasons_intern(struct reasons *r, const char *name)
 	for (unsigned i = 0; i < r->count; i++)
 		if (strcmp(r->names[i], name) == 0)
 			return i;
-	if (r->count == LIMIT_REASONS || (r->names[r->count] = strdup(name)) == NULL)
+	if (r->count == LIMIT_REASONS)
 		return REASON_NONE;
+	r->names[r->count] = xstrdup(name);
 	return r->count++;
 }
 

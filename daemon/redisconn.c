@@ -770,10 +770,7 @@ static void redisconn_connect(struct redisconn *c, const char *address)
  * ever runs inside evdns. */
 static void redisconn_resolve(struct redisconn *c)
 {
-	if (resolver_lookup(c->resolver, c->host, &c->lookup, &c->answer, c->step_timer) == -1) {
-		redisconn_drop(c, "resolve: out of memory");
-		return;
-	}
+	resolver_lookup(c->resolver, c->host, &c->lookup, &c->answer, c->step_timer);
 	c->state = REDISCONN_RESOLVING;
 }
 
@@ -972,10 +969,7 @@ struct redisconn *redisconn_new(struct event_base *base, const struct redisconn_
 		         "backoff_min_ms <= backoff_max_ms");
 		return NULL;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		snprintf(err, errlen, "redis: out of memory");
-		return NULL;
-	}
+	c = xcalloc(1, sizeof(*c));
 	c->base = base;
 	c->state_fn = state_fn;
 	c->ctx = ctx;

@@ -9,6 +9,7 @@
 #include "chatlogd/report.h"
 #include "chatlogd/display.h"
 #include "chatlogd/json_write.h"
+#include "chatlogd/util.h"
 
 /* One shop: its agents' rows (sorted by name) and its whole-shop row. */
 struct shop_view {
@@ -45,14 +46,13 @@ static void add_row(int64_t *sum, const int64_t *value)
 }
 
 /* Groups rows by shop in name order and sums the totals. */
-static int view_build(struct report_view *v, struct counter_table *t, const struct names *names)
+static void view_build(struct report_view *v, struct counter_table *t, const struct names *names)
 {
 	size_t n = counter_table_count(t);
 
 	memset(v, 0, sizeof(*v));
-	if ((v->rows = calloc(n ? n : 1, sizeof(*v->rows))) == NULL ||
-	    (v->shops = calloc(n ? n : 1, sizeof(*v->shops))) == NULL)
-		return -1;
+	v->rows = xcalloc(n, sizeof(*v->rows));
+	v->shops = xcalloc(n, sizeof(*v->shops));
 	for (size_t i = 0; i < n; i++)
 		v->rows[i] = counter_table_at(t, i);
 	sort_names = names;
@@ -78,7 +78,6 @@ static int view_build(struct report_view *v, struct counter_table *t, const stru
 	}
 	for (size_t i = 0; i < v->shop_count; i++)
 		add_row(v->totals, v->shops[i].totals);
-	return 0;
 }
 
 static void view_free(struct report_view *v)
@@ -153,10 +152,7 @@ int report_json(FILE *out, struct counter_table *folded, const struct names *nam
 {
 	struct report_view v;
 
-	if (view_build(&v, folded, names) == -1) {
-		view_free(&v);
-		return -1;
-	}
+	view_build(&v, folded, names);
 	fprintf(out,
 	        "{\"input\": {\"lines\": %" PRIu64 ", \"records\": %" PRIu64
 	        ", \"errors\": %" PRIu64 "},\n \"totals\": ",
@@ -249,10 +245,7 @@ int report_table(FILE *out, struct counter_table *folded, const struct names *na
 {
 	struct report_view v;
 
-	if (view_build(&v, folded, names) == -1) {
-		view_free(&v);
-		return -1;
-	}
+	view_build(&v, folded, names);
 	fprintf(out, "lines %" PRIu64 "  records %" PRIu64 "  errors %" PRIu64 "\n", stats->lines,
 	        stats->records, stats->errors);
 	for (size_t i = 0; i < v.shop_count; i++) {

@@ -12,6 +12,7 @@
 #include <event2/util.h>
 
 #include "chatlogd/resolve.h"
+#include "chatlogd/util.h"
 
 struct resolver {
 	struct evdns_base *dns;
@@ -37,10 +38,8 @@ static void resolver_release(struct resolver *r)
 
 struct resolver *resolver_new(struct event_base *base)
 {
-	struct resolver *r = calloc(1, sizeof(*r));
+	struct resolver *r = xcalloc(1, sizeof(*r));
 
-	if (r == NULL)
-		return NULL;
 	r->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
 	                                  EVDNS_BASE_DISABLE_WHEN_INACTIVE);
 	if (r->dns == NULL) {
@@ -105,15 +104,13 @@ static void on_answer(int result, struct evutil_addrinfo *res, void *arg)
 	free(lookup);
 }
 
-int resolver_lookup(struct resolver *r, const char *host, struct resolve_lookup **handle,
-                    struct resolve_answer *answer, struct event *wake)
+void resolver_lookup(struct resolver *r, const char *host, struct resolve_lookup **handle,
+                     struct resolve_answer *answer, struct event *wake)
 {
 	struct evdns_getaddrinfo_request *request;
 	struct evutil_addrinfo hints;
-	struct resolve_lookup *lookup = calloc(1, sizeof(*lookup));
+	struct resolve_lookup *lookup = xcalloc(1, sizeof(*lookup));
 
-	if (lookup == NULL)
-		return -1;
 	lookup->resolver = r;
 	lookup->handle = handle;
 	lookup->answer = answer;
@@ -128,7 +125,6 @@ int resolver_lookup(struct resolver *r, const char *host, struct resolve_lookup 
 	request = evdns_getaddrinfo(r->dns, host, NULL, &hints, on_answer, lookup);
 	if (*handle == lookup) /* not answered synchronously (then lookup is freed) */
 		lookup->request = request;
-	return 0;
 }
 
 const char *resolve_take(struct resolve_answer *answer, unsigned attempt, const char **failure)

@@ -216,13 +216,13 @@ char *robot_signed_target(enum robot_kind kind, const char *target, const char *
 	size_t size;
 
 	if (kind != ROBOT_DINGTALK || secret == NULL || secret[0] == '\0')
-		return strdup(target);
+		return xstrdup(target);
 	if (robot_sign_dingtalk(secret, now_ms, sign, sizeof(sign)) == -1)
 		return NULL;
 	size = strlen(target) + strlen(sign) + 64;
-	if ((out = malloc(size)) != NULL)
-		snprintf(out, size, "%s%ctimestamp=%" PRId64 "&sign=%s", target,
-		         strchr(target, '?') ? '&' : '?', now_ms, sign);
+	out = xmalloc(size);
+	snprintf(out, size, "%s%ctimestamp=%" PRId64 "&sign=%s", target,
+	         strchr(target, '?') ? '&' : '?', now_ms, sign);
 	return out;
 }
 
@@ -235,8 +235,8 @@ char *robot_signed_body(enum robot_kind kind, const char *body, size_t *len, con
 	char *out;
 
 	if (kind != ROBOT_FEISHU || secret == NULL || secret[0] == '\0') {
-		if ((out = malloc(*len ? *len : 1)) != NULL)
-			memcpy(out, body, *len);
+		out = xmalloc(*len);
+		memcpy(out, body, *len);
 		return out;
 	}
 	if (*len < 2 || body[0] != '{' ||
@@ -245,8 +245,7 @@ char *robot_signed_body(enum robot_kind kind, const char *body, size_t *len, con
 	head_len =
 	    (size_t)snprintf(head, sizeof(head), "{\"timestamp\":\"%" PRId64 "\",\"sign\":\"%s\"%s",
 	                     seconds, sign, body[1] == '}' ? "" : ",");
-	if ((out = malloc(head_len + *len)) == NULL)
-		return NULL;
+	out = xmalloc(head_len + *len);
 	memcpy(out, head, head_len);
 	memcpy(out + head_len, body + 1, *len - 1);
 	*len = head_len + *len - 1;
@@ -308,15 +307,11 @@ static const char *mention_line(struct robot_mentions *m, char *line, unsigned n
 			return "the agent is already mapped on an earlier line";
 	if (m->count == m->capacity) {
 		size_t capacity = m->capacity ? m->capacity * 2 : 16;
-		struct mention_entry *grown = reallocarray(m->entries, capacity, sizeof(*grown));
-		if (grown == NULL)
-			return "out of memory";
-		m->entries = grown;
+		m->entries = xreallocarray(m->entries, capacity, sizeof(*m->entries));
 		m->capacity = capacity;
 	}
 	e = &m->entries[m->count];
-	if ((e->agent = strdup(line)) == NULL)
-		return "out of memory";
+	e->agent = xstrdup(line);
 	memcpy(e->id, id, id_len + 1);
 	e->mobile = is_mobile(id);
 	e->line = number;
@@ -326,16 +321,15 @@ static const char *mention_line(struct robot_mentions *m, char *line, unsigned n
 
 struct robot_mentions *robot_mentions_load(const char *path, char *err, size_t errlen)
 {
-	struct robot_mentions *m = calloc(1, sizeof(*m));
+	struct robot_mentions *m = xcalloc(1, sizeof(*m));
 	FILE *f = fopen(path, "r");
 	char *line = NULL;
 	size_t size = 0;
 	ssize_t n;
 	unsigned number = 0;
 
-	if (m == NULL || f == NULL) {
-		snprintf(err, errlen, "%s: %s", path,
-		         m == NULL ? "out of memory" : strerror(errno));
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
 	while ((n = getline(&line, &size, f)) != -1) {
@@ -608,7 +602,7 @@ struct robot_digest {
 
 struct robot_digest *robot_digest_new(void)
 {
-	return calloc(1, sizeof(struct robot_digest));
+	return xcalloc(1, sizeof(struct robot_digest));
 }
 
 void robot_digest_clear(struct robot_digest *d)

@@ -36,6 +36,7 @@
 #include "chatlogd/rules.h"
 #include "chatlogd/textfile.h"
 #include "chatlogd/utf8.h"
+#include "chatlogd/util.h"
 
 /* Compile options fixed by reference.md §4. \C is refused: it can split a UTF-8 character
  * and nothing a chat rule needs depends on it. */
@@ -159,10 +160,9 @@ static struct rules *rules_create(void)
 	struct rules *r;
 	uint32_t jit_available = 0;
 
-	if ((r = calloc(1, sizeof(*r))) == NULL)
-		return NULL;
-	if ((r->prefilter = prefilter_new()) == NULL ||
-	    (r->match_context = pcre2_match_context_create(NULL)) == NULL ||
+	r = xcalloc(1, sizeof(*r));
+	r->prefilter = prefilter_new();
+	if ((r->match_context = pcre2_match_context_create(NULL)) == NULL ||
 	    (r->match_data = pcre2_match_data_create(1, NULL)) == NULL) {
 		rules_free(r);
 		return NULL;
@@ -284,8 +284,7 @@ static const struct compiled *alternative_compiled(struct rules *r, unsigned i, 
 	c->state = -1;
 	prefilter_alternatives(r->prefilter, i, &first, &end);
 	prefilter_alternative_span(r->prefilter, first + k, &guard_len, &at, &len);
-	if ((text = malloc(guard_len + len + 4)) == NULL)
-		return NULL;
+	text = xmalloc(guard_len + len + 4);
 	memcpy(text, rule->pattern, guard_len);
 	memcpy(text + guard_len, "(?:", 3);
 	memcpy(text + guard_len + 3, rule->pattern + at, len);
@@ -502,10 +501,9 @@ void rules_memo(struct rules *r, int on)
 		r->memo = NULL;
 		return;
 	}
-	/* Untouched pages of the table cost no memory. Without memory for it the set
-	 * only runs slower: the memo stays off. */
+	/* Untouched pages of the table cost no memory. */
 	if (r->memo == NULL && r->count > 0)
-		r->memo = calloc(1, sizeof(*r->memo));
+		r->memo = xcalloc(1, sizeof(*r->memo));
 }
 
 int rules_is_skip(const struct rules *r, unsigned i)
@@ -611,13 +609,8 @@ static int loader_reason(struct rules_loader *ld, struct rules *r, const char *n
 		return -1;
 	}
 	reason = &r->reason[r->reason_count];
-	if ((reason->name = strndup(name, name_len)) == NULL ||
-	    (reason->label = strndup(label, label_len)) == NULL) {
-		free(reason->name);
-		reason->name = NULL;
-		loader_error(ld, name, "out of memory");
-		return -1;
-	}
+	reason->name = xstrndup(name, name_len);
+	reason->label = xstrndup(label, label_len);
 	reason->line = ld->line;
 	return (int)r->reason_count++;
 }
@@ -716,19 +709,14 @@ static int loader_compile(struct rules_loader *ld, struct rules *r, struct rule 
 }
 
 /* Keeps what the `count` alternatives of rule r->count need to be compiled later
- * (alternative_compiled). Returns 0, or -1 when out of memory. */
-static int loader_keep_alternatives(struct rule *rule, const char *pattern, size_t pattern_len,
-                                    unsigned count)
+ * (alternative_compiled). */
+static void loader_keep_alternatives(struct rule *rule, const char *pattern, size_t pattern_len,
+                                     unsigned count)
 {
-	if ((rule->alternative = calloc(count, sizeof(*rule->alternative))) == NULL ||
-	    (rule->pattern = malloc(pattern_len)) == NULL) {
-		free(rule->alternative);
-		rule->alternative = NULL;
-		return -1;
-	}
+	rule->alternative = xcalloc(count, sizeof(*rule->alternative));
+	rule->pattern = xmalloc(pattern_len);
 	memcpy(rule->pattern, pattern, pattern_len);
 	rule->pattern_len = pattern_len;
-	return 0;
 }
 
 /*
@@ -801,15 +789,11 @@ static int loader_line(struct rules_loader *ld, struct rules *r, const char *lin
 		rule->whole.code = NULL;
 		return -1;
 	}
-	if ((alternatives = prefilter_add_rule(r->prefilter, pattern, (size_t)(end - pattern))) ==
-	        -1 ||
-	    (alternatives > 1 && loader_keep_alternatives(rule, pattern, (size_t)(end - pattern),
-	                                                  (unsigned)alternatives) == -1)) {
-		pcre2_code_free(rule->whole.code);
-		rule->whole.code = NULL;
-		loader_error(ld, pattern, "out of memory");
-		return -1;
-	}
+	/* Below LIMIT_RULES (checked above) the prefilter takes every rule. */
+	alternatives = prefilter_add_rule(r->prefilter, pattern, (size_t)(end - pattern));
+	if (alternatives > 1)
+		loader_keep_alternatives(rule, pattern, (size_t)(end - pattern),
+		                         (unsigned)alternatives);
 	for (unsigned from = 0; from < FROM_COUNT; from++)
 		if (from_mask & FROM_BIT(from))
 			r->scope[from][r->count / 64] |= 1ull << (r->count % 64);
@@ -843,10 +827,7 @@ struct rules *rules_load_buffer(const char *name, const char *data, size_t len, 
 			goto fail;
 		pos = newline != NULL ? newline + 1 : end;
 	}
-	if (prefilter_build(r->prefilter) == -1) {
-		snprintf(err, errlen, "%s: out of memory", name);
-		goto fail;
-	}
+	prefilter_build(r->prefilter);
 	pcre2_compile_context_free(ld.compile_context);
 	rules_memo(r, 1);
 	return r;

@@ -10,6 +10,7 @@
 #include "chatlogd/rules.h"
 #include "chatlogd/rules_file.h"
 #include "chatlogd/textfile.h"
+#include "chatlogd/util.h"
 
 struct rules *rules_file_load(const char *path, char **text, size_t *len, char *err, size_t errlen)
 {
@@ -18,13 +19,9 @@ struct rules *rules_file_load(const char *path, char **text, size_t *len, char *
 	size_t n = 0;
 
 	if (path == NULL || path[0] == '\0')
-		data = calloc(1, 1);
+		data = xcalloc(1, 1);
 	else if ((data = textfile_read(path, LIMIT_SETTINGS_FILE_BYTES, &n, err, errlen)) == NULL)
 		return NULL;
-	if (data == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
 	/* An empty file is no rules, as no file is. */
 	rules = n > 0 ? rules_load_buffer(path, data, n, err, errlen) : rules_empty();
 	if (rules == NULL && n == 0)

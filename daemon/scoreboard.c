@@ -12,6 +12,7 @@
 #include "chatlogd/scoreboard.h"
 #include "chatlogd/utf8.h"
 #include "chatlogd/json_write.h"
+#include "chatlogd/util.h"
 
 /* A counter field is read as it always was, at most 18 digits: far past any real count,
  * and nine of them still sum inside int64_t. */
@@ -252,8 +253,7 @@ char *scoreboard_display_text(const char *text, size_t len)
 	char *out;
 	size_t i = 0, o = 0, n;
 
-	if ((out = malloc(len + 1)) == NULL)
-		return NULL;
+	out = xmalloc(len + 1);
 	while (i < len) {
 		n = utf8_sequence_length(s + i, len - i);
 		/* C1 controls are U+0080..U+009F: 0xc2 0x80..0x9f in UTF-8. */

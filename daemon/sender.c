@@ -17,6 +17,7 @@
 #include "chatlogd/publish.h"
 #include "chatlogd/redisconn.h"
 #include "chatlogd/sender.h"
+#include "chatlogd/util.h"
 
 enum sender_event_type {
 	EVENT_CONNECTED,
@@ -369,17 +370,12 @@ static void sender_step(struct sender *s, const struct sender_event *ev)
 
 struct sender *sender_new(const struct sender_settings *settings, const struct sender_hooks *hooks)
 {
-	struct sender *s = calloc(1, sizeof(*s));
+	struct sender *s = xcalloc(1, sizeof(*s));
 
-	if (s == NULL)
-		return NULL;
 	s->state = SENDER_SEQ_UNKNOWN;
-	if ((s->seq_key = strdup(settings->seq_key)) == NULL ||
-	    (s->instance = strdup(settings->instance)) == NULL ||
-	    (s->state_dir = strdup(settings->state_dir)) == NULL) {
-		sender_free(s);
-		return NULL;
-	}
+	s->seq_key = xstrdup(settings->seq_key);
+	s->instance = xstrdup(settings->instance);
+	s->state_dir = xstrdup(settings->state_dir);
 	s->count_again = settings->count_again;
 	if (hooks != NULL)
 		s->hooks = *hooks;

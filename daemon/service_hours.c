@@ -10,6 +10,7 @@
 
 #include "chatlogd/service_hours.h"
 #include "chatlogd/timefmt.h"
+#include "chatlogd/util.h"
 
 #define MINUTES_PER_DAY 1440
 #define SECONDS_PER_DAY 86400
@@ -227,12 +228,8 @@ struct service_hours_set {
 
 struct service_hours_set *service_hours_set_new(const char *default_text, char *err, size_t errlen)
 {
-	struct service_hours_set *set = calloc(1, sizeof(*set));
+	struct service_hours_set *set = xcalloc(1, sizeof(*set));
 
-	if (set == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
 	if (service_hours_parse(&set->fallback, default_text, err, errlen) == -1) {
 		free(set);
 		return NULL;
@@ -253,22 +250,16 @@ void service_hours_set_free(struct service_hours_set *set)
 int service_hours_set_add(struct service_hours_set *set, const char *shop, const char *text,
                           char *err, size_t errlen)
 {
-	struct shop_hours *shops, *entry;
+	struct shop_hours *entry;
 
-	if ((shops = reallocarray(set->shops, set->count + 1, sizeof(*shops))) == NULL)
-		goto oom;
-	set->shops = shops;
-	entry = &shops[set->count];
+	set->shops = xreallocarray(set->shops, set->count + 1, sizeof(*set->shops));
+	entry = &set->shops[set->count];
 	if (service_hours_parse(&entry->hours, text, err, errlen) == -1)
 		return -1;
-	if ((entry->shop = strdup(shop)) == NULL)
-		goto oom;
+	entry->shop = xstrdup(shop);
 	entry->len = strlen(shop);
 	set->count++;
 	return 0;
-oom:
-	snprintf(err, errlen, "out of memory");
-	return -1;
 }
 
 const struct service_hours *service_hours_set_find(const struct service_hours_set *set,

@@ -12,6 +12,7 @@
 #include "chatlogd/scoreboard.h"
 #include "chatlogd/sse.h"
 #include "chatlogd/json_write.h"
+#include "chatlogd/util.h"
 
 void sse_event(struct evbuffer *out, const char *name, const char *data, size_t len)
 {
@@ -45,8 +46,7 @@ void sse_alert(struct evbuffer *out, const char *message, size_t len)
 	FILE *f;
 
 	if (scoreboard_json_valid(message, len)) {
-		if ((json = malloc(len ? len : 1)) == NULL)
-			return;
+		json = xmalloc(len);
 		for (size_t i = 0; i < len; i++)
 			json[i] = message[i] == '\r' || message[i] == '\n' ? ' ' : message[i];
 		json_len = len;

@@ -15,6 +15,7 @@
 
 #include "chatlogd/state.h"
 #include "chatlogd/wire.h"
+#include "chatlogd/util.h"
 
 #define SNAPSHOT_MAGIC "CLDSNAP1"
 #define JOURNAL_MAGIC "CLDJRNL1"
@@ -100,12 +101,7 @@ int state_snapshot_write(const char *dir, uint64_t generation, const void *body,
 	wire_put_u64(&w, len);
 	wire_put_data(&w, body, len);
 	crc = wire_crc32(0, w.data ? w.data + MAGIC_LEN : NULL, w.len - MAGIC_LEN);
-	wire_put_u32(&w, crc);
-	if (w.failed) {
-		wire_writer_free(&w);
-		snprintf(err, errlen, "out of memory writing the snapshot");
-		return -1;
-	}
+	wire_put_u32(&w, crc); /* no wire_put_bytes: the writer cannot fail */
 	rc = replace_file(dir, "snapshot", &w, err, errlen);
 	wire_writer_free(&w);
 	return rc;
@@ -124,8 +120,7 @@ static int read_file(const char *path, unsigned char **data, size_t *len, char *
 		return 0;
 	if (fd == -1 || fstat(fd, &st) == -1)
 		goto fail;
-	if ((*data = malloc((size_t)st.st_size + 1)) == NULL)
-		goto fail;
+	*data = xmalloc((size_t)st.st_size + 1);
 	while (got < (size_t)st.st_size) {
 		ssize_t n = read(fd, *data + got, (size_t)st.st_size - got);
 		if (n == -1 && errno == EINTR)
@@ -192,23 +187,15 @@ corrupt:
 struct state_journal *state_journal_prepare(const char *dir, uint64_t generation, char *err,
                                             size_t errlen)
 {
-	struct state_journal *j = calloc(1, sizeof(*j));
+	struct state_journal *j = xcalloc(1, sizeof(*j));
 	struct wire_writer header = {0};
 	char path[4200];
 
-	if (j == NULL || (j->prepared_dir = strdup(dir)) == NULL) {
-		free(j);
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
+	j->prepared_dir = xstrdup(dir);
 	snprintf(path, sizeof(path), "%s/journal.tmp", dir);
 	for (size_t i = 0; i < MAGIC_LEN; i++)
 		wire_put_u8(&header, (uint8_t)JOURNAL_MAGIC[i]);
-	wire_put_u64(&header, generation);
-	if (header.failed) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
+	wire_put_u64(&header, generation); /* fixed-size fields: the writer cannot fail */
 	if ((j->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600)) == -1) {
 		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
 		goto fail;
@@ -296,7 +283,7 @@ void state_journal_set_write_chunk(struct state_journal *j, size_t bytes)
 int state_journal_sync(struct state_journal *j, char *err, size_t errlen)
 {
 	if (j->queued.failed) {
-		snprintf(err, errlen, "out of memory queueing journal records");
+		snprintf(err, errlen, "a journal record too large to encode");
 		return -1;
 	}
 	if (journal_write(j) == -1 || fdatasync(j->fd) == -1) {

@@ -27,6 +27,7 @@
 #include "chatlogd/redisconn.h"
 #include "chatlogd/resolve.h"
 #include "chatlogd/subscriber.h"
+#include "chatlogd/util.h"
 
 enum subscriber_state {
 	SUBSCRIBER_WAITING,    /* no connection; the step timer starts the next attempt */
@@ -242,10 +243,9 @@ static void subscriber_on_step(evutil_socket_t fd, short what, void *arg)
 		evtimer_add(s->connect_timer, &tv);
 		if (s->resolver == NULL) {
 			subscriber_connect(s, s->endpoint.host);
-		} else if (resolver_lookup(s->resolver, s->endpoint.host, &s->lookup, &s->answer,
-		                           s->step_timer) == -1) {
-			subscriber_drop(s, "resolve: out of memory");
 		} else {
+			resolver_lookup(s->resolver, s->endpoint.host, &s->lookup, &s->answer,
+			                s->step_timer);
 			s->state = SUBSCRIBER_RESOLVING;
 		}
 	} else if (s->state == SUBSCRIBER_RESOLVING && s->answer.done) {
@@ -296,11 +296,8 @@ struct subscriber *subscriber_new(struct event_base *base, const struct subscrib
 		         "backoff_min_ms <= backoff_max_ms are needed");
 		return NULL;
 	}
-	if ((s = calloc(1, sizeof(*s))) == NULL || (s->channel = strdup(set->channel)) == NULL) {
-		free(s);
-		snprintf(err, errlen, "subscriber: out of memory");
-		return NULL;
-	}
+	s = xcalloc(1, sizeof(*s));
+	s->channel = xstrdup(set->channel);
 	s->base = base;
 	s->message_fn = message_fn;
 	s->state_fn = state_fn;

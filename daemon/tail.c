@@ -172,12 +172,8 @@ static struct tail_source *source_get(struct tail *t, const char *path)
 			return s;
 		}
 	}
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return NULL;
-	if ((s->path = strdup(path)) == NULL) {
-		free(s);
-		return NULL;
-	}
+	s = xcalloc(1, sizeof(*s));
+	s->path = xstrdup(path);
 	s->refs = 1;
 	TAILQ_INSERT_TAIL(&t->sources, s, link);
 	if (t->follow_fn != NULL)
@@ -440,32 +436,23 @@ static struct tail_file *file_alloc(struct tail *t, const char *path, int fd, co
 	char dir[PATH_MAX], shown[256];
 	struct tail_file *f;
 
-	if ((f = calloc(1, sizeof(*f))) == NULL)
-		goto fail;
+	f = xcalloc(1, sizeof(*f));
 	f->tail = t;
 	f->fd = fd;
 	f->dev = (uint64_t)st->st_dev;
 	f->ino = (uint64_t)st->st_ino;
 	f->last_data_ms = clock_monotonic_ms();
-	if ((f->source = source_get(t, path)) == NULL)
-		goto fail;
-	if ((f->read_event = event_new(t->base, -1, 0, file_read_cb, f)) == NULL)
-		goto fail;
-	if (lines_init(&f->stream.lines, t->max_line_bytes) == -1)
-		goto fail;
+	if ((f->read_event = event_new(t->base, -1, 0, file_read_cb, f)) == NULL) {
+		log_warnx("out of memory following file=%s", log_path(shown, sizeof(shown), path));
+		free(f);
+		close(fd);
+		return NULL;
+	}
+	f->source = source_get(t, path);
+	lines_init(&f->stream.lines, t->max_line_bytes);
 	dir_of(path, dir, sizeof(dir));
 	f->wd = watch_dir(t, dir);
 	return f;
-fail:
-	log_warnx("out of memory following file=%s", log_path(shown, sizeof(shown), path));
-	if (f != NULL) {
-		if (f->read_event != NULL)
-			event_free(f->read_event);
-		source_put(t, f->source);
-		free(f);
-	}
-	close(fd);
-	return NULL;
 }
 
 static void file_free(struct tail *t, struct tail_file *f)
@@ -880,8 +867,7 @@ static void warn_skipped(struct tail *t, const char *path, const char *why)
 		log_debug("skipped file=%s reason=%s", shown, why);
 		return;
 	}
-	if ((t->warned[t->warned_count] = strdup(path)) != NULL)
-		t->warned_count++;
+	t->warned[t->warned_count++] = xstrdup(path);
 	log_warnx("skipped file=%s reason=%s", shown, why);
 }
 
@@ -1611,16 +1597,10 @@ static int tail_rotated_names_apply(struct tail *t, const char *names, char *err
 
 	while (*(p += strspn(p, " \t")) != '\0') {
 		size_t len = strcspn(p, " \t");
-		char *pattern = strndup(p, len), **more;
+		char *pattern = xstrndup(p, len);
 
-		if (pattern == NULL ||
-		    (more = reallocarray(t->rotated_names, t->rotated_name_count + 1,
-		                         sizeof(*more))) == NULL) {
-			free(pattern);
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		t->rotated_names = more;
+		t->rotated_names = xreallocarray(t->rotated_names, t->rotated_name_count + 1,
+		                                 sizeof(*t->rotated_names));
 		t->rotated_names[t->rotated_name_count++] = pattern;
 		if (tail_check_rotated_name(pattern, err, errlen) == -1)
 			return -1;
@@ -1635,10 +1615,7 @@ struct tail *tail_new(struct event_base *base, const struct tail_settings *setti
 	struct tail *t;
 	size_t i;
 
-	if ((t = calloc(1, sizeof(*t))) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
+	t = xcalloc(1, sizeof(*t));
 	t->base = base;
 	t->fn = fn;
 	t->ctx = ctx;
@@ -1649,19 +1626,14 @@ struct tail *tail_new(struct event_base *base, const struct tail_settings *setti
 	if (tail_settings_apply(t, settings, err, errlen) == -1 ||
 	    tail_rotated_names_apply(t, settings->rotated_names, err, errlen) == -1)
 		goto fail;
-	if ((t->patterns = calloc(settings->pattern_count, sizeof(*t->patterns))) == NULL)
-		goto oom;
-	for (i = 0; i < settings->pattern_count; i++, t->pattern_count++) {
-		if ((t->patterns[i] = strdup(settings->patterns[i])) == NULL)
-			goto oom;
-	}
+	t->patterns = xcalloc(settings->pattern_count, sizeof(*t->patterns));
+	for (i = 0; i < settings->pattern_count; i++, t->pattern_count++)
+		t->patterns[i] = xstrdup(settings->patterns[i]);
 	t->poll_event = event_new(base, -1, EV_PERSIST, poll_cb, t);
 	t->rescan_event = event_new(base, -1, EV_PERSIST, rescan_cb, t);
 	t->check_event = event_new(base, -1, 0, check_cb, t);
-	if (t->poll_event == NULL || t->rescan_event == NULL || t->check_event == NULL)
-		goto oom;
-	return t;
-oom:
+	if (t->poll_event != NULL && t->rescan_event != NULL && t->check_event != NULL)
+		return t;
 	snprintf(err, errlen, "out of memory");
 fail:
 	tail_free(t);
@@ -1676,12 +1648,10 @@ int tail_restore(struct tail *t, const struct tail_position *positions, size_t c
 		return -1;
 	if (count == 0)
 		return 0;
-	if ((t->restored = calloc(count, sizeof(*t->restored))) == NULL)
-		return -1;
+	t->restored = xcalloc(count, sizeof(*t->restored));
 	for (i = 0; i < count; i++, t->restored_count++) {
 		t->restored[i] = positions[i];
-		if ((t->restored[i].path = strdup(positions[i].path)) == NULL)
-			return -1;
+		t->restored[i].path = xstrdup(positions[i].path);
 	}
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "chatlogd/textfile.h"
+#include "chatlogd/util.h"
 
 char *textfile_read(const char *path, size_t limit, size_t *len, char *err, size_t errlen)
 {
@@ -20,11 +21,7 @@ char *textfile_read(const char *path, size_t limit, size_t *len, char *err, size
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	if ((data = malloc(limit + 2)) == NULL) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		fclose(f);
-		return NULL;
-	}
+	data = xmalloc(limit + 2);
 	/* One byte past the limit tells "exactly the limit" from "more". A directory
 	 * opens on Linux; its first read fails with EISDIR. */
 	n = fread(data, 1, limit + 1, f);

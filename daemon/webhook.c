@@ -148,9 +148,9 @@ static int is_numeric_host(const char *host)
 static char *format_text(const char *fmt, const char *a, const char *b, const char *c)
 {
 	int n = snprintf(NULL, 0, fmt, a, b, c);
-	char *s = n < 0 ? NULL : malloc((size_t)n + 1);
-	if (s != NULL)
-		snprintf(s, (size_t)n + 1, fmt, a, b, c);
+	char *s = xmalloc(n < 0 ? 1 : (size_t)n + 1);
+
+	snprintf(s, n < 0 ? 1 : (size_t)n + 1, fmt, a, b, c);
 	return s;
 }
 
@@ -191,21 +191,15 @@ static int parse_url(struct sender *sender, const char *url, char *err, size_t e
 		snprintf(port_text, sizeof(port_text), ":%d", port);
 	host_len = strlen(host);
 	if (host[0] == '[' && host_len > 2) /* [::1] */
-		sender->host = strndup(host + 1, host_len - 2);
+		sender->host = xstrndup(host + 1, host_len - 2);
 	else
-		sender->host = strdup(host);
+		sender->host = xstrdup(host);
 	sender->host_header = format_text("%s%s%s", host, port_text, "");
 	sender->target = format_text("%s%s%s", path && path[0] ? path : "/", query ? "?" : "",
 	                             query ? query : "");
 	sender->shown =
-	    format_text("%s://%s%s", scheme, sender->host_header ? sender->host_header : "",
-	                path && path[0] ? path : "/");
+	    format_text("%s://%s%s", scheme, sender->host_header, path && path[0] ? path : "/");
 	evhttp_uri_free(uri);
-	if (sender->host == NULL || sender->host_header == NULL || sender->target == NULL ||
-	    sender->shown == NULL) {
-		snprintf(err, errlen, "%s: out of memory", sender->key);
-		return -1;
-	}
 	sender->numeric_host = is_numeric_host(sender->host);
 	return 0;
 }
@@ -418,23 +412,21 @@ static void attempt_start(struct sender *sender)
 	if (sender->numeric_host) {
 		snprintf(sender->address, sizeof(sender->address), "%s", sender->host);
 		request(sender);
-	} else if (resolver_lookup(sender->resolver, sender->host, &sender->lookup,
-	                           &sender->resolved, sender->step) == 0) {
-		sender->state = ATTEMPT_RESOLVING;
 	} else {
-		attempt_fail(sender, "out of memory");
+		resolver_lookup(sender->resolver, sender->host, &sender->lookup, &sender->resolved,
+		                sender->step);
+		sender->state = ATTEMPT_RESOLVING;
 	}
 }
 
 /* ---- the rate limit --------------------------------------------------------------------- */
 
-static int rate_init(struct rate_window *rw, int64_t period_ms, int64_t limit)
+static void rate_init(struct rate_window *rw, int64_t period_ms, int64_t limit)
 {
 	rw->period_ms = period_ms;
 	rw->limit = limit > 0 ? (size_t)limit : 0;
-	if (rw->limit > 0 && (rw->sent = calloc(rw->limit, sizeof(*rw->sent))) == NULL)
-		return -1;
-	return 0;
+	if (rw->limit > 0)
+		rw->sent = xcalloc(rw->limit, sizeof(*rw->sent));
 }
 
 /* Forgets sends at or before now - period: they are out of every window ending now. */
@@ -694,12 +686,10 @@ static void sender_free(struct sender *sender)
 
 /* Queues a copy of body and starts sending if idle; a full queue drops its oldest
  * post that is not on the wire. */
-static int sender_post(struct sender *sender, const char *body, size_t len)
+static void sender_post(struct sender *sender, const char *body, size_t len)
 {
-	struct post p = {malloc(len ? len : 1), len, 0};
+	struct post p = {xmalloc(len), len, 0};
 
-	if (p.body == NULL)
-		return -1;
 	memcpy(p.body, body, len);
 	if (sender->count == sender->queue_max) {
 		/* The oldest that is not being sent: a post on the wire may arrive. */
@@ -716,7 +706,6 @@ static int sender_post(struct sender *sender, const char *body, size_t len)
 	sender->count++;
 	sender->stats.queued = sender->count;
 	kick(sender);
-	return 0;
 }
 
 /* Arms the digest's timer for when the minute's budget has room again: when the
@@ -750,8 +739,7 @@ static void digest_send(struct sender *sender)
 	         robot_digest_count(sender->digest), sender->shown);
 	robot_digest_clear(sender->digest);
 	sender->stats.digests++;
-	if (sender_post(sender, body, len) == -1)
-		log_warnx("webhook: out of memory, digest lost url=%s", sender->shown);
+	sender_post(sender, body, len);
 	free(text);
 	free(body);
 }
@@ -794,26 +782,23 @@ static size_t alert_body(const struct sender *sender, const struct alert_event *
 
 /* Posts ev, or counts it in the digest when the minute's budget is spent (or a digest
  * is already waiting: alerts then keep their order behind it). */
-static int sender_post_alert(struct sender *sender, const struct alert_event *ev,
-                             const struct names *names, int escalated)
+static void sender_post_alert(struct sender *sender, const struct alert_event *ev,
+                              const struct names *names, int escalated)
 {
 	int64_t now = clock_monotonic_ms();
 	char *body;
 	size_t len;
-	int rc;
 
 	if (robot_digest_count(sender->digest) > 0 || !budget_has_room(sender, now)) {
 		robot_digest_add(sender->digest, ev, names);
 		sender->stats.digested++;
 		digest_schedule(sender, now);
-		return 0;
+		return;
 	}
-	if ((body = malloc(BODY_BYTES)) == NULL)
-		return -1;
+	body = xmalloc(BODY_BYTES);
 	len = alert_body(sender, ev, names, escalated, body, BODY_BYTES);
-	rc = sender_post(sender, body, len);
+	sender_post(sender, body, len);
 	free(body);
-	return rc;
 }
 
 /* One robot URL with its kind (ROBOT_AUTO: from the host), secret and limits. */
@@ -822,14 +807,10 @@ static struct sender *sender_new(struct webhook *wh, const char *key, const char
                                  const struct webhook_settings *s,
                                  const struct webhook_robot_settings *r, char *err, size_t errlen)
 {
-	struct sender *sender = calloc(1, sizeof(*sender));
+	struct sender *sender = xcalloc(1, sizeof(*sender));
 	int64_t per_minute, per_second,
 	    period_ms = r->rate_period_ms > 0 ? r->rate_period_ms : 60000;
 
-	if (sender == NULL) {
-		snprintf(err, errlen, "%s: out of memory", key);
-		return NULL;
-	}
 	sender->owner = wh;
 	sender->key = key;
 	sender->base = wh->base;
@@ -856,11 +837,11 @@ static struct sender *sender_new(struct webhook *wh, const char *key, const char
 	sender->per_minute = per_minute;
 	if (sender->https && (sender->tls = tls_context(s->ca_file, err, errlen)) == NULL)
 		goto fail;
-	if (rate_init(&sender->minute, period_ms, per_minute) == -1 ||
-	    rate_init(&sender->second, period_ms / 60 > 0 ? period_ms / 60 : 1, per_second) == -1 ||
-	    (sender->digest = robot_digest_new()) == NULL ||
-	    (sender->ring = calloc(sender->queue_max, sizeof(*sender->ring))) == NULL ||
-	    (sender->timer = evtimer_new(wh->base, on_timer, sender)) == NULL ||
+	rate_init(&sender->minute, period_ms, per_minute);
+	rate_init(&sender->second, period_ms / 60 > 0 ? period_ms / 60 : 1, per_second);
+	sender->digest = robot_digest_new();
+	sender->ring = xcalloc(sender->queue_max, sizeof(*sender->ring));
+	if ((sender->timer = evtimer_new(wh->base, on_timer, sender)) == NULL ||
 	    (sender->digest_timer = evtimer_new(wh->base, on_digest_timer, sender)) == NULL ||
 	    (sender->step = event_new(wh->base, -1, 0, on_step, sender)) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", key);
@@ -914,12 +895,8 @@ struct webhook *webhook_new_robots(struct event_base *base, const struct webhook
 {
 	static const struct webhook_robot_settings none;
 	const struct webhook_robot_settings *r = robots != NULL ? robots : &none;
-	struct webhook *wh = calloc(1, sizeof(*wh));
+	struct webhook *wh = xcalloc(1, sizeof(*wh));
 
-	if (wh == NULL) {
-		snprintf(err, errlen, "alert_webhook: out of memory");
-		return NULL;
-	}
 	wh->base = base;
 	wh->language = r->language;
 	wh->escalate_after_ms = r->escalate_after_ms;
@@ -954,9 +931,9 @@ void webhook_free(struct webhook *wh)
 	free(wh);
 }
 
-int webhook_post(struct webhook *wh, const char *body, size_t len)
+void webhook_post(struct webhook *wh, const char *body, size_t len)
 {
-	return sender_post(wh->main, body, len);
+	sender_post(wh->main, body, len);
 }
 
 size_t webhook_alert_body(const struct alert_event *ev, const struct names *names, char *out,
@@ -972,17 +949,14 @@ size_t webhook_alert_body(const struct alert_event *ev, const struct names *name
 	return len;
 }
 
-int webhook_post_alert(struct webhook *wh, const struct alert_event *ev, const struct names *names)
+void webhook_post_alert(struct webhook *wh, const struct alert_event *ev, const struct names *names)
 {
-	int rc = sender_post_alert(wh->main, ev, names, 0);
-
+	sender_post_alert(wh->main, ev, names, 0);
 	if (wh->escalation != NULL && ev->type == ALERT_WAITING &&
 	    ev->value_ms >= wh->escalate_after_ms) {
 		wh->escalated++;
-		if (sender_post_alert(wh->escalation, ev, names, 1) == -1)
-			rc = -1;
+		sender_post_alert(wh->escalation, ev, names, 1);
 	}
-	return rc;
 }
 
 static void on_drain_deadline(evutil_socket_t fd, short what, void *arg)

@@ -58,7 +58,7 @@ int64_t windows_minutes(unsigned i)
 
 struct windows *windows_new(void)
 {
-	return calloc(1, sizeof(struct windows));
+	return xcalloc(1, sizeof(struct windows));
 }
 
 size_t windows_count(const struct windows *w)

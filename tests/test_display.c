@@ -98,7 +98,8 @@ static void test_table_columns_line_up_with_emoji_names(void)
 	uint32_t shop;
 	FILE *f;
 
-	CHECK(t != NULL && names != NULL && reasons_init(&reasons) == 0);
+	CHECK(t != NULL && names != NULL);
+	reasons_init(&reasons);
 	shop = names_intern(names, "s1", 2);
 	for (size_t i = 0; i < sizeof(agents) / sizeof(agents[0]); i++) {
 		uint32_t id = names_intern(names, agents[i], strlen(agents[i]));

@@ -25,7 +25,7 @@ struct backfill *backfill_new(const struct config *cfg, const char *instance,
  * returns once at most backfill_max_in_flight batches wait for Redis. The same cuts
  * always give the same batches, so where the caller cuts must depend only on the
  * input. Returns 0, or -1 once the run has failed (reason logged): rejected by Redis,
- * no batch acknowledged for a minute, or out of memory. */
+ * no batch acknowledged for a minute, or a table past its id limit. */
 int backfill_send(struct backfill *b, struct counter_table *cut);
 
 /* Waits until Redis has acknowledged every batch, then logs the run's figures.

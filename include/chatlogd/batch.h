@@ -24,7 +24,7 @@ int batch_read_files(struct ingest *in, char **files, int file_count, size_t max
 int batch_read_files_each(struct ingest *in, char **files, int file_count, size_t max_line_bytes,
                           void (*after)(void *ctx), void *ctx);
 
-enum batch_file_error { BATCH_CANNOT_OPEN, BATCH_NO_MEMORY, BATCH_READ_FAILED };
+enum batch_file_error { BATCH_CANNOT_OPEN, BATCH_READ_FAILED };
 
 /* What batch_merge hands out, in order. Records are borrowed for the call. */
 struct batch_sink {

@@ -90,11 +90,12 @@ struct counter_table *counter_table_new(int by_minute);
 void counter_table_free(struct counter_table *t);
 
 /* The row for (shop, agent, minute of ts_ms), created zeroed if absent.
- * NULL only when out of memory. The pointer is valid until the next call. */
+ * NULL only past the table's id limit (about 2^30 rows). The pointer is valid until the next call.
+ */
 struct counter_row *counter_table_row(struct counter_table *t, uint32_t shop, uint32_t agent,
                                       int64_t ts_ms);
 
-/* Adds delta to one counter. Returns 0, or -1 when out of memory. */
+/* Adds delta to one counter. Returns 0, or -1 past the table's id limit. */
 static inline int counter_table_add(struct counter_table *t, uint32_t shop, uint32_t agent,
                                     int64_t ts_ms, enum counter_id id, int64_t delta)
 {

@@ -54,7 +54,7 @@ struct engine_settings {
 struct engine;
 
 /* Creates an engine emitting into `sink`. names, reasons and sink are borrowed and
- * must outlive the engine. NULL when out of memory. */
+ * must outlive the engine. */
 struct engine *engine_new(const struct engine_settings *settings, struct names *names,
                           struct reasons *reasons, struct counter_table *sink);
 void engine_free(struct engine *e);

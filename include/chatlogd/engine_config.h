@@ -13,7 +13,7 @@
 
 /* Fills *out from cfg; live = 1 keeps deadlines (alerts, closing by the clock).
  * Returns the service-hours set the settings point to (the caller frees it after
- * the engine), or NULL with err on a bad schedule or no memory. */
+ * the engine), or NULL with err on a bad schedule. */
 struct service_hours_set *engine_config_settings(const struct config *cfg, int live,
                                                  struct engine_settings *out, char *err,
                                                  size_t errlen);

@@ -25,12 +25,12 @@ struct lines {
 	int skipping;     /* inside an overlong line already reported */
 };
 
-/* Prepares a reader for lines of at most max_line bytes. Returns 0, or -1 (no memory). */
-int lines_init(struct lines *lr, size_t max_line);
+/* Prepares a reader for lines of at most max_line bytes. */
+void lines_init(struct lines *lr, size_t max_line);
 
 /* Same, reading `chunk` bytes at a time instead of LIMIT_READ_CHUNK (a merge of many
  * files keeps one reader per file). */
-int lines_init_sized(struct lines *lr, size_t max_line, size_t chunk);
+void lines_init_sized(struct lines *lr, size_t max_line, size_t chunk);
 void lines_free(struct lines *lr);
 
 /* Space to read into at *space: the rest of the buffer, at least the read chunk

@@ -31,7 +31,7 @@ struct merge_settings {
 typedef void (*merge_release_fn)(void *ctx, const struct record *rec, const char *path,
                                  uint64_t line_no);
 
-/* NULL when out of memory. settings are copied. */
+/* settings are copied. */
 struct merge *merge_new(const struct merge_settings *settings, merge_release_fn fn, void *ctx);
 void merge_free(struct merge *m);
 

@@ -15,15 +15,15 @@ struct names;
 #define NAME_NO_AGENT 0u
 #define NAME_WHOLE_SHOP 1u
 
-/* Not a name: unknown to names_find, or names_intern out of memory. */
+/* Not a name: unknown to names_find, or names_intern past the table's id limit. */
 #define NAME_NONE UINT32_MAX
 
-/* Creates a table holding "-" and "*" as ids 0 and 1. NULL when out of memory. */
+/* Creates a table holding "-" and "*" as ids 0 and 1. */
 struct names *names_new(void);
 
 void names_free(struct names *n);
 
-/* Returns the id of s (copied on first sight), or NAME_NONE when out of memory. */
+/* Returns the id of s (copied on first sight), or NAME_NONE when the table is full. */
 uint32_t names_intern(struct names *n, const char *s, size_t len);
 
 /* Returns the id of s if known, else NAME_NONE. */

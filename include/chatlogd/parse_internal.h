@@ -15,7 +15,7 @@ struct json_parser;
 struct regex_parser;
 
 /* A JSON Lines parser: token array and string scratch, allocated once. */
-struct json_parser *json_parser_new(char *err, size_t errlen);
+struct json_parser *json_parser_new(void);
 int json_parser_parse(struct json_parser *jp, const char *line, size_t len, struct record *rec,
                       char *err, size_t errlen);
 void json_parser_free(struct json_parser *jp);

@@ -25,18 +25,18 @@ enum prefilter_verdict {
 	PREFILTER_DOES,   /* it matches: it is nothing but words, and one is in the text */
 };
 
-/* An empty prefilter (NULL when out of memory); add every rule, then build it. */
+/* An empty prefilter; add every rule, then build it. */
 struct prefilter *prefilter_new(void);
 
 void prefilter_free(struct prefilter *pf);
 
 /* Reads the pattern of the next rule (rule 0 first, in file order) and returns the
  * number of alternatives it keeps of it: the top-level alternatives of the pattern,
- * or 1 when it keeps the pattern whole. -1 when out of memory. */
+ * or 1 when it keeps the pattern whole. -1 past LIMIT_RULES rules. */
 int prefilter_add_rule(struct prefilter *pf, const char *pattern, size_t len);
 
-/* Builds the lookup table once every rule is added: 0, or -1 when out of memory. */
-int prefilter_build(struct prefilter *pf);
+/* Builds the lookup table once every rule is added. */
+void prefilter_build(struct prefilter *pf);
 
 /* The alternatives of rule, as indices [*first, *end) for prefilter_verdict. */
 void prefilter_alternatives(const struct prefilter *pf, unsigned rule, unsigned *first,

@@ -47,7 +47,8 @@ struct publish_batch {
  * (the sum of its agents plus shop-level counters), TTLs, and the agents and shops
  * sets. Rows are sorted first, so the same deltas always give the same batches,
  * whatever order they were emitted in. Batches are numbered from first_seq.
- * Returns the number of batches in *out (0 for an empty cut), or -1 (no memory). */
+ * Returns the number of batches in *out (0 for an empty cut), or -1 when a table is
+ * past its id limit. */
 int publish_build(const struct publish_settings *s, struct counter_table *cut,
                   const struct names *names, const struct reasons *reasons, uint64_t first_seq,
                   struct publish_batch **out);

@@ -24,8 +24,8 @@ struct reasons {
 	unsigned count;
 };
 
-/* Fills in the built-ins (no_reply, slow, other). Returns 0, or -1 (no memory). */
-int reasons_init(struct reasons *r);
+/* Fills in the built-ins (no_reply, slow, other). */
+void reasons_init(struct reasons *r);
 /* Returns the id of name (copied on first sight); REASON_NONE when the registry is full. */
 unsigned reasons_intern(struct reasons *r, const char *name);
 void reasons_free(struct reasons *r);

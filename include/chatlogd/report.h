@@ -13,8 +13,7 @@
 #include "ingest.h"
 #include "names.h"
 
-/* Writes the reference.md §5 JSON object. Returns 0, or -1 when out of memory or on a write error.
- */
+/* Writes the reference.md §5 JSON object. Returns 0, or -1 on a write error. */
 int report_json(FILE *out, struct counter_table *folded, const struct names *names,
                 const struct reasons *reasons, const struct ingest_stats *stats);
 

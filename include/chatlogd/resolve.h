@@ -37,10 +37,9 @@ int resolver_busy(const struct resolver *r);
 /* Looks host up. When evdns answers, *answer is filled (done = 1), *handle set to
  * NULL and `wake` activated: possibly before this returns (numeric hosts,
  * /etc/hosts), so the caller acts on the answer in wake's callback, never inside
- * evdns. Until then *handle is the lookup under way. Returns 0, or -1 out of memory
- * (nothing started). */
-int resolver_lookup(struct resolver *r, const char *host, struct resolve_lookup **handle,
-                    struct resolve_answer *answer, struct event *wake);
+ * evdns. Until then *handle is the lookup under way. */
+void resolver_lookup(struct resolver *r, const char *host, struct resolve_lookup **handle,
+                     struct resolve_answer *answer, struct event *wake);
 
 /* Takes a done answer (clears done): the address to try on retry number `attempt`,
  * rotating through the addresses, or NULL with why there is none (the lookup's

@@ -64,13 +64,13 @@ int robot_sign_feishu(const char *secret, int64_t timestamp_s, char *out, size_t
 
 /* The request target signed at wall-clock time now_ms: DingTalk appends
  * &timestamp=...&sign=... (or ?...) to target; other kinds need nothing. Returns a
- * heap copy (the caller frees), or NULL out of memory. */
+ * heap copy (the caller frees), or NULL when it cannot be signed. */
 char *robot_signed_target(enum robot_kind kind, const char *target, const char *secret,
                           int64_t now_ms);
 
 /* The body signed at now_ms: Feishu's JSON object gets "timestamp" (seconds, as a
  * string) and "sign" first; other kinds are copied. Heap copy of *len bytes (updated),
- * or NULL out of memory or for a body that is not an object. */
+ * or NULL for a body that is not an object or when it cannot be signed. */
 char *robot_signed_body(enum robot_kind kind, const char *body, size_t *len, const char *secret,
                         int64_t now_ms);
 

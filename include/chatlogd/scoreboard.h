@@ -107,7 +107,7 @@ int scoreboard_alert_parse(const char *json, size_t len, struct scoreboard_alert
 
 /* A copy of [s, s+len) fit for a terminal: control characters (C0, DEL, C1) and
  * bytes that are not valid UTF-8 become '?', so a name from Redis can neither move
- * the cursor nor break the alignment. NULL when out of memory; the caller frees. */
+ * the cursor nor break the alignment. The caller frees. */
 char *scoreboard_display_text(const char *s, size_t len);
 
 /* 1 when [s, s+len) is exactly one valid JSON value in valid UTF-8, else 0: what may

@@ -57,7 +57,7 @@ struct sender_stats {
 };
 
 /* A sender in SENDER_SEQ_UNKNOWN with next sequence 1. Strings of s are copied; hooks
- * are copied and called from the loop. NULL: out of memory. */
+ * are copied and called from the loop. */
 struct sender *sender_new(const struct sender_settings *s, const struct sender_hooks *hooks);
 
 /* Frees the cut; accepts NULL. Free the redisconn first: its pending callbacks are

@@ -40,7 +40,7 @@ int service_hours_contains(const struct service_hours *h, int64_t ts_ms);
 struct service_hours_set;
 
 /* A set whose default is `default_text` (parsed as above). NULL with err on a bad
- * schedule or no memory. */
+ * schedule. */
 struct service_hours_set *service_hours_set_new(const char *default_text, char *err, size_t errlen);
 void service_hours_set_free(struct service_hours_set *set);
 

@@ -91,8 +91,8 @@ void webhook_free(struct webhook *wh);
 
 /* Queues a copy of body (len bytes of JSON) for the main robot, as it is (signed at
  * each attempt), and starts sending if idle. A full queue drops its oldest post that
- * is not on the wire. Returns 0, or -1 out of memory. */
-int webhook_post(struct webhook *wh, const char *body, size_t len);
+ * is not on the wire. */
+void webhook_post(struct webhook *wh, const char *body, size_t len);
 
 /* The generic robot message for ev: {"msgtype":"text","text":{"content":"<one line
  * for people, in Chinese>"},"alert":<the reference.md §7 object, as alert_format writes it>},
@@ -103,9 +103,9 @@ size_t webhook_alert_body(const struct alert_event *ev, const struct names *name
 
 /* Posts ev to the main robot in its platform's shape (robot_body), or counts it in
  * the digest when the robot's minute is spent; a waiting alert with value_ms >=
- * escalate_after goes to the escalation robot as well. Returns 0, or -1 out of
- * memory. */
-int webhook_post_alert(struct webhook *wh, const struct alert_event *ev, const struct names *names);
+ * escalate_after goes to the escalation robot as well. */
+void webhook_post_alert(struct webhook *wh, const struct alert_event *ev,
+                        const struct names *names);
 
 /* At shutdown: queues a pending digest if the rate limit allows, then runs the event
  * loop until the queues are empty or max_ms have passed, retrying a post that waits

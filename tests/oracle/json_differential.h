@@ -34,8 +34,8 @@ static inline int json_trio_init(struct json_trio *t)
 
 	memset(t, 0, sizeof(*t));
 	if ((t->parser = parser_new("json", err, sizeof(err))) == NULL ||
-	    (t->sse2 = sse2_json_parser_new(err, sizeof(err))) == NULL ||
-	    (t->scalar = scalar_json_parser_new(err, sizeof(err))) == NULL ||
+	    (t->sse2 = sse2_json_parser_new()) == NULL ||
+	    (t->scalar = scalar_json_parser_new()) == NULL ||
 	    (t->oracle = oracle_json_parser_new(err, sizeof(err))) == NULL) {
 		fprintf(stderr, "json_trio_init: %s\n", err);
 		return -1;

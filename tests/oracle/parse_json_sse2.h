@@ -12,7 +12,7 @@
 
 struct json_parser;
 
-struct json_parser *sse2_json_parser_new(char *err, size_t errlen);
+struct json_parser *sse2_json_parser_new(void);
 int sse2_json_parser_parse(struct json_parser *jp, const char *line, size_t len, struct record *rec,
                            char *err, size_t errlen);
 void sse2_json_parser_free(struct json_parser *jp);

@@ -83,12 +83,14 @@ static void on_reply(void *ctx, struct redisReply *reply, void *privdata)
 	/* lost (sent again once reconnected), or from before a reconnect */
 	if (reply == NULL || b->failed || b->acked == b->built || b->queue[b->acked].seq != seq)
 		return;
-	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
-		log_warnx("redis rejected backfill batch seq=%llu error=\"%s\"; the batches sent "
-		          "after it may be applied, and a re-run skips it: clear the error, then "
-		          "re-run with another instance after deleting what this one wrote",
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+	    reply->element[0]->type != REDIS_REPLY_INTEGER || reply->element[0]->integer == 2) {
+		/* the batches sent after it are refused by the script (strict_sequence) */
+		log_warnx("redis rejected backfill batch seq=%llu error=\"%s\"; nothing after it "
+		          "was applied: clear the error and run the same backfill again",
 		          (unsigned long long)seq,
-		          reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+		          reply->type == REDIS_REPLY_ERROR ? reply->str
+		                                           : "unexpected reply or sequence gap");
 		b->failed = 1;
 		return;
 	}
@@ -163,6 +165,7 @@ struct backfill *backfill_new(const struct config *cfg, const char *instance,
 	b->settings.minute_ttl_s = cfg->minute_ttl_ms / 1000;
 	b->settings.day_ttl_s = cfg->day_ttl_ms / 1000;
 	b->settings.max_rows_per_batch = BACKFILL_ROWS_PER_BATCH;
+	b->settings.strict_sequence = 1; /* batches are pipelined: no gaps */
 	b->names = names;
 	b->reasons = reasons;
 	b->max_in_flight = (size_t)cfg->backfill_max_in_flight;

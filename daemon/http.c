@@ -18,6 +18,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>
 #include <event2/listener.h>
 
 #include "chatlogd/decimal.h"
@@ -182,6 +183,10 @@ static void on_metrics(struct evhttp_request *req, void *ctx)
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 	                  "text/plain; version=0.0.4; charset=utf-8");
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
+	/* Chunked needs HTTP/1.1. Before it, evhttp would answer a keep-alive request
+	 * with "Content-Length: 0" and then send the body anyway: end it by the close. */
+	if (req->major < 1 || (req->major == 1 && req->minor < 1))
+		evhttp_remove_header(evhttp_request_get_input_headers(req), "Connection");
 	evhttp_send_reply_start(req, 200, "OK");
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
 		/* no body, and evhttp calls no callback for one: nothing to render */

@@ -1322,12 +1322,14 @@ static int live_init(struct live *l, const struct config *cfg)
 		snprintf(l->instance, sizeof(l->instance), "%s", cfg->instance);
 	else if (gethostname(l->instance, sizeof(l->instance) - 1) == -1)
 		snprintf(l->instance, sizeof(l->instance), "chatlogd");
-	l->publish = (struct publish_settings){cfg->prefix,
-	                                       l->instance,
-	                                       cfg->minute_ttl_ms / 1000,
-	                                       cfg->day_ttl_ms / 1000,
-	                                       2000,
-	                                       strcmp(cfg->window_writes, "changed") == 0};
+	/* strict_sequence stays 0: one batch is in flight at a time (docs/exactly-once.md) */
+	l->publish = (struct publish_settings){.prefix = cfg->prefix,
+	                                       .instance = l->instance,
+	                                       .minute_ttl_s = cfg->minute_ttl_ms / 1000,
+	                                       .day_ttl_s = cfg->day_ttl_ms / 1000,
+	                                       .max_rows_per_batch = 2000,
+	                                       .windows_changed_only =
+	                                           strcmp(cfg->window_writes, "changed") == 0};
 	l->state_windows_changed_only = l->publish.windows_changed_only; /* until a restore */
 	publish_seq_key(&l->publish, seq_key, sizeof(seq_key));
 	l->sender = sender_new(

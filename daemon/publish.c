@@ -25,9 +25,12 @@
 /* Checks every key's type before the first write: Redis does not roll back a
  * script that fails half way, so a foreign key must stop the batch up front. */
 const char publish_script[] =
-    "local seq = tonumber(ARGV[1])\n"
+    "-- '=SEQ' (a backfill, which pipelines): applied only right after the batch before\n"
+    "local strict = string.byte(ARGV[1]) == 61\n"
+    "local seq = tonumber(strict and string.sub(ARGV[1], 2) or ARGV[1])\n"
     "local applied = tonumber(redis.call('GET', KEYS[1]) or '0')\n"
     "if seq <= applied then return {0, applied} end\n"
+    "if strict and seq ~= applied + 1 then return {2, applied} end\n"
     "-- op -> type its key must have (false: a channel), fields per item, items count at\n"
     "local spec = {I = {'hash', 2, 3}, W = {'hash', 2, 2}, S = {'set', 1, 2},\n"
     "              H = {'hash', 2, nil}, D = {'hash', 1, nil}, X = {'stream', 1, nil},\n"
@@ -261,7 +264,13 @@ static void builder_begin(struct builder *b)
 	b->args.count = 0;
 	b->args.arena_len = 0;
 	args_add(&b->args, b->seq_key, strlen(b->seq_key));
-	args_add_i64(&b->args, (int64_t)b->next_seq);
+	if (b->s->strict_sequence) {
+		char seq[24];
+		int len = snprintf(seq, sizeof(seq), "=%llu", (unsigned long long)b->next_seq);
+		args_add(&b->args, seq, (size_t)len);
+	} else {
+		args_add_i64(&b->args, (int64_t)b->next_seq);
+	}
 	b->rows_in_batch = 0;
 }
 

@@ -739,6 +739,7 @@ static void redisconn_connect(struct redisconn *c, const char *address)
 	}
 	c->ac = ac;
 	c->state = REDISCONN_HANDSHAKE;
+	c->cluster = 0; /* asked again at every connect: an address may change servers */
 	log_debug("redis: connecting address=%s port=%d",
 	          c->unix_path != NULL ? c->unix_path : address, c->port);
 	if (c->password != NULL) {

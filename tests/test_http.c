@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -32,6 +33,7 @@
 enum client_plan {
 	CLIENT_READ_ALL, /* GET over HTTP/1.1, read to the close */
 	CLIENT_READ_ALL_HTTP10,
+	CLIENT_READ_ALL_HTTP10_KEEP_ALIVE, /* the body must still end with the close */
 	CLIENT_HEAD,
 	CLIENT_LEAVE_EARLY,  /* read 64 KiB, then reset the connection */
 	CLIENT_SERVER_FREED, /* read 64 KiB, wait for the server to go, then close */
@@ -101,18 +103,21 @@ static void *client_run(void *ctx)
 	                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	const char *request = s->plan == CLIENT_HEAD
 	                          ? "HEAD /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
-	                      : s->plan == CLIENT_READ_ALL_HTTP10
-	                          ? "GET /metrics HTTP/1.0\r\n\r\n"
+	                      : s->plan == CLIENT_READ_ALL_HTTP10 ? "GET /metrics HTTP/1.0\r\n\r\n"
+	                      : s->plan == CLIENT_READ_ALL_HTTP10_KEEP_ALIVE
+	                          ? "GET /metrics HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
 	                          : "GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
 	size_t limit =
 	    s->plan == CLIENT_LEAVE_EARLY || s->plan == CLIENT_SERVER_FREED ? 65536 : SIZE_MAX;
 	size_t cap = 1 << 20;
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct timeval give_up = {10, 0}; /* a reply that never ends fails, not hangs */
 	ssize_t got;
 
 	s->response = malloc(cap);
 	s->response_len = 0;
-	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &give_up, sizeof(give_up)) != 0 ||
+	    connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
 	    write(fd, request, strlen(request)) != (ssize_t)strlen(request))
 		goto done;
 	while (s->response_len < limit &&
@@ -304,6 +309,9 @@ static void test_scrape_in_slices_gives_the_whole_text(void)
 	serve(&s, CLIENT_READ_ALL_HTTP10);
 	CHECK(strncmp(s.response, "HTTP/1.0 200", 12) == 0 ||
 	      strncmp(s.response, "HTTP/1.1 200", 12) == 0);
+	CHECK(body_is(s.response, 0, want));
+	serve(&s, CLIENT_READ_ALL_HTTP10_KEEP_ALIVE);
+	CHECK(strstr(s.response, "Content-Length: 0") == NULL);
 	CHECK(body_is(s.response, 0, want));
 	free(want);
 	server_stop(&s);

@@ -5,6 +5,7 @@
  * batch before it writes anything.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "chatlogd/publish.h"
 #include "chatlogd/timefmt.h"
@@ -18,7 +19,11 @@
 #define T_LATE 1795535950000LL
 #define T_NEXT_DAY 1795536010000LL
 
-static struct publish_settings settings = {"cs", "test", 172800, 34560000, 1000, 0};
+static struct publish_settings settings = {.prefix = "cs",
+                                           .instance = "test",
+                                           .minute_ttl_s = 172800,
+                                           .day_ttl_s = 34560000,
+                                           .max_rows_per_batch = 1000};
 
 struct fixture {
 	struct names *names;
@@ -202,6 +207,42 @@ static void test_split_batches_apply_once_each(void)
 	CHECK_INT(hget(&srv, "cs:{s1}:a:*:m:202611240200", "inquiries"), 3);
 	CHECK_INT(hget(&srv, "cs:{s1}:a:客服小美:d:20261125", "responses"), 5);
 	CHECK_INT(integer(&srv, "SCARD %s", "cs:{s1}:agents"), 2);
+	publish_batches_free(batches, n);
+	teardown(&f);
+	redis_server_stop(&srv);
+}
+
+/* A backfill's batches (strict_sequence) leave no gap: while batch 7 is not applied,
+ * 8 and 9 are refused (2) and write nothing; once 7 is in, they apply in turn. */
+static void test_strict_batches_wait_for_the_one_before(void)
+{
+	struct redis_server srv;
+	struct redis_server_options opt = {1, NULL, NULL, NULL};
+	struct publish_settings strict = settings;
+	struct fixture f;
+	struct publish_batch *batches;
+	int n;
+
+	strict.max_rows_per_batch = 2;
+	strict.strict_sequence = 1;
+	if (redis_server_start(&srv, &opt) == -1) {
+		CHECK(!"redis-server did not start");
+		return;
+	}
+	setup(&f);
+	fill(&f, 0);
+	n = publish_build(&strict, f.cut, f.names, &f.reasons, 7, &batches);
+	CHECK(n >= 3);
+	CHECK(strncmp(batches[0].argv[1], "=7", batches[0].argvlen[1]) == 0);
+	/* applied is 6, as if batches 1-6 of this instance were in */
+	freeReplyObject(redis_server_command(&srv, 0, "SET %s 6", "cs:instance:test:seq"));
+	CHECK_INT(apply(&srv, &batches[1]), 2);
+	CHECK_INT(apply(&srv, &batches[2]), 2);
+	CHECK_INT(integer(&srv, "DBSIZE%s", ""), 1); /* the sequence key alone */
+	for (int i = 0; i < n; i++)
+		CHECK_INT(apply(&srv, &batches[i]), 1);
+	CHECK_INT(apply(&srv, &batches[0]), 0); /* a re-send is still skipped */
+	CHECK_INT(hget(&srv, "cs:{s1}:a:*:m:202611240200", "inquiries"), 3);
 	publish_batches_free(batches, n);
 	teardown(&f);
 	redis_server_stop(&srv);
@@ -537,6 +578,7 @@ int main(void)
 	RUN(test_batches_bytes_count_arguments_and_arrays);
 	RUN(test_batch_writes_the_spec_schema);
 	RUN(test_split_batches_apply_once_each);
+	RUN(test_strict_batches_wait_for_the_one_before);
 	RUN(test_batches_do_not_depend_on_emission_order);
 	RUN(test_foreign_key_stops_batch_before_any_write);
 	RUN(test_windows_are_rewritten_with_derived_values);

@@ -26,11 +26,16 @@ struct publish_settings {
 	 * contract's "rewritten at each flush" says; 1: only the windows whose sums the
 	 * cut changed (window_writes = changed; their as_of is that of the change). */
 	int windows_changed_only;
+	/* 1: a batch is applied only right after the one before it (applied + 1), or
+	 * answered {2, applied}. A backfill sends several at once: one Redis refuses must
+	 * not let the later ones leave a gap that a re-run would step over. */
+	int strict_sequence;
 };
 
 /* The apply script: KEYS[1] = the sequence key; ARGV[1] = the batch's sequence, then
  * operations (see publish.c). Returns {1, previous} when applied, {0, applied} when
- * the batch was applied before (a re-send), or an error before writing anything when
+ * the batch was applied before (a re-send), {2, applied} for a strict_sequence batch
+ * whose predecessor is not applied, or an error before writing anything when
  * a key has the wrong type. */
 extern const char publish_script[];
 

@@ -148,9 +148,12 @@ static int is_numeric_host(const char *host)
 static char *format_text(const char *fmt, const char *a, const char *b, const char *c)
 {
 	int n = snprintf(NULL, 0, fmt, a, b, c);
-	char *s = xmalloc(n < 0 ? 1 : (size_t)n + 1);
+	char *s;
 
-	snprintf(s, n < 0 ? 1 : (size_t)n + 1, fmt, a, b, c);
+	if (n < 0)
+		return xstrdup(""); /* an encoding error, which %s of bytes never gives */
+	s = xmalloc((size_t)n + 1);
+	snprintf(s, (size_t)n + 1, fmt, a, b, c);
 	return s;
 }
 

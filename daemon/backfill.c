@@ -47,7 +47,7 @@ struct backfill {
 	size_t acked, sent, built, capacity;
 	uint64_t next_seq;
 	size_t peak_in_flight;
-	uint64_t cuts, batches, applied, skipped;
+	uint64_t cuts, applied, skipped; /* batches built: next_seq - 1 */
 	int failed;
 };
 
@@ -217,7 +217,6 @@ int backfill_send(struct backfill *b, struct counter_table *cut)
 	free(batches); /* the array only: the queue holds the batches now */
 	b->built += (size_t)count;
 	b->next_seq += (uint64_t)count;
-	b->batches += (uint64_t)count;
 	b->cuts++;
 	counter_table_clear(cut);
 	/* back-pressure: the run goes on once the batches of this cut are in flight */
@@ -230,8 +229,9 @@ int backfill_finish(struct backfill *b)
 		return -1;
 	log_info("backfill instance=%s cuts=%llu batches=%llu applied=%llu already_applied=%llu "
 	         "peak_in_flight=%zu",
-	         b->settings.instance, (unsigned long long)b->cuts, (unsigned long long)b->batches,
-	         (unsigned long long)b->applied, (unsigned long long)b->skipped, b->peak_in_flight);
+	         b->settings.instance, (unsigned long long)b->cuts,
+	         (unsigned long long)(b->next_seq - 1), (unsigned long long)b->applied,
+	         (unsigned long long)b->skipped, b->peak_in_flight);
 	return 0;
 }
 

@@ -1569,7 +1569,6 @@ scenario_cluster_refused() {
 		--daemonize no >"$TMP/cluster/redis.log" 2>&1 &
 	cluster_redis=$!
 	private_redis_wait "$cluster_redis" -p "$cport"
-	make_log 31 500
 	"$BIN" --once --redis "redis://127.0.0.1:$cport/0" "$SRC/tools/sample/chat-sample.jsonl" \
 		>/dev/null 2>"$TMP/cluster/once.err"
 	once_rc=$?

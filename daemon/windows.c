@@ -153,12 +153,12 @@ static void series_forget_before(struct series *s, int64_t oldest_gone)
 	s->minute_count -= n;
 }
 
-static int minute_add(struct minute *m, unsigned id, int64_t value)
+static void minute_add(struct minute *m, unsigned id, int64_t value)
 {
 	for (uint16_t k = 0; k < m->count; k++)
 		if (m->fields[k].id == id) {
 			m->fields[k].value += value;
-			return 0;
+			return;
 		}
 	if (m->count == m->capacity) {
 		uint16_t capacity = m->capacity ? (uint16_t)(m->capacity * 2) : 8;
@@ -166,25 +166,23 @@ static int minute_add(struct minute *m, unsigned id, int64_t value)
 		m->capacity = capacity;
 	}
 	m->fields[m->count++] = (struct field){(uint16_t)id, value};
-	return 0;
 }
 
 /* Adds a row's values at minute, dropping what a newer day already overwrote. */
-static int series_add(struct series *s, int64_t minute, const int64_t *value)
+static void series_add(struct series *s, int64_t minute, const int64_t *value)
 {
 	struct minute *m;
 
 	if (s->newest != INT64_MIN && minute <= s->newest - DAY_MINUTES)
-		return 0; /* older than the day held: in no window */
+		return; /* older than the day held: in no window */
 	if (minute > s->newest) {
 		s->newest = minute;
 		series_forget_before(s, minute - DAY_MINUTES);
 	}
 	m = minute_at(s, minute);
 	for (unsigned id = 0; id < COUNTER_WIDTH; id++)
-		if (value[id] != 0 && minute_add(m, id, value[id]) == -1)
-			return -1;
-	return 0;
+		if (value[id] != 0)
+			minute_add(m, id, value[id]);
 }
 
 static int64_t minute_of(int64_t ms)
@@ -232,7 +230,8 @@ static int add_row(struct windows *w, uint32_t shop, uint32_t agent, int64_t min
 	if (s == NULL)
 		return -1;
 	s->changed |= windows_holding(minute, now);
-	return series_add(s, minute, value);
+	series_add(s, minute, value);
+	return 0;
 }
 
 static void series_free(struct series *s)
@@ -442,9 +441,10 @@ int windows_load(struct windows *w, struct wire_reader *in, unsigned schema)
 			for (uint32_t f = 0; f < fields; f++) {
 				uint32_t id = counters_id_from_schema(wire_get_u32(in), schema);
 				int64_t value = wire_get_i64(in);
-				if (id >= COUNTER_WIDTH ||
-				    (m != NULL && minute_add(m, id, value) == -1))
+				if (id >= COUNTER_WIDTH)
 					return -1;
+				if (m != NULL)
+					minute_add(m, id, value);
 			}
 		}
 	}

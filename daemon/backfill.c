@@ -111,7 +111,7 @@ static void on_state(void *ctx, int connected, const char *reason)
 	b->sent = b->acked; /* replies on the old connection are lost */
 	if (connected) {
 		send_more(b);
-	} else if (redisconn_is_cluster(b->redis)) {
+	} else if (redisconn_wrong_mode(b->redis)) {
 		log_warnx("redis: %s", reason ? reason : "");
 		b->failed = 1; /* no retry can change it */
 	} else {

@@ -104,7 +104,8 @@ struct redisconn {
 	int db;
 	char *user;     /* NULL: AUTH with the password alone */
 	char *password; /* NULL: no AUTH */
-	int cluster;    /* the server said it is a cluster node: refused */
+	int cluster;    /* settings: 1 the server must be a cluster node, 0 must not */
+	int wrong_mode; /* the server's mode did not match cluster at the last connect */
 	int64_t connect_timeout_ms, command_timeout_ms, backoff_min_ms, backoff_max_ms;
 
 	enum redisconn_state state;
@@ -739,7 +740,7 @@ static void redisconn_connect(struct redisconn *c, const char *address)
 	}
 	c->ac = ac;
 	c->state = REDISCONN_HANDSHAKE;
-	c->cluster = 0; /* asked again at every connect: an address may change servers */
+	c->wrong_mode = 0; /* asked again at every connect: an address may change servers */
 	log_debug("redis: connecting address=%s port=%d",
 	          c->unix_path != NULL ? c->unix_path : address, c->port);
 	if (c->password != NULL) {
@@ -857,15 +858,22 @@ static void redisconn_internal_reply(struct redisconn *c, struct request *req,
 	if (reply == NULL)
 		return; /* the connection is going; on_disconnect or the dropper reports it */
 	if (req->kind == REQUEST_INFO_CLUSTER) {
-		/* A cluster node takes the scripts' keys of one slot only and answers the rest
-		 * MOVED: refuse it by name rather than publish part of the counters. An error
-		 * (INFO denied by an ACL) says nothing either way. */
-		if (reply->type != REDIS_REPLY_ERROR && reply->str != NULL &&
-		    strstr(reply->str, "cluster_enabled:1") != NULL) {
-			c->cluster = 1;
-			redisconn_drop(
-			    c, "the server is a Redis Cluster node, which chatlogd does not "
-			       "support yet: give it a single Redis server");
+		/* A cluster node takes the keys of its own slots only and answers the rest
+		 * MOVED, and a single server would take every key a cluster client meant to
+		 * spread: refuse the wrong kind by name rather than publish part of the
+		 * counters. An error (INFO denied by an ACL) says nothing either way. */
+		int is_cluster;
+		if (reply->type == REDIS_REPLY_ERROR || reply->str == NULL)
+			return;
+		is_cluster = strstr(reply->str, "cluster_enabled:1") != NULL;
+		if (is_cluster && !c->cluster) {
+			c->wrong_mode = 1;
+			redisconn_drop(c, "the server is a Redis Cluster node: set redis_cluster = "
+			                  "on to publish to a Redis Cluster");
+		} else if (!is_cluster && c->cluster) {
+			c->wrong_mode = 1;
+			redisconn_drop(c, "the server is not a Redis Cluster node: set "
+			                  "redis_cluster = off");
 		}
 		return;
 	}
@@ -953,15 +961,14 @@ static void redisconn_destroy(struct redisconn *c)
 
 /* ---- public interface ---- */
 
-struct redisconn *redisconn_new(struct event_base *base, const struct redisconn_settings *s,
-                                redisconn_state_fn state_fn, void *ctx, char *err, size_t errlen)
+/* The object with its timers and settings but no endpoint yet; NULL with a reason
+ * in err for bad settings. */
+static struct redisconn *redisconn_create(struct event_base *base,
+                                          const struct redisconn_settings *s,
+                                          redisconn_state_fn state_fn, void *ctx, char *err,
+                                          size_t errlen)
 {
 	struct redisconn *c;
-	struct sigaction sa;
-	struct in6_addr addr6;
-	struct in_addr addr4;
-	struct timeval now = {0, 0};
-	struct redis_endpoint endpoint;
 
 	if (s->connect_timeout_ms <= 0 || s->command_timeout_ms <= 0 || s->backoff_min_ms <= 0 ||
 	    s->backoff_max_ms < s->backoff_min_ms) {
@@ -974,6 +981,7 @@ struct redisconn *redisconn_new(struct event_base *base, const struct redisconn_
 	c->base = base;
 	c->state_fn = state_fn;
 	c->ctx = ctx;
+	c->cluster = s->cluster != 0;
 	c->connect_timeout_ms = s->connect_timeout_ms;
 	c->command_timeout_ms = s->command_timeout_ms;
 	c->backoff_min_ms = c->backoff_ms = s->backoff_min_ms;
@@ -986,27 +994,35 @@ struct redisconn *redisconn_new(struct event_base *base, const struct redisconn_
 	c->deadline_timer = evtimer_new(base, redisconn_on_deadline, c);
 	if (c->step_timer == NULL || c->connect_timer == NULL || c->deadline_timer == NULL) {
 		snprintf(err, errlen, "redis: cannot create timers");
-		goto fail;
+		redisconn_destroy(c);
+		return NULL;
 	}
-	if (redisconn_parse_url(s->url, &endpoint, err, errlen) == -1)
-		goto fail;
-	if (redisconn_load_password(&endpoint, s->password_file, err, errlen) == -1) {
-		redisconn_endpoint_free(&endpoint);
-		goto fail;
-	}
-	/* The connection takes over the endpoint's strings; redisconn_destroy frees them. */
-	c->host = endpoint.host;
-	c->unix_path = endpoint.unix_path;
-	c->port = endpoint.port;
-	c->db = endpoint.db;
-	c->user = endpoint.user;
-	c->password = endpoint.password;
+	return c;
+}
+
+/* Takes over the endpoint's strings (ep is left empty), sets up the resolver and
+ * schedules the first attempt. -1 with a reason in err; c is then the caller's to
+ * destroy. */
+static int redisconn_start(struct redisconn *c, struct redis_endpoint *ep, char *err, size_t errlen)
+{
+	struct sigaction sa;
+	struct in6_addr addr6;
+	struct in_addr addr4;
+	struct timeval now = {0, 0};
+
+	c->host = ep->host;
+	c->unix_path = ep->unix_path;
+	c->port = ep->port;
+	c->db = ep->db;
+	c->user = ep->user;
+	c->password = ep->password;
+	memset(ep, 0, sizeof(*ep));
 	/* hiredis' blocking getaddrinfo would stall the loop on a slow DNS server. */
 	if (c->host != NULL && inet_pton(AF_INET, c->host, &addr4) != 1 &&
 	    inet_pton(AF_INET6, c->host, &addr6) != 1) {
-		if ((c->resolver = resolver_new(base)) == NULL) {
+		if ((c->resolver = resolver_new(c->base)) == NULL) {
 			snprintf(err, errlen, "redis: cannot set up the DNS resolver");
-			goto fail;
+			return -1;
 		}
 	}
 	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
@@ -1015,10 +1031,57 @@ struct redisconn *redisconn_new(struct event_base *base, const struct redisconn_
 	/* The first attempt starts from the loop, so no callback runs before the
 	 * caller holds the pointer. */
 	evtimer_add(c->step_timer, &now);
+	return 0;
+}
+
+struct redisconn *redisconn_new(struct event_base *base, const struct redisconn_settings *s,
+                                redisconn_state_fn state_fn, void *ctx, char *err, size_t errlen)
+{
+	struct redisconn *c;
+	struct redis_endpoint endpoint;
+
+	if ((c = redisconn_create(base, s, state_fn, ctx, err, errlen)) == NULL)
+		return NULL;
+	if (redisconn_parse_url(s->url, &endpoint, err, errlen) == -1)
+		goto fail;
+	if (redisconn_load_password(&endpoint, s->password_file, err, errlen) == -1) {
+		redisconn_endpoint_free(&endpoint);
+		goto fail;
+	}
+	if (redisconn_start(c, &endpoint, err, errlen) == -1)
+		goto fail;
 	return c;
 fail:
 	redisconn_destroy(c);
 	return NULL;
+}
+
+struct redisconn *redisconn_new_endpoint(struct event_base *base,
+                                         const struct redis_endpoint *endpoint,
+                                         const struct redisconn_settings *s,
+                                         redisconn_state_fn state_fn, void *ctx, char *err,
+                                         size_t errlen)
+{
+	struct redisconn *c;
+	struct redis_endpoint copy = {
+	    .host = endpoint->host != NULL ? xstrdup(endpoint->host) : NULL,
+	    .unix_path = endpoint->unix_path != NULL ? xstrdup(endpoint->unix_path) : NULL,
+	    .port = endpoint->port,
+	    .db = endpoint->db,
+	    .user = endpoint->user != NULL ? xstrdup(endpoint->user) : NULL,
+	    .password = endpoint->password != NULL ? xstrdup(endpoint->password) : NULL,
+	};
+
+	if ((c = redisconn_create(base, s, state_fn, ctx, err, errlen)) == NULL) {
+		redisconn_endpoint_free(&copy);
+		return NULL;
+	}
+	if (redisconn_start(c, &copy, err, errlen) == -1) {
+		redisconn_endpoint_free(&copy);
+		redisconn_destroy(c);
+		return NULL;
+	}
+	return c;
 }
 
 int redisconn_script(struct redisconn *c, const char *lua)
@@ -1102,9 +1165,9 @@ int redisconn_connected(const struct redisconn *c)
 	return c->state == REDISCONN_READY && !c->free_requested && c->ac != NULL;
 }
 
-int redisconn_is_cluster(const struct redisconn *c)
+int redisconn_wrong_mode(const struct redisconn *c)
 {
-	return c->cluster;
+	return c->wrong_mode;
 }
 
 size_t redisconn_in_flight(const struct redisconn *c)

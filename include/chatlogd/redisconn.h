@@ -22,6 +22,9 @@ struct redisconn_settings {
 	int64_t connect_timeout_ms;
 	int64_t command_timeout_ms; /* a reply later than this drops the connection */
 	int64_t backoff_min_ms, backoff_max_ms;
+	/* 0: the server must not be a Redis Cluster node; 1: it must be one (INFO
+	 * cluster, asked at every connect; the wrong kind fails the attempt). */
+	int cluster;
 };
 
 /* Where and who, as a URL and a password file give them. Strings are owned; free
@@ -78,6 +81,15 @@ typedef void (*redisconn_reply_fn)(void *ctx, struct redisReply *reply, void *pr
 struct redisconn *redisconn_new(struct event_base *base, const struct redisconn_settings *s,
                                 redisconn_state_fn state_fn, void *ctx, char *err, size_t errlen);
 
+/* As redisconn_new, but to an endpoint already parsed (a cluster node named by
+ * CLUSTER SLOTS, with the seed's credentials): endpoint is copied, s->url and
+ * s->password_file are not read. */
+struct redisconn *redisconn_new_endpoint(struct event_base *base,
+                                         const struct redis_endpoint *endpoint,
+                                         const struct redisconn_settings *s,
+                                         redisconn_state_fn state_fn, void *ctx, char *err,
+                                         size_t errlen);
+
 /* Registers a Lua script (copied) before or after connecting; returns its id. It
  * is SCRIPT LOADed on every (re)connect. */
 int redisconn_script(struct redisconn *c, const char *lua);
@@ -95,9 +107,10 @@ int redisconn_eval(struct redisconn *c, int script, int argc, const char **argv,
 
 int redisconn_connected(const struct redisconn *c);
 
-/* Whether the server said it is a Redis Cluster node, which is refused at every
- * connect (not supported yet): a one-shot run gives up on it at once. */
-int redisconn_is_cluster(const struct redisconn *c);
+/* Whether the server's mode did not match the setting at the last connect (a
+ * cluster node with cluster = 0, a single server with cluster = 1): no retry can
+ * change it, so a one-shot run gives up at once. */
+int redisconn_wrong_mode(const struct redisconn *c);
 
 /* Commands sent and not yet answered. */
 size_t redisconn_in_flight(const struct redisconn *c);

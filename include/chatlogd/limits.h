@@ -103,4 +103,13 @@
  * the earliest go anyway, counted as forced (docs/tailing.md, Merging). */
 #define LIMIT_MERGE_HELD_BYTES (64u * 1024 * 1024)
 
+/* Redirects (MOVED, ASK) one Redis Cluster command may follow: a slot moves once
+ * during a reshard, and an ASK adds one more hop; more than 5 means the nodes
+ * disagree (a stale map bouncing between them), and the command is answered NULL. */
+#define LIMIT_CLUSTER_REDIRECTS 5
+
+/* The least time between two CLUSTER SLOTS asked of a Redis Cluster: a reshard
+ * answers MOVED to every command in flight, and one refresh serves them all. */
+#define LIMIT_CLUSTER_REFRESH_GAP_MS 100
+
 #endif

@@ -357,6 +357,14 @@ static void probe_stop(struct probe *p)
 	p->base = NULL;
 }
 
+static void loop_for(struct probe *p, int ms)
+{
+	int64_t until = redis_server_now_ms() + ms;
+
+	while (redis_server_now_ms() < until)
+		loop_once(p->base);
+}
+
 /* Sends a command on key through the cluster client; -1 if it refused. */
 static int send_command(struct probe *p, struct answer *a, const char *key, int argc, ...)
 {
@@ -713,7 +721,7 @@ static void test_ask_during_a_manual_migration(void)
 	struct probe p;
 	struct answer a, b;
 	struct rediscluster_stats before, after;
-	char key[32], other[48], from_id[64], to_id[64];
+	char key[32], other[48], stay[48], from_id[64], to_id[64];
 	unsigned slot = 6000;
 	int from, to = -1, live = any_live_port();
 	redisReply *r;
@@ -728,9 +736,12 @@ static void test_ask_during_a_manual_migration(void)
 		goto end;
 	key_for_slot(slot, "ask", key, sizeof(key));
 	snprintf(other, sizeof(other), "{%s}.other", key);
+	snprintf(stay, sizeof(stay), "{%s}.stay", key);
 	CHECK_INT(send_command(&p, &a, key, 3, "SET", key, "migrating"), 0);
-	LOOP_UNTIL(&p, a.calls == 1);
+	CHECK_INT(send_command(&p, &b, stay, 3, "SET", stay, "not moved yet"), 0);
+	LOOP_UNTIL(&p, a.calls == 1 && b.calls == 1);
 	CHECK_STR(a.str, "OK");
+	CHECK_STR(b.str, "OK");
 	/* Half-way through moving the slot: the key is on `to` already, the slot is
 	 * still `from`'s, which answers ASK for what it no longer holds. */
 	r = node_command(to, "CLUSTER SETSLOT %u IMPORTING %s", slot, from_id);
@@ -751,9 +762,18 @@ static void test_ask_during_a_manual_migration(void)
 	rediscluster_stats(p.cluster, &after);
 	CHECK_INT(after.asked, before.asked + 2);
 	CHECK_INT(after.moved, before.moved); /* an ASK changes no map */
-	/* The new key went to `to`, under ASKING. */
-	r = node_command(from, "CLUSTER COUNTKEYSINSLOT %u", slot);
-	CHECK(r != NULL && r->integer == 0);
+	/* Keys of the slot on both nodes at once: TRYAGAIN, answered NULL. */
+	CHECK_INT(send_command(&p, &a, key, 3, "MGET", key, stay), 0);
+	LOOP_UNTIL(&p, a.calls == 1);
+	CHECK_INT(a.nulls, 1);
+	rediscluster_stats(p.cluster, &after);
+	CHECK_INT(after.retry_later, before.retry_later + 1);
+	/* The new key went to `to`, under ASKING: the key and it are there. */
+	r = node_command(to, "CLUSTER COUNTKEYSINSLOT %u", slot);
+	CHECK(r != NULL && r->integer == 2);
+	freeReplyObject(r);
+	r = node_command(from, "MIGRATE 127.0.0.1 %d %s 0 5000", to, stay);
+	CHECK(r != NULL && r->type == REDIS_REPLY_STATUS);
 	freeReplyObject(r);
 	/* Finish the move everywhere; the client follows with a MOVED. */
 	for (int i = 0; i < cluster.count; i++) {
@@ -772,6 +792,7 @@ static void test_manual_failover_commands_work_after_the_state_comes_back(void)
 {
 	struct probe p;
 	struct answer a;
+	struct rediscluster_stats before, after;
 	char key[32];
 	int master, replica, live = any_live_port();
 	unsigned slot = 12000;
@@ -786,12 +807,18 @@ static void test_manual_failover_commands_work_after_the_state_comes_back(void)
 	LOOP_UNTIL(&p, a.calls == 1);
 	CHECK_STR(a.str, "OK");
 	CHECK_INT(cluster_sh(NULL, 0, "private_cluster_wait_replicas_linked"), 0);
+	/* No refresh may be due when the loop stops for the failover: the client must
+	 * still hold the old map and meet the MOVED. */
+	loop_for(&p, 300);
+	rediscluster_stats(p.cluster, &before);
 	CHECK_INT(cluster_sh(NULL, 0, "private_cluster_failover %d", replica), 0);
 	CHECK_INT(slot_owner(live, slot), replica);
 	/* The old master answers MOVED to the new one, which the client connects to:
 	 * not connected until that connection is ready, then connected again. */
 	CHECK_INT(get_until_answered(&p, &a, key), 0);
 	CHECK_STR(a.str, "kept");
+	rediscluster_stats(p.cluster, &after);
+	CHECK(after.moved > before.moved);
 	LOOP_UNTIL(&p, p.connected && p.ups >= 2);
 	CHECK(p.ups >= 2);
 	CHECK(p.downs >= 1);

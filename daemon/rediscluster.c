@@ -453,10 +453,12 @@ static void cluster_node_on_state(void *ctx, int connected, const char *reason)
 	if (connected) {
 		log_debug("redis cluster: node connected host=%s port=%d", node->host, node->port);
 		cluster_send_parked(c, node);
-		if (!c->free_requested && (!c->connected || c->refresh_again))
-			cluster_schedule_refresh(c, 0);
 		if (!c->free_requested)
 			cluster_update_state(c);
+		/* Still not connected: the map may be what is missing (the seed's first
+		 * connect, or a node that had no answer before). */
+		if (!c->free_requested && (!c->connected || c->refresh_again))
+			cluster_schedule_refresh(c, 0);
 	} else {
 		snprintf(why, sizeof(why), "node %s:%d: %s", node->host, node->port,
 		         reason != NULL ? reason : "down");

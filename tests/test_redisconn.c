@@ -116,8 +116,12 @@ static void loop_for(struct event_base *base, int ms)
 
 static struct redisconn_settings settings_for(const char *url)
 {
-	struct redisconn_settings s = {url, "", 2000, 2000, 20, 200};
-	return s;
+	return (struct redisconn_settings){.url = url,
+	                                   .password_file = "",
+	                                   .connect_timeout_ms = 2000,
+	                                   .command_timeout_ms = 2000,
+	                                   .backoff_min_ms = 20,
+	                                   .backoff_max_ms = 200};
 }
 
 static struct redisconn *connect_probe(struct event_base *base, const struct redisconn_settings *s,

@@ -1,7 +1,8 @@
 /*
  * backfill.c owns `--once --redis`: the cuts of a batch run, each sent as numbered
- * batches through redisconn on a private event loop while the run goes on, with at
- * most backfill_max_in_flight batches unacknowledged; retried across reconnects.
+ * batches through the store (one Redis server or a cluster) on a private event loop
+ * while the run goes on, with at most backfill_max_in_flight batches unacknowledged
+ * (one on a cluster: store.h); retried across reconnects.
  * Applied batches are skipped by the apply script's sequence check. Where the cuts
  * fall is the caller's (main.c), so that it depends only on the input.
  */
@@ -16,7 +17,7 @@
 #include "chatlogd/backfill.h"
 #include "chatlogd/log.h"
 #include "chatlogd/publish.h"
-#include "chatlogd/redisconn.h"
+#include "chatlogd/store.h"
 #include "chatlogd/util.h"
 
 /* With batches waiting, a minute without any acknowledged is a give-up: Redis down
@@ -36,9 +37,9 @@
  */
 struct backfill {
 	struct event_base *base;
-	struct redisconn *redis;
+	struct store *store;
 	struct event *stall_timer;
-	int script;
+	struct event *retry_timer; /* a cluster's lost batch: sent again shortly */
 	struct publish_settings settings;
 	const struct names *names;
 	const struct reasons *reasons;
@@ -64,10 +65,9 @@ static void arm_stall_timer(struct backfill *b)
 static void send_more(struct backfill *b)
 {
 	while (!b->failed && b->sent < b->built && b->sent - b->acked < b->max_in_flight &&
-	       redisconn_connected(b->redis)) {
+	       store_connected(b->store)) {
 		const struct publish_batch *p = &b->queue[b->sent];
-		if (redisconn_eval(b->redis, b->script, p->argc, (const char **)p->argv, p->argvlen,
-		                   1, on_reply, (void *)(uintptr_t)p->seq) == -1)
+		if (store_apply(b->store, p, on_reply, (void *)(uintptr_t)p->seq) == -1)
 			return;
 		b->sent++;
 		if (b->sent - b->acked > b->peak_in_flight)
@@ -80,9 +80,17 @@ static void on_reply(void *ctx, struct redisReply *reply, void *privdata)
 	struct backfill *b = ctx;
 	uint64_t seq = (uint64_t)(uintptr_t)privdata;
 
-	/* lost (sent again once reconnected), or from before a reconnect */
-	if (reply == NULL || b->failed || b->acked == b->built || b->queue[b->acked].seq != seq)
+	/* from before a reconnect, or lost: sent again once reconnected, or on a cluster
+	 * (where a redirect or a slot in migration loses a part with the connection up)
+	 * a moment later */
+	if (b->failed || b->acked == b->built || b->queue[b->acked].seq != seq)
 		return;
+	if (reply == NULL) {
+		struct timeval soon = {0, 100000};
+		if (store_is_cluster(b->store))
+			evtimer_add(b->retry_timer, &soon);
+		return;
+	}
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
 	    reply->element[0]->type != REDIS_REPLY_INTEGER || reply->element[0]->integer == 2) {
 		/* the batches sent after it are refused by the script (strict_sequence) */
@@ -111,12 +119,22 @@ static void on_state(void *ctx, int connected, const char *reason)
 	b->sent = b->acked; /* replies on the old connection are lost */
 	if (connected) {
 		send_more(b);
-	} else if (redisconn_wrong_mode(b->redis)) {
+	} else if (store_wrong_mode(b->store)) {
 		log_warnx("redis: %s", reason ? reason : "");
 		b->failed = 1; /* no retry can change it */
 	} else {
 		log_warnx("redis unavailable reason=\"%s\"; retrying", reason ? reason : "");
 	}
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *ctx)
+{
+	struct backfill *b = ctx;
+	(void)fd;
+	(void)what;
+
+	b->sent = b->acked; /* the batch in flight was lost; the script skips what it applied */
+	send_more(b);
 }
 
 static void on_stall(evutil_socket_t fd, short what, void *ctx)
@@ -147,13 +165,14 @@ static int wait_for_acks(struct backfill *b, size_t most)
 struct backfill *backfill_new(const struct config *cfg, const char *instance,
                               const struct names *names, const struct reasons *reasons)
 {
-	struct redisconn_settings rs = {
-	    .url = cfg->redis,
-	    .password_file = cfg->redis_password_file,
-	    .connect_timeout_ms = 5000,
-	    .command_timeout_ms = 30000,
-	    .backoff_min_ms = 100,
-	    .backoff_max_ms = 2000,
+	struct store_settings ss = {
+	    .redis = {.url = cfg->redis,
+	              .password_file = cfg->redis_password_file,
+	              .cluster = strcmp(cfg->redis_cluster, "on") == 0,
+	              .connect_timeout_ms = 5000,
+	              .command_timeout_ms = 30000,
+	              .backoff_min_ms = 100,
+	              .backoff_max_ms = 2000},
 	};
 	struct backfill *b = xcalloc(1, sizeof(*b));
 	char err[512];
@@ -168,16 +187,18 @@ struct backfill *backfill_new(const struct config *cfg, const char *instance,
 	b->settings.strict_sequence = 1; /* batches are pipelined: no gaps */
 	b->names = names;
 	b->reasons = reasons;
-	b->max_in_flight = (size_t)cfg->backfill_max_in_flight;
+	/* a cluster takes one batch at a time (store.h); its parts go out together */
+	b->max_in_flight = ss.redis.cluster ? 1 : (size_t)cfg->backfill_max_in_flight;
 	b->next_seq = 1;
+	ss.publish = &b->settings;
 	if ((b->base = event_base_new()) == NULL ||
 	    (b->stall_timer = evtimer_new(b->base, on_stall, b)) == NULL ||
-	    (b->redis = redisconn_new(b->base, &rs, on_state, b, err, sizeof(err))) == NULL) {
-		log_warnx("backfill: %s", b->base && b->stall_timer ? err : "out of memory");
+	    (b->retry_timer = evtimer_new(b->base, on_retry, b)) == NULL ||
+	    (b->store = store_new(b->base, &ss, on_state, b, err, sizeof(err))) == NULL) {
+		log_warnx("backfill: %s", b->base && b->retry_timer ? err : "out of memory");
 		backfill_free(b);
 		return NULL;
 	}
-	b->script = redisconn_script(b->redis, publish_script);
 	return b;
 }
 
@@ -225,13 +246,17 @@ int backfill_send(struct backfill *b, struct counter_table *cut)
 
 int backfill_finish(struct backfill *b)
 {
+	char redirects[160];
+
 	if (wait_for_acks(b, 0) == -1)
 		return -1;
 	log_info("backfill instance=%s cuts=%llu batches=%llu applied=%llu already_applied=%llu "
-	         "peak_in_flight=%zu",
+	         "peak_in_flight=%zu%s%s",
 	         b->settings.instance, (unsigned long long)b->cuts,
 	         (unsigned long long)(b->next_seq - 1), (unsigned long long)b->applied,
-	         (unsigned long long)b->skipped, b->peak_in_flight);
+	         (unsigned long long)b->skipped, b->peak_in_flight,
+	         store_is_cluster(b->store) ? " cluster " : "",
+	         store_redirects(b->store, redirects, sizeof(redirects)));
 	return 0;
 }
 
@@ -239,9 +264,11 @@ void backfill_free(struct backfill *b)
 {
 	if (b == NULL)
 		return;
-	redisconn_free(b->redis);
+	store_free(b->store);
 	if (b->stall_timer)
 		event_free(b->stall_timer);
+	if (b->retry_timer)
+		event_free(b->retry_timer);
 	if (b->base)
 		event_base_free(b->base);
 	if (b->queue != NULL) {

@@ -167,6 +167,9 @@ static const struct config_option config_options[] = {
      "redis://[user:pass@]host:port/db or unix:///path/to/socket"},
     {"redis_password_file", CONFIG_STRING, 0, 0, "", FIELD(redis_password_file), NULL,
      "file holding the Redis password; empty: none or in the URL"},
+    {"redis_cluster", CONFIG_STRING, 0, 0, "off", FIELD(redis_cluster), check_on_off,
+     "on: redis names one node of a Redis Cluster, and each shop's keys go to the node "
+     "that holds them (docs/redis-connection.md)"},
     {"prefix", CONFIG_STRING, 0, 0, "cs", FIELD(prefix), check_prefix,
      "first part of every Redis key"},
     {"flush_interval_ms", CONFIG_DURATION_MS, 10, 60 * MS_PER_SECOND, "1000",

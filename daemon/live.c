@@ -36,7 +36,7 @@
 #include "chatlogd/metrics.h"
 #include "chatlogd/parse.h"
 #include "chatlogd/publish.h"
-#include "chatlogd/redisconn.h"
+#include "chatlogd/store.h"
 #include "chatlogd/rules.h"
 #include "chatlogd/rules_file.h"
 #include "chatlogd/sender.h"
@@ -130,7 +130,7 @@ struct live {
 	size_t pending_peak; /* the most pending_bytes has been, for /metrics */
 	uint64_t lines_since_tick;
 
-	struct redisconn *redis;
+	struct store *store;
 	struct webhook *webhook; /* NULL: no alert_webhook */
 
 	/* for /metrics */
@@ -1208,7 +1208,7 @@ static void on_flush(evutil_socket_t fd, short what, void *ctx)
 	           (unsigned long long)l->ingest.stats.lines,
 	           (unsigned long long)l->ingest.stats.records,
 	           (unsigned long long)l->ingest.stats.errors, engine_held(l->engine),
-	           redisconn_connected(l->redis) ? "up" : "down");
+	           store_connected(l->store) ? "up" : "down");
 
 	if (l->stopping && ((!sender_busy(l->sender) && counter_table_count(l->pending) == 0 &&
 	                     alerts_pending(l->alerts) == 0) ||
@@ -1328,6 +1328,10 @@ static int live_init(struct live *l, const struct config *cfg)
 	                                       .minute_ttl_s = cfg->minute_ttl_ms / 1000,
 	                                       .day_ttl_s = cfg->day_ttl_ms / 1000,
 	                                       .max_rows_per_batch = 2000,
+	                                       /* a day: a shop whose daemon is gone for
+	                                        * good can be taken over by another then */
+	                                       .claim_shops = 1,
+	                                       .claim_ttl_s = 86400,
 	                                       .windows_changed_only =
 	                                           strcmp(cfg->window_writes, "changed") == 0};
 	l->state_windows_changed_only = l->publish.windows_changed_only; /* until a restore */
@@ -1368,7 +1372,7 @@ static void live_free(struct live *l)
 {
 	http_free(l->http);
 	tail_free(l->tail);
-	redisconn_free(l->redis); /* before the sender: its pending replies go there */
+	store_free(l->store); /* before the sender: its pending replies go there */
 	sender_free(l->sender);
 	state_journal_close(l->journal);
 	positions_replace(l, NULL, 0);
@@ -1427,7 +1431,7 @@ static struct metrics_render *render_metrics(void *ctx)
 	m.input = l->ingest.stats;
 	m.held_inquiries = engine_held(l->engine);
 	merge_stats(l->merge, &m.merge);
-	m.redis_connected = redisconn_connected(l->redis);
+	m.redis_connected = store_connected(l->store);
 	m.journal_failing = l->journal_failing;
 	m.reading_paused = l->paused;
 	m.backlog_rows = counter_table_count(l->pending) + counter_table_count(l->inflight);
@@ -1475,7 +1479,7 @@ static int report_health(void *ctx, struct evbuffer *out)
 	if (l->journal_failing)
 		snprintf(reason[count++], sizeof(reason[0]),
 		         "the journal cannot be written: nothing is sent");
-	if (!redisconn_connected(l->redis))
+	if (!store_connected(l->store))
 		snprintf(reason[count++], sizeof(reason[0]), "redis is unreachable");
 	if (sent.last_rejection[0] != '\0')
 		snprintf(reason[count++], sizeof(reason[0]), "redis rejects batches: %s",
@@ -1500,7 +1504,7 @@ static int report_health(void *ctx, struct evbuffer *out)
 	evbuffer_add_printf(out,
 	                    "],\"redis\":\"%s\",\"journal\":\"%s\",\"reading\":\"%s\","
 	                    "\"held_inquiries\":%zu}\n",
-	                    redisconn_connected(l->redis) ? "up" : "down",
+	                    store_connected(l->store) ? "up" : "down",
 	                    l->journal_failing ? "failing" : "ok", l->paused ? "paused" : "running",
 	                    engine_held(l->engine));
 	return count == 0;
@@ -1540,14 +1544,16 @@ int live_run(const struct config *cfg, const char *rules_path, live_reload_fn re
 	    .read_budget_bytes = read_budget((size_t)cfg->max_pending_bytes),
 	    .rotate_wait_ms = 0,
 	    .rotated_names = cfg->rotated_names};
-	struct redisconn_settings redis_settings = {
-	    .url = cfg->redis,
-	    .password_file = cfg->redis_password_file,
-	    .connect_timeout_ms = 5000,
-	    .command_timeout_ms =
-	        cfg->flush_interval_ms * 5 > 10000 ? cfg->flush_interval_ms * 5 : 10000,
-	    .backoff_min_ms = 100,
-	    .backoff_max_ms = 5000};
+	struct store_settings store_settings = {
+	    .redis = {.url = cfg->redis,
+	              .password_file = cfg->redis_password_file,
+	              .cluster = strcmp(cfg->redis_cluster, "on") == 0,
+	              .connect_timeout_ms = 5000,
+	              .command_timeout_ms =
+	                  cfg->flush_interval_ms * 5 > 10000 ? cfg->flush_interval_ms * 5 : 10000,
+	              .backoff_min_ms = 100,
+	              .backoff_max_ms = 5000},
+	    .publish = &l.publish};
 	uint64_t watchdog_usec = 0;
 	char err[512], where[512];
 
@@ -1575,10 +1581,10 @@ int live_run(const struct config *cfg, const char *rules_path, live_reload_fn re
 	 * rotated while we are down before that cut is still found (docs/tailing.md). */
 	if (snapshot(&l) == -1)
 		fatalx("cannot write a snapshot in %s", cfg->state_dir);
-	if ((l.redis = redisconn_new(l.base, &redis_settings, on_redis_state, &l, err,
-	                             sizeof(err))) == NULL)
+	if ((l.store = store_new(l.base, &store_settings, on_redis_state, &l, err, sizeof(err))) ==
+	    NULL)
 		fatalx("%s", err);
-	sender_attach(l.sender, l.redis);
+	sender_attach(l.sender, l.store);
 	if (cfg->alert_webhook[0] != '\0' &&
 	    (l.webhook = webhook_new_from_config(l.base, cfg, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
@@ -1600,8 +1606,7 @@ int live_run(const struct config *cfg, const char *rules_path, live_reload_fn re
 	l.sighup = add_signal(&l, SIGHUP, on_hangup);
 	/* the endpoint, not cfg->redis: the URL may hold a password */
 	log_info("started instance=%s inputs=%zu redis=\"%s\" state_dir=%s", l.instance,
-	         cfg->input_count, redisconn_endpoint(l.redis, where, sizeof(where)),
-	         cfg->state_dir);
+	         cfg->input_count, store_endpoint(l.store, where, sizeof(where)), cfg->state_dir);
 	sd_notify(0, "READY=1");
 	event_base_dispatch(l.base);
 	live_free(&l);

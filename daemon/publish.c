@@ -11,6 +11,8 @@
  *   D KEY FIELD                   HDEL (an alert cleared)
  *   X KEY MESSAGE                 XADD KEY MAXLEN ~ 100000 * alert MESSAGE
  *   P CHANNEL MESSAGE             PUBLISH
+ *   O KEY INSTANCE TTL            the shop is this instance's: refuse the batch when the
+ *                                 key names another, else SET it with a TTL (live only)
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -34,7 +36,7 @@ const char publish_script[] =
     "-- op -> type its key must have (false: a channel), fields per item, items count at\n"
     "local spec = {I = {'hash', 2, 3}, W = {'hash', 2, 2}, S = {'set', 1, 2},\n"
     "              H = {'hash', 2, nil}, D = {'hash', 1, nil}, X = {'stream', 1, nil},\n"
-    "              P = {false, 1, nil}, K = {'hash', 0, nil}}\n"
+    "              P = {false, 1, nil}, K = {'hash', 0, nil}, O = {'string', 2, nil}}\n"
     "-- Adds count FIELD DELTA pairs from ARGV[first] to hash key in three commands,\n"
     "-- whatever the count (HMGET, add, one HSET), where the sum is exact in Lua's\n"
     "-- doubles (both sides under 10^15); otherwise, or for a value that is not a\n"
@@ -72,6 +74,13 @@ const char publish_script[] =
     "    end\n"
     "    types[key] = sp[1] -- once checked, the batch writes that type (alerts reuse keys)\n"
     "  end\n"
+    "  if op == 'O' then\n"
+    "    local owner = redis.call('GET', key)\n"
+    "    if owner and owner ~= ARGV[first] then\n"
+    "      return redis.error_reply('chatlogd: instance ' .. owner .. ' publishes ' .. key .. "
+    "', not ' .. ARGV[first] .. ': one daemon per shop (docs/operations.md, Many shops)')\n"
+    "    end\n"
+    "  end\n"
     "  ops[#ops + 1] = {op, key, first, count, i}\n"
     "  i = first + count * sp[2]\n"
     "end\n"
@@ -89,6 +98,7 @@ const char publish_script[] =
     "  elseif op == 'H' then redis.call('HSET', key, ARGV[first], ARGV[first + 1])\n"
     "  elseif op == 'D' then redis.call('HDEL', key, ARGV[first])\n"
     "  elseif op == 'K' then redis.call('DEL', key)\n"
+    "  elseif op == 'O' then redis.call('SET', key, ARGV[first], 'EX', ARGV[first + 1])\n"
     "  elseif op == 'X' then\n"
     "    redis.call('XADD', key, 'MAXLEN', '~', '100000', '*', 'alert', ARGV[first])\n"
     "  else redis.call('PUBLISH', key, ARGV[first]) end\n"
@@ -219,6 +229,8 @@ struct builder {
 	int batch_count, batch_capacity;
 	uint64_t next_seq;
 	size_t rows_in_batch;
+	uint32_t claimed_shop; /* the shop the batch's last O claimed; claimed: one did */
+	int claimed;
 	/* counter field names, made on first use in this build */
 	char field_name[COUNTER_WIDTH][80];
 	uint8_t field_name_len[COUNTER_WIDTH];
@@ -272,6 +284,7 @@ static void builder_begin(struct builder *b)
 		args_add_i64(&b->args, (int64_t)b->next_seq);
 	}
 	b->rows_in_batch = 0;
+	b->claimed = 0;
 }
 
 static int builder_end(struct builder *b)
@@ -314,6 +327,27 @@ static size_t shop_key_base(const struct builder *b, uint32_t shop, char *key, s
 	return len;
 }
 
+/* With claim_shops (a live daemon), an O operation before the batch's first write to
+ * a shop's keys: the batch is refused when another instance publishes the shop
+ * (its windows and alerts would overwrite each other's). Rows come sorted by shop,
+ * so one claim per shop and batch, mostly. */
+static void claim_shop(struct builder *b, uint32_t shop)
+{
+	char key[KEY_BYTES];
+	size_t len;
+
+	if (!b->s->claim_shops || (b->claimed && b->claimed_shop == shop))
+		return;
+	len = shop_key_base(b, shop, key, sizeof(key));
+	len += (size_t)snprintf(key + len, sizeof(key) - len, ":instance");
+	args_add(&b->args, "O", 1);
+	args_add(&b->args, key, len);
+	args_add(&b->args, b->s->instance, strlen(b->s->instance));
+	args_add_i64(&b->args, b->s->claim_ttl_s);
+	b->claimed_shop = shop;
+	b->claimed = 1;
+}
+
 /* "PREFIX:{SHOP}:a:AGENT:" with both names escaped; returns its length. */
 static size_t agent_key_base(const struct builder *b, uint32_t shop, uint32_t agent, char *key,
                              size_t size)
@@ -342,6 +376,7 @@ static int emit_hashes(struct builder *b, struct counter_table *t, int days)
 			free(rows);
 			return -1;
 		}
+		claim_shop(b, row->shop);
 		size_t base = agent_key_base(b, row->shop, row->agent, key, sizeof(key));
 		if (days) {
 			snprintf(key + base, sizeof(key) - base, "d:%08" PRId64, row->minute);
@@ -380,6 +415,7 @@ static int emit_sets(struct builder *b, struct counter_table *days)
 			agents += agent_starts(rows, i, j);
 		if ((rc = builder_room(b)) == -1)
 			break;
+		claim_shop(b, shop);
 		if (agents > 0) {
 			size_t base = shop_key_base(b, shop, key, sizeof(key));
 			snprintf(key + base, sizeof(key) - base, ":agents");
@@ -434,6 +470,7 @@ static int emit_window(void *ctx, uint32_t shop, uint32_t agent, unsigned change
 		 * whichever windows changed (a restored cut rewrites them all). */
 		if (builder_room(b) == -1)
 			return -1;
+		claim_shop(b, shop);
 		memcpy(key + base, windows_name(win), name_len);
 		if (changed & WINDOWS_RETIRED) {
 			args_add(&b->args, "K", 1);
@@ -487,6 +524,7 @@ static int emit_alerts(struct builder *b, const struct alert_event *alerts, size
 		args_add(&b->args, message, len);
 		if (ev->type == ALERT_WAITING || ev->type == ALERT_WARNING)
 			continue;
+		claim_shop(b, ev->shop);
 		size_t base = shop_key_base(b, ev->shop, key, sizeof(key));
 		snprintf(key + base, sizeof(key) - base, ":alerts");
 		args_add(&b->args, ev->type == ALERT_RAISED ? "H" : "D", 1);

@@ -15,8 +15,8 @@
 #include "chatlogd/clock.h"
 #include "chatlogd/log.h"
 #include "chatlogd/publish.h"
-#include "chatlogd/redisconn.h"
 #include "chatlogd/sender.h"
+#include "chatlogd/store.h"
 #include "chatlogd/util.h"
 
 enum sender_event_type {
@@ -45,8 +45,7 @@ struct sender {
 	int count_again;
 	struct sender_hooks hooks;
 
-	struct redisconn *redis; /* borrowed; NULL until attached (replay) */
-	int script;
+	struct store *store; /* borrowed; NULL until attached (replay) */
 	int journal_failing;
 
 	struct publish_batch *batches; /* the cut in flight */
@@ -58,7 +57,9 @@ struct sender {
 	uint64_t lost_batches, lost_first, lost_last;
 	int64_t last_applied_ms;
 	char last_rejection[256];
-	char refusal[768]; /* why SENDER_REFUSED was entered */
+	int64_t rejection_logged_ms;  /* when last_rejection was last logged */
+	uint64_t rejections_unlogged; /* the same rejection since, not logged */
+	char refusal[768];            /* why SENDER_REFUSED was entered */
 };
 
 static void sender_step(struct sender *s, const struct sender_event *ev);
@@ -143,10 +144,7 @@ static void on_applied_seq(void *ctx, struct redisReply *reply, void *privdata)
 /* Sends the GET of the applied sequence; 0, or -1 when it could not go. */
 static int ask_applied_seq(struct sender *s)
 {
-	const char *argv[2] = {"GET", s->seq_key};
-	size_t argvlen[2] = {3, strlen(s->seq_key)};
-
-	return redisconn_command(s->redis, 2, argv, argvlen, on_applied_seq, s);
+	return store_get(s->store, s->seq_key, on_applied_seq, s);
 }
 
 /* Sends the next batch when nothing holds it back: AWAITING_REPLY, else WAITING. */
@@ -154,11 +152,10 @@ static enum sender_state send_next_batch(struct sender *s)
 {
 	const struct publish_batch *b;
 
-	if (s->journal_failing || s->redis == NULL || !redisconn_connected(s->redis))
+	if (s->journal_failing || s->store == NULL || !store_connected(s->store))
 		return SENDER_WAITING;
 	b = &s->batches[s->batch_next];
-	if (redisconn_eval(s->redis, s->script, b->argc, (const char **)b->argv, b->argvlen, 1,
-	                   on_batch_reply, s) == 0)
+	if (store_apply(s->store, b, on_batch_reply, s) == 0)
 		return SENDER_AWAITING_REPLY;
 	return SENDER_WAITING;
 }
@@ -290,12 +287,30 @@ static enum sender_state batch_done(struct sender *s, const struct sender_event 
 	return SENDER_IDLE;
 }
 
+/* A batch Redis refuses is tried again at every tick and may be refused for hours (a
+ * shop another instance publishes, a foreign key): the same error is logged once a
+ * minute, with how often it came meanwhile. */
 static enum sender_state batch_rejected(struct sender *s, const char *error)
 {
-	log_warnx("redis rejected batch seq=%llu error=\"%s\"",
-	          (unsigned long long)s->batches[s->batch_next].seq, error);
-	snprintf(s->last_rejection, sizeof(s->last_rejection), "%s", error);
+	int64_t now = clock_monotonic_ms();
+	int same = strncmp(s->last_rejection, error, sizeof(s->last_rejection) - 1) == 0;
+
 	s->batches_rejected++;
+	if (same && now - s->rejection_logged_ms < 60000) {
+		s->rejections_unlogged++;
+		return SENDER_WAITING;
+	}
+	if (same && s->rejections_unlogged > 0)
+		log_warnx("redis rejected batch seq=%llu error=\"%s\" (and %llu times in the last "
+		          "minute)",
+		          (unsigned long long)s->batches[s->batch_next].seq, error,
+		          (unsigned long long)s->rejections_unlogged);
+	else
+		log_warnx("redis rejected batch seq=%llu error=\"%s\"",
+		          (unsigned long long)s->batches[s->batch_next].seq, error);
+	snprintf(s->last_rejection, sizeof(s->last_rejection), "%s", error);
+	s->rejection_logged_ms = now;
+	s->rejections_unlogged = 0;
 	return SENDER_WAITING; /* retried at the next tick */
 }
 
@@ -379,7 +394,6 @@ struct sender *sender_new(const struct sender_settings *settings, const struct s
 	s->count_again = settings->count_again;
 	if (hooks != NULL)
 		s->hooks = *hooks;
-	s->script = -1;
 	s->next_seq = 1;
 	return s;
 }
@@ -395,10 +409,9 @@ void sender_free(struct sender *s)
 	free(s);
 }
 
-void sender_attach(struct sender *s, struct redisconn *c)
+void sender_attach(struct sender *s, struct store *st)
 {
-	s->redis = c;
-	s->script = redisconn_script(c, publish_script);
+	s->store = st;
 }
 
 void sender_connected(struct sender *s)

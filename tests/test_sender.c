@@ -16,7 +16,7 @@
 #include <hiredis/hiredis.h>
 
 #include "chatlogd/publish.h"
-#include "chatlogd/redisconn.h"
+#include "chatlogd/store.h"
 #include "chatlogd/sender.h"
 #include "check.h"
 #include "redis_server.h"
@@ -29,7 +29,7 @@
 struct harness {
 	struct event_base *base;
 	struct redis_server srv;
-	struct redisconn *conn;
+	struct store *store;
 	struct sender *sender;
 	int ups, downs;
 	int cuts_done, last_cut_applied;
@@ -97,10 +97,12 @@ static int harness_start(struct harness *h, int count_again, int64_t command_tim
                          uint64_t next_seq, int seq_known)
 {
 	struct redis_server_options opt = {.unix_socket = 1};
-	struct redisconn_settings rs = {.connect_timeout_ms = 2000,
-	                                .command_timeout_ms = command_timeout_ms,
-	                                .backoff_min_ms = 20,
-	                                .backoff_max_ms = 200};
+	static const struct publish_settings ps = {.prefix = "t", .instance = "test"};
+	struct store_settings st = {.redis = {.connect_timeout_ms = 2000,
+	                                      .command_timeout_ms = command_timeout_ms,
+	                                      .backoff_min_ms = 20,
+	                                      .backoff_max_ms = 200},
+	                            .publish = &ps};
 	struct sender_settings ss = {.seq_key = SEQ_KEY,
 	                             .instance = "test",
 	                             .state_dir = "/nonexistent/state",
@@ -119,20 +121,20 @@ static int harness_start(struct harness *h, int count_again, int64_t command_tim
 	}
 	if (next_seq != 0)
 		sender_restore(h->sender, next_seq, seq_known);
-	rs.url = h->srv.url;
-	rs.password_file = "";
-	if ((h->conn = redisconn_new(h->base, &rs, on_state, h, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "redisconn_new: %s\n", err);
-		CHECK(!"redisconn_new");
+	st.redis.url = h->srv.url;
+	st.redis.password_file = "";
+	if ((h->store = store_new(h->base, &st, on_state, h, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "store_new: %s\n", err);
+		CHECK(!"store_new");
 		return -1;
 	}
-	sender_attach(h->sender, h->conn);
+	sender_attach(h->sender, h->store);
 	return 0;
 }
 
 static void harness_stop(struct harness *h)
 {
-	redisconn_free(h->conn); /* first: its pending replies go to the sender */
+	store_free(h->store); /* first: its pending replies go to the sender */
 	sender_free(h->sender);
 	redis_server_stop(&h->srv);
 	if (h->base != NULL)

@@ -61,6 +61,7 @@ struct config {
 	/* Redis (reference.md §6) */
 	char *redis; /* redis://[user:pass@]host:port/db or unix:///path */
 	char *redis_password_file;
+	char *redis_cluster; /* "on" or "off" */
 	char *prefix;
 	int64_t flush_interval_ms;
 	char *window_writes; /* "every_flush" (the contract) or "changed" */

@@ -30,6 +30,12 @@ struct publish_settings {
 	 * answered {2, applied}. A backfill sends several at once: one Redis refuses must
 	 * not let the later ones leave a gap that a re-run would step over. */
 	int strict_sequence;
+	/* 1 (a live daemon): each batch claims the shops it writes for this instance,
+	 * PREFIX:{SHOP}:instance = instance for claim_ttl_s, and Redis refuses it when
+	 * another instance holds the claim: two daemons on one shop would overwrite each
+	 * other's windows and alerts. --once --redis writes only counters, which add up. */
+	int claim_shops;
+	int64_t claim_ttl_s;
 };
 
 /* The apply script: KEYS[1] = the sequence key; ARGV[1] = the batch's sequence, then

@@ -3,8 +3,8 @@
  * its batches sent in order, one EVAL at a time, re-sent after a reconnect, rejected
  * ones retried at the next tick; and, at every connect, the instance's applied
  * sequence checked against what this state made (a refusal, or Redis lost batches).
- * It knows batches and Redis (through redisconn); not the engine, the files, nor the
- * journal's format: the caller builds the batches and says when the journal fails.
+ * It knows batches and Redis (through store.h: one server or a cluster); not the engine, the files,
+ * nor the journal's format: the caller builds the batches and says when the journal fails.
  */
 #ifndef CHATLOGD_SENDER_H
 #define CHATLOGD_SENDER_H
@@ -13,11 +13,11 @@
 #include <stdint.h>
 
 struct publish_batch;
-struct redisconn;
+struct store;
 struct sender;
 
 /*
- * Where the cut in flight is. Whether Redis is reachable is redisconn's to know, and
+ * Where the cut in flight is. Whether Redis is reachable is the store's to know, and
  * a failing journal is a guard the caller sets (sender_journal_failing): both only
  * hold sending back, in whatever state.
  */
@@ -60,12 +60,12 @@ struct sender_stats {
  * are copied and called from the loop. */
 struct sender *sender_new(const struct sender_settings *s, const struct sender_hooks *hooks);
 
-/* Frees the cut; accepts NULL. Free the redisconn first: its pending callbacks are
+/* Frees the cut; accepts NULL. Free the store first: its pending callbacks are
  * answered into the sender. */
 void sender_free(struct sender *s);
 
-/* Sends through c (borrowed) from now on and registers the apply script with it. */
-void sender_attach(struct sender *s, struct redisconn *c);
+/* Sends through st (borrowed) from now on. */
+void sender_attach(struct sender *s, struct store *st);
 
 /* Events from the caller: the connection came up or went down, a tick of the flush
  * timer (sends what waits: a rejected batch is retried here), the journal failing or

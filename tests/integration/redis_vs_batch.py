@@ -2,6 +2,7 @@
 """Compare counters in Redis with a chatlogd --once report, field by field.
 
 usage: redis_vs_batch.py SOCKET PREFIX REPORT.json [--windows-changed]
+SOCKET may be cluster:HOST:PORT, a node of a Redis Cluster: every master is read.
 
 Sums every day hash PREFIX:{SHOP}:a:AGENT:d:* per (shop, agent) and checks it equals
 the report's counters for that agent (derived values excluded); agent "*" must equal
@@ -22,9 +23,12 @@ import urllib.parse
 
 
 class Redis:
-    def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(path)
+    def __init__(self, path, port=None):
+        if port is None:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.connect(path)
+        else:
+            self.sock = socket.create_connection((path, port))
         self.buf = b""
 
     def _line(self):
@@ -65,6 +69,50 @@ class Redis:
         return self._reply()
 
 
+def crc16(data):
+    """CRC16-XMODEM, the Redis Cluster key hash."""
+    crc = 0
+    for byte in data:
+        crc ^= byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021 if crc & 0x8000 else crc << 1) & 0xFFFF
+    return crc
+
+
+def key_slot(key):
+    key = key.encode()
+    start = key.find(b"{")
+    if start >= 0:
+        end = key.find(b"}", start + 1)
+        if end > start + 1:
+            key = key[start + 1:end]
+    return crc16(key) % 16384
+
+
+class Cluster:
+    """Reads a Redis Cluster: SCAN on every master, key commands on the key's own.
+    An independent path from chatlogd's C client (its own slot hash and routing)."""
+
+    def __init__(self, host, port):
+        self.nodes, self.owner = {}, [None] * 16384
+        for first, last, master, *_ in Redis(host, port).call("CLUSTER", "SLOTS"):
+            addr = (master[0], master[1])
+            if addr not in self.nodes:
+                self.nodes[addr] = Redis(*addr)
+            for slot in range(first, last + 1):
+                self.owner[slot] = self.nodes[addr]
+
+    def call(self, *args):
+        return self.owner[key_slot(args[1])].call(*args)
+
+
+def connect(where):
+    if where.startswith("cluster:"):
+        host, port = where[len("cluster:"):].rsplit(":", 1)
+        return Cluster(host, int(port))
+    return Redis(where)
+
+
 DERIVED = {"frt_avg_ms", "art_avg_ms", "reply_rate", "conversion", "pay_conversion", "aov"}
 
 
@@ -84,12 +132,15 @@ def flatten(counters):
 
 
 def scan(r, pattern):
-    cursor, keys = "0", []
-    while True:
-        cursor, batch = r.call("SCAN", cursor, "MATCH", pattern, "COUNT", "1000")
-        keys += batch
-        if cursor == "0":
-            return keys
+    keys = []
+    for node in r.nodes.values() if isinstance(r, Cluster) else [r]:
+        cursor = "0"
+        while True:
+            cursor, batch = node.call("SCAN", cursor, "MATCH", pattern, "COUNT", "1000")
+            keys += batch
+            if cursor == "0":
+                break
+    return keys
 
 
 def split_key(prefix, key, kind):
@@ -173,7 +224,7 @@ def main():
     report = {"shops": {}}
     if report_path != "-":
         report = json.load(open(report_path, encoding="utf-8"))
-    got = redis_days(Redis(sock), prefix) if report_path != "-" else {}
+    got = redis_days(connect(sock), prefix) if report_path != "-" else {}
     want = {}
     for shop, s in report["shops"].items():
         for agent, counters in s["agents"].items():
@@ -183,7 +234,7 @@ def main():
             if s.get(f):
                 whole[f] = s[f]
         want[(shop, "*")] = whole
-    problems, windows = check_windows(Redis(sock), prefix)
+    problems, windows = check_windows(connect(sock), prefix)
     for key in sorted(set(got) | set(want)):
         g, w = got.get(key, {}), want.get(key, {})
         for f in sorted(set(g) | set(w)):

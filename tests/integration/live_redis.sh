@@ -1556,9 +1556,10 @@ scenario_url_password() {
 	write_config
 }
 
-# A Redis Cluster node is refused by name (not supported yet, issue 11): the one-shot
-# run gives up at once with exit 1, the live daemon says why and /healthz is not ok.
-# Before, --once --redis failed with MOVED and the live daemon said nothing.
+# A Redis Cluster node given as one server (redis_cluster = off, the default) is
+# refused by name: the one-shot run gives up at once with exit 1, the live daemon says
+# why and /healthz is not ok. Before, --once --redis failed with MOVED and the live
+# daemon said nothing. (A cluster itself: tests/integration/cluster.sh.)
 scenario_cluster_refused() {
 	fresh || return
 	cport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

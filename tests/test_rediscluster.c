@@ -41,7 +41,6 @@ static struct {
 	char dir[64];
 	int ports[MAX_NODES];
 	int count;
-	int up;
 } cluster;
 
 static unsigned long long rng_state;
@@ -103,7 +102,6 @@ static int cluster_start(void)
 		cluster.ports[n++] = (int)port;
 	}
 	cluster.count = n;
-	cluster.up = 1;
 	fprintf(stderr, "     cluster of %d nodes up in %lld ms (dir %s)\n", n,
 	        (long long)(redis_server_now_ms() - start), cluster.dir);
 	return n == 6 ? 0 : -1;

@@ -563,8 +563,10 @@ static int cluster_slots_entry_valid(const redisReply *range)
 	       master->element[1]->integer <= 65535;
 }
 
-/* Replaces the map with a CLUSTER SLOTS answer (from node asked) and retires the
- * nodes that no longer serve slots. -1 (map unchanged) when it is malformed. */
+/* Replaces the map with a CLUSTER SLOTS answer (from node asked) and, when it covers
+ * every slot, retires the nodes that no longer serve slots (a partial map, as from a
+ * node not yet joined, keeps them: one of them may be the way back). -1 (map
+ * unchanged) when it is malformed. */
 static int cluster_apply_slots(struct rediscluster *c, struct cluster_node *asked,
                                const redisReply *reply)
 {
@@ -607,7 +609,7 @@ static int cluster_apply_slots(struct rediscluster *c, struct cluster_node *aske
 		}
 	}
 	/* Retiring answers requests, whose callbacks may free us: one at a time. */
-	for (;;) {
+	while (c->slots_covered == CLUSTER_SLOT_COUNT) {
 		TAILQ_FOREACH(node, &c->nodes, entry)
 		{
 			if (!node->serves_slots)
@@ -634,6 +636,7 @@ static void cluster_on_slots(void *ctx, struct redisReply *reply, void *privdata
 {
 	struct cluster_node *node = ctx;
 	struct rediscluster *c = node->cluster;
+	int was_connected = c->connected;
 	char text[160];
 
 	(void)privdata;
@@ -653,6 +656,14 @@ static void cluster_on_slots(void *ctx, struct redisReply *reply, void *privdata
 		log_debug("redis cluster: slot map from host=%s port=%d covered=%u", node->host,
 		          node->port, c->slots_covered);
 		cluster_update_state(c);
+		if (!c->free_requested && !was_connected && !c->connected &&
+		    c->slots_covered < CLUSTER_SLOT_COUNT && c->state_fn != NULL) {
+			/* Said at each refresh while it lasts, as a failed attempt would be. */
+			snprintf(text, sizeof(text),
+			         "node %s:%d: its slot map covers %u of %d slots", node->host,
+			         node->port, c->slots_covered, CLUSTER_SLOT_COUNT);
+			c->state_fn(c->ctx, 0, text);
+		}
 	}
 	if (!c->free_requested) {
 		if (c->refresh_again)

@@ -41,7 +41,6 @@ static struct {
 	char dir[64];
 	int ports[MAX_NODES];
 	int count;
-	int up;
 } cluster;
 
 static unsigned long long rng_state;
@@ -103,7 +102,6 @@ static int cluster_start(void)
 		cluster.ports[n++] = (int)port;
 	}
 	cluster.count = n;
-	cluster.up = 1;
 	fprintf(stderr, "     cluster of %d nodes up in %lld ms (dir %s)\n", n,
 	        (long long)(redis_server_now_ms() - start), cluster.dir);
 	return n == 6 ? 0 : -1;
@@ -530,6 +528,39 @@ static void test_cluster_seeded_with_a_single_server_is_refused_by_name(void)
 	}
 	probe_stop(&p);
 	redis_server_stop(&single);
+}
+
+static void test_a_node_with_no_slots_is_not_connected_and_says_why(void)
+{
+	struct redis_server lone;
+	char bus[16];
+	const char *args[] = {
+	    "--cluster-enabled", "yes", "--cluster-port", bus, "--cluster-config-file",
+	    "lone-nodes.conf",   NULL};
+	struct redis_server_options opt = {.unix_socket = 0, .extra_args = args};
+	struct redisconn_settings s;
+	struct probe p;
+	char err[256];
+
+	snprintf(bus, sizeof(bus), "%d", redis_server_free_port());
+	if (redis_server_start(&lone, &opt) == -1) {
+		CHECK(!"redis-server --cluster-enabled yes");
+		return;
+	}
+	memset(&p, 0, sizeof(p));
+	s = settings_for(lone.url);
+	p.base = event_base_new();
+	p.cluster = rediscluster_new(p.base, &s, on_state, &p, err, sizeof(err));
+	CHECK(p.cluster != NULL);
+	if (p.cluster != NULL) {
+		LOOP_UNTIL(&p, p.downs >= 2);
+		CHECK_INT(p.ups, 0);
+		CHECK(strstr(p.reason, "its slot map covers 0 of 16384 slots") != NULL);
+		CHECK_INT(rediscluster_wrong_mode(p.cluster), 0);
+		CHECK_INT(rediscluster_connected(p.cluster), 0);
+	}
+	probe_stop(&p);
+	redis_server_stop(&lone);
 }
 
 /* ---- against the cluster ---- */
@@ -989,6 +1020,7 @@ int main(void)
 	RUN(test_slot_agrees_with_cluster_keyslot);
 	RUN(test_redisconn_cluster_setting_refuses_the_wrong_kind_of_server);
 	RUN(test_cluster_seeded_with_a_single_server_is_refused_by_name);
+	RUN(test_a_node_with_no_slots_is_not_connected_and_says_why);
 	RUN(test_endpoint_never_shows_the_password);
 	RUN(test_seeded_by_a_replica_spreads_keys_over_all_masters);
 	RUN(test_eval_with_hash_tagged_keys_on_every_master);

@@ -208,6 +208,7 @@ private_cluster_replica_of() {
 
 # private_cluster_pid_of PORT: the pid of the node on PORT.
 private_cluster_pid_of() {
+	# shellcheck disable=SC2086 # the pids are words to split
 	set -- "$1" $CLUSTER_PIDS
 	_pc_want=$1
 	shift

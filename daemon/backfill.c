@@ -7,6 +7,7 @@
  * fall is the caller's (main.c), so that it depends only on the input.
  */
 #include <signal.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "chatlogd/backfill.h"
 #include "chatlogd/log.h"
 #include "chatlogd/publish.h"
+#include "chatlogd/rediscluster.h"
 #include "chatlogd/store.h"
 #include "chatlogd/util.h"
 
@@ -246,17 +248,21 @@ int backfill_send(struct backfill *b, struct counter_table *cut)
 
 int backfill_finish(struct backfill *b)
 {
-	char redirects[160];
+	struct rediscluster_stats cluster;
+	char redirects[160] = "";
 
 	if (wait_for_acks(b, 0) == -1)
 		return -1;
+	if (store_cluster_stats(b->store, &cluster) == 0)
+		snprintf(redirects, sizeof(redirects),
+		         " cluster moved=%llu asked=%llu retried=%llu",
+		         (unsigned long long)cluster.moved, (unsigned long long)cluster.asked,
+		         (unsigned long long)cluster.retry_later);
 	log_info("backfill instance=%s cuts=%llu batches=%llu applied=%llu already_applied=%llu "
-	         "peak_in_flight=%zu%s%s",
+	         "peak_in_flight=%zu%s",
 	         b->settings.instance, (unsigned long long)b->cuts,
 	         (unsigned long long)(b->next_seq - 1), (unsigned long long)b->applied,
-	         (unsigned long long)b->skipped, b->peak_in_flight,
-	         store_is_cluster(b->store) ? " cluster " : "",
-	         store_redirects(b->store, redirects, sizeof(redirects)));
+	         (unsigned long long)b->skipped, b->peak_in_flight, redirects);
 	return 0;
 }
 

@@ -36,6 +36,7 @@
 #include "chatlogd/metrics.h"
 #include "chatlogd/parse.h"
 #include "chatlogd/publish.h"
+#include "chatlogd/rediscluster.h"
 #include "chatlogd/store.h"
 #include "chatlogd/rules.h"
 #include "chatlogd/rules_file.h"
@@ -1423,6 +1424,7 @@ static struct metrics_render *render_metrics(void *ctx)
 	struct tail_file_stats files[256];
 	struct metrics_snapshot m = {0};
 	struct sender_stats sent;
+	struct rediscluster_stats cluster;
 
 	m.files = files;
 	m.file_count = tail_stats(l->tail, files, sizeof(files) / sizeof(files[0]));
@@ -1432,6 +1434,13 @@ static struct metrics_render *render_metrics(void *ctx)
 	m.held_inquiries = engine_held(l->engine);
 	merge_stats(l->merge, &m.merge);
 	m.redis_connected = store_connected(l->store);
+	if (store_cluster_stats(l->store, &cluster) == 0) {
+		m.redis_cluster = 1;
+		m.cluster_moved = cluster.moved;
+		m.cluster_asked = cluster.asked;
+		m.cluster_retry_later = cluster.retry_later;
+		m.cluster_refreshes = cluster.refreshes;
+	}
 	m.journal_failing = l->journal_failing;
 	m.reading_paused = l->paused;
 	m.backlog_rows = counter_table_count(l->pending) + counter_table_count(l->inflight);

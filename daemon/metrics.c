@@ -261,6 +261,25 @@ static void render_head(const struct metrics_snapshot *m, struct evbuffer *out)
 	      (double)m->merge.held_records);
 	plain(out, "chatlogd_redis_connected", "gauge", "1 while the Redis connection is usable.",
 	      m->redis_connected);
+	if (m->redis_cluster) {
+		header(
+		    out, "chatlogd_redis_cluster_redirects_total", "counter",
+		    "Redis Cluster replies followed: MOVED and ASK redirects, and TRYAGAIN, "
+		    "CLUSTERDOWN, LOADING or MASTERDOWN (retry_later: the batch is sent again).");
+		evbuffer_add_printf(
+		    out, "chatlogd_redis_cluster_redirects_total{kind=\"moved\"} %" PRIu64 "\n",
+		    m->cluster_moved);
+		evbuffer_add_printf(
+		    out, "chatlogd_redis_cluster_redirects_total{kind=\"asked\"} %" PRIu64 "\n",
+		    m->cluster_asked);
+		evbuffer_add_printf(out,
+		                    "chatlogd_redis_cluster_redirects_total{kind=\"retry_later\"} "
+		                    "%" PRIu64 "\n",
+		                    m->cluster_retry_later);
+		plain(out, "chatlogd_redis_cluster_refreshes_total", "counter",
+		      "Slot maps (CLUSTER SLOTS) the Redis Cluster client took.",
+		      (double)m->cluster_refreshes);
+	}
 	plain(out, "chatlogd_redis_backlog_rows", "gauge",
 	      "Counter rows (shop, agent, minute) not yet in Redis.", (double)m->backlog_rows);
 	plain(out, "chatlogd_pending_bytes", "gauge",

@@ -4,7 +4,6 @@
  * gathered, then the closing part. It knows neither sequences nor what a reply
  * means: the caller (sender.c, backfill.c) reads the script's answer.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -207,17 +206,10 @@ const char *store_endpoint(const struct store *st, char *buf, size_t len)
 	                           : redisconn_endpoint(st->single, buf, len);
 }
 
-const char *store_redirects(const struct store *st, char *buf, size_t len)
+int store_cluster_stats(const struct store *st, struct rediscluster_stats *out)
 {
-	struct rediscluster_stats stats;
-
-	if (st->cluster == NULL) {
-		snprintf(buf, len, "%s", "");
-		return buf;
-	}
-	rediscluster_stats(st->cluster, &stats);
-	snprintf(buf, len, "moved=%llu asked=%llu retry_later=%llu refreshes=%llu",
-	         (unsigned long long)stats.moved, (unsigned long long)stats.asked,
-	         (unsigned long long)stats.retry_later, (unsigned long long)stats.refreshes);
-	return buf;
+	if (st->cluster == NULL)
+		return -1;
+	rediscluster_stats(st->cluster, out);
+	return 0;
 }

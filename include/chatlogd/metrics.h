@@ -33,6 +33,8 @@ struct metrics_snapshot {
 	size_t held_inquiries;
 	struct merge_stats merge; /* live mode's merge of the inputs */
 	int redis_connected;
+	int redis_cluster; /* redis_cluster = on: the counts below are there */
+	uint64_t cluster_moved, cluster_asked, cluster_retry_later, cluster_refreshes;
 	int journal_failing;
 	int reading_paused;
 	size_t backlog_rows;       /* counter rows not yet in Redis (pending + in flight) */

@@ -17,6 +17,7 @@
 struct event_base;
 struct publish_batch;
 struct publish_settings;
+struct rediscluster_stats;
 struct store;
 
 struct store_settings {
@@ -61,9 +62,9 @@ int store_wrong_mode(const struct store *st);
 /* A Redis Cluster (redis_cluster = on). */
 int store_is_cluster(const struct store *st);
 
-/* On a cluster, writes what it followed ("moved=N asked=N retry_later=N
- * refreshes=N") into buf and returns it; "" on one server. */
-const char *store_redirects(const struct store *st, char *buf, size_t len);
+/* On a cluster, what its client followed (rediscluster.h) into out, and 0; -1 on one
+ * server. */
+int store_cluster_stats(const struct store *st, struct rediscluster_stats *out);
 
 /* Commands sent and not yet answered. */
 size_t store_in_flight(const struct store *st);

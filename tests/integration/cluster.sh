@@ -143,6 +143,8 @@ scenario_reshard() {
 	check "--once --redis again after the reshard"
 }
 
+HTTP_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+
 write_config() {
 	cat >"$TMP/chatlogd.conf" <<CONF
 input = $TMP/logs/*.jsonl
@@ -155,7 +157,7 @@ wall_clock_lag = 1s
 checkpoint_interval = 10s
 patterns = $SRC/patterns/lost-reasons.conf
 log_level = info
-http_listen =
+http_listen = 127.0.0.1:$HTTP_PORT
 max_clock_ahead = 0
 CONF
 }
@@ -211,7 +213,13 @@ live_run() {
 	cat "$TMP/seal.jsonl" >>"$TMP/all.jsonl"
 	cat "$TMP/seal.jsonl" >>"$TMP/logs/chat.jsonl"
 	settle || fail "the daemon did not settle"
+	curl -s --max-time 5 "http://127.0.0.1:$HTTP_PORT/metrics" >"$TMP/metrics.txt"
 	stop_daemon
+}
+
+# metric SERIES: its value in the last /metrics live_run fetched.
+metric() {
+	grep "^$1 " "$TMP/metrics.txt" | awk "{ print \$NF }"
 }
 
 live_events() {
@@ -250,6 +258,10 @@ scenario_kill_master() {
 	fresh || return
 	live_run 10 kill_a_master 24
 	check "live: a master killed -9 and replaced by its replica mid-stream"
+	# the daemon saw the cluster change: more than the first slot map
+	refreshes=$(metric chatlogd_redis_cluster_refreshes_total)
+	[ "${refreshes:-0}" -gt 1 ] && ok "/metrics: $refreshes slot maps taken" ||
+		fail "/metrics: slot maps taken: ${refreshes:-none}"
 }
 
 scenario_refused() {

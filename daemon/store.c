@@ -30,6 +30,8 @@ struct cluster_apply {
 	struct batch_parts parts;
 	int outstanding;  /* parts sent, not answered */
 	int lost;         /* a part got no reply: the batch may be half applied */
+	uint64_t seq;     /* the batch's */
+	int strict;       /* strict_sequence: only right after the applied one */
 	redisReply error; /* the first error a part got; .str owned */
 	redisconn_reply_fn fn;
 	void *privdata;
@@ -86,6 +88,26 @@ static void cluster_apply_free(struct cluster_apply *a)
 	free(a);
 }
 
+/* Answers the batch as the apply script would have, without sending it. */
+static void answer_outcome(struct cluster_apply *a, long long outcome, long long applied)
+{
+	redisReply first = {.type = REDIS_REPLY_INTEGER, .integer = outcome};
+	redisReply second = {.type = REDIS_REPLY_INTEGER, .integer = applied};
+	redisReply *element[2] = {&first, &second};
+	redisReply reply = {.type = REDIS_REPLY_ARRAY, .elements = 2, .element = element};
+
+	a->fn(a->st->ctx, &reply, a->privdata);
+}
+
+static void keep_error(struct cluster_apply *a, const redisReply *reply)
+{
+	if (a->error.str != NULL)
+		return;
+	a->error.type = REDIS_REPLY_ERROR;
+	a->error.str = xstrdup(reply->str);
+	a->error.len = strlen(a->error.str);
+}
+
 static void on_closing_reply(void *ctx, struct redisReply *reply, void *privdata)
 {
 	struct cluster_apply *a = privdata;
@@ -103,13 +125,10 @@ static void on_part_reply(void *ctx, struct redisReply *reply, void *privdata)
 	const struct batch_part *closing = &a->parts.part[a->parts.count - 1];
 
 	(void)ctx;
-	if (reply == NULL) {
+	if (reply == NULL)
 		a->lost = 1;
-	} else if (reply->type == REDIS_REPLY_ERROR && a->error.str == NULL) {
-		a->error.type = REDIS_REPLY_ERROR;
-		a->error.str = xstrdup(reply->str);
-		a->error.len = strlen(a->error.str);
-	}
+	else if (reply->type == REDIS_REPLY_ERROR)
+		keep_error(a, reply);
 	if (--a->outstanding > 0)
 		return;
 	if (a->error.str != NULL) {
@@ -124,32 +143,13 @@ static void on_part_reply(void *ctx, struct redisReply *reply, void *privdata)
 	cluster_apply_free(a);
 }
 
-static int cluster_apply(struct store *st, const struct publish_batch *b, redisconn_reply_fn fn,
-                         void *privdata)
+/* Sends every part but the closing one, together. Called from a reply callback. */
+static void send_parts(struct cluster_apply *a)
 {
-	struct cluster_apply *a = xcalloc(1, sizeof(*a));
+	struct store *st = a->st;
 
-	a->st = st;
-	a->fn = fn;
-	a->privdata = privdata;
-	if (batch_parts_split(st->publish, b, &a->parts) == -1) {
-		/* not a batch publish.c built: answered as Redis would answer a bad one */
-		log_errx("batch seq=%llu does not parse into cluster parts",
-		         (unsigned long long)b->seq);
-		free(a);
-		return -1;
-	}
-	if (a->parts.count == 1) { /* no operation (publish.c builds none such): closing only */
-		const struct batch_part *p = &a->parts.part[0];
-		if (rediscluster_eval(st->cluster, st->script, p->argc, p->argv, p->argvlen,
-		                      p->numkeys, on_closing_reply, a) == 0)
-			return 0;
-		cluster_apply_free(a);
-		return -1;
-	}
 	/* One more than the parts sent, held while sending, so that no reply finishes it
-	 * midway; replies come from the loop, never inside rediscluster_eval, so the
-	 * hold's release below cannot be the last. */
+	 * midway; the hold's release below finishes it only when nothing went. */
 	a->outstanding = 1;
 	for (int k = 0; k < a->parts.count - 1; k++) {
 		const struct batch_part *p = &a->parts.part[k];
@@ -160,11 +160,72 @@ static int cluster_apply(struct store *st, const struct publish_batch *b, redisc
 		}
 		a->outstanding++;
 	}
-	if (a->outstanding == 1 && a->lost) { /* nothing went: as if not connected */
+	on_part_reply(NULL, &(redisReply){.type = REDIS_REPLY_STATUS}, a); /* the hold */
+}
+
+/*
+ * The instance's applied sequence, asked before any part goes. A batch Redis applied
+ * before is answered {0, applied} with nothing sent: its parts' own sequences may be
+ * missing (a state moved from one server to a cluster with its keys), and a part
+ * re-sent then would count twice. A strict batch that does not follow the applied one
+ * is answered {2, applied}, before its parts would be applied and then stranded.
+ */
+static void on_applied_reply(void *ctx, struct redisReply *reply, void *privdata)
+{
+	struct cluster_apply *a = privdata;
+	unsigned long long applied = 0;
+
+	(void)ctx;
+	if (reply == NULL || (reply->type != REDIS_REPLY_STRING && reply->type != REDIS_REPLY_NIL &&
+	                      reply->type != REDIS_REPLY_ERROR)) {
+		a->fn(a->st->ctx, NULL, a->privdata);
+	} else if (reply->type == REDIS_REPLY_ERROR) {
+		a->fn(a->st->ctx, reply, a->privdata);
+	} else {
+		if (reply->type == REDIS_REPLY_STRING)
+			applied = strtoull(reply->str, NULL, 10);
+		if (a->seq <= applied) {
+			answer_outcome(a, 0, (long long)applied);
+		} else if (a->strict && a->seq != applied + 1) {
+			answer_outcome(a, 2, (long long)applied);
+		} else if (a->parts.count == 1) { /* no operation: publish.c builds none such */
+			const struct batch_part *p = &a->parts.part[0];
+			if (rediscluster_eval(a->st->cluster, a->st->script, p->argc, p->argv,
+			                      p->argvlen, p->numkeys, on_closing_reply, a) == 0)
+				return;
+			a->fn(a->st->ctx, NULL, a->privdata);
+		} else {
+			send_parts(a);
+			return;
+		}
+	}
+	cluster_apply_free(a);
+}
+
+static int cluster_apply(struct store *st, const struct publish_batch *b, redisconn_reply_fn fn,
+                         void *privdata)
+{
+	struct cluster_apply *a = xcalloc(1, sizeof(*a));
+	const char *get[2] = {"GET", b->argv[0]};
+	size_t getlen[2] = {3, b->argvlen[0]};
+
+	a->st = st;
+	a->fn = fn;
+	a->privdata = privdata;
+	a->seq = b->seq;
+	a->strict = b->argvlen[1] > 0 && b->argv[1][0] == '=';
+	if (batch_parts_split(st->publish, b, &a->parts) == -1) {
+		/* not a batch publish.c built */
+		log_errx("batch seq=%llu does not parse into cluster parts",
+		         (unsigned long long)b->seq);
+		free(a);
+		return -1;
+	}
+	if (rediscluster_command(st->cluster, b->argv[0], b->argvlen[0], 2, get, getlen,
+	                         on_applied_reply, a) == -1) {
 		cluster_apply_free(a);
 		return -1;
 	}
-	on_part_reply(NULL, &(redisReply){.type = REDIS_REPLY_STATUS}, a); /* the hold */
 	return 0;
 }
 

@@ -2,10 +2,12 @@
  * Where batches go: one Redis server (redisconn) or a Redis Cluster (rediscluster),
  * behind one interface, so that the live sender and the backfill apply a batch
  * without knowing which (docs/redis-connection.md). On one server a batch is one
- * EVALSHA of the apply script, atomic. On a cluster it is its parts (batch_parts.h),
- * sent at once to their nodes, then the closing part once all of them are
- * acknowledged: each part is atomic and applied once, the batch as a whole is not
- * atomic, and it is done when its closing part is.
+ * EVALSHA of the apply script, atomic. On a cluster it is a GET of the instance's
+ * applied sequence (a batch applied before is answered as such and not sent: its
+ * parts' sequences may be missing, after a move from one server), then its parts
+ * (batch_parts.h), sent at once to their nodes, then the closing part once all of
+ * them are acknowledged: each part is atomic and applied once, the batch as a whole
+ * is not atomic, and it is done when its closing part is.
  */
 #ifndef CHATLOGD_STORE_H
 #define CHATLOGD_STORE_H

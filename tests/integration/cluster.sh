@@ -12,6 +12,8 @@
 #              with -9 and restarted;
 #   kill_master  the daemon while a master is killed and its replica takes over
 #              (automatic failover; nothing it acknowledged may be missing after);
+#   moved      a backfill applied on one server, its keys imported into the cluster, then
+#              the same backfill against the cluster: nothing applied twice;
 #   refused    a cluster node given as one server, and one server given as a cluster:
 #              refused at once, with the setting to change.
 # usage: cluster.sh CHATLOGD SOURCE_DIR [SCENARIO...]
@@ -21,7 +23,7 @@ SRC=$2
 shift 2
 . "$SRC/tests/integration/private_redis.sh"
 . "$SRC/tests/integration/private_cluster.sh"
-SCENARIOS=${*:-"once reshard live kill_master refused"}
+SCENARIOS=${*:-"once reshard live kill_master moved refused"}
 GEN=$(dirname "$BIN")/bench/gen_chatlog
 CMP="python3 $SRC/tests/integration/redis_vs_batch.py"
 TMP=$(mktemp -d /tmp/chatlogd-cluster-XXXXXX)
@@ -262,6 +264,40 @@ scenario_kill_master() {
 	refreshes=$(metric chatlogd_redis_cluster_refreshes_total)
 	[ "${refreshes:-0}" -gt 1 ] && ok "/metrics: $refreshes slot maps taken" ||
 		fail "/metrics: slot maps taken: ${refreshes:-none}"
+}
+
+# From one server to a cluster: a backfill applied on one redis-server, its keys copied
+# into the cluster (redis-cli --cluster import), then the same backfill against the
+# cluster applies nothing: the instance's sequence says it was applied, though the
+# parts' own sequences are not there. Counted once.
+scenario_moved() {
+	fresh || return
+	make_log 26 20000
+	cat "$TMP/seal.jsonl" >>"$TMP/all.jsonl"
+	one_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	redis-server --bind 127.0.0.1 --port "$one_port" --save "" --appendonly no \
+		--dir "$TMP" --daemonize no >"$TMP/one.log" 2>&1 &
+	REDIS_PID=$!
+	private_redis_wait "$REDIS_PID" -p "$one_port" || {
+		fail "redis-server did not start"
+		return
+	}
+	"$BIN" --once --set max_clock_ahead=0 --redis "redis://127.0.0.1:$one_port" \
+		--set instance=once --set backfill_cut_rows=2000 \
+		--patterns "$SRC/patterns/lost-reasons.conf" "$TMP/all.jsonl" >/dev/null \
+		2>>"$TMP/daemon.log" || fail "the backfill to one server failed"
+	redis-cli --cluster import "127.0.0.1:$SEED_PORT" --cluster-from "127.0.0.1:$one_port" \
+		--cluster-copy >"$TMP/import.log" 2>&1 || {
+		fail "redis-cli --cluster import failed"
+		tail -n 5 "$TMP/import.log"
+	}
+	kill "$REDIS_PID" 2>/dev/null
+	wait "$REDIS_PID" 2>/dev/null
+	REDIS_PID=
+	backfill || fail "the backfill to the cluster failed"
+	grep 'backfill instance=once' "$TMP/daemon.log" | tail -n 1 | grep -q ' applied=0 ' ||
+		fail "the cluster applied batches the server had: $(grep 'backfill instance' "$TMP/daemon.log" | tail -n 1)"
+	check "from one server to a cluster: the same backfill again applies nothing"
 }
 
 scenario_refused() {

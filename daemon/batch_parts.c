@@ -68,6 +68,7 @@ static int op_end(const struct publish_batch *b, int i)
 	case 'D':
 	case 'X':
 	case 'P':
+	case 'Q': /* KEY INSTANCE */
 		return i + 3;
 	case 'K':
 		return i + 2;

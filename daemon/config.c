@@ -33,6 +33,7 @@
 #include <strings.h>
 
 #include "chatlogd/config.h"
+#include "chatlogd/redisconn.h"
 #include "chatlogd/http.h"
 #include "chatlogd/limits.h"
 #include "chatlogd/log.h"
@@ -997,4 +998,30 @@ void config_dump(const struct config *cfg, FILE *out)
 	for (size_t i = 0; i < cfg->shop_count; i++)
 		fprintf(out, "\n[shop %s]\nservice_hours = %s\n", cfg->shops[i].shop,
 		        cfg->shops[i].service_hours);
+}
+
+int config_check_together(const struct config *cfg, char *err, size_t errlen)
+{
+	struct redis_endpoint ep;
+	char why[256];
+	int rc = 0;
+
+	if (strcmp(cfg->redis_cluster, "on") != 0)
+		return 0;
+	if (redisconn_parse_url(cfg->redis, &ep, why, sizeof(why)) == -1)
+		return 0; /* check_redis and the connection say what is wrong with it */
+	if (ep.unix_path != NULL) {
+		snprintf(err, errlen,
+		         "redis_cluster = on needs redis://host:port: a cluster's "
+		         "nodes are reached over TCP, not %s",
+		         "unix://");
+		rc = -1;
+	} else if (ep.db != 0) {
+		snprintf(err, errlen,
+		         "redis_cluster = on needs db 0 in redis (a cluster has no other), not %d",
+		         ep.db);
+		rc = -1;
+	}
+	redisconn_endpoint_free(&ep);
+	return rc;
 }

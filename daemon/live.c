@@ -1453,6 +1453,7 @@ static struct metrics_render *render_metrics(void *ctx)
 	m.batches_skipped = sent.batches_skipped;
 	m.batches_rejected = sent.batches_rejected;
 	m.batches_lost = sent.lost_batches;
+	m.shops_refused = sent.shops_refused;
 	m.last_flush_seconds = l->last_flush_seconds;
 	memcpy(m.alerts, l->alerts_by_type, sizeof(m.alerts));
 	m.shop_totals = l->shop_totals;
@@ -1476,7 +1477,7 @@ static int report_health(void *ctx, struct evbuffer *out)
 	        stall_ms = l->cfg->flush_interval_ms * HEALTH_STALL_FLUSHES;
 	struct sender_stats sent;
 	int waiting, stalled;
-	char reason[6][512], escaped[1024];
+	char reason[7][512], escaped[1024];
 	const char *unreadable = NULL;
 	int count = 0;
 
@@ -1493,6 +1494,9 @@ static int report_health(void *ctx, struct evbuffer *out)
 	if (sent.last_rejection[0] != '\0')
 		snprintf(reason[count++], sizeof(reason[0]), "redis rejects batches: %s",
 		         sent.last_rejection);
+	if (sent.refused_at_ms != 0 && now - sent.refused_at_ms < 60000)
+		snprintf(reason[count++], sizeof(reason[0]), "redis leaves shops out: %s",
+		         sent.last_refused);
 	if (stalled)
 		snprintf(reason[count++], sizeof(reason[0]),
 		         "counts wait and redis acknowledged nothing for %lld s",

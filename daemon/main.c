@@ -339,6 +339,8 @@ static int check_config(const struct settings_source *src)
 	}
 	if (errors > 0)
 		goto end;
+	if (config_check_together(&cfg, err, sizeof(err)) == -1)
+		print_error(&errors, err);
 	if ((parser = parser_new(cfg.format, err, sizeof(err))) == NULL)
 		print_error(&errors, err);
 	parser_free(parser);
@@ -471,7 +473,8 @@ int main(int argc, char **argv)
 		free_overrides(&src);
 		return rc;
 	}
-	if (load_settings(&src, &cfg, err, sizeof(err)) == -1)
+	if (load_settings(&src, &cfg, err, sizeof(err)) == -1 ||
+	    config_check_together(&cfg, err, sizeof(err)) == -1)
 		config_error(&opt, err);
 	log_set_level(log_level_parse(cfg.log_level));
 	if (timefmt_set_timezone(cfg.timezone) == -1)

@@ -307,6 +307,10 @@ static void render_head(const struct metrics_snapshot *m, struct evbuffer *out)
 	      "Batches Redis had applied and then no longer had (restart without persistence, "
 	      "FLUSHDB, failover): their counts are missing in Redis.",
 	      (double)m->batches_lost);
+	plain(out, "chatlogd_redis_shops_refused_total", "counter",
+	      "Shops Redis left out of applied batches because another instance publishes "
+	      "them (one daemon per shop): this daemon's counts of them are dropped.",
+	      (double)m->shops_refused);
 	plain(out, "chatlogd_flush_latency_seconds", "gauge",
 	      "Time from the last cut to its acknowledgement by Redis.", m->last_flush_seconds);
 	plain(out, "chatlogd_journal_failing", "gauge", "1 while the journal cannot be written.",

@@ -11,8 +11,14 @@
  *   D KEY FIELD                   HDEL (an alert cleared)
  *   X KEY MESSAGE                 XADD KEY MAXLEN ~ 100000 * alert MESSAGE
  *   P CHANNEL MESSAGE             PUBLISH
- *   O KEY INSTANCE TTL            the shop is this instance's: refuse the batch when the
- *                                 key names another, else SET it with a TTL (live only)
+ *   O KEY INSTANCE TTL            claim the shop for this instance (SET KEY with a TTL),
+ *                                 or, when KEY names another, leave out the writes to
+ *                                 the shop's keys up to the next O or Q and report it
+ *   Q KEY INSTANCE                the same without claiming: a shop's windows, which
+ *                                 a daemon keeps writing after it stops reading the shop
+ * O and Q are live only (publish_settings.claim_shops); they come before a shop's first
+ * operation of a batch (the next ones of the same shop too when another shop came
+ * between), so every operation after one is that shop's until the next.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -25,7 +31,8 @@
 #include "chatlogd/util.h"
 
 /* Checks every key's type before the first write: Redis does not roll back a
- * script that fails half way, so a foreign key must stop the batch up front. */
+ * script that fails half way, so a foreign key must stop the batch up front. Returns
+ * {1, applied, {KEY, OWNER, ...}} when O operations met shops another instance holds. */
 const char publish_script[] =
     "-- '=SEQ' (a backfill, which pipelines): applied only right after the batch before\n"
     "local strict = string.byte(ARGV[1]) == 61\n"
@@ -36,7 +43,8 @@ const char publish_script[] =
     "-- op -> type its key must have (false: a channel), fields per item, items count at\n"
     "local spec = {I = {'hash', 2, 3}, W = {'hash', 2, 2}, S = {'set', 1, 2},\n"
     "              H = {'hash', 2, nil}, D = {'hash', 1, nil}, X = {'stream', 1, nil},\n"
-    "              P = {false, 1, nil}, K = {'hash', 0, nil}, O = {'string', 2, nil}}\n"
+    "              P = {false, 1, nil}, K = {'hash', 0, nil}, O = {'string', 2, nil},\n"
+    "              Q = {'string', 1, nil}}\n"
     "-- Adds count FIELD DELTA pairs from ARGV[first] to hash key in three commands,\n"
     "-- whatever the count (HMGET, add, one HSET), where the sum is exact in Lua's\n"
     "-- doubles (both sides under 10^15); otherwise, or for a value that is not a\n"
@@ -58,7 +66,7 @@ const char publish_script[] =
     "  end\n"
     "  if #set > 0 then redis.call('HSET', key, unpack(set)) end\n"
     "end\n"
-    "local ops, types = {}, {}\n"
+    "local ops, types, skip, refused, said = {}, {}, {}, {}, {}\n"
     "local i, n = 2, #ARGV\n"
     "while i <= n do\n"
     "  local op, key = ARGV[i], ARGV[i + 1]\n"
@@ -74,19 +82,33 @@ const char publish_script[] =
     "    end\n"
     "    types[key] = sp[1] -- once checked, the batch writes that type (alerts reuse keys)\n"
     "  end\n"
-    "  if op == 'O' then\n"
+    "  if op == 'O' or op == 'Q' then -- another instance's shop: left out\n"
     "    local owner = redis.call('GET', key)\n"
     "    if owner and owner ~= ARGV[first] then\n"
-    "      return redis.error_reply('chatlogd: instance ' .. owner .. ' publishes ' .. key .. "
-    "', not ' .. ARGV[first] .. ': one daemon per shop (docs/operations.md, Many shops)')\n"
+    "      skip[#ops + 1] = true\n"
+    "      if op == 'O' and not said[key] then\n"
+    "        said[key] = true\n"
+    "        refused[#refused + 1] = key\n"
+    "        refused[#refused + 1] = owner\n"
+    "      end\n"
     "    end\n"
     "  end\n"
     "  ops[#ops + 1] = {op, key, first, count, i}\n"
     "  i = first + count * sp[2]\n"
     "end\n"
-    "for _, o in ipairs(ops) do\n"
+    "-- A shop left out: its keys (PREFIX:{SHOP}:...) are not written until the next O or\n"
+    "-- Q; the keys of every shop (PREFIX:shops, the alert stream and channel) still are,\n"
+    "-- as on a cluster, where they are written apart from the shop's\n"
+    "local skipping = false\n"
+    "for idx, o in ipairs(ops) do\n"
     "  local op, key, first, count = o[1], o[2], o[3], o[4]\n"
-    "  if op == 'I' then\n"
+    "  if op == 'O' or op == 'Q' then\n"
+    "    skipping = skip[idx] and string.sub(key, 1, #key - 8) -- less 'instance'\n"
+    "    if op == 'O' and not skipping then\n"
+    "      redis.call('SET', key, ARGV[first], 'EX', ARGV[first + 1])\n"
+    "    end\n"
+    "  elseif skipping and string.sub(key, 1, #skipping) == skipping then\n"
+    "  elseif op == 'I' then\n"
     "    add(key, first, count)\n"
     "    local ttl = tonumber(ARGV[o[5] + 2])\n"
     "    if ttl > 0 then redis.call('EXPIRE', key, ttl) end\n"
@@ -98,12 +120,12 @@ const char publish_script[] =
     "  elseif op == 'H' then redis.call('HSET', key, ARGV[first], ARGV[first + 1])\n"
     "  elseif op == 'D' then redis.call('HDEL', key, ARGV[first])\n"
     "  elseif op == 'K' then redis.call('DEL', key)\n"
-    "  elseif op == 'O' then redis.call('SET', key, ARGV[first], 'EX', ARGV[first + 1])\n"
     "  elseif op == 'X' then\n"
     "    redis.call('XADD', key, 'MAXLEN', '~', '100000', '*', 'alert', ARGV[first])\n"
     "  else redis.call('PUBLISH', key, ARGV[first]) end\n"
     "end\n"
     "redis.call('SET', KEYS[1], seq)\n"
+    "if #refused > 0 then return {1, applied, refused} end\n"
     "return {1, applied}\n";
 
 /* Arguments of the batch being built; strings live in one growing arena. */
@@ -229,8 +251,8 @@ struct builder {
 	int batch_count, batch_capacity;
 	uint64_t next_seq;
 	size_t rows_in_batch;
-	uint32_t claimed_shop; /* the shop the batch's last O claimed; claimed: one did */
-	int claimed;
+	uint32_t claimed_shop; /* the shop of the batch's last O or Q */
+	char claimed;          /* 'O', 'Q', or 0 for none yet */
 	/* counter field names, made on first use in this build */
 	char field_name[COUNTER_WIDTH][80];
 	uint8_t field_name_len[COUNTER_WIDTH];
@@ -327,25 +349,29 @@ static size_t shop_key_base(const struct builder *b, uint32_t shop, char *key, s
 	return len;
 }
 
-/* With claim_shops (a live daemon), an O operation before the batch's first write to
- * a shop's keys: the batch is refused when another instance publishes the shop
- * (its windows and alerts would overwrite each other's). Rows come sorted by shop,
- * so one claim per shop and batch, mostly. */
-static void claim_shop(struct builder *b, uint32_t shop)
+/* With claim_shops (a live daemon), an O (claim) or Q (check) operation before the
+ * batch's first write to a shop's keys: Redis leaves the shop out when another
+ * instance publishes it (two daemons' windows and alerts would overwrite each other's).
+ * Counters and alerts claim the shop; windows only check, since a daemon keeps
+ * rewriting a shop's windows for a day after it stops reading the shop, and must not
+ * take it back from the daemon it moved to. Rows come sorted by shop, so one per shop
+ * and batch, mostly. */
+static void claim_shop(struct builder *b, uint32_t shop, char kind)
 {
 	char key[KEY_BYTES];
 	size_t len;
 
-	if (!b->s->claim_shops || (b->claimed && b->claimed_shop == shop))
+	if (!b->s->claim_shops || (b->claimed == kind && b->claimed_shop == shop))
 		return;
 	len = shop_key_base(b, shop, key, sizeof(key));
 	len += (size_t)snprintf(key + len, sizeof(key) - len, ":instance");
-	args_add(&b->args, "O", 1);
+	args_add(&b->args, &kind, 1);
 	args_add(&b->args, key, len);
 	args_add(&b->args, b->s->instance, strlen(b->s->instance));
-	args_add_i64(&b->args, b->s->claim_ttl_s);
+	if (kind == 'O')
+		args_add_i64(&b->args, b->s->claim_ttl_s);
 	b->claimed_shop = shop;
-	b->claimed = 1;
+	b->claimed = kind;
 }
 
 /* "PREFIX:{SHOP}:a:AGENT:" with both names escaped; returns its length. */
@@ -376,7 +402,7 @@ static int emit_hashes(struct builder *b, struct counter_table *t, int days)
 			free(rows);
 			return -1;
 		}
-		claim_shop(b, row->shop);
+		claim_shop(b, row->shop, 'O');
 		size_t base = agent_key_base(b, row->shop, row->agent, key, sizeof(key));
 		if (days) {
 			snprintf(key + base, sizeof(key) - base, "d:%08" PRId64, row->minute);
@@ -415,7 +441,7 @@ static int emit_sets(struct builder *b, struct counter_table *days)
 			agents += agent_starts(rows, i, j);
 		if ((rc = builder_room(b)) == -1)
 			break;
-		claim_shop(b, shop);
+		claim_shop(b, shop, 'O');
 		if (agents > 0) {
 			size_t base = shop_key_base(b, shop, key, sizeof(key));
 			snprintf(key + base, sizeof(key) - base, ":agents");
@@ -470,7 +496,7 @@ static int emit_window(void *ctx, uint32_t shop, uint32_t agent, unsigned change
 		 * whichever windows changed (a restored cut rewrites them all). */
 		if (builder_room(b) == -1)
 			return -1;
-		claim_shop(b, shop);
+		claim_shop(b, shop, 'Q');
 		memcpy(key + base, windows_name(win), name_len);
 		if (changed & WINDOWS_RETIRED) {
 			args_add(&b->args, "K", 1);
@@ -516,6 +542,7 @@ static int emit_alerts(struct builder *b, const struct alert_event *alerts, size
 		const char *agent = names_get(b->names, ev->agent);
 		if (builder_room(b) == -1)
 			return -1;
+		claim_shop(b, ev->shop, 'O'); /* a shop left out is announced by its owner */
 		args_add(&b->args, "P", 1);
 		args_add(&b->args, channel, strlen(channel));
 		args_add(&b->args, message, len);
@@ -524,7 +551,6 @@ static int emit_alerts(struct builder *b, const struct alert_event *alerts, size
 		args_add(&b->args, message, len);
 		if (ev->type == ALERT_WAITING || ev->type == ALERT_WARNING)
 			continue;
-		claim_shop(b, ev->shop);
 		size_t base = shop_key_base(b, ev->shop, key, sizeof(key));
 		snprintf(key + base, sizeof(key) - base, ":alerts");
 		args_add(&b->args, ev->type == ALERT_RAISED ? "H" : "D", 1);

@@ -37,6 +37,7 @@ struct sender_event {
 	int has_outcome; /* the script's {outcome, previous} pair was there */
 	long long outcome, previous;
 	const char *error;
+	const struct redisReply *refused; /* claim keys and instances, in pairs; or NULL */
 };
 
 struct sender {
@@ -45,7 +46,9 @@ struct sender {
 	int count_again;
 	struct sender_hooks hooks;
 
-	struct store *store; /* borrowed; NULL until attached (replay) */
+	struct store *store;   /* borrowed; NULL until attached (replay) */
+	uint64_t request_id;   /* the newest request's ticket; replies to others are stale */
+	unsigned requests_out; /* requests not yet answered, stale ones included */
 	int journal_failing;
 
 	struct publish_batch *batches; /* the cut in flight */
@@ -57,6 +60,10 @@ struct sender {
 	uint64_t lost_batches, lost_first, lost_last;
 	int64_t last_applied_ms;
 	char last_rejection[256];
+	/* shops Redis left out of applied batches: another instance publishes them */
+	uint64_t shops_refused;
+	int64_t refused_at_ms, refused_logged_ms;
+	char last_refused[512];
 	int64_t rejection_logged_ms;  /* when last_rejection was last logged */
 	uint64_t rejections_unlogged; /* the same rejection since, not logged */
 	char refusal[768];            /* why SENDER_REFUSED was entered */
@@ -106,31 +113,80 @@ static enum sender_state resting(const struct sender *s)
 
 /* ---- what Redis answers, turned into events ---- */
 
+/*
+ * Each request carries a ticket: the sender and the request's number. Only the reply
+ * to the newest request is acted on. A Redis Cluster may say it is disconnected while
+ * parts of a batch are still out (a MOVED to a node not connected yet), so a reply can
+ * come after the sender moved on; taken for the newer request's, it would mark a
+ * batch done that was never applied.
+ */
+struct ticket {
+	struct sender *s;
+	uint64_t id;
+};
+
+static struct ticket *ticket_new(struct sender *s)
+{
+	struct ticket *t = xmalloc(sizeof(*t));
+
+	t->s = s;
+	t->id = ++s->request_id;
+	s->requests_out++;
+	return t;
+}
+
+/* The sender the reply is for, or NULL when it answers an older request. */
+static struct sender *ticket_redeem(struct ticket *t)
+{
+	struct sender *s = t->s;
+	int current = t->id == s->request_id;
+
+	s->requests_out--;
+	free(t);
+	return current ? s : NULL;
+}
+
+/* The request did not go: no reply will come. Its number stays used, so a reply to
+ * the one before it is still taken as stale. */
+static void ticket_cancel(struct ticket *t)
+{
+	t->s->requests_out--;
+	free(t);
+}
+
 static void on_batch_reply(void *ctx, struct redisReply *reply, void *privdata)
 {
-	struct sender *s = privdata;
+	struct sender *s = ticket_redeem(privdata);
 	struct sender_event ev = {.type = EVENT_BATCH_DONE};
 	(void)ctx;
 
+	if (s == NULL)
+		return;
 	if (reply == NULL) {
 		ev.type = EVENT_BATCH_LOST;
 	} else if (reply->type == REDIS_REPLY_ERROR) {
 		ev.type = EVENT_BATCH_REJECTED;
 		ev.error = reply->str;
-	} else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
+	} else if (reply->type == REDIS_REPLY_ARRAY && reply->elements >= 2) {
 		ev.has_outcome = 1;
 		ev.outcome = reply->element[0]->integer;
 		ev.previous = reply->element[1]->integer;
+		/* {1, previous, {claim key, instance, ...}}: shops another instance publishes,
+		 * whose part of the batch Redis left out */
+		if (reply->elements >= 3 && reply->element[2]->type == REDIS_REPLY_ARRAY)
+			ev.refused = reply->element[2];
 	}
 	sender_step(s, &ev);
 }
 
 static void on_applied_seq(void *ctx, struct redisReply *reply, void *privdata)
 {
-	struct sender *s = privdata;
+	struct sender *s = ticket_redeem(privdata);
 	struct sender_event ev = {.type = EVENT_SEQ_UNUSABLE};
 	(void)ctx;
 
+	if (s == NULL)
+		return;
 	if (reply != NULL &&
 	    (reply->type == REDIS_REPLY_NIL || reply->type == REDIS_REPLY_STRING)) {
 		ev.type = EVENT_SEQ_ANSWER;
@@ -144,19 +200,31 @@ static void on_applied_seq(void *ctx, struct redisReply *reply, void *privdata)
 /* Sends the GET of the applied sequence; 0, or -1 when it could not go. */
 static int ask_applied_seq(struct sender *s)
 {
-	return store_get(s->store, s->seq_key, on_applied_seq, s);
+	struct ticket *t = ticket_new(s);
+
+	if (store_get(s->store, s->seq_key, on_applied_seq, t) == 0)
+		return 0;
+	ticket_cancel(t);
+	return -1;
 }
 
 /* Sends the next batch when nothing holds it back: AWAITING_REPLY, else WAITING. */
 static enum sender_state send_next_batch(struct sender *s)
 {
 	const struct publish_batch *b;
+	struct ticket *t;
 
 	if (s->journal_failing || s->store == NULL || !store_connected(s->store))
 		return SENDER_WAITING;
+	/* An older request still out (a batch sent before a reconnect) may yet be
+	 * applied: the batch goes again once it is answered, at a tick. */
+	if (s->requests_out > 0)
+		return SENDER_WAITING;
 	b = &s->batches[s->batch_next];
-	if (store_apply(s->store, b, on_batch_reply, s) == 0)
+	t = ticket_new(s);
+	if (store_apply(s->store, b, on_batch_reply, t) == 0)
 		return SENDER_AWAITING_REPLY;
+	ticket_cancel(t);
 	return SENDER_WAITING;
 }
 
@@ -209,6 +277,15 @@ static void redis_lost(struct sender *s, uint64_t first, uint64_t last)
 	}
 }
 
+/* count_again: the first sequence after what Redis applied. On a cluster, batch A + 1
+ * may have been applied to some shops and not closed; a different batch numbered A + 1
+ * would be taken for a re-send there and dropped, so it is skipped (batches go one at a
+ * time, so no part is past A + 1). */
+static uint64_t continue_after(const struct sender *s, uint64_t applied)
+{
+	return applied + 1 + (s->store != NULL && store_is_cluster(s->store) ? 1 : 0);
+}
+
 /*
  * Redis's applied sequence for this instance, asked at every connect, checked
  * against the state recovered from state_dir (known: restored or replayed):
@@ -237,7 +314,7 @@ static enum sender_state check_applied_seq(struct sender *s, int known, uint64_t
 		log_warnx("%s: continuing after them (state_mismatch = count_again); lines read "
 		          "again are counted again",
 		          why);
-		s->next_seq = applied + 1;
+		s->next_seq = continue_after(s, applied);
 	} else if (known && applied > newest) {
 		snprintf(why, whylen,
 		         "Redis has applied batches up to seq=%llu of instance=%s, but the state "
@@ -248,7 +325,7 @@ static enum sender_state check_applied_seq(struct sender *s, int known, uint64_t
 		if (!s->count_again)
 			goto refuse;
 		log_warnx("%s: continuing after them (state_mismatch = count_again)", why);
-		s->next_seq = applied + 1;
+		s->next_seq = continue_after(s, applied);
 		if (cut_in_flight(s)) /* its batches are below Redis's: they would be skipped */
 			log_warnx("the cut in flight is dropped: Redis is past it");
 	} else if (known && applied < acknowledged) {
@@ -257,6 +334,36 @@ static enum sender_state check_applied_seq(struct sender *s, int known, uint64_t
 	return send_if_due(s);
 refuse:
 	return SENDER_REFUSED; /* the hook hears why once the state is set */
+}
+
+/*
+ * Redis applied the batch but left out the shops another instance publishes (the
+ * claim keys and their owners, in pairs): their counts from this daemon are dropped,
+ * the owner's stand. A misconfiguration to fix, said once a minute, counted, and shown
+ * by /healthz for a minute after the last one.
+ */
+static void shops_refused(struct sender *s, uint64_t seq, const struct redisReply *refused)
+{
+	int64_t now = clock_monotonic_ms();
+	size_t pairs = refused->elements / 2;
+
+	if (pairs == 0)
+		return;
+	for (size_t i = 0; i < 2; i++)
+		if (refused->element[i]->type != REDIS_REPLY_STRING)
+			return;
+	s->shops_refused += pairs;
+	s->refused_at_ms = now;
+	snprintf(s->last_refused, sizeof(s->last_refused),
+	         "instance %s publishes %s%s: this daemon's counts of it are dropped (one daemon "
+	         "per shop, docs/operations.md, Many shops)",
+	         refused->element[1]->str, refused->element[0]->str,
+	         pairs > 1 ? " and other shops" : "");
+	if (s->refused_logged_ms != 0 && now - s->refused_logged_ms < 60000)
+		return;
+	s->refused_logged_ms = now;
+	log_errx("redis left %zu shop(s) out of batch seq=%llu: %s", pairs, (unsigned long long)seq,
+	         s->last_refused);
 }
 
 /* The script answered the batch in flight: the next one goes, or the cut is done
@@ -274,6 +381,8 @@ static enum sender_state batch_done(struct sender *s, const struct sender_event 
 			s->batches_applied++;
 		else
 			s->batches_skipped++;
+		if (ev->refused != NULL)
+			shops_refused(s, seq, ev->refused);
 		if (ev->outcome == 0)
 			log_debug("batch seq=%llu was already applied", (unsigned long long)seq);
 		else if (ev->previous >= 0 && (uint64_t)ev->previous + 1 < seq)
@@ -510,4 +619,7 @@ void sender_stats(const struct sender *s, struct sender_stats *out)
 	out->last_applied_ms = s->last_applied_ms;
 	out->backlog_batches = (size_t)(s->batch_count - s->batch_next);
 	out->last_rejection = s->last_rejection;
+	out->shops_refused = s->shops_refused;
+	out->refused_at_ms = s->refused_at_ms;
+	out->last_refused = s->last_refused;
 }

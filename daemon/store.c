@@ -32,7 +32,9 @@ struct cluster_apply {
 	int lost;         /* a part got no reply: the batch may be half applied */
 	uint64_t seq;     /* the batch's */
 	int strict;       /* strict_sequence: only right after the applied one */
-	redisReply error; /* the first error a part got; .str owned */
+	redisReply error; /* the error of a part (the first in byte order); .str owned */
+	char **refused;   /* claim keys and owners the parts left out, in pairs; owned */
+	size_t refused_count;
 	redisconn_reply_fn fn;
 	void *privdata;
 };
@@ -85,7 +87,28 @@ static void cluster_apply_free(struct cluster_apply *a)
 {
 	batch_parts_free(&a->parts);
 	free(a->error.str);
+	for (size_t i = 0; i < a->refused_count; i++)
+		free(a->refused[i]);
+	free(a->refused);
 	free(a);
+}
+
+/* A part's {1, applied, {KEY, OWNER, ...}}: the shops it left out, kept for the
+ * batch's answer. */
+static void keep_refused(struct cluster_apply *a, const redisReply *reply)
+{
+	const redisReply *list;
+
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 3 ||
+	    reply->element[2]->type != REDIS_REPLY_ARRAY)
+		return;
+	list = reply->element[2];
+	a->refused =
+	    xreallocarray(a->refused, a->refused_count + list->elements, sizeof(*a->refused));
+	for (size_t i = 0; i < list->elements; i++)
+		if (list->element[i]->type == REDIS_REPLY_STRING)
+			a->refused[a->refused_count++] =
+			    xstrndup(list->element[i]->str, list->element[i]->len);
 }
 
 /* Answers the batch as the apply script would have, without sending it. */
@@ -99,21 +122,48 @@ static void answer_outcome(struct cluster_apply *a, long long outcome, long long
 	a->fn(a->st->ctx, &reply, a->privdata);
 }
 
+/* Keeps the error of the batch: of several, the first in byte order, whichever came
+ * first, so that a refusal repeated at every tick reads the same (sender.c says it
+ * once a minute). */
 static void keep_error(struct cluster_apply *a, const redisReply *reply)
 {
-	if (a->error.str != NULL)
+	if (a->error.str != NULL && strcmp(reply->str, a->error.str) >= 0)
 		return;
+	free(a->error.str);
 	a->error.type = REDIS_REPLY_ERROR;
 	a->error.str = xstrdup(reply->str);
 	a->error.len = strlen(a->error.str);
 }
 
+/* The closing part's reply is the batch's, with the shops the parts left out added as
+ * on one server: {1, applied, {KEY, OWNER, ...}}. */
 static void on_closing_reply(void *ctx, struct redisReply *reply, void *privdata)
 {
 	struct cluster_apply *a = privdata;
+	redisReply *pair[2], *items, list = {.type = REDIS_REPLY_ARRAY}, answer;
 
 	(void)ctx;
-	a->fn(a->st->ctx, reply, a->privdata);
+	if (a->refused_count == 0 || reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements < 2) {
+		a->fn(a->st->ctx, reply, a->privdata);
+		cluster_apply_free(a);
+		return;
+	}
+	items = xreallocarray(NULL, a->refused_count, sizeof(*items));
+	list.element = xreallocarray(NULL, a->refused_count, sizeof(*list.element));
+	for (size_t i = 0; i < a->refused_count; i++) {
+		items[i] = (redisReply){
+		    .type = REDIS_REPLY_STRING, .str = a->refused[i], .len = strlen(a->refused[i])};
+		list.element[i] = &items[i];
+	}
+	list.elements = a->refused_count;
+	pair[0] = reply->element[0];
+	pair[1] = reply->element[1];
+	answer = (redisReply){.type = REDIS_REPLY_ARRAY, .elements = 3};
+	answer.element = (redisReply *[3]){pair[0], pair[1], &list};
+	a->fn(a->st->ctx, &answer, a->privdata);
+	free(list.element);
+	free(items);
 	cluster_apply_free(a);
 }
 
@@ -129,6 +179,8 @@ static void on_part_reply(void *ctx, struct redisReply *reply, void *privdata)
 		a->lost = 1;
 	else if (reply->type == REDIS_REPLY_ERROR)
 		keep_error(a, reply);
+	else
+		keep_refused(a, reply);
 	if (--a->outstanding > 0)
 		return;
 	if (a->error.str != NULL) {

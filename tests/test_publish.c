@@ -572,6 +572,118 @@ static void test_batches_bytes_count_arguments_and_arrays(void)
 	CHECK_INT(publish_batches_bytes(batches, 0), 0);
 }
 
+/* EVAL of a batch; the reply (the caller frees it). */
+static redisReply *eval_batch(const struct redis_server *srv, const struct publish_batch *b)
+{
+	redisContext *c = redis_server_connect(srv, 0);
+	const char **argv = malloc((size_t)(b->argc + 3) * sizeof(*argv));
+	size_t *lens = malloc((size_t)(b->argc + 3) * sizeof(*lens));
+	redisReply *reply;
+
+	argv[0] = "EVAL";
+	lens[0] = 4;
+	argv[1] = publish_script;
+	lens[1] = strlen(publish_script);
+	argv[2] = "1";
+	lens[2] = 1;
+	for (int i = 0; i < b->argc; i++) {
+		argv[i + 3] = b->argv[i];
+		lens[i + 3] = b->argvlen[i];
+	}
+	reply = redisCommandArgv(c, b->argc + 3, argv, lens);
+	redisFree(c);
+	free(argv);
+	free(lens);
+	return reply;
+}
+
+static int key_exists(const struct redis_server *srv, const char *key)
+{
+	return (int)integer(srv, "EXISTS %s", key);
+}
+
+/* One daemon per shop: a live daemon's counters claim each shop they write
+ * (cs:{SHOP}:instance, with a TTL); a shop another instance holds is left out of the
+ * batch (its counters, sets and windows), reported in the reply, and the rest of the
+ * batch applied; windows only check, never claim. */
+static void test_shops_claimed_by_another_instance_are_left_out(void)
+{
+	struct redis_server srv;
+	struct redis_server_options opt = {1, NULL, NULL, NULL};
+	struct publish_settings claims = settings;
+	struct fixture f;
+	struct windows *w = windows_new();
+	struct publish_extra extra = {NULL, 0, NULL, 0};
+	struct publish_batch *batches;
+	redisReply *r;
+	uint32_t s2, s3;
+	int n;
+
+	if (redis_server_start(&srv, &opt) == -1) {
+		CHECK(!"redis-server did not start");
+		return;
+	}
+	setup(&f);
+	s2 = names_intern(f.names, "s2", 2);
+	s3 = names_intern(f.names, "s3", 2);
+	claims.claim_shops = 1;
+	claims.claim_ttl_s = 86400;
+	claims.instance = "a";
+	freeReplyObject(redis_server_command(&srv, 0, "SET cs:{s2}:instance b"));
+	counter_table_add(f.cut, f.s1, f.alice, T_MORNING, COUNTER_INQUIRIES, 1);
+	counter_table_add(f.cut, s2, f.alice, T_MORNING, COUNTER_INQUIRIES, 2);
+	n = publish_build_cut(&claims, f.cut, f.names, &f.reasons, 1, &extra, &batches);
+	CHECK_INT(n, 1);
+	r = eval_batch(&srv, &batches[0]);
+	CHECK(r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 3);
+	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 3) {
+		CHECK_INT(r->element[0]->integer, 1);
+		CHECK_INT(r->element[2]->elements, 2);
+		CHECK_STR(r->element[2]->element[0]->str, "cs:{s2}:instance");
+		CHECK_STR(r->element[2]->element[1]->str, "b");
+	}
+	freeReplyObject(r);
+	publish_batches_free(batches, n);
+	CHECK_INT(hget(&srv, "cs:{s1}:a:alice:d:20261124", "inquiries"), 1);
+	CHECK_INT(key_exists(&srv, "cs:{s2}:a:alice:d:20261124"), 0); /* left out */
+	CHECK_INT(key_exists(&srv, "cs:{s2}:agents"), 0);
+	/* the keys of every shop are written still, as on a cluster, where they go apart */
+	CHECK_INT(integer(&srv, "SISMEMBER cs:shops %s", "s2"), 1);
+	CHECK_INT(integer(&srv, "SISMEMBER cs:shops %s", "s1"), 1);
+	CHECK_INT(integer(&srv, "TTL %s", "cs:{s1}:instance") > 86000, 1);
+	{
+		char owner[16];
+		redisReply *g = redis_server_command(&srv, 0, "GET cs:{s1}:instance");
+		snprintf(owner, sizeof(owner), "%s", g && g->str ? g->str : "");
+		CHECK_STR(owner, "a");
+		freeReplyObject(g);
+		g = redis_server_command(&srv, 0, "GET cs:instance:a:seq");
+		CHECK(g != NULL && g->str != NULL && strcmp(g->str, "1") == 0);
+		freeReplyObject(g);
+	}
+
+	/* windows: s2 (b's) left out, s3 (nobody's) written but not claimed */
+	counter_table_clear(f.cut);
+	counter_table_add(f.cut, s2, f.bob, T_MORNING, COUNTER_INQUIRIES, 1);
+	counter_table_add(f.cut, s3, f.bob, T_MORNING, COUNTER_INQUIRIES, 1);
+	CHECK_INT(windows_add(w, f.cut, 0, T_MORNING + 29000), 0);
+	counter_table_clear(f.cut);
+	extra.windows = w;
+	extra.as_of_ms = T_MORNING + 29000;
+	n = publish_build_cut(&claims, f.cut, f.names, &f.reasons, 2, &extra, &batches);
+	CHECK_INT(n, 1);
+	r = eval_batch(&srv, &batches[0]);
+	CHECK(r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2); /* Q says nothing */
+	freeReplyObject(r);
+	publish_batches_free(batches, n);
+	CHECK_INT(key_exists(&srv, "cs:{s2}:a:客服小美:w:1h"), 0);
+	CHECK_INT(hget(&srv, "cs:{s3}:a:客服小美:w:1h", "inquiries"), 1);
+	CHECK_INT(key_exists(&srv, "cs:{s3}:instance"), 0);
+	windows_free(w);
+	teardown(&f);
+	redis_server_stop(&srv);
+}
+
 int main(void)
 {
 	timefmt_set_timezone("Asia/Shanghai");
@@ -585,5 +697,6 @@ int main(void)
 	RUN(test_increments_are_exact_in_few_commands);
 	RUN(test_alerts_are_delivered_with_one_type_check_per_key);
 	RUN(test_empty_cut_builds_no_batch);
+	RUN(test_shops_claimed_by_another_instance_are_left_out);
 	return check_done();
 }

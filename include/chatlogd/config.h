@@ -118,6 +118,10 @@ int config_load_buffer_all(struct config *cfg, const char *name, const char *dat
  * or -1 with "key: reason" in err. */
 int config_set(struct config *cfg, const char *key, const char *value, char *err, size_t errlen);
 
+/* Settings that are valid alone but not together (redis_cluster = on with a
+ * unix:// URL or a db other than 0). Returns 0, or -1 with the reason in err. */
+int config_check_together(const struct config *cfg, char *err, size_t errlen);
+
 /* Writes the effective settings as an INI file that config_load reads back identically.
  * Secrets are never printed (there are none in struct config: passwords live in files). */
 void config_dump(const struct config *cfg, FILE *out);

@@ -43,9 +43,10 @@ struct metrics_snapshot {
 	size_t max_pending_bytes;
 	size_t backlog_batches; /* batches of the cut in flight not yet acknowledged */
 	uint64_t batches_applied, batches_skipped;
-	uint64_t batches_rejected;          /* Redis answered a batch with an error */
-	uint64_t batches_lost;              /* Redis no longer had batches it had applied */
-	double last_flush_seconds;          /* from a cut to its last batch's acknowledgement */
+	uint64_t batches_rejected; /* Redis answered a batch with an error */
+	uint64_t batches_lost;     /* Redis no longer had batches it had applied */
+	uint64_t shops_refused;    /* shops left out of batches: another instance publishes them */
+	double last_flush_seconds; /* from a cut to its last batch's acknowledgement */
 	uint64_t alerts[ALERT_TYPE_COUNT];  /* by type since start */
 	struct counter_table *shop_totals;  /* folded per shop (agent "*"), since start */
 	struct counter_table *agent_totals; /* per (shop, agent); NULL: no per-agent series */

@@ -54,6 +54,9 @@ struct sender_stats {
 	int64_t last_applied_ms;                      /* Redis last acknowledged a batch; 0 */
 	size_t backlog_batches;                       /* of the cut, not yet acknowledged */
 	const char *last_rejection;                   /* Redis's error for the last one; "" */
+	uint64_t shops_refused;   /* shops left out of applied batches: another instance's */
+	int64_t refused_at_ms;    /* the last time one was; 0 */
+	const char *last_refused; /* what was said about it; "" */
 };
 
 /* A sender in SENDER_SEQ_UNKNOWN with next sequence 1. Strings of s are copied; hooks

@@ -190,8 +190,8 @@ static int apply_slots(struct ctl_cluster *c, int asked, const redisReply *reply
 		}
 		node = node_get(c, host, host_len, (int)master->element[1]->integer);
 		c->nodes[node].serves_slots = 1;
-		for (long long slot = range->element[0]->integer; slot <= range->element[1]->integer;
-		     slot++)
+		for (long long slot = range->element[0]->integer;
+		     slot <= range->element[1]->integer; slot++)
 			c->slot_node[slot] = node;
 	}
 	c->has_map = 1;
@@ -389,8 +389,8 @@ static void pause_for_cluster(void)
 	nanosleep(&gap, NULL);
 }
 
-redisReply *ctl_cluster_command(struct ctl_cluster *c, const char *key, int argc,
-                                const char **argv, char *err, size_t errlen)
+redisReply *ctl_cluster_command(struct ctl_cluster *c, const char *key, int argc, const char **argv,
+                                char *err, size_t errlen)
 {
 	unsigned slot = rediscluster_slot(key, strlen(key));
 	int node = c->slot_node[slot], asking = 0, retried_after_loss = 0, target = -1;
@@ -399,7 +399,8 @@ redisReply *ctl_cluster_command(struct ctl_cluster *c, const char *key, int argc
 		redisReply *reply = NULL;
 		enum cluster_answer kind;
 
-		if (node < 0 && (refresh_map(c, err, errlen) == -1 || (node = c->slot_node[slot]) < 0)) {
+		if (node < 0 &&
+		    (refresh_map(c, err, errlen) == -1 || (node = c->slot_node[slot]) < 0)) {
 			if (c->has_map)
 				snprintf(err, errlen, "no master serves slot %u", slot);
 			return NULL;

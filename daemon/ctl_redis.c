@@ -151,15 +151,16 @@ const struct reasons *ctl_redis_reasons(const struct ctl_redis *c)
 
 /* Sends one command to the server, or to the master of key's slot in a cluster;
  * NULL with the reason in why when the connection failed. */
-static redisReply *ctl_redis_send(struct ctl_redis *c, const char *key, int argc,
-                                  const char **argv, char *why, size_t whylen)
+static redisReply *ctl_redis_send(struct ctl_redis *c, const char *key, int argc, const char **argv,
+                                  char *why, size_t whylen)
 {
 	redisReply *reply;
 
 	if (c->cluster != NULL)
 		return ctl_cluster_command(c->cluster, key, argc, argv, why, whylen);
 	if ((reply = redisCommandArgv(c->redis, argc, argv, NULL)) == NULL)
-		snprintf(why, whylen, "%s", c->redis->errstr[0] ? c->redis->errstr : "connection lost");
+		snprintf(why, whylen, "%s",
+		         c->redis->errstr[0] ? c->redis->errstr : "connection lost");
 	return reply;
 }
 

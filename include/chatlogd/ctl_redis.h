@@ -2,9 +2,9 @@
  * chatlogctl's side of Redis: one blocking hiredis connection (timeouts, AUTH,
  * SELECT), or a Redis Cluster's masters (ctl_cluster.h), and the reads of the
  * reference.md §6/§7 schema the scoreboard needs: shops, agents, counters hashes
- * into rows, active alerts and the alert stream. It never writes. Part of the chatlogctl program only, not of the core library. Also the
- * program's messages ("chatlogctl: ...") and allocations, which exit when memory
- * runs out: a command-line tool has nothing better to do then.
+ * into rows, active alerts and the alert stream. It never writes. Part of the chatlogctl program
+ * only, not of the core library. Also the program's messages ("chatlogctl: ...") and allocations,
+ * which exit when memory runs out: a command-line tool has nothing better to do then.
  */
 #ifndef CHATLOGD_CTL_REDIS_H
 #define CHATLOGD_CTL_REDIS_H

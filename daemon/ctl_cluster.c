@@ -242,6 +242,8 @@ static int refresh_map(struct ctl_cluster *c, char *err, size_t errlen)
 			if ((c->nodes[i].redis != NULL) == (pass == 0) &&
 			    ask_slots(c, (int)i, err, errlen) == 0)
 				return 0;
+	/* No node answers: the next ctl_cluster_connect starts again from the seed. */
+	c->has_map = 0;
 	return -1;
 }
 

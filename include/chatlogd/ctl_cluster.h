@@ -29,7 +29,8 @@ struct ctl_cluster *ctl_cluster_new(const struct redis_endpoint *seed);
 int ctl_cluster_connect(struct ctl_cluster *c, int64_t timeout_ms, char *err, size_t errlen);
 
 /* 1 when a slot map is known (connections lost since come back at their next
- * command), 0 before the first ctl_cluster_connect that worked. */
+ * command); 0 before the first ctl_cluster_connect that worked, and after no node
+ * could be asked for the map. */
 int ctl_cluster_connected(const struct ctl_cluster *c);
 
 /* Runs argv on the master of key's slot, following redirects. The reply belongs to

@@ -5,9 +5,10 @@
 # prints must be byte-identical between the two: top, agent, report, alerts and assess
 # (JSON, CSV, tables) and `serve`'s JSON API fetched with curl. Then again while one
 # slot is half migrated (ASK followed), after it moved (MOVED followed by a serve that
-# started before), and after redis-cli resharded 1000 slots; the live alerts of a serve
-# subscribed on one node get a PUBLISH made on another; and the wrong kind of server
-# is refused both ways, naming the redis_cluster setting.
+# started before), and after redis-cli resharded 1000 slots; alerts --follow gets an
+# XADD; the live alerts of a serve subscribed on one node get a PUBLISH made on
+# another; and the wrong kind of server is refused both ways, naming the
+# redis_cluster setting.
 # usage: ctl_cluster.sh CHATLOGD SOURCE_DIR
 set -u
 BIN=$1
@@ -21,6 +22,7 @@ failed=0
 CLUSTER_PIDS=
 REDIS_PID=
 SERVE_PIDS=
+FOLLOW_PID=
 
 command -v redis-server >/dev/null 2>&1 || {
 	echo "skipped: no redis-server"
@@ -30,6 +32,7 @@ command -v redis-server >/dev/null 2>&1 || {
 . "$SRC/tests/integration/private_cluster.sh"
 
 cleanup() {
+	[ -n "$FOLLOW_PID" ] && kill -9 "$FOLLOW_PID" 2>/dev/null
 	for pid in $SERVE_PIDS; do
 		kill -9 "$pid" 2>/dev/null
 	done
@@ -286,6 +289,29 @@ same "chatlogctl after the reshard" "$TMP/reshard-out" "$TMP/one"
 if [ -n "${CLUSTER_BASE:-}" ]; then
 	api_outputs "$CLUSTER_BASE" "$TMP/api-reshard"
 	same "serve's API after the reshard (MOVED)" "$TMP/api-reshard" "$TMP/api-one"
+fi
+
+# ---- alerts --follow: XREAD on the stream's master ----
+"$CTL" --config "$TMP/cluster.conf" alerts --follow >"$TMP/follow.txt" 2>"$TMP/follow.err" &
+FOLLOW_PID=$!
+for _ in $(seq 100); do
+	grep -q '^following cs:alerts:log' "$TMP/follow.txt" && break
+	sleep 0.1
+done
+redis-cli -c -p "$SEED_PORT" xadd cs:alerts:log '*' alert '{"type":"raised","shop":"s1","agent":"dave","metric":"frt","value_ms":7000,"target_ms":6000,"samples":3,"window_s":300,"ts":"2026-11-24T10:09:00.000+08:00"}' >/dev/null
+for _ in $(seq 100); do
+	grep -q 'raised  frt .*dave' "$TMP/follow.txt" && break
+	sleep 0.1
+done
+kill -INT "$FOLLOW_PID"
+wait "$FOLLOW_PID"
+rc=$?
+FOLLOW_PID=
+if [ "$rc" = 0 ] && grep -q 'raised  frt .*dave' "$TMP/follow.txt" && [ ! -s "$TMP/follow.err" ]; then
+	ok "alerts --follow on the cluster gets an XADD, ends with exit 0"
+else
+	fail "alerts --follow on the cluster gets an XADD, ends with exit 0 (exit $rc)"
+	sed 's/^/  | /' "$TMP/follow.txt" "$TMP/follow.err" | head -n 10
 fi
 
 # ---- live alerts: subscribed on the seed, published on another master ----

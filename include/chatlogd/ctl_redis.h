@@ -86,7 +86,9 @@ void ctl_redis_master(const struct ctl_redis *c, size_t i, const char **host, in
 void ctl_redis_keep_password(struct ctl_redis *c);
 
 /* Connects again when there is no connection or the last command lost it (an error
- * on the socket, a timeout). 0 when connected, -1 after saying why. */
+ * on the socket, a timeout; on a cluster: when no node answered for the slot map,
+ * as a lost master's connection comes back at its next command). 0 when
+ * connected, -1 after saying why. */
 int ctl_redis_ensure(struct ctl_redis *c, int64_t timeout_ms);
 
 /* Disconnects and frees; accepts NULL. */

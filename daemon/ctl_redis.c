@@ -1,8 +1,9 @@
 /*
- * ctl_redis.c owns chatlogctl's blocking connection to Redis and its reads of the
- * published schema (reference.md §6, §7): it turns keys into rows, shops and alert messages
- * and says on stderr what went wrong. It only reads, and it knows nothing of how
- * the rows are laid out (chatlogctl.c) or what the numbers mean (scoreboard.c).
+ * ctl_redis.c owns chatlogctl's blocking connection to Redis (one server, or a
+ * Redis Cluster through ctl_cluster.c) and its reads of the published schema
+ * (reference.md §6, §7): it turns keys into rows, shops and alert messages and says
+ * on stderr what went wrong. It only reads, and it knows nothing of how the rows
+ * are laid out (chatlogctl.c) or what the numbers mean (scoreboard.c).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <hiredis/hiredis.h>
 
 #include "chatlogd/config.h"
+#include "chatlogd/ctl_cluster.h"
 #include "chatlogd/ctl_redis.h"
 #include "chatlogd/rediskey.h"
 #include "chatlogd/redisconn.h"
@@ -23,7 +25,8 @@
 #define CTL_FOLLOW_BATCH 100
 
 struct ctl_redis {
-	redisContext *redis;
+	redisContext *redis;            /* one server; NULL with a cluster */
+	struct ctl_cluster *cluster;    /* redis_cluster = on; NULL for one server */
 	struct redis_endpoint endpoint; /* the password is wiped once connected */
 	char where[320];                /* the endpoint for messages: never the password */
 	char *prefix;
@@ -93,7 +96,28 @@ struct ctl_redis *ctl_redis_new(const struct config *cfg, char *err, size_t errl
 	}
 	reasons_init(&c->reasons);
 	c->prefix = xstrdup(cfg->prefix);
-	if (ep->unix_path != NULL)
+	if (strcmp(cfg->redis_cluster, "on") == 0) {
+		/* The daemon's words (rediscluster.c), for the same URL. */
+		if (ep->unix_path != NULL) {
+			snprintf(err, errlen,
+			         "redis url: a Redis Cluster is reached over TCP: give "
+			         "redis://host:port of any of its nodes");
+			ctl_redis_free(c);
+			return NULL;
+		}
+		if (ep->db != 0) {
+			snprintf(err, errlen, "redis url: a Redis Cluster has only db 0: drop /%d",
+			         ep->db);
+			ctl_redis_free(c);
+			return NULL;
+		}
+		c->cluster = ctl_cluster_new(ep);
+	}
+	if (c->cluster != NULL && strchr(ep->host, ':') != NULL)
+		snprintf(c->where, sizeof(c->where), "cluster [%s]:%d", ep->host, ep->port);
+	else if (c->cluster != NULL)
+		snprintf(c->where, sizeof(c->where), "cluster %s:%d", ep->host, ep->port);
+	else if (ep->unix_path != NULL)
 		snprintf(c->where, sizeof(c->where), "unix:%s db %d", ep->unix_path, ep->db);
 	else if (strchr(ep->host, ':') != NULL)
 		snprintf(c->where, sizeof(c->where), "[%s]:%d db %d", ep->host, ep->port, ep->db);
@@ -108,6 +132,7 @@ void ctl_redis_free(struct ctl_redis *c)
 		return;
 	if (c->redis != NULL)
 		redisFree(c->redis);
+	ctl_cluster_free(c->cluster);
 	redisconn_endpoint_free(&c->endpoint);
 	reasons_free(&c->reasons);
 	free(c->prefix);
@@ -124,15 +149,30 @@ const struct reasons *ctl_redis_reasons(const struct ctl_redis *c)
 	return &c->reasons;
 }
 
-/* Runs one command; NULL (after saying why) when the connection failed or Redis
- * answered an error. The caller frees the reply. */
+/* Sends one command to the server, or to the master of key's slot in a cluster;
+ * NULL with the reason in why when the connection failed. */
+static redisReply *ctl_redis_send(struct ctl_redis *c, const char *key, int argc, const char **argv,
+                                  char *why, size_t whylen)
+{
+	redisReply *reply;
+
+	if (c->cluster != NULL)
+		return ctl_cluster_command(c->cluster, key, argc, argv, why, whylen);
+	if ((reply = redisCommandArgv(c->redis, argc, argv, NULL)) == NULL)
+		snprintf(why, whylen, "%s",
+		         c->redis->errstr[0] ? c->redis->errstr : "connection lost");
+	return reply;
+}
+
+/* Runs one command whose key is argv[1]; NULL (after saying why) when the
+ * connection failed or Redis answered an error. The caller frees the reply. */
 static redisReply *ctl_redis_command(struct ctl_redis *c, int argc, const char **argv)
 {
-	redisReply *reply = redisCommandArgv(c->redis, argc, argv, NULL);
+	char why[512];
+	redisReply *reply = ctl_redis_send(c, argv[1], argc, argv, why, sizeof(why));
 
 	if (reply == NULL) {
-		ctl_error("redis %s: %s %s: %s", c->where, argv[0], argc > 1 ? argv[1] : "",
-		          c->redis->errstr[0] ? c->redis->errstr : "connection lost");
+		ctl_error("redis %s: %s %s: %s", c->where, argv[0], argv[1], why);
 		return NULL;
 	}
 	if (reply->type == REDIS_REPLY_ERROR) {
@@ -144,14 +184,34 @@ static redisReply *ctl_redis_command(struct ctl_redis *c, int argc, const char *
 	return reply;
 }
 
-int ctl_redis_connect(struct ctl_redis *c, int64_t timeout_ms)
+/* -1 (after saying so) when the one server is a Redis Cluster node: it would answer
+ * MOVED for most keys. An error (INFO denied by an ACL) says nothing either way. */
+static int refuse_cluster_node(struct ctl_redis *c)
 {
-	struct timeval tv = {(time_t)(timeout_ms / 1000), (suseconds_t)(timeout_ms % 1000) * 1000};
+	const char *argv[2] = {"INFO", "cluster"};
+	redisReply *reply = redisCommandArgv(c->redis, 2, argv, NULL);
+	int is_cluster;
+
+	if (reply == NULL) {
+		ctl_error("redis %s: INFO cluster: %s", c->where, c->redis->errstr);
+		return -1;
+	}
+	is_cluster = reply->type != REDIS_REPLY_ERROR && reply->str != NULL &&
+	             strstr(reply->str, "cluster_enabled:1") != NULL;
+	freeReplyObject(reply);
+	if (is_cluster)
+		ctl_error("redis %s: the server is a Redis Cluster node: set redis_cluster = on",
+		          c->where);
+	return is_cluster ? -1 : 0;
+}
+
+/* Connects to the one server: timeouts, AUTH, the mode check, SELECT. */
+static int connect_one_server(struct ctl_redis *c, struct timeval tv)
+{
 	const struct redis_endpoint *ep = &c->endpoint;
 	const char *argv[3];
 	redisReply *reply;
 	char db[16];
-	int rc = -1;
 
 	if (ep->unix_path != NULL)
 		c->redis = redisConnectUnixWithTimeout(ep->unix_path, tv);
@@ -160,11 +220,11 @@ int ctl_redis_connect(struct ctl_redis *c, int64_t timeout_ms)
 	if (c->redis == NULL || c->redis->err != 0) {
 		ctl_error("cannot connect to Redis at %s: %s", c->where,
 		          c->redis != NULL ? c->redis->errstr : "out of memory");
-		goto done;
+		return -1;
 	}
 	if (redisSetTimeout(c->redis, tv) != REDIS_OK) {
 		ctl_error("cannot set a timeout on the Redis connection");
-		goto done;
+		return -1;
 	}
 	if (ep->password != NULL) {
 		argv[0] = "AUTH";
@@ -176,20 +236,37 @@ int ctl_redis_connect(struct ctl_redis *c, int64_t timeout_ms)
 			          reply != NULL ? reply->str : c->redis->errstr);
 			if (reply != NULL)
 				freeReplyObject(reply);
-			goto done;
+			return -1;
 		}
 		freeReplyObject(reply);
 	}
+	/* Before SELECT, which a cluster node refuses in words that name no setting. */
+	if (refuse_cluster_node(c) == -1)
+		return -1;
 	if (ep->db != 0) {
 		snprintf(db, sizeof(db), "%d", ep->db);
 		argv[0] = "SELECT";
 		argv[1] = db;
 		if ((reply = ctl_redis_command(c, 2, argv)) == NULL)
-			goto done;
+			return -1;
 		freeReplyObject(reply);
 	}
-	rc = 0;
-done:
+	return 0;
+}
+
+int ctl_redis_connect(struct ctl_redis *c, int64_t timeout_ms)
+{
+	struct timeval tv = {(time_t)(timeout_ms / 1000), (suseconds_t)(timeout_ms % 1000) * 1000};
+	char err[512];
+	int rc;
+
+	if (c->cluster != NULL) {
+		if ((rc = ctl_cluster_connect(c->cluster, timeout_ms, err, sizeof(err))) == -1)
+			ctl_error("redis %s: %s", c->where, err);
+	} else {
+		rc = connect_one_server(c, tv);
+	}
+	/* A cluster client keeps its own copy: masters met later need it. */
 	if (c->endpoint.password != NULL && !c->keep_password) {
 		explicit_bzero(c->endpoint.password, strlen(c->endpoint.password));
 		free(c->endpoint.password);
@@ -205,6 +282,9 @@ void ctl_redis_keep_password(struct ctl_redis *c)
 
 int ctl_redis_ensure(struct ctl_redis *c, int64_t timeout_ms)
 {
+	/* A cluster's lost node connections come back at their next command. */
+	if (c->cluster != NULL)
+		return ctl_cluster_connected(c->cluster) ? 0 : ctl_redis_connect(c, timeout_ms);
 	if (c->redis != NULL && c->redis->err == 0)
 		return 0;
 	if (c->redis != NULL) {
@@ -212,6 +292,16 @@ int ctl_redis_ensure(struct ctl_redis *c, int64_t timeout_ms)
 		c->redis = NULL;
 	}
 	return ctl_redis_connect(c, timeout_ms);
+}
+
+size_t ctl_redis_master_count(const struct ctl_redis *c)
+{
+	return c->cluster != NULL ? ctl_cluster_master_count(c->cluster) : 0;
+}
+
+void ctl_redis_master(const struct ctl_redis *c, size_t i, const char **host, int *port)
+{
+	ctl_cluster_master(c->cluster, i, host, port);
 }
 
 /* ---- sets and hashes ---- */
@@ -242,15 +332,14 @@ static int ctl_redis_members(struct ctl_redis *c, const char *key, char ***out, 
 	return 0;
 }
 
-/* HGETALL of every key in one round trip; replies[i] belongs to the caller. -1
- * after saying why (every reply then freed). */
-static int ctl_redis_hgetall(struct ctl_redis *c, char *const *keys, size_t count,
-                             redisReply **replies)
+/* HGETALL of every key, pipelined on the one server; -1 after saying why when the
+ * connection failed (every reply then freed). */
+static int hgetall_one_server(struct ctl_redis *c, char *const *keys, size_t count,
+                              redisReply **replies)
 {
 	const char *argv[2] = {"HGETALL", NULL};
 	void *reply;
-	size_t i, got = 0;
-	int rc = 0;
+	size_t i;
 
 	for (i = 0; i < count; i++) {
 		argv[1] = keys[i];
@@ -258,23 +347,58 @@ static int ctl_redis_hgetall(struct ctl_redis *c, char *const *keys, size_t coun
 			ctl_out_of_memory();
 	}
 	for (i = 0; i < count; i++) {
-		replies[i] = NULL;
 		if (redisGetReply(c->redis, &reply) != REDIS_OK) {
 			ctl_error("redis %s: HGETALL %s: %s", c->where, keys[i], c->redis->errstr);
-			rc = -1;
-			break;
+			while (i-- > 0)
+				freeReplyObject(replies[i]);
+			return -1;
 		}
 		replies[i] = reply;
-		got++;
-		if (replies[i]->type == REDIS_REPLY_ERROR && rc == 0) {
-			ctl_error("redis %s: HGETALL %s: %s", c->where, keys[i], replies[i]->str);
-			rc = -1;
-		}
 	}
-	if (rc == -1)
-		for (i = 0; i < got; i++)
-			freeReplyObject(replies[i]);
+	return 0;
+}
+
+/* HGETALL of every key, pipelined per master of a cluster; as hgetall_one_server. */
+static int hgetall_cluster(struct ctl_redis *c, char *const *keys, size_t count,
+                           redisReply **replies)
+{
+	const char **argv = xcalloc(2 * count + 1, sizeof(*argv));
+	const char *const **commands = xcalloc(count + 1, sizeof(*commands));
+	char why[512];
+	int rc;
+
+	for (size_t i = 0; i < count; i++) {
+		argv[2 * i] = "HGETALL";
+		argv[2 * i + 1] = keys[i];
+		commands[i] = &argv[2 * i];
+	}
+	if ((rc = ctl_cluster_pipeline(c->cluster, count, 2, commands, replies, why,
+	                               sizeof(why))) == -1)
+		ctl_error("redis %s: HGETALL: %s", c->where, why);
+	free(commands);
+	free(argv);
 	return rc;
+}
+
+/* HGETALL of every key in one round trip (one per master in a cluster);
+ * replies[i] belongs to the caller. -1 after saying why (every reply then freed). */
+static int ctl_redis_hgetall(struct ctl_redis *c, char *const *keys, size_t count,
+                             redisReply **replies)
+{
+	int rc = c->cluster != NULL ? hgetall_cluster(c, keys, count, replies)
+	                            : hgetall_one_server(c, keys, count, replies);
+	size_t i;
+
+	if (rc == -1)
+		return -1;
+	for (i = 0; i < count && replies[i]->type != REDIS_REPLY_ERROR; i++)
+		;
+	if (i == count)
+		return 0;
+	ctl_error("redis %s: HGETALL %s: %s", c->where, keys[i], replies[i]->str);
+	for (i = 0; i < count; i++)
+		freeReplyObject(replies[i]);
+	return -1;
 }
 
 int ctl_redis_shops(struct ctl_redis *c, const char *only, char ***shops, size_t *count)
@@ -763,17 +887,18 @@ int ctl_redis_follow_alerts(struct ctl_redis *c, char *last_id, size_t id_size, 
 {
 	char *stream = ctl_format("%s:alerts:log", c->prefix), block[24], batch[24];
 	const char *argv[8] = {"XREAD", "COUNT", batch, "BLOCK", block, "STREAMS", stream, last_id};
+	char why[512];
 	int rc = 0, done = 0;
 
 	snprintf(block, sizeof(block), "%lld", (long long)block_ms);
 	snprintf(batch, sizeof(batch), "%d", CTL_FOLLOW_BATCH);
 	while (!*stop && !done) {
-		redisReply *reply = redisCommandArgv(c->redis, 8, argv, NULL), *entries;
+		redisReply *reply = ctl_redis_send(c, stream, 8, argv, why, sizeof(why)), *entries;
 		if (reply == NULL && *stop)
 			break; /* the signal interrupted the blocked read */
 		if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
 			ctl_error("redis %s: XREAD %s: %s", c->where, stream,
-			          reply != NULL ? reply->str : c->redis->errstr);
+			          reply != NULL ? reply->str : why);
 			if (reply != NULL)
 				freeReplyObject(reply);
 			rc = -1;

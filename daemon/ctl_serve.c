@@ -617,6 +617,20 @@ static void serve_close(struct serve *s)
 	explicit_bzero(s->token, sizeof(s->token));
 }
 
+/* The masters of a Redis Cluster (none for one server), for the subscriber to move
+ * to when its node goes: PUBLISH reaches every node. Addresses are borrowed from
+ * redis until its next command; free the array. */
+static struct subscriber_node *cluster_nodes(const struct ctl_redis *redis, size_t *count)
+{
+	struct subscriber_node *nodes;
+
+	*count = ctl_redis_master_count(redis);
+	nodes = xcalloc(*count + 1, sizeof(*nodes));
+	for (size_t i = 0; i < *count; i++)
+		ctl_redis_master(redis, i, &nodes[i].address, &nodes[i].port);
+	return nodes;
+}
+
 int ctl_serve_run(struct ctl_redis *redis, const struct rules *labels,
                   const struct ctl_serve_options *o)
 {
@@ -631,6 +645,7 @@ int ctl_serve_run(struct ctl_redis *redis, const struct rules *labels,
 	    .backoff_max_ms = 5000,
 	};
 	struct timeval ping = {CTL_SERVE_PING_SECONDS, 0};
+	struct subscriber_node *others;
 	int rc = 2;
 
 	TAILQ_INIT(&s.streams);
@@ -663,15 +678,19 @@ int ctl_serve_run(struct ctl_redis *redis, const struct rules *labels,
 		ctl_error("cannot set up the server");
 		goto done;
 	}
-	if ((s.alerts = subscriber_new(s.base, &sub, on_alert, on_alerts_state, &s, err,
-	                               sizeof(err))) == NULL) {
+	ctl_redis_keep_password(redis);
+	if (redis_ready(&s) == -1)
+		ctl_error("serve: Redis is not reachable yet; pages say so until it is");
+	/* A cluster's masters, as the map of the first connection names them. */
+	others = cluster_nodes(redis, &sub.other_node_count);
+	sub.other_nodes = others;
+	s.alerts = subscriber_new(s.base, &sub, on_alert, on_alerts_state, &s, err, sizeof(err));
+	free(others);
+	if (s.alerts == NULL) {
 		ctl_error("%s", err);
 		rc = 2;
 		goto done;
 	}
-	ctl_redis_keep_password(redis);
-	if (redis_ready(&s) == -1)
-		ctl_error("serve: Redis is not reachable yet; pages say so until it is");
 	print_url(&s, o);
 	rc = event_base_dispatch(s.base) == -1 ? 1 : 0;
 done:

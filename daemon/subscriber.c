@@ -1,8 +1,9 @@
 /*
  * subscriber.c owns one pub/sub subscription to Redis on the libevent loop: the
  * connection (resolved without blocking, like redisconn.c), AUTH, SUBSCRIBE, the
- * messages, and reconnecting after a loss. It sends no other command (a subscribed
- * connection cannot) and knows nothing of what the messages mean.
+ * messages, and reconnecting after a loss (to the next of a cluster's other nodes,
+ * when it was given some). It sends no other command (a subscribed connection
+ * cannot) and knows nothing of what the messages mean.
  *
  * Freeing follows redisconn.c: every entry from the loop counts itself in depth, and
  * subscriber_free inside one only marks the object for the outermost entry to free.
@@ -42,7 +43,9 @@ struct subscriber {
 	subscriber_state_fn state_fn;
 	void *ctx;
 
-	struct redis_endpoint endpoint; /* owned; the password stays for reconnects */
+	struct redis_endpoint endpoint;      /* owned; the password stays for reconnects */
+	struct subscriber_node *other_nodes; /* owned, addresses too; tried in turn */
+	size_t other_node_count;
 	char *channel;
 	int64_t connect_timeout_ms, backoff_min_ms, backoff_max_ms;
 	int64_t backoff_ms;       /* wait before the attempt after the next failure */
@@ -75,6 +78,9 @@ static void subscriber_destroy(struct subscriber *s)
 		event_free(s->connect_timer);
 	resolver_free(s->resolver);
 	redisconn_endpoint_free(&s->endpoint);
+	for (size_t i = 0; i < s->other_node_count; i++)
+		free((char *)s->other_nodes[i].address);
+	free(s->other_nodes);
 	free(s->channel);
 	free(s);
 }
@@ -195,7 +201,7 @@ static void subscriber_on_message(redisAsyncContext *ac, void *r, void *privdata
 	subscriber_leave(s);
 }
 
-static void subscriber_connect(struct subscriber *s, const char *address)
+static void subscriber_connect(struct subscriber *s, const char *address, int port)
 {
 	const char *auth[3] = {"AUTH", NULL, NULL};
 	const char *subscribe[2] = {"SUBSCRIBE", s->channel};
@@ -204,9 +210,8 @@ static void subscriber_connect(struct subscriber *s, const char *address)
 	char reason[256];
 	int ok = 1;
 
-	if ((ac =
-	         redisconn_open(ep->unix_path, address, ep->port, s->base, s, subscriber_on_connect,
-	                        subscriber_on_disconnect, reason, sizeof(reason))) == NULL) {
+	if ((ac = redisconn_open(ep->unix_path, address, port, s->base, s, subscriber_on_connect,
+	                         subscriber_on_disconnect, reason, sizeof(reason))) == NULL) {
 		subscriber_drop(s, reason);
 		return;
 	}
@@ -239,10 +244,15 @@ static void subscriber_on_step(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	subscriber_enter(s);
 	if (s->state == SUBSCRIBER_WAITING) {
+		/* The URL's node, then each other node in turn, one per failed attempt. */
+		size_t turn = s->failed_attempts % (1 + s->other_node_count);
 		tv = subscriber_timeval(s->connect_timeout_ms);
 		evtimer_add(s->connect_timer, &tv);
-		if (s->resolver == NULL) {
-			subscriber_connect(s, s->endpoint.host);
+		if (turn > 0) {
+			subscriber_connect(s, s->other_nodes[turn - 1].address,
+			                   s->other_nodes[turn - 1].port);
+		} else if (s->resolver == NULL) {
+			subscriber_connect(s, s->endpoint.host, s->endpoint.port);
 		} else {
 			resolver_lookup(s->resolver, s->endpoint.host, &s->lookup, &s->answer,
 			                s->step_timer);
@@ -256,7 +266,7 @@ static void subscriber_on_step(evutil_socket_t fd, short what, void *arg)
 			         failure);
 			subscriber_drop(s, reason);
 		} else {
-			subscriber_connect(s, address);
+			subscriber_connect(s, address, s->endpoint.port);
 		}
 	}
 	subscriber_leave(s);
@@ -276,6 +286,26 @@ static void subscriber_on_connect_timeout(evutil_socket_t fd, short what, void *
 	         (long long)s->connect_timeout_ms);
 	subscriber_drop(s, reason);
 	subscriber_leave(s);
+}
+
+/* Keeps the other nodes with a numeric address: they are connected to without a
+ * lookup. A Unix socket has no other nodes. */
+static void subscriber_copy_nodes(struct subscriber *s, const struct subscriber_settings *set)
+{
+	struct in6_addr addr6;
+	struct in_addr addr4;
+
+	if (s->endpoint.unix_path != NULL || set->other_node_count == 0)
+		return;
+	s->other_nodes = xcalloc(set->other_node_count, sizeof(*s->other_nodes));
+	for (size_t i = 0; i < set->other_node_count; i++) {
+		const struct subscriber_node *node = &set->other_nodes[i];
+		if (inet_pton(AF_INET, node->address, &addr4) != 1 &&
+		    inet_pton(AF_INET6, node->address, &addr6) != 1)
+			continue;
+		s->other_nodes[s->other_node_count].address = xstrdup(node->address);
+		s->other_nodes[s->other_node_count++].port = node->port;
+	}
 }
 
 struct subscriber *subscriber_new(struct event_base *base, const struct subscriber_settings *set,
@@ -322,6 +352,7 @@ struct subscriber *subscriber_new(struct event_base *base, const struct subscrib
 		snprintf(err, errlen, "subscriber: cannot set up the DNS resolver");
 		goto fail;
 	}
+	subscriber_copy_nodes(s, set);
 	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
 		log_warnx("subscriber: SIGPIPE is not ignored; a write to a dropped connection "
 		          "would kill the process");

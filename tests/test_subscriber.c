@@ -2,8 +2,9 @@
  * Tests for subscriber.c against private redis-servers on a real libevent loop:
  * messages of the channel (and only of it) arrive as they were published, binary
  * and Chinese text included; a crashed server is subscribed to again once it is
- * back; AUTH from a password file; a wrong password is reported and retried; and
- * freeing from inside a message callback.
+ * back, or on the next node given (a cluster's) when it is not; AUTH from a
+ * password file; a wrong password is reported and retried; and freeing from inside
+ * a message callback.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -182,6 +183,56 @@ end:
 	event_base_free(base);
 }
 
+/* A cluster's subscriber: PUBLISH reaches every node, so when its node dies it
+ * subscribes on the next one it was given. */
+static void test_moves_to_the_other_node_when_its_node_dies(void)
+{
+	struct redis_server_options opt = {0, NULL, NULL, NULL};
+	struct event_base *base = event_base_new();
+	struct redis_server first, second;
+	struct subscriber_node other = {.address = "127.0.0.1"};
+	struct subscriber_settings s = {
+	    .channel = "cs:alerts",
+	    .connect_timeout_ms = 2000,
+	    .backoff_min_ms = 20,
+	    .backoff_max_ms = 200,
+	    .other_nodes = &other,
+	    .other_node_count = 1,
+	};
+	struct probe p;
+	char err[256] = "";
+
+	memset(&p, 0, sizeof(p));
+	memset(&first, 0, sizeof(first));
+	memset(&second, 0, sizeof(second));
+	if (redis_server_start(&first, &opt) == -1 || redis_server_start(&second, &opt) == -1) {
+		CHECK(!"redis_server_start");
+		goto end;
+	}
+	s.url = first.url;
+	other.port = second.port;
+	if ((p.sub = subscriber_new(base, &s, on_message, on_state, &p, err, sizeof(err))) ==
+	    NULL) {
+		CHECK(!"subscriber_new");
+		goto end;
+	}
+	LOOP_UNTIL(base, p.subscribed, WAIT_MS);
+	CHECK_INT(publish(&first, "cs:alerts", "one", 3), 1);
+	CHECK_INT(publish(&second, "cs:alerts", "none", 4), 0);
+	redis_server_kill(&first);
+	LOOP_UNTIL(base, p.ups == 2, WAIT_MS);
+	CHECK_INT(p.ups, 2);
+	CHECK_INT(publish(&second, "cs:alerts", "two", 3), 1);
+	LOOP_UNTIL(base, p.messages == 2, WAIT_MS);
+	CHECK_INT(p.messages, 2);
+	CHECK(p.last_len == 3 && memcmp(p.last, "two", 3) == 0);
+end:
+	subscriber_free(p.sub);
+	redis_server_stop(&first);
+	redis_server_stop(&second);
+	event_base_free(base);
+}
+
 static void test_auth_from_a_password_file_and_a_wrong_one(void)
 {
 	static const char *const args[] = {"--requirepass", "s3cret", NULL};
@@ -264,7 +315,14 @@ end:
 
 static void test_bad_settings_are_refused(void)
 {
-	struct subscriber_settings s = {"redis://127.0.0.1:1", "", "cs:alerts", 0, 20, 200};
+	struct subscriber_settings s = {
+	    .url = "redis://127.0.0.1:1",
+	    .password_file = "",
+	    .channel = "cs:alerts",
+	    .connect_timeout_ms = 0,
+	    .backoff_min_ms = 20,
+	    .backoff_max_ms = 200,
+	};
 	struct event_base *base = event_base_new();
 	char err[256];
 
@@ -283,6 +341,7 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	RUN(test_messages_of_the_channel_arrive_as_published);
 	RUN(test_subscribes_again_after_a_crash);
+	RUN(test_moves_to_the_other_node_when_its_node_dies);
 	RUN(test_auth_from_a_password_file_and_a_wrong_one);
 	RUN(test_free_inside_the_message_callback);
 	RUN(test_bad_settings_are_refused);

@@ -1,10 +1,10 @@
 /*
  * chatlogctl's side of Redis: one blocking hiredis connection (timeouts, AUTH,
- * SELECT) and the reads of the reference.md §6/§7 schema the scoreboard needs: shops,
- * agents, counters hashes into rows, active alerts and the alert stream. It never
- * writes. Part of the chatlogctl program only, not of the core library. Also the
- * program's messages ("chatlogctl: ...") and allocations, which exit when memory
- * runs out: a command-line tool has nothing better to do then.
+ * SELECT), or a Redis Cluster's masters (ctl_cluster.h), and the reads of the
+ * reference.md §6/§7 schema the scoreboard needs: shops, agents, counters hashes
+ * into rows, active alerts and the alert stream. It never writes. Part of the chatlogctl program
+ * only, not of the core library. Also the program's messages ("chatlogctl: ...") and allocations,
+ * which exit when memory runs out: a command-line tool has nothing better to do then.
  */
 #ifndef CHATLOGD_CTL_REDIS_H
 #define CHATLOGD_CTL_REDIS_H
@@ -70,15 +70,25 @@ void ctl_alerts_free(struct ctl_alert *list, size_t count);
 struct ctl_redis *ctl_redis_new(const struct config *cfg, char *err, size_t errlen);
 
 /* Connects (timeout_ms for the connection and for every reply), authenticates,
- * selects the database and forgets the password. -1 after saying why. */
+ * checks the server's kind against redis_cluster, selects the database and forgets
+ * the password (a cluster client keeps its own copy for masters met later). With
+ * redis_cluster = on: reads the slot map and connects to every master. -1 after
+ * saying why. */
 int ctl_redis_connect(struct ctl_redis *c, int64_t timeout_ms);
+
+/* With redis_cluster = on and connected: how many masters serve slots, and the
+ * host and port of master i (valid until the next command). 0 for one server. */
+size_t ctl_redis_master_count(const struct ctl_redis *c);
+void ctl_redis_master(const struct ctl_redis *c, size_t i, const char **host, int *port);
 
 /* For a long-running command (serve): the password stays in memory after connecting,
  * for ctl_redis_ensure. */
 void ctl_redis_keep_password(struct ctl_redis *c);
 
 /* Connects again when there is no connection or the last command lost it (an error
- * on the socket, a timeout). 0 when connected, -1 after saying why. */
+ * on the socket, a timeout; on a cluster: when no node answered for the slot map,
+ * as a lost master's connection comes back at its next command). 0 when
+ * connected, -1 after saying why. */
 int ctl_redis_ensure(struct ctl_redis *c, int64_t timeout_ms);
 
 /* Disconnects and frees; accepts NULL. */

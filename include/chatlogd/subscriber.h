@@ -14,12 +14,23 @@
 struct event_base;
 struct subscriber;
 
+/* A node to subscribe on instead of the URL's: a numeric address and a TCP port. */
+struct subscriber_node {
+	const char *address;
+	int port;
+};
+
 struct subscriber_settings {
 	const char *url;           /* as redisconn_parse_url takes it */
 	const char *password_file; /* "" or NULL: none */
 	const char *channel;
 	int64_t connect_timeout_ms; /* from an attempt's start to the subscription */
 	int64_t backoff_min_ms, backoff_max_ms;
+	/* Redis Cluster: PUBLISH reaches subscribers on every node, so after a failed
+	 * attempt or a lost subscription the next attempt goes to the next of these
+	 * (the URL's node, then each in turn; same credentials). NULL: the URL only. */
+	const struct subscriber_node *other_nodes;
+	size_t other_node_count;
 };
 
 /* A message of the channel; valid during the call. */
@@ -30,7 +41,8 @@ typedef void (*subscriber_message_fn)(void *ctx, const char *message, size_t len
 typedef void (*subscriber_state_fn)(void *ctx, int subscribed, const char *reason);
 
 /* Starts subscribing from the loop (no callback runs inside this call). Settings
- * are copied and the password read now. NULL with a reason in err for a bad URL,
+ * (other_nodes too) are copied and the password read now; other nodes whose
+ * address is not numeric are left out. NULL with a reason in err for a bad URL,
  * settings or password file. The caller must ignore SIGPIPE. */
 struct subscriber *subscriber_new(struct event_base *base, const struct subscriber_settings *s,
                                   subscriber_message_fn message_fn, subscriber_state_fn state_fn,

@@ -145,25 +145,6 @@ fail:
 
 /* ---- the slot map ---- */
 
-/* Whether a CLUSTER SLOTS entry is [start, end, [host, port, ...], ...] with
- * 0 <= start <= end < 16384. */
-static int slots_entry_valid(const redisReply *range)
-{
-	const redisReply *master;
-
-	if (range->type != REDIS_REPLY_ARRAY || range->elements < 3 ||
-	    range->element[0]->type != REDIS_REPLY_INTEGER ||
-	    range->element[1]->type != REDIS_REPLY_INTEGER || range->element[0]->integer < 0 ||
-	    range->element[1]->integer < range->element[0]->integer ||
-	    range->element[1]->integer >= CTL_CLUSTER_SLOTS)
-		return 0;
-	master = range->element[2];
-	return master->type == REDIS_REPLY_ARRAY && master->elements >= 2 &&
-	       master->element[0]->type == REDIS_REPLY_STRING &&
-	       master->element[1]->type == REDIS_REPLY_INTEGER && master->element[1]->integer > 0 &&
-	       master->element[1]->integer <= 65535;
-}
-
 /* Replaces the map with a CLUSTER SLOTS answer of node asked. -1 (map unchanged)
  * when it is malformed or empty (a node not yet in a cluster knows no slots). */
 static int apply_slots(struct ctl_cluster *c, int asked, const redisReply *reply)
@@ -171,7 +152,7 @@ static int apply_slots(struct ctl_cluster *c, int asked, const redisReply *reply
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0)
 		return -1;
 	for (size_t i = 0; i < reply->elements; i++)
-		if (!slots_entry_valid(reply->element[i]))
+		if (!rediscluster_slots_entry_valid(reply->element[i]))
 			return -1;
 	for (size_t i = 0; i < CTL_CLUSTER_SLOTS; i++)
 		c->slot_node[i] = -1;

@@ -203,28 +203,16 @@ static struct cluster_request *cluster_request_new(struct rediscluster *c,
                                                    const size_t *argvlen)
 {
 	struct cluster_request *req;
-	size_t bytes = 0;
-	char *data;
-	int i;
+	const char **copied_argv;
+	size_t *copied_len;
 
-	for (i = 0; i < argc; i++)
-		bytes += argvlen[i];
-	req =
-	    xcalloc(1, sizeof(*req) + (size_t)argc * (sizeof(*req->argv) + sizeof(size_t)) + bytes);
+	req = redisconn_args_block(sizeof(*req), argc, argv, argvlen, &copied_argv, &copied_len);
 	req->cluster = c;
 	req->kind = kind;
 	req->slot = slot;
 	req->argc = argc;
-	req->argv = (const char **)(void *)(req + 1);
-	req->argvlen = (size_t *)(void *)(req->argv + argc);
-	data = (char *)(req->argvlen + argc);
-	for (i = 0; i < argc; i++) {
-		if (argvlen[i] > 0)
-			memcpy(data, argv[i], argvlen[i]);
-		req->argv[i] = data;
-		req->argvlen[i] = argvlen[i];
-		data += argvlen[i];
-	}
+	req->argv = copied_argv;
+	req->argvlen = copied_len;
 	return req;
 }
 
@@ -544,7 +532,7 @@ static int cluster_parse_address(const char *s, size_t len, const char **host, s
 
 /* Whether element i of a CLUSTER SLOTS answer is [start, end, [host, port, ...],
  * ...] with 0 <= start <= end < 16384. */
-static int cluster_slots_entry_valid(const redisReply *range)
+int rediscluster_slots_entry_valid(const struct redisReply *range)
 {
 	const redisReply *master;
 
@@ -579,7 +567,7 @@ static int cluster_apply_slots(struct rediscluster *c, struct cluster_node *aske
 	if (reply->type != REDIS_REPLY_ARRAY)
 		return -1;
 	for (i = 0; i < reply->elements; i++)
-		if (!cluster_slots_entry_valid(reply->element[i]))
+		if (!rediscluster_slots_entry_valid(reply->element[i]))
 			return -1;
 	memset(c->slots, 0, sizeof(c->slots));
 	c->slots_covered = 0;

@@ -1121,38 +1121,48 @@ int redisconn_command(struct redisconn *c, int argc, const char **argv, const si
 	return 0;
 }
 
+void *redisconn_args_block(size_t head, int argc, const char **argv, const size_t *argvlen,
+                           const char ***argv_out, size_t **argvlen_out)
+{
+	size_t bytes = 0;
+	char *block, *data;
+
+	for (int i = 0; i < argc; i++)
+		bytes += argvlen[i];
+	block = xcalloc(1, head + (size_t)argc * (sizeof(**argv_out) + sizeof(size_t)) + bytes);
+	*argv_out = (const char **)(void *)(block + head);
+	*argvlen_out = (size_t *)(void *)(*argv_out + argc);
+	data = (char *)(*argvlen_out + argc);
+	for (int i = 0; i < argc; i++) {
+		if (argvlen[i] > 0)
+			memcpy(data, argv[i], argvlen[i]);
+		(*argv_out)[i] = data;
+		(*argvlen_out)[i] = argvlen[i];
+		data += argvlen[i];
+	}
+	return block;
+}
+
 int redisconn_eval(struct redisconn *c, int script, int argc, const char **argv,
                    const size_t *argvlen, int numkeys, redisconn_reply_fn fn, void *privdata)
 {
 	struct request *req;
-	size_t bytes = 0;
-	char *data;
-	int i;
+	const char **copied_argv;
+	size_t *copied_len;
 
 	if (!redisconn_connected(c) || script < 0 || script >= c->script_count || argc < 0 ||
 	    numkeys < 0 || numkeys > argc)
 		return -1;
-	for (i = 0; i < argc; i++)
-		bytes += argvlen[i];
 	/* The request keeps its own copy of the arguments for the EVAL retry. */
-	req =
-	    xcalloc(1, sizeof(*req) + (size_t)argc * (sizeof(*req->argv) + sizeof(size_t)) + bytes);
+	req = redisconn_args_block(sizeof(*req), argc, argv, argvlen, &copied_argv, &copied_len);
+	req->argv = copied_argv;
+	req->argvlen = copied_len;
 	req->kind = REQUEST_EVAL;
 	req->fn = fn;
 	req->privdata = privdata;
 	req->script = script;
 	req->numkeys = numkeys;
 	req->argc = argc;
-	req->argv = (const char **)(void *)(req + 1);
-	req->argvlen = (size_t *)(void *)(req->argv + argc);
-	data = (char *)(req->argvlen + argc);
-	for (i = 0; i < argc; i++) {
-		if (argvlen[i] > 0)
-			memcpy(data, argv[i], argvlen[i]);
-		req->argv[i] = data;
-		req->argvlen[i] = argvlen[i];
-		data += argvlen[i];
-	}
 	if (redisconn_send_eval(c, req) == -1) {
 		free(req);
 		return -1;

@@ -15,6 +15,7 @@
 #include "chatlogd/redisconn.h"
 
 struct event_base;
+struct redisReply;
 struct rediscluster;
 
 /* What the cluster did since rediscluster_new, for metrics and tests. */
@@ -84,6 +85,10 @@ const char *rediscluster_endpoint(const struct rediscluster *c, char *buf, size_
  * state callback is not called. Safe inside a reply callback and inside the state
  * callback: the memory is then released when that callback returns. */
 void rediscluster_free(struct rediscluster *c);
+
+/* Whether one entry of a CLUSTER SLOTS answer is one this client can use: a slot
+ * range within 0-16383 and a master with an address and a port. */
+int rediscluster_slots_entry_valid(const struct redisReply *range);
 
 /* The cluster slot of a key: CRC16-XMODEM of the key, or of its hash tag (the bytes
  * between the first '{' and the first '}' after it, when there is at least one), mod

@@ -107,6 +107,13 @@ int redisconn_eval(struct redisconn *c, int script, int argc, const char **argv,
 
 int redisconn_connected(const struct redisconn *c);
 
+/* Allocates head zeroed bytes (a request of the caller's) followed by a copy of argc
+ * arguments, and points *argv_out and *argvlen_out at the copy; one free() releases
+ * all. A request that may be sent again (EVAL after NOSCRIPT, a cluster's redirect)
+ * keeps its arguments this way. */
+void *redisconn_args_block(size_t head, int argc, const char **argv, const size_t *argvlen,
+                           const char ***argv_out, size_t **argvlen_out);
+
 /* Whether the server's mode did not match the setting at the last connect (a
  * cluster node with cluster = 0, a single server with cluster = 1): no retry can
  * change it, so a one-shot run gives up at once. */

@@ -22,6 +22,7 @@ BIN=$1
 SRC=$2
 shift 2
 . "$SRC/tests/integration/private_redis.sh"
+. "$SRC/tests/integration/private_daemon.sh"
 . "$SRC/tests/integration/private_cluster.sh"
 SCENARIOS=${*:-"once reshard live kill_master moved refused"}
 GEN=$(dirname "$BIN")/bench/gen_chatlog
@@ -162,23 +163,6 @@ log_level = info
 http_listen = 127.0.0.1:$HTTP_PORT
 max_clock_ahead = 0
 CONF
-}
-
-start_daemon() {
-	"$BIN" --config "$TMP/chatlogd.conf" 2>>"$TMP/daemon.log" &
-	DAEMON_PID=$!
-}
-
-stop_daemon() {
-	if [ -n "$DAEMON_PID" ]; then
-		kill -TERM "$DAEMON_PID" 2>/dev/null
-		wait "$DAEMON_PID" 2>/dev/null
-	fi
-	DAEMON_PID=
-}
-
-append() {
-	sed -n "$1,$2p" "$TMP/all.jsonl" >>"$TMP/logs/chat.jsonl"
 }
 
 # Waits until the instance's applied sequence has not moved for 3 s with the daemon

@@ -11,6 +11,7 @@ set -u
 BIN=$1
 SRC=$2
 . "$SRC/tests/integration/private_redis.sh"
+. "$SRC/tests/integration/private_daemon.sh"
 shift 2
 SCENARIOS=${*:-"append kill9 rotate rotate_stopped rotate_first_flush outage backfill backfill_streams reload backpressure disk_full wiped damaged redis_lost alerts webhook_stop waiting warning quiet http per_shop per_agent chats_orders backlog late_file kill9_inputs future assessment kill9_windows_changed url_password cluster_refused two_daemons"}
 GEN=$(dirname "$BIN")/bench/gen_chatlog
@@ -92,24 +93,6 @@ log_level = info
 http_listen =
 max_clock_ahead = 0
 CONF
-}
-
-start_daemon() {
-	"$BIN" --config "$TMP/chatlogd.conf" 2>>"$TMP/daemon.log" &
-	DAEMON_PID=$!
-}
-
-stop_daemon() {
-	if [ -n "$DAEMON_PID" ]; then
-		kill -TERM "$DAEMON_PID" 2>/dev/null
-		wait "$DAEMON_PID" 2>/dev/null
-	fi
-	DAEMON_PID=
-}
-
-# Appends lines [from, to] of all.jsonl to the live log.
-append() {
-	sed -n "$1,$2p" "$TMP/all.jsonl" >>"$TMP/logs/chat.jsonl"
 }
 
 # Whether the daemon's last word on Redis is that it is connected (3 s of a still

@@ -75,16 +75,13 @@ static void teardown(struct fixture *f)
 	names_free(f->names);
 }
 
-/* Runs one batch with EVAL; returns the script's first element (1 applied, 0
- * skipped) or -1 for an error reply. */
-static int apply(const struct redis_server *srv, const struct publish_batch *b)
+/* EVAL of a batch; the reply (the caller frees it). */
+static redisReply *eval_batch(const struct redis_server *srv, const struct publish_batch *b)
 {
 	redisContext *c = redis_server_connect(srv, 0);
-	int argc = b->argc + 3;
-	const char **argv = malloc((size_t)argc * sizeof(*argv));
-	size_t *lens = malloc((size_t)argc * sizeof(*lens));
+	const char **argv = malloc((size_t)(b->argc + 3) * sizeof(*argv));
+	size_t *lens = malloc((size_t)(b->argc + 3) * sizeof(*lens));
 	redisReply *reply;
-	int result = -1;
 
 	argv[0] = "EVAL";
 	lens[0] = 4;
@@ -96,15 +93,25 @@ static int apply(const struct redis_server *srv, const struct publish_batch *b)
 		argv[i + 3] = b->argv[i];
 		lens[i + 3] = b->argvlen[i];
 	}
-	reply = redisCommandArgv(c, argc, argv, lens);
-	if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2)
+	reply = redisCommandArgv(c, b->argc + 3, argv, lens);
+	redisFree(c);
+	free(argv);
+	free(lens);
+	return reply;
+}
+
+/* Runs one batch with EVAL; returns the script's first element (1 applied, 0
+ * skipped) or -1 for an error reply. */
+static int apply(const struct redis_server *srv, const struct publish_batch *b)
+{
+	redisReply *reply = eval_batch(srv, b);
+	int result = -1;
+
+	if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 2)
 		result = (int)reply->element[0]->integer;
 	else if (reply && reply->type == REDIS_REPLY_ERROR)
 		fprintf(stderr, "script error: %s\n", reply->str);
 	freeReplyObject(reply);
-	redisFree(c);
-	free(argv);
-	free(lens);
 	return result;
 }
 
@@ -570,31 +577,6 @@ static void test_batches_bytes_count_arguments_and_arrays(void)
 	                                                 (4 + 3 + 1) +
 	                                                 3 * (1 + sizeof(char *) + sizeof(size_t)));
 	CHECK_INT(publish_batches_bytes(batches, 0), 0);
-}
-
-/* EVAL of a batch; the reply (the caller frees it). */
-static redisReply *eval_batch(const struct redis_server *srv, const struct publish_batch *b)
-{
-	redisContext *c = redis_server_connect(srv, 0);
-	const char **argv = malloc((size_t)(b->argc + 3) * sizeof(*argv));
-	size_t *lens = malloc((size_t)(b->argc + 3) * sizeof(*lens));
-	redisReply *reply;
-
-	argv[0] = "EVAL";
-	lens[0] = 4;
-	argv[1] = publish_script;
-	lens[1] = strlen(publish_script);
-	argv[2] = "1";
-	lens[2] = 1;
-	for (int i = 0; i < b->argc; i++) {
-		argv[i + 3] = b->argv[i];
-		lens[i + 3] = b->argvlen[i];
-	}
-	reply = redisCommandArgv(c, b->argc + 3, argv, lens);
-	redisFree(c);
-	free(argv);
-	free(lens);
-	return reply;
 }
 
 static int key_exists(const struct redis_server *srv, const char *key)

@@ -17,8 +17,8 @@
 #include "chatlogd/util.h"
 
 struct store {
-	struct redisconn *single;     /* one of the two */
-	struct rediscluster *cluster; /* */
+	struct redisconn *single;     /* one of the two is set: one server, */
+	struct rediscluster *cluster; /* or a cluster */
 	int script;
 	const struct publish_settings *publish;
 	void *ctx; /* the state callback's, which reply callbacks get too (as redisconn's) */

@@ -18,7 +18,8 @@ struct publish_batch;
 struct publish_settings;
 
 /* One EVALSHA: argv = numkeys keys (the tag's sequence key, then the operations'
- * keys), the sequence, the operations. Points into the batch's arguments. */
+ * keys), the sequence, the operations. A tag's part points into the batch's
+ * arguments; the closing part, sent last, into the parts' own arena. */
 struct batch_part {
 	int argc, numkeys;
 	const char **argv;
@@ -36,7 +37,7 @@ struct batch_parts {
 /* Splits batch b (built with s) into out. Tags' parts carry the batch's sequence
  * without strict_sequence's '=': sequences of a tag have gaps (batches that did not
  * touch it); the closing part keeps it. Returns 0, or -1 when the batch's operations
- * do not parse (out is then empty). b must outlive out. */
+ * do not parse (out is then empty). b must not change while the tags' parts are in use. */
 int batch_parts_split(const struct publish_settings *s, const struct publish_batch *b,
                       struct batch_parts *out);
 

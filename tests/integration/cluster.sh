@@ -12,6 +12,7 @@
 #              with -9 and restarted;
 #   kill_master  the daemon while a master is killed and its replica takes over
 #              (automatic failover; nothing it acknowledged may be missing after);
+#   two_daemons  a second daemon on the same log: its shops' parts left out, said;
 #   moved      a backfill applied on one server, its keys imported into the cluster, then
 #              the same backfill against the cluster: nothing applied twice;
 #   refused    a cluster node given as one server, and one server given as a cluster:
@@ -24,7 +25,7 @@ shift 2
 . "$SRC/tests/integration/private_redis.sh"
 . "$SRC/tests/integration/private_daemon.sh"
 . "$SRC/tests/integration/private_cluster.sh"
-SCENARIOS=${*:-"once reshard live kill_master moved refused"}
+SCENARIOS=${*:-"once reshard live kill_master two_daemons moved refused"}
 GEN=$(dirname "$BIN")/bench/gen_chatlog
 CMP="python3 $SRC/tests/integration/redis_vs_batch.py"
 TMP=$(mktemp -d /tmp/chatlogd-cluster-XXXXXX)
@@ -248,6 +249,44 @@ scenario_kill_master() {
 	refreshes=$(metric chatlogd_redis_cluster_refreshes_total)
 	[ "${refreshes:-0}" -gt 1 ] && ok "/metrics: $refreshes slot maps taken" ||
 		fail "/metrics: slot maps taken: ${refreshes:-none}"
+}
+
+# Two daemons on one log, on a cluster: the shops are the first one's, so each shop's
+# part of the second one's batches leaves them out, and the second one says so (the
+# shops named by the parts reach it through the closing part's answer); every line
+# counted once.
+scenario_two_daemons() {
+	fresh || return
+	make_log 27 6000
+	write_config
+	append 1 3000
+	start_daemon
+	first=$DAEMON_PID
+	for _ in $(seq 100); do
+		[ -n "$(cluster_get cs:instance:test:seq)" ] && break
+		sleep 0.1
+	done
+	sed -e "s|^instance = .*|instance = second|" -e "s|^state_dir = .*|state_dir = $TMP/state2|" \
+		-e "s|^http_listen = .*|http_listen =|" "$TMP/chatlogd.conf" >"$TMP/second.conf"
+	"$BIN" --config "$TMP/second.conf" 2>"$TMP/second.log" &
+	second=$!
+	for _ in $(seq 100); do
+		grep -q 'shop(s) out of batch' "$TMP/second.log" && break
+		sleep 0.1
+	done
+	append 3001 6000
+	cat "$TMP/seal.jsonl" >>"$TMP/all.jsonl"
+	cat "$TMP/seal.jsonl" >>"$TMP/logs/chat.jsonl"
+	settle || fail "the first daemon did not settle"
+	kill "$second" 2>/dev/null && wait "$second" 2>/dev/null
+	stop_daemon
+	if grep -q 'instance test publishes cs:{.*}:instance' "$TMP/second.log"; then
+		check "two daemons on one log, on a cluster: the second one's shops left out"
+	else
+		fail "two daemons on one log, on a cluster: the second one did not say so"
+		tail -n 5 "$TMP/second.log"
+	fi
+	rm -rf "$TMP/state2"
 }
 
 # From one server to a cluster: a backfill applied on one redis-server, its keys copied

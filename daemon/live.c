@@ -1329,10 +1329,12 @@ static int live_init(struct live *l, const struct config *cfg)
 	                                       .minute_ttl_s = cfg->minute_ttl_ms / 1000,
 	                                       .day_ttl_s = cfg->day_ttl_ms / 1000,
 	                                       .max_rows_per_batch = 2000,
-	                                       /* a day: a shop whose daemon is gone for
-	                                        * good can be taken over by another then */
+	                                       /* renewed by every batch with counts of
+	                                        * the shop; a shop moved to another daemon,
+	                                        * or a daemon renamed, is free 10 min after
+	                                        * the last of them */
 	                                       .claim_shops = 1,
-	                                       .claim_ttl_s = 86400,
+	                                       .claim_ttl_s = 600,
 	                                       .windows_changed_only =
 	                                           strcmp(cfg->window_writes, "changed") == 0};
 	l->state_windows_changed_only = l->publish.windows_changed_only; /* until a restore */

@@ -14,8 +14,8 @@
  *   O KEY INSTANCE TTL            claim the shop for this instance (SET KEY with a TTL),
  *                                 or, when KEY names another, leave out the writes to
  *                                 the shop's keys up to the next O or Q and report it
- *   Q KEY INSTANCE                the same without claiming: a shop's windows, which
- *                                 a daemon keeps writing after it stops reading the shop
+ *   Q KEY INSTANCE                the same without claiming: a shop's windows and alerts,
+ *                                 which a daemon writes after it stops reading the shop
  * O and Q are live only (publish_settings.claim_shops); they come before a shop's first
  * operation of a batch (the next ones of the same shop too when another shop came
  * between), so every operation after one is that shop's until the next.
@@ -352,10 +352,11 @@ static size_t shop_key_base(const struct builder *b, uint32_t shop, char *key, s
 /* With claim_shops (a live daemon), an O (claim) or Q (check) operation before the
  * batch's first write to a shop's keys: Redis leaves the shop out when another
  * instance publishes it (two daemons' windows and alerts would overwrite each other's).
- * Counters and alerts claim the shop; windows only check, since a daemon keeps
- * rewriting a shop's windows for a day after it stops reading the shop, and must not
- * take it back from the daemon it moved to. Rows come sorted by shop, so one per shop
- * and batch, mostly. */
+ * Counters, which come from lines read, claim the shop; windows and alerts only check,
+ * since a daemon keeps rewriting a shop's windows for a day after it stops reading the
+ * shop, and its clock still raises and clears alerts, and neither must take the shop
+ * back from the daemon it moved to. Rows come sorted by shop, so one per shop and
+ * batch, mostly. */
 static void claim_shop(struct builder *b, uint32_t shop, char kind)
 {
 	char key[KEY_BYTES];
@@ -542,7 +543,9 @@ static int emit_alerts(struct builder *b, const struct alert_event *alerts, size
 		const char *agent = names_get(b->names, ev->agent);
 		if (builder_room(b) == -1)
 			return -1;
-		claim_shop(b, ev->shop, 'O'); /* a shop left out is announced by its owner */
+		/* alerts only check: the clock raises and clears them without a line read, and
+		 * a daemon that stopped reading the shop must not take it back */
+		claim_shop(b, ev->shop, 'Q');
 		args_add(&b->args, "P", 1);
 		args_add(&b->args, channel, strlen(channel));
 		args_add(&b->args, message, len);

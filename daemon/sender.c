@@ -64,12 +64,15 @@ struct sender {
 	uint64_t shops_refused;
 	int64_t refused_at_ms, refused_logged_ms;
 	char last_refused[512];
-	int64_t rejection_logged_ms;  /* when last_rejection was last logged */
+	uint64_t applied_by_stale;   /* a stale reply said this batch was applied then */
+	uint64_t unclosed_seq;       /* count_again on a cluster skipped it: no loss when missing */
+	int64_t rejection_logged_ms; /* when last_rejection was last logged */
 	uint64_t rejections_unlogged; /* the same rejection since, not logged */
 	char refusal[768];            /* why SENDER_REFUSED was entered */
 };
 
 static void sender_step(struct sender *s, const struct sender_event *ev);
+static void shops_refused(struct sender *s, uint64_t seq, const struct redisReply *refused);
 
 const char *sender_state_name(enum sender_state state)
 {
@@ -123,27 +126,28 @@ static enum sender_state resting(const struct sender *s)
 struct ticket {
 	struct sender *s;
 	uint64_t id;
+	uint64_t seq; /* the batch's; 0 for the GET of the applied sequence */
 };
 
-static struct ticket *ticket_new(struct sender *s)
+static struct ticket *ticket_new(struct sender *s, uint64_t seq)
 {
 	struct ticket *t = xmalloc(sizeof(*t));
 
 	t->s = s;
 	t->id = ++s->request_id;
+	t->seq = seq;
 	s->requests_out++;
 	return t;
 }
 
-/* The sender the reply is for, or NULL when it answers an older request. */
-static struct sender *ticket_redeem(struct ticket *t)
+/* Frees the ticket; 1 when it answers the newest request, 0 for an older one. */
+static int ticket_redeem(struct ticket *t)
 {
-	struct sender *s = t->s;
-	int current = t->id == s->request_id;
+	int current = t->id == t->s->request_id;
 
-	s->requests_out--;
+	t->s->requests_out--;
 	free(t);
-	return current ? s : NULL;
+	return current;
 }
 
 /* The request did not go: no reply will come. Its number stays used, so a reply to
@@ -154,14 +158,32 @@ static void ticket_cancel(struct ticket *t)
 	free(t);
 }
 
+/* A stale reply that says the batch still in flight was applied now: the re-send will
+ * hear "applied before", and the cut is the one that was applied (its alerts go to
+ * the webhook); the shops it left out are said. */
+static void stale_batch_reply(struct sender *s, uint64_t seq, const struct redisReply *reply)
+{
+	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
+	    reply->element[0]->type != REDIS_REPLY_INTEGER || reply->element[0]->integer != 1 ||
+	    !cut_in_flight(s) || s->batches[s->batch_next].seq != seq)
+		return;
+	s->applied_by_stale = seq;
+	if (reply->elements >= 3 && reply->element[2]->type == REDIS_REPLY_ARRAY)
+		shops_refused(s, seq, reply->element[2]);
+}
+
 static void on_batch_reply(void *ctx, struct redisReply *reply, void *privdata)
 {
-	struct sender *s = ticket_redeem(privdata);
+	struct ticket *t = privdata;
+	struct sender *s = t->s;
+	uint64_t seq = t->seq;
 	struct sender_event ev = {.type = EVENT_BATCH_DONE};
 	(void)ctx;
 
-	if (s == NULL)
+	if (!ticket_redeem(t)) {
+		stale_batch_reply(s, seq, reply);
 		return;
+	}
 	if (reply == NULL) {
 		ev.type = EVENT_BATCH_LOST;
 	} else if (reply->type == REDIS_REPLY_ERROR) {
@@ -181,11 +203,12 @@ static void on_batch_reply(void *ctx, struct redisReply *reply, void *privdata)
 
 static void on_applied_seq(void *ctx, struct redisReply *reply, void *privdata)
 {
-	struct sender *s = ticket_redeem(privdata);
+	struct ticket *t = privdata;
+	struct sender *s = t->s;
 	struct sender_event ev = {.type = EVENT_SEQ_UNUSABLE};
 	(void)ctx;
 
-	if (s == NULL)
+	if (!ticket_redeem(t))
 		return;
 	if (reply != NULL &&
 	    (reply->type == REDIS_REPLY_NIL || reply->type == REDIS_REPLY_STRING)) {
@@ -200,7 +223,7 @@ static void on_applied_seq(void *ctx, struct redisReply *reply, void *privdata)
 /* Sends the GET of the applied sequence; 0, or -1 when it could not go. */
 static int ask_applied_seq(struct sender *s)
 {
-	struct ticket *t = ticket_new(s);
+	struct ticket *t = ticket_new(s, 0);
 
 	if (store_get(s->store, s->seq_key, on_applied_seq, t) == 0)
 		return 0;
@@ -221,7 +244,7 @@ static enum sender_state send_next_batch(struct sender *s)
 	if (s->requests_out > 0)
 		return SENDER_WAITING;
 	b = &s->batches[s->batch_next];
-	t = ticket_new(s);
+	t = ticket_new(s, b->seq);
 	if (store_apply(s->store, b, on_batch_reply, t) == 0)
 		return SENDER_AWAITING_REPLY;
 	ticket_cancel(t);
@@ -252,6 +275,10 @@ static enum sender_state check_at_connect(struct sender *s, int known)
  */
 static void redis_lost(struct sender *s, uint64_t first, uint64_t last)
 {
+	if (first == s->unclosed_seq && first != 0)
+		first++; /* skipped by count_again on a cluster, not lost */
+	if (first > last)
+		return;
 	log_errx("redis lost batches seq=%llu..%llu of instance=%s after applying them "
 	         "(restart without persistence, FLUSHDB, or a failover to a lagging replica): "
 	         "their counts are missing in Redis; rebuild them from the logs "
@@ -281,9 +308,12 @@ static void redis_lost(struct sender *s, uint64_t first, uint64_t last)
  * may have been applied to some shops and not closed; a different batch numbered A + 1
  * would be taken for a re-send there and dropped, so it is skipped (batches go one at a
  * time, so no part is past A + 1). */
-static uint64_t continue_after(const struct sender *s, uint64_t applied)
+static uint64_t continue_after(struct sender *s, uint64_t applied)
 {
-	return applied + 1 + (s->store != NULL && store_is_cluster(s->store) ? 1 : 0);
+	if (s->store == NULL || !store_is_cluster(s->store))
+		return applied + 1;
+	s->unclosed_seq = applied + 1; /* never closed: Redis did not lose it */
+	return applied + 2;
 }
 
 /*
@@ -372,7 +402,8 @@ static enum sender_state batch_done(struct sender *s, const struct sender_event 
                                     int *cut_applied)
 {
 	uint64_t seq = s->batches[s->batch_next].seq;
-	int applied = ev->has_outcome && ev->outcome == 1;
+	int applied = ev->has_outcome &&
+	              (ev->outcome == 1 || (ev->outcome == 0 && s->applied_by_stale == seq));
 
 	s->last_rejection[0] = '\0';
 	s->last_applied_ms = clock_monotonic_ms();
@@ -381,6 +412,9 @@ static enum sender_state batch_done(struct sender *s, const struct sender_event 
 			s->batches_applied++;
 		else
 			s->batches_skipped++;
+		if (ev->outcome == 0 && s->applied_by_stale == seq)
+			log_debug("batch seq=%llu was applied by an earlier send",
+			          (unsigned long long)seq);
 		if (ev->refused != NULL)
 			shops_refused(s, seq, ev->refused);
 		if (ev->outcome == 0)

@@ -30,16 +30,18 @@ struct publish_settings {
 	 * answered {2, applied}. A backfill sends several at once: one Redis refuses must
 	 * not let the later ones leave a gap that a re-run would step over. */
 	int strict_sequence;
-	/* 1 (a live daemon): each batch claims the shops it writes for this instance,
-	 * PREFIX:{SHOP}:instance = instance for claim_ttl_s, and Redis refuses it when
-	 * another instance holds the claim: two daemons on one shop would overwrite each
-	 * other's windows and alerts. --once --redis writes only counters, which add up. */
+	/* 1 (a live daemon): each batch's counters claim their shops for this instance,
+	 * PREFIX:{SHOP}:instance = instance for claim_ttl_s, and Redis leaves out of the
+	 * batch the writes to a shop another instance holds (windows and alerts check the
+	 * claim without taking it): two daemons on one shop would overwrite each other's
+	 * windows and alerts. --once --redis writes only counters, which add up. */
 	int claim_shops;
 	int64_t claim_ttl_s;
 };
 
 /* The apply script: KEYS[1] = the sequence key; ARGV[1] = the batch's sequence, then
- * operations (see publish.c). Returns {1, previous} when applied, {0, applied} when
+ * operations (see publish.c). Returns {1, previous} when applied ({1, previous, {KEY,
+ * OWNER, ...}} when it left out shops other instances hold), {0, applied} when
  * the batch was applied before (a re-send), {2, applied} for a strict_sequence batch
  * whose predecessor is not applied, or an error before writing anything when
  * a key has the wrong type. */

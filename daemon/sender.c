@@ -62,13 +62,13 @@ struct sender {
 	char last_rejection[256];
 	/* shops Redis left out of applied batches: another instance publishes them */
 	uint64_t shops_refused;
-	int64_t refused_at_ms, refused_logged_ms;
+	int64_t refused_at_ms;
+	struct log_ratelimit refused_log; /* once a minute */
 	char last_refused[512];
-	uint64_t applied_by_stale;   /* a stale reply said this batch was applied then */
-	uint64_t unclosed_seq;       /* count_again on a cluster skipped it: no loss when missing */
-	int64_t rejection_logged_ms; /* when last_rejection was last logged */
-	uint64_t rejections_unlogged; /* the same rejection since, not logged */
-	char refusal[768];            /* why SENDER_REFUSED was entered */
+	uint64_t applied_by_stale; /* a stale reply said this batch was applied then */
+	uint64_t unclosed_seq;     /* count_again on a cluster skipped it: no loss when missing */
+	struct log_ratelimit rejection_log; /* of last_rejection: once a minute */
+	char refusal[768];                  /* why SENDER_REFUSED was entered */
 };
 
 static void sender_step(struct sender *s, const struct sender_event *ev);
@@ -389,11 +389,9 @@ static void shops_refused(struct sender *s, uint64_t seq, const struct redisRepl
 	         "per shop, docs/operations.md, Many shops)",
 	         refused->element[1]->str, refused->element[0]->str,
 	         pairs > 1 ? " and other shops" : "");
-	if (s->refused_logged_ms != 0 && now - s->refused_logged_ms < 60000)
-		return;
-	s->refused_logged_ms = now;
-	log_errx("redis left %zu shop(s) out of batch seq=%llu: %s", pairs, (unsigned long long)seq,
-	         s->last_refused);
+	if (log_ratelimit_allow(&s->refused_log, "redis shops left out"))
+		log_errx("redis left %zu shop(s) out of batch seq=%llu: %s", pairs,
+		         (unsigned long long)seq, s->last_refused);
 }
 
 /* The script answered the batch in flight: the next one goes, or the cut is done
@@ -431,29 +429,19 @@ static enum sender_state batch_done(struct sender *s, const struct sender_event 
 }
 
 /* A batch Redis refuses is tried again at every tick and may be refused for hours (a
- * shop another instance publishes, a foreign key): the same error is logged once a
- * minute, with how often it came meanwhile. */
+ * foreign key): the same error is logged once a minute (log_ratelimit counts the
+ * rest); a new one at once. */
 static enum sender_state batch_rejected(struct sender *s, const char *error)
 {
-	int64_t now = clock_monotonic_ms();
-	int same = strncmp(s->last_rejection, error, sizeof(s->last_rejection) - 1) == 0;
-
 	s->batches_rejected++;
-	if (same && now - s->rejection_logged_ms < 60000) {
-		s->rejections_unlogged++;
-		return SENDER_WAITING;
+	if (strncmp(s->last_rejection, error, sizeof(s->last_rejection) - 1) != 0) {
+		log_ratelimit_flush(&s->rejection_log, "redis batch rejections");
+		s->rejection_log = (struct log_ratelimit){.per_second = 1, .window_ms = 60000};
 	}
-	if (same && s->rejections_unlogged > 0)
-		log_warnx("redis rejected batch seq=%llu error=\"%s\" (and %llu times in the last "
-		          "minute)",
-		          (unsigned long long)s->batches[s->batch_next].seq, error,
-		          (unsigned long long)s->rejections_unlogged);
-	else
+	snprintf(s->last_rejection, sizeof(s->last_rejection), "%s", error);
+	if (log_ratelimit_allow(&s->rejection_log, "redis batch rejections"))
 		log_warnx("redis rejected batch seq=%llu error=\"%s\"",
 		          (unsigned long long)s->batches[s->batch_next].seq, error);
-	snprintf(s->last_rejection, sizeof(s->last_rejection), "%s", error);
-	s->rejection_logged_ms = now;
-	s->rejections_unlogged = 0;
 	return SENDER_WAITING; /* retried at the next tick */
 }
 
@@ -538,6 +526,8 @@ struct sender *sender_new(const struct sender_settings *settings, const struct s
 	if (hooks != NULL)
 		s->hooks = *hooks;
 	s->next_seq = 1;
+	s->refused_log = (struct log_ratelimit){.per_second = 1, .window_ms = 60000};
+	s->rejection_log = s->refused_log;
 	return s;
 }
 

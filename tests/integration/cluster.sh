@@ -289,6 +289,17 @@ scenario_two_daemons() {
 	rm -rf "$TMP/state2"
 }
 
+# start_one_server PORT: one redis-server on TCP (REDIS_PID), for the scenarios that
+# compare a cluster with it; 1 (said as a failure) when it does not start.
+start_one_server() {
+	redis-server --bind 127.0.0.1 --port "$1" --save "" --appendonly no \
+		--dir "$TMP" --daemonize no >"$TMP/one.log" 2>&1 &
+	REDIS_PID=$!
+	private_redis_wait "$REDIS_PID" -p "$1" && return 0
+	fail "redis-server did not start"
+	return 1
+}
+
 # From one server to a cluster: a backfill applied on one redis-server, its keys copied
 # into the cluster (redis-cli --cluster import), then the same backfill against the
 # cluster applies nothing: the instance's sequence says it was applied, though the
@@ -298,13 +309,7 @@ scenario_moved() {
 	make_log 26 20000
 	cat "$TMP/seal.jsonl" >>"$TMP/all.jsonl"
 	one_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-	redis-server --bind 127.0.0.1 --port "$one_port" --save "" --appendonly no \
-		--dir "$TMP" --daemonize no >"$TMP/one.log" 2>&1 &
-	REDIS_PID=$!
-	private_redis_wait "$REDIS_PID" -p "$one_port" || {
-		fail "redis-server did not start"
-		return
-	}
+	start_one_server "$one_port" || return
 	"$BIN" --once --set max_clock_ahead=0 --redis "redis://127.0.0.1:$one_port" \
 		--set instance=once --set backfill_cut_rows=2000 \
 		--patterns "$SRC/patterns/lost-reasons.conf" "$TMP/all.jsonl" >/dev/null \
@@ -339,13 +344,7 @@ scenario_refused() {
 	# stopped for this
 	one_port=$(private_cluster_master_port)
 	private_cluster_stop
-	redis-server --bind 127.0.0.1 --port "$one_port" --save "" --appendonly no \
-		--dir "$TMP" --daemonize no >"$TMP/one.log" 2>&1 &
-	REDIS_PID=$!
-	private_redis_wait "$REDIS_PID" -p "$one_port" || {
-		fail "redis-server did not start"
-		return
-	}
+	start_one_server "$one_port" || return
 	"$BIN" --once --set max_clock_ahead=0 --redis "redis://127.0.0.1:$one_port" --set redis_cluster=on \
 		--set instance=once "$TMP/all.jsonl" >/dev/null 2>"$TMP/refused.err"
 	rc=$?

@@ -357,33 +357,27 @@ fi
 SERVE_PIDS=
 
 # ---- the wrong kind of server, both ways ----
-conf wrong-node "redis://127.0.0.1:$SEED_PORT" off
-"$CTL" --config "$TMP/wrong-node.conf" top >/dev/null 2>"$TMP/wrong.err"
-rc=$?
-if [ "$rc" = 1 ] && grep -q 'the server is a Redis Cluster node: set redis_cluster = on' "$TMP/wrong.err"; then
-	ok "a cluster node with redis_cluster = off: exit 1, naming redis_cluster = on"
-else
-	fail "a cluster node with redis_cluster = off: exit $rc"
-	cat "$TMP/wrong.err"
-fi
-conf wrong-one "redis://127.0.0.1:$ONE_PORT" on
-"$CTL" --config "$TMP/wrong-one.conf" top >/dev/null 2>"$TMP/wrong.err"
-rc=$?
-if [ "$rc" = 1 ] && grep -q 'the server is not a Redis Cluster node: set redis_cluster = off' "$TMP/wrong.err"; then
-	ok "one server with redis_cluster = on: exit 1, naming redis_cluster = off"
-else
-	fail "one server with redis_cluster = on: exit $rc"
-	cat "$TMP/wrong.err"
-fi
-conf wrong-unix "unix://$TMP/one.sock" on
-"$CTL" --config "$TMP/wrong-unix.conf" top >/dev/null 2>"$TMP/wrong.err"
-rc=$?
-if [ "$rc" = 2 ] && grep -q 'reached over TCP' "$TMP/wrong.err"; then
-	ok "unix:// with redis_cluster = on: exit 2 (a cluster is reached over TCP)"
-else
-	fail "unix:// with redis_cluster = on: exit $rc"
-	cat "$TMP/wrong.err"
-fi
+# refused NAME URL CLUSTER STATUS TEXT WHAT: chatlogctl top on that config exits STATUS
+# and says TEXT.
+refused() {
+	conf "$1" "$2" "$3"
+	"$CTL" --config "$TMP/$1.conf" top >/dev/null 2>"$TMP/wrong.err"
+	rc=$?
+	if [ "$rc" = "$4" ] && grep -q "$5" "$TMP/wrong.err"; then
+		ok "$6: exit $4"
+	else
+		fail "$6: exit $rc"
+		cat "$TMP/wrong.err"
+	fi
+}
+refused wrong-node "redis://127.0.0.1:$SEED_PORT" off 1 \
+	'the server is a Redis Cluster node: set redis_cluster = on' \
+	"a cluster node with redis_cluster = off, naming redis_cluster = on"
+refused wrong-one "redis://127.0.0.1:$ONE_PORT" on 1 \
+	'the server is not a Redis Cluster node: set redis_cluster = off' \
+	"one server with redis_cluster = on, naming redis_cluster = off"
+refused wrong-unix "unix://$TMP/one.sock" on 2 'reached over TCP' \
+	"unix:// with redis_cluster = on (a cluster is reached over TCP)"
 
 echo "passed=$passed failed=$failed"
 [ "$failed" = 0 ]

@@ -89,10 +89,12 @@ def load_rules(path):
             if m and pat.endswith(")"):
                 body = pat[m.end():-1]
             alts = split_alts(body)
+            # an `inquiry` rule reads the transcript: ^ and $ match at each message
+            flags = regex.I | regex.V0 | (regex.M if scope == "inquiry" else 0)
             rules.append({
                 "line": n, "reason": reason, "scope": scope,
-                "re": regex.compile(pat, regex.I | regex.V0),
-                "alts": [regex.compile(a, regex.I | regex.V0) for a in alts],
+                "re": regex.compile(pat, flags),
+                "alts": [regex.compile(a, flags) for a in alts],
                 "alt_src": alts,
             })
     return rules
@@ -134,11 +136,40 @@ def evidence(rules, msgs):
     return out
 
 
+TRANSCRIPT_BYTES = 8192  # LIMIT_TRANSCRIPT_BYTES
+PREFIX = {"buyer": "B:", "agent": "A:", "bot": "R:"}
+
+
+def transcript(ev):
+    """what an `inquiry` rule reads: the messages left after the skip rules, one per
+    line, "B:", "A:" or "R:" first, line breaks inside a message made spaces; a message
+    that would take it past TRANSCRIPT_BYTES ends it (daemon/transcript.c)"""
+    out, size = [], 0
+    for _i, frm, text in ev:
+        if frm not in PREFIX:
+            continue
+        line = PREFIX[frm] + regex.sub(r"[\r\n]", " ", text) + "\n"
+        size += len(line.encode("utf-8"))
+        if size > TRANSCRIPT_BYTES:
+            break
+        out.append(line)
+    return "".join(out)
+
+
 def hits(rules, msgs):
-    """every (rule, message index, alternative index) that matches, in file order"""
+    """every (rule, message index, alternative index) that matches, in file order; an
+    `inquiry` rule's message index is -1"""
     ev = evidence(rules, msgs)
+    chat = None
     for r in rules:
         if r["reason"] == "skip":
+            continue
+        if r["scope"] == "inquiry":
+            if chat is None:
+                chat = transcript(ev)
+            if r["re"].search(chat):
+                alt = next((k for k, a in enumerate(r["alts"]) if a.search(chat)), -1)
+                yield r, -1, alt
             continue
         for i, frm, text in ev:
             if in_scope(r["scope"], frm) and r["re"].search(text):
@@ -193,7 +224,7 @@ def main():
         for r, i, alt in hits(rules, msgs):
             print("line %d %s/%s msg %d alt %d: %s" % (r["line"], r["reason"], r["scope"], i,
                                                       alt, r["alt_src"][alt][:80]))
-            if a.show:
+            if a.show and i >= 0:
                 print("    %s: %s" % (msgs[i][0], msgs[i][1]))
         return 0
 
@@ -223,7 +254,7 @@ def main():
                 where = ("line %d alt %d: %s" % (h[0]["line"], h[2], h[0]["alt_src"][h[2]][:70])
                          if h else "-")
                 print("%s\t%s\t%s\t%s" % (s, labels[s], pred[s], where))
-                if a.show and h:
+                if a.show and h and h[1] >= 0:
                     print("    %s: %s" % (sessions[s][h[1]][0], sessions[s][h[1]][1]))
         return 0
 
@@ -232,12 +263,12 @@ def main():
     for s, msgs in sessions.items():
         seen = set()
         for r, i, alt in hits(rules, msgs):
-            ev = [t for k, f, t in evidence(rules, [msgs[i]])]
+            text = (transcript(evidence(rules, msgs)) if i < 0 else msgs[i][1])
             # all alternatives of this rule matching this message
             for k, are in enumerate(r["alts"]):
                 if (r["line"], k) in seen:
                     continue
-                if are.search(msgs[i][1]):
+                if are.search(text):
                     seen.add((r["line"], k))
                     st = stats.setdefault((r["line"], k), {"A": [], "B": [], "dec": 0})
                     st["A" if s[-1].lower() in "0123" else "B"].append(labels[s])

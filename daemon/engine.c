@@ -2,9 +2,10 @@
  * engine.c owns the meaning of the metrics (contract §3): conversations (inquiries
  * and post-sale), turns, responses, order attribution and lost reasons, the shops'
  * clocks, and which (shop, agent, minute) each count belongs to. It holds per
- * inquiry only fixed-size state (no message text: rules are matched as messages
- * arrive and only the best rule index is kept). Storage is slab.c's, deadlines are
- * deadline.c's heaps.
+ * inquiry fixed-size state (rules are matched as messages arrive and only the best
+ * rule index is kept) and, only while the inquiry is open and the patterns file has
+ * `inquiry` rules that could still win, its transcript (transcript.h), which those
+ * rules read when it closes. Storage is slab.c's, deadlines are deadline.c's heaps.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "chatlogd/hindex.h"
 #include "chatlogd/service_hours.h"
 #include "chatlogd/slab.h"
+#include "chatlogd/transcript.h"
 #include "chatlogd/util.h"
 #include "chatlogd/wire.h"
 
@@ -45,7 +47,7 @@ enum inquiry_flag {
 
 #define INQ_WAITS_REPORTED (INQ_WAIT_REPORTED | INQ_WARN_REPORTED | INQ_ESCALATE_REPORTED)
 
-/* 72 bytes. Counts that belong to the inquiry's agent are held in pending_* only
+/* 80 bytes. Counts that belong to the inquiry's agent are held in pending_* only
  * while that agent is not known yet (reference.md §3: the first person who answers), then emitted.
  */
 struct inquiry {
@@ -58,7 +60,8 @@ struct inquiry {
 	uint32_t agent;
 	uint32_t generation; /* tells a reused slot from the one a queue entry meant */
 	uint32_t pending_buyer_msgs, pending_bot_msgs, pending_orders, pending_payments;
-	uint16_t first_rule; /* lowest index of a rule that matched, RULES_NONE if none */
+	struct transcript *transcript; /* NULL unless an `inquiry` rule may still win */
+	uint16_t first_rule;           /* lowest index of a rule that matched, RULES_NONE if none */
 	uint16_t flags;
 };
 
@@ -420,6 +423,16 @@ static void inquiry_close(struct engine *e, uint32_t id)
 		count_for_inquiry(e, inq, COUNTER_REPLIED, 1);
 	inq->flags &= (uint16_t) ~(INQ_OPEN | INQ_TURN_OPEN);
 	pair_at(e, inq->pair)->current = NONE;
+	/* The inquiry takes no more messages: its `inquiry` rules can be read now. */
+	if (inq->transcript != NULL) {
+		if (e->rules != NULL && !(inq->flags & (INQ_ORDERED | INQ_POST_SALE))) {
+			unsigned match = rules_first_inquiry_match(
+			    e->rules, inq->transcript->text, inq->transcript->len, inq->first_rule);
+			if (match != RULES_NONE)
+				inq->first_rule = (uint16_t)match;
+		}
+		transcript_free(&inq->transcript);
+	}
 }
 
 static unsigned lost_reason(const struct engine *e, const struct inquiry *inq)
@@ -568,15 +581,24 @@ static void classify(struct engine *e, struct inquiry *inq, const struct record 
 {
 	unsigned match;
 
+	if (e->rules == NULL || rec->text.len == 0)
+		return;
 	/* An ordered or post-sale conversation can never be lost, and no rule can beat
 	 * rule 0. */
-	if (e->rules == NULL || rec->text.len == 0 ||
-	    (inq->flags & (INQ_ORDERED | INQ_POST_SALE)) || inq->first_rule == 0)
+	if ((inq->flags & (INQ_ORDERED | INQ_POST_SALE)) || inq->first_rule == 0) {
+		transcript_free(&inq->transcript);
 		return;
+	}
 	match =
 	    rules_first_match(e->rules, rec->from, rec->text.ptr, rec->text.len, inq->first_rule);
 	if (match != RULES_NONE)
 		inq->first_rule = (uint16_t)match;
+	/* The transcript is kept only while an `inquiry` rule comes before the best
+	 * match so far. */
+	if (rules_first_inquiry(e->rules) >= inq->first_rule)
+		transcript_free(&inq->transcript);
+	else if (!rules_skips(e->rules, rec->from, rec->text.ptr, rec->text.len))
+		transcript_append(&inq->transcript, rec->from, rec->text.ptr, rec->text.len);
 }
 
 /* The record's agent as a name id in *agent; AGENT_UNKNOWN when absent or "-" (on a
@@ -889,6 +911,11 @@ static void engine_clear(struct engine *e)
 		if (p->generation != 0 && p->buyer_len >= sizeof(p->buyer.inline_name))
 			free(p->buyer.heap_name);
 	}
+	for (uint32_t id = 0; id < e->inquiries.used; id++) {
+		struct inquiry *inq = inquiry_at(e, id);
+		if (inq->flags & INQ_ALLOCATED)
+			transcript_free(&inq->transcript);
+	}
 	slab_clear(&e->pairs);
 	slab_clear(&e->inquiries);
 	hindex_free(&e->pair_index);
@@ -935,7 +962,7 @@ size_t engine_held(const struct engine *e)
 
 /* Version 2 added the shop clocks and each buyer's last order (reference.md); version 1
  * is still read: every shop then stood at the one event clock. */
-#define ENGINE_SECTION_VERSION 2u
+#define ENGINE_SECTION_VERSION 3u
 
 /* Shop clocks, then pair by pair, inquiries in list order (newest opening first),
  * so the lists and their tie order come back exactly; slot ids are not kept
@@ -982,13 +1009,19 @@ void engine_save(const struct engine *e, struct wire_writer *w)
 			wire_put_u32(w, inq->pending_payments);
 			wire_put_u32(w, inq->first_rule);
 			wire_put_u32(w, inq->flags & (uint16_t)~INQ_IN_CLOSE_QUEUE);
+			/* (version 3) 0: no transcript; 1: one; 2: one that is full */
+			wire_put_u32(w, inq->transcript ? 1u + inq->transcript->full : 0u);
+			if (inq->transcript != NULL)
+				wire_put_bytes(w, inq->transcript->text, inq->transcript->len);
 		}
 	}
 }
 
-static int load_inquiry(struct engine *e, struct wire_reader *r, uint32_t pair_id, uint32_t **tail)
+static int load_inquiry(struct engine *e, struct wire_reader *r, uint32_t version, uint32_t pair_id,
+                        uint32_t **tail)
 {
-	uint32_t id = slab_alloc(&e->inquiries, offsetof(struct inquiry, next));
+	uint32_t id = slab_alloc(&e->inquiries, offsetof(struct inquiry, next)), transcript = 0;
+	struct text_view text = {NULL, 0};
 	struct inquiry *inq;
 
 	if (id == NONE)
@@ -1006,6 +1039,9 @@ static int load_inquiry(struct engine *e, struct wire_reader *r, uint32_t pair_i
 	inq->pending_payments = wire_get_u32(r);
 	inq->first_rule = (uint16_t)wire_get_u32(r);
 	inq->flags = (uint16_t)wire_get_u32(r);
+	inq->transcript = NULL;
+	if (version >= 3 && (transcript = wire_get_u32(r)) != 0)
+		text.ptr = wire_get_bytes(r, &text.len);
 	inq->pair = pair_id;
 	inq->next = NONE;
 	**tail = id;
@@ -1013,8 +1049,11 @@ static int load_inquiry(struct engine *e, struct wire_reader *r, uint32_t pair_i
 	e->held++;
 	if (r->failed || !(inq->flags & INQ_ALLOCATED) ||
 	    (inq->agent != AGENT_UNKNOWN && inq->agent >= names_count(e->names)) ||
-	    (inq->first_rule != RULES_NONE && inq->first_rule >= LIMIT_RULES))
+	    (inq->first_rule != RULES_NONE && inq->first_rule >= LIMIT_RULES) || transcript > 2 ||
+	    (transcript != 0 && (!(inq->flags & INQ_OPEN) || text.len > LIMIT_TRANSCRIPT_BYTES)))
 		return -1;
+	if (transcript != 0)
+		transcript_restore(&inq->transcript, text.ptr, text.len, transcript == 2);
 	if (inq->flags & INQ_OPEN) {
 		struct pair *p = pair_at(e, pair_id);
 		if (p->current != NONE)
@@ -1036,7 +1075,8 @@ static int load_inquiry(struct engine *e, struct wire_reader *r, uint32_t pair_i
 	return 0;
 }
 
-/* Reads one pair and its inquiries (section version 2, or 1 without last order). */
+/* Reads one pair and its inquiries (section version 3; 2 without transcripts; 1 also
+ * without last order). */
 static int load_pair(struct engine *e, struct wire_reader *r, uint32_t version)
 {
 	struct text_view buyer;
@@ -1061,7 +1101,7 @@ static int load_pair(struct engine *e, struct wire_reader *r, uint32_t version)
 	}
 	tail = &pair_at(e, pair_id)->head;
 	for (uint32_t k = 0; k < count; k++)
-		if (load_inquiry(e, r, pair_id, &tail) == -1)
+		if (load_inquiry(e, r, version, pair_id, &tail) == -1)
 			return -1;
 	return 0;
 }
@@ -1070,7 +1110,7 @@ int engine_load(struct engine *e, struct wire_reader *r)
 {
 	uint32_t version = wire_get_u32(r), shops, pairs;
 
-	if (version != 1 && version != ENGINE_SECTION_VERSION)
+	if (version < 1 || version > ENGINE_SECTION_VERSION)
 		return -1;
 	e->event_time = wire_get_i64(r);
 	e->generation = wire_get_u32(r);

@@ -1,7 +1,8 @@
 /*
  * rules.c owns the lost-reason patterns file (reference.md §4): reading it, compiling each
  * rule with PCRE2 (JIT when the system allows it) and finding the first rule that
- * matches a message under bounded match limits, with a memo of recent answers.
+ * matches a message, or an inquiry's transcript (scope `inquiry`), under bounded match
+ * limits, with a memo of recent answers.
  * Which patterns, or which of their alternatives, need to run on a message at all is
  * the prefilter's part (prefilter.c). It knows nothing about inquiries: the engine
  * decides which messages to ask about and what a match means.
@@ -49,6 +50,12 @@
 #define SCOPE_AGENT FROM_BIT(FROM_AGENT) /* human agents only (v2) */
 #define SCOPE_BOT FROM_BIT(FROM_BOT)
 #define SCOPE_ANY (FROM_BIT(FROM_NONE) | SCOPE_BUYER | SCOPE_AGENT | SCOPE_BOT)
+/* `inquiry` rules read a transcript, not a message: a slot of their own after the
+ * senders', which no message is ever asked about. */
+#define SCOPE_SLOT_INQUIRY FROM_COUNT
+#define SCOPE_INQUIRY FROM_BIT(SCOPE_SLOT_INQUIRY)
+/* A transcript is one message per line: ^ and $ match at each message. */
+#define INQUIRY_COMPILE_OPTIONS (RULES_COMPILE_OPTIONS | PCRE2_MULTILINE)
 
 /* A compiled pattern. */
 struct compiled {
@@ -69,7 +76,8 @@ struct rule {
 	struct compiled *alternative;
 	char *pattern;
 	size_t pattern_len;
-	unsigned reason; /* index into rules.reason */
+	unsigned reason;  /* index into rules.reason */
+	uint32_t options; /* RULES_COMPILE_OPTIONS, or INQUIRY_COMPILE_OPTIONS */
 };
 
 /* A rule with more alternatives than this that may match runs its whole pattern
@@ -128,8 +136,9 @@ struct rules {
 	unsigned count;
 	struct reason reason[LIMIT_REASONS];
 	unsigned reason_count;
-	rule_mask scope[FROM_COUNT]; /* rules whose scope covers each sender */
-	rule_mask skip;              /* `skip` rules: a message they match is no evidence */
+	rule_mask scope[FROM_COUNT + 1]; /* rules whose scope covers each sender, then inquiry */
+	rule_mask skip;                  /* `skip` rules: a message they match is no evidence */
+	unsigned first_inquiry;          /* the first `inquiry` rule, RULES_NONE when none */
 	struct prefilter *prefilter;
 	/* One match context and one match data for the whole set: matching allocates
 	 * nothing, and a rules set is used from one thread only. */
@@ -174,6 +183,7 @@ static struct rules *rules_create(void)
 		jit_available = 0;
 	r->jit_usable = jit_available == 1;
 	r->all_jit = 1;
+	r->first_inquiry = RULES_NONE;
 	return r;
 }
 
@@ -289,7 +299,7 @@ static const struct compiled *alternative_compiled(struct rules *r, unsigned i, 
 	memcpy(text + guard_len, "(?:", 3);
 	memcpy(text + guard_len + 3, rule->pattern + at, len);
 	text[guard_len + 3 + len] = ')';
-	c->code = pcre2_compile((PCRE2_SPTR)text, guard_len + len + 4, RULES_COMPILE_OPTIONS, &code,
+	c->code = pcre2_compile((PCRE2_SPTR)text, guard_len + len + 4, rule->options, &code,
 	                        &offset, NULL);
 	free(text);
 	if (c->code == NULL)
@@ -365,7 +375,7 @@ static int any_matches(struct rules *r, const uint64_t *bits_in, PCRE2_SPTR subj
  * than "no match") is counted and treated as no match, so one hostile line cannot
  * stall the engine.
  */
-static unsigned first_match(struct rules *r, enum record_from from, PCRE2_SPTR subject, size_t len,
+static unsigned first_match(struct rules *r, unsigned from, PCRE2_SPTR subject, size_t len,
                             unsigned end, int *skipped)
 {
 	rule_mask run, wanted, skip;
@@ -492,6 +502,35 @@ unsigned rules_first_match(struct rules *r, enum record_from from, const char *t
 	m->rule = (uint16_t)answer;
 	m->skipped = (uint8_t)skipped;
 	return answer;
+}
+
+unsigned rules_first_inquiry(const struct rules *r)
+{
+	return r->first_inquiry;
+}
+
+/* No memo: a transcript is asked about once, when its inquiry closes. */
+unsigned rules_first_inquiry_match(struct rules *r, const char *text, size_t len, unsigned limit)
+{
+	unsigned end = limit < r->count ? limit : r->count;
+	int skipped;
+
+	if (r->first_inquiry >= end)
+		return RULES_NONE;
+	return first_match(r, SCOPE_SLOT_INQUIRY, (PCRE2_SPTR)(text != NULL ? text : ""), len, end,
+	                   &skipped);
+}
+
+int rules_skips(struct rules *r, enum record_from from, const char *text, size_t len)
+{
+	rule_mask run;
+
+	if ((unsigned)from >= FROM_COUNT)
+		return 0;
+	prefilter_scan(r->prefilter, text, len, r->skip, run);
+	for (unsigned w = 0; w < RULE_MASK_WORDS; w++)
+		run[w] &= r->scope[from][w] & r->skip[w];
+	return any_matches(r, run, (PCRE2_SPTR)(text != NULL ? text : ""), len);
 }
 
 void rules_memo(struct rules *r, int on)
@@ -625,6 +664,8 @@ static int parse_scope(const char *s, size_t len, unsigned *from_mask)
 		*from_mask = SCOPE_BOT;
 	else if (len == 3 && memcmp(s, "any", 3) == 0)
 		*from_mask = SCOPE_ANY;
+	else if (len == 7 && memcmp(s, "inquiry", 7) == 0)
+		*from_mask = SCOPE_INQUIRY;
 	else
 		return -1;
 	return 0;
@@ -658,7 +699,7 @@ static int compile_pattern(struct rules_loader *ld, struct rules *r, struct comp
 	int rc;
 
 	c->jit = 0;
-	c->code = pcre2_compile((PCRE2_SPTR)pattern, len, RULES_COMPILE_OPTIONS, code, offset,
+	c->code = pcre2_compile((PCRE2_SPTR)pattern, len, r->rule[r->count].options, code, offset,
 	                        ld->compile_context);
 	if (c->code == NULL)
 		return -1;
@@ -731,7 +772,7 @@ static int loader_line(struct rules_loader *ld, struct rules *r, const char *lin
 	char quoted[128];
 	struct rule *rule;
 	unsigned from_mask;
-	int reason_index, alternatives;
+	int reason_index, alternatives, is_skip;
 
 	ld->line_start = line;
 	for (const char *p = line; p < end;) {
@@ -769,7 +810,8 @@ static int loader_line(struct rules_loader *ld, struct rules *r, const char *lin
 		return -1;
 	}
 	if (parse_scope(scope, scope_len, &from_mask) == -1) {
-		loader_error(ld, scope, "scope \"%s\": expected buyer, agent, bot or any%s",
+		loader_error(ld, scope,
+		             "scope \"%s\": expected buyer, agent, bot, any or inquiry%s",
 		             log_escape(quoted, sizeof(quoted), scope, scope_len),
 		             memmem(line, (size_t)(scope - line), "\xe3\x80\x80", 3) != NULL
 		                 ? " (a full-width space does not separate fields)"
@@ -780,10 +822,18 @@ static int loader_line(struct rules_loader *ld, struct rules *r, const char *lin
 		loader_error(ld, reason, "more than %d rules", LIMIT_RULES);
 		return -1;
 	}
+	is_skip = reason_len == 4 && memcmp(reason, "skip", 4) == 0;
+	if (is_skip && from_mask == SCOPE_INQUIRY) {
+		loader_error(ld, scope,
+		             "a skip rule leaves out messages: its scope cannot be inquiry");
+		return -1;
+	}
 	if ((reason_index = loader_reason(ld, r, reason, reason_len, label, label_len)) == -1)
 		return -1;
 	rule = &r->rule[r->count];
 	rule->reason = (unsigned)reason_index;
+	rule->options =
+	    from_mask == SCOPE_INQUIRY ? INQUIRY_COMPILE_OPTIONS : RULES_COMPILE_OPTIONS;
 	if (loader_compile(ld, r, rule, pattern, (size_t)(end - pattern)) == -1) {
 		pcre2_code_free(rule->whole.code);
 		rule->whole.code = NULL;
@@ -794,11 +844,13 @@ static int loader_line(struct rules_loader *ld, struct rules *r, const char *lin
 	if (alternatives > 1)
 		loader_keep_alternatives(rule, pattern, (size_t)(end - pattern),
 		                         (unsigned)alternatives);
-	for (unsigned from = 0; from < FROM_COUNT; from++)
+	for (unsigned from = 0; from <= SCOPE_SLOT_INQUIRY; from++)
 		if (from_mask & FROM_BIT(from))
 			r->scope[from][r->count / 64] |= 1ull << (r->count % 64);
-	if (reason_len == 4 && memcmp(reason, "skip", 4) == 0)
+	if (is_skip)
 		r->skip[r->count / 64] |= 1ull << (r->count % 64);
+	if (from_mask == SCOPE_INQUIRY && r->first_inquiry == RULES_NONE)
+		r->first_inquiry = r->count;
 	r->count++;
 	return 0;
 }

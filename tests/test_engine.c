@@ -494,6 +494,82 @@ static void test_lost_reason_is_first_rule_in_file_order(void)
 	teardown(&f);
 }
 
+/* `inquiry` rules read the transcript when the inquiry closes and take their turn in
+ * file order (reference.md §4). Rules: 0 late (a buyer's 催一下 right before another
+ * buyer message), 1 wait (a time question, later a complaint), 2 price (buyer
+ * message), 3 courier (not received, unless an agent then says delivered); agent
+ * messages that are only 请稍等 are skipped.
+ *   b1 question, answer, complaint → wait          b2 price first, then b1's chat → wait
+ *   b3 the complaint before the question → other  b4 not received, "delivered" → other
+ *   b5 not received, no reassurance → courier      b6 price and b5's chat → price
+ *   b7 催一下, 请稍等 (skipped), 在吗 → late         b8 b1's chat, then ordered → not lost
+ *   b9 the question, then the complaint in a new inquiry (idle) → other, no_reply
+ *   b10 question and complaint in one message with a line break → other
+ *   b11 question, 9,000 bytes, complaint: the transcript is full → other
+ *   b12 question, 6,000 bytes, complaint → wait */
+static void test_inquiry_rules_read_the_whole_chat(void)
+{
+	static const char patterns[] = "skip - agent ^请稍等$\n"
+	                               "late 晚 inquiry ^B:催一下\\nB:\n"
+	                               "wait 发货 inquiry ^B:.*什么时候发货[\\s\\S]*^B:.*太久\n"
+	                               "price 价格 buyer 贵\n"
+	                               "courier 快递 inquiry ^B:.*没收到(?![\\s\\S]*^A:.*已送达)\n";
+	static char filler[3001];
+	struct fixture f;
+
+	memset(filler, 'x', sizeof(filler) - 1);
+	setup(&f, 0, 0, patterns);
+	BUYER(&f, 0, "b1", "alice", "什么时候发货");
+	AGENT(&f, 1 * S, "b1", "alice", "三天后");
+	BUYER(&f, 2 * S, "b1", "alice", "太久了吧");
+	BUYER(&f, 0, "b2", "alice", "太贵了");
+	AGENT(&f, 1 * S, "b2", "alice", "不贵");
+	BUYER(&f, 2 * S, "b2", "alice", "那什么时候发货");
+	BUYER(&f, 3 * S, "b2", "alice", "太久");
+	BUYER(&f, 0, "b3", "alice", "太久了");
+	AGENT(&f, 1 * S, "b3", "alice", "明天到");
+	BUYER(&f, 2 * S, "b3", "alice", "什么时候发货");
+	BUYER(&f, 0, "b4", "alice", "还没收到");
+	AGENT(&f, 1 * S, "b4", "alice", "显示已送达，在门卫");
+	BUYER(&f, 2 * S, "b4", "alice", "好的");
+	BUYER(&f, 0, "b5", "alice", "还没收到");
+	AGENT(&f, 1 * S, "b5", "alice", "帮您查一下");
+	BUYER(&f, 0, "b6", "alice", "好贵");
+	AGENT(&f, 1 * S, "b6", "alice", "不贵");
+	BUYER(&f, 2 * S, "b6", "alice", "还没收到");
+	BUYER(&f, 0, "b7", "alice", "催一下");
+	AGENT(&f, 1 * S, "b7", "alice", "请稍等");
+	BUYER(&f, 2 * S, "b7", "alice", "在吗");
+	BUYER(&f, 0, "b8", "alice", "什么时候发货");
+	AGENT(&f, 1 * S, "b8", "alice", "三天后");
+	BUYER(&f, 2 * S, "b8", "alice", "太久了");
+	feed_order(&f, 3 * S, RECORD_ORDER, "s1", "b8", 100);
+	BUYER(&f, 0, "b9", "alice", "什么时候发货");
+	AGENT(&f, 1 * S, "b9", "alice", "三天后");
+	BUYER(&f, 1 * S + IDLE + 1, "b9", "alice", "太久了");
+	BUYER(&f, 0, "b10", "alice", "什么时候发货\n太久了");
+	AGENT(&f, 1 * S, "b10", "alice", "三天");
+	BUYER(&f, 0, "b11", "alice", "什么时候发货");
+	AGENT(&f, 1 * S, "b11", "alice", "三天后");
+	for (int i = 0; i < 3; i++)
+		BUYER(&f, (2 + i) * S, "b11", "alice", filler);
+	BUYER(&f, 6 * S, "b11", "alice", "太久了");
+	BUYER(&f, 0, "b12", "alice", "什么时候发货");
+	AGENT(&f, 1 * S, "b12", "alice", "三天后");
+	for (int i = 0; i < 2; i++)
+		BUYER(&f, (2 + i) * S, "b12", "alice", filler);
+	BUYER(&f, 6 * S, "b12", "alice", "太久了");
+	engine_finish(f.engine);
+	CHECK_INT(get(&f, "alice", COUNTER_LOST), 12);
+	CHECK_INT(reason(&f, "alice", "wait"), 3);     /* b1 b2 b12 */
+	CHECK_INT(reason(&f, "alice", "courier"), 1);  /* b5 */
+	CHECK_INT(reason(&f, "alice", "price"), 1);    /* b6 */
+	CHECK_INT(reason(&f, "alice", "late"), 1);     /* b7 */
+	CHECK_INT(reason(&f, "alice", "other"), 5);    /* b3 b4 b9 b10 b11 */
+	CHECK_INT(reason(&f, "alice", "no_reply"), 1); /* b9's second inquiry */
+	teardown(&f);
+}
+
 /* A patterns reload while inquiries are held: b1 matched price (rule 1 of the old
  * file); in the new file price is rule 0 and courier rule 1, so a later courier
  * message does not beat it: lost:price. b2 matched stock, which the new file no
@@ -1064,6 +1140,7 @@ int main(void)
 	RUN(test_order_goes_to_latest_inquiry_opened_before_it);
 	RUN(test_lost_reason_is_first_rule_in_file_order);
 	RUN(test_rules_reload_keeps_matched_reasons);
+	RUN(test_inquiry_rules_read_the_whole_chat);
 	RUN(test_counts_go_to_the_right_minute);
 	RUN(test_advance_closes_and_decides_by_event_time);
 	RUN(test_advance_respects_extended_idle_deadline);

@@ -331,23 +331,24 @@ static void test_error_missing_fields_point_past_the_line(void)
 static void test_error_bad_scope_column(void)
 {
 	check_error("r 缺货 buyers 没货\n",
-	            "t.conf:1:6: scope \"buyers\": expected buyer, agent, bot or any");
+	            "t.conf:1:6: scope \"buyers\": expected buyer, agent, bot, any or inquiry");
 	/* A tab is one column. */
 	check_error("r\t缺货\tBuyer\t没货\n",
-	            "t.conf:1:6: scope \"Buyer\": expected buyer, agent, bot or any");
+	            "t.conf:1:6: scope \"Buyer\": expected buyer, agent, bot, any or inquiry");
 	/* A byte order mark is not a column. */
 	check_error("\xef\xbb\xbfr 缺货 all 没货\n",
-	            "t.conf:1:6: scope \"all\": expected buyer, agent, bot or any");
+	            "t.conf:1:6: scope \"all\": expected buyer, agent, bot, any or inquiry");
 }
 
 static void test_error_full_width_space_gets_a_hint(void)
 {
 	/* 缺货　buyer is one field (U+3000 is not a separator), so the scope is 没货:
 	 * r(1) ' '(2) 缺(3) 货(4) U+3000(5) buyer(6-10) ' '(11) 没(12). */
-	check_error("r 缺货\xe3\x80\x80"
-	            "buyer 没货 x\n",
-	            "t.conf:1:12: scope \"没货\": expected buyer, agent, bot or any (a full-width "
-	            "space does not separate fields)");
+	check_error(
+	    "r 缺货\xe3\x80\x80"
+	    "buyer 没货 x\n",
+	    "t.conf:1:12: scope \"没货\": expected buyer, agent, bot, any or inquiry (a full-width "
+	    "space does not separate fields)");
 }
 
 static void test_error_bad_reason_name_points_at_the_character(void)
@@ -1493,12 +1494,58 @@ end:
 	pcre2_code_free(re);
 }
 
+/* `inquiry` rules read a transcript (one message per line, ^ and $ at each), are
+ * never asked about a message, and take their place in file order against limit;
+ * a skip rule cannot have that scope. rules_skips answers for skip rules of the
+ * sender's scope only. */
+static void test_inquiry_scope(void)
+{
+	static const char text[] = "skip - agent ^稍等$\n"
+	                           "price 价格 buyer 贵\n"
+	                           "wait 发货 inquiry ^B:.*发货[\\s\\S]*^B:太久$\n"
+	                           "late 晚 inquiry ^A:明天\n";
+	static const char chat[] = "B:几号发货\nA:明天\nB:太久\n";
+	static const char longer[] = "B:几号发货\nB:太久了\n";
+	static const char tomorrow[] = "B:几号发货\nA:明天见\n";
+	char err[256] = "";
+	struct rules *r = load_text(text, err, sizeof(err));
+
+	CHECK(r != NULL);
+	if (r == NULL) {
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	CHECK_INT(rules_first_inquiry(r), 2);
+	CHECK_INT(rules_first_inquiry_match(r, chat, strlen(chat), RULES_NONE), 2);
+	CHECK_INT(rules_first_inquiry_match(r, chat, strlen(chat), 3), 2);
+	CHECK_INT(rules_first_inquiry_match(r, chat, strlen(chat), 2), RULES_NONE);
+	/* $ is the end of a message: "B:太久了" does not end in 太久 */
+	CHECK_INT(rules_first_inquiry_match(r, longer, strlen(longer), RULES_NONE), RULES_NONE);
+	CHECK_INT(rules_first_inquiry_match(r, tomorrow, strlen(tomorrow), RULES_NONE), 3);
+	/* no message is ever matched against an inquiry rule */
+	CHECK_STR(reason_of(r, FROM_BUYER, "B:几号发货"), "-");
+	CHECK_STR(reason_of(r, FROM_AGENT, "A:明天"), "-");
+	CHECK_STR(reason_of(r, FROM_BUYER, "太贵"), "price");
+	CHECK_INT(rules_skips(r, FROM_AGENT, "稍等", strlen("稍等")), 1);
+	CHECK_INT(rules_skips(r, FROM_BUYER, "稍等", strlen("稍等")), 0);
+	CHECK_INT(rules_skips(r, FROM_AGENT, "请稍等", strlen("请稍等")), 0);
+	rules_free(r);
+
+	r = load_text("price 价格 buyer 贵\n", err, sizeof(err));
+	CHECK_INT(rules_first_inquiry(r), RULES_NONE);
+	CHECK_INT(rules_first_inquiry_match(r, chat, strlen(chat), RULES_NONE), RULES_NONE);
+	rules_free(r);
+	check_error("skip - inquiry ^B:在吗$\n",
+	            "t.conf:1:8: a skip rule leaves out messages: its scope cannot be inquiry");
+}
+
 int main(void)
 {
 	/* First: it needs a process that has not JIT-compiled yet. */
 	RUN(test_jit_fallback_when_executable_memory_is_denied);
 
 	RUN(test_rule_fields_reason_label_and_count);
+	RUN(test_inquiry_scope);
 	RUN(test_comment_blank_and_crlf_lines_are_skipped);
 	RUN(test_last_line_without_newline_is_read);
 	RUN(test_trailing_blanks_are_stripped_inner_ones_kept);

@@ -29,7 +29,14 @@ static const struct engine_settings settings = {
     .post_sale_window_ms = 15 * 86400000LL,
     .track_deadlines = 1,
 };
-static const char patterns[] = "price 价格 buyer 贵\nstock 缺货 any 没货\n";
+/* With `inquiry` rules, so that open inquiries carry their transcripts through the
+ * snapshot: a buyer's 在吗 answered by agents or bots only, then the buyer's 谢谢 (chat);
+ * an agent's or a bot's 好的, later the buyer's 好的 (thanks); an agent's bare 谢谢 is skipped. */
+static const char patterns[] = "chat 对话 inquiry ^B:在吗\\n(?:[AR]:.*\\n)*B:谢谢$\n"
+                               "thanks 谢 inquiry ^[AR]:好的[\\s\\S]*^B:好的\n"
+                               "price 价格 buyer 贵\n"
+                               "stock 缺货 any 没货\n"
+                               "skip - agent ^谢谢$\n";
 
 struct stream_record {
 	struct record rec;
@@ -202,6 +209,8 @@ static void test_stream_exercises_pending_and_held_state(void)
 	CHECK(totals[COUNTER_SILENT_ORDERS] > 10);
 	CHECK(totals[COUNTER_CLOCK_SKEW] > 0);
 	CHECK(totals[COUNTER_LOST_REASON + reasons_intern(&w.reasons, "price")] > 0);
+	CHECK(totals[COUNTER_LOST_REASON + reasons_intern(&w.reasons, "chat")] > 2);
+	CHECK(totals[COUNTER_LOST_REASON + reasons_intern(&w.reasons, "thanks")] > 2);
 	CHECK(totals[COUNTER_UNANSWERED] > 0);
 	world_free(&w);
 	rules_free(rules);

@@ -146,7 +146,7 @@ def transcript(ev):
     that would take it past TRANSCRIPT_BYTES ends it (daemon/transcript.c)"""
     out, size = [], 0
     for _i, frm, text in ev:
-        if frm not in PREFIX:
+        if frm not in PREFIX or not text:
             continue
         line = PREFIX[frm] + regex.sub(r"[\r\n]", " ", text) + "\n"
         size += len(line.encode("utf-8"))

@@ -29,6 +29,11 @@
 #define LIMIT_RULES_MEMO_ENTRIES 2048
 #define LIMIT_RULES_MEMO_TEXT_BYTES 240
 
+/* An inquiry's transcript for `inquiry` rules (transcript.h): 8 KiB holds a long
+ * chat (the jd-dev sessions average about 1 KiB) and bounds what an open inquiry
+ * keeps. */
+#define LIMIT_TRANSCRIPT_BYTES 8192
+
 /* PCRE2 bounds per match: a catastrophic pattern on a hostile line gives up
  * after this much work (counted as "no match") instead of stalling the engine. */
 #define LIMIT_PCRE2_MATCH 200000

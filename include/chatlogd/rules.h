@@ -36,13 +36,25 @@ const char *rules_reason(const struct rules *r, unsigned i);
 const char *rules_label(const struct rules *r, unsigned i);
 
 /* Returns the index of the first rule below `limit` whose scope covers a message
- * from `from` (buyer: FROM_BUYER; agent: FROM_AGENT; bot: FROM_BOT; any: all) and
+ * from `from` (buyer: FROM_BUYER; agent: FROM_AGENT; bot: FROM_BOT; any: all; inquiry: none) and
  * whose pattern matches text; RULES_NONE when none does, or when a `skip` rule of
  * that scope (anywhere in the file) matches the text. Never returns a skip rule.
  * text must be valid UTF-8. A match that hits the match/depth/heap limit counts as
  * no match. */
 unsigned rules_first_match(struct rules *r, enum record_from from, const char *text, size_t len,
                            unsigned limit);
+
+/* The first rule of scope `inquiry`, RULES_NONE when the set has none. Such a rule is
+ * never asked about a message: it reads an inquiry's transcript (transcript.h). */
+unsigned rules_first_inquiry(const struct rules *r);
+
+/* Returns the index of the first `inquiry` rule below `limit` whose pattern matches the
+ * transcript text (valid UTF-8, one message per line), or RULES_NONE. */
+unsigned rules_first_inquiry_match(struct rules *r, const char *text, size_t len, unsigned limit);
+
+/* 1 when a `skip` rule whose scope covers `from` matches text: the message is no
+ * evidence, and stays out of the transcript. */
+int rules_skips(struct rules *r, enum record_from from, const char *text, size_t len);
 
 /* Turns the memo of recent answers (on after a load) off or on again. Answers are
  * the same either way; tests and benchmarks compare them. */

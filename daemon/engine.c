@@ -42,7 +42,8 @@ enum inquiry_flag {
 	INQ_REPLY_COUNTED = 1 << 10,     /* `replied` went out with the first response */
 	INQ_WARN_REPORTED = 1 << 11,     /* the open turn's warning (warn_at) was given */
 	INQ_ESCALATE_REPORTED = 1 << 12, /* ... and its escalation (escalate_after) */
-	INQ_RETURNING = 1 << 13          /* a returning buyer's inquiry (returning_window) */
+	INQ_RETURNING = 1 << 13,         /* a returning buyer's inquiry (returning_window) */
+	INQ_TRANSCRIPT_READ = 1 << 14    /* batch: its `inquiry` rules were read (early) */
 };
 
 #define INQ_WAITS_REPORTED (INQ_WAIT_REPORTED | INQ_WARN_REPORTED | INQ_ESCALATE_REPORTED)
@@ -108,7 +109,10 @@ struct engine {
 	uint32_t generation, pair_generation;
 	int64_t event_time;
 	struct deadline_heap wait_queue; /* by the wall clock, for every shop */
-	struct shop_clock *shops;        /* in order of first appearance */
+	/* Batch mode (no shop clocks): inquiries holding a transcript, by when it is read
+	 * early (transcript_read_early). */
+	struct deadline_heap transcript_queue;
+	struct shop_clock *shops; /* in order of first appearance */
 	uint32_t shop_count, shop_capacity;
 	uint32_t *shop_of_name; /* name id -> index in shops, or SHOP_CLOCK_NONE */
 	uint32_t shop_of_name_size;
@@ -404,6 +408,53 @@ static uint32_t inquiry_open(struct engine *e, uint32_t pair_id, const struct re
 	return id;
 }
 
+/* Reads the `inquiry` rules against the inquiry's transcript, once, and lets the
+ * transcript go. */
+static void transcript_read(struct engine *e, struct inquiry *inq)
+{
+	if (inq->transcript == NULL)
+		return;
+	if (e->rules != NULL && !(inq->flags & (INQ_ORDERED | INQ_POST_SALE))) {
+		unsigned match = rules_first_inquiry_match(e->rules, inq->transcript->text,
+		                                           inq->transcript->len, inq->first_rule);
+		if (match != RULES_NONE)
+			inq->first_rule = (uint16_t)match;
+	}
+	transcript_free(&inq->transcript);
+	inq->flags |= INQ_TRANSCRIPT_READ;
+}
+
+/*
+ * Batch mode has no shop clocks and closes an inquiry only when its buyer writes
+ * again or the input ends, so it would hold every transcript to the end: a month's
+ * log, every chat's text. A transcript is read instead once the newest record is more
+ * than twice session_idle past the inquiry's last message: in time order nothing can
+ * join it by then (a message that late opens a new inquiry); live mode's shop clocks
+ * close it sooner. One heap entry per transcript; an entry whose inquiry moved on is
+ * pushed again at the new time.
+ */
+static int64_t transcript_due(const struct engine *e, const struct inquiry *inq)
+{
+	return inq->last_ms + 2 * e->settings.session_idle_ms;
+}
+
+static void transcript_read_early(struct engine *e)
+{
+	while (deadline_due(&e->transcript_queue, e->event_time)) {
+		struct deadline d = deadline_pop(&e->transcript_queue);
+		struct inquiry *inq = inquiry_at(e, d.id);
+
+		if (!(inq->flags & INQ_ALLOCATED) || inq->generation != d.generation ||
+		    inq->transcript == NULL)
+			continue;
+		if (transcript_due(e, inq) > d.at)
+			deadline_push(&e->transcript_queue, transcript_due(e, inq), d.id,
+			              d.generation);
+		else
+			transcript_read(e, inq);
+	}
+}
+
 /* Stops the inquiry taking messages and counts what its close decides. */
 static void inquiry_close(struct engine *e, uint32_t id)
 {
@@ -424,15 +475,7 @@ static void inquiry_close(struct engine *e, uint32_t id)
 	inq->flags &= (uint16_t) ~(INQ_OPEN | INQ_TURN_OPEN);
 	pair_at(e, inq->pair)->current = NONE;
 	/* The inquiry takes no more messages: its `inquiry` rules can be read now. */
-	if (inq->transcript != NULL) {
-		if (e->rules != NULL && !(inq->flags & (INQ_ORDERED | INQ_POST_SALE))) {
-			unsigned match = rules_first_inquiry_match(
-			    e->rules, inq->transcript->text, inq->transcript->len, inq->first_rule);
-			if (match != RULES_NONE)
-				inq->first_rule = (uint16_t)match;
-		}
-		transcript_free(&inq->transcript);
-	}
+	transcript_read(e, inq);
 }
 
 static unsigned lost_reason(const struct engine *e, const struct inquiry *inq)
@@ -577,7 +620,7 @@ static void respond(struct engine *e, struct inquiry *inq, uint32_t shop, uint32
 	inq->flags &= (uint16_t) ~(INQ_TURN_OPEN | INQ_WAITS_REPORTED);
 }
 
-static void classify(struct engine *e, struct inquiry *inq, const struct record *rec)
+static void classify(struct engine *e, uint32_t id, struct inquiry *inq, const struct record *rec)
 {
 	unsigned match;
 
@@ -595,10 +638,15 @@ static void classify(struct engine *e, struct inquiry *inq, const struct record 
 		inq->first_rule = (uint16_t)match;
 	/* The transcript is kept only while an `inquiry` rule comes before the best
 	 * match so far. */
-	if (rules_first_inquiry(e->rules) >= inq->first_rule)
+	if (rules_first_inquiry(e->rules) >= inq->first_rule ||
+	    (inq->flags & INQ_TRANSCRIPT_READ)) {
 		transcript_free(&inq->transcript);
-	else if (!rules_skips(e->rules, rec->from, rec->text.ptr, rec->text.len))
+	} else if (!rules_skips(e->rules, rec->from, rec->text.ptr, rec->text.len)) {
+		if (inq->transcript == NULL && !e->settings.track_deadlines)
+			deadline_push(&e->transcript_queue, transcript_due(e, inq), id,
+			              inq->generation);
 		transcript_append(&inq->transcript, rec->from, rec->text.ptr, rec->text.len);
+	}
 }
 
 /* The record's agent as a name id in *agent; AGENT_UNKNOWN when absent or "-" (on a
@@ -668,7 +716,7 @@ static int feed_message(struct engine *e, const struct record *rec, uint32_t sho
 	case FROM_NONE:
 		break;
 	}
-	classify(e, inq, rec);
+	classify(e, id, inq, rec);
 	return 0;
 }
 
@@ -796,6 +844,8 @@ int engine_feed(struct engine *e, const struct record *rec, char *err, size_t er
 		struct shop_clock *c = shop_clock_of(e, shop);
 		if (rec->ts_ms > c->now)
 			shop_advance(e, c, rec->ts_ms);
+	} else {
+		transcript_read_early(e);
 	}
 	if (e->ids_spent)
 		goto ids_spent;
@@ -926,6 +976,7 @@ static void engine_clear(struct engine *e)
 		e->shops[i].retire_queue.count = 0;
 	}
 	e->wait_queue.count = 0;
+	e->transcript_queue.count = 0;
 }
 
 void engine_finish_each(struct engine *e, void (*after)(void *ctx), void *ctx)
@@ -1207,5 +1258,6 @@ void engine_free(struct engine *e)
 	free(e->shops);
 	free(e->shop_of_name);
 	deadline_free(&e->wait_queue);
+	deadline_free(&e->transcript_queue);
 	free(e);
 }

@@ -521,16 +521,26 @@ unsigned rules_first_inquiry_match(struct rules *r, const char *text, size_t len
 	                   &skipped);
 }
 
+/* The whole patterns, without the prefilter: skip rules are anchored lists of tags
+ * and formulas with no word every match needs, so a scan would find nothing to rule
+ * them out, and an anchored pattern fails at the first character that starts none of
+ * its alternatives. */
 int rules_skips(struct rules *r, enum record_from from, const char *text, size_t len)
 {
-	rule_mask run;
+	const PCRE2_SPTR subject = (PCRE2_SPTR)(text != NULL ? text : "");
 
 	if ((unsigned)from >= FROM_COUNT)
 		return 0;
-	prefilter_scan(r->prefilter, text, len, r->skip, run);
-	for (unsigned w = 0; w < RULE_MASK_WORDS; w++)
-		run[w] &= r->scope[from][w] & r->skip[w];
-	return any_matches(r, run, (PCRE2_SPTR)(text != NULL ? text : ""), len);
+	for (unsigned w = 0; w < RULE_MASK_WORDS; w++) {
+		uint64_t bits = r->scope[from][w] & r->skip[w];
+		while (bits != 0) {
+			unsigned i = w * 64 + (unsigned)__builtin_ctzll(bits);
+			bits &= bits - 1;
+			if (compiled_matches(r, &r->rule[i].whole, subject, len))
+				return 1;
+		}
+	}
+	return 0;
 }
 
 void rules_memo(struct rules *r, int on)

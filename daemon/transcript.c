@@ -1,6 +1,7 @@
 /*
  * transcript.c builds the text an `inquiry` rule reads (transcript.h). The buffer
- * grows by doubling up to LIMIT_TRANSCRIPT_BYTES, so a short chat keeps little.
+ * starts at the first message's size and grows by half, up to LIMIT_TRANSCRIPT_BYTES:
+ * batch mode holds every inquiry to the end of its input, most of them short.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -9,20 +10,15 @@
 #include "chatlogd/transcript.h"
 #include "chatlogd/util.h"
 
-#define TRANSCRIPT_FIRST_CAP 256
-
 /* Makes room for len more bytes. */
 static void transcript_reserve(struct transcript **t, size_t len)
 {
-	uint32_t used = *t ? (*t)->len : 0, cap = *t ? (*t)->cap : 0;
+	size_t used = *t ? (*t)->len : 0, cap = *t ? (*t)->cap : 0;
 	struct transcript *grown;
 
 	if (*t != NULL && used + len <= cap)
 		return;
-	if (cap == 0)
-		cap = TRANSCRIPT_FIRST_CAP;
-	while (cap < used + len)
-		cap *= 2;
+	cap = used + len > cap + cap / 2 ? used + len : cap + cap / 2;
 	if (cap > LIMIT_TRANSCRIPT_BYTES)
 		cap = LIMIT_TRANSCRIPT_BYTES;
 	grown = xreallocarray(*t, 1, sizeof(**t) + cap);
@@ -30,7 +26,7 @@ static void transcript_reserve(struct transcript **t, size_t len)
 		grown->len = 0;
 		grown->full = 0;
 	}
-	grown->cap = cap;
+	grown->cap = (uint32_t)cap;
 	*t = grown;
 }
 

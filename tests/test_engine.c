@@ -570,6 +570,31 @@ static void test_inquiry_rules_read_the_whole_chat(void)
 	teardown(&f);
 }
 
+/* Batch mode reads a transcript once the newest record is more than twice
+ * session_idle past the inquiry's last message, not at the end of input. b1 and b3:
+ * not received, the agent looks into it. Then b2 writes 2 x IDLE + 2 s later, and only
+ * then come (out of order) an agent's "delivered" for b1 (read already: courier) and
+ * for b3, whose last message is at IDLE + 2 s, not yet due (other). */
+static void test_batch_reads_transcripts_after_twice_session_idle(void)
+{
+	static const char patterns[] = "courier 快递 inquiry ^B:.*没收到(?![\\s\\S]*^A:.*已送达)\n";
+	struct fixture f;
+
+	setup(&f, 0, 0, patterns);
+	BUYER(&f, 0, "b1", "alice", "还没收到");
+	AGENT(&f, 1 * S, "b1", "alice", "帮您查一下");
+	BUYER(&f, IDLE, "b3", "alice", "还没收到");
+	AGENT(&f, IDLE + 2 * S, "b3", "alice", "帮您查一下");
+	BUYER(&f, 2 * S + 2 * IDLE, "b2", "alice", "在吗");
+	AGENT(&f, 3 * S + 2 * IDLE, "b2", "alice", "在的");
+	AGENT(&f, 2 * S, "b1", "alice", "显示已送达");
+	AGENT(&f, IDLE + 3 * S, "b3", "alice", "显示已送达");
+	engine_finish(f.engine);
+	CHECK_INT(reason(&f, "alice", "courier"), 1);
+	CHECK_INT(reason(&f, "alice", "other"), 2);
+	teardown(&f);
+}
+
 /* A patterns reload while inquiries are held: b1 matched price (rule 1 of the old
  * file); in the new file price is rule 0 and courier rule 1, so a later courier
  * message does not beat it: lost:price. b2 matched stock, which the new file no
@@ -1141,6 +1166,7 @@ int main(void)
 	RUN(test_lost_reason_is_first_rule_in_file_order);
 	RUN(test_rules_reload_keeps_matched_reasons);
 	RUN(test_inquiry_rules_read_the_whole_chat);
+	RUN(test_batch_reads_transcripts_after_twice_session_idle);
 	RUN(test_counts_go_to_the_right_minute);
 	RUN(test_advance_closes_and_decides_by_event_time);
 	RUN(test_advance_respects_extended_idle_deadline);

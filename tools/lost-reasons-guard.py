@@ -158,7 +158,8 @@ def main():
             out.append(line)
             continue
         reason, label, scope, pat = line.split(None, 3)
-        new = pat if reason == 'skip' else guarded(pat)
+        # skip lines and inquiry lines (run once per inquiry, anchored at ^) take no guard
+        new = pat if reason == 'skip' or scope == 'inquiry' else guarded(pat)
         if new != pat:
             differ += 1
             if check:

@@ -2,9 +2,11 @@
  * libFuzzer target for rules.c. Two checks per input:
  *   1. The whole input as a patterns file: loading never crashes or leaks, and
  *      whatever loaded is matched against a few fixed messages from every sender.
+ *      Also a fixed transcript against its `inquiry` rules, and the skip rules.
  *   2. The first line as one pattern, the rest as a message (mapped onto an alphabet
  *      so it is valid UTF-8): the literal prefilter must give the same answer as the
- *      same pattern behind \Q\E, which the prefilter cannot read and always runs.
+ *      same pattern behind \Q\E, which the prefilter cannot read and always runs;
+ *      likewise for the pattern as an `inquiry` rule, the message as a transcript.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -30,6 +32,8 @@ static const char *const alphabet[] = {
     "发", "贵", "便", "宜", "，", "？",       "\n",
 };
 
+static const char transcript[] = "B:在吗，这款有现货吗\nA:亲，暂时没货了哦\nB:太贵了\n";
+
 static void check_whole_file(const uint8_t *data, size_t size)
 {
 	char err[256];
@@ -41,12 +45,14 @@ static void check_whole_file(const uint8_t *data, size_t size)
 		for (int from = FROM_NONE; from <= FROM_BOT; from++)
 			(void)rules_first_match(r, (enum record_from)from, messages[i],
 			                        strlen(messages[i]), RULES_NONE);
+	(void)rules_first_inquiry_match(r, transcript, strlen(transcript), RULES_NONE);
+	(void)rules_skips(r, FROM_BUYER, messages[0], strlen(messages[0]));
 	(void)rules_label(r, 0);
 	(void)rules_reason(r, rules_count(r));
 	rules_free(r);
 }
 
-static void check_prefilter(const uint8_t *data, size_t size)
+static void check_prefilter_scope(const uint8_t *data, size_t size, int inquiry)
 {
 	const uint8_t *newline = memchr(data, '\n', size);
 	size_t pattern_len = newline != NULL ? (size_t)(newline - data) : size;
@@ -62,18 +68,29 @@ static void check_prefilter(const uint8_t *data, size_t size)
 	plain_text = malloc(pattern_len + 32);
 	if (fast_text == NULL || plain_text == NULL)
 		goto end;
-	memcpy(fast_text, "r r any ", 8);
-	memcpy(fast_text + 8, data, pattern_len);
-	memcpy(plain_text, "r r any \\Q\\E", 12);
-	memcpy(plain_text + 12, data, pattern_len);
-	fast = rules_load_buffer("fast", fast_text, pattern_len + 8, err, sizeof(err));
-	plain = rules_load_buffer("plain", plain_text, pattern_len + 12, err, sizeof(err));
+	/* "r r any " and "r r inquiry " are both padded to 12 bytes */
+	memcpy(fast_text, inquiry ? "r r inquiry " : "r r any     ", 12);
+	memcpy(fast_text + 12, data, pattern_len);
+	memcpy(plain_text, inquiry ? "r r inquiry \\Q\\E" : "r r any     \\Q\\E", 16);
+	memcpy(plain_text + 16, data, pattern_len);
+	fast = rules_load_buffer("fast", fast_text, pattern_len + 12, err, sizeof(err));
+	plain = rules_load_buffer("plain", plain_text, pattern_len + 16, err, sizeof(err));
 	if (fast == NULL || plain == NULL || rules_count(fast) != 1 || rules_count(plain) != 1)
 		goto end;
 	for (size_t i = pattern_len + 1; i < size && text_len + 4 < sizeof(text); i++) {
 		const char *c = alphabet[data[i] % (sizeof(alphabet) / sizeof(alphabet[0]))];
 		memcpy(text + text_len, c, strlen(c));
 		text_len += strlen(c);
+	}
+	if (inquiry) {
+		unsigned a = rules_first_inquiry_match(fast, text, text_len, RULES_NONE);
+		unsigned b = rules_first_inquiry_match(plain, text, text_len, RULES_NONE);
+		if (a != b && rules_limit_hits(fast) == 0 && rules_limit_hits(plain) == 0) {
+			fprintf(stderr, "prefilter %u, plain %u for inquiry pattern \"%.*s\"\n", a,
+			        b, (int)pattern_len, (const char *)data);
+			abort();
+		}
+		goto end;
 	}
 	for (int from = FROM_NONE; from <= FROM_BOT; from++) {
 		unsigned a =
@@ -99,6 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	log_set_level(LOG_LEVEL_ERR);
 	check_whole_file(data, size);
-	check_prefilter(data, size);
+	check_prefilter_scope(data, size, 0);
+	check_prefilter_scope(data, size, 1);
 	return 0;
 }

@@ -12,11 +12,9 @@
  *     fire none;
  *   - the literal prefilter answers as plain matching does on every case message;
  *   - whole invented chats through the engine end with the reason the rubric
- *     (docs/lost-reasons.md) gives them.
- * A case whose sender is `inquiry` is a whole chat, its messages separated by the two
- * characters \n, each "B:", "A:" or "R:" first, and is answered as the engine answers
- * an inquiry: skip rules leave messages out, message rules read the rest, and the
- * `inquiry` rules the transcript (transcript_answer).
+ *     (docs/lost-reasons.md) gives them;
+ *   - the optional whole-inquiry lines (patterns/whole-inquiry.conf), pasted where the
+ *     shipped file says, give invented chats the reasons they are written for.
  * The messages are written for this test: no text of a real chat corpus.
  */
 #include <stdio.h>
@@ -30,6 +28,7 @@
 #define SHIPPED SOURCE_DIR "/patterns/lost-reasons.conf"
 #define CASES SOURCE_DIR "/tests/data/lost-reasons-cases.tsv"
 #define PARAPHRASES SOURCE_DIR "/tests/data/lost-reasons-paraphrases.tsv"
+#define WHOLE_INQUIRY SOURCE_DIR "/patterns/whole-inquiry.conf"
 
 static const char *const case_files[] = {CASES, PARAPHRASES};
 #define CASE_FILES (sizeof(case_files) / sizeof(case_files[0]))
@@ -221,10 +220,7 @@ struct lost_case {
 	char *expect, *from, *rule, *message;
 };
 
-/* A case's sender: enum record_from, or FROM_INQUIRY for a whole chat. */
-#define FROM_INQUIRY (FROM_BOT + 1)
-
-static int parse_from(const char *from)
+static enum record_from parse_from(const char *from)
 {
 	if (strcmp(from, "buyer") == 0)
 		return FROM_BUYER;
@@ -232,53 +228,7 @@ static int parse_from(const char *from)
 		return FROM_AGENT;
 	if (strcmp(from, "bot") == 0)
 		return FROM_BOT;
-	if (strcmp(from, "inquiry") == 0)
-		return FROM_INQUIRY;
 	return FROM_NONE;
-}
-
-/* The first rule of r that a chat case (messages separated by a literal \n, each
- * "B:", "A:" or "R:" first) matches, as the engine decides an inquiry: a message a
- * skip rule of its scope takes is left out; the others are asked of the message
- * rules and make up the transcript an `inquiry` rule reads. RULES_NONE for none. */
-static unsigned transcript_answer(struct rules *r, const char *chat)
-{
-	char transcript[8192];
-	size_t used = 0;
-	unsigned best = RULES_NONE;
-
-	while (*chat != '\0') {
-		const char *end = strstr(chat, "\\n"), *text = chat + 2;
-		size_t len = end != NULL ? (size_t)(end - text) : strlen(text);
-		enum record_from from = chat[0] == 'B'   ? FROM_BUYER
-		                        : chat[0] == 'A' ? FROM_AGENT
-		                                         : FROM_BOT;
-		unsigned m;
-
-		CHECK(strchr("BAR", chat[0]) != NULL && chat[1] == ':');
-		if (!rules_skips(r, from, text, len)) {
-			if ((m = rules_first_match(r, from, text, len, best)) != RULES_NONE)
-				best = m;
-			if (used + len + 3 < sizeof(transcript)) {
-				memcpy(transcript + used, chat, len + 2);
-				used += len + 2;
-				transcript[used++] = '\n';
-			}
-		}
-		chat = end != NULL ? end + 2 : text + len;
-	}
-	{
-		unsigned m = rules_first_inquiry_match(r, transcript, used, best);
-		return m != RULES_NONE ? m : best;
-	}
-}
-
-/* The first rule of r a case's message matches (a chat case: transcript_answer). */
-static unsigned case_answer(struct rules *r, int from, const char *message, unsigned limit)
-{
-	if (from == FROM_INQUIRY)
-		return transcript_answer(r, message);
-	return rules_first_match(r, (enum record_from)from, message, strlen(message), limit);
 }
 
 /* Splits the cases file in place. Returns the number of cases, -1 on a bad line. */
@@ -322,9 +272,9 @@ static int cases_read(char *data, struct lost_case *c, int max)
 	return n;
 }
 
-static const char *reason_of(struct rules *r, int from, const char *text)
+static const char *reason_of(struct rules *r, enum record_from from, const char *text)
 {
-	unsigned i = case_answer(r, from, text, RULES_NONE);
+	unsigned i = rules_first_match(r, from, text, strlen(text), RULES_NONE);
 	return i == RULES_NONE ? "none" : rules_reason(r, i);
 }
 
@@ -347,7 +297,7 @@ static void check_case_file(struct shipped *s, struct rules *full, const char *p
 	CHECK(n > 100);
 	for (int i = 0; i < n; i++) {
 		const struct lost_case *c = &cases[i];
-		int from = parse_from(c->from);
+		enum record_from from = parse_from(c->from);
 		int skip = strcmp(c->expect, "skip") == 0;
 		const char *got = reason_of(full, from, c->message);
 		struct rule_line *l;
@@ -371,9 +321,11 @@ static void check_case_file(struct shipped *s, struct rules *full, const char *p
 		}
 		fires = strcmp(c->expect, l->reason) == 0;
 		if (strcmp(l->reason, "skip") == 0)
-			matched = case_answer(l->self, from, c->message, RULES_NONE) == RULES_NONE;
+			matched = rules_first_match(l->self, from, c->message, strlen(c->message),
+			                            RULES_NONE) == RULES_NONE;
 		else
-			matched = case_answer(l->self, from, c->message, RULES_NONE) != RULES_NONE;
+			matched = rules_first_match(l->self, from, c->message, strlen(c->message),
+			                            RULES_NONE) != RULES_NONE;
 		if (matched != fires) {
 			fprintf(stderr, "  %s line %u: %s \"%s\": line %u (%s) %s\n", path,
 			        c->lineno, c->from, c->message, l->lineno, c->rule,
@@ -533,12 +485,6 @@ static void same_answers_on(const char *path, char *(*transform)(const char *), 
 		size_t len = strlen(m), first = 1;
 		char variant[4][1024];
 
-		if (parse_from(cases[i].from) == FROM_INQUIRY) {
-			unsigned a = transcript_answer(fast, m), b = transcript_answer(plain, m);
-			if (a != b && disagreements++ < 5)
-				fprintf(stderr, "  shipped %u, %s %u: \"%s\"\n", a, what, b, m);
-			continue;
-		}
 		while (first < len && ((unsigned char)m[first] & 0xc0) == 0x80)
 			first++;
 		snprintf(variant[0], sizeof(variant[0]), "%s", m);
@@ -603,7 +549,8 @@ struct chat_fixture {
 	struct engine *engine;
 };
 
-static int chat_setup(struct chat_fixture *f)
+/* The engine with the shipped rules, or with `text` as the rules when not NULL. */
+static int chat_setup_rules(struct chat_fixture *f, const char *text)
 {
 	struct engine_settings settings = {
 	    .session_idle_ms = 600 * S,
@@ -618,12 +565,19 @@ static int chat_setup(struct chat_fixture *f)
 	f->names = names_new();
 	reasons_init(&f->reasons);
 	f->table = counter_table_new(0);
-	if ((f->rules = rules_load(SHIPPED, err, sizeof(err))) == NULL) {
+	f->rules = text != NULL ? rules_load_buffer("t.conf", text, strlen(text), err, sizeof(err))
+	                        : rules_load(SHIPPED, err, sizeof(err));
+	if (f->rules == NULL) {
 		fprintf(stderr, "  %s\n", err);
 		return -1;
 	}
 	f->engine = engine_new(&settings, f->names, &f->reasons, f->table);
 	return f->engine != NULL ? engine_set_rules(f->engine, f->rules) : -1;
+}
+
+static int chat_setup(struct chat_fixture *f)
+{
+	return chat_setup_rules(f, NULL);
 }
 
 static void chat_teardown(struct chat_fixture *f)
@@ -741,11 +695,96 @@ static void test_whole_chats_get_the_rubric_reason(void)
 	chat_teardown(&f);
 }
 
+/* patterns/whole-inquiry.conf pasted into the shipped file before the line its header
+ * names (the weakest courier line, right after the "WHOLE-INQUIRY lines" comment).
+ * Each invented chat ends with the reason it is written for (other: none). */
+static void test_whole_inquiry_lines_where_the_file_says(void)
+{
+	static const struct {
+		const char *buyer, *want;
+		struct chat_line chat[4];
+	} chats[] = {
+	    {"give-up",
+	     "shipping_time",
+	     {{'B', "请问这个多久能发货"}, {'A', "预计下周三发出"}, {'B', "这么久啊，那我不要了"}}},
+	    {"not-tomorrow",
+	     "shipping_time",
+	     {{'B', "明天能送到吗"},
+	      {'A', "您的包裹刚到分拣中心"},
+	      {'B', "我要出门的"},
+	      {'A', "明天可能送不到呢"}}},
+	    {"regret",
+	     "shipping_time",
+	     {{'B', "我的书几时发出呀"},
+	      {'A', "亲，仓库按顺序发货的"},
+	      {'B', "早知道就去书店买了"}}},
+	    {"accepted",
+	     "other",
+	     {{'B', "几号可以到呀"}, {'A', "预计明天送达"}, {'B', "好的谢谢"}}},
+	    {"hypothetical",
+	     "other",
+	     {{'B', "今晚能送到吗"}, {'A', "稍等我查一下"}, {'B', "赶不过来的话就算了"}}},
+	    {"before",
+	     "other",
+	     {{'B', "算了先不看了"}, {'B', "哪天发货呢"}, {'A', "下单后两天内发出"}}},
+	    {"station",
+	     "courier",
+	     {{'B', "买的东西我没收到呢"}, {'A', "我去问一下配送员什么情况"}, {'B', "好的谢谢"}}},
+	    {"pickup",
+	     "courier",
+	     {{'B', "说好来取件的，一直没人来取"}, {'A', "亲，已为您催促站点重新安排"}}},
+	    {"refund", "other", {{'B', "退款还没收到账"}, {'A', "我去找站点核实一下"}}},
+	    {"tracking",
+	     "other",
+	     {{'B', "我的快递到哪了"}, {'A', "我跟站点确认下位置"}, {'B', "好的"}}},
+	    {"on-its-way",
+	     "other",
+	     {{'B', "东西还没收到"}, {'A', "您的包裹正在派送中，请耐心等待"}, {'B', "行"}}},
+	};
+	char *shipped = read_whole(SHIPPED), *lines = read_whole(WHOLE_INQUIRY), *text = NULL;
+	const char *at = shipped ? strstr(shipped, "# Buyer, weakest courier") : NULL;
+	struct chat_fixture f;
+
+	CHECK(shipped != NULL && lines != NULL && at != NULL &&
+	      strstr(shipped, "# WHOLE-INQUIRY lines") != NULL);
+	if (at == NULL || lines == NULL ||
+	    (text = malloc(strlen(shipped) + strlen(lines) + 1)) == NULL)
+		goto end;
+	memcpy(text, shipped, (size_t)(at - shipped));
+	strcpy(text + (at - shipped), lines);
+	strcat(text, at);
+	if (chat_setup_rules(&f, text) != 0) {
+		CHECK(0);
+		chat_teardown(&f);
+		goto end;
+	}
+	CHECK_INT(rules_first_inquiry(f.rules), 11);
+	for (size_t i = 0; i < sizeof(chats) / sizeof(chats[0]); i++) {
+		size_t n = 0;
+		while (n < 4 && chats[i].chat[n].who != 0)
+			n++;
+		feed_chat(&f, chats[i].buyer, chats[i].chat, n);
+	}
+	engine_finish(f.engine);
+	for (size_t i = 0; i < sizeof(chats) / sizeof(chats[0]); i++) {
+		const char *got = lost_reason(&f, chats[i].buyer);
+		if (strcmp(got, chats[i].want) != 0)
+			fprintf(stderr, "  chat %s\n", chats[i].buyer);
+		CHECK_STR(got, chats[i].want);
+	}
+	chat_teardown(&f);
+end:
+	free(text);
+	free(lines);
+	free(shipped);
+}
+
 int main(void)
 {
 	RUN(test_cases_against_the_shipped_file);
 	RUN(test_prefilter_agrees_on_the_cases);
 	RUN(test_start_guards_change_nothing);
 	RUN(test_whole_chats_get_the_rubric_reason);
+	RUN(test_whole_inquiry_lines_where_the_file_says);
 	return check_done();
 }

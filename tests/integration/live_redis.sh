@@ -17,6 +17,10 @@ SCENARIOS=${*:-"append kill9 rotate rotate_stopped rotate_first_flush outage bac
 GEN=$(dirname "$BIN")/bench/gen_chatlog
 CMP="python3 $SRC/tests/integration/redis_vs_batch.py"
 TMP=$(mktemp -d /tmp/chatlogd-live-XXXXXX)
+# The shipped rules and the optional whole-inquiry lines (scope inquiry), so that the
+# transcripts open inquiries carry are in every snapshot these scenarios restore.
+PATTERNS=$TMP/test-patterns.conf
+cat "$SRC/patterns/lost-reasons.conf" "$SRC/patterns/whole-inquiry.conf" >"$PATTERNS"
 passed=0
 failed=0
 expected_failures=0
@@ -128,7 +132,7 @@ BATCH_CONFIG=
 
 compare() {
 	"$BIN" --once ${BATCH_CONFIG:+--config "$BATCH_CONFIG"} --set max_clock_ahead=$BATCH_CLOCK_AHEAD \
-		--patterns "$SRC/patterns/lost-reasons.conf" "${1:-$TMP/all.jsonl}" \
+		--patterns "$PATTERNS" "${1:-$TMP/all.jsonl}" \
 		>"$TMP/batch.json" 2>/dev/null
 	$CMP "$TMP/redis.sock" cs "$TMP/batch.json" $CMP_WINDOWS
 }
@@ -141,7 +145,7 @@ fresh() {
 	BATCH_CLOCK_AHEAD=0
 	BATCH_CONFIG=
 	CMP_WINDOWS=
-	cp "$SRC/patterns/lost-reasons.conf" "$TMP/patterns.conf"
+	cp "$PATTERNS" "$TMP/patterns.conf"
 	write_config
 	start_redis
 }
@@ -245,7 +249,7 @@ scenario_backfill() {
 	seal
 	backfill() {
 		"$BIN" --once --set max_clock_ahead=0 --redis "unix://$TMP/redis.sock" --set instance=test \
-			--patterns "$SRC/patterns/lost-reasons.conf" "$TMP/all.jsonl" >/dev/null \
+			--patterns "$PATTERNS" "$TMP/all.jsonl" >/dev/null \
 			2>>"$TMP/daemon.log"
 	}
 	if backfill && backfill && compare >"$TMP/cmp.txt" 2>&1; then
@@ -284,7 +288,7 @@ scenario_backfill_streams() {
 	backfill() {
 		"$BIN" --once --set max_clock_ahead=0 --redis "unix://$TMP/redis.sock" --set instance=test \
 			--set backfill_cut_rows=2000 --set backfill_max_in_flight=2 \
-			--patterns "$SRC/patterns/lost-reasons.conf" "$TMP/all.jsonl" >/dev/null \
+			--patterns "$PATTERNS" "$TMP/all.jsonl" >/dev/null \
 			2>>"$TMP/daemon.log"
 	}
 	: >"$TMP/daemon.log"
@@ -450,7 +454,7 @@ scenario_reload() {
 			rmdir "$TMP/patterns.conf"
 			# the real rules first, then comments past 1 MiB: cut, it would load
 			{
-				cat "$SRC/patterns/lost-reasons.conf"
+				cat "$PATTERNS"
 				awk 'BEGIN { for (i = 0; i < 30000; i++) print "# padding padding padding padding padding" }'
 			} >"$TMP/patterns.conf"
 			kill -HUP "$DAEMON_PID"
@@ -462,7 +466,7 @@ scenario_reload() {
 			fi
 			;;
 		6)
-			{ cat "$SRC/patterns/lost-reasons.conf"; echo "# reloaded"; } >"$TMP/patterns.conf"
+			{ cat "$PATTERNS"; echo "# reloaded"; } >"$TMP/patterns.conf"
 			sed -i 's/^log_level = .*/log_level = info/' "$TMP/chatlogd.conf"
 			kill -HUP "$DAEMON_PID"
 			if wait_log "reloaded patterns="; then
@@ -1210,7 +1214,7 @@ finish_merged() {
 	$LAYOUT merge "$TMP/merged.jsonl" $(ls "$TMP"/logs/*.jsonl | sort)
 	"$BIN" --once ${BATCH_CONFIG:+--config "$BATCH_CONFIG"} \
 		--set max_clock_ahead=$BATCH_CLOCK_AHEAD \
-		--patterns "$SRC/patterns/lost-reasons.conf" $(ls "$TMP"/logs/*.jsonl | sort) \
+		--patterns "$PATTERNS" $(ls "$TMP"/logs/*.jsonl | sort) \
 		>"$TMP/batch-files.json" 2>/dev/null
 	late=$(grep -c "late record" "$TMP/daemon.log")
 	if compare "$TMP/merged.jsonl" >"$TMP/cmp.txt" 2>&1 &&

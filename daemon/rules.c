@@ -521,10 +521,10 @@ unsigned rules_first_inquiry_match(struct rules *r, const char *text, size_t len
 	                   &skipped);
 }
 
-/* The whole patterns, without the prefilter: skip rules are anchored lists of tags
- * and formulas with no word every match needs, so a scan would find nothing to rule
- * them out, and an anchored pattern fails at the first character that starts none of
- * its alternatives. */
+/* Each skip rule of the scope with its whole pattern, without the prefilter: the
+ * shipped ones are anchored lists of tags and formulas with no word every match
+ * needs, which a scan could not rule out, and an anchored pattern fails at the first
+ * character that starts none of its alternatives. */
 int rules_skips(struct rules *r, enum record_from from, const char *text, size_t len)
 {
 	const PCRE2_SPTR subject = (PCRE2_SPTR)(text != NULL ? text : "");

@@ -18,6 +18,7 @@
 #include "chatlogd/service_hours.h"
 #include "chatlogd/slab.h"
 #include "chatlogd/transcript.h"
+#include "chatlogd/utf8.h"
 #include "chatlogd/util.h"
 #include "chatlogd/wire.h"
 
@@ -43,7 +44,7 @@ enum inquiry_flag {
 	INQ_WARN_REPORTED = 1 << 11,     /* the open turn's warning (warn_at) was given */
 	INQ_ESCALATE_REPORTED = 1 << 12, /* ... and its escalation (escalate_after) */
 	INQ_RETURNING = 1 << 13,         /* a returning buyer's inquiry (returning_window) */
-	INQ_TRANSCRIPT_READ = 1 << 14    /* batch: its `inquiry` rules were read (early) */
+	INQ_TRANSCRIPT_READ = 1 << 14    /* batch: its `inquiry` rules were read, while open */
 };
 
 #define INQ_WAITS_REPORTED (INQ_WAIT_REPORTED | INQ_WARN_REPORTED | INQ_ESCALATE_REPORTED)
@@ -93,6 +94,11 @@ struct shop_clock {
 	const struct service_hours *hours; /* NULL until looked up */
 	struct deadline_heap close_queue, decide_queue;
 	struct deadline_heap retire_queue; /* pairs remembered for their last order */
+	/* Batch mode, with `inquiry` rules: the newest ts of the shop's records, and its
+	 * inquiries holding a transcript, by when live mode would close them
+	 * (transcript_read_early). */
+	int64_t newest_ms;
+	struct deadline_heap transcript_queue;
 };
 
 struct engine {
@@ -109,10 +115,7 @@ struct engine {
 	uint32_t generation, pair_generation;
 	int64_t event_time;
 	struct deadline_heap wait_queue; /* by the wall clock, for every shop */
-	/* Batch mode (no shop clocks): inquiries holding a transcript, by when it is read
-	 * early (transcript_read_early). */
-	struct deadline_heap transcript_queue;
-	struct shop_clock *shops; /* in order of first appearance */
+	struct shop_clock *shops;        /* in order of first appearance */
 	uint32_t shop_count, shop_capacity;
 	uint32_t *shop_of_name; /* name id -> index in shops, or SHOP_CLOCK_NONE */
 	uint32_t shop_of_name_size;
@@ -159,6 +162,7 @@ static struct shop_clock *shop_clock_of(struct engine *e, uint32_t shop)
 	c = &e->shops[e->shop_count];
 	memset(c, 0, sizeof(*c));
 	c->now = INT64_MIN;
+	c->newest_ms = INT64_MIN;
 	e->shop_of_name[shop] = e->shop_count++;
 	return c;
 }
@@ -425,30 +429,30 @@ static void transcript_read(struct engine *e, struct inquiry *inq)
 }
 
 /*
- * Batch mode has no shop clocks and closes an inquiry only when its buyer writes
+ * Batch mode keeps no deadlines and closes an inquiry only when its buyer writes
  * again or the input ends, so it would hold every transcript to the end: a month's
- * log, every chat's text. A transcript is read instead once the newest record is more
- * than twice session_idle past the inquiry's last message: in time order nothing can
- * join it by then (a message that late opens a new inquiry); live mode's shop clocks
- * close it sooner. One heap entry per transcript; an entry whose inquiry moved on is
- * pushed again at the new time.
+ * log, every chat's text. It reads a transcript instead when live mode would close
+ * the inquiry: once its shop's newest record is more than session_idle past the
+ * inquiry's last message (live mode's shop clock, without the wall clock). Both then
+ * read the same messages, whatever the order of the shops' records. One heap entry
+ * per transcript, per shop; an entry whose inquiry moved on is pushed again.
  */
 static int64_t transcript_due(const struct engine *e, const struct inquiry *inq)
 {
-	return inq->last_ms + 2 * e->settings.session_idle_ms;
+	return inq->last_ms + e->settings.session_idle_ms;
 }
 
-static void transcript_read_early(struct engine *e)
+static void transcript_read_early(struct engine *e, struct shop_clock *c)
 {
-	while (deadline_due(&e->transcript_queue, e->event_time)) {
-		struct deadline d = deadline_pop(&e->transcript_queue);
+	while (deadline_due(&c->transcript_queue, c->newest_ms)) {
+		struct deadline d = deadline_pop(&c->transcript_queue);
 		struct inquiry *inq = inquiry_at(e, d.id);
 
 		if (!(inq->flags & INQ_ALLOCATED) || inq->generation != d.generation ||
 		    inq->transcript == NULL)
 			continue;
 		if (transcript_due(e, inq) > d.at)
-			deadline_push(&e->transcript_queue, transcript_due(e, inq), d.id,
+			deadline_push(&c->transcript_queue, transcript_due(e, inq), d.id,
 			              d.generation);
 		else
 			transcript_read(e, inq);
@@ -643,8 +647,8 @@ static void classify(struct engine *e, uint32_t id, struct inquiry *inq, const s
 		transcript_free(&inq->transcript);
 	} else if (!rules_skips(e->rules, rec->from, rec->text.ptr, rec->text.len)) {
 		if (inq->transcript == NULL && !e->settings.track_deadlines)
-			deadline_push(&e->transcript_queue, transcript_due(e, inq), id,
-			              inq->generation);
+			deadline_push(&shop_clock_of(e, inquiry_shop(e, inq))->transcript_queue,
+			              transcript_due(e, inq), id, inq->generation);
 		transcript_append(&inq->transcript, rec->from, rec->text.ptr, rec->text.len);
 	}
 }
@@ -844,8 +848,13 @@ int engine_feed(struct engine *e, const struct record *rec, char *err, size_t er
 		struct shop_clock *c = shop_clock_of(e, shop);
 		if (rec->ts_ms > c->now)
 			shop_advance(e, c, rec->ts_ms);
-	} else {
-		transcript_read_early(e);
+	} else if (e->rules != NULL && rules_first_inquiry(e->rules) != RULES_NONE) {
+		/* as live mode moves the shop's clock: only forward */
+		struct shop_clock *c = shop_clock_of(e, shop);
+		if (rec->ts_ms > c->newest_ms) {
+			c->newest_ms = rec->ts_ms;
+			transcript_read_early(e, c);
+		}
 	}
 	if (e->ids_spent)
 		goto ids_spent;
@@ -976,7 +985,8 @@ static void engine_clear(struct engine *e)
 		e->shops[i].retire_queue.count = 0;
 	}
 	e->wait_queue.count = 0;
-	e->transcript_queue.count = 0;
+	for (uint32_t i = 0; i < e->shop_count; i++)
+		e->shops[i].transcript_queue.count = 0;
 }
 
 void engine_finish_each(struct engine *e, void (*after)(void *ctx), void *ctx)
@@ -1101,7 +1111,8 @@ static int load_inquiry(struct engine *e, struct wire_reader *r, uint32_t versio
 	if (r->failed || !(inq->flags & INQ_ALLOCATED) ||
 	    (inq->agent != AGENT_UNKNOWN && inq->agent >= names_count(e->names)) ||
 	    (inq->first_rule != RULES_NONE && inq->first_rule >= LIMIT_RULES) || transcript > 2 ||
-	    (transcript != 0 && (!(inq->flags & INQ_OPEN) || text.len > LIMIT_TRANSCRIPT_BYTES)))
+	    (transcript != 0 && (!(inq->flags & INQ_OPEN) || text.len > LIMIT_TRANSCRIPT_BYTES ||
+	                         !utf8_valid(text.ptr, text.len))))
 		return -1;
 	if (transcript != 0)
 		transcript_restore(&inq->transcript, text.ptr, text.len, transcript == 2);
@@ -1254,10 +1265,10 @@ void engine_free(struct engine *e)
 		deadline_free(&e->shops[i].close_queue);
 		deadline_free(&e->shops[i].decide_queue);
 		deadline_free(&e->shops[i].retire_queue);
+		deadline_free(&e->shops[i].transcript_queue);
 	}
 	free(e->shops);
 	free(e->shop_of_name);
 	deadline_free(&e->wait_queue);
-	deadline_free(&e->transcript_queue);
 	free(e);
 }

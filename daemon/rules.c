@@ -144,6 +144,9 @@ struct rules {
 	 * nothing, and a rules set is used from one thread only. */
 	pcre2_match_context *match_context;
 	pcre2_match_data *match_data;
+	/* Line breaks are \n alone, whatever libpcre2's build default: a transcript's
+	 * `.` and `$` must not stop at \r, \f or U+2028 inside a message. */
+	pcre2_compile_context *compile_context;
 	uint64_t limit_hits;
 	int jit_usable;    /* 0 once JIT failed (or this PCRE2 has none): stop trying */
 	int all_jit;       /* 1 while every rule so far carries JIT code */
@@ -157,7 +160,6 @@ struct rules_loader {
 	size_t errlen;
 	unsigned line;          /* 1-based number of the line being read */
 	const char *line_start; /* where column 1 of that line is */
-	pcre2_compile_context *compile_context;
 };
 
 static const char *const builtin_reasons[] = {"no_reply", "slow", "other"};
@@ -172,7 +174,9 @@ static struct rules *rules_create(void)
 	r = xcalloc(1, sizeof(*r));
 	r->prefilter = prefilter_new();
 	if ((r->match_context = pcre2_match_context_create(NULL)) == NULL ||
-	    (r->match_data = pcre2_match_data_create(1, NULL)) == NULL) {
+	    (r->match_data = pcre2_match_data_create(1, NULL)) == NULL ||
+	    (r->compile_context = pcre2_compile_context_create(NULL)) == NULL ||
+	    pcre2_set_newline(r->compile_context, PCRE2_NEWLINE_LF) != 0) {
 		rules_free(r);
 		return NULL;
 	}
@@ -225,6 +229,7 @@ void rules_free(struct rules *r)
 	free(r->memo);
 	pcre2_match_data_free(r->match_data);
 	pcre2_match_context_free(r->match_context);
+	pcre2_compile_context_free(r->compile_context);
 	free(r);
 }
 
@@ -300,7 +305,7 @@ static const struct compiled *alternative_compiled(struct rules *r, unsigned i, 
 	memcpy(text + guard_len + 3, rule->pattern + at, len);
 	text[guard_len + 3 + len] = ')';
 	c->code = pcre2_compile((PCRE2_SPTR)text, guard_len + len + 4, rule->options, &code,
-	                        &offset, NULL);
+	                        &offset, r->compile_context);
 	free(text);
 	if (c->code == NULL)
 		return NULL;
@@ -710,7 +715,7 @@ static int compile_pattern(struct rules_loader *ld, struct rules *r, struct comp
 
 	c->jit = 0;
 	c->code = pcre2_compile((PCRE2_SPTR)pattern, len, r->rule[r->count].options, code, offset,
-	                        ld->compile_context);
+	                        r->compile_context);
 	if (c->code == NULL)
 		return -1;
 	if (r->jit_usable && (rc = pcre2_jit_compile(c->code, PCRE2_JIT_COMPLETE)) != 0) {
@@ -874,8 +879,7 @@ struct rules *rules_load_buffer(const char *name, const char *data, size_t len, 
 
 	if (errlen > 0)
 		err[0] = '\0';
-	if ((r = rules_create()) == NULL ||
-	    (ld.compile_context = pcre2_compile_context_create(NULL)) == NULL) {
+	if ((r = rules_create()) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", name);
 		goto fail;
 	}
@@ -890,11 +894,9 @@ struct rules *rules_load_buffer(const char *name, const char *data, size_t len, 
 		pos = newline != NULL ? newline + 1 : end;
 	}
 	prefilter_build(r->prefilter);
-	pcre2_compile_context_free(ld.compile_context);
 	rules_memo(r, 1);
 	return r;
 fail:
-	pcre2_compile_context_free(ld.compile_context);
 	rules_free(r);
 	return NULL;
 }

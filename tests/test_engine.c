@@ -570,29 +570,48 @@ static void test_inquiry_rules_read_the_whole_chat(void)
 	teardown(&f);
 }
 
-/* Batch mode reads a transcript once the newest record is more than twice
- * session_idle past the inquiry's last message, not at the end of input. b1 and b3:
- * not received, the agent looks into it. Then b2 writes 2 x IDLE + 2 s later, and only
- * then come (out of order) an agent's "delivered" for b1 (read already: courier) and
- * for b3, whose last message is at IDLE + 2 s, not yet due (other). */
-static void test_batch_reads_transcripts_after_twice_session_idle(void)
+/* Batch mode reads a transcript when live mode would close the inquiry: once its
+ * shop's newest record is more than session_idle past the inquiry's last message.
+ * The same records through batch and live give the same reasons:
+ *   b1 (s1) not received, the agent looks into it; s2's records 3 x IDLE later do not
+ *      move s1's clock, so the agent's later "delivered" is read: other;
+ *   b2 (s1) not received; then s1's own clock passes its last message + IDLE (b6),
+ *      and only then comes the agent's "delivered" for b2 (out of order): live has
+ *      closed b2 and batch has read its transcript: courier in both;
+ *   b3 (s1) not received, "delivered" within the inquiry: other. */
+static void feed_transcript_case(int track_deadlines)
 {
 	static const char patterns[] = "courier 快递 inquiry ^B:.*没收到(?![\\s\\S]*^A:.*已送达)\n";
 	struct fixture f;
 
-	setup(&f, 0, 0, patterns);
-	BUYER(&f, 0, "b1", "alice", "还没收到");
-	AGENT(&f, 1 * S, "b1", "alice", "帮您查一下");
-	BUYER(&f, IDLE, "b3", "alice", "还没收到");
-	AGENT(&f, IDLE + 2 * S, "b3", "alice", "帮您查一下");
-	BUYER(&f, 2 * S + 2 * IDLE, "b2", "alice", "在吗");
-	AGENT(&f, 3 * S + 2 * IDLE, "b2", "alice", "在的");
-	AGENT(&f, 2 * S, "b1", "alice", "显示已送达");
-	AGENT(&f, IDLE + 3 * S, "b3", "alice", "显示已送达");
-	engine_finish(f.engine);
-	CHECK_INT(reason(&f, "alice", "courier"), 1);
-	CHECK_INT(reason(&f, "alice", "other"), 2);
+	setup(&f, 0, track_deadlines, patterns);
+	feed(&f, 3 * IDLE, "s2", "b9", "bob", FROM_BUYER, "在吗");
+	feed(&f, 3 * IDLE + S, "s2", "b9", "bob", FROM_AGENT, "在的");
+	BUYER(&f, 0, "b1", "a1", "还没收到");
+	AGENT(&f, 1 * S, "b1", "a1", "帮您查一下");
+	AGENT(&f, 2 * S, "b1", "a1", "显示已送达");
+	BUYER(&f, 10 * S, "b2", "a2", "还没收到");
+	AGENT(&f, 11 * S, "b2", "a2", "帮您查一下");
+	BUYER(&f, 20 * S, "b3", "a3", "还没收到");
+	AGENT(&f, 21 * S, "b3", "a3", "显示已送达");
+	BUYER(&f, 12 * S + IDLE, "b6", "a6", "在吗");
+	AGENT(&f, 13 * S + IDLE, "b6", "a6", "在的");
+	AGENT(&f, 12 * S, "b2", "a2", "显示已送达");
+	if (track_deadlines)
+		engine_advance(f.engine, T0 + 10 * WINDOW);
+	else
+		engine_finish(f.engine);
+	CHECK_INT(reason(&f, "a1", "other"), 1);
+	CHECK_INT(reason(&f, "a2", "courier"), 1);
+	CHECK_INT(reason(&f, "a3", "other"), 1);
+	CHECK_INT(reason(&f, "a6", "other"), 1);
 	teardown(&f);
+}
+
+static void test_batch_reads_transcripts_when_live_would(void)
+{
+	feed_transcript_case(0);
+	feed_transcript_case(1);
 }
 
 /* A patterns reload while inquiries are held: b1 matched price (rule 1 of the old
@@ -1166,7 +1185,7 @@ int main(void)
 	RUN(test_lost_reason_is_first_rule_in_file_order);
 	RUN(test_rules_reload_keeps_matched_reasons);
 	RUN(test_inquiry_rules_read_the_whole_chat);
-	RUN(test_batch_reads_transcripts_after_twice_session_idle);
+	RUN(test_batch_reads_transcripts_when_live_would);
 	RUN(test_counts_go_to_the_right_minute);
 	RUN(test_advance_closes_and_decides_by_event_time);
 	RUN(test_advance_respects_extended_idle_deadline);

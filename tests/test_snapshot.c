@@ -186,6 +186,53 @@ static void test_restored_engine_emits_what_the_original_would(void)
 	rules_free(rules);
 }
 
+/* A world with these settings (world_init takes the file's). */
+static void world_init_with(struct world *w, const struct engine_settings *with,
+                            struct rules *rules)
+{
+	w->names = names_new();
+	reasons_init(&w->reasons);
+	w->sink = counter_table_new(1);
+	w->engine = engine_new(with, w->names, &w->reasons, w->sink);
+	engine_set_rules(w->engine, rules);
+}
+
+/* Batch mode (no deadlines: it reads a transcript when live mode would close its
+ * inquiry, by the shop's newest record) counts the whole stream as live mode does,
+ * `inquiry` rules included. The order window is longer than the stream: live mode
+ * decides an inquiry at the end of its window even while its buyer is still writing,
+ * which this stream's hours-long chats would hit and batch does not (a 1-day window
+ * and real chats never do). */
+static void test_batch_counts_what_live_counts(void)
+{
+	char err[256];
+	struct rules *rules = rules_load_buffer("t", patterns, strlen(patterns), err, sizeof(err));
+	struct engine_settings live_settings = settings, batch_settings = settings;
+	struct world live, batch;
+	int64_t chat = 0;
+
+	make_stream();
+	live_settings.order_window_ms = batch_settings.order_window_ms = 1000LL * 3600000;
+	batch_settings.track_deadlines = 0;
+	world_init_with(&live, &live_settings, rules);
+	world_init_with(&batch, &batch_settings, rules);
+	for (int i = 0; i < RECORDS; i++) {
+		engine_feed(live.engine, &stream[i].rec, err, sizeof(err));
+		engine_feed(batch.engine, &stream[i].rec, err, sizeof(err));
+	}
+	engine_advance(live.engine, T0 + 2000LL * 3600000);
+	engine_finish(batch.engine);
+	CHECK(tables_equal(live.sink, batch.sink));
+	CHECK(tables_equal(batch.sink, live.sink));
+	for (size_t i = 0; i < counter_table_count(batch.sink); i++)
+		chat += counter_table_at(batch.sink, i)
+		            ->value[COUNTER_LOST_REASON + reasons_intern(&batch.reasons, "chat")];
+	CHECK(chat > 2);
+	world_free(&live);
+	world_free(&batch);
+	rules_free(rules);
+}
+
 /* The stream is not trivial: it must exercise what the snapshot has to carry. */
 static void test_stream_exercises_pending_and_held_state(void)
 {
@@ -261,6 +308,64 @@ static void test_version_1_section_still_loads(void)
 	world_free(&w);
 }
 
+/* A version-3 section with one open inquiry and its transcript (text, tagged `tag`):
+ * it loads when the transcript could have been written, and is refused when its
+ * bytes are not UTF-8 (PCRE2 would then read past a character), when the tag is
+ * unknown or when it is longer than a transcript can be. */
+static int load_transcript(const char *text, size_t len, uint32_t tag)
+{
+	struct world w;
+	struct wire_writer out = {0};
+	struct wire_reader in;
+	uint32_t shop, agent;
+	int rc;
+
+	world_init(&w, NULL);
+	shop = names_intern(w.names, "s1", 2);
+	agent = names_intern(w.names, "alice", 5);
+	wire_put_u32(&out, 3);          /* section version */
+	wire_put_i64(&out, T0 + 60000); /* event time */
+	wire_put_u32(&out, 5);          /* generation */
+	wire_put_u32(&out, 1);          /* shop clocks */
+	wire_put_u32(&out, shop);
+	wire_put_i64(&out, T0 + 60000);
+	wire_put_u32(&out, 1); /* pairs */
+	wire_put_u32(&out, shop);
+	wire_put_bytes(&out, "b1", 2);
+	wire_put_i64(&out, INT64_MIN);  /* no last order */
+	wire_put_u32(&out, 1);          /* inquiries of the pair */
+	wire_put_i64(&out, T0);         /* open */
+	wire_put_i64(&out, T0 + 60000); /* last message */
+	wire_put_i64(&out, T0);         /* turn */
+	wire_put_i64(&out, 0);          /* pending sales */
+	wire_put_u32(&out, agent);
+	wire_put_u32(&out, 5); /* generation */
+	for (int i = 0; i < 4; i++)
+		wire_put_u32(&out, 0); /* pending counts */
+	wire_put_u32(&out, RULES_NONE);
+	wire_put_u32(&out, 1 | 2 | 8); /* allocated, open, responded */
+	wire_put_u32(&out, tag);
+	wire_put_bytes(&out, text, len);
+	wire_reader_init(&in, out.data, out.len);
+	rc = engine_load(w.engine, &in);
+	wire_writer_free(&out);
+	world_free(&w);
+	return rc;
+}
+
+static void test_restored_transcripts_are_checked(void)
+{
+	static char big[8194];
+
+	memset(big, 'x', sizeof(big));
+	CHECK_INT(load_transcript("B:在吗\n", strlen("B:在吗\n"), 1), 0);
+	CHECK_INT(load_transcript("B:在吗\n", strlen("B:在吗\n"), 2), 0);
+	CHECK_INT(load_transcript(big, 8192, 2), 0);
+	CHECK_INT(load_transcript("B:\xe5\x9c\n", 5, 1), -1);
+	CHECK_INT(load_transcript("B:在吗\n", strlen("B:在吗\n"), 3), -1);
+	CHECK_INT(load_transcript(big, 8193, 2), -1);
+}
+
 /* Every strict prefix of an engine section is rejected; the whole section loads
  * (the control, so rejections are for truncation, not for missing names). */
 static void test_truncated_sections_are_rejected(void)
@@ -308,7 +413,9 @@ int main(void)
 	prng_state = check_seed("record stream", prng_state);
 	RUN(test_restored_engine_emits_what_the_original_would);
 	RUN(test_stream_exercises_pending_and_held_state);
+	RUN(test_batch_counts_what_live_counts);
 	RUN(test_truncated_sections_are_rejected);
 	RUN(test_version_1_section_still_loads);
+	RUN(test_restored_transcripts_are_checked);
 	return check_done();
 }

@@ -891,7 +891,16 @@ static void shop_advance(struct engine *e, struct shop_clock *c, int64_t now_ms)
 		struct deadline d = deadline_pop(&c->decide_queue);
 		struct inquiry *inq = inquiry_at(e, d.id);
 
-		if ((inq->flags & INQ_ALLOCATED) && inq->generation == d.generation)
+		if (!(inq->flags & INQ_ALLOCATED) || inq->generation != d.generation)
+			continue;
+		/* A buyer still writing when the order window ends: the conversation goes on
+		 * until session_idle of silence (reference.md §3), as in batch mode, and is
+		 * decided when it closes. The close loop above has closed every inquiry due
+		 * before now_ms, so this time is not before it. */
+		if (inq->flags & INQ_OPEN)
+			deadline_push(&c->decide_queue, inq->last_ms + e->settings.session_idle_ms,
+			              d.id, d.generation);
+		else
 			inquiry_decide(e, d.id, now_ms);
 	}
 	while (deadline_due(&c->retire_queue, now_ms)) {

@@ -614,6 +614,36 @@ static void test_batch_reads_transcripts_when_live_would(void)
 	feed_transcript_case(1);
 }
 
+/* A buyer who keeps writing (every 5 minutes, answered each time) past the order
+ * window: one conversation until session_idle of silence (reference.md §3), in live
+ * mode as in batch; it is decided, lost, once it closes. */
+static void chat_past_the_order_window(int track_deadlines)
+{
+	struct fixture f;
+	int messages = 0;
+
+	setup(&f, 0, track_deadlines, NULL);
+	for (int64_t at = 0; at <= WINDOW + 3600 * S; at += 300 * S, messages++) {
+		BUYER(&f, at, "b1", "alice", "在吗");
+		AGENT(&f, at + S, "b1", "alice", "在的");
+	}
+	if (track_deadlines)
+		engine_advance(f.engine, T0 + 10 * WINDOW);
+	else
+		engine_finish(f.engine);
+	CHECK_INT(get(&f, "alice", COUNTER_INQUIRIES), 1);
+	CHECK_INT(get(&f, "alice", COUNTER_BUYER_MSGS), messages);
+	CHECK_INT(get(&f, "alice", COUNTER_RESPONSES), messages);
+	CHECK_INT(get(&f, "alice", COUNTER_LOST), 1);
+	teardown(&f);
+}
+
+static void test_chat_past_the_order_window_is_one_conversation(void)
+{
+	chat_past_the_order_window(0);
+	chat_past_the_order_window(1);
+}
+
 /* A patterns reload while inquiries are held: b1 matched price (rule 1 of the old
  * file); in the new file price is rule 0 and courier rule 1, so a later courier
  * message does not beat it: lost:price. b2 matched stock, which the new file no
@@ -1186,6 +1216,7 @@ int main(void)
 	RUN(test_rules_reload_keeps_matched_reasons);
 	RUN(test_inquiry_rules_read_the_whole_chat);
 	RUN(test_batch_reads_transcripts_when_live_would);
+	RUN(test_chat_past_the_order_window_is_one_conversation);
 	RUN(test_counts_go_to_the_right_minute);
 	RUN(test_advance_closes_and_decides_by_event_time);
 	RUN(test_advance_respects_extended_idle_deadline);

@@ -1039,11 +1039,18 @@ size_t engine_held(const struct engine *e)
  * (nothing depends on them). */
 void engine_save(const struct engine *e, struct wire_writer *w)
 {
-	uint32_t pairs = 0;
+	uint32_t pairs = 0, version = 2;
 
 	for (uint32_t id = 0; id < e->pairs.used; id++)
 		pairs += pair_at(e, id)->generation != 0;
-	wire_put_u32(w, ENGINE_SECTION_VERSION);
+	/* Version 3 only when a transcript must be carried: a chatlogd from before the
+	 * `inquiry` scope can still read what this one writes without such rules. */
+	for (uint32_t id = 0; id < e->inquiries.used && version == 2; id++) {
+		const struct inquiry *inq = inquiry_at(e, id);
+		if ((inq->flags & INQ_ALLOCATED) && inq->transcript != NULL)
+			version = ENGINE_SECTION_VERSION;
+	}
+	wire_put_u32(w, version);
 	wire_put_i64(w, e->event_time);
 	wire_put_u32(w, e->generation);
 	wire_put_u32(w, e->shop_count);
@@ -1079,7 +1086,9 @@ void engine_save(const struct engine *e, struct wire_writer *w)
 			wire_put_u32(w, inq->pending_payments);
 			wire_put_u32(w, inq->first_rule);
 			wire_put_u32(w, inq->flags & (uint16_t)~INQ_IN_CLOSE_QUEUE);
-			/* (version 3) 0: no transcript; 1: one; 2: one that is full */
+			if (version < 3)
+				continue;
+			/* 0: no transcript; 1: one; 2: one that is full */
 			wire_put_u32(w, inq->transcript ? 1u + inq->transcript->full : 0u);
 			if (inq->transcript != NULL)
 				wire_put_bytes(w, inq->transcript->text, inq->transcript->len);

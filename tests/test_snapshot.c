@@ -365,6 +365,36 @@ static void test_restored_transcripts_are_checked(void)
 	CHECK_INT(load_transcript(big, 8193, 2), -1);
 }
 
+/* The section is version 2, which a chatlogd from before the `inquiry` scope reads,
+ * unless an open inquiry carries a transcript (version 3). */
+static uint32_t section_version(const char *rules_text)
+{
+	char err[256];
+	struct rules *rules =
+	    rules_load_buffer("t", rules_text, strlen(rules_text), err, sizeof(err));
+	struct world w;
+	struct wire_writer out = {0};
+	struct wire_reader in;
+	uint32_t version;
+
+	make_stream();
+	world_init(&w, rules);
+	feed_range(&w, 0, RECORDS / 2);
+	engine_save(w.engine, &out);
+	wire_reader_init(&in, out.data, out.len);
+	version = wire_get_u32(&in);
+	wire_writer_free(&out);
+	world_free(&w);
+	rules_free(rules);
+	return version;
+}
+
+static void test_section_version_3_only_with_transcripts(void)
+{
+	CHECK_INT(section_version("price 价格 buyer 贵\nstock 缺货 any 没货\n"), 2);
+	CHECK_INT(section_version(patterns), 3);
+}
+
 /* Every strict prefix of an engine section is rejected; the whole section loads
  * (the control, so rejections are for truncation, not for missing names). */
 static void test_truncated_sections_are_rejected(void)
@@ -416,5 +446,6 @@ int main(void)
 	RUN(test_truncated_sections_are_rejected);
 	RUN(test_version_1_section_still_loads);
 	RUN(test_restored_transcripts_are_checked);
+	RUN(test_section_version_3_only_with_transcripts);
 	return check_done();
 }

@@ -412,6 +412,13 @@ static uint32_t inquiry_open(struct engine *e, uint32_t pair_id, const struct re
 	return id;
 }
 
+/* When an open inquiry closes if nothing more comes: session_idle after its last
+ * message (live mode closes it once its shop's clock is past this). */
+static int64_t close_due(const struct engine *e, const struct inquiry *inq)
+{
+	return inq->last_ms + e->settings.session_idle_ms;
+}
+
 /* Reads the `inquiry` rules against the inquiry's transcript, once, and lets the
  * transcript go. */
 static void transcript_read(struct engine *e, struct inquiry *inq)
@@ -437,11 +444,6 @@ static void transcript_read(struct engine *e, struct inquiry *inq)
  * read the same messages, whatever the order of the shops' records. One heap entry
  * per transcript, per shop; an entry whose inquiry moved on is pushed again.
  */
-static int64_t transcript_due(const struct engine *e, const struct inquiry *inq)
-{
-	return inq->last_ms + e->settings.session_idle_ms;
-}
-
 static void transcript_read_early(struct engine *e, struct shop_clock *c)
 {
 	while (deadline_due(&c->transcript_queue, c->newest_ms)) {
@@ -451,9 +453,8 @@ static void transcript_read_early(struct engine *e, struct shop_clock *c)
 		if (!(inq->flags & INQ_ALLOCATED) || inq->generation != d.generation ||
 		    inq->transcript == NULL)
 			continue;
-		if (transcript_due(e, inq) > d.at)
-			deadline_push(&c->transcript_queue, transcript_due(e, inq), d.id,
-			              d.generation);
+		if (close_due(e, inq) > d.at)
+			deadline_push(&c->transcript_queue, close_due(e, inq), d.id, d.generation);
 		else
 			transcript_read(e, inq);
 	}
@@ -648,7 +649,7 @@ static void classify(struct engine *e, uint32_t id, struct inquiry *inq, const s
 	} else if (!rules_skips(e->rules, rec->from, rec->text.ptr, rec->text.len)) {
 		if (inq->transcript == NULL && !e->settings.track_deadlines)
 			deadline_push(&shop_clock_of(e, inquiry_shop(e, inq))->transcript_queue,
-			              transcript_due(e, inq), id, inq->generation);
+			              close_due(e, inq), id, inq->generation);
 		transcript_append(&inq->transcript, rec->from, rec->text.ptr, rec->text.len);
 	}
 }
@@ -881,7 +882,7 @@ static void shop_advance(struct engine *e, struct shop_clock *c, int64_t now_ms)
 		if (!(inq->flags & INQ_ALLOCATED) || inq->generation != d.generation ||
 		    !(inq->flags & INQ_OPEN))
 			continue;
-		due = inq->last_ms + e->settings.session_idle_ms;
+		due = close_due(e, inq);
 		if (due < now_ms)
 			inquiry_close(e, d.id);
 		else
@@ -898,8 +899,7 @@ static void shop_advance(struct engine *e, struct shop_clock *c, int64_t now_ms)
 		 * decided when it closes. The close loop above has closed every inquiry due
 		 * before now_ms, so this time is not before it. */
 		if (inq->flags & INQ_OPEN)
-			deadline_push(&c->decide_queue, inq->last_ms + e->settings.session_idle_ms,
-			              d.id, d.generation);
+			deadline_push(&c->decide_queue, close_due(e, inq), d.id, d.generation);
 		else
 			inquiry_decide(e, d.id, now_ms);
 	}
@@ -1144,8 +1144,7 @@ static int load_inquiry(struct engine *e, struct wire_reader *r, uint32_t versio
 		struct shop_clock *c = shop_clock_of(e, pair_at(e, pair_id)->shop);
 		if (inq->flags & INQ_OPEN) {
 			inq->flags |= INQ_IN_CLOSE_QUEUE;
-			deadline_push(&c->close_queue, inq->last_ms + e->settings.session_idle_ms,
-			              id, inq->generation);
+			deadline_push(&c->close_queue, close_due(e, inq), id, inq->generation);
 		}
 		deadline_push(&c->decide_queue, inq->open_ms + e->settings.order_window_ms, id,
 		              inq->generation);

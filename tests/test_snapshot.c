@@ -262,6 +262,22 @@ static void test_stream_exercises_pending_and_held_state(void)
 	rules_free(rules);
 }
 
+/* One inquiry of a hand-written engine section as every version since 1 has it:
+ * opened at T0, last message a minute later, answered, still open. */
+static void put_open_inquiry(struct wire_writer *out, uint32_t agent)
+{
+	wire_put_i64(out, T0);         /* open */
+	wire_put_i64(out, T0 + 60000); /* last message */
+	wire_put_i64(out, T0);         /* turn */
+	wire_put_i64(out, 0);          /* pending sales */
+	wire_put_u32(out, agent);
+	wire_put_u32(out, 5); /* generation */
+	for (int i = 0; i < 4; i++)
+		wire_put_u32(out, 0); /* pending counts */
+	wire_put_u32(out, RULES_NONE);
+	wire_put_u32(out, 1 | 2 | 8); /* allocated, open, responded */
+}
+
 /* An engine section written before v2 (version 1: one event clock, `replied` counted
  * at the close) loads: its open inquiry that had a response counts `replied` when it
  * closes, once, and every shop stands at the saved event time. */
@@ -282,17 +298,8 @@ static void test_version_1_section_still_loads(void)
 	wire_put_u32(&out, 1);          /* pairs */
 	wire_put_u32(&out, shop);
 	wire_put_bytes(&out, "b1", 2);
-	wire_put_u32(&out, 1);          /* inquiries of the pair */
-	wire_put_i64(&out, T0);         /* open */
-	wire_put_i64(&out, T0 + 60000); /* last message */
-	wire_put_i64(&out, T0);         /* turn */
-	wire_put_i64(&out, 0);          /* pending sales */
-	wire_put_u32(&out, agent);
-	wire_put_u32(&out, 5); /* generation */
-	for (int i = 0; i < 4; i++)
-		wire_put_u32(&out, 0); /* pending counts */
-	wire_put_u32(&out, RULES_NONE);
-	wire_put_u32(&out, 1 | 2 | 8); /* allocated, open, responded */
+	wire_put_u32(&out, 1); /* inquiries of the pair */
+	put_open_inquiry(&out, agent);
 	wire_reader_init(&in, out.data, out.len);
 	CHECK_INT(engine_load(w.engine, &in), 0);
 	CHECK_INT(engine_held(w.engine), 1);
@@ -331,18 +338,9 @@ static int load_transcript(const char *text, size_t len, uint32_t tag)
 	wire_put_u32(&out, 1); /* pairs */
 	wire_put_u32(&out, shop);
 	wire_put_bytes(&out, "b1", 2);
-	wire_put_i64(&out, INT64_MIN);  /* no last order */
-	wire_put_u32(&out, 1);          /* inquiries of the pair */
-	wire_put_i64(&out, T0);         /* open */
-	wire_put_i64(&out, T0 + 60000); /* last message */
-	wire_put_i64(&out, T0);         /* turn */
-	wire_put_i64(&out, 0);          /* pending sales */
-	wire_put_u32(&out, agent);
-	wire_put_u32(&out, 5); /* generation */
-	for (int i = 0; i < 4; i++)
-		wire_put_u32(&out, 0); /* pending counts */
-	wire_put_u32(&out, RULES_NONE);
-	wire_put_u32(&out, 1 | 2 | 8); /* allocated, open, responded */
+	wire_put_i64(&out, INT64_MIN); /* no last order */
+	wire_put_u32(&out, 1);         /* inquiries of the pair */
+	put_open_inquiry(&out, agent);
 	wire_put_u32(&out, tag);
 	wire_put_bytes(&out, text, len);
 	wire_reader_init(&in, out.data, out.len);
